@@ -1,0 +1,180 @@
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+
+#include "converter/convert.h"
+#include "converter/llama2c.h"
+#include "converter/quantize.h"
+#include "converter/writer.h"
+
+namespace edgeformer {
+namespace convert {
+namespace {
+
+using schema::TensorRole;
+
+template <typename T>
+Bytes OwnedBytes(const std::vector<T>& v) {
+  Bytes b;
+  b.owned.resize(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(b.owned.data(), v.data(), b.owned.size());
+  return b;
+}
+
+Bytes Borrowed(const float* p, uint64_t count) {
+  Bytes b;
+  b.borrowed = reinterpret_cast<const uint8_t*>(p);
+  b.borrowed_size = count * sizeof(float);
+  return b;
+}
+
+class Builder {
+ public:
+  Builder(ModelData* model, const ConvertOptions& options) : model_(model), options_(options) {}
+
+  // A matrix [rows][cols]: quantized when asked, else f32 borrowed from the checkpoint.
+  void Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows, uint64_t cols,
+              Quant quant) {
+    TensorData t = Header(name, role, layer, {rows, cols});
+    double snr = INFINITY;
+    if (quant == Quant::kInt8) {
+      QuantizedInt8 q = QuantizePerChannelInt8(w, rows, cols);
+      t.dtype = schema::DType::I8;
+      t.quant = schema::QuantScheme::PerChannelSymmetric;
+      t.data = OwnedBytes(q.values);
+      t.scales = OwnedBytes(q.scales);
+      t.row_sums = OwnedBytes(q.row_sums);
+      snr = q.snr_db;
+    } else {
+      t.data = Borrowed(w, rows * cols);
+    }
+    Report(t, snr);
+    model_->tensors.push_back(std::move(t));
+  }
+
+  // A vector, always f32.
+  void Vector(const std::string& name, TensorRole role, int32_t layer, const float* v, uint64_t n) {
+    TensorData t = Header(name, role, layer, {n});
+    t.data = Borrowed(v, n);
+    Report(t, INFINITY);
+    model_->tensors.push_back(std::move(t));
+  }
+
+ private:
+  static TensorData Header(const std::string& name, TensorRole role, int32_t layer, std::vector<uint64_t> shape) {
+    TensorData t;
+    t.name = layer >= 0 ? "layers." + std::to_string(layer) + "." + name : name;
+    t.role = role;
+    t.layer = layer;
+    t.shape = std::move(shape);
+    return t;
+  }
+
+  void Report(const TensorData& t, double snr) {
+    if (options_.report == nullptr) return;
+    std::string shape;
+    for (uint64_t d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    const uint64_t bytes = t.data.size() + t.scales.size() + t.row_sums.size();
+    if (std::isinf(snr)) {
+      std::fprintf(options_.report, "%-28s %-12s %-4s %12" PRIu64 " bytes  exact\n", t.name.c_str(), shape.c_str(),
+                   schema::EnumNameDType(t.dtype), bytes);
+    } else {
+      std::fprintf(options_.report, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB\n", t.name.c_str(),
+                   shape.c_str(), schema::EnumNameDType(t.dtype), bytes, snr);
+    }
+  }
+
+  ModelData* model_;
+  const ConvertOptions& options_;
+};
+
+// llama2.c's tokenizer.bin keeps SentencePiece's byte tokens as "<0xHH>" text and marks
+// BOS/EOS only by position (ids 1 and 2); here they get explicit types.
+void FillTokenizer(const std::vector<Llama2cToken>& tokens, schema::TokenizerT* t) {
+  t->kind = schema::TokenizerKind::ScoredBPE;
+  t->bos_id = tokens.size() > 1 ? 1 : -1;
+  t->eos_id = tokens.size() > 2 ? 2 : -1;
+  t->unk_id = tokens.size() > 0 ? 0 : -1;
+  t->add_dummy_prefix = true;
+  t->strip_space_after_bos = true;
+  t->piece_offsets.push_back(0);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& piece = tokens[i].piece;
+    schema::TokenType type = schema::TokenType::Normal;
+    uint8_t byte_value = 0;
+    unsigned value = 0;
+    char tail = 0;
+    if (static_cast<int32_t>(i) == t->bos_id || static_cast<int32_t>(i) == t->eos_id) {
+      type = schema::TokenType::Control;
+    } else if (static_cast<int32_t>(i) == t->unk_id) {
+      type = schema::TokenType::Unknown;
+    } else if (piece.size() == 6 && std::sscanf(piece.c_str(), "<0x%2X%c", &value, &tail) == 2 && tail == '>') {
+      type = schema::TokenType::Byte;
+      byte_value = static_cast<uint8_t>(value);
+    }
+    t->piece_data.insert(t->piece_data.end(), piece.begin(), piece.end());
+    t->piece_offsets.push_back(static_cast<uint32_t>(t->piece_data.size()));
+    t->scores.push_back(tokens[i].score);
+    t->types.push_back(type);
+    t->byte_values.push_back(byte_value);
+  }
+}
+
+}  // namespace
+
+Error ConvertLlama2c(const ConvertOptions& options) {
+  Result<Llama2cCheckpoint> read = ReadLlama2cCheckpoint(options.checkpoint);
+  if (!read.ok()) return read.error();
+  const Llama2cCheckpoint& ck = read.value();
+  const Llama2cConfig& c = ck.config;
+  Result<std::vector<Llama2cToken>> tokens = ReadLlama2cTokenizer(options.tokenizer, c.vocab_size);
+  if (!tokens.ok()) return tokens.error();
+
+  ModelData model;
+  model.producer = "edgeformer-convert (llama2.c checkpoint)";
+  schema::ArchitectureT& a = model.architecture;
+  a.family = schema::ModelFamily::DecoderOnly;
+  a.n_layers = c.n_layers;
+  a.dim = c.dim;
+  a.hidden_dim = c.hidden_dim;
+  a.n_heads = c.n_heads;
+  a.n_kv_heads = c.n_kv_heads;
+  a.head_dim = c.dim / c.n_heads;
+  a.vocab_size = c.vocab_size;
+  a.max_seq_len = c.seq_len;
+  a.norm = schema::NormKind::RMSNorm;
+  a.norm_eps = 1e-5f;
+  a.activation = schema::Activation::SwiGLU;
+  a.position = schema::PositionKind::Rotary;
+  a.rope_theta = 10000.0f;
+  a.rotary_dim = a.head_dim;
+  a.tied_embeddings = c.shared_classifier;
+  FillTokenizer(tokens.value(), &model.tokenizer);
+  a.bos_id = model.tokenizer.bos_id;
+  a.eos_id = model.tokenizer.eos_id;
+
+  const uint64_t dim = c.dim, hidden = c.hidden_dim, head = a.head_dim;
+  const uint64_t q_dim = head * c.n_heads, kv_dim = head * c.n_kv_heads;
+  Builder b(&model, options);
+  const Quant q = options.quant;
+  b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, ck.token_embedding, c.vocab_size, dim,
+           options.embedding_quant);
+  for (int32_t l = 0; l < c.n_layers; ++l) {
+    const uint64_t L = static_cast<uint64_t>(l);
+    b.Vector("attn_norm", TensorRole::AttnNorm, l, ck.rms_att + L * dim, dim);
+    b.Matrix("wq", TensorRole::Wq, l, ck.wq + L * q_dim * dim, q_dim, dim, q);
+    b.Matrix("wk", TensorRole::Wk, l, ck.wk + L * kv_dim * dim, kv_dim, dim, q);
+    b.Matrix("wv", TensorRole::Wv, l, ck.wv + L * kv_dim * dim, kv_dim, dim, q);
+    b.Matrix("wo", TensorRole::Wo, l, ck.wo + L * dim * q_dim, dim, q_dim, q);
+    b.Vector("ffn_norm", TensorRole::FfnNorm, l, ck.rms_ffn + L * dim, dim);
+    b.Matrix("w_gate", TensorRole::FfnGate, l, ck.w1 + L * hidden * dim, hidden, dim, q);
+    b.Matrix("w_down", TensorRole::FfnDown, l, ck.w2 + L * dim * hidden, dim, hidden, q);
+    b.Matrix("w_up", TensorRole::FfnUp, l, ck.w3 + L * hidden * dim, hidden, dim, q);
+  }
+  b.Vector("final_norm", TensorRole::FinalNorm, -1, ck.rms_final, dim);
+  if (!c.shared_classifier) b.Matrix("classifier", TensorRole::Classifier, -1, ck.classifier, c.vocab_size, dim, options.embedding_quant);
+  return WriteModelFile(model, options.output);
+}
+
+}  // namespace convert
+}  // namespace edgeformer

@@ -1,0 +1,39 @@
+// edgeformer-convert: checkpoint -> edgeformer model file.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "converter/convert.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgeformer-convert: converts a checkpoint into an edgeformer model file"};
+  std::string from = "llama2c";
+  edgeformer::convert::ConvertOptions options;
+  std::string quant = "int8";
+  std::string embedding_quant = "none";
+  bool quiet = false;
+  app.add_option("--from", from, "checkpoint format")->check(CLI::IsMember({"llama2c"}));
+  app.add_option("checkpoint", options.checkpoint, "the checkpoint (llama2.c model.bin)")->required();
+  app.add_option("--tokenizer", options.tokenizer, "the tokenizer (llama2.c tokenizer.bin)")->required();
+  app.add_option("--quant", quant, "weight quantization: none (f32) or int8 (per output channel)")
+      ->check(CLI::IsMember({"none", "int8"}));
+  app.add_option("--quant-embedding", embedding_quant,
+                 "token embedding and classifier: none (f32, the default: they decide the next token, and "
+                 "int8 there flips near-ties) or int8")
+      ->check(CLI::IsMember({"none", "int8"}));
+  app.add_option("-o,--output", options.output, "the model file to write")->required();
+  app.add_flag("-q,--quiet", quiet, "do not print the per-tensor report");
+  CLI11_PARSE(app, argc, argv);
+
+  options.quant = quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
+  options.embedding_quant =
+      embedding_quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
+  options.report = quiet ? nullptr : stdout;
+  const edgeformer::Error err = edgeformer::convert::ConvertLlama2c(options);
+  if (!err.ok()) {
+    std::fprintf(stderr, "edgeformer-convert: %s\n", err.message().c_str());
+    return 1;
+  }
+  if (!quiet) std::printf("wrote %s\n", options.output.c_str());
+  return 0;
+}

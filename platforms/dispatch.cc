@@ -1,0 +1,51 @@
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace {
+
+#define EF_QGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+#define EF_SGEMM_KERNEL(isa, fn)
+const KernelEntry<QGemmFn> kQGemm[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_QGEMM_KERNEL
+#undef EF_SGEMM_KERNEL
+
+#define EF_QGEMM_KERNEL(isa, fn)
+#define EF_SGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+const KernelEntry<SGemmFn> kSGemm[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_QGEMM_KERNEL
+#undef EF_SGEMM_KERNEL
+
+// The last entry (best, by kernels.inc order) that the CPU supports at or below `isa`.
+template <typename Fn, size_t N>
+const KernelEntry<Fn>& Pick(const KernelEntry<Fn> (&entries)[N], Isa isa) {
+  const KernelEntry<Fn>* best = &entries[0];
+  for (const KernelEntry<Fn>& e : entries) {
+    if (static_cast<int>(e.isa) <= static_cast<int>(isa) && CpuSupports(e.isa)) best = &e;
+  }
+  return *best;
+}
+
+}  // namespace
+
+const KernelEntry<QGemmFn>* QGemmKernels(size_t* count) {
+  *count = sizeof(kQGemm) / sizeof(kQGemm[0]);
+  return kQGemm;
+}
+
+const KernelEntry<SGemmFn>* SGemmKernels(size_t* count) {
+  *count = sizeof(kSGemm) / sizeof(kSGemm[0]);
+  return kSGemm;
+}
+
+KernelTable SelectKernels(Isa cap) {
+  const Isa isa = BestIsa(cap);
+  const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
+  const KernelEntry<SGemmFn>& s = Pick(kSGemm, isa);
+  return KernelTable{isa, q.fn, q.name, s.fn, s.name};
+}
+
+}  // namespace edgeformer

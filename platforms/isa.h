@@ -1,0 +1,43 @@
+// Instruction-set levels edgeformer has kernels for, and what the running CPU supports.
+//
+// Detection runs once (thread-safe, cached). EDGEFORMER_MAX_ISA=<name> in the environment caps
+// the level, so tests and users can run any path the CPU has.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace edgeformer {
+
+// Ordered within each architecture from plainest to best.
+enum class Isa : int {
+  reference = 0,
+  avx2 = 1,
+  avx512vnni = 2,
+  neon = 3,
+  neondot = 4,
+};
+
+const char* IsaName(Isa isa);
+Result<Isa> ParseIsa(const std::string& name);
+
+// True if this CPU can run kernels of `isa`.
+bool CpuSupports(Isa isa);
+
+// The best ISA the CPU supports, capped by `cap` (the ISA itself or the best below it on this
+// architecture). Use BestIsa(MaxIsaFromEnvironment()) for the default.
+Isa BestIsa(Isa cap);
+
+// The cap from EDGEFORMER_MAX_ISA, or the best ISA of this architecture when unset.
+// An unknown name is an error.
+Result<Isa> MaxIsaFromEnvironment();
+
+// Every ISA of this build's architecture, plainest first.
+std::vector<Isa> BuildIsas();
+
+// A short description of the CPU (model name, when known).
+std::string CpuDescription();
+
+}  // namespace edgeformer

@@ -1,0 +1,73 @@
+// Declarations of every microkernel in kernels.inc, and the table the runtime dispatches through.
+//
+// Contracts (all kernels of a kind compute bit-identical results):
+//
+// QGemmFn: for i < m, j < n:
+//   acc = sum_k a[i * a_stride + k] * w[j * w_stride + k]           (exact int32)
+//   c[i * c_stride + j] = (float)acc * (a_scale[i] * w_scale[j])
+// a values are in [-127, 127] (the dynamic quantizer never makes -128); w values in [-128, 127];
+// k <= 65536 so that int32 cannot overflow. w_row_sum[j] = sum_k w[j * w_stride + k]; kernels
+// that bias activations to unsigned (VNNI) use it to stay exact. Strides are in elements.
+//
+// SGemmFn: for i < m, j < n: c[i * c_stride + j] = sum_k a[i * a_stride + k] * w[j * w_stride + k],
+// summed in increasing k in f32 without fused multiply-add.
+//
+// Kernels write only c[i][j] for i < m, j < n, read nothing outside the given rows, allocate
+// nothing and are thread-safe on disjoint outputs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "platforms/isa.h"
+
+namespace edgeformer {
+
+using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                         const float* a_scale, const int8_t* w, size_t w_stride,
+                         const float* w_scale, const int32_t* w_row_sum, float* c,
+                         size_t c_stride);
+
+using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
+                         const float* w, size_t w_stride, float* c, size_t c_stride);
+
+#define EF_QGEMM_KERNEL(isa, fn)                                                                 \
+  namespace isa {                                                                                \
+  void fn(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale, \
+          const int8_t* w, size_t w_stride, const float* w_scale, const int32_t* w_row_sum,      \
+          float* c, size_t c_stride);                                                            \
+  }
+#define EF_SGEMM_KERNEL(isa, fn)                                                          \
+  namespace isa {                                                                         \
+  void fn(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const float* w, \
+          size_t w_stride, float* c, size_t c_stride);                                    \
+  }
+#include "platforms/kernels.inc"
+#undef EF_QGEMM_KERNEL
+#undef EF_SGEMM_KERNEL
+
+// One kernel of the list, with the ISA it needs and its name, for dispatch, tests and benchmarks.
+template <typename Fn>
+struct KernelEntry {
+  Isa isa;
+  const char* name;
+  Fn fn;
+};
+
+// Every kernel of this build, in kernels.inc order. Static storage.
+const KernelEntry<QGemmFn>* QGemmKernels(size_t* count);
+const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
+
+// The kernels the runtime uses, chosen once for an ISA cap.
+struct KernelTable {
+  Isa isa;              // the best ISA of the chosen kernels
+  QGemmFn qgemm;
+  const char* qgemm_name;
+  SGemmFn sgemm;
+  const char* sgemm_name;
+};
+
+// Picks the best kernel of each kind that the CPU supports at or below `cap`.
+KernelTable SelectKernels(Isa cap);
+
+}  // namespace edgeformer

@@ -1,0 +1,196 @@
+/*
+ * edgeformer: a small, fast inference runtime for quantized transformer models.
+ * The public C API; the only header applications include. C99 and C++ compatible.
+ *
+ * Conventions
+ * - Every function that can fail returns an edgeformer_status; outputs go through pointers.
+ *   On failure, edgeformer_last_error() describes what went wrong (thread-local: it is the
+ *   message of the calling thread's most recent failed call, valid until that thread's next call).
+ * - Objects are opaque handles made by the *_create and *_load functions and freed by the
+ *   matching *_destroy,
+ *   which accepts NULL.
+ * - Parameter structs come from *_default_params(), returned by value; change the fields you
+ *   need and pass a pointer (NULL means the defaults).
+ * - Thread safety: a model is immutable once loaded and may be shared by any number of sessions
+ *   on any threads. A session is used by one thread at a time.
+ * - Nothing aborts or exits on bad input: files, prompts and arguments are validated.
+ */
+#ifndef EDGEFORMER_H_
+#define EDGEFORMER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define EDGEFORMER_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define EDGEFORMER_API __attribute__((visibility("default")))
+#else
+#define EDGEFORMER_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum edgeformer_status {
+  EDGEFORMER_OK = 0,
+  EDGEFORMER_INVALID_ARGUMENT = 1, /* a bad argument from the caller */
+  EDGEFORMER_IO_ERROR = 2,         /* a file could not be opened, read or mapped */
+  EDGEFORMER_INVALID_MODEL = 3,    /* the model file is malformed, truncated or inconsistent */
+  EDGEFORMER_UNSUPPORTED = 4,      /* valid, but needs a feature this build lacks */
+  EDGEFORMER_OUT_OF_MEMORY = 5,    /* an allocation failed */
+  EDGEFORMER_CONTEXT_FULL = 6,     /* the context (KV cache) has no room for more tokens */
+  EDGEFORMER_CANCELLED = 7,        /* stopped on request */
+  EDGEFORMER_INTERNAL = 8          /* a bug in edgeformer; please report it */
+} edgeformer_status;
+
+/* A short English name of a status ("context full"). Static storage; never NULL. */
+EDGEFORMER_API const char* edgeformer_status_name(edgeformer_status status);
+
+/* The message of the calling thread's last failed call, or "" if none. Valid until the same
+ * thread's next edgeformer call. */
+EDGEFORMER_API const char* edgeformer_last_error(void);
+
+/* ---- Models ------------------------------------------------------------------------------ */
+
+typedef struct edgeformer_model edgeformer_model;
+
+typedef struct edgeformer_model_params {
+  int verify_checksums; /* nonzero: hash every tensor at load (reads the whole file). Default 0. */
+} edgeformer_model_params;
+
+EDGEFORMER_API edgeformer_model_params edgeformer_model_default_params(void);
+
+/* Maps the model file at `path` and validates it. The weights stay in the mapping (no copy).
+ * On success *out_model owns the mapping; free it with edgeformer_model_destroy after every
+ * session on it is destroyed. */
+EDGEFORMER_API edgeformer_status edgeformer_model_load(const char* path, const edgeformer_model_params* params,
+                                                       edgeformer_model** out_model);
+
+/* Like edgeformer_model_load, for a model already in memory (an asset in an APK, flash). The
+ * caller keeps `data` valid and unchanged until the model is destroyed; 64-byte alignment of
+ * `data` lets the kernels read weights at full speed. */
+EDGEFORMER_API edgeformer_status edgeformer_model_load_from_memory(const void* data, size_t size,
+                                                                   const edgeformer_model_params* params,
+                                                                   edgeformer_model** out_model);
+
+EDGEFORMER_API void edgeformer_model_destroy(edgeformer_model* model);
+
+typedef struct edgeformer_model_info {
+  uint32_t n_layers, dim, hidden_dim, n_heads, n_kv_heads, head_dim, vocab_size, max_seq_len;
+  int32_t bos_id, eos_id;    /* -1: none */
+  uint64_t file_bytes;       /* size of the model file */
+  uint64_t weight_bytes;     /* bytes of weights one decode step reads */
+  const char* weight_type;   /* "f32" or "int8" (the linear layers' type); static storage */
+} edgeformer_model_info;
+
+EDGEFORMER_API edgeformer_status edgeformer_model_get_info(const edgeformer_model* model,
+                                                           edgeformer_model_info* out_info);
+
+/* ---- Tokenizer --------------------------------------------------------------------------- */
+
+/* Encodes `text` (`text_len` bytes of UTF-8; invalid bytes fall back to byte tokens), with BOS
+ * first if add_bos. Writes up to `capacity` ids and sets *n_tokens to the number the text needs:
+ * if that exceeds capacity, returns EDGEFORMER_INVALID_ARGUMENT and the caller retries with a
+ * larger buffer. Thread-safe. */
+EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text,
+                                                     size_t text_len, int add_bos, int32_t* tokens,
+                                                     size_t capacity, size_t* n_tokens);
+
+/* The text of `token` when it follows `prev_token` (-1 for none), not NUL-terminated: *piece
+ * points into the model (valid while it lives), *piece_len bytes. Control tokens give "".
+ * A piece may be a lone byte of a multi-byte UTF-8 character. Thread-safe. */
+EDGEFORMER_API edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t prev_token,
+                                                        int32_t token, const char** piece, size_t* piece_len);
+
+/* ---- Sessions ---------------------------------------------------------------------------- */
+
+typedef struct edgeformer_session edgeformer_session;
+
+typedef struct edgeformer_session_params {
+  uint32_t n_threads;      /* worker threads including the caller. Default 1. */
+  uint32_t context_length; /* tokens the KV cache holds; 0 = the model's maximum. Default 0. */
+  uint32_t max_batch;      /* prompt tokens processed per step. Default 32. */
+  const char* max_isa;     /* cap on kernel ISA ("reference", "avx2", ...); NULL = environment
+                              variable EDGEFORMER_MAX_ISA, else the best the CPU has. */
+} edgeformer_session_params;
+
+EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);
+
+/* Creates a session on `model` with its own KV cache; all its memory is allocated here. The
+ * model must outlive the session. */
+EDGEFORMER_API edgeformer_status edgeformer_session_create(edgeformer_model* model,
+                                                           const edgeformer_session_params* params,
+                                                           edgeformer_session** out_session);
+
+EDGEFORMER_API void edgeformer_session_destroy(edgeformer_session* session);
+
+/* Appends `n_tokens` tokens to the context and computes the logits that follow them. If they do
+ * not fit in the free context, returns EDGEFORMER_CONTEXT_FULL and changes nothing. */
+EDGEFORMER_API edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens,
+                                                            size_t n_tokens);
+
+/* The logits after the last prefill or generated token: *n_vocab floats, owned by the session,
+ * valid until its next call. EDGEFORMER_INVALID_ARGUMENT before any prefill. */
+EDGEFORMER_API edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,
+                                                           size_t* n_vocab);
+
+/* Tokens in the context. */
+EDGEFORMER_API uint32_t edgeformer_session_position(const edgeformer_session* session);
+
+/* Forgets the context. */
+EDGEFORMER_API void edgeformer_session_reset(edgeformer_session* session);
+
+typedef struct edgeformer_sampler_params {
+  float temperature; /* <= 0: greedy. Default 0.8. */
+  uint32_t top_k;    /* 0: off. Default 0. */
+  float top_p;       /* >= 1: off. Default 0.9. */
+  uint64_t seed;     /* Default 0x5eed. */
+} edgeformer_sampler_params;
+
+EDGEFORMER_API edgeformer_sampler_params edgeformer_sampler_default_params(void);
+
+/* Called with each generated token and its text (as edgeformer_token_piece gives it). Return
+ * nonzero to continue, 0 to stop. Runs on the thread that called edgeformer_generate. */
+typedef int (*edgeformer_token_callback)(void* user_data, int32_t token, const char* piece, size_t piece_len);
+
+typedef enum edgeformer_stop_reason {
+  EDGEFORMER_STOP_MAX_TOKENS = 0,  /* generated max_tokens */
+  EDGEFORMER_STOP_END_OF_TEXT = 1, /* the model chose EOS or BOS (not delivered) */
+  EDGEFORMER_STOP_CALLBACK = 2     /* the callback returned 0 */
+} edgeformer_stop_reason;
+
+typedef struct edgeformer_generate_params {
+  uint32_t max_tokens;      /* Default 128. */
+  int stop_at_end_of_text;  /* nonzero: stop at EOS or BOS. Default 1. */
+  edgeformer_sampler_params sampler;
+} edgeformer_generate_params;
+
+EDGEFORMER_API edgeformer_generate_params edgeformer_generate_default_params(void);
+
+/* Generates tokens after the current context (prefill first), calling `callback` (may be NULL)
+ * for each. Sets *n_generated and *stop_reason (either may be NULL). Returns
+ * EDGEFORMER_CONTEXT_FULL, having delivered what fit, when the context fills up. Allocates
+ * nothing. */
+EDGEFORMER_API edgeformer_status edgeformer_generate(edgeformer_session* session,
+                                                     const edgeformer_generate_params* params,
+                                                     edgeformer_token_callback callback, void* user_data,
+                                                     size_t* n_generated, edgeformer_stop_reason* stop_reason);
+
+typedef struct edgeformer_session_info {
+  const char* isa;         /* ISA of the kernels in use; static storage */
+  const char* qgemm_kernel;/* name of the int8 matmul kernel; static storage */
+  uint32_t n_threads;
+  uint32_t context_length;
+  uint64_t allocated_bytes;/* KV cache + activations */
+} edgeformer_session_info;
+
+EDGEFORMER_API edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
+                                                             edgeformer_session_info* out_info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEFORMER_H_ */

@@ -1,0 +1,313 @@
+// The C API: a thin layer over Model and Session that turns Errors into status codes and a
+// thread-local message, and C++ exceptions (allocation failure) into EDGEFORMER_OUT_OF_MEMORY.
+#include "edgeformer.h"
+
+#include <new>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "model/sampler.h"
+#include "model/session.h"
+
+struct edgeformer_model {
+  std::unique_ptr<edgeformer::Model> model;
+};
+
+struct edgeformer_session {
+  edgeformer_model* owner;
+  std::unique_ptr<edgeformer::Session> session;
+  edgeformer::Sampler sampler;
+};
+
+namespace {
+
+using edgeformer::Error;
+using edgeformer::Status;
+
+static_assert(static_cast<int>(Status::kOk) == EDGEFORMER_OK, "ok");
+static_assert(static_cast<int>(Status::kInvalidArgument) == EDGEFORMER_INVALID_ARGUMENT, "codes");
+static_assert(static_cast<int>(Status::kIoError) == EDGEFORMER_IO_ERROR, "codes");
+static_assert(static_cast<int>(Status::kInvalidModel) == EDGEFORMER_INVALID_MODEL, "codes");
+static_assert(static_cast<int>(Status::kUnsupported) == EDGEFORMER_UNSUPPORTED, "codes");
+static_assert(static_cast<int>(Status::kOutOfMemory) == EDGEFORMER_OUT_OF_MEMORY, "codes");
+static_assert(static_cast<int>(Status::kContextFull) == EDGEFORMER_CONTEXT_FULL, "codes");
+static_assert(static_cast<int>(Status::kCancelled) == EDGEFORMER_CANCELLED, "codes");
+static_assert(static_cast<int>(Status::kInternal) == EDGEFORMER_INTERNAL, "codes");
+
+thread_local std::string g_last_error;
+
+edgeformer_status Fail(Status status, const std::string& message) {
+  try {
+    g_last_error = message;
+  } catch (...) {
+    g_last_error.clear();
+  }
+  return static_cast<edgeformer_status>(status);
+}
+
+edgeformer_status Report(const Error& err) {
+  if (err.ok()) return EDGEFORMER_OK;
+  return Fail(err.status(), err.message());
+}
+
+edgeformer_status Null(const char* what) { return Fail(Status::kInvalidArgument, std::string(what) + " is NULL"); }
+
+// Runs `body`, mapping an escaped allocation failure to a status; nothing else throws.
+template <typename F>
+edgeformer_status Guard(F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return Fail(Status::kOutOfMemory, "out of memory");
+  } catch (const std::exception& e) {
+    return Fail(Status::kInternal, e.what());
+  }
+}
+
+edgeformer::LoadOptions ToLoadOptions(const edgeformer_model_params* p) {
+  edgeformer_model_params d = p ? *p : edgeformer_model_default_params();
+  edgeformer::LoadOptions o;
+  o.verify_checksums = d.verify_checksums != 0;
+  return o;
+}
+
+edgeformer_status FinishLoad(edgeformer::Result<std::unique_ptr<edgeformer::Model>> model,
+                             edgeformer_model** out_model) {
+  if (!model.ok()) return Report(model.error());
+  auto* handle = new (std::nothrow) edgeformer_model{model.take()};
+  if (handle == nullptr) return Fail(Status::kOutOfMemory, "cannot allocate the model handle");
+  *out_model = handle;
+  return EDGEFORMER_OK;
+}
+
+edgeformer::SamplerParams ToSamplerParams(const edgeformer_sampler_params& p) {
+  edgeformer::SamplerParams s;
+  s.temperature = p.temperature;
+  s.top_k = p.top_k;
+  s.top_p = p.top_p;
+  s.seed = p.seed;
+  return s;
+}
+
+struct CallbackBridge {
+  const edgeformer::Tokenizer* tokenizer;
+  edgeformer_token_callback callback;
+  void* user_data;
+  int32_t prev;
+};
+
+bool BridgeToken(void* p, int32_t token) {
+  auto* b = static_cast<CallbackBridge*>(p);
+  const std::string_view piece = b->tokenizer->Piece(b->prev, token);
+  b->prev = token;
+  return b->callback == nullptr || b->callback(b->user_data, token, piece.data(), piece.size()) != 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* edgeformer_status_name(edgeformer_status status) {
+  return edgeformer::StatusName(static_cast<Status>(status));
+}
+
+const char* edgeformer_last_error(void) { return g_last_error.c_str(); }
+
+edgeformer_model_params edgeformer_model_default_params(void) {
+  edgeformer_model_params p;
+  p.verify_checksums = 0;
+  return p;
+}
+
+edgeformer_status edgeformer_model_load(const char* path, const edgeformer_model_params* params,
+                                        edgeformer_model** out_model) {
+  if (path == nullptr) return Null("path");
+  if (out_model == nullptr) return Null("out_model");
+  *out_model = nullptr;
+  return Guard([&] { return FinishLoad(edgeformer::Model::Load(path, ToLoadOptions(params)), out_model); });
+}
+
+edgeformer_status edgeformer_model_load_from_memory(const void* data, size_t size,
+                                                    const edgeformer_model_params* params,
+                                                    edgeformer_model** out_model) {
+  if (data == nullptr) return Null("data");
+  if (out_model == nullptr) return Null("out_model");
+  *out_model = nullptr;
+  return Guard([&] {
+    return FinishLoad(edgeformer::Model::LoadFromMemory(data, size, ToLoadOptions(params)), out_model);
+  });
+}
+
+void edgeformer_model_destroy(edgeformer_model* model) { delete model; }
+
+edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgeformer_model_info* out_info) {
+  if (model == nullptr) return Null("model");
+  if (out_info == nullptr) return Null("out_info");
+  const edgeformer::ModelConfig& c = model->model->config();
+  edgeformer_model_info info;
+  info.n_layers = c.n_layers;
+  info.dim = c.dim;
+  info.hidden_dim = c.hidden_dim;
+  info.n_heads = c.n_heads;
+  info.n_kv_heads = c.n_kv_heads;
+  info.head_dim = c.head_dim;
+  info.vocab_size = c.vocab_size;
+  info.max_seq_len = c.max_seq_len;
+  info.bos_id = c.bos_id;
+  info.eos_id = c.eos_id;
+  info.file_bytes = model->model->file_size();
+  info.weight_bytes = model->model->weight_bytes();
+  info.weight_type = model->model->layer(0).wq.type == edgeformer::WeightType::kInt8 ? "int8" : "f32";
+  *out_info = info;
+  return EDGEFORMER_OK;
+}
+
+edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text, size_t text_len,
+                                      int add_bos, int32_t* tokens, size_t capacity, size_t* n_tokens) {
+  if (model == nullptr) return Null("model");
+  if (text == nullptr && text_len > 0) return Null("text");
+  if (n_tokens == nullptr) return Null("n_tokens");
+  if (tokens == nullptr && capacity > 0) return Null("tokens");
+  return Guard([&] {
+    std::vector<int32_t> ids;
+    Error err = model->model->tokenizer().Encode(std::string_view(text ? text : "", text_len), add_bos != 0, &ids);
+    if (!err.ok()) return Report(err);
+    *n_tokens = ids.size();
+    if (ids.size() > capacity) {
+      return Fail(Status::kInvalidArgument, "the text needs " + std::to_string(ids.size()) +
+                                                " tokens but the buffer holds " + std::to_string(capacity));
+    }
+    for (size_t i = 0; i < ids.size(); ++i) tokens[i] = ids[i];
+    return EDGEFORMER_OK;
+  });
+}
+
+edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t prev_token, int32_t token,
+                                         const char** piece, size_t* piece_len) {
+  if (model == nullptr) return Null("model");
+  if (piece == nullptr || piece_len == nullptr) return Null("piece");
+  const edgeformer::Tokenizer& t = model->model->tokenizer();
+  if (token < 0 || static_cast<uint32_t>(token) >= t.vocab_size()) {
+    return Fail(Status::kInvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
+  }
+  const std::string_view p = t.Piece(prev_token, token);
+  *piece = p.data();
+  *piece_len = p.size();
+  return EDGEFORMER_OK;
+}
+
+edgeformer_session_params edgeformer_session_default_params(void) {
+  edgeformer_session_params p;
+  p.n_threads = 1;
+  p.context_length = 0;
+  p.max_batch = 32;
+  p.max_isa = nullptr;
+  return p;
+}
+
+edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgeformer_session_params* params,
+                                            edgeformer_session** out_session) {
+  if (model == nullptr) return Null("model");
+  if (out_session == nullptr) return Null("out_session");
+  *out_session = nullptr;
+  const edgeformer_session_params p = params ? *params : edgeformer_session_default_params();
+  return Guard([&] {
+    edgeformer::SessionOptions o;
+    o.n_threads = p.n_threads == 0 ? 1 : p.n_threads;
+    o.context_length = p.context_length;
+    o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
+    if (p.max_isa != nullptr) {
+      edgeformer::Result<edgeformer::Isa> isa = edgeformer::ParseIsa(p.max_isa);
+      if (!isa.ok()) return Report(isa.error());
+      o.max_isa = isa.value();
+      o.use_max_isa = true;
+    }
+    auto session = edgeformer::Session::Create(*model->model, o);
+    if (!session.ok()) return Report(session.error());
+    std::unique_ptr<edgeformer_session> handle(new edgeformer_session{model, session.take(), {}});
+    Error err = handle->sampler.Init(model->model->config().vocab_size, edgeformer::SamplerParams());
+    if (!err.ok()) return Report(err);
+    *out_session = handle.release();
+    return EDGEFORMER_OK;
+  });
+}
+
+void edgeformer_session_destroy(edgeformer_session* session) { delete session; }
+
+edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens, size_t n_tokens) {
+  if (session == nullptr) return Null("session");
+  return Guard([&] { return Report(session->session->Prefill(tokens, n_tokens)); });
+}
+
+edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,
+                                            size_t* n_vocab) {
+  if (session == nullptr) return Null("session");
+  if (logits == nullptr || n_vocab == nullptr) return Null("logits");
+  const float* l = session->session->logits();
+  if (l == nullptr) return Fail(Status::kInvalidArgument, "no logits yet: prefill first");
+  *logits = l;
+  *n_vocab = session->session->model().config().vocab_size;
+  return EDGEFORMER_OK;
+}
+
+uint32_t edgeformer_session_position(const edgeformer_session* session) {
+  return session == nullptr ? 0 : session->session->position();
+}
+
+void edgeformer_session_reset(edgeformer_session* session) {
+  if (session != nullptr) session->session->Reset();
+}
+
+edgeformer_sampler_params edgeformer_sampler_default_params(void) {
+  edgeformer_sampler_params p;
+  p.temperature = 0.8f;
+  p.top_k = 0;
+  p.top_p = 0.9f;
+  p.seed = 0x5eed;
+  return p;
+}
+
+edgeformer_generate_params edgeformer_generate_default_params(void) {
+  edgeformer_generate_params p;
+  p.max_tokens = 128;
+  p.stop_at_end_of_text = 1;
+  p.sampler = edgeformer_sampler_default_params();
+  return p;
+}
+
+edgeformer_status edgeformer_generate(edgeformer_session* session, const edgeformer_generate_params* params,
+                                      edgeformer_token_callback callback, void* user_data, size_t* n_generated,
+                                      edgeformer_stop_reason* stop_reason) {
+  if (session == nullptr) return Null("session");
+  const edgeformer_generate_params p = params ? *params : edgeformer_generate_default_params();
+  return Guard([&] {
+    Error err = session->sampler.Configure(ToSamplerParams(p.sampler));
+    if (!err.ok()) return Report(err);
+    edgeformer::GenerateOptions o;
+    o.max_tokens = p.max_tokens;
+    o.stop_at_end_of_text = p.stop_at_end_of_text != 0;
+    CallbackBridge bridge{&session->owner->model->tokenizer(), callback, user_data,
+                          session->session->last_token()};
+    size_t n = 0;
+    edgeformer::StopReason reason = edgeformer::StopReason::kMaxTokens;
+    err = session->session->Generate(session->sampler, o, &BridgeToken, &bridge, &n, &reason);
+    if (n_generated != nullptr) *n_generated = n;
+    if (stop_reason != nullptr) *stop_reason = static_cast<edgeformer_stop_reason>(reason);
+    return Report(err);
+  });
+}
+
+edgeformer_status edgeformer_session_get_info(const edgeformer_session* session, edgeformer_session_info* out_info) {
+  if (session == nullptr) return Null("session");
+  if (out_info == nullptr) return Null("out_info");
+  const edgeformer::Session& s = *session->session;
+  out_info->isa = edgeformer::IsaName(s.kernels().isa);
+  out_info->qgemm_kernel = s.kernels().qgemm_name;
+  out_info->n_threads = static_cast<uint32_t>(s.threads());
+  out_info->context_length = s.context_length();
+  out_info->allocated_bytes = s.allocated_bytes();
+  return EDGEFORMER_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,37 @@
+// A read-only view of a whole file, mapped with mmap, or of a caller-owned memory buffer.
+//
+// Ownership: a mapped file unmaps itself on destruction; a borrowed buffer is never freed and
+// must outlive the MappedFile. Thread safety: immutable after Open*, safe to share.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+
+namespace edgeformer {
+
+class MappedFile {
+ public:
+  // Maps `path` read-only. Empty files are returned as a zero-length view (callers reject them).
+  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  // Wraps `size` bytes at `data`, which the caller owns and keeps alive.
+  static std::unique_ptr<MappedFile> Borrow(const void* data, size_t size);
+
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  MappedFile(const uint8_t* data, size_t size, bool owned) : data_(data), size_(size), owned_(owned) {}
+  const uint8_t* data_;
+  size_t size_;
+  bool owned_;
+};
+
+}  // namespace edgeformer

@@ -1,0 +1,32 @@
+#include "core/thread_pool.h"
+
+#include <pthreadpool.h>
+
+namespace edgeformer {
+
+Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads) {
+  if (n_threads <= 1) return std::unique_ptr<ThreadPool>(new ThreadPool(nullptr, 1));
+  pthreadpool_t pool = pthreadpool_create(n_threads);
+  if (pool == nullptr) {
+    return Error(Status::kOutOfMemory, "cannot create a pool of " + std::to_string(n_threads) + " threads");
+  }
+  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, pthreadpool_get_threads_count(pool)));
+}
+
+ThreadPool::~ThreadPool() {
+  if (pool_ != nullptr) pthreadpool_destroy(pool_);
+}
+
+void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t tile) {
+  if (range == 0) return;
+  if (tile == 0) tile = 1;
+  if (pool_ == nullptr || range <= tile) {
+    for (size_t begin = 0; begin < range; begin += tile) {
+      fn(context, begin, range - begin < tile ? range - begin : tile);
+    }
+    return;
+  }
+  pthreadpool_parallelize_1d_tile_1d(pool_, fn, context, range, tile, 0);
+}
+
+}  // namespace edgeformer

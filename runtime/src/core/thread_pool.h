@@ -1,0 +1,36 @@
+// The session's worker threads: a pthreadpool created once per session, never per call.
+//
+// Thread safety: Parallelize must be called from one thread at a time (the session's caller).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "core/status.h"
+
+struct pthreadpool;
+
+namespace edgeformer {
+
+class ThreadPool {
+ public:
+  // n_threads <= 1 gives a pool that runs everything on the calling thread.
+  static Result<std::unique_ptr<ThreadPool>> Create(size_t n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  size_t threads() const { return threads_; }
+
+  // Calls fn(context, begin, count) on [0, range) split into tiles of `tile` items, possibly in
+  // parallel. Returns when all tiles are done.
+  using TileFn = void (*)(void* context, size_t begin, size_t count);
+  void ParallelizeTiles(TileFn fn, void* context, size_t range, size_t tile);
+
+ private:
+  explicit ThreadPool(pthreadpool* pool, size_t threads) : pool_(pool), threads_(threads) {}
+  pthreadpool* pool_;
+  size_t threads_;
+};
+
+}  // namespace edgeformer

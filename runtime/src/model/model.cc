@@ -1,0 +1,273 @@
+#include "model/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/checksum.h"
+#include "model/format.h"
+#include "model_generated.h"
+
+namespace edgeformer {
+namespace {
+
+Error Invalid(const std::string& message) { return Error(Status::kInvalidModel, message); }
+Error Unsupported(const std::string& message) { return Error(Status::kUnsupported, message); }
+
+// Limits that keep every size computation far from overflow; real models are well inside them.
+constexpr uint32_t kMaxDim = 1u << 16;        // dim, hidden_dim, head_dim * heads
+constexpr uint32_t kMaxLayers = 1024;
+constexpr uint32_t kMaxHeads = 1024;
+constexpr uint32_t kMaxVocab = 1u << 22;
+constexpr uint32_t kMaxSeqLen = 1u << 20;
+
+Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
+  if (a == nullptr) return Invalid("the model has no architecture table");
+  if (a->family() != schema::ModelFamily::DecoderOnly) {
+    return Unsupported(std::string("model family ") + schema::EnumNameModelFamily(a->family()) +
+                       " is not supported yet (decoder-only models are)");
+  }
+  if (a->norm() != schema::NormKind::RMSNorm) {
+    return Unsupported(std::string("norm ") + schema::EnumNameNormKind(a->norm()) + " is not supported yet");
+  }
+  if (a->activation() != schema::Activation::SwiGLU) {
+    return Unsupported(std::string("activation ") + schema::EnumNameActivation(a->activation()) +
+                       " is not supported yet");
+  }
+  if (a->position() != schema::PositionKind::Rotary) {
+    return Unsupported(std::string("positions ") + schema::EnumNamePositionKind(a->position()) +
+                       " are not supported yet");
+  }
+  if (a->attention_bias() || a->mlp_bias()) return Unsupported("linear biases are not supported yet");
+  c->n_layers = a->n_layers();
+  c->dim = a->dim();
+  c->hidden_dim = a->hidden_dim();
+  c->n_heads = a->n_heads();
+  c->n_kv_heads = a->n_kv_heads();
+  c->head_dim = a->head_dim();
+  c->vocab_size = a->vocab_size();
+  c->max_seq_len = a->max_seq_len();
+  c->norm_eps = a->norm_eps();
+  c->rope_theta = a->rope_theta();
+  c->rotary_dim = a->rotary_dim() == 0 ? a->head_dim() : a->rotary_dim();
+  c->tied_embeddings = a->tied_embeddings();
+  c->bos_id = a->bos_id();
+  c->eos_id = a->eos_id();
+  auto range = [](const char* name, uint64_t v, uint64_t lo, uint64_t hi) -> Error {
+    if (v < lo || v > hi) {
+      return Invalid(std::string("architecture: ") + name + " = " + std::to_string(v) + " is outside [" +
+                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    }
+    return Error::Ok();
+  };
+  EF_RETURN_IF_ERROR(range("n_layers", c->n_layers, 1, kMaxLayers));
+  EF_RETURN_IF_ERROR(range("dim", c->dim, 1, kMaxDim));
+  EF_RETURN_IF_ERROR(range("hidden_dim", c->hidden_dim, 1, kMaxDim));
+  EF_RETURN_IF_ERROR(range("n_heads", c->n_heads, 1, kMaxHeads));
+  EF_RETURN_IF_ERROR(range("n_kv_heads", c->n_kv_heads, 1, c->n_heads));
+  EF_RETURN_IF_ERROR(range("head_dim", c->head_dim, 2, kMaxDim));
+  EF_RETURN_IF_ERROR(range("n_heads * head_dim", uint64_t{c->n_heads} * c->head_dim, 1, kMaxDim));
+  EF_RETURN_IF_ERROR(range("vocab_size", c->vocab_size, 1, kMaxVocab));
+  EF_RETURN_IF_ERROR(range("max_seq_len", c->max_seq_len, 1, kMaxSeqLen));
+  if (c->n_heads % c->n_kv_heads != 0) {
+    return Invalid("architecture: n_heads " + std::to_string(c->n_heads) + " is not a multiple of n_kv_heads " +
+                   std::to_string(c->n_kv_heads));
+  }
+  if (c->rotary_dim != c->head_dim || c->head_dim % 2 != 0) {
+    return Unsupported("rotary_dim must equal head_dim and be even (partial rotary is not supported yet)");
+  }
+  if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("architecture: norm_eps must be > 0");
+  if (!(c->rope_theta > 0.0f) || !std::isfinite(c->rope_theta)) return Invalid("architecture: rope_theta must be > 0");
+  if (c->bos_id < -1 || c->bos_id >= static_cast<int64_t>(c->vocab_size)) {
+    return Invalid("architecture: BOS id " + std::to_string(c->bos_id) + " is out of range");
+  }
+  if (c->eos_id < -1 || c->eos_id >= static_cast<int64_t>(c->vocab_size)) {
+    return Invalid("architecture: EOS id " + std::to_string(c->eos_id) + " is out of range");
+  }
+  return Error::Ok();
+}
+
+struct Range {
+  uint64_t begin, end;
+  std::string owner;
+};
+
+// Checks a segment lies inside the file, is aligned, and has exactly `expected` bytes.
+Error CheckSegment(const schema::Segment* s, uint64_t expected, uint64_t file_size, const std::string& what,
+                   std::vector<Range>* used) {
+  if (s == nullptr) return Invalid(what + ": segment is missing");
+  if (s->offset() % kSegmentAlignment != 0) {
+    return Invalid(what + ": offset " + std::to_string(s->offset()) + " is not a multiple of " +
+                   std::to_string(kSegmentAlignment));
+  }
+  if (s->offset() > file_size || s->size() > file_size - s->offset()) {
+    return Invalid(what + ": bytes [" + std::to_string(s->offset()) + ", +" + std::to_string(s->size()) +
+                   ") lie past the end of the file (" + std::to_string(file_size) + " bytes)");
+  }
+  if (s->size() != expected) {
+    return Invalid(what + ": holds " + std::to_string(s->size()) + " bytes but its shape and type need " +
+                   std::to_string(expected));
+  }
+  if (s->size() > 0) used->push_back(Range{s->offset(), s->offset() + s->size(), what});
+  return Error::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOptions& options) {
+  Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+  if (!file.ok()) return file.error();
+  return FromFile(file.take(), options);
+}
+
+Result<std::unique_ptr<Model>> Model::LoadFromMemory(const void* data, size_t size, const LoadOptions& options) {
+  if (data == nullptr && size != 0) return Error(Status::kInvalidArgument, "model buffer is null");
+  return FromFile(MappedFile::Borrow(data, size), options);
+}
+
+Result<std::unique_ptr<Model>> Model::FromFile(std::unique_ptr<MappedFile> file, const LoadOptions& options) {
+  std::unique_ptr<Model> model(new (std::nothrow) Model());
+  if (model == nullptr) return Error(Status::kOutOfMemory, "cannot allocate the model");
+  model->file_ = std::move(file);
+  Error err = model->Parse(options);
+  if (!err.ok()) return err;
+  return model;
+}
+
+Error Model::Parse(const LoadOptions& options) {
+  const uint8_t* base = file_->data();
+  const uint64_t size = file_->size();
+  if (size == 0) return Invalid("the file is empty");
+  if (size < 12) return Invalid("the file is too short (" + std::to_string(size) + " bytes) to be a model");
+  if (!flatbuffers::BufferHasIdentifier(base, schema::ModelIdentifier(), /*size_prefixed=*/true)) {
+    return Invalid("not an edgeformer model (the file identifier is not \"" + std::string(schema::ModelIdentifier()) +
+                   "\")");
+  }
+  uint32_t header_size;
+  std::memcpy(&header_size, base, sizeof(header_size));
+  if (header_size > size - sizeof(uint32_t)) {
+    return Invalid("the file is truncated: its header needs " + std::to_string(header_size + 4) +
+                   " bytes, the file has " + std::to_string(size));
+  }
+  flatbuffers::Verifier verifier(base, header_size + sizeof(uint32_t));
+  if (!schema::VerifySizePrefixedModelBuffer(verifier)) {
+    return Invalid("the model header is corrupt (FlatBuffer verification failed)");
+  }
+  const schema::Model* m = schema::GetSizePrefixedModel(base);
+  if (m->format_version() != kFormatVersion) {
+    return Unsupported("format version " + std::to_string(m->format_version()) + " is not supported (this build reads " +
+                       std::to_string(kFormatVersion) + ")");
+  }
+  if (m->file_size() != size) {
+    return Invalid("the file is " + std::to_string(size) + " bytes but its header says " +
+                   std::to_string(m->file_size()) + (size < m->file_size() ? " (truncated)" : ""));
+  }
+  EF_RETURN_IF_ERROR(ValidateConfig(m->architecture(), &config_));
+  const ModelConfig& c = config_;
+  EF_RETURN_IF_ERROR(tokenizer_.Init(m->tokenizer(), c.vocab_size));
+
+  layers_.resize(c.n_layers);
+  const auto* tensors = m->tensors();
+  if (tensors == nullptr) return Invalid("the model has no tensor table");
+  std::vector<Range> used;
+  used.push_back(Range{0, uint64_t{header_size} + 4, "the header"});
+  for (flatbuffers::uoffset_t t = 0; t < tensors->size(); ++t) {
+    const schema::Tensor* tensor = tensors->Get(t);
+    const std::string name = tensor->name() ? tensor->name()->str() : "#" + std::to_string(t);
+    const std::string what = "tensor '" + name + "'";
+    const auto role = tensor->role();
+    const int32_t layer = tensor->layer();
+    const TensorSlot slot = SlotOf(role);
+    if (slot.kind == TensorSlot::kUnknown) {
+      return Unsupported(what + ": role " + std::to_string(static_cast<int>(role)) + " is not supported");
+    }
+    if (slot.per_layer ? (layer < 0 || static_cast<uint32_t>(layer) >= c.n_layers) : layer != -1) {
+      return Invalid(what + ": layer " + std::to_string(layer) + " is out of range");
+    }
+    Weight* w = nullptr;
+    switch (slot.kind) {
+      case TensorSlot::kTokenEmbedding: w = &token_embedding_; break;
+      case TensorSlot::kFinalNorm: w = &final_norm_; break;
+      case TensorSlot::kClassifier: w = &classifier_; break;
+      default: w = LayerSlot(&layers_[layer], role); break;
+    }
+    if (w == nullptr) return Unsupported(what + ": role is not used by this architecture");
+    if (w->present()) return Invalid(what + ": a second tensor with the same role and layer");
+    const ExpectedShape expect = ExpectedShapeOf(role, c);
+    const auto* shape = tensor->shape();
+    const bool is_vector = expect.rows == 0;
+    if (shape == nullptr || shape->size() != (is_vector ? 1u : 2u)) {
+      return Invalid(what + ": expected a " + std::string(is_vector ? "1" : "2") + "-D shape");
+    }
+    const uint64_t rows = is_vector ? 1 : shape->Get(0);
+    const uint64_t cols = shape->Get(shape->size() - 1);
+    if ((!is_vector && rows != expect.rows) || cols != expect.cols) {
+      return Invalid(what + ": shape [" + (is_vector ? "" : std::to_string(rows) + ", ") + std::to_string(cols) +
+                     "] disagrees with the architecture, which needs [" +
+                     (is_vector ? "" : std::to_string(expect.rows) + ", ") + std::to_string(expect.cols) + "]");
+    }
+    if (tensor->layout() != schema::WeightLayout::RowMajor) return Unsupported(what + ": unknown weight layout");
+    const uint64_t count = rows * cols;  // both <= 2^22, no overflow
+    uint64_t checksum = kFnv1aInit;
+    if (tensor->dtype() == schema::DType::F32 && tensor->quant() == schema::QuantScheme::None) {
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 4, size, what + " data", &used));
+      w->type = WeightType::kF32;
+    } else if (tensor->dtype() == schema::DType::I8 && tensor->quant() == schema::QuantScheme::PerChannelSymmetric &&
+               !is_vector) {
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count, size, what + " data", &used));
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->scales(), rows * 4, size, what + " scales", &used));
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->row_sums(), rows * 4, size, what + " row sums", &used));
+      w->type = WeightType::kInt8;
+      w->scales = reinterpret_cast<const float*>(base + tensor->scales()->offset());
+      w->row_sums = reinterpret_cast<const int32_t*>(base + tensor->row_sums()->offset());
+      for (uint64_t r = 0; r < rows; ++r) {
+        if (!std::isfinite(w->scales[r]) || w->scales[r] < 0.0f) {
+          return Invalid(what + ": scale of row " + std::to_string(r) + " is not a finite non-negative number");
+        }
+      }
+    } else {
+      return Unsupported(what + ": dtype " + schema::EnumNameDType(tensor->dtype()) + " with quantization " +
+                         schema::EnumNameQuantScheme(tensor->quant()) + " is not supported for this role");
+    }
+    w->rows = rows;
+    w->cols = cols;
+    w->data = base + tensor->data()->offset();
+    if (options.verify_checksums) {
+      checksum = Fnv1a64(w->data, tensor->data()->size(), checksum);
+      if (w->type == WeightType::kInt8) {
+        checksum = Fnv1a64(w->scales, rows * 4, checksum);
+        checksum = Fnv1a64(w->row_sums, rows * 4, checksum);
+      }
+      if (checksum != tensor->checksum()) return Invalid(what + ": checksum mismatch (the file is corrupt)");
+    }
+  }
+  std::sort(used.begin(), used.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < used.size(); ++i) {
+    if (used[i].begin < used[i - 1].end) return Invalid(used[i].owner + " overlaps " + used[i - 1].owner);
+  }
+
+  if (!token_embedding_.present()) return Invalid("the model has no token embedding");
+  if (!final_norm_.present()) return Invalid("the model has no final norm");
+  if (c.tied_embeddings) {
+    if (classifier_.present()) return Invalid("embeddings are tied but the model has a separate classifier");
+    classifier_ = token_embedding_;
+  } else if (!classifier_.present()) {
+    return Invalid("the model has no classifier and its embeddings are not tied");
+  }
+  weight_bytes_ = token_embedding_.cols * (token_embedding_.type == WeightType::kInt8 ? 1 : 4);
+  auto bytes_of = [](const Weight& w) {
+    return w.rows * w.cols * (w.type == WeightType::kInt8 ? 1 : 4) + (w.scales ? w.rows * 8 : 0);
+  };
+  weight_bytes_ += bytes_of(final_norm_) + bytes_of(classifier_);
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = layers_[l];
+    const Weight* all[] = {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_norm, &L.w_gate, &L.w_down, &L.w_up};
+    for (const Weight* w : all) {
+      if (!w->present()) return Invalid("layer " + std::to_string(l) + " is missing a tensor");
+      weight_bytes_ += bytes_of(*w);
+    }
+  }
+  return Error::Ok();
+}
+
+}  // namespace edgeformer

@@ -1,0 +1,99 @@
+#include "model/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <new>
+
+#include "ops/ops.h"
+
+namespace edgeformer {
+
+Error Sampler::Init(uint32_t vocab_size, const SamplerParams& params) {
+  try {
+    probs_.assign(vocab_size, 0.0f);
+    order_.assign(vocab_size, 0);
+  } catch (const std::bad_alloc&) {
+    return Error(Status::kOutOfMemory, "cannot allocate the sampler's buffers");
+  }
+  return Configure(params);
+}
+
+Error Sampler::Configure(const SamplerParams& params) {
+  if (!(params.temperature == params.temperature) || !(params.top_p == params.top_p)) {
+    return Error(Status::kInvalidArgument, "sampler: temperature and top_p must be numbers");
+  }
+  if (params.top_p <= 0.0f) return Error(Status::kInvalidArgument, "sampler: top_p must be > 0");
+  params_ = params;
+  state_ = params.seed == 0 ? 0x9e3779b97f4a7c15ull : params.seed;
+  return Error::Ok();
+}
+
+float Sampler::NextUniform() {
+  // xorshift64*, top 24 bits -> [0, 1).
+  state_ ^= state_ >> 12;
+  state_ ^= state_ << 25;
+  state_ ^= state_ >> 27;
+  const uint32_t r = static_cast<uint32_t>((state_ * 0x2545F4914F6CDD1Dull) >> 32);
+  return static_cast<float>(r >> 8) / 16777216.0f;
+}
+
+int32_t Sampler::Sample(const float* logits) {
+  const size_t n = probs_.size();
+  if (params_.temperature <= 0.0f) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
+    return static_cast<int32_t>(best);
+  }
+  for (size_t i = 0; i < n; ++i) probs_[i] = logits[i] / params_.temperature;
+  ops::Softmax(probs_.data(), n);
+
+  // Candidates: every token, or the top_k most probable; then the smallest prefix (by
+  // probability) whose mass exceeds top_p. Only the candidates are ever sorted.
+  size_t count = n;
+  for (size_t i = 0; i < n; ++i) order_[i] = static_cast<int32_t>(i);
+  const auto by_prob = [this](int32_t a, int32_t b) {
+    return probs_[a] > probs_[b] || (probs_[a] == probs_[b] && a < b);
+  };
+  if (params_.top_k > 0 && params_.top_k < n) {
+    count = params_.top_k;
+    std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(count - 1), order_.end(), by_prob);
+  }
+  if (params_.top_p < 1.0f) {
+    if (count == n && n > 1) {
+      // Tokens below (1 - top_p) / (n - 1) can never be in the nucleus: drop them before sorting.
+      const float cutoff = (1.0f - params_.top_p) / static_cast<float>(n - 1);
+      size_t kept = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (probs_[i] >= cutoff) order_[kept++] = static_cast<int32_t>(i);
+      }
+      if (kept == 0) {  // a flat distribution with a tiny top_p: keep the most probable token
+        size_t best = 0;
+        for (size_t i = 1; i < n; ++i) best = probs_[i] > probs_[best] ? i : best;
+        order_[kept++] = static_cast<int32_t>(best);
+      }
+      count = kept;
+    }
+    std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(count), by_prob);
+    float mass = 0.0f;
+    size_t last = count;
+    for (size_t i = 0; i < count; ++i) {
+      mass += probs_[order_[i]];
+      if (mass > params_.top_p) {
+        last = i + 1;
+        break;
+      }
+    }
+    count = last;
+  }
+  float total = 0.0f;
+  for (size_t i = 0; i < count; ++i) total += probs_[order_[i]];
+  const float r = NextUniform() * total;
+  float acc = 0.0f;
+  for (size_t i = 0; i < count; ++i) {
+    acc += probs_[order_[i]];
+    if (r < acc) return order_[i];
+  }
+  return order_[count - 1];  // rounding: r landed on the total
+}
+
+}  // namespace edgeformer

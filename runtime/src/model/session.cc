@@ -1,0 +1,215 @@
+#include "model/session.h"
+
+#include <algorithm>
+#include <new>
+
+#include "ops/ops.h"
+
+namespace edgeformer {
+namespace {
+
+constexpr uint32_t kMaxBatchLimit = 1024;
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::Create(const Model& model, const SessionOptions& options) {
+  const ModelConfig& c = model.config();
+  if (options.context_length > c.max_seq_len) {
+    return Error(Status::kInvalidArgument, "context length " + std::to_string(options.context_length) +
+                                               " exceeds the model's maximum of " + std::to_string(c.max_seq_len));
+  }
+  if (options.n_threads > 1024) return Error(Status::kInvalidArgument, "too many threads");
+  Isa cap = options.max_isa;
+  if (!options.use_max_isa) {
+    Result<Isa> env = MaxIsaFromEnvironment();
+    if (!env.ok()) return env.error();
+    cap = env.value();
+  }
+  std::unique_ptr<Session> s(new (std::nothrow) Session(model));
+  if (s == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a session");
+  s->kernels_ = SelectKernels(cap);
+  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(options.n_threads);
+  if (!pool.ok()) return pool.error();
+  s->pool_ = pool.take();
+  s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
+  s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
+  Error err = s->Allocate(options);
+  if (!err.ok()) return err;
+  ops::RopeTable(s->context_, c.head_dim, c.rope_theta, s->rope_.as<float>());
+  return s;
+}
+
+Error Session::Allocate(const SessionOptions&) {
+  const ModelConfig& c = model_.config();
+  const size_t b = max_batch_;
+  const size_t widest = std::max({c.dim, c.q_dim(), c.hidden_dim});
+  const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * sizeof(float);
+  struct Plan {
+    AlignedBuffer* buffer;
+    size_t bytes;
+    bool zero;
+  } plan[] = {
+      {&k_cache_, cache, false},
+      {&v_cache_, cache, false},
+      {&rope_, size_t{context_} * c.head_dim * sizeof(float), true},
+      {&x_, b * c.dim * sizeof(float), true},
+      {&xb_, b * c.dim * sizeof(float), true},
+      {&tmp_, b * c.dim * sizeof(float), true},
+      {&q_, b * c.q_dim() * sizeof(float), true},
+      {&att_, b * c.q_dim() * sizeof(float), true},
+      {&gate_, b * c.hidden_dim * sizeof(float), true},
+      {&up_, b * c.hidden_dim * sizeof(float), true},
+      {&xq_, b * widest, true},
+      {&xq_scales_, b * sizeof(float), true},
+      {&scores_, size_t{context_} * sizeof(float), true},
+      {&logits_, size_t{c.vocab_size} * sizeof(float), true},
+  };
+  allocated_ = 0;
+  for (const Plan& p : plan) {
+    EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, p.zero));
+    allocated_ += p.bytes;
+  }
+  return Error::Ok();
+}
+
+void Session::Reset() {
+  pos_ = 0;
+  has_logits_ = false;
+  pending_ = -1;
+  last_fed_ = -1;
+}
+
+void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
+  const ModelConfig& c = model_.config();
+  const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
+  const size_t widest = std::max({c.dim, c.q_dim(), c.hidden_dim});
+  float* x = x_.as<float>();
+  float* xb = xb_.as<float>();
+  float* tmp = tmp_.as<float>();
+  float* q = q_.as<float>();
+  float* att = att_.as<float>();
+  float* gate = gate_.as<float>();
+  float* up = up_.as<float>();
+  const float* rope = rope_.as<float>();
+  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), widest};
+  const ops::Context ctx{&kernels_, pool_.get()};
+  // Quantizes the rows a group of int8 matmuls shares, once.
+  auto quantize_for = [&](const Weight& w, const float* in, size_t m, size_t k) {
+    if (w.type == WeightType::kInt8) ops::QuantizeRows(in, m, k, k, xq);
+  };
+
+  for (size_t t = 0; t < n; ++t) ops::Embed(model_.token_embedding(), tokens[t], x + t * dim);
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = model_.layer(l);
+    float* k_layer = k_cache_.as<float>() + size_t{l} * context_ * kv_dim;
+    float* v_layer = v_cache_.as<float>() + size_t{l} * context_ * kv_dim;
+    float* k_rows = k_layer + size_t{pos_} * kv_dim;
+    float* v_rows = v_layer + size_t{pos_} * kv_dim;
+
+    // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
+    ops::RmsNorm(x, L.attn_norm.f32(), n, dim, c.norm_eps, xb);
+    quantize_for(L.wq, xb, n, dim);
+    ops::Linear(ctx, L.wq, n, xb, dim, xq, q, q_dim);
+    ops::Linear(ctx, L.wk, n, xb, dim, xq, k_rows, kv_dim);
+    ops::Linear(ctx, L.wv, n, xb, dim, xq, v_rows, kv_dim);
+    for (size_t t = 0; t < n; ++t) {
+      const float* angles = rope + (pos_ + t) * hd;
+      ops::Rope(q + t * q_dim, c.n_heads, hd, angles);
+      ops::Rope(k_rows + t * kv_dim, c.n_kv_heads, hd, angles);
+    }
+    for (size_t t = 0; t < n; ++t) {
+      ops::Attention(q + t * q_dim, k_layer, v_layer, kv_dim, pos_ + t, c.n_heads, c.n_kv_heads, hd,
+                     scores_.as<float>(), att + t * q_dim);
+    }
+    quantize_for(L.wo, att, n, q_dim);
+    ops::Linear(ctx, L.wo, n, att, q_dim, xq, tmp, dim);
+    ops::AddInPlace(x, tmp, n * dim);
+
+    // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
+    ops::RmsNorm(x, L.ffn_norm.f32(), n, dim, c.norm_eps, xb);
+    quantize_for(L.w_gate, xb, n, dim);
+    ops::Linear(ctx, L.w_gate, n, xb, dim, xq, gate, hidden);
+    ops::Linear(ctx, L.w_up, n, xb, dim, xq, up, hidden);
+    ops::SwiGLU(gate, up, n * hidden);
+    quantize_for(L.w_down, gate, n, hidden);
+    ops::Linear(ctx, L.w_down, n, gate, hidden, xq, tmp, dim);
+    ops::AddInPlace(x, tmp, n * dim);
+  }
+  pos_ += static_cast<uint32_t>(n);
+  last_fed_ = tokens[n - 1];
+  has_logits_ = want_logits;
+  if (want_logits) {
+    ops::RmsNorm(x + (n - 1) * dim, model_.final_norm().f32(), 1, dim, c.norm_eps, xb);
+    quantize_for(model_.classifier(), xb, 1, dim);
+    ops::Linear(ctx, model_.classifier(), 1, xb, dim, xq, logits_.as<float>(), c.vocab_size);
+  }
+}
+
+Error Session::Feed(const int32_t* tokens, size_t n) {
+  for (size_t done = 0; done < n;) {
+    const size_t chunk = std::min<size_t>(max_batch_, n - done);
+    Forward(tokens + done, chunk, done + chunk == n);
+    done += chunk;
+  }
+  return Error::Ok();
+}
+
+Error Session::Prefill(const int32_t* tokens, size_t n) {
+  if (n == 0) return Error(Status::kInvalidArgument, "prefill needs at least one token");
+  if (tokens == nullptr) return Error(Status::kInvalidArgument, "tokens is null");
+  const uint32_t vocab = model_.config().vocab_size;
+  for (size_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || static_cast<uint32_t>(tokens[i]) >= vocab) {
+      return Error(Status::kInvalidArgument, "token " + std::to_string(i) + " has id " + std::to_string(tokens[i]) +
+                                                 ", outside the vocabulary [0, " + std::to_string(vocab) + ")");
+    }
+  }
+  const size_t needed = n + (pending_ >= 0 ? 1 : 0);
+  if (needed > context_ - pos_) {
+    return Error(Status::kContextFull, "the prompt needs " + std::to_string(needed) + " positions but only " +
+                                           std::to_string(context_ - pos_) + " of the context's " +
+                                           std::to_string(context_) + " are free");
+  }
+  if (pending_ >= 0) {
+    const int32_t pending = pending_;
+    pending_ = -1;
+    Forward(&pending, 1, false);
+  }
+  return Feed(tokens, n);
+}
+
+Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
+                        size_t* n_generated, StopReason* reason) {
+  *n_generated = 0;
+  *reason = StopReason::kMaxTokens;
+  if (!has_logits_ && pending_ < 0) {
+    return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
+  }
+  const ModelConfig& c = model_.config();
+  for (;;) {
+    if (pending_ >= 0) {
+      if (pos_ >= context_) {
+        return Error(Status::kContextFull,
+                     "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
+      }
+      const int32_t token = pending_;
+      pending_ = -1;
+      Forward(&token, 1, true);
+    }
+    if (*n_generated >= options.max_tokens) return Error::Ok();
+    const int32_t token = sampler.Sample(logits());
+    pending_ = token;
+    if (options.stop_at_end_of_text && (token == c.eos_id || token == c.bos_id)) {
+      *reason = StopReason::kEndOfText;
+      return Error::Ok();
+    }
+    ++*n_generated;
+    if (callback != nullptr && !callback(user_data, token)) {
+      *reason = StopReason::kCallback;
+      return Error::Ok();
+    }
+    if (*n_generated >= options.max_tokens) return Error::Ok();
+  }
+}
+
+}  // namespace edgeformer

@@ -1,0 +1,98 @@
+// A conversation with a model: its own KV cache, activations, sampler and threads. Many sessions
+// can share one Model.
+//
+// Memory: everything is sized and allocated in Create; Prefill and Generate allocate nothing.
+// Lifetime: the Model must outlive its sessions.
+// Thread safety: one thread at a time per session; different sessions may run concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/aligned_buffer.h"
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "model/sampler.h"
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+
+struct SessionOptions {
+  uint32_t n_threads = 1;
+  uint32_t context_length = 0;  // 0: the model's max_seq_len; never more than it
+  uint32_t max_batch = 32;      // prompt tokens processed together
+  Isa max_isa = Isa::reference; // used only when use_max_isa is set
+  bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
+};
+
+enum class StopReason { kMaxTokens, kEndOfText, kCallback };
+
+// Receives each generated token; returns false to stop generating.
+using TokenCallback = bool (*)(void* user_data, int32_t token);
+
+struct GenerateOptions {
+  uint32_t max_tokens = 128;
+  bool stop_at_end_of_text = true;  // stop (without delivering it) at EOS, and at BOS, which starts a new text
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Create(const Model& model, const SessionOptions& options);
+
+  // Appends `tokens` to the context (after any token still pending from Generate) and computes
+  // the logits that follow the last of them. Refuses, changing nothing, when they do not fit.
+  Error Prefill(const int32_t* tokens, size_t n);
+
+  // Samples up to options.max_tokens tokens, starting from the current logits, calling `callback`
+  // for each. A sampled token enters the KV cache only when another token is needed after it, so
+  // the last one is kept pending and fed by the next Prefill or Generate. Returns kContextFull
+  // when the cache has no room for the next token (the tokens so far were delivered).
+  Error Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
+                 size_t* n_generated, StopReason* reason);
+
+  // Forgets the context.
+  void Reset();
+
+  // Logits [vocab] after the last Prefill/Generate step, or nullptr if none yet.
+  const float* logits() const { return has_logits_ ? logits_.as<float>() : nullptr; }
+  uint32_t position() const { return pos_; }
+  // The newest token of the context (pending or in the cache), or -1 when it is empty.
+  int32_t last_token() const { return pending_ >= 0 ? pending_ : last_fed_; }
+  uint32_t context_length() const { return context_; }
+  const KernelTable& kernels() const { return kernels_; }
+  const Model& model() const { return model_; }
+  size_t threads() const { return pool_->threads(); }
+  // Bytes this session allocated (KV cache, activations, tables).
+  size_t allocated_bytes() const { return allocated_; }
+
+ private:
+  explicit Session(const Model& model) : model_(model) {}
+  Error Allocate(const SessionOptions& options);
+  // Runs n <= max_batch tokens at positions pos_..pos_+n-1; logits of the last when want_logits.
+  void Forward(const int32_t* tokens, size_t n, bool want_logits);
+  Error Feed(const int32_t* tokens, size_t n);
+
+  const Model& model_;
+  KernelTable kernels_{};
+  std::unique_ptr<ThreadPool> pool_;
+  uint32_t context_ = 0;
+  uint32_t max_batch_ = 0;
+  uint32_t pos_ = 0;
+  bool has_logits_ = false;
+  int32_t pending_ = -1;  // sampled by Generate, not yet in the cache
+  int32_t last_fed_ = -1; // the newest token in the cache
+  size_t allocated_ = 0;
+
+  AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] f32
+  AlignedBuffer rope_;               // [context][head_dim / 2][2]
+  AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
+  AlignedBuffer q_, att_;            // [max_batch][q_dim]
+  AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]
+  AlignedBuffer xq_, xq_scales_;     // [max_batch][max(dim, q_dim, hidden_dim)] int8, [max_batch] f32
+  AlignedBuffer scores_;             // [context]
+  AlignedBuffer logits_;             // [vocab]
+};
+
+}  // namespace edgeformer

@@ -1,0 +1,155 @@
+#include "model/tokenizer.h"
+
+#include <limits>
+
+#include "model_generated.h"
+
+namespace edgeformer {
+namespace {
+
+// Length of the UTF-8 sequence starting at text[i]: the lead byte and its continuation bytes,
+// at most 4. Malformed input yields shorter groups, which then fall back to byte tokens.
+size_t Utf8Length(std::string_view text, size_t i) {
+  size_t n = 1;
+  while (i + n < text.size() && n < 4 && (static_cast<uint8_t>(text[i + n]) & 0xC0) == 0x80) ++n;
+  return n;
+}
+
+}  // namespace
+
+Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
+  auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
+  if (t == nullptr) return bad("missing");
+  if (t->kind() != schema::TokenizerKind::ScoredBPE) {
+    return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
+                                           " is not supported by this build");
+  }
+  const auto* data = t->piece_data();
+  const auto* offsets = t->piece_offsets();
+  const auto* scores = t->scores();
+  const auto* types = t->types();
+  const auto* byte_values = t->byte_values();
+  if (data == nullptr || offsets == nullptr || scores == nullptr || types == nullptr || byte_values == nullptr) {
+    return bad("a required table is missing");
+  }
+  if (offsets->size() != static_cast<size_t>(vocab_size) + 1 || scores->size() != vocab_size ||
+      types->size() != vocab_size || byte_values->size() != vocab_size) {
+    return bad("table sizes disagree with the vocabulary size " + std::to_string(vocab_size));
+  }
+  if (offsets->Get(0) != 0 || offsets->Get(vocab_size) != data->size()) {
+    return bad("piece offsets do not cover the piece data");
+  }
+  auto check_id = [&](int32_t id, const char* name) -> Error {
+    if (id < -1 || id >= static_cast<int64_t>(vocab_size)) {
+      return bad(std::string(name) + " id " + std::to_string(id) + " is out of range [0, " +
+                 std::to_string(vocab_size) + ")");
+    }
+    return Error::Ok();
+  };
+  EF_RETURN_IF_ERROR(check_id(t->bos_id(), "BOS"));
+  EF_RETURN_IF_ERROR(check_id(t->eos_id(), "EOS"));
+  EF_RETURN_IF_ERROR(check_id(t->unk_id(), "UNK"));
+  bos_id_ = t->bos_id();
+  eos_id_ = t->eos_id();
+  unk_id_ = t->unk_id();
+  add_dummy_prefix_ = t->add_dummy_prefix();
+  strip_space_after_bos_ = t->strip_space_after_bos();
+
+  for (int b = 0; b < 256; ++b) {
+    byte_ids_[b] = -1;
+    byte_chars_[b] = static_cast<char>(b);
+  }
+  pieces_.resize(vocab_size);
+  scores_.resize(vocab_size);
+  types_.resize(vocab_size);
+  normal_ids_.reserve(vocab_size);
+  const char* base = reinterpret_cast<const char*>(data->data());
+  for (uint32_t i = 0; i < vocab_size; ++i) {
+    const uint32_t begin = offsets->Get(i), end = offsets->Get(i + 1);
+    if (end < begin) return bad("piece offsets decrease at token " + std::to_string(i));
+    const uint8_t type = static_cast<uint8_t>(types->Get(i));
+    if (type > static_cast<uint8_t>(TokenType::kUnknown)) {
+      return bad("token " + std::to_string(i) + " has unknown type " + std::to_string(type));
+    }
+    types_[i] = static_cast<TokenType>(type);
+    scores_[i] = scores->Get(i);
+    if (!(scores_[i] == scores_[i])) return bad("token " + std::to_string(i) + " has a NaN score");
+    if (types_[i] == TokenType::kByte) {
+      const uint8_t value = byte_values->Get(i);
+      if (byte_ids_[value] < 0) byte_ids_[value] = static_cast<int32_t>(i);
+      pieces_[i] = std::string_view(&byte_chars_[value], 1);
+    } else {
+      pieces_[i] = std::string_view(base + begin, end - begin);
+      if (types_[i] == TokenType::kNormal && !pieces_[i].empty()) normal_ids_.emplace(pieces_[i], i);
+    }
+  }
+  return Error::Ok();
+}
+
+int32_t Tokenizer::Lookup(std::string_view piece) const {
+  auto it = normal_ids_.find(piece);
+  return it == normal_ids_.end() ? -1 : it->second;
+}
+
+Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
+  if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
+  std::vector<int32_t> ids;
+  ids.reserve(text.size() + 1);
+  if (add_dummy_prefix_ && !text.empty()) {
+    const int32_t space = Lookup(" ");
+    if (space >= 0) ids.push_back(space);
+  }
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = Utf8Length(text, i);
+    const int32_t id = Lookup(text.substr(i, n));
+    if (id >= 0) {
+      ids.push_back(id);
+    } else {
+      for (size_t b = 0; b < n; ++b) {
+        const int32_t byte_id = byte_ids_[static_cast<uint8_t>(text[i + b])];
+        const int32_t fallback = byte_id >= 0 ? byte_id : unk_id_;
+        if (fallback < 0) {
+          return Error(Status::kInvalidArgument,
+                       "text has a byte (0x" + std::to_string(static_cast<uint8_t>(text[i + b])) +
+                           ") this vocabulary cannot represent");
+        }
+        ids.push_back(fallback);
+      }
+    }
+    i += n;
+  }
+  std::string merged;
+  for (;;) {
+    float best_score = -std::numeric_limits<float>::infinity();
+    int32_t best_id = -1;
+    size_t best_at = 0;
+    for (size_t i = 0; i + 1 < ids.size(); ++i) {
+      if (types_[ids[i]] != TokenType::kNormal || types_[ids[i + 1]] != TokenType::kNormal) continue;
+      merged.assign(pieces_[ids[i]]);
+      merged.append(pieces_[ids[i + 1]]);
+      const int32_t id = Lookup(merged);
+      if (id >= 0 && scores_[id] > best_score) {
+        best_score = scores_[id];
+        best_id = id;
+        best_at = i;
+      }
+    }
+    if (best_id < 0) break;
+    ids[best_at] = best_id;
+    ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
+  }
+  out->insert(out->end(), ids.begin(), ids.end());
+  return Error::Ok();
+}
+
+std::string_view Tokenizer::Piece(int32_t prev, int32_t token) const {
+  if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return {};
+  if (types_[token] == TokenType::kControl || types_[token] == TokenType::kUnknown) return {};
+  std::string_view piece = pieces_[token];
+  if (strip_space_after_bos_ && prev == bos_id_ && prev >= 0 && !piece.empty() && piece[0] == ' ') {
+    piece.remove_prefix(1);
+  }
+  return piece;
+}
+
+}  // namespace edgeformer

@@ -1,0 +1,52 @@
+#include "ops/ops.h"
+
+namespace edgeformer {
+namespace ops {
+namespace {
+
+// Below this many multiply-adds a matmul runs on the calling thread: waking workers costs more.
+constexpr size_t kMinParallelWork = 1 << 16;
+constexpr size_t kColumnAlign = 16;  // tiles start on a multiple of every kernel's NR
+
+struct LinearTask {
+  const Context* ctx;
+  const Weight* w;
+  size_t m;
+  const float* x;
+  size_t x_stride;
+  const QuantizedRows* xq;
+  float* y;
+  size_t y_stride;
+};
+
+void RunColumns(void* p, size_t begin, size_t count) {
+  const LinearTask& t = *static_cast<const LinearTask*>(p);
+  const Weight& w = *t.w;
+  const size_t k = w.cols;
+  if (w.type == WeightType::kInt8) {
+    t.ctx->kernels->qgemm(t.m, count, k, t.xq->data, t.xq->stride, t.xq->scales, w.i8() + begin * k, k,
+                          w.scales + begin, w.row_sums + begin, t.y + begin, t.y_stride);
+  } else {
+    t.ctx->kernels->sgemm(t.m, count, k, t.x, t.x_stride, w.f32() + begin * k, k, t.y + begin, t.y_stride);
+  }
+}
+
+}  // namespace
+
+void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
+            const QuantizedRows& xq, float* y, size_t y_stride) {
+  LinearTask task{&ctx, &w, m, x, x_stride, &xq, y, y_stride};
+  const size_t n = w.rows;
+  const size_t threads = ctx.pool->threads();
+  if (threads <= 1 || m * n * w.cols < kMinParallelWork) {
+    RunColumns(&task, 0, n);
+    return;
+  }
+  // A few tiles per thread balance uneven progress without many tiny calls.
+  size_t tile = (n + threads * 4 - 1) / (threads * 4);
+  tile = (tile + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
+  ctx.pool->ParallelizeTiles(&RunColumns, &task, n, tile);
+}
+
+}  // namespace ops
+}  // namespace edgeformer

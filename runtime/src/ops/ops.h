@@ -1,0 +1,71 @@
+// The operators of a transformer forward pass. One operator per .cc file in this folder.
+//
+// Conventions: activations are row-major f32 [rows][cols] with the given row stride (elements);
+// outputs never alias inputs unless stated. No operator allocates; scratch is passed in.
+// Arithmetic follows llama2.c's run.c term for term (same order, no fused multiply-add), so f32
+// models reproduce its outputs exactly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "model/model.h"
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace ops {
+
+// What an operator may use besides its arguments. Both pointers outlive the call.
+struct Context {
+  const KernelTable* kernels;
+  ThreadPool* pool;
+};
+
+// Int8 rows with one f32 scale each: value[i][k] = scales[i] * data[i * stride + k].
+struct QuantizedRows {
+  int8_t* data;
+  float* scales;
+  size_t stride;
+};
+
+// Symmetric dynamic quantization of each row of x [m][k]: scale = max|x| / 127,
+// q = round-half-even(x / scale) in [-127, 127]. All-zero rows get scale 0 and q = 0.
+void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const QuantizedRows& out);
+
+// y [m][w.rows] = x [m][w.cols] * w^T. Int8 weights read `xq` (x already quantized by
+// QuantizeRows); f32 weights read `x`. Splits output columns across the pool's threads.
+void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
+            const QuantizedRows& xq, float* y, size_t y_stride);
+
+// out [m][dim] = weight * x / sqrt(mean(x^2) + eps), row by row. out may equal x.
+void RmsNorm(const float* x, const float* weight, size_t m, size_t dim, float eps, float* out);
+
+// Rotates pairs of adjacent values (2i, 2i+1) of each head of vec [n_heads * head_dim] by the
+// angles of one position: cos_sin holds head_dim / 2 (cos, sin) pairs.
+void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
+
+// Fills table [max_pos][head_dim / 2][2] with (cos, sin) of pos / theta^(2i / head_dim).
+void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table);
+
+// Causal attention of `n_heads` query heads for one query at position `pos`, over keys and values
+// at positions 0..pos of one layer's cache (rows of kv_stride floats; kv head h serves query
+// heads h * group .. h * group + group - 1). scores: scratch of pos + 1 floats.
+// out [n_heads * head_dim].
+void Attention(const float* q, const float* k_cache, const float* v_cache, size_t kv_stride, size_t pos,
+               size_t n_heads, size_t n_kv_heads, size_t head_dim, float* scores, float* out);
+
+// x[i] = exp(x[i] - max) / sum, over n values.
+void Softmax(float* x, size_t n);
+
+// gate[i] = silu(gate[i]) * up[i] for n values.
+void SwiGLU(float* gate, const float* up, size_t n);
+
+// out [dim] = row `token` of the embedding table (dequantized if int8). token must be in range.
+void Embed(const Weight& table, int32_t token, float* out);
+
+// x[i] += y[i] for n values.
+void AddInPlace(float* x, const float* y, size_t n);
+
+}  // namespace ops
+}  // namespace edgeformer

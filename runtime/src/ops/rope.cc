@@ -1,0 +1,34 @@
+#include <cmath>
+
+#include "ops/ops.h"
+
+namespace edgeformer {
+namespace ops {
+
+void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table) {
+  const size_t half = head_dim / 2;
+  for (size_t pos = 0; pos < max_pos; ++pos) {
+    for (size_t i = 0; i < half; ++i) {
+      const float freq = 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
+      const float angle = static_cast<float>(pos) * freq;
+      table[(pos * half + i) * 2 + 0] = std::cos(angle);
+      table[(pos * half + i) * 2 + 1] = std::sin(angle);
+    }
+  }
+}
+
+void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin) {
+  const size_t half = head_dim / 2;
+  for (size_t h = 0; h < n_heads; ++h) {
+    float* v = vec + h * head_dim;
+    for (size_t i = 0; i < half; ++i) {
+      const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+      const float v0 = v[2 * i], v1 = v[2 * i + 1];
+      v[2 * i] = v0 * c - v1 * s;
+      v[2 * i + 1] = v0 * s + v1 * c;
+    }
+  }
+}
+
+}  // namespace ops
+}  // namespace edgeformer

@@ -1,0 +1,172 @@
+// edgeformer-run: generates text with a model through the public C API.
+//
+// stdout: the prompt and the generated text (or, with --print-ids, the generated ids; with
+// --tokenize, the ids of a text). stderr: timing and status. Exit code 0 on success, including a
+// generation stopped by a full context (reported on stderr); 1 on any error.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "edgeformer.h"
+
+namespace {
+
+struct Stream {
+  bool print_text;
+  std::vector<int32_t> ids;
+};
+
+int OnToken(void* user_data, int32_t token, const char* piece, size_t piece_len) {
+  auto* s = static_cast<Stream*>(user_data);
+  s->ids.push_back(token);
+  if (s->print_text) {
+    std::fwrite(piece, 1, piece_len, stdout);
+    std::fflush(stdout);
+  }
+  return 1;
+}
+
+int Fail(const char* what, edgeformer_status status) {
+  std::fprintf(stderr, "edgeformer-run: %s: %s (%s)\n", what, edgeformer_last_error(), edgeformer_status_name(status));
+  return 1;
+}
+
+std::string JoinIds(const std::vector<int32_t>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out;
+}
+
+double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgeformer-run: generate text with an edgeformer model"};
+  std::string model_path, prompt, prompt_ids_text, tokenize_text, dump_logits, max_isa;
+  edgeformer_generate_params gen = edgeformer_generate_default_params();
+  edgeformer_session_params sp = edgeformer_session_default_params();
+  bool print_ids = false, verify = false, ignore_eos = false;
+  app.add_option("model", model_path, "model file made by edgeformer-convert")->required();
+  auto* prompt_opt = app.add_option("-p,--prompt", prompt, "prompt text (BOS is added)");
+  app.add_option("--prompt-ids", prompt_ids_text, "prompt as comma-separated token ids, used as given")
+      ->excludes(prompt_opt);
+  app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with BOS) and exit");
+  app.add_option("-n,--max-tokens", gen.max_tokens, "tokens to generate")->capture_default_str();
+  app.add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
+  app.add_option("--top-k", gen.sampler.top_k, "sample from the k most likely tokens (0 = all)")->capture_default_str();
+  app.add_option("--top-p", gen.sampler.top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
+  app.add_option("--seed", gen.sampler.seed, "sampling seed")->capture_default_str();
+  app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
+  app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, neon, neondot)");
+  app.add_flag("--print-ids", print_ids, "print the generated ids (comma-separated) instead of the text");
+  app.add_option("--dump-logits", dump_logits,
+                 "write the logits after the prompt (float32 little-endian, vocabulary order) to FILE");
+  app.add_flag("--verify", verify, "verify every tensor's checksum at load");
+  app.add_flag("--ignore-eos", ignore_eos, "keep generating past EOS/BOS");
+  CLI11_PARSE(app, argc, argv);
+
+  edgeformer_model_params mp = edgeformer_model_default_params();
+  mp.verify_checksums = verify;
+  edgeformer_model* model = nullptr;
+  const auto t_load = std::chrono::steady_clock::now();
+  edgeformer_status st = edgeformer_model_load(model_path.c_str(), &mp, &model);
+  if (st != EDGEFORMER_OK) return Fail("cannot load the model", st);
+  const auto t_loaded = std::chrono::steady_clock::now();
+
+  auto tokenize = [&](const std::string& text, std::vector<int32_t>* ids) {
+    size_t n = 0;
+    ids->resize(text.size() + 8);
+    edgeformer_status s = edgeformer_tokenize(model, text.data(), text.size(), 1, ids->data(), ids->size(), &n);
+    ids->resize(n);
+    return s;
+  };
+  if (!tokenize_text.empty()) {
+    std::vector<int32_t> ids;
+    st = tokenize(tokenize_text, &ids);
+    if (st != EDGEFORMER_OK) return Fail("cannot tokenize", st);
+    std::printf("%s\n", JoinIds(ids).c_str());
+    edgeformer_model_destroy(model);
+    return 0;
+  }
+
+  std::vector<int32_t> prompt_ids;
+  if (!prompt_ids_text.empty()) {
+    try {
+      for (size_t at = 0; at <= prompt_ids_text.size();) {
+        size_t comma = prompt_ids_text.find(',', at);
+        if (comma == std::string::npos) comma = prompt_ids_text.size();
+        prompt_ids.push_back(static_cast<int32_t>(std::stol(prompt_ids_text.substr(at, comma - at))));
+        at = comma + 1;
+      }
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "edgeformer-run: --prompt-ids must be comma-separated integers\n");
+      return 1;
+    }
+  } else {
+    st = tokenize(prompt, &prompt_ids);
+    if (st != EDGEFORMER_OK) return Fail("cannot tokenize the prompt", st);
+  }
+
+  if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
+  edgeformer_session* session = nullptr;
+  st = edgeformer_session_create(model, &sp, &session);
+  if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
+  edgeformer_session_info info;
+  (void)edgeformer_session_get_info(session, &info);
+
+  Stream stream{!print_ids, {}};
+  if (!print_ids) {
+    int32_t prev = -1;
+    for (int32_t id : prompt_ids) {
+      const char* piece = nullptr;
+      size_t len = 0;
+      if (edgeformer_token_piece(model, prev, id, &piece, &len) == EDGEFORMER_OK) std::fwrite(piece, 1, len, stdout);
+      prev = id;
+    }
+    std::fflush(stdout);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  st = edgeformer_session_prefill(session, prompt_ids.data(), prompt_ids.size());
+  if (st != EDGEFORMER_OK) return Fail("cannot process the prompt", st);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!dump_logits.empty()) {
+    const float* logits = nullptr;
+    size_t n_vocab = 0;
+    st = edgeformer_session_logits(session, &logits, &n_vocab);
+    if (st != EDGEFORMER_OK) return Fail("cannot read the logits", st);
+    std::FILE* f = std::fopen(dump_logits.c_str(), "wb");
+    if (f == nullptr || std::fwrite(logits, sizeof(float), n_vocab, f) != n_vocab || std::fclose(f) != 0) {
+      std::fprintf(stderr, "edgeformer-run: cannot write %s\n", dump_logits.c_str());
+      return 1;
+    }
+  }
+  gen.stop_at_end_of_text = !ignore_eos;
+  size_t n_generated = 0;
+  edgeformer_stop_reason reason = EDGEFORMER_STOP_MAX_TOKENS;
+  st = edgeformer_generate(session, &gen, &OnToken, &stream, &n_generated, &reason);
+  const auto t2 = std::chrono::steady_clock::now();
+  if (print_ids) std::printf("%s", JoinIds(stream.ids).c_str());
+  std::printf("\n");
+  if (st == EDGEFORMER_CONTEXT_FULL) {
+    std::fprintf(stderr, "edgeformer-run: stopped: %s\n", edgeformer_last_error());
+  } else if (st != EDGEFORMER_OK) {
+    return Fail("generation failed", st);
+  }
+  const double prefill_s = Seconds(t0, t1), decode_s = Seconds(t1, t2);
+  std::fprintf(stderr,
+               "load %.1f ms | prompt %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
+               "(%.1f tok/s) | %s kernels (%s), %u thread(s)\n",
+               Seconds(t_load, t_loaded) * 1e3, prompt_ids.size(), prefill_s * 1e3,
+               prefill_s > 0 ? prompt_ids.size() / prefill_s : 0.0, n_generated, decode_s * 1e3,
+               decode_s > 0 ? n_generated / decode_s : 0.0, info.isa, info.qgemm_kernel, info.n_threads);
+  edgeformer_session_destroy(session);
+  edgeformer_model_destroy(model);
+  return 0;
+}
