@@ -117,7 +117,7 @@ Result<std::vector<Llama2cToken>> ReadLlama2cTokenizer(const std::string& path, 
     }
     if (!std::isfinite(tokens[i].score)) return Invalid(path, "token " + std::to_string(i) + " has a non-finite score");
     tokens[i].piece.resize(len);
-    if (!read(tokens[i].piece.data(), len)) return Invalid(path, "token " + std::to_string(i) + " is cut off");
+    if (!read(tokens[i].piece.data(), len)) return Invalid(path, "token " + std::to_string(i) + " is cut off (wrong tokenizer for this model?)");
   }
   if (at != size) {
     return Invalid(path, "has " + std::to_string(size - at) + " bytes after token " + std::to_string(vocab_size - 1) +

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <new>
 
 #include "ops/ops.h"
@@ -93,9 +94,14 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
   const float* rope = rope_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), widest};
   const ops::Context ctx{&kernels_, pool_.get()};
-  // Quantizes the rows a group of int8 matmuls shares, once.
-  auto quantize_for = [&](const Weight& w, const float* in, size_t m, size_t k) {
-    if (w.type == WeightType::kInt8) ops::QuantizeRows(in, m, k, k, xq);
+  // Quantizes, once, the rows that a group of matmuls shares, if any of them is int8.
+  auto quantize_for = [&](std::initializer_list<const Weight*> group, const float* in, size_t m, size_t k) {
+    for (const Weight* w : group) {
+      if (w->type == WeightType::kInt8) {
+        ops::QuantizeRows(in, m, k, k, xq);
+        return;
+      }
+    }
   };
 
   for (size_t t = 0; t < n; ++t) ops::Embed(model_.token_embedding(), tokens[t], x + t * dim);
@@ -108,7 +114,7 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
     ops::RmsNorm(x, L.attn_norm.f32(), n, dim, c.norm_eps, xb);
-    quantize_for(L.wq, xb, n, dim);
+    quantize_for({&L.wq, &L.wk, &L.wv}, xb, n, dim);
     ops::Linear(ctx, L.wq, n, xb, dim, xq, q, q_dim);
     ops::Linear(ctx, L.wk, n, xb, dim, xq, k_rows, kv_dim);
     ops::Linear(ctx, L.wv, n, xb, dim, xq, v_rows, kv_dim);
@@ -121,17 +127,17 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
       ops::Attention(q + t * q_dim, k_layer, v_layer, kv_dim, pos_ + t, c.n_heads, c.n_kv_heads, hd,
                      scores_.as<float>(), att + t * q_dim);
     }
-    quantize_for(L.wo, att, n, q_dim);
+    quantize_for({&L.wo}, att, n, q_dim);
     ops::Linear(ctx, L.wo, n, att, q_dim, xq, tmp, dim);
     ops::AddInPlace(x, tmp, n * dim);
 
     // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
     ops::RmsNorm(x, L.ffn_norm.f32(), n, dim, c.norm_eps, xb);
-    quantize_for(L.w_gate, xb, n, dim);
+    quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
     ops::Linear(ctx, L.w_gate, n, xb, dim, xq, gate, hidden);
     ops::Linear(ctx, L.w_up, n, xb, dim, xq, up, hidden);
     ops::SwiGLU(gate, up, n * hidden);
-    quantize_for(L.w_down, gate, n, hidden);
+    quantize_for({&L.w_down}, gate, n, hidden);
     ops::Linear(ctx, L.w_down, n, gate, hidden, xq, tmp, dim);
     ops::AddInPlace(x, tmp, n * dim);
   }
@@ -140,7 +146,7 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
   has_logits_ = want_logits;
   if (want_logits) {
     ops::RmsNorm(x + (n - 1) * dim, model_.final_norm().f32(), 1, dim, c.norm_eps, xb);
-    quantize_for(model_.classifier(), xb, 1, dim);
+    quantize_for({&model_.classifier()}, xb, 1, dim);
     ops::Linear(ctx, model_.classifier(), 1, xb, dim, xq, logits_.as<float>(), c.vocab_size);
   }
 }

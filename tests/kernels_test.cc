@@ -1,0 +1,183 @@
+// Every kernel of platforms/kernels.inc against the reference kernel, on awkward shapes and
+// extreme values. Integer paths must agree bit for bit; a kernel whose ISA this CPU lacks is
+// reported as skipped, never passed silently.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace {
+
+enum class Fill { kRandom, kMax, kMin, kAlternating };
+
+struct Problem {
+  size_t m, n, k, a_stride, w_stride, c_stride;
+  std::vector<int8_t> a, w;
+  std::vector<float> a_scale, w_scale;
+  std::vector<int32_t> row_sum;
+
+  Problem(size_t m_, size_t n_, size_t k_, Fill fill, uint32_t seed)
+      : m(m_), n(n_), k(k_), a_stride(k_ + 3), w_stride(k_ + 5), c_stride(n_ + 2) {
+    std::mt19937 rng(seed);
+    a.assign(m * a_stride, 99);  // padding between rows must never be read: poison it
+    w.assign(n * w_stride, 99);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t kk = 0; kk < k; ++kk) {
+        int v = static_cast<int>(rng() % 255) - 127;  // activations live in [-127, 127]
+        if (fill == Fill::kMax) v = 127;
+        if (fill == Fill::kMin) v = -127;
+        if (fill == Fill::kAlternating) v = (kk + i) % 2 ? 127 : -127;
+        a[i * a_stride + kk] = static_cast<int8_t>(v);
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      int32_t sum = 0;
+      for (size_t kk = 0; kk < k; ++kk) {
+        int v = static_cast<int>(rng() % 256) - 128;  // weights use the full int8 range
+        if (fill == Fill::kMax) v = 127;
+        if (fill == Fill::kMin) v = -128;
+        if (fill == Fill::kAlternating) v = (kk + j) % 3 ? -128 : 127;
+        w[j * w_stride + kk] = static_cast<int8_t>(v);
+        sum += v;
+      }
+      row_sum.push_back(sum);
+    }
+    std::uniform_real_distribution<float> scale(1e-4f, 2.0f);
+    for (size_t i = 0; i < m; ++i) a_scale.push_back(scale(rng));
+    for (size_t j = 0; j < n; ++j) w_scale.push_back(scale(rng));
+  }
+
+  std::vector<float> Run(QGemmFn fn) const {
+    std::vector<float> c(m * c_stride, -7.0f);
+    fn(m, n, k, a.data(), a_stride, a_scale.data(), w.data(), w_stride, w_scale.data(), row_sum.data(), c.data(),
+       c_stride);
+    return c;
+  }
+};
+
+// Exact int32 dot products, independent of every kernel.
+int32_t Dot(const Problem& p, size_t i, size_t j) {
+  int32_t acc = 0;
+  for (size_t kk = 0; kk < p.k; ++kk) acc += int32_t{p.a[i * p.a_stride + kk]} * p.w[j * p.w_stride + kk];
+  return acc;
+}
+
+std::vector<const KernelEntry<QGemmFn>*> AllQGemm() {
+  size_t count = 0;
+  const KernelEntry<QGemmFn>* entries = QGemmKernels(&count);
+  std::vector<const KernelEntry<QGemmFn>*> out;
+  for (size_t i = 0; i < count; ++i) out.push_back(&entries[i]);
+  return out;
+}
+
+const QGemmFn kReference = &reference::qgemm_s8_1x1__reference;
+
+}  // namespace
+
+TEST_CASE("the reference qgemm computes exact dot products times both scales") {
+  for (size_t k : {1, 7, 300}) {
+    Problem p(3, 5, k, Fill::kRandom, 11);
+    const std::vector<float> c = p.Run(kReference);
+    for (size_t i = 0; i < p.m; ++i) {
+      for (size_t j = 0; j < p.n; ++j) {
+        CHECK(c[i * p.c_stride + j] == static_cast<float>(Dot(p, i, j)) * (p.a_scale[i] * p.w_scale[j]));
+      }
+      // Columns past n are untouched.
+      CHECK(c[i * p.c_stride + p.n] == -7.0f);
+    }
+  }
+}
+
+TEST_CASE("every qgemm kernel matches the reference bit for bit") {
+  const size_t ms[] = {1, 2, 3, 4, 5, 7, 9};
+  const size_t ns[] = {1, 3, 4, 5, 16, 17, 33};
+  const size_t ks[] = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 1000};
+  for (const KernelEntry<QGemmFn>* kernel : AllQGemm()) {
+    SUBCASE(kernel->name) {
+      if (!CpuSupports(kernel->isa)) {
+        MESSAGE("skipped: this CPU lacks " << IsaName(kernel->isa) << " for " << kernel->name);
+        continue;
+      }
+      uint32_t seed = 1;
+      for (size_t m : ms) {
+        for (size_t n : ns) {
+          for (size_t k : ks) {
+            for (Fill fill : {Fill::kRandom, Fill::kMax, Fill::kMin, Fill::kAlternating}) {
+              if (fill != Fill::kRandom && (m > 5 || n > 5)) continue;
+              const Problem p(m, n, k, fill, ++seed);
+              const std::vector<float> want = p.Run(kReference);
+              const std::vector<float> got = p.Run(kernel->fn);
+              INFO(kernel->name << " m=" << m << " n=" << n << " k=" << k << " fill=" << static_cast<int>(fill));
+              REQUIRE(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the largest supported k does not overflow: 65536 products of -127 x -128") {
+  const size_t k = 65536;
+  std::vector<int8_t> a(k, -127), w(k, -128);
+  const int32_t sum = -128 * static_cast<int32_t>(k);
+  const float one = 1.0f;
+  const float want = static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k));
+  for (const KernelEntry<QGemmFn>* kernel : AllQGemm()) {
+    if (!CpuSupports(kernel->isa)) continue;
+    float c = 0.0f;
+    kernel->fn(1, 1, k, a.data(), k, &one, w.data(), k, &one, &sum, &c, 1);
+    INFO(kernel->name);
+    CHECK(c == want);
+  }
+}
+
+TEST_CASE("every sgemm kernel matches a plain f32 loop bit for bit") {
+  size_t count = 0;
+  const KernelEntry<SGemmFn>* kernels = SGemmKernels(&count);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (size_t e = 0; e < count; ++e) {
+    if (!CpuSupports(kernels[e].isa)) continue;
+    for (size_t m : {1, 3}) {
+      for (size_t n : {1, 4, 7}) {
+        for (size_t k : {1, 5, 64, 67}) {
+          std::vector<float> a(m * k), w(n * k), c(m * n);
+          for (float& v : a) v = dist(rng);
+          for (float& v : w) v = dist(rng);
+          kernels[e].fn(m, n, k, a.data(), k, w.data(), k, c.data(), n);
+          for (size_t i = 0; i < m; ++i) {
+            for (size_t j = 0; j < n; ++j) {
+              float s = 0.0f;
+              for (size_t kk = 0; kk < k; ++kk) s += a[i * k + kk] * w[j * k + kk];
+              INFO(kernels[e].name << " m=" << m << " n=" << n << " k=" << k);
+              CHECK(c[i * n + j] == s);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
+  const KernelTable ref = SelectKernels(Isa::reference);
+  CHECK(ref.isa == Isa::reference);
+  CHECK((ref.qgemm == kReference));
+  for (Isa isa : BuildIsas()) {
+    const KernelTable t = SelectKernels(isa);
+    CHECK(static_cast<int>(t.isa) <= static_cast<int>(isa));
+    CHECK(CpuSupports(t.isa));
+    if (CpuSupports(isa)) CHECK(t.isa == isa);
+  }
+  CHECK(ParseIsa("reference").ok());
+  const Result<Isa> bad = ParseIsa("sse9");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message().find("unknown ISA 'sse9'") != std::string::npos);
+}
+
+}  // namespace edgeformer

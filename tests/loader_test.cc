@@ -1,0 +1,271 @@
+// The loader refuses malformed, truncated and hostile model files with a status and a message,
+// and never crashes (the sanitizer build runs these too). Each case edits a valid file.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "edgeformer.h"
+#include "model_generated.h"
+#include "tests/test_support.h"
+
+namespace edgeformer {
+namespace {
+
+struct Outcome {
+  edgeformer_status status;
+  std::string message;
+};
+
+Outcome LoadBytes(const std::vector<uint8_t>& bytes, bool verify = false) {
+  test::TempDir dir;
+  const std::string path = dir.path("hostile.edgf");
+  test::WriteFile(path, bytes);
+  edgeformer_model_params p = edgeformer_model_default_params();
+  p.verify_checksums = verify;
+  edgeformer_model* model = nullptr;
+  const edgeformer_status st = edgeformer_model_load(path.c_str(), &p, &model);
+  Outcome o{st, edgeformer_last_error()};
+  if (st == EDGEFORMER_OK) {
+    CHECK(model != nullptr);
+    edgeformer_model_destroy(model);
+  } else {
+    CHECK(model == nullptr);
+  }
+  return o;
+}
+
+// A valid int8 model file, and a way to edit its header in place.
+struct Fixture {
+  test::TempDir dir;
+  std::vector<uint8_t> bytes;
+  Fixture() { bytes = test::ReadFile(test::MakeSyntheticModel(dir, convert::Quant::kInt8)); }
+  schema::Model* header(std::vector<uint8_t>& b) { return schema::GetMutableSizePrefixedModel(b.data()); }
+  // Copies the file, applies `edit` to the copy's header and loads it.
+  Outcome Edit(const std::function<void(schema::Model*, std::vector<uint8_t>&)>& edit, bool verify = false) {
+    std::vector<uint8_t> copy = bytes;
+    edit(header(copy), copy);
+    return LoadBytes(copy, verify);
+  }
+  const schema::Tensor* find(const std::string& name) {
+    for (const schema::Tensor* t : *header(bytes)->tensors()) {
+      if (t->name()->str() == name) return t;
+    }
+    FAIL("no tensor " << name);
+    return nullptr;
+  }
+};
+
+schema::Tensor* Tensor(schema::Model* m, const std::string& name) {
+  for (flatbuffers::uoffset_t i = 0; i < m->tensors()->size(); ++i) {
+    schema::Tensor* t = m->mutable_tensors()->GetMutableObject(i);
+    if (t->name()->str() == name) return t;
+  }
+  return nullptr;
+}
+
+void ExpectRefused(const Outcome& o, edgeformer_status status, const std::string& needle) {
+  INFO("message: " << o.message);
+  CHECK(o.status == status);
+  CHECK(o.message.find(needle) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("a valid file loads, and loads from memory too") {
+  Fixture f;
+  CHECK(LoadBytes(f.bytes, /*verify=*/true).status == EDGEFORMER_OK);
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load_from_memory(f.bytes.data(), f.bytes.size(), nullptr, &model) == EDGEFORMER_OK);
+  edgeformer_model_info info;
+  REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
+  CHECK(info.n_kv_heads == 2);
+  CHECK(std::string(info.weight_type) == "int8");
+  edgeformer_model_destroy(model);
+}
+
+TEST_CASE("an empty file, a missing file, and a file that is not a model") {
+  ExpectRefused(LoadBytes({}), EDGEFORMER_INVALID_MODEL, "empty");
+  edgeformer_model* model = nullptr;
+  CHECK(edgeformer_model_load("/nonexistent/model.edgf", nullptr, &model) == EDGEFORMER_IO_ERROR);
+  CHECK(std::string(edgeformer_last_error()).find("cannot open") != std::string::npos);
+  std::vector<uint8_t> text(200, 'x');
+  ExpectRefused(LoadBytes(text), EDGEFORMER_INVALID_MODEL, "file identifier");
+}
+
+TEST_CASE("a wrong file identifier") {
+  Fixture f;
+  std::vector<uint8_t> b = f.bytes;
+  b[8] = 'X';  // bytes 8..11 hold "EDGF" in a size-prefixed buffer
+  ExpectRefused(LoadBytes(b), EDGEFORMER_INVALID_MODEL, "file identifier");
+}
+
+TEST_CASE("truncated files, cut at ten points, are refused") {
+  Fixture f;
+  uint32_t header = 0;
+  std::memcpy(&header, f.bytes.data(), 4);
+  const size_t cuts[] = {1, 4, 11, 12, header / 2, header, header + 4, f.bytes.size() / 2, f.bytes.size() - 64,
+                         f.bytes.size() - 1};
+  for (size_t cut : cuts) {
+    INFO("cut at " << cut << " of " << f.bytes.size());
+    const Outcome o = LoadBytes(std::vector<uint8_t>(f.bytes.begin(), f.bytes.begin() + cut));
+    CHECK(o.status == EDGEFORMER_INVALID_MODEL);
+    CHECK_FALSE(o.message.empty());
+  }
+}
+
+TEST_CASE("a file longer than its header says") {
+  Fixture f;
+  std::vector<uint8_t> b = f.bytes;
+  b.resize(b.size() + 100, 0);
+  ExpectRefused(LoadBytes(b), EDGEFORMER_INVALID_MODEL, "but its header says");
+}
+
+TEST_CASE("a header that fails FlatBuffer verification") {
+  Fixture f;
+  std::vector<uint8_t> b = f.bytes;
+  // Point the root table far outside the buffer.
+  const uint32_t bad_root = 0x7fffff00;
+  std::memcpy(b.data() + 4, &bad_root, 4);
+  ExpectRefused(LoadBytes(b), EDGEFORMER_INVALID_MODEL, "FlatBuffer verification failed");
+}
+
+TEST_CASE("an offset past the end of the file") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>& b) {
+    const_cast<schema::Segment*>(Tensor(m, "layers.0.wq")->data())->mutate_offset(b.size() + 64);
+  }),
+                EDGEFORMER_INVALID_MODEL, "past the end of the file");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    const_cast<schema::Segment*>(Tensor(m, "layers.1.w_up")->scales())->mutate_size(~uint64_t{0} - 8);
+  }),
+                EDGEFORMER_INVALID_MODEL, "past the end of the file");
+}
+
+TEST_CASE("an offset that is not aligned") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    auto* seg = const_cast<schema::Segment*>(Tensor(m, "layers.0.wo")->data());
+    seg->mutate_offset(seg->offset() + 1);
+  }),
+                EDGEFORMER_INVALID_MODEL, "not a multiple of 64");
+}
+
+TEST_CASE("overlapping tensors") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    // wk and wv of a layer have the same shape; make them share bytes.
+    const uint64_t wk = Tensor(m, "layers.0.wk")->data()->offset();
+    const_cast<schema::Segment*>(Tensor(m, "layers.0.wv")->data())->mutate_offset(wk);
+  }),
+                EDGEFORMER_INVALID_MODEL, "overlaps");
+}
+
+TEST_CASE("a tensor whose size disagrees with its shape and dtype") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    auto* seg = const_cast<schema::Segment*>(Tensor(m, "layers.1.w_gate")->data());
+    seg->mutate_size(seg->size() - 1);
+  }),
+                EDGEFORMER_INVALID_MODEL, "its shape and type need");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "layers.1.w_gate")->mutable_shape()->Mutate(0, 97);
+  }),
+                EDGEFORMER_INVALID_MODEL, "disagrees with the architecture");
+}
+
+TEST_CASE("a tokenizer id out of range") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_tokenizer()->mutate_eos_id(300); }),
+                EDGEFORMER_INVALID_MODEL, "EOS id 300 is out of range");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_bos_id(-7); }),
+                EDGEFORMER_INVALID_MODEL, "BOS id -7 is out of range");
+}
+
+TEST_CASE("inconsistent or absurd architecture values") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_n_kv_heads(3); }),
+                EDGEFORMER_INVALID_MODEL, "not a multiple of n_kv_heads");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_dim(0xFFFFFFFF); }),
+                EDGEFORMER_INVALID_MODEL, "dim = 4294967295 is outside");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_vocab_size(301); }),
+                EDGEFORMER_INVALID_MODEL, "disagree with the vocabulary size");
+  ExpectRefused(
+      f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_norm_eps(-1.0f); }),
+      EDGEFORMER_INVALID_MODEL, "norm_eps");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_norm(schema::NormKind::LayerNorm);
+  }),
+                EDGEFORMER_UNSUPPORTED, "norm LayerNorm is not supported");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutate_format_version(99); }),
+                EDGEFORMER_UNSUPPORTED, "format version 99");
+}
+
+TEST_CASE("a NaN scale and a corrupted weight") {
+  Fixture f;
+  const uint64_t scales = f.find("layers.0.wq")->scales()->offset();
+  ExpectRefused(f.Edit([&](schema::Model*, std::vector<uint8_t>& b) {
+    const float nan = NAN;
+    std::memcpy(b.data() + scales + 8, &nan, 4);
+  }),
+                EDGEFORMER_INVALID_MODEL, "scale of row 2 is not a finite");
+  const uint64_t data = f.find("layers.1.wv")->data()->offset();
+  const auto flip = [&](schema::Model*, std::vector<uint8_t>& b) { b[data + 5] ^= 0x40; };
+  CHECK(f.Edit(flip).status == EDGEFORMER_OK);  // undetectable without hashing
+  ExpectRefused(f.Edit(flip, /*verify=*/true), EDGEFORMER_INVALID_MODEL, "checksum mismatch");
+}
+
+TEST_CASE("a duplicated or missing tensor") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "layers.1.wq")->mutate_layer(0);
+  }),
+                EDGEFORMER_INVALID_MODEL, "a second tensor with the same role and layer");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { Tensor(m, "layers.1.wq")->mutate_layer(9); }),
+                EDGEFORMER_INVALID_MODEL, "layer 9 is out of range");
+}
+
+TEST_CASE("the converter refuses inconsistent checkpoints and tokenizers") {
+  test::TempDir dir;
+  convert::Llama2cConfig c;
+  c.dim = 32;
+  c.hidden_dim = 40;
+  c.n_layers = 1;
+  c.n_heads = 2;
+  c.n_kv_heads = 2;
+  c.vocab_size = 260;
+  c.seq_len = 16;
+  const std::string bin = dir.path("m.bin"), tok = dir.path("t.bin");
+  REQUIRE(convert::WriteSyntheticLlama2c(c, 3, bin, tok).ok());
+  std::vector<uint8_t> ckpt = test::ReadFile(bin);
+  convert::ConvertOptions o;
+  o.checkpoint = dir.path("cut.bin");
+  o.tokenizer = tok;
+  o.output = dir.path("out.edgf");
+  test::WriteFile(o.checkpoint, std::vector<uint8_t>(ckpt.begin(), ckpt.end() - 4));
+  Error err = convert::ConvertLlama2c(o);
+  CHECK(err.status() == Status::kInvalidModel);
+  CHECK(err.message().find("but its header") != std::string::npos);
+  CHECK(err.message().find("truncated") != std::string::npos);
+
+  std::vector<uint8_t> bad = ckpt;
+  const int32_t heads = 3;  // dim 32 is not a multiple of 3
+  std::memcpy(bad.data() + 12, &heads, 4);
+  test::WriteFile(o.checkpoint, bad);
+  err = convert::ConvertLlama2c(o);
+  CHECK(err.message().find("not a multiple of n_heads") != std::string::npos);
+
+  // A tokenizer with fewer tokens than the model's vocabulary.
+  o.checkpoint = bin;
+  std::vector<uint8_t> t = test::ReadFile(tok);
+  o.tokenizer = dir.path("short.tok");
+  test::WriteFile(o.tokenizer, std::vector<uint8_t>(t.begin(), t.begin() + t.size() / 2));
+  err = convert::ConvertLlama2c(o);
+  CHECK(err.status() == Status::kInvalidModel);
+  CHECK(err.message().find("wrong tokenizer for this model?") != std::string::npos);
+}
+
+}  // namespace edgeformer

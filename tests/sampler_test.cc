@@ -1,0 +1,122 @@
+// The sampler: greedy picks, the filters (top-k, top-p), seeded repeatability and the shape of the
+// distribution it draws from.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "model/sampler.h"
+
+namespace edgeformer {
+namespace {
+
+std::vector<int> Histogram(Sampler& s, const std::vector<float>& logits, int draws) {
+  std::vector<int> h(logits.size());
+  for (int i = 0; i < draws; ++i) ++h[s.Sample(logits.data())];
+  return h;
+}
+
+std::vector<float> LogitsOf(const std::vector<float>& probs) {
+  std::vector<float> l;
+  for (float p : probs) l.push_back(std::log(p));
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("greedy returns the first highest logit") {
+  Sampler s;
+  REQUIRE(s.Init(5, SamplerParams{}).ok());
+  const std::vector<float> logits = {0.1f, 3.0f, -1.0f, 3.0f, 2.9f};
+  CHECK(s.Sample(logits.data()) == 1);
+}
+
+TEST_CASE("temperature sampling follows the softmax distribution") {
+  Sampler s;
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.seed = 42;
+  REQUIRE(s.Init(3, p).ok());
+  const int draws = 40000;
+  const std::vector<int> h = Histogram(s, LogitsOf({0.5f, 0.3f, 0.2f}), draws);
+  CHECK(h[0] / double(draws) == doctest::Approx(0.5).epsilon(0.04));
+  CHECK(h[1] / double(draws) == doctest::Approx(0.3).epsilon(0.06));
+  CHECK(h[2] / double(draws) == doctest::Approx(0.2).epsilon(0.08));
+}
+
+TEST_CASE("a high temperature flattens, a low one sharpens") {
+  Sampler hot, cold;
+  SamplerParams p;
+  p.temperature = 100.0f;
+  REQUIRE(hot.Init(2, p).ok());
+  p.temperature = 0.05f;
+  REQUIRE(cold.Init(2, p).ok());
+  const std::vector<float> logits = {1.0f, 0.0f};
+  const std::vector<int> h_hot = Histogram(hot, logits, 10000), h_cold = Histogram(cold, logits, 10000);
+  CHECK(h_hot[1] > 4500);
+  CHECK(h_cold[1] < 10);
+}
+
+TEST_CASE("top-k never draws outside the k most likely tokens") {
+  Sampler s;
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_k = 2;
+  REQUIRE(s.Init(6, p).ok());
+  const std::vector<int> h = Histogram(s, LogitsOf({0.1f, 0.3f, 0.05f, 0.25f, 0.2f, 0.1f}), 20000);
+  CHECK(h[0] + h[2] + h[4] + h[5] == 0);
+  CHECK(h[1] / 20000.0 == doctest::Approx(0.3 / 0.55).epsilon(0.05));
+}
+
+TEST_CASE("top-p keeps the smallest set whose mass exceeds p") {
+  Sampler s;
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_p = 0.6f;
+  REQUIRE(s.Init(4, p).ok());
+  // Sorted: 0.4 (id 2), 0.3 (id 0), 0.2 (id 3), 0.1 (id 1): 0.4 + 0.3 > 0.6 keeps ids 2 and 0.
+  const std::vector<int> h = Histogram(s, LogitsOf({0.3f, 0.1f, 0.4f, 0.2f}), 20000);
+  CHECK(h[1] + h[3] == 0);
+  CHECK(h[2] / 20000.0 == doctest::Approx(0.4 / 0.7).epsilon(0.05));
+}
+
+TEST_CASE("a tiny top-p on a flat distribution still returns a token") {
+  Sampler s;
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_p = 1e-6f;
+  REQUIRE(s.Init(1000, p).ok());
+  const std::vector<float> flat(1000, 0.0f);
+  const int32_t t = s.Sample(flat.data());
+  CHECK(t >= 0);
+  CHECK(t < 1000);
+}
+
+TEST_CASE("the same seed gives the same tokens; another seed does not") {
+  std::vector<float> logits(50);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(float(i));
+  auto run = [&](uint64_t seed) {
+    Sampler s;
+    SamplerParams p;
+    p.temperature = 1.0f;
+    p.seed = seed;
+    REQUIRE(s.Init(50, p).ok());
+    std::vector<int32_t> out;
+    for (int i = 0; i < 64; ++i) out.push_back(s.Sample(logits.data()));
+    return out;
+  };
+  CHECK(run(7) == run(7));
+  CHECK(run(7) != run(8));
+}
+
+TEST_CASE("bad parameters are refused") {
+  Sampler s;
+  SamplerParams p;
+  p.top_p = 0.0f;
+  CHECK(s.Init(4, p).status() == Status::kInvalidArgument);
+  p.top_p = 1.0f;
+  p.temperature = NAN;
+  CHECK(s.Init(4, p).status() == Status::kInvalidArgument);
+}
+
+}  // namespace edgeformer

@@ -1,0 +1,201 @@
+// Sessions through the C API on a small synthetic model: context limits, prefill/generate
+// bookkeeping, and that batching, threads, ISAs and sharing a model never change a single bit of
+// the logits.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "edgeformer.h"
+#include "platforms/isa.h"
+#include "tests/test_support.h"
+
+namespace edgeformer {
+namespace {
+
+struct Model {
+  test::TempDir dir;
+  edgeformer_model* model = nullptr;
+  explicit Model(convert::Quant quant) {
+    const std::string path = test::MakeSyntheticModel(dir, quant);
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  }
+  ~Model() { edgeformer_model_destroy(model); }
+};
+
+struct Session {
+  edgeformer_session* s = nullptr;
+  Session(edgeformer_model* m, edgeformer_session_params p = edgeformer_session_default_params()) {
+    const edgeformer_status st = edgeformer_session_create(m, &p, &s);
+    INFO(edgeformer_last_error());
+    REQUIRE(st == EDGEFORMER_OK);
+  }
+  ~Session() { edgeformer_session_destroy(s); }
+  std::vector<float> Logits() const {
+    const float* l = nullptr;
+    size_t n = 0;
+    REQUIRE(edgeformer_session_logits(s, &l, &n) == EDGEFORMER_OK);
+    return std::vector<float>(l, l + n);
+  }
+};
+
+int Collect(void* user, int32_t token, const char*, size_t) {
+  static_cast<std::vector<int32_t>*>(user)->push_back(token);
+  return 1;
+}
+
+edgeformer_generate_params Greedy(uint32_t max_tokens) {
+  edgeformer_generate_params g = edgeformer_generate_default_params();
+  g.max_tokens = max_tokens;
+  g.sampler.temperature = 0.0f;
+  g.stop_at_end_of_text = 0;
+  return g;
+}
+
+std::vector<int32_t> Prompt(size_t n) {
+  std::vector<int32_t> p;
+  for (size_t i = 0; i < n; ++i) p.push_back(static_cast<int32_t>(1 + (i * 37) % 299));
+  return p;
+}
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("generation stops with CONTEXT_FULL when the cache is full, never past it") {
+  Model m(convert::Quant::kInt8);
+  Session s(m.model);  // context 48
+  const std::vector<int32_t> prompt = Prompt(10);
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> out;
+  size_t n = 0;
+  const edgeformer_generate_params g = Greedy(1000);
+  CHECK(edgeformer_generate(s.s, &g, &Collect, &out, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
+  CHECK(std::string(edgeformer_last_error()).find("context is full") != std::string::npos);
+  // 38 free positions hold 38 more tokens; the last sampled one needs no slot.
+  CHECK(n == 39);
+  CHECK(out.size() == 39);
+  CHECK(edgeformer_session_position(s.s) == 48);
+  CHECK(edgeformer_generate(s.s, &g, &Collect, &out, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
+  CHECK(n == 0);
+  const int32_t one = 5;
+  CHECK(edgeformer_session_prefill(s.s, &one, 1) == EDGEFORMER_CONTEXT_FULL);
+}
+
+TEST_CASE("a prompt longer than the context is refused and changes nothing") {
+  Model m(convert::Quant::kInt8);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.context_length = 20;
+  Session s(m.model, p);
+  const std::vector<int32_t> prompt = Prompt(21);
+  CHECK(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_CONTEXT_FULL);
+  CHECK(std::string(edgeformer_last_error()).find("the prompt needs 21 positions but only 20") != std::string::npos);
+  CHECK(edgeformer_session_position(s.s) == 0);
+  CHECK(edgeformer_session_prefill(s.s, prompt.data(), 20) == EDGEFORMER_OK);
+  CHECK(edgeformer_session_position(s.s) == 20);
+  // A context longer than the model's is refused at creation.
+  p.context_length = 49;
+  edgeformer_session* bad = nullptr;
+  CHECK(edgeformer_session_create(m.model, &p, &bad) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(bad == nullptr);
+}
+
+TEST_CASE("bad calls are refused") {
+  Model m(convert::Quant::kInt8);
+  Session s(m.model);
+  const edgeformer_generate_params g = Greedy(4);
+  CHECK(edgeformer_generate(s.s, &g, nullptr, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+  const int32_t bad[] = {1, 300};
+  CHECK(edgeformer_session_prefill(s.s, bad, 2) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(std::string(edgeformer_last_error()).find("id 300, outside the vocabulary") != std::string::npos);
+  CHECK(edgeformer_session_prefill(s.s, bad, 0) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(edgeformer_session_prefill(nullptr, bad, 1) == EDGEFORMER_INVALID_ARGUMENT);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.max_isa = "no-such-isa";
+  edgeformer_session* none = nullptr;
+  CHECK(edgeformer_session_create(m.model, &p, &none) == EDGEFORMER_INVALID_ARGUMENT);
+  const float* l = nullptr;
+  size_t n = 0;
+  CHECK(edgeformer_session_logits(s.s, &l, &n) == EDGEFORMER_INVALID_ARGUMENT);
+}
+
+TEST_CASE("batching, threads and every ISA give bit-identical logits") {
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+    Model m(quant);
+    const std::vector<int32_t> prompt = Prompt(23);
+    edgeformer_session_params base = edgeformer_session_default_params();
+    base.max_isa = "reference";
+    base.max_batch = 1;
+    Session ref(m.model, base);
+    REQUIRE(edgeformer_session_prefill(ref.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    const std::vector<float> want = ref.Logits();
+    for (Isa isa : BuildIsas()) {
+      if (!CpuSupports(isa)) {
+        MESSAGE("skipped " << IsaName(isa) << ": not supported by this CPU");
+        continue;
+      }
+      for (uint32_t batch : {1u, 5u, 32u}) {
+        for (uint32_t threads : {1u, 2u}) {
+          edgeformer_session_params p = base;
+          p.max_isa = IsaName(isa);
+          p.max_batch = batch;
+          p.n_threads = threads;
+          Session s(m.model, p);
+          REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+          INFO("isa " << IsaName(isa) << " batch " << batch << " threads " << threads);
+          CHECK(SameBits(s.Logits(), want));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("sessions on one model are independent; reset starts over") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> p1 = Prompt(7), p2 = Prompt(12);
+  Session solo(m.model);
+  REQUIRE(edgeformer_session_prefill(solo.s, p1.data(), p1.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> solo_out;
+  const edgeformer_generate_params g = Greedy(12);
+  REQUIRE(edgeformer_generate(solo.s, &g, &Collect, &solo_out, nullptr, nullptr) == EDGEFORMER_OK);
+
+  Session a(m.model), b(m.model);
+  std::vector<int32_t> a_out, b_out;
+  REQUIRE(edgeformer_session_prefill(a.s, p1.data(), p1.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(b.s, p2.data(), p2.size()) == EDGEFORMER_OK);
+  const edgeformer_generate_params g6 = Greedy(6);
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(edgeformer_generate(a.s, &g6, &Collect, &a_out, nullptr, nullptr) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_generate(b.s, &g6, &Collect, &b_out, nullptr, nullptr) == EDGEFORMER_OK);
+  }
+  // Two calls of 6 continue exactly like one call of 12 (the pending token is fed in between).
+  CHECK(a_out == solo_out);
+
+  edgeformer_session_reset(a.s);
+  CHECK(edgeformer_session_position(a.s) == 0);
+  REQUIRE(edgeformer_session_prefill(a.s, p1.data(), p1.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> again;
+  REQUIRE(edgeformer_generate(a.s, &g, &Collect, &again, nullptr, nullptr) == EDGEFORMER_OK);
+  CHECK(again == solo_out);
+}
+
+TEST_CASE("the callback can stop generation") {
+  Model m(convert::Quant::kInt8);
+  Session s(m.model);
+  const std::vector<int32_t> prompt = Prompt(3);
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  int calls = 0;
+  auto stop_after_3 = [](void* user, int32_t, const char*, size_t) -> int { return ++*static_cast<int*>(user) < 3; };
+  size_t n = 0;
+  edgeformer_stop_reason reason = EDGEFORMER_STOP_MAX_TOKENS;
+  const edgeformer_generate_params g = Greedy(20);
+  REQUIRE(edgeformer_generate(s.s, &g, stop_after_3, &calls, &n, &reason) == EDGEFORMER_OK);
+  CHECK(calls == 3);
+  CHECK(n == 3);
+  CHECK(reason == EDGEFORMER_STOP_CALLBACK);
+}
+
+}  // namespace edgeformer

@@ -1,0 +1,82 @@
+#include "tests/test_support.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace edgeformer {
+namespace test {
+
+std::string SharedDir() {
+  const char* env = std::getenv("EDGEFORMER_SHARED");
+  return env != nullptr && *env != '\0' ? env : EDGEFORMER_SHARED_DIR_DEFAULT;
+}
+
+std::string SharedFile(const std::string& relative) {
+  const std::string path = SharedDir() + "/" + relative;
+  if (std::filesystem::exists(path)) return path;
+  const char* env = std::getenv("EDGEFORMER_REQUIRE_SHARED");
+  const bool required = env != nullptr ? std::string(env) == "1" : EDGEFORMER_REQUIRE_SHARED_DEFAULT;
+  if (required) FAIL("required shared file is missing: " << path);
+  MESSAGE("skipping: " << path << " is missing");
+  return "";
+}
+
+TempDir::TempDir() {
+  std::string templ = (std::filesystem::temp_directory_path() / "edgeformer-test-XXXXXX").string();
+  REQUIRE(::mkdtemp(templ.data()) != nullptr);
+  dir_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(out.good());
+}
+
+std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
+                    convert::Quant quant, const std::string& name) {
+  convert::ConvertOptions o;
+  o.checkpoint = checkpoint;
+  o.tokenizer = tokenizer;
+  o.output = dir.path(name + ".edgf");
+  o.quant = quant;
+  const Error err = convert::ConvertLlama2c(o);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  return o.output;
+}
+
+std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name) {
+  convert::Llama2cConfig c;
+  c.dim = 64;
+  c.hidden_dim = 96;
+  c.n_layers = 2;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.vocab_size = 300;
+  c.seq_len = 48;
+  const std::string bin = dir.path(name + ".bin"), tok = dir.path(name + ".tok");
+  const Error err = convert::WriteSyntheticLlama2c(c, 7, bin, tok);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  return Convert(dir, bin, tok, quant, name);
+}
+
+}  // namespace test
+}  // namespace edgeformer

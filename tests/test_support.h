@@ -1,0 +1,47 @@
+// Helpers shared by the tests: where the real models are, temporary folders, model files made by
+// the converter, and byte-level file surgery for hostile-input tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "converter/convert.h"
+#include "converter/llama2c.h"
+
+namespace edgeformer {
+namespace test {
+
+// The shared/ folder: $EDGEFORMER_SHARED, else the folder configured at build time.
+std::string SharedDir();
+
+// Path of a file under shared/, or "" when it is missing. When the build or the environment
+// (EDGEFORMER_REQUIRE_SHARED=1) requires shared data, a missing file fails the calling test.
+std::string SharedFile(const std::string& relative);
+
+// A fresh empty folder, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string dir_;
+};
+
+std::vector<uint8_t> ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// A small synthetic llama2.c checkpoint (dim 64, 2 layers, GQA 4:2, vocab 300) converted to a
+// model file in `dir`; returns the model path. The checkpoint and tokenizer stay beside it.
+std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name = "synthetic");
+
+// Converts a llama2.c checkpoint; fails the test on error.
+std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
+                    convert::Quant quant, const std::string& name);
+
+}  // namespace test
+}  // namespace edgeformer
