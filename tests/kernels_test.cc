@@ -66,15 +66,64 @@ int32_t Dot(const Problem& p, size_t i, size_t j) {
   return acc;
 }
 
-std::vector<const KernelEntry<QGemmFn>*> AllQGemm() {
-  size_t count = 0;
-  const KernelEntry<QGemmFn>* entries = QGemmKernels(&count);
-  std::vector<const KernelEntry<QGemmFn>*> out;
-  for (size_t i = 0; i < count; ++i) out.push_back(&entries[i]);
-  return out;
+const QGemmFn kReference = &reference::qgemm_s8_1x1__reference;
+
+// The whole answer-key comparison for one kernel.
+void CheckAgainstReference(const char* name, QGemmFn kernel) {
+  const size_t ms[] = {1, 2, 3, 4, 5, 7, 9};
+  const size_t ns[] = {1, 3, 4, 5, 16, 17, 33};
+  const size_t ks[] = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 1000};
+  uint32_t seed = 1;
+  for (size_t m : ms) {
+    for (size_t n : ns) {
+      for (size_t k : ks) {
+        for (Fill fill : {Fill::kRandom, Fill::kMax, Fill::kMin, Fill::kAlternating}) {
+          if (fill != Fill::kRandom && (m > 5 || n > 5)) continue;
+          const Problem p(m, n, k, fill, ++seed);
+          const std::vector<float> want = p.Run(kReference);
+          const std::vector<float> got = p.Run(kernel);
+          INFO(name << " m=" << m << " n=" << n << " k=" << k << " fill=" << static_cast<int>(fill));
+          REQUIRE(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0);
+        }
+      }
+    }
+  }
 }
 
-const QGemmFn kReference = &reference::qgemm_s8_1x1__reference;
+// The largest supported k must not overflow: 65536 products of -127 x -128.
+void CheckLargestK(QGemmFn kernel) {
+  const size_t k = 65536;
+  std::vector<int8_t> a(k, -127), w(k, -128);
+  const int32_t sum = -128 * static_cast<int32_t>(k);
+  const float one = 1.0f;
+  float c = 0.0f;
+  kernel(1, 1, k, a.data(), k, &one, w.data(), k, &one, &sum, &c, 1);
+  CHECK(c == static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k)));
+}
+
+// Every sgemm kernel against a plain f32 loop, bit for bit.
+void CheckSGemm(SGemmFn kernel) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (size_t m : {1, 3}) {
+    for (size_t n : {1, 4, 7}) {
+      for (size_t k : {1, 5, 64, 67}) {
+        std::vector<float> a(m * k), w(n * k), c(m * n);
+        for (float& v : a) v = dist(rng);
+        for (float& v : w) v = dist(rng);
+        kernel(m, n, k, a.data(), k, w.data(), k, c.data(), n);
+        for (size_t i = 0; i < m; ++i) {
+          for (size_t j = 0; j < n; ++j) {
+            float s = 0.0f;
+            for (size_t kk = 0; kk < k; ++kk) s += a[i * k + kk] * w[j * k + kk];
+            INFO("m=" << m << " n=" << n << " k=" << k);
+            CHECK(c[i * n + j] == s);
+          }
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 
@@ -92,77 +141,18 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   }
 }
 
-TEST_CASE("every qgemm kernel matches the reference bit for bit") {
-  const size_t ms[] = {1, 2, 3, 4, 5, 7, 9};
-  const size_t ns[] = {1, 3, 4, 5, 16, 17, 33};
-  const size_t ks[] = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 1000};
-  for (const KernelEntry<QGemmFn>* kernel : AllQGemm()) {
-    SUBCASE(kernel->name) {
-      if (!CpuSupports(kernel->isa)) {
-        MESSAGE("skipped: this CPU lacks " << IsaName(kernel->isa) << " for " << kernel->name);
-        continue;
-      }
-      uint32_t seed = 1;
-      for (size_t m : ms) {
-        for (size_t n : ns) {
-          for (size_t k : ks) {
-            for (Fill fill : {Fill::kRandom, Fill::kMax, Fill::kMin, Fill::kAlternating}) {
-              if (fill != Fill::kRandom && (m > 5 || n > 5)) continue;
-              const Problem p(m, n, k, fill, ++seed);
-              const std::vector<float> want = p.Run(kReference);
-              const std::vector<float> got = p.Run(kernel->fn);
-              INFO(kernel->name << " m=" << m << " n=" << n << " k=" << k << " fill=" << static_cast<int>(fill));
-              REQUIRE(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0);
-            }
-          }
-        }
-      }
-    }
+// One test case per entry of platforms/kernels.inc; doctest reports it as skipped when the CPU
+// lacks the kernel's ISA.
+#define EF_QGEMM_KERNEL(isa, fn)                                                               \
+  TEST_CASE(#fn " matches the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
+    CheckAgainstReference(#fn, &isa::fn);                                                      \
+    CheckLargestK(&isa::fn);                                                                   \
   }
-}
-
-TEST_CASE("the largest supported k does not overflow: 65536 products of -127 x -128") {
-  const size_t k = 65536;
-  std::vector<int8_t> a(k, -127), w(k, -128);
-  const int32_t sum = -128 * static_cast<int32_t>(k);
-  const float one = 1.0f;
-  const float want = static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k));
-  for (const KernelEntry<QGemmFn>* kernel : AllQGemm()) {
-    if (!CpuSupports(kernel->isa)) continue;
-    float c = 0.0f;
-    kernel->fn(1, 1, k, a.data(), k, &one, w.data(), k, &one, &sum, &c, 1);
-    INFO(kernel->name);
-    CHECK(c == want);
-  }
-}
-
-TEST_CASE("every sgemm kernel matches a plain f32 loop bit for bit") {
-  size_t count = 0;
-  const KernelEntry<SGemmFn>* kernels = SGemmKernels(&count);
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  for (size_t e = 0; e < count; ++e) {
-    if (!CpuSupports(kernels[e].isa)) continue;
-    for (size_t m : {1, 3}) {
-      for (size_t n : {1, 4, 7}) {
-        for (size_t k : {1, 5, 64, 67}) {
-          std::vector<float> a(m * k), w(n * k), c(m * n);
-          for (float& v : a) v = dist(rng);
-          for (float& v : w) v = dist(rng);
-          kernels[e].fn(m, n, k, a.data(), k, w.data(), k, c.data(), n);
-          for (size_t i = 0; i < m; ++i) {
-            for (size_t j = 0; j < n; ++j) {
-              float s = 0.0f;
-              for (size_t kk = 0; kk < k; ++kk) s += a[i * k + kk] * w[j * k + kk];
-              INFO(kernels[e].name << " m=" << m << " n=" << n << " k=" << k);
-              CHECK(c[i * n + j] == s);
-            }
-          }
-        }
-      }
-    }
-  }
-}
+#define EF_SGEMM_KERNEL(isa, fn) \
+  TEST_CASE(#fn " matches a plain loop bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { CheckSGemm(&isa::fn); }
+#include "platforms/kernels.inc"
+#undef EF_QGEMM_KERNEL
+#undef EF_SGEMM_KERNEL
 
 TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
   const KernelTable ref = SelectKernels(Isa::reference);

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what edgeformer's build and tests need on Debian 12, from Debian's packages only:
+# the compilers and libraries, the aarch64 cross toolchain and qemu, and the arm64 sysroot
+# (toolchains/make-arm64-sysroot.sh). Idempotent: installs only what is missing.
+#
+# Usage: bash scripts/install-deps.sh [--no-arm64]
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+arm64=1
+[[ ${1:-} == --no-arm64 ]] && arm64=0
+
+packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doctest-dev libcli11-dev
+          libcpuinfo-dev libpthreadpool-dev libxnnpack-dev qemu-user)
+((arm64)) && packages+=(g++-aarch64-linux-gnu)
+
+SUDO=()
+[[ $(id -u) -ne 0 ]] && SUDO=(sudo)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[install-deps] installing: ${missing[*]}" >&2
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ((arm64)); then
+  bash "$repo/toolchains/make-arm64-sysroot.sh" "$repo/build/arm64-sysroot" >/dev/null
+fi
+echo "[install-deps] done" >&2

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# README command 2: builds and runs every test.
+#   1. x86-64 release build: all tests (every ISA kernel this CPU has, the real-model goldens);
+#   2. the same x86-64 binaries on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem): the
+#      baseline build must run anywhere and fall back to the reference kernels;
+#   3. aarch64 cross build, all tests under qemu-aarch64 (QEMU_CPU=max: NEON + dotprod), and the
+#      kernel and session tests again as a Cortex-A53 (NEON only);
+#   4. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+# Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
+# EDGEFORMER_REQUIRE_SHARED=1 a missing model fails instead of skipping.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+bash scripts/install-deps.sh
+export EDGEFORMER_SHARED=${EDGEFORMER_SHARED:-$(cd "$repo/.." && pwd)/shared}
+jobs=$(nproc)
+passed=0
+failed=0
+
+# Runs ctest in a build folder and adds its counts to the totals.
+run_ctest() {
+  local dir=$1
+  shift
+  local log
+  log=$(mktemp)
+  if ctest --test-dir "$dir" --output-on-failure "$@" 2>&1 | tee "$log"; then :; fi
+  local line total fails
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1 || true)
+  if [[ -z $line ]]; then
+    echo "!! no ctest summary from $dir" >&2
+    failed=$((failed + 1))
+  else
+    total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$line")
+    fails=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+    passed=$((passed + total - fails))
+    failed=$((failed + fails))
+  fi
+  rm -f "$log"
+}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "x86-64: build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+step "x86-64: tests"
+run_ctest build
+
+step "x86-64 binaries on a CPU without AVX (qemu-x86_64 -cpu Nehalem)"
+for t in kernels_test session_test model_test; do
+  if qemu-x86_64 -cpu Nehalem "build/tests/$t" >/tmp/edgeformer-nehalem.log 2>&1; then
+    passed=$((passed + 1))
+    tail -1 /tmp/edgeformer-nehalem.log
+  else
+    cat /tmp/edgeformer-nehalem.log
+    failed=$((failed + 1))
+  fi
+done
+
+step "aarch64: cross build"
+cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake >/dev/null
+cmake --build build-arm64 -j"$jobs"
+step "aarch64: tests under qemu (QEMU_CPU=max)"
+QEMU_CPU=max run_ctest build-arm64
+step "aarch64: kernel and session tests as a Cortex-A53 (NEON, no dotprod)"
+QEMU_CPU=cortex-a53 run_ctest build-arm64 -R "kernels_test|session_test"
+
+step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_BUILD_TOOLS=OFF \
+  -DEDGEFORMER_SANITIZE=address,undefined >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan
+
+printf '\n'
+echo "summary: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
