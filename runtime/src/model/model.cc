@@ -122,6 +122,11 @@ Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOp
 
 Result<std::unique_ptr<Model>> Model::LoadFromMemory(const void* data, size_t size, const LoadOptions& options) {
   if (data == nullptr && size != 0) return Error(Status::kInvalidArgument, "model buffer is null");
+  // Segments sit at multiples of 64 from the start, so an 8-aligned buffer keeps every f32 and
+  // int32 aligned, as the FlatBuffer verifier also requires.
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0) {
+    return Error(Status::kInvalidArgument, "model buffer must be at least 8-byte aligned (64 is best)");
+  }
   return FromFile(MappedFile::Borrow(data, size), options);
 }
 

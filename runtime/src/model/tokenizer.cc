@@ -109,9 +109,10 @@ Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t
         const int32_t byte_id = byte_ids_[static_cast<uint8_t>(text[i + b])];
         const int32_t fallback = byte_id >= 0 ? byte_id : unk_id_;
         if (fallback < 0) {
-          return Error(Status::kInvalidArgument,
-                       "text has a byte (0x" + std::to_string(static_cast<uint8_t>(text[i + b])) +
-                           ") this vocabulary cannot represent");
+          static const char kHex[] = "0123456789ABCDEF";
+          const uint8_t byte = static_cast<uint8_t>(text[i + b]);
+          return Error(Status::kInvalidArgument, std::string("text has a byte (0x") + kHex[byte >> 4] +
+                                                     kHex[byte & 15] + ") this vocabulary cannot represent");
         }
         ids.push_back(fallback);
       }
