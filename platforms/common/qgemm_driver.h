@@ -1,6 +1,8 @@
 // The loop nest shared by every qgemm microkernel: tiles of MR x NR outputs, a kernel-specific
 // tile function for the int32 dot products, and one epilogue (identical float arithmetic for all
-// ISAs, so results are bit-identical).
+// ISAs, so results are bit-identical). Rows come in blocks of Tile::kMR; the rows left over (all
+// of them when m < kMR, as in decode, where m is 1) go through RowTile, whose kMR is 1, so no
+// tile computes rows it then throws away.
 //
 // Included only by kernel files, inside their ISA namespace, so each ISA gets its own
 // instantiation compiled with its own flags.
@@ -15,10 +17,10 @@
 #include <cstdint>
 
 template <typename Tile>
-static void QGemmDriver(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
-                        const float* a_scale, const int8_t* w, size_t w_stride,
-                        const float* w_scale, const int32_t* w_row_sum, float* c,
-                        size_t c_stride) {
+static void QGemmRows(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                      const float* a_scale, const int8_t* w, size_t w_stride,
+                      const float* w_scale, const int32_t* w_row_sum, float* c,
+                      size_t c_stride) {
   constexpr size_t MR = Tile::kMR;
   constexpr size_t NR = Tile::kNR;
   for (size_t i0 = 0; i0 < m; i0 += MR) {
@@ -40,5 +42,22 @@ static void QGemmDriver(size_t m, size_t n, size_t k, const int8_t* a, size_t a_
         }
       }
     }
+  }
+}
+
+template <typename Tile, typename RowTile>
+static void QGemmDriver(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                        const float* a_scale, const int8_t* w, size_t w_stride,
+                        const float* w_scale, const int32_t* w_row_sum, float* c,
+                        size_t c_stride) {
+  static_assert(RowTile::kMR == 1, "the row tile handles one row at a time");
+  static_assert(Tile::kActivationBias == RowTile::kActivationBias, "tiles must agree on the bias");
+  const size_t blocked = m / Tile::kMR * Tile::kMR;
+  if (blocked > 0) {
+    QGemmRows<Tile>(blocked, n, k, a, a_stride, a_scale, w, w_stride, w_scale, w_row_sum, c, c_stride);
+  }
+  if (blocked < m) {
+    QGemmRows<RowTile>(m - blocked, n, k, a + blocked * a_stride, a_stride, a_scale + blocked, w, w_stride,
+                       w_scale, w_row_sum, c + blocked * c_stride, c_stride);
   }
 }

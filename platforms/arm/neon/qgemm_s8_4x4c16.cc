@@ -1,7 +1,7 @@
 // int8 GEMM for baseline AArch64 NEON: four activation rows x four weight rows, 16 values of k
 // per step. vmull_s8 widens products to int16 (|a * w| <= 127 * 128, no overflow) and
 // vpadalq_s16 adds adjacent pairs into int32 accumulators: exact.
-#include "platforms/arm/common/tile_4x4c16.h"
+#include "platforms/arm/common/tile_mx4c16.h"
 #include "platforms/common/qgemm_driver.h"
 #include "platforms/kernels.h"
 
@@ -22,7 +22,7 @@ void qgemm_s8_4x4c16__neon(size_t m, size_t n, size_t k, const int8_t* a, size_t
                            const float* a_scale, const int8_t* w, size_t w_stride,
                            const float* w_scale, const int32_t* w_row_sum, float* c,
                            size_t c_stride) {
-  QGemmDriver<ArmTile4x4c16<MullPadal>>(m, n, k, a, a_stride, a_scale, w, w_stride, w_scale,
+  QGemmDriver<ArmTileMx4c16<4, MullPadal>, ArmTileMx4c16<1, MullPadal>>(m, n, k, a, a_stride, a_scale, w, w_stride, w_scale,
                                         w_row_sum, c, c_stride);
 }
 

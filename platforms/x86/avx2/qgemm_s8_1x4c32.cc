@@ -68,7 +68,7 @@ void qgemm_s8_1x4c32__avx2(size_t m, size_t n, size_t k, const int8_t* a, size_t
                            const float* a_scale, const int8_t* w, size_t w_stride,
                            const float* w_scale, const int32_t* w_row_sum, float* c,
                            size_t c_stride) {
-  QGemmDriver<Tile1x4>(m, n, k, a, a_stride, a_scale, w, w_stride, w_scale, w_row_sum, c, c_stride);
+  QGemmDriver<Tile1x4, Tile1x4>(m, n, k, a, a_stride, a_scale, w, w_stride, w_scale, w_row_sum, c, c_stride);
 }
 
 }  // namespace avx2
