@@ -13,7 +13,7 @@ enum class Quant { kNone, kInt8 };
 
 struct ConvertOptions {
   std::string checkpoint;  // llama2.c model.bin
-  std::string tokenizer;   // llama2.c tokenizer.bin
+  std::string tokenizer;   // llama2.c tokenizer.bin; empty: a model without tokenizer (token ids only)
   std::string output;
   Quant quant = Quant::kInt8;           // the matrices of the layers
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)

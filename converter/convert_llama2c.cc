@@ -127,8 +127,12 @@ Error ConvertLlama2c(const ConvertOptions& options) {
   if (!read.ok()) return read.error();
   const Llama2cCheckpoint& ck = read.value();
   const Llama2cConfig& c = ck.config;
-  Result<std::vector<Llama2cToken>> tokens = ReadLlama2cTokenizer(options.tokenizer, c.vocab_size);
-  if (!tokens.ok()) return tokens.error();
+  std::vector<Llama2cToken> tokens;
+  if (!options.tokenizer.empty()) {
+    Result<std::vector<Llama2cToken>> read_tokens = ReadLlama2cTokenizer(options.tokenizer, c.vocab_size);
+    if (!read_tokens.ok()) return read_tokens.error();
+    tokens = read_tokens.take();
+  }
 
   ModelData model;
   model.producer = "edgeformer-convert (llama2.c checkpoint)";
@@ -149,9 +153,11 @@ Error ConvertLlama2c(const ConvertOptions& options) {
   a.rope_theta = 10000.0f;
   a.rotary_dim = a.head_dim;
   a.tied_embeddings = c.shared_classifier;
-  FillTokenizer(tokens.value(), &model.tokenizer);
-  a.bos_id = model.tokenizer.bos_id;
-  a.eos_id = model.tokenizer.eos_id;
+  // llama2.c's convention: 1 is BOS and 2 is EOS, with or without a tokenizer file.
+  a.bos_id = c.vocab_size > 1 ? 1 : -1;
+  a.eos_id = c.vocab_size > 2 ? 2 : -1;
+  model.has_tokenizer = !tokens.empty();
+  if (model.has_tokenizer) FillTokenizer(tokens, &model.tokenizer);
 
   const uint64_t dim = c.dim, hidden = c.hidden_dim, head = a.head_dim;
   const uint64_t q_dim = head * c.n_heads, kv_dim = head * c.n_kv_heads;

@@ -162,6 +162,7 @@ Error WriteSyntheticLlama2c(const Llama2cConfig& c, uint64_t seed, const std::st
   if (!c.shared_classifier) emit(vocab * dim, false);
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) return Error(Status::kIoError, "cannot write " + model_path);
+  if (tokenizer_path.empty()) return Error::Ok();
 
   // Vocabulary: <unk>, <s>, </s>, 256 byte tokens, then letters, " " + letters, and pairs.
   std::vector<std::string> pieces = {"<unk>", "\n<s>\n", "\n</s>\n"};

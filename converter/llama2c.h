@@ -51,9 +51,9 @@ struct Llama2cToken {
 // Reads exactly `vocab_size` tokens.
 Result<std::vector<Llama2cToken>> ReadLlama2cTokenizer(const std::string& path, int32_t vocab_size);
 
-// Writes a checkpoint with normally distributed weights (std 0.02, norms 1) from `seed`, and a
-// tokenizer.bin with byte tokens and pieces made of common English letter pairs. For speed tests
-// and pipelines; its text is nonsense.
+// Writes a checkpoint with normally distributed weights (std 0.02, norms 1) from `seed`, and,
+// unless tokenizer_path is empty, a tokenizer.bin with byte tokens and pieces made of common
+// English letter pairs. For speed tests and pipelines; its text is nonsense.
 Error WriteSyntheticLlama2c(const Llama2cConfig& config, uint64_t seed, const std::string& model_path,
                             const std::string& tokenizer_path);
 

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--from", from, "checkpoint format")->check(CLI::IsMember({"llama2c"}));
   app.add_option("checkpoint", options.checkpoint, "the checkpoint (llama2.c model.bin)")->required();
-  app.add_option("--tokenizer", options.tokenizer, "the tokenizer (llama2.c tokenizer.bin)")->required();
+  app.add_option("--tokenizer", options.tokenizer,
+                 "the tokenizer (llama2.c tokenizer.bin); without one the model takes token ids only");
   app.add_option("--quant", quant, "weight quantization: none (f32) or int8 (per output channel)")
       ->check(CLI::IsMember({"none", "int8"}));
   app.add_option("--quant-embedding", embedding_quant,

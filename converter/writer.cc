@@ -33,7 +33,8 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
                                            &data, t.quant, 0, &scales, &row_sums, checksum));
   }
   auto arch = schema::Architecture::Pack(*fbb, &model.architecture);
-  auto tok = schema::Tokenizer::Pack(*fbb, &model.tokenizer);
+  const auto tok = model.has_tokenizer ? schema::Tokenizer::Pack(*fbb, &model.tokenizer)
+                                       : flatbuffers::Offset<schema::Tokenizer>();
   auto root = schema::CreateModel(*fbb, kFormatVersion, fbb->CreateString(model.producer), file_size, arch, tok,
                                   fbb->CreateVector(tensors));
   schema::FinishSizePrefixedModelBuffer(*fbb, root);

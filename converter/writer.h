@@ -36,6 +36,7 @@ struct TensorData {
 
 struct ModelData {
   schema::ArchitectureT architecture;
+  bool has_tokenizer = true;  // false: the file has no tokenizer table (token ids only)
   schema::TokenizerT tokenizer;
   std::vector<TensorData> tensors;
   std::string producer;

@@ -131,6 +131,13 @@ EDGEFORMER_API void edgeformer_session_destroy(edgeformer_session* session);
 EDGEFORMER_API edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens,
                                                             size_t n_tokens);
 
+/* Like edgeformer_session_prefill, and writes the logits that follow each of the n_tokens tokens
+ * to `logits` [n_tokens][vocab] (row i predicts the token after tokens[i]), which holds
+ * `logits_capacity` floats. For scoring text (perplexity, classification). */
+EDGEFORMER_API edgeformer_status edgeformer_session_prefill_logits(edgeformer_session* session, const int32_t* tokens,
+                                                                   size_t n_tokens, float* logits,
+                                                                   size_t logits_capacity);
+
 /* The logits after the last prefill or generated token: *n_vocab floats, owned by the session,
  * valid until its next call. EDGEFORMER_INVALID_ARGUMENT before any prefill. */
 EDGEFORMER_API edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,

@@ -188,7 +188,7 @@ edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t 
   if (model == nullptr) return Null("model");
   if (piece == nullptr || piece_len == nullptr) return Null("piece");
   const edgeformer::Tokenizer& t = model->model->tokenizer();
-  if (token < 0 || static_cast<uint32_t>(token) >= t.vocab_size()) {
+  if (token < 0 || static_cast<uint32_t>(token) >= model->model->config().vocab_size) {
     return Fail(Status::kInvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
   }
   const std::string_view p = t.Piece(prev_token, token);
@@ -238,6 +238,18 @@ void edgeformer_session_destroy(edgeformer_session* session) { delete session; }
 edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens, size_t n_tokens) {
   if (session == nullptr) return Null("session");
   return Guard([&] { return Report(session->session->Prefill(tokens, n_tokens)); });
+}
+
+edgeformer_status edgeformer_session_prefill_logits(edgeformer_session* session, const int32_t* tokens,
+                                                size_t n_tokens, float* logits, size_t logits_capacity) {
+  if (session == nullptr) return Null("session");
+  if (logits == nullptr) return Null("logits");
+  const size_t vocab = session->session->model().config().vocab_size;
+  if (n_tokens > logits_capacity / vocab) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * vocab) +
+                                              " logits but the buffer holds " + std::to_string(logits_capacity));
+  }
+  return Guard([&] { return Report(session->session->PrefillWithLogits(tokens, n_tokens, logits)); });
 }
 
 edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,

@@ -1,43 +1,81 @@
-// edgeformer-synth: writes a llama2.c checkpoint with random weights at a fixed seed, and a
-// tokenizer.bin for it, so every tool that reads the format can run the very same weights.
+// edgeformer-synth: writes a llama2.c checkpoint with random weights at a fixed seed (and, if
+// asked, a tokenizer.bin), so every tool that reads the format can run the very same weights.
+// Named shapes match real models' sizes for benchmarks; the text they generate is nonsense.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <map>
 
 #include "converter/llama2c.h"
 
+namespace {
+
+using edgeformer::convert::Llama2cConfig;
+
+Llama2cConfig Shape(int dim, int hidden, int layers, int heads, int kv_heads, int vocab, int seq_len) {
+  Llama2cConfig c;
+  c.dim = dim;
+  c.hidden_dim = hidden;
+  c.n_layers = layers;
+  c.n_heads = heads;
+  c.n_kv_heads = kv_heads;
+  c.vocab_size = vocab;
+  c.seq_len = seq_len;
+  return c;
+}
+
+// Named shapes: tiny (aidreams260K's shape), S (110M, llama2.c's stories110M), M (1.1B,
+// TinyLlama).
+const std::map<std::string, Llama2cConfig> kShapes = {
+    {"tiny", Shape(64, 172, 4, 4, 4, 512, 128)},
+    {"S", Shape(768, 2048, 12, 12, 12, 32000, 1024)},
+    {"M", Shape(2048, 5632, 22, 32, 4, 32000, 2048)},
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"edgeformer-synth: synthetic llama2.c checkpoints (random weights; the text is nonsense)"};
-  edgeformer::convert::Llama2cConfig c;
-  c.dim = 64;
-  c.hidden_dim = 172;
-  c.n_layers = 4;
-  c.n_heads = 4;
-  c.n_kv_heads = 4;
-  c.vocab_size = 512;
-  c.seq_len = 128;
+  std::string shape = "tiny";
+  Llama2cConfig c;
   uint64_t seed = 1;
   bool separate_classifier = false;
   std::string model_path, tokenizer_path;
-  app.add_option("--dim", c.dim, "model width")->capture_default_str();
-  app.add_option("--hidden", c.hidden_dim, "feed-forward width")->capture_default_str();
-  app.add_option("--layers", c.n_layers, "layers")->capture_default_str();
-  app.add_option("--heads", c.n_heads, "query heads")->capture_default_str();
-  app.add_option("--kv-heads", c.n_kv_heads, "key/value heads")->capture_default_str();
-  app.add_option("--vocab", c.vocab_size, "vocabulary size (>= 259)")->capture_default_str();
-  app.add_option("--seq-len", c.seq_len, "context length")->capture_default_str();
+  app.add_option("--shape", shape, "named shape: tiny (dim 64), S (110M params), M (1.1B params)")
+      ->check(CLI::IsMember({"tiny", "S", "M"}))
+      ->capture_default_str();
+  auto* dim = app.add_option("--dim", c.dim, "model width (overrides the shape)");
+  auto* hidden = app.add_option("--hidden", c.hidden_dim, "feed-forward width");
+  auto* layers = app.add_option("--layers", c.n_layers, "layers");
+  auto* heads = app.add_option("--heads", c.n_heads, "query heads");
+  auto* kv_heads = app.add_option("--kv-heads", c.n_kv_heads, "key/value heads");
+  auto* vocab = app.add_option("--vocab", c.vocab_size, "vocabulary size (>= 259)");
+  auto* seq_len = app.add_option("--seq-len", c.seq_len, "context length");
   app.add_option("--seed", seed, "random seed")->capture_default_str();
   app.add_flag("--separate-classifier", separate_classifier, "write a classifier instead of tying it to the embedding");
   app.add_option("-o,--output", model_path, "checkpoint to write (model.bin)")->required();
-  app.add_option("--tokenizer-output", tokenizer_path, "tokenizer to write (tokenizer.bin)")->required();
+  app.add_option("--tokenizer-output", tokenizer_path, "tokenizer to write (tokenizer.bin); none if omitted");
   CLI11_PARSE(app, argc, argv);
+
+  const Llama2cConfig preset = kShapes.at(shape);
+  auto pick = [](CLI::Option* opt, int32_t& value, int32_t preset_value) {
+    if (opt->count() == 0) value = preset_value;
+  };
+  pick(dim, c.dim, preset.dim);
+  pick(hidden, c.hidden_dim, preset.hidden_dim);
+  pick(layers, c.n_layers, preset.n_layers);
+  pick(heads, c.n_heads, preset.n_heads);
+  pick(kv_heads, c.n_kv_heads, preset.n_kv_heads);
+  pick(vocab, c.vocab_size, preset.vocab_size);
+  pick(seq_len, c.seq_len, preset.seq_len);
   c.shared_classifier = !separate_classifier;
   const edgeformer::Error err = edgeformer::convert::WriteSyntheticLlama2c(c, seed, model_path, tokenizer_path);
   if (!err.ok()) {
     std::fprintf(stderr, "edgeformer-synth: %s\n", err.message().c_str());
     return 1;
   }
-  std::fprintf(stderr, "wrote %s and %s (synthetic weights, seed %llu: generated text will be nonsense)\n",
-               model_path.c_str(), tokenizer_path.c_str(), static_cast<unsigned long long>(seed));
+  std::fprintf(stderr, "wrote %s%s%s (synthetic weights, seed %llu: generated text will be nonsense)\n",
+               model_path.c_str(), tokenizer_path.empty() ? "" : " and ", tokenizer_path.c_str(),
+               static_cast<unsigned long long>(seed));
   return 0;
 }

@@ -80,7 +80,7 @@ void Session::Reset() {
   last_fed_ = -1;
 }
 
-void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
+void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
   const ModelConfig& c = model_.config();
   const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
   const size_t widest = std::max({c.dim, c.q_dim(), c.hidden_dim});
@@ -94,17 +94,34 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
   const float* rope = rope_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), widest};
   const ops::Context ctx{&kernels_, pool_.get()};
+  auto timer = [this](OpKind kind) { return ScopedOp(profile_, phase_, kind); };
   // Quantizes, once, the rows that a group of matmuls shares, if any of them is int8.
   auto quantize_for = [&](std::initializer_list<const Weight*> group, const float* in, size_t m, size_t k) {
     for (const Weight* w : group) {
       if (w->type == WeightType::kInt8) {
+        const ScopedOp t = timer(OpKind::kQuantize);
         ops::QuantizeRows(in, m, k, k, xq);
         return;
       }
     }
   };
+  auto linear = [&](const Weight& w, const float* in, size_t k, float* out, size_t out_stride) {
+    const ScopedOp t = timer(OpKind::kMatmul);
+    ops::Linear(ctx, w, n, in, k, xq, out, out_stride);
+  };
+  auto norm = [&](const Weight& w, const float* in, size_t rows, float* out) {
+    const ScopedOp t = timer(OpKind::kNorm);
+    ops::RmsNorm(in, w.f32(), rows, dim, c.norm_eps, out);
+  };
+  auto residual = [&]() {
+    const ScopedOp t = timer(OpKind::kResidual);
+    ops::AddInPlace(x, tmp, n * dim);
+  };
 
-  for (size_t t = 0; t < n; ++t) ops::Embed(model_.token_embedding(), tokens[t], x + t * dim);
+  {
+    const ScopedOp t = timer(OpKind::kEmbed);
+    for (size_t i = 0; i < n; ++i) ops::Embed(model_.token_embedding(), tokens[i], x + i * dim);
+  }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = model_.layer(l);
     float* k_layer = k_cache_.as<float>() + size_t{l} * context_ * kv_dim;
@@ -113,54 +130,61 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits) {
     float* v_rows = v_layer + size_t{pos_} * kv_dim;
 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
-    ops::RmsNorm(x, L.attn_norm.f32(), n, dim, c.norm_eps, xb);
+    norm(L.attn_norm, x, n, xb);
     quantize_for({&L.wq, &L.wk, &L.wv}, xb, n, dim);
-    ops::Linear(ctx, L.wq, n, xb, dim, xq, q, q_dim);
-    ops::Linear(ctx, L.wk, n, xb, dim, xq, k_rows, kv_dim);
-    ops::Linear(ctx, L.wv, n, xb, dim, xq, v_rows, kv_dim);
-    for (size_t t = 0; t < n; ++t) {
-      const float* angles = rope + (pos_ + t) * hd;
-      ops::Rope(q + t * q_dim, c.n_heads, hd, angles);
-      ops::Rope(k_rows + t * kv_dim, c.n_kv_heads, hd, angles);
+    linear(L.wq, xb, dim, q, q_dim);
+    linear(L.wk, xb, dim, k_rows, kv_dim);
+    linear(L.wv, xb, dim, v_rows, kv_dim);
+    {
+      const ScopedOp t = timer(OpKind::kRope);
+      for (size_t i = 0; i < n; ++i) {
+        const float* angles = rope + (pos_ + i) * hd;
+        ops::Rope(q + i * q_dim, c.n_heads, hd, angles);
+        ops::Rope(k_rows + i * kv_dim, c.n_kv_heads, hd, angles);
+      }
     }
-    for (size_t t = 0; t < n; ++t) {
-      ops::Attention(q + t * q_dim, k_layer, v_layer, kv_dim, pos_ + t, c.n_heads, c.n_kv_heads, hd,
-                     scores_.as<float>(), att + t * q_dim);
+    {
+      const ScopedOp t = timer(OpKind::kAttention);
+      for (size_t i = 0; i < n; ++i) {
+        ops::Attention(q + i * q_dim, k_layer, v_layer, kv_dim, pos_ + i, c.n_heads, c.n_kv_heads, hd,
+                       scores_.as<float>(), att + i * q_dim);
+      }
     }
     quantize_for({&L.wo}, att, n, q_dim);
-    ops::Linear(ctx, L.wo, n, att, q_dim, xq, tmp, dim);
-    ops::AddInPlace(x, tmp, n * dim);
+    linear(L.wo, att, q_dim, tmp, dim);
+    residual();
 
     // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
-    ops::RmsNorm(x, L.ffn_norm.f32(), n, dim, c.norm_eps, xb);
+    norm(L.ffn_norm, x, n, xb);
     quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
-    ops::Linear(ctx, L.w_gate, n, xb, dim, xq, gate, hidden);
-    ops::Linear(ctx, L.w_up, n, xb, dim, xq, up, hidden);
-    ops::SwiGLU(gate, up, n * hidden);
+    linear(L.w_gate, xb, dim, gate, hidden);
+    linear(L.w_up, xb, dim, up, hidden);
+    {
+      const ScopedOp t = timer(OpKind::kActivation);
+      ops::SwiGLU(gate, up, n * hidden);
+    }
     quantize_for({&L.w_down}, gate, n, hidden);
-    ops::Linear(ctx, L.w_down, n, gate, hidden, xq, tmp, dim);
-    ops::AddInPlace(x, tmp, n * dim);
+    linear(L.w_down, gate, hidden, tmp, dim);
+    residual();
   }
   pos_ += static_cast<uint32_t>(n);
   last_fed_ = tokens[n - 1];
-  has_logits_ = want_logits;
-  if (want_logits) {
-    ops::RmsNorm(x + (n - 1) * dim, model_.final_norm().f32(), 1, dim, c.norm_eps, xb);
-    quantize_for({&model_.classifier()}, xb, 1, dim);
-    ops::Linear(ctx, model_.classifier(), 1, xb, dim, xq, logits_.as<float>(), c.vocab_size);
+  has_logits_ = want_logits || all_logits != nullptr;
+  if (!has_logits_) return;
+  // The classifier reads the final norm of the rows whose logits are wanted.
+  const size_t first = all_logits != nullptr ? 0 : n - 1;
+  const size_t rows = n - first;
+  norm(model_.final_norm(), x + first * dim, rows, xb);
+  quantize_for({&model_.classifier()}, xb, rows, dim);
+  const ScopedOp t = timer(OpKind::kClassifier);
+  float* out = all_logits != nullptr ? all_logits : logits_.as<float>();
+  ops::Linear(ctx, model_.classifier(), rows, xb, dim, xq, out, c.vocab_size);
+  if (all_logits != nullptr) {
+    std::copy(out + (rows - 1) * c.vocab_size, out + rows * c.vocab_size, logits_.as<float>());
   }
 }
 
-Error Session::Feed(const int32_t* tokens, size_t n) {
-  for (size_t done = 0; done < n;) {
-    const size_t chunk = std::min<size_t>(max_batch_, n - done);
-    Forward(tokens + done, chunk, done + chunk == n);
-    done += chunk;
-  }
-  return Error::Ok();
-}
-
-Error Session::Prefill(const int32_t* tokens, size_t n) {
+Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
   if (n == 0) return Error(Status::kInvalidArgument, "prefill needs at least one token");
   if (tokens == nullptr) return Error(Status::kInvalidArgument, "tokens is null");
   const uint32_t vocab = model_.config().vocab_size;
@@ -176,12 +200,40 @@ Error Session::Prefill(const int32_t* tokens, size_t n) {
                                            std::to_string(context_ - pos_) + " of the context's " +
                                            std::to_string(context_) + " are free");
   }
-  if (pending_ >= 0) {
-    const int32_t pending = pending_;
-    pending_ = -1;
-    Forward(&pending, 1, false);
+  return Error::Ok();
+}
+
+void Session::FeedPending() {
+  if (pending_ < 0) return;
+  const int32_t pending = pending_;
+  pending_ = -1;
+  Forward(&pending, 1, false);
+}
+
+Error Session::Prefill(const int32_t* tokens, size_t n) {
+  EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
+  phase_ = Phase::kPrefill;
+  FeedPending();
+  for (size_t done = 0; done < n;) {
+    const size_t chunk = std::min<size_t>(max_batch_, n - done);
+    Forward(tokens + done, chunk, done + chunk == n);
+    done += chunk;
   }
-  return Feed(tokens, n);
+  return Error::Ok();
+}
+
+Error Session::PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out) {
+  if (logits_out == nullptr) return Error(Status::kInvalidArgument, "logits_out is null");
+  EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
+  phase_ = Phase::kPrefill;
+  FeedPending();
+  const size_t vocab = model_.config().vocab_size;
+  for (size_t done = 0; done < n;) {
+    const size_t chunk = std::min<size_t>(max_batch_, n - done);
+    Forward(tokens + done, chunk, false, logits_out + done * vocab);
+    done += chunk;
+  }
+  return Error::Ok();
 }
 
 Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
@@ -192,6 +244,7 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
     return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
   }
   const ModelConfig& c = model_.config();
+  phase_ = Phase::kDecode;
   for (;;) {
     if (pending_ >= 0) {
       if (pos_ >= context_) {
@@ -203,7 +256,11 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       Forward(&token, 1, true);
     }
     if (*n_generated >= options.max_tokens) return Error::Ok();
-    const int32_t token = sampler.Sample(logits());
+    int32_t token;
+    {
+      const ScopedOp t(profile_, phase_, OpKind::kSample);
+      token = sampler.Sample(logits());
+    }
     pending_ = token;
     if (options.stop_at_end_of_text && (token == c.eos_id || token == c.bos_id)) {
       *reason = StopReason::kEndOfText;

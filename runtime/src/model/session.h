@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "core/aligned_buffer.h"
+#include "core/profile.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "model/model.h"
@@ -45,6 +46,10 @@ class Session {
   // the logits that follow the last of them. Refuses, changing nothing, when they do not fit.
   Error Prefill(const int32_t* tokens, size_t n);
 
+  // Like Prefill, and writes the logits that follow each of the n tokens to
+  // logits_out [n][vocab] (caller-owned). For scoring text (perplexity).
+  Error PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out);
+
   // Samples up to options.max_tokens tokens, starting from the current logits, calling `callback`
   // for each. A sampled token enters the KV cache only when another token is needed after it, so
   // the last one is kept pending and fed by the next Prefill or Generate. Returns kContextFull
@@ -54,6 +59,10 @@ class Session {
 
   // Forgets the context.
   void Reset();
+
+  // Times every operator into `profile` (caller-owned, outlives its use) from now on; nullptr
+  // stops profiling.
+  void SetProfile(Profile* profile) { profile_ = profile; }
 
   // Logits [vocab] after the last Prefill/Generate step, or nullptr if none yet.
   const float* logits() const { return has_logits_ ? logits_.as<float>() : nullptr; }
@@ -70,9 +79,11 @@ class Session {
  private:
   explicit Session(const Model& model) : model_(model) {}
   Error Allocate(const SessionOptions& options);
-  // Runs n <= max_batch tokens at positions pos_..pos_+n-1; logits of the last when want_logits.
-  void Forward(const int32_t* tokens, size_t n, bool want_logits);
-  Error Feed(const int32_t* tokens, size_t n);
+  // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last when
+  // want_logits, and of every row into all_logits [n][vocab] when that is not null.
+  void Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
+  Error CheckPrefill(const int32_t* tokens, size_t n) const;
+  void FeedPending();
 
   const Model& model_;
   KernelTable kernels_{};
@@ -84,6 +95,8 @@ class Session {
   int32_t pending_ = -1;  // sampled by Generate, not yet in the cache
   int32_t last_fed_ = -1; // the newest token in the cache
   size_t allocated_ = 0;
+  Profile* profile_ = nullptr;
+  Phase phase_ = Phase::kPrefill;
 
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] f32
   AlignedBuffer rope_;               // [context][head_dim / 2][2]

@@ -19,7 +19,8 @@ size_t Utf8Length(std::string_view text, size_t i) {
 
 Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
-  if (t == nullptr) return bad("missing");
+  present_ = false;
+  if (t == nullptr) return Error::Ok();
   if (t->kind() != schema::TokenizerKind::ScoredBPE) {
     return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
                                            " is not supported by this build");
@@ -83,6 +84,7 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
       if (types_[i] == TokenType::kNormal && !pieces_[i].empty()) normal_ids_.emplace(pieces_[i], i);
     }
   }
+  present_ = true;
   return Error::Ok();
 }
 
@@ -92,6 +94,7 @@ int32_t Tokenizer::Lookup(std::string_view piece) const {
 }
 
 Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
+  if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
   if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
   std::vector<int32_t> ids;
   ids.reserve(text.size() + 1);

@@ -28,17 +28,20 @@ enum class TokenType : uint8_t { kNormal = 0, kByte = 1, kControl = 2, kUnknown 
 class Tokenizer {
  public:
   // Validates the table against the architecture's vocabulary size and builds lookup tables.
+  // A null table makes a tokenizer that is absent: the model then takes token ids only.
   Error Init(const schema::Tokenizer* table, uint32_t vocab_size);
 
+  bool present() const { return present_; }
   uint32_t vocab_size() const { return static_cast<uint32_t>(pieces_.size()); }
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
 
   // Appends the ids of `text` (any bytes; invalid UTF-8 falls back to byte tokens) to `out`.
+  // kUnsupported when the model has no tokenizer.
   Error Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const;
 
-  // The bytes `token` stands for when it follows `prev` (-1 for none). Control tokens give "".
-  // The view stays valid for the tokenizer's lifetime. Ids out of range give "".
+  // The bytes `token` stands for when it follows `prev` (-1 for none). Control tokens, ids out
+  // of range and every id of an absent tokenizer give "". The view lives as long as the tokenizer.
   std::string_view Piece(int32_t prev, int32_t token) const;
 
   TokenType type(int32_t id) const { return types_[id]; }
@@ -55,6 +58,7 @@ class Tokenizer {
   int32_t bos_id_ = -1;
   int32_t eos_id_ = -1;
   int32_t unk_id_ = -1;
+  bool present_ = false;
   bool add_dummy_prefix_ = false;
   bool strip_space_after_bos_ = false;
 };

@@ -1,0 +1,63 @@
+#include <CLI/CLI.hpp>
+
+#include "tools/bench/bench.h"
+
+namespace edgeformer {
+namespace bench {
+
+int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std::FILE* err) {
+  CLI::App app{"edgeformer-bench: load time, time to first token, prefill and decode speed, memory and "
+               "memory-bandwidth use of a model on this machine"};
+  app.add_option("model", c->model_path, "model file made by edgeformer-convert")->required();
+  app.add_option("-p,--n-prompt", c->n_prompt, "prompt lengths for prefill tests (pp); 0 skips them")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("-n,--n-gen", c->n_gen, "tokens for decode tests (tg); 0 skips them")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("-t,--threads", c->threads, "thread counts")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("-r,--repetitions", c->repetitions, "timed repetitions per test, after one warm-up")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("-d,--depth", c->depth, "KV-cache depths filled before each test")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--isa", c->isa, "kernel ISAs: auto (the best the CPU has), reference, avx2, avx512vnni, neon, neondot")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--backend", c->backend, "matmul backends: native")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"native", "xnnpack"}))
+      ->capture_default_str();
+  app.add_option("-o,--output", c->output, "output format: md, csv or json (JSON lines)")
+      ->check(CLI::IsMember({"md", "csv", "json"}))
+      ->capture_default_str();
+  app.add_flag("--profile", c->profile, "time every operator kind per phase");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::fputs(app.help().c_str(), out);
+    return -1;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(err, "edgeformer-bench: %s\nRun with --help for the options.\n", e.what());
+    return 2;
+  }
+  for (const std::string& b : c->backend) {
+    if (b == "xnnpack") {
+      std::fprintf(err, "edgeformer-bench: --backend xnnpack: this build has no XNNPACK backend yet\n");
+      return 2;
+    }
+  }
+  if (std::all_of(c->n_prompt.begin(), c->n_prompt.end(), [](uint32_t v) { return v == 0; }) &&
+      std::all_of(c->n_gen.begin(), c->n_gen.end(), [](uint32_t v) { return v == 0; })) {
+    std::fprintf(err, "edgeformer-bench: nothing to run: every -p and -n value is 0\n");
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace bench
+}  // namespace edgeformer

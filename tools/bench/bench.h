@@ -1,0 +1,96 @@
+// edgeformer-bench: the on-device benchmark. Parses its arguments, runs every combination of the
+// listed prompt lengths, generation lengths, thread counts, depths and ISAs on one model, and
+// formats the results as a markdown table, CSV or JSON lines (schema: docs/bench.md).
+//
+// A library so that tests can drive each part: argument parsing, the runs and the formats.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/profile.h"
+#include "core/status.h"
+
+namespace edgeformer {
+namespace bench {
+
+struct Config {
+  std::string model_path;
+  std::vector<uint32_t> n_prompt = {512};
+  std::vector<uint32_t> n_gen = {128};
+  std::vector<uint32_t> threads = {1};
+  std::vector<uint32_t> depth = {0};
+  std::vector<std::string> isa = {"auto"};
+  std::vector<std::string> backend = {"native"};
+  uint32_t repetitions = 5;
+  std::string output = "md";  // md, csv or json
+  bool profile = false;
+};
+
+// Parses argv into `config`. Returns 0 to go on; otherwise the exit code, having printed help (0
+// is never returned for --help: it returns -1 then) or an error to `err`.
+int ParseArgs(int argc, const char* const* argv, Config* config, std::FILE* out, std::FILE* err);
+
+struct Machine {
+  std::string cpu;
+  std::string build_type;
+  std::map<uint32_t, double> read_bandwidth_gbps;  // by thread count
+};
+
+struct ModelInfo {
+  std::string path;
+  std::string quant;  // "int8", "f32" or "mixed": the layers' matrices
+  uint64_t params = 0;
+  uint64_t file_bytes = 0;
+  uint64_t weight_bytes_per_token = 0;
+  uint32_t dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, vocab = 0, context = 0;
+};
+
+struct Stat {
+  double mean = 0.0;
+  double std = 0.0;
+};
+
+struct TestResult {
+  std::string test;  // pp512, tg128
+  uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
+  std::string isa, backend, kernel;
+  Stat tokens_per_s;
+  Stat seconds;            // per repetition
+  double load_ms = 0.0;    // the first load of the model in this process
+  double load_warm_ms = 0.0;
+  double ttft_ms = -1.0;   // prefill + first token, pp tests; -1 for tg tests
+  uint64_t peak_rss_bytes = 0;
+  uint64_t expected_bytes = 0;  // model file + session allocations (KV cache, activations)
+  uint64_t weight_bytes_per_token = 0;
+  double read_bandwidth_gbps = 0.0;
+  double achieved_bandwidth_gbps = 0.0;  // tg tests: weight bytes per token x tokens/s
+  double bandwidth_pct = -1.0;           // tg tests: achieved / read bandwidth x 100
+  bool has_profile = false;
+  Profile profile;  // summed over the timed repetitions
+  uint32_t profiled_runs = 0;
+};
+
+struct Report {
+  Machine machine;
+  ModelInfo model;
+  std::vector<TestResult> tests;
+};
+
+// Runs the benchmark. Progress goes to `progress` (may be null).
+Result<Report> Run(const Config& config, std::FILE* progress);
+
+// Measures the machine's memory read bandwidth with `threads` threads: each streams its share of
+// a buffer several times larger than the last-level cache with SIMD loads; the best of a few
+// passes, in GB/s (1e9 bytes per second).
+Result<double> MeasureReadBandwidth(uint32_t threads);
+
+std::string FormatMarkdown(const Report& report);
+std::string FormatCsv(const Report& report);
+std::string FormatJsonLines(const Report& report);
+
+}  // namespace bench
+}  // namespace edgeformer

@@ -1,0 +1,69 @@
+// edgeformer-perplexity MODEL FILE [--doc-separator LINE] [--doc-end-token ID] [-o text|json]
+// Reports the mean negative log-likelihood (nats per predicted token), the perplexity, the
+// number of predicted tokens and the tokens/s. Results to stdout, progress to stderr.
+#include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "tools/perplexity/perplexity.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgeformer-perplexity: mean negative log-likelihood and perplexity of a model on a text"};
+  std::string model_path, text_path, separator, output = "text", max_isa;
+  int32_t end_token = -1;
+  edgeformer_session_params sp = edgeformer_session_default_params();
+  sp.max_batch = 64;
+  app.add_option("model", model_path, "model file")->required();
+  app.add_option("file", text_path, "UTF-8 text to score")->required()->check(CLI::ExistingFile);
+  app.add_option("--doc-separator", separator, "split the file into documents at lines equal to LINE");
+  app.add_option("--doc-end-token", end_token, "append this token id to every document (predicted too)");
+  app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("-t,--threads", sp.n_threads, "threads")->check(CLI::Range(1, 256));
+  app.add_option("--max-isa", max_isa, "cap the kernels' ISA");
+  CLI11_PARSE(app, argc, argv);
+  if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
+
+  std::ifstream in(text_path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::vector<std::string> docs = edgeformer::perplexity::SplitDocuments(buffer.str(), separator);
+
+  edgeformer_model* model = nullptr;
+  edgeformer_session* session = nullptr;
+  edgeformer_status st = edgeformer_model_load(model_path.c_str(), nullptr, &model);
+  if (st == EDGEFORMER_OK) st = edgeformer_session_create(model, &sp, &session);
+  edgeformer_model_info info;
+  if (st == EDGEFORMER_OK) st = edgeformer_model_get_info(model, &info);
+  if (st == EDGEFORMER_OK && end_token >= static_cast<int64_t>(info.vocab_size)) {
+    std::fprintf(stderr, "edgeformer-perplexity: --doc-end-token %d is outside the vocabulary (%u)\n", end_token,
+                 info.vocab_size);
+    return 1;
+  }
+  edgeformer::perplexity::Score score;
+  if (st == EDGEFORMER_OK) {
+    std::fprintf(stderr, "scoring %zu document(s)...\n", docs.size());
+    st = edgeformer::perplexity::ScoreDocuments(model, session, docs, end_token, &score);
+  }
+  if (st != EDGEFORMER_OK) {
+    std::fprintf(stderr, "edgeformer-perplexity: %s (%s)\n", edgeformer_last_error(), edgeformer_status_name(st));
+    return 1;
+  }
+  const double nll = score.nll_per_token();
+  const double tps = score.seconds > 0 ? static_cast<double>(score.tokens) / score.seconds : 0.0;
+  if (output == "json") {
+    std::printf("{\"nll_per_token\": %.9f, \"perplexity\": %.6f, \"tokens\": %llu, \"documents\": %llu, "
+                "\"tokens_per_s\": %.1f, \"weight_type\": \"%s\"}\n",
+                nll, std::exp(nll), static_cast<unsigned long long>(score.tokens),
+                static_cast<unsigned long long>(score.documents), tps, info.weight_type);
+  } else {
+    std::printf("documents %llu, predicted tokens %llu, nll %.6f nats/token, perplexity %.4f, %.1f tokens/s\n",
+                static_cast<unsigned long long>(score.documents), static_cast<unsigned long long>(score.tokens), nll,
+                std::exp(nll), tps);
+  }
+  edgeformer_session_destroy(session);
+  edgeformer_model_destroy(model);
+  return 0;
+}

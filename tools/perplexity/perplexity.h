@@ -1,0 +1,32 @@
+// edgeformer-perplexity: how well a model predicts a text, as llama.cpp's perplexity tool
+// reports it: the mean negative log-likelihood per predicted token and its exponential.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgeformer.h"
+
+namespace edgeformer {
+namespace perplexity {
+
+// Splits `text` (its final newline dropped) into documents at lines equal to `separator`; an
+// empty separator keeps the text as one document.
+std::vector<std::string> SplitDocuments(std::string text, const std::string& separator);
+
+struct Score {
+  double nll_sum = 0.0;     // natural log
+  uint64_t tokens = 0;      // predicted tokens
+  uint64_t documents = 0;
+  double seconds = 0.0;
+  double nll_per_token() const { return tokens ? nll_sum / static_cast<double>(tokens) : 0.0; }
+};
+
+// Scores each document as BOS + its tokens (+ end_token when >= 0), truncated to the session's
+// context + 1 tokens; every token after the first is predicted. Adds to *score.
+edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* session,
+                                 const std::vector<std::string>& documents, int32_t end_token, Score* score);
+
+}  // namespace perplexity
+}  // namespace edgeformer
