@@ -45,7 +45,7 @@ KernelTable SelectKernels(Isa cap) {
   const Isa isa = BestIsa(cap);
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
   const KernelEntry<SGemmFn>& s = Pick(kSGemm, isa);
-  return KernelTable{isa, q.fn, q.name, s.fn, s.name};
+  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa};
 }
 
 }  // namespace edgeformer

@@ -60,11 +60,13 @@ const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
 
 // The kernels the runtime uses, chosen once for an ISA cap.
 struct KernelTable {
-  Isa isa;              // the best ISA of the chosen kernels
+  Isa isa;              // the ISA cap the kernels were chosen under (the best the CPU allows)
   QGemmFn qgemm;
   const char* qgemm_name;
+  Isa qgemm_isa;
   SGemmFn sgemm;
   const char* sgemm_name;
+  Isa sgemm_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

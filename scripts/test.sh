@@ -63,7 +63,7 @@ cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake >/dev/null
 cmake --build build-arm64 -j"$jobs"
 step "aarch64: tests under qemu (QEMU_CPU=max)"
-QEMU_CPU=max run_ctest build-arm64
+QEMU_CPU=max run_ctest build-arm64 -LE slow
 step "aarch64: kernel and session tests as a Cortex-A53 (NEON, no dotprod)"
 QEMU_CPU=cortex-a53 run_ctest build-arm64 -R "kernels_test|session_test"
 

@@ -36,6 +36,9 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
   app.add_flag("--profile", c->profile, "time every operator kind per phase");
+  uint64_t read_buffer_mib = 0;
+  app.add_option("--read-buffer-mib", read_buffer_mib,
+                 "size of the bandwidth test's buffer (default: 8 x the last-level cache, 256 MiB to 2 GiB)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -45,6 +48,7 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
     std::fprintf(err, "edgeformer-bench: %s\nRun with --help for the options.\n", e.what());
     return 2;
   }
+  c->read_buffer_bytes = read_buffer_mib << 20;
   for (const std::string& b : c->backend) {
     if (b == "xnnpack") {
       std::fprintf(err, "edgeformer-bench: --backend xnnpack: this build has no XNNPACK backend yet\n");

@@ -53,10 +53,11 @@ size_t LastLevelCacheBytes() {
 
 }  // namespace
 
-Result<double> MeasureReadBandwidth(uint32_t threads) {
+Result<double> MeasureReadBandwidth(uint32_t threads, uint64_t buffer_bytes) {
   if (threads == 0 || threads > 256) return Error(Status::kInvalidArgument, "threads must be in [1, 256]");
   // Several times the last-level cache, at least 256 MiB, at most 2 GiB.
-  const size_t bytes = std::clamp<size_t>(8 * LastLevelCacheBytes(), size_t{256} << 20, size_t{2} << 30);
+  const size_t bytes = buffer_bytes != 0 ? std::max<size_t>(buffer_bytes, 4096 * threads)
+                                         : std::clamp<size_t>(8 * LastLevelCacheBytes(), size_t{256} << 20, size_t{2} << 30);
   AlignedBuffer buffer;
   EF_RETURN_IF_ERROR(buffer.Allocate(bytes, /*zero_fill=*/false));
   std::memset(buffer.as<uint8_t>(), 1, bytes);  // touch every page before timing

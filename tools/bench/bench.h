@@ -28,6 +28,7 @@ struct Config {
   uint32_t repetitions = 5;
   std::string output = "md";  // md, csv or json
   bool profile = false;
+  uint64_t read_buffer_bytes = 0;  // bandwidth test buffer; 0: several times the last-level cache
 };
 
 // Parses argv into `config`. Returns 0 to go on; otherwise the exit code, having printed help (0
@@ -86,7 +87,8 @@ Result<Report> Run(const Config& config, std::FILE* progress);
 // Measures the machine's memory read bandwidth with `threads` threads: each streams its share of
 // a buffer several times larger than the last-level cache with SIMD loads; the best of a few
 // passes, in GB/s (1e9 bytes per second).
-Result<double> MeasureReadBandwidth(uint32_t threads);
+// buffer_bytes 0 picks 8 x the last-level cache, within [256 MiB, 2 GiB].
+Result<double> MeasureReadBandwidth(uint32_t threads, uint64_t buffer_bytes = 0);
 
 std::string FormatMarkdown(const Report& report);
 std::string FormatCsv(const Report& report);

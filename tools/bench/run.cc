@@ -105,8 +105,11 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.depth = combo.depth;
   r.repetitions = config.repetitions;
   r.threads = static_cast<uint32_t>(session.threads());
-  r.isa = IsaName(session.kernels().isa);
-  r.kernel = session.kernels().qgemm_name;
+  // The matmul kernel the layers use: int8 or f32 by the model's weights.
+  const bool int8 = model.layer(0).wq.type == WeightType::kInt8;
+  const KernelTable& k = session.kernels();
+  r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
+  r.kernel = int8 ? k.qgemm_name : k.sgemm_name;
   r.backend = combo.backend;
   const uint32_t vocab = model.config().vocab_size;
   // Decode starts from the depth's context, or from one token when the depth is 0.
@@ -172,7 +175,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
   for (uint32_t t : config.threads) {
     if (report.machine.read_bandwidth_gbps.count(t)) continue;
     Say(progress, "measuring memory read bandwidth with " + std::to_string(t) + " thread(s)...");
-    Result<double> bw = MeasureReadBandwidth(t);
+    Result<double> bw = MeasureReadBandwidth(t, config.read_buffer_bytes);
     if (!bw.ok()) return bw.error();
     report.machine.read_bandwidth_gbps[t] = bw.value();
   }

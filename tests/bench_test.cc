@@ -1,0 +1,184 @@
+// edgeformer-bench and edgeformer-perplexity as libraries: argument parsing, a real (tiny) run
+// whose figures must be positive and consistent, the three output formats parsed back, and
+// document splitting. No timing is asserted beyond consistency.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/test_support.h"
+#include "tools/bench/bench.h"
+#include "tools/perplexity/perplexity.h"
+
+namespace edgeformer {
+namespace {
+
+struct Parsed {
+  int code;
+  bench::Config config;
+  std::string err;
+};
+
+Parsed Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "edgeformer-bench");
+  Parsed p;
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  p.code = bench::ParseArgs(static_cast<int>(args.size()), args.data(), &p.config, out, err);
+  std::rewind(err);
+  char buf[4096];
+  const size_t n = std::fread(buf, 1, sizeof(buf), err);
+  p.err.assign(buf, n);
+  std::fclose(out);
+  std::fclose(err);
+  return p;
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, sep)) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("bench arguments: lists, defaults and refusals") {
+  Parsed p = Parse({"m.edgf", "-p", "128,512", "-n", "64", "-t", "1,2", "-r", "3", "--depth", "0,512", "-o", "json",
+                    "--profile", "--isa", "reference,auto"});
+  REQUIRE(p.code == 0);
+  CHECK(p.config.model_path == "m.edgf");
+  CHECK(p.config.n_prompt == std::vector<uint32_t>{128, 512});
+  CHECK(p.config.n_gen == std::vector<uint32_t>{64});
+  CHECK(p.config.threads == std::vector<uint32_t>{1, 2});
+  CHECK(p.config.depth == std::vector<uint32_t>{0, 512});
+  CHECK(p.config.isa == std::vector<std::string>{"reference", "auto"});
+  CHECK(p.config.repetitions == 3);
+  CHECK(p.config.output == "json");
+  CHECK(p.config.profile);
+
+  Parsed d = Parse({"m.edgf"});
+  REQUIRE(d.code == 0);
+  CHECK(d.config.n_prompt == std::vector<uint32_t>{512});
+  CHECK(d.config.n_gen == std::vector<uint32_t>{128});
+  CHECK(d.config.output == "md");
+
+  CHECK(Parse({}).code != 0);
+  const Parsed bad_threads = Parse({"m.edgf", "-t", "0"});
+  CHECK(bad_threads.code != 0);
+  CHECK(bad_threads.err.find("--threads") != std::string::npos);
+  const Parsed bad_format = Parse({"m.edgf", "-o", "xml"});
+  CHECK(bad_format.code != 0);
+  CHECK(bad_format.err.find("xml") != std::string::npos);
+  const Parsed bad_number = Parse({"m.edgf", "-p", "12x"});
+  CHECK(bad_number.code != 0);
+  const Parsed nothing = Parse({"m.edgf", "-p", "0", "-n", "0"});
+  CHECK(nothing.code != 0);
+  CHECK(nothing.err.find("nothing to run") != std::string::npos);
+  const Parsed xnn = Parse({"m.edgf", "--backend", "xnnpack"});
+  CHECK(xnn.code != 0);
+  CHECK(xnn.err.find("no XNNPACK backend") != std::string::npos);
+}
+
+TEST_CASE("a bench run gives positive, consistent figures in all three formats") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);
+  c.n_prompt = {7, 16};
+  c.n_gen = {5};
+  c.threads = {1, 2};
+  c.depth = {0, 9};
+  c.repetitions = 2;
+  c.profile = true;
+  c.read_buffer_bytes = 8 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
+  const bench::Report& r = run.value();
+  REQUIRE(r.tests.size() == 2 * 2 * 3);  // threads x depths x (pp7, pp16, tg5)
+  for (const bench::TestResult& t : r.tests) {
+    INFO(t.test << " depth " << t.depth << " threads " << t.threads);
+    CHECK(t.tokens_per_s.mean > 0.0);
+    CHECK(t.seconds.mean > 0.0);
+    // tokens/s x seconds = tokens (the mean of rates vs the mean of times differ by the spread).
+    const double tokens = t.n_prompt > 0 ? t.n_prompt : t.n_gen;
+    CHECK(t.tokens_per_s.mean * t.seconds.mean == doctest::Approx(tokens).epsilon(0.25));
+    CHECK(t.load_ms > 0.0);
+    CHECK(t.peak_rss_bytes > 0);
+    CHECK(t.expected_bytes > r.model.file_bytes);
+    CHECK(t.read_bandwidth_gbps > 0.0);
+    if (t.n_gen > 0) {
+      CHECK(t.ttft_ms < 0);
+      CHECK(t.bandwidth_pct > 0.0);
+      CHECK(t.achieved_bandwidth_gbps == doctest::Approx(t.weight_bytes_per_token * t.tokens_per_s.mean / 1e9));
+      CHECK(t.profile.calls[static_cast<int>(Phase::kDecode)][static_cast<int>(OpKind::kMatmul)] > 0);
+    } else {
+      CHECK(t.ttft_ms >= t.seconds.mean * 1e3 * 0.5);
+      CHECK(t.profile.calls[static_cast<int>(Phase::kPrefill)][static_cast<int>(OpKind::kMatmul)] > 0);
+    }
+  }
+
+  // JSON lines: one object per test with the documented keys.
+  const std::vector<std::string> lines = Split(bench::FormatJsonLines(r), '\n');
+  REQUIRE(lines.size() == r.tests.size());
+  const char* keys[] = {"test", "n_prompt", "n_gen", "depth", "threads", "isa", "backend", "quant",
+                        "tokens_per_s_mean", "tokens_per_s_std", "load_ms", "ttft_ms", "peak_rss_bytes",
+                        "weight_bytes_per_token", "read_bandwidth_gbps", "bandwidth_pct"};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const nlohmann::json j = nlohmann::json::parse(lines[i]);
+    for (const char* k : keys) CHECK_MESSAGE(j.contains(k), k);
+    CHECK(j["test"] == r.tests[i].test);
+    CHECK(j["quant"] == "int8");
+    CHECK(j["tokens_per_s_mean"].get<double>() == doctest::Approx(r.tests[i].tokens_per_s.mean));
+  }
+  // CSV: a header and a row per test, all with the same number of fields.
+  const std::vector<std::string> rows = Split(bench::FormatCsv(r), '\n');
+  REQUIRE(rows.size() == r.tests.size() + 1);
+  const std::vector<std::string> header = Split(rows[0], ',');
+  CHECK(header[0] == "test");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const std::vector<std::string> fields = Split(rows[i] + ",", ',');
+    CHECK(fields.size() == header.size());
+    CHECK(fields[0] == r.tests[i - 1].test);
+  }
+  // Markdown: a table row per test and a profile table.
+  const std::string md = bench::FormatMarkdown(r);
+  CHECK(md.find("| pp16 | 9 | 2 |") != std::string::npos);
+  CHECK(md.find("per-op time") != std::string::npos);
+}
+
+TEST_CASE("a test that does not fit in the context is refused") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);  // context 48
+  c.n_prompt = {40};
+  c.n_gen = {0};
+  c.depth = {10};
+  c.repetitions = 1;
+  c.read_buffer_bytes = 1 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  REQUIRE_FALSE(run.ok());
+  CHECK(run.error().message().find("needs 50 positions") != std::string::npos);
+}
+
+TEST_CASE("the read bandwidth measurement gives a plausible figure") {
+  Result<double> bw = bench::MeasureReadBandwidth(1, 4 << 20);
+  REQUIRE(bw.ok());
+  CHECK(bw.value() > 0.1);
+  CHECK(bw.value() < 10000.0);
+}
+
+TEST_CASE("perplexity: documents split at separator lines") {
+  using perplexity::SplitDocuments;
+  CHECK(SplitDocuments("one\ntwo\n", "") == std::vector<std::string>{"one\ntwo"});
+  CHECK(SplitDocuments("a\nb\n%\nc\n%\nd\n", "%") == std::vector<std::string>{"a\nb", "c", "d"});
+  CHECK(SplitDocuments("a\n%%\nb", "%") == std::vector<std::string>{"a\n%%\nb"});
+  CHECK(SplitDocuments("%\na", "%") == std::vector<std::string>{"", "a"});
+}
+
+}  // namespace edgeformer

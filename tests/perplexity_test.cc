@@ -1,0 +1,44 @@
+// edgeformer-perplexity's scoring on the real fortunes2M checkpoint: the f32 model must give the
+// validation loss its README states, and int8 must stay close to it.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tests/test_support.h"
+#include "tools/perplexity/perplexity.h"
+
+namespace edgeformer {
+
+TEST_CASE("perplexity of fortunes2M f32 on validation.txt is the loss its README states") {
+  const std::string bin = test::SharedFile("models/fortunes2M/model.bin");
+  const std::string tok = test::SharedFile("models/fortunes2M/tokenizer.bin");
+  const std::string text = test::SharedFile("models/fortunes2M/validation.txt");
+  if (bin.empty() || tok.empty() || text.empty()) return;
+  test::TempDir dir;
+  const std::vector<uint8_t> bytes = test::ReadFile(text);
+  const std::vector<std::string> docs = perplexity::SplitDocuments(std::string(bytes.begin(), bytes.end()), "%");
+  CHECK(docs.size() == 312);
+  double nll[2] = {};
+  for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
+    const std::string path = test::Convert(dir, bin, tok, quant, quant == convert::Quant::kNone ? "f32" : "int8");
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    edgeformer_session_params sp = edgeformer_session_default_params();
+    sp.max_batch = 64;
+    edgeformer_session* session = nullptr;
+    REQUIRE(edgeformer_session_create(model, &sp, &session) == EDGEFORMER_OK);
+    perplexity::Score score;
+    REQUIRE(perplexity::ScoreDocuments(model, session, docs, 1, &score) == EDGEFORMER_OK);
+    CHECK(score.tokens == 21376);  // the README's count of predicted tokens
+    nll[quant == convert::Quant::kInt8] = score.nll_per_token();
+    edgeformer_session_destroy(session);
+    edgeformer_model_destroy(model);
+  }
+  MESSAGE("fortunes2M validation nll/token: f32 " << nll[0] << ", int8 " << nll[1]);
+  CHECK(std::fabs(nll[0] - 3.4041) < 1e-3);
+  CHECK(std::fabs(nll[1] - nll[0]) < 0.01);  // int8 costs less than 1% in loss
+}
+
+}  // namespace edgeformer
