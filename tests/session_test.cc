@@ -182,6 +182,64 @@ TEST_CASE("sessions on one model are independent; reset starts over") {
   CHECK(again == solo_out);
 }
 
+TEST_CASE("a model converted without a tokenizer takes token ids only") {
+  test::TempDir dir;
+  convert::Llama2cConfig c;
+  c.dim = 32;
+  c.hidden_dim = 48;
+  c.n_layers = 1;
+  c.n_heads = 2;
+  c.n_kv_heads = 1;
+  c.vocab_size = 300;
+  c.seq_len = 16;
+  const std::string bin = dir.path("m.bin");
+  REQUIRE(convert::WriteSyntheticLlama2c(c, 5, bin, "").ok());
+  const std::string path = test::Convert(dir, bin, "", convert::Quant::kInt8, "ids-only");
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  int32_t ids[8];
+  size_t n = 0;
+  CHECK(edgeformer_tokenize(model, "hi", 2, 1, ids, 8, &n) == EDGEFORMER_UNSUPPORTED);
+  CHECK(std::string(edgeformer_last_error()).find("no tokenizer") != std::string::npos);
+  const char* piece = nullptr;
+  size_t len = 1;
+  CHECK(edgeformer_token_piece(model, -1, 42, &piece, &len) == EDGEFORMER_OK);
+  CHECK(len == 0);
+  {
+    Session s(model);
+    const std::vector<int32_t> prompt = Prompt(5);
+    REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    std::vector<int32_t> out;
+    const edgeformer_generate_params g = Greedy(4);
+    CHECK(edgeformer_generate(s.s, &g, &Collect, &out, nullptr, nullptr) == EDGEFORMER_OK);
+    CHECK(out.size() == 4);
+  }
+  edgeformer_model_destroy(model);
+}
+
+TEST_CASE("prefill with logits gives every position's logits, the last equal to plain prefill's") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> prompt = Prompt(19);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.max_batch = 8;  // several chunks
+  Session all(m.model, p), step(m.model, p);
+  edgeformer_model_info info;
+  REQUIRE(edgeformer_model_get_info(m.model, &info) == EDGEFORMER_OK);
+  std::vector<float> logits(prompt.size() * info.vocab_size);
+  CHECK(edgeformer_session_prefill_logits(all.s, prompt.data(), prompt.size(), logits.data(), 10) ==
+        EDGEFORMER_INVALID_ARGUMENT);
+  REQUIRE(edgeformer_session_prefill_logits(all.s, prompt.data(), prompt.size(), logits.data(), logits.size()) ==
+          EDGEFORMER_OK);
+  for (size_t i = 0; i < prompt.size(); ++i) {
+    REQUIRE(edgeformer_session_prefill(step.s, &prompt[i], 1) == EDGEFORMER_OK);
+    const std::vector<float> want = step.Logits();
+    const std::vector<float> got(logits.begin() + i * info.vocab_size, logits.begin() + (i + 1) * info.vocab_size);
+    INFO("position " << i);
+    CHECK(SameBits(got, want));
+  }
+  CHECK(SameBits(all.Logits(), step.Logits()));
+}
+
 TEST_CASE("the callback can stop generation") {
   Model m(convert::Quant::kInt8);
   Session s(m.model);

@@ -1,0 +1,89 @@
+// Microbenchmarks of every matmul kernel in platforms/kernels.inc at the matmul shapes of the
+// bench models S and M, at batch 1 (decode) and 128 (prefill). Reports weight bytes/s (the
+// decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one).
+//
+// Weights cycle through enough copies to exceed the last-level cache, so decode-shaped runs
+// stream them from memory as a real model does.
+//
+//   build/benchmarks/edgeformer-kernels-bench --benchmark_filter=qgemm.*avx512vnni
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/aligned_buffer.h"
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace {
+
+struct Shape {
+  const char* name;
+  size_t n, k;
+};
+
+// (output rows, inputs) of each distinct matmul of shapes S and M.
+constexpr Shape kShapes[] = {
+    {"S.wq", 768, 768},       {"S.w_gate", 2048, 768},   {"S.w_down", 768, 2048},   {"S.classifier", 32000, 768},
+    {"M.wq", 2048, 2048},     {"M.wk", 256, 2048},       {"M.w_gate", 5632, 2048},  {"M.w_down", 2048, 5632},
+    {"M.classifier", 32000, 2048},
+};
+
+constexpr size_t kStreamBytes = size_t{512} << 20;  // weights cycled through per benchmark
+
+void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_t m) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  const size_t bytes = shape.n * shape.k;
+  const size_t copies = std::max<size_t>(1, kStreamBytes / bytes);
+  AlignedBuffer w, a, c;
+  if (!w.Allocate(bytes * copies).ok() || !a.Allocate(m * shape.k).ok() || !c.Allocate(m * shape.n * 4).ok()) {
+    state.SkipWithError("out of memory");
+    return;
+  }
+  std::mt19937 rng(1);
+  for (size_t i = 0; i < bytes * copies; ++i) w.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
+  for (size_t i = 0; i < m * shape.k; ++i) a.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
+  std::vector<float> a_scale(m, 0.01f), w_scale(shape.n, 0.02f);
+  std::vector<int32_t> row_sum(shape.n, 0);
+  size_t copy = 0;
+  for (auto _ : state) {
+    fn(m, shape.n, shape.k, a.as<int8_t>(), shape.k, a_scale.data(), w.as<int8_t>() + copy * bytes, shape.k,
+       w_scale.data(), row_sum.data(), c.as<float>(), shape.n);
+    benchmark::ClobberMemory();
+    copy = (copy + 1) % copies;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["weight_GB/s"] = benchmark::Counter(iters * bytes / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * bytes / 1e9, benchmark::Counter::kIsRate);
+}
+
+void RegisterAll() {
+#define EF_QGEMM_KERNEL(isa, fn)                                                                      \
+  for (const Shape& s : kShapes) {                                                                    \
+    for (size_t m : {size_t{1}, size_t{128}}) {                                                       \
+      benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
+                                   BenchQGemm, &isa::fn, Isa::isa, s, m)                              \
+          ->Unit(benchmark::kMicrosecond)                                                             \
+          ->MinTime(0.2);                                                                             \
+    }                                                                                                 \
+  }
+#define EF_SGEMM_KERNEL(isa, fn)
+#include "platforms/kernels.inc"
+#undef EF_QGEMM_KERNEL
+#undef EF_SGEMM_KERNEL
+}
+
+}  // namespace
+}  // namespace edgeformer
+
+int main(int argc, char** argv) {
+  edgeformer::RegisterAll();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
