@@ -37,28 +37,30 @@ void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_
     state.SkipWithError("this CPU lacks the kernel's ISA");
     return;
   }
-  const size_t bytes = shape.n * shape.k;
+  const size_t bytes = BlockedBytes(shape.n, shape.k);
   const size_t copies = std::max<size_t>(1, kStreamBytes / bytes);
   AlignedBuffer w, a, c;
-  if (!w.Allocate(bytes * copies).ok() || !a.Allocate(m * shape.k).ok() || !c.Allocate(m * shape.n * 4).ok()) {
+  const size_t a_stride = ActivationRowBytes(shape.k);
+  if (!w.Allocate(bytes * copies).ok() || !a.Allocate(m * a_stride).ok() || !c.Allocate(m * shape.n * 4).ok()) {
     state.SkipWithError("out of memory");
     return;
   }
   std::mt19937 rng(1);
   for (size_t i = 0; i < bytes * copies; ++i) w.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
-  for (size_t i = 0; i < m * shape.k; ++i) a.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
-  std::vector<float> a_scale(m, 0.01f), w_scale(shape.n, 0.02f);
-  std::vector<int32_t> row_sum(shape.n, 0);
+  for (size_t i = 0; i < m * a_stride; ++i) a.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
+  std::vector<float> a_scale(m, 0.01f), w_scale(BlockedRows(shape.n), 0.02f);
+  std::vector<int32_t> row_sum(BlockedRows(shape.n), 0);
   size_t copy = 0;
   for (auto _ : state) {
-    fn(m, shape.n, shape.k, a.as<int8_t>(), shape.k, a_scale.data(), w.as<int8_t>() + copy * bytes, shape.k,
-       w_scale.data(), row_sum.data(), c.as<float>(), shape.n);
+    fn(m, shape.n, shape.k, a.as<int8_t>(), a_stride, a_scale.data(), w.as<int8_t>() + copy * bytes, w_scale.data(),
+       row_sum.data(), c.as<float>(), shape.n);
     benchmark::ClobberMemory();
     copy = (copy + 1) % copies;
   }
   const double iters = static_cast<double>(state.iterations());
-  state.counters["weight_GB/s"] = benchmark::Counter(iters * bytes / 1e9, benchmark::Counter::kIsRate);
-  state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * bytes / 1e9, benchmark::Counter::kIsRate);
+  const double weights = static_cast<double>(shape.n) * shape.k;
+  state.counters["weight_GB/s"] = benchmark::Counter(iters * weights / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
 void RegisterAll() {

@@ -6,6 +6,7 @@
 #include "converter/llama2c.h"
 #include "converter/quantize.h"
 #include "converter/writer.h"
+#include "platforms/layout.h"
 
 namespace edgeformer {
 namespace convert {
@@ -41,7 +42,12 @@ class Builder {
       QuantizedInt8 q = QuantizePerChannelInt8(w, rows, cols);
       t.dtype = schema::DType::I8;
       t.quant = schema::QuantScheme::PerChannelSymmetric;
-      t.data = OwnedBytes(q.values);
+      t.layout = schema::WeightLayout::Blocked16x4;
+      std::vector<int8_t> packed(BlockedBytes(rows, cols));
+      PackBlocked16x4(q.values.data(), rows, cols, cols, packed.data());
+      q.scales.resize(BlockedRows(rows), 0.0f);
+      q.row_sums.resize(BlockedRows(rows), 0);
+      t.data = OwnedBytes(packed);
       t.scales = OwnedBytes(q.scales);
       t.row_sums = OwnedBytes(q.row_sums);
       snr = q.snr_db;

@@ -29,6 +29,7 @@ struct TensorData {
   std::vector<uint64_t> shape;
   schema::DType dtype = schema::DType::F32;
   schema::QuantScheme quant = schema::QuantScheme::None;
+  schema::WeightLayout layout = schema::WeightLayout::RowMajor;
   Bytes data;
   Bytes scales;    // empty unless quantized
   Bytes row_sums;  // empty unless int8

@@ -2,12 +2,15 @@
 //
 // Contracts (all kernels of a kind compute bit-identical results):
 //
-// QGemmFn: for i < m, j < n:
-//   acc = sum_k a[i * a_stride + k] * w[j * w_stride + k]           (exact int32)
+// QGemmFn: for i < m, j < n, with W the [n][k] matrix stored at w in the Blocked16x4 layout
+// (platforms/layout.h; w points at a block boundary):
+//   acc = sum_k a[i * a_stride + k] * W[j][k]                        (exact int32)
 //   c[i * c_stride + j] = (float)acc * (a_scale[i] * w_scale[j])
-// a values are in [-127, 127] (the dynamic quantizer never makes -128); w values in [-128, 127];
-// k <= 65536 so that int32 cannot overflow. w_row_sum[j] = sum_k w[j * w_stride + k]; kernels
-// that bias activations to unsigned (VNNI) use it to stay exact. Strides are in elements.
+// a values are in [-127, 127] (the dynamic quantizer never makes -128); W values in [-128, 127];
+// k <= 65536 so that int32 cannot overflow. Each activation row is readable for
+// ActivationRowBytes(k) bytes (values past k are ignored: W is zero there). w_scale and
+// w_row_sum (sum_k W[j][k]) are readable for BlockedRows(n) entries; kernels that bias
+// activations to unsigned (VNNI) use the row sums to stay exact. Strides are in elements.
 //
 // SGemmFn: for i < m, j < n: c[i * c_stride + j] = sum_k a[i * a_stride + k] * w[j * w_stride + k],
 // summed in increasing k in f32 without fused multiply-add.
@@ -20,13 +23,13 @@
 #include <cstdint>
 
 #include "platforms/isa.h"
+#include "platforms/layout.h"
 
 namespace edgeformer {
 
 using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
-                         const float* a_scale, const int8_t* w, size_t w_stride,
-                         const float* w_scale, const int32_t* w_row_sum, float* c,
-                         size_t c_stride);
+                         const float* a_scale, const int8_t* w, const float* w_scale,
+                         const int32_t* w_row_sum, float* c, size_t c_stride);
 
 using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
                          const float* w, size_t w_stride, float* c, size_t c_stride);
@@ -34,8 +37,8 @@ using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
   void fn(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale, \
-          const int8_t* w, size_t w_stride, const float* w_scale, const int32_t* w_row_sum,      \
-          float* c, size_t c_stride);                                                            \
+          const int8_t* w, const float* w_scale, const int32_t* w_row_sum, float* c,             \
+          size_t c_stride);                                                                      \
   }
 #define EF_SGEMM_KERNEL(isa, fn)                                                          \
   namespace isa {                                                                         \

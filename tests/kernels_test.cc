@@ -16,14 +16,16 @@ enum class Fill { kRandom, kMax, kMin, kAlternating };
 
 struct Problem {
   size_t m, n, k, a_stride, w_stride, c_stride;
-  std::vector<int8_t> a, w;
+  std::vector<int8_t> a, w, packed;
   std::vector<float> a_scale, w_scale;
   std::vector<int32_t> row_sum;
 
   Problem(size_t m_, size_t n_, size_t k_, Fill fill, uint32_t seed)
-      : m(m_), n(n_), k(k_), a_stride(k_ + 3), w_stride(k_ + 5), c_stride(n_ + 2) {
+      : m(m_), n(n_), k(k_), a_stride(ActivationRowBytes(k_) + 4), w_stride(k_ + 5), c_stride(n_ + 2) {
     std::mt19937 rng(seed);
-    a.assign(m * a_stride, 99);  // padding between rows must never be read: poison it
+    // Activations past k are readable but must not count: fill them with junk, -128 included.
+    a.resize(m * a_stride);
+    for (int8_t& v : a) v = static_cast<int8_t>(rng() % 256);
     w.assign(n * w_stride, 99);
     for (size_t i = 0; i < m; ++i) {
       for (size_t kk = 0; kk < k; ++kk) {
@@ -49,11 +51,15 @@ struct Problem {
     std::uniform_real_distribution<float> scale(1e-4f, 2.0f);
     for (size_t i = 0; i < m; ++i) a_scale.push_back(scale(rng));
     for (size_t j = 0; j < n; ++j) w_scale.push_back(scale(rng));
+    w_scale.resize(BlockedRows(n), 0.0f);
+    row_sum.resize(BlockedRows(n), 0);
+    packed.resize(BlockedBytes(n, k));
+    PackBlocked16x4(w.data(), n, k, w_stride, packed.data());
   }
 
   std::vector<float> Run(QGemmFn fn) const {
     std::vector<float> c(m * c_stride, -7.0f);
-    fn(m, n, k, a.data(), a_stride, a_scale.data(), w.data(), w_stride, w_scale.data(), row_sum.data(), c.data(),
+    fn(m, n, k, a.data(), a_stride, a_scale.data(), packed.data(), w_scale.data(), row_sum.data(), c.data(),
        c_stride);
     return c;
   }
@@ -71,14 +77,14 @@ const QGemmFn kReference = &reference::qgemm_s8_1x1__reference;
 // The whole answer-key comparison for one kernel.
 void CheckAgainstReference(const char* name, QGemmFn kernel) {
   const size_t ms[] = {1, 2, 3, 4, 5, 7, 9};
-  const size_t ns[] = {1, 3, 4, 5, 16, 17, 33};
+  const size_t ns[] = {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 48, 65};
   const size_t ks[] = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 1000};
   uint32_t seed = 1;
   for (size_t m : ms) {
     for (size_t n : ns) {
       for (size_t k : ks) {
         for (Fill fill : {Fill::kRandom, Fill::kMax, Fill::kMin, Fill::kAlternating}) {
-          if (fill != Fill::kRandom && (m > 5 || n > 5)) continue;
+          if (fill != Fill::kRandom && (m > 5 || n > 17)) continue;
           const Problem p(m, n, k, fill, ++seed);
           const std::vector<float> want = p.Run(kReference);
           const std::vector<float> got = p.Run(kernel);
@@ -93,11 +99,13 @@ void CheckAgainstReference(const char* name, QGemmFn kernel) {
 // The largest supported k must not overflow: 65536 products of -127 x -128.
 void CheckLargestK(QGemmFn kernel) {
   const size_t k = 65536;
-  std::vector<int8_t> a(k, -127), w(k, -128);
-  const int32_t sum = -128 * static_cast<int32_t>(k);
-  const float one = 1.0f;
+  std::vector<int8_t> a(k, -127), w(k, -128), packed(BlockedBytes(1, k));
+  PackBlocked16x4(w.data(), 1, k, k, packed.data());
+  std::vector<int32_t> sum(kBlockRows, 0);
+  sum[0] = -128 * static_cast<int32_t>(k);
+  std::vector<float> one(kBlockRows, 1.0f);
   float c = 0.0f;
-  kernel(1, 1, k, a.data(), k, &one, w.data(), k, &one, &sum, &c, 1);
+  kernel(1, 1, k, a.data(), k, one.data(), packed.data(), one.data(), sum.data(), &c, 1);
   CHECK(c == static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k)));
 }
 
@@ -126,6 +134,28 @@ void CheckSGemm(SGemmFn kernel) {
 }
 
 }  // namespace
+
+TEST_CASE("the Blocked16x4 layout: 16 rows x 4 columns per 64 bytes, zero padding") {
+  CHECK(BlockedRows(1) == 16);
+  CHECK(BlockedRows(16) == 16);
+  CHECK(BlockedRows(17) == 32);
+  CHECK(BlockedCols(5) == 8);
+  CHECK(BlockedOffset(0, 0, 8) == 0);
+  CHECK(BlockedOffset(0, 3, 8) == 3);
+  CHECK(BlockedOffset(1, 0, 8) == 4);
+  CHECK(BlockedOffset(15, 3, 8) == 63);
+  CHECK(BlockedOffset(0, 4, 8) == 64);
+  CHECK(BlockedOffset(16, 0, 8) == 128);
+  std::vector<int8_t> w(17 * 5);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(i + 1);
+  std::vector<int8_t> packed(BlockedBytes(17, 5), 55);
+  PackBlocked16x4(w.data(), 17, 5, 5, packed.data());
+  size_t nonzero = 0;
+  for (int8_t v : packed) nonzero += v != 0;
+  CHECK(nonzero == w.size());
+  for (size_t r = 0; r < 17; ++r)
+    for (size_t c = 0; c < 5; ++c) CHECK(packed[BlockedOffset(r, c, 5)] == w[r * 5 + c]);
+}
 
 TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   for (size_t k : {1, 7, 300}) {

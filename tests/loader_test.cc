@@ -218,6 +218,18 @@ TEST_CASE("a NaN scale and a corrupted weight") {
   ExpectRefused(f.Edit(flip, /*verify=*/true), EDGEFORMER_INVALID_MODEL, "checksum mismatch");
 }
 
+TEST_CASE("int8 weights in a layout the kernels cannot read") {
+  Fixture f;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "layers.0.wq")->mutate_layout(schema::WeightLayout::RowMajor);
+  }),
+                EDGEFORMER_UNSUPPORTED, "must use the Blocked16x4 layout");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "layers.0.wq")->mutate_layout(static_cast<schema::WeightLayout>(77));
+  }),
+                EDGEFORMER_UNSUPPORTED, "weight layout 77 is not supported");
+}
+
 TEST_CASE("a duplicated or missing tensor") {
   Fixture f;
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {

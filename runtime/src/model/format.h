@@ -9,7 +9,7 @@
 
 namespace edgeformer {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint64_t kSegmentAlignment = 64;
 
 // Where a tensor role goes in a Model.

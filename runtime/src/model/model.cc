@@ -6,6 +6,7 @@
 
 #include "core/checksum.h"
 #include "model/format.h"
+#include "platforms/layout.h"
 #include "model_generated.h"
 
 namespace edgeformer {
@@ -211,21 +212,31 @@ Error Model::Parse(const LoadOptions& options) {
                      "] disagrees with the architecture, which needs [" +
                      (is_vector ? "" : std::to_string(expect.rows) + ", ") + std::to_string(expect.cols) + "]");
     }
-    if (tensor->layout() != schema::WeightLayout::RowMajor) return Unsupported(what + ": unknown weight layout");
     const uint64_t count = rows * cols;  // both <= 2^22, no overflow
+    const bool row_major = tensor->layout() == schema::WeightLayout::RowMajor;
+    const bool blocked = tensor->layout() == schema::WeightLayout::Blocked16x4;
     uint64_t checksum = kFnv1aInit;
+    if (!row_major && !blocked) {
+      return Unsupported(what + ": weight layout " + std::to_string(static_cast<int>(tensor->layout())) +
+                         " is not supported");
+    }
     if (tensor->dtype() == schema::DType::F32 && tensor->quant() == schema::QuantScheme::None) {
+      if (!row_major) return Unsupported(what + ": f32 tensors must be row-major");
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 4, size, what + " data", &used));
       w->type = WeightType::kF32;
     } else if (tensor->dtype() == schema::DType::I8 && tensor->quant() == schema::QuantScheme::PerChannelSymmetric &&
                !is_vector) {
-      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count, size, what + " data", &used));
-      EF_RETURN_IF_ERROR(CheckSegment(tensor->scales(), rows * 4, size, what + " scales", &used));
-      EF_RETURN_IF_ERROR(CheckSegment(tensor->row_sums(), rows * 4, size, what + " row sums", &used));
+      if (!blocked) {
+        return Unsupported(what + ": int8 weights must use the Blocked16x4 layout (convert the model again with "
+                                  "this version's edgeformer-convert)");
+      }
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), BlockedBytes(rows, cols), size, what + " data", &used));
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->scales(), BlockedRows(rows) * 4, size, what + " scales", &used));
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->row_sums(), BlockedRows(rows) * 4, size, what + " row sums", &used));
       w->type = WeightType::kInt8;
       w->scales = reinterpret_cast<const float*>(base + tensor->scales()->offset());
       w->row_sums = reinterpret_cast<const int32_t*>(base + tensor->row_sums()->offset());
-      for (uint64_t r = 0; r < rows; ++r) {
+      for (uint64_t r = 0; r < BlockedRows(rows); ++r) {
         if (!std::isfinite(w->scales[r]) || w->scales[r] < 0.0f) {
           return Invalid(what + ": scale of row " + std::to_string(r) + " is not a finite non-negative number");
         }
@@ -240,8 +251,8 @@ Error Model::Parse(const LoadOptions& options) {
     if (options.verify_checksums) {
       checksum = Fnv1a64(w->data, tensor->data()->size(), checksum);
       if (w->type == WeightType::kInt8) {
-        checksum = Fnv1a64(w->scales, rows * 4, checksum);
-        checksum = Fnv1a64(w->row_sums, rows * 4, checksum);
+        checksum = Fnv1a64(w->scales, tensor->scales()->size(), checksum);
+        checksum = Fnv1a64(w->row_sums, tensor->row_sums()->size(), checksum);
       }
       if (checksum != tensor->checksum()) return Invalid(what + ": checksum mismatch (the file is corrupt)");
     }

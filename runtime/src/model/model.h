@@ -48,8 +48,9 @@ struct ModelConfig {
 
 enum class WeightType { kF32, kInt8 };
 
-// A 2-D weight [rows][cols] (or a 1-D vector with rows == 1), row-major inside the mapping.
-// For kInt8: value[r][c] = scales[r] * q[r][c]; row_sums[r] = sum_c q[r][c].
+// A 2-D weight [rows][cols] (or a 1-D vector with rows == 1) inside the mapping: f32 row-major;
+// kInt8 in the Blocked16x4 layout (platforms/layout.h), value[r][c] = scales[r] * q[r][c],
+// row_sums[r] = sum_c q[r][c], with scales and row_sums padded to BlockedRows(rows) entries.
 struct Weight {
   WeightType type = WeightType::kF32;
   uint64_t rows = 0;

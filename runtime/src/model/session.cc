@@ -43,7 +43,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
 Error Session::Allocate(const SessionOptions&) {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
-  const size_t widest = std::max({c.dim, c.q_dim(), c.hidden_dim});
+  const size_t widest = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
   const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * sizeof(float);
   struct Plan {
     AlignedBuffer* buffer;
@@ -83,7 +83,7 @@ void Session::Reset() {
 void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
   const ModelConfig& c = model_.config();
   const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
-  const size_t widest = std::max({c.dim, c.q_dim(), c.hidden_dim});
+  const size_t widest = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
   float* x = x_.as<float>();
   float* xb = xb_.as<float>();
   float* tmp = tmp_.as<float>();

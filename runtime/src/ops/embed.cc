@@ -7,9 +7,9 @@ void Embed(const Weight& table, int32_t token, float* out) {
   const size_t dim = table.cols;
   const size_t row = static_cast<size_t>(token);
   if (table.type == WeightType::kInt8) {
-    const int8_t* q = table.i8() + row * dim;
+    const int8_t* q = table.i8();
     const float scale = table.scales[row];
-    for (size_t j = 0; j < dim; ++j) out[j] = static_cast<float>(q[j]) * scale;
+    for (size_t j = 0; j < dim; ++j) out[j] = static_cast<float>(q[BlockedOffset(row, j, dim)]) * scale;
   } else {
     const float* src = table.f32() + row * dim;
     for (size_t j = 0; j < dim; ++j) out[j] = src[j];

@@ -6,7 +6,7 @@ namespace {
 
 // Below this many multiply-adds a matmul runs on the calling thread: waking workers costs more.
 constexpr size_t kMinParallelWork = 1 << 16;
-constexpr size_t kColumnAlign = 16;  // tiles start on a multiple of every kernel's NR
+constexpr size_t kColumnAlign = 32;  // tiles start on a block boundary, and fill every kernel's widest tile
 
 struct LinearTask {
   const Context* ctx;
@@ -24,8 +24,10 @@ void RunColumns(void* p, size_t begin, size_t count) {
   const Weight& w = *t.w;
   const size_t k = w.cols;
   if (w.type == WeightType::kInt8) {
-    t.ctx->kernels->qgemm(t.m, count, k, t.xq->data, t.xq->stride, t.xq->scales, w.i8() + begin * k, k,
-                          w.scales + begin, w.row_sums + begin, t.y + begin, t.y_stride);
+    // begin is a multiple of the block height, so it starts a block of the layout.
+    t.ctx->kernels->qgemm(t.m, count, k, t.xq->data, t.xq->stride, t.xq->scales,
+                          w.i8() + begin / kBlockRows * BlockBytes(k), w.scales + begin, w.row_sums + begin,
+                          t.y + begin, t.y_stride);
   } else {
     t.ctx->kernels->sgemm(t.m, count, k, t.x, t.x_stride, w.f32() + begin * k, k, t.y + begin, t.y_stride);
   }

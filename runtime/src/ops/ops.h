@@ -22,7 +22,8 @@ struct Context {
   ThreadPool* pool;
 };
 
-// Int8 rows with one f32 scale each: value[i][k] = scales[i] * data[i * stride + k].
+// Int8 rows with one f32 scale each: value[i][k] = scales[i] * data[i * stride + k]. stride is at
+// least ActivationRowBytes(k) of the widest row, as the kernels read whole steps.
 struct QuantizedRows {
   int8_t* data;
   float* scales;

@@ -1,0 +1,73 @@
+// int8 GEMM for AVX512-VNNI over Blocked16x4 weights: tiles of up to 8 activation rows x 2 blocks
+// (32 output channels). Per group of 4 inputs, one 64-byte load per block is 16 channels x 4
+// inputs; each row's 4 activations are broadcast to all lanes, and vpdpbusd accumulates the 16
+// dot products in place: no horizontal sums.
+//
+// vpdpbusd multiplies unsigned by signed bytes, without saturation. Activations are biased by 128
+// (a ^ 0x80) to be unsigned, so a tile computes sum((a + 128) * w), and the epilogue subtracts
+// 128 * sum(w) (the row sums stored with the weights): exact.
+// GCC 12's AVX-512 headers pass _mm*_undefined_*() as unused merge sources, which its
+// -W(maybe-)uninitialized falsely reports where they are inlined (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstring>
+
+#include "platforms/common/qgemm_driver.h"
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace avx512vnni {
+namespace {
+
+struct Micro {
+  static constexpr size_t kMR = 8;
+  static constexpr size_t kNB = 2;
+
+  template <size_t MR, size_t NB>
+  static void Tile(const QGemmTileArgs& t) {
+    const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i acc[MR][NB];
+    for (size_t i = 0; i < MR; ++i)
+      for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_si512();
+    const size_t groups = BlockedCols(t.k) / kGroupCols;
+    const size_t block_bytes = BlockBytes(t.k);
+    const int8_t* w = t.w;
+    for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
+      __m512i wv[NB];
+      for (size_t j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_bytes);
+      for (size_t i = 0; i < MR; ++i) {
+        int32_t a4;
+        std::memcpy(&a4, t.a + i * t.a_stride + g * kGroupCols, sizeof(a4));
+        const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(a4), bias);
+        for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+      }
+    }
+    for (size_t j = 0; j < NB; ++j) {
+      const size_t col = j * kBlockRows;
+      if (col >= t.n_valid) break;
+      const __mmask16 mask = t.n_valid - col >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t.n_valid - col)) - 1);
+      const __m512i bias_sum = _mm512_slli_epi32(_mm512_loadu_si512(t.w_row_sum + col), 7);  // 128 * sum(w)
+      const __m512 w_scale = _mm512_loadu_ps(t.w_scale + col);
+      for (size_t i = 0; i < MR; ++i) {
+        const __m512 acc_f = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][j], bias_sum));
+        const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(t.a_scale[i]), w_scale);
+        _mm512_mask_storeu_ps(t.c + i * t.c_stride + col, mask, _mm512_mul_ps(acc_f, scale));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void qgemm_s8_8x32c4__avx512vnni(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
+                                 const float* a_scale, const int8_t* w, const float* w_scale,
+                                 const int32_t* w_row_sum, float* c, size_t c_stride) {
+  QGemmBlocked<Micro>(m, n, k, a, a_stride, a_scale, w, w_scale, w_row_sum, c, c_stride);
+}
+
+}  // namespace avx512vnni
+}  // namespace edgeformer
