@@ -5,7 +5,9 @@
 #      baseline build must run anywhere and fall back to the reference kernels;
 #   3. aarch64 cross build, all tests under qemu-aarch64 (QEMU_CPU=max: NEON + dotprod), and the
 #      kernel and session tests again as a Cortex-A53 (NEON only);
-#   4. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+#   4. scripts/cross-isa-check.sh: the real model gives the same ids and bit-identical logits on
+#      every ISA of both architectures;
+#   5. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
 # Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
 # EDGEFORMER_REQUIRE_SHARED=1 a missing model fails instead of skipping.
 set -euo pipefail
@@ -66,6 +68,14 @@ step "aarch64: tests under qemu (QEMU_CPU=max)"
 QEMU_CPU=max run_ctest build-arm64 -LE slow
 step "aarch64: kernel and session tests as a Cortex-A53 (NEON, no dotprod)"
 QEMU_CPU=cortex-a53 run_ctest build-arm64 -R "kernels_test|session_test"
+
+step "the same tokens and logits on every ISA, x86-64 and aarch64"
+if cross=$(bash scripts/cross-isa-check.sh build build-arm64); then :; fi
+echo "$cross"
+cross_passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$cross" | tail -1)
+cross_failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$cross" | tail -1)
+passed=$((passed + ${cross_passed:-0}))
+failed=$((failed + ${cross_failed:-0}))
 
 step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -62,7 +62,7 @@ Error Session::Allocate(const SessionOptions&) {
       {&up_, b * c.hidden_dim * sizeof(float), true},
       {&xq_, b * widest, true},
       {&xq_scales_, b * sizeof(float), true},
-      {&scores_, size_t{context_} * sizeof(float), true},
+      {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
       {&logits_, size_t{c.vocab_size} * sizeof(float), true},
   };
   allocated_ = 0;
@@ -145,10 +145,9 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     }
     {
       const ScopedOp t = timer(OpKind::kAttention);
-      for (size_t i = 0; i < n; ++i) {
-        ops::Attention(q + i * q_dim, k_layer, v_layer, kv_dim, pos_ + i, c.n_heads, c.n_kv_heads, hd,
-                       scores_.as<float>(), att + i * q_dim);
-      }
+      const ops::AttentionArgs args{q,       q_dim,     k_layer, v_layer, kv_dim, pos_,    n, c.n_heads,
+                                    c.n_kv_heads, hd, scores_.as<float>(), context_, att, q_dim};
+      ops::Attention(ctx, args);
     }
     quantize_for({&L.wo}, att, n, q_dim);
     linear(L.wo, att, q_dim, tmp, dim);

@@ -104,7 +104,7 @@ class Session {
   AlignedBuffer q_, att_;            // [max_batch][q_dim]
   AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]
   AlignedBuffer xq_, xq_scales_;     // [max_batch][max(dim, q_dim, hidden_dim)] int8, [max_batch] f32
-  AlignedBuffer scores_;             // [context]
+  AlignedBuffer scores_;             // [n_heads][context]
   AlignedBuffer logits_;             // [vocab]
 };
 

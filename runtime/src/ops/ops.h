@@ -2,8 +2,8 @@
 //
 // Conventions: activations are row-major f32 [rows][cols] with the given row stride (elements);
 // outputs never alias inputs unless stated. No operator allocates; scratch is passed in.
-// Arithmetic follows llama2.c's run.c term for term (same order, no fused multiply-add), so f32
-// models reproduce its outputs exactly.
+// Reductions (norms, softmax, attention) sum in the fixed 16-lane order of ops/math.h and exp is
+// ops::Exp, so results are the same on every CPU; matmuls follow their kernels' contracts.
 #pragma once
 
 #include <cstddef>
@@ -49,14 +49,34 @@ void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
 // Fills table [max_pos][head_dim / 2][2] with (cos, sin) of pos / theta^(2i / head_dim).
 void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table);
 
-// Causal attention of `n_heads` query heads for one query at position `pos`, over keys and values
-// at positions 0..pos of one layer's cache (rows of kv_stride floats; kv head h serves query
-// heads h * group .. h * group + group - 1). scores: scratch of pos + 1 floats.
-// out [n_heads * head_dim].
-void Attention(const float* q, const float* k_cache, const float* v_cache, size_t kv_stride, size_t pos,
-               size_t n_heads, size_t n_kv_heads, size_t head_dim, float* scores, float* out);
+// Causal attention of n_queries consecutive queries (at positions first_pos, first_pos + 1, ..)
+// over one layer's cache: query t attends to keys and values at positions 0..first_pos + t (rows
+// of kv_stride floats; kv head h serves query heads h * group .. h * group + group - 1, group =
+// n_heads / n_kv_heads). q and out rows hold n_heads * head_dim values. scores: scratch of
+// n_heads rows of scores_stride >= first_pos + n_queries floats (one per head, so heads can run
+// on different threads).
+struct AttentionArgs {
+  const float* q;
+  size_t q_stride;
+  const float* k_cache;
+  const float* v_cache;
+  size_t kv_stride;
+  size_t first_pos;
+  size_t n_queries;
+  size_t n_heads;
+  size_t n_kv_heads;
+  size_t head_dim;
+  float* scores;
+  size_t scores_stride;
+  float* out;
+  size_t out_stride;
+};
 
-// x[i] = exp(x[i] - max) / sum, over n values.
+// Splits the heads across the pool's threads.
+void Attention(const Context& ctx, const AttentionArgs& args);
+
+
+// x[i] = Exp(x[i] - max) / sum, over n values.
 void Softmax(float* x, size_t n);
 
 // gate[i] = silu(gate[i]) * up[i] for n values.

@@ -1,5 +1,4 @@
-#include <cmath>
-
+#include "ops/math.h"
 #include "ops/ops.h"
 
 namespace edgeformer {
@@ -9,12 +8,9 @@ void Softmax(float* x, size_t n) {
   if (n == 0) return;
   float max = x[0];
   for (size_t i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
-  float sum = 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  for (size_t i = 0; i < n; ++i) x[i] /= sum;
+  for (size_t i = 0; i < n; ++i) x[i] = Exp(x[i] - max);
+  const float inv = 1.0f / Sum16(x, n);
+  for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 }  // namespace ops

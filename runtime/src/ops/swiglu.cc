@@ -1,15 +1,13 @@
-#include <cmath>
-
+#include "ops/math.h"
 #include "ops/ops.h"
 
 namespace edgeformer {
 namespace ops {
 
-void SwiGLU(float* gate, const float* up, size_t n) {
+void SwiGLU(float* __restrict gate, const float* __restrict up, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    float v = gate[i];
-    v *= 1.0f / (1.0f + std::exp(-v));
-    gate[i] = v * up[i];
+    const float v = gate[i];
+    gate[i] = v / (1.0f + Exp(-v)) * up[i];
   }
 }
 
