@@ -7,6 +7,13 @@
 #if defined(EDGEFORMER_ARCH_AARCH64) && defined(__linux__)
 #include <sys/auxv.h>
 #endif
+#if defined(EDGEFORMER_ARCH_X86_64)
+#include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#endif
 
 namespace edgeformer {
 namespace {
@@ -18,13 +25,38 @@ struct IsaInfo {
 
 constexpr IsaInfo kIsas[] = {
     {Isa::reference, "reference"}, {Isa::avx2, "avx2"},       {Isa::avx512vnni, "avx512vnni"},
-    {Isa::neon, "neon"},           {Isa::neondot, "neondot"},
+    {Isa::neon, "neon"},           {Isa::neondot, "neondot"},     {Isa::amx, "amx"},
 };
 
 bool CpuinfoReady() {
   static const bool ready = cpuinfo_initialize();
   return ready;
 }
+
+#if defined(EDGEFORMER_ARCH_X86_64)
+// AMX-INT8: the CPU has it (CPUID 7.0 EDX bits 24 and 25), the OS saves its state (XCR0 bits 17
+// and 18), and Linux granted this process the tile data permission (arch_prctl, once; a refusal
+// means no AMX, and the VNNI kernels run instead). cpuinfo of 2022 does not know AMX.
+bool X86HasAmx() {
+  static const bool has = [] {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    if (!(edx & (1u << 24)) || !(edx & (1u << 25))) return false;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) return false;  // OSXSAVE
+    unsigned xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & (3u << 17)) != (3u << 17)) return false;
+#if defined(__linux__)
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+  }();
+  return has;
+}
+#endif
 
 #if defined(EDGEFORMER_ARCH_AARCH64)
 // cpuinfo reads /proc/cpuinfo, which under qemu-user describes the host; the auxiliary vector
@@ -58,7 +90,7 @@ Result<Isa> ParseIsa(const std::string& name) {
 
 std::vector<Isa> BuildIsas() {
 #if defined(EDGEFORMER_ARCH_X86_64)
-  return {Isa::reference, Isa::avx2, Isa::avx512vnni};
+  return {Isa::reference, Isa::avx2, Isa::avx512vnni, Isa::amx};
 #elif defined(EDGEFORMER_ARCH_AARCH64)
   return {Isa::reference, Isa::neon, Isa::neondot};
 #else
@@ -76,6 +108,8 @@ bool CpuSupports(Isa isa) {
     case Isa::avx512vnni:
       return CpuinfoReady() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();
+    case Isa::amx:
+      return CpuSupports(Isa::avx512vnni) && X86HasAmx();
 #endif
 #if defined(EDGEFORMER_ARCH_AARCH64)
     case Isa::neon:

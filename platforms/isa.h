@@ -18,6 +18,7 @@ enum class Isa : int {
   avx512vnni = 2,
   neon = 3,
   neondot = 4,
+  amx = 5,  // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
 };
 
 const char* IsaName(Isa isa);

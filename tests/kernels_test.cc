@@ -76,7 +76,7 @@ const QGemmFn kReference = &reference::qgemm_s8_1x1__reference;
 
 // The whole answer-key comparison for one kernel.
 void CheckAgainstReference(const char* name, QGemmFn kernel) {
-  const size_t ms[] = {1, 2, 3, 4, 5, 7, 9};
+  const size_t ms[] = {1, 2, 3, 4, 5, 7, 9, 16, 17, 33};  // 16 and up reach the AMX tiles
   const size_t ns[] = {1, 3, 4, 5, 15, 16, 17, 31, 32, 33, 48, 65};
   const size_t ks[] = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 1000};
   uint32_t seed = 1;
