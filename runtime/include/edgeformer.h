@@ -114,6 +114,10 @@ typedef struct edgeformer_session_params {
   uint32_t max_batch;      /* prompt tokens processed per step. Default 32. */
   const char* max_isa;     /* cap on kernel ISA ("reference", "avx2", ...); NULL = environment
                               variable EDGEFORMER_MAX_ISA, else the best the CPU has. */
+  int spin_between_tokens; /* nonzero: worker threads keep spinning (tens of ms) after each
+                              prefill and token, which saves their wake-up when the next call
+                              comes at once but burns a core while the app handles a token.
+                              Default 0: they sleep. */
 } edgeformer_session_params;
 
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);

@@ -203,6 +203,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.context_length = 0;
   p.max_batch = 32;
   p.max_isa = nullptr;
+  p.spin_between_tokens = 0;
   return p;
 }
 
@@ -217,6 +218,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.n_threads = p.n_threads == 0 ? 1 : p.n_threads;
     o.context_length = p.context_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
+    o.release_workers = p.spin_between_tokens == 0;
     if (p.max_isa != nullptr) {
       edgeformer::Result<edgeformer::Isa> isa = edgeformer::ParseIsa(p.max_isa);
       if (!isa.ok()) return Report(isa.error());

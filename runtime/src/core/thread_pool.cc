@@ -29,4 +29,10 @@ void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t
   pthreadpool_parallelize_1d_tile_1d(pool_, fn, context, range, tile, 0);
 }
 
+void ThreadPool::ReleaseWorkers() {
+  if (pool_ == nullptr) return;
+  pthreadpool_parallelize_1d_tile_1d(
+      pool_, [](void*, size_t, size_t) {}, nullptr, threads_, 1, PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 }  // namespace edgeformer

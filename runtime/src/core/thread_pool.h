@@ -27,6 +27,12 @@ class ThreadPool {
   using TileFn = void (*)(void* context, size_t begin, size_t count);
   void ParallelizeTiles(TileFn fn, void* context, size_t range, size_t tile);
 
+  // Lets the workers sleep now. pthreadpool's workers otherwise spin (about 1M PAUSEs, tens of
+  // milliseconds) after every parallel call, waiting for the next one: right between the calls of
+  // one forward pass, but between tokens it burns a core (battery on a phone, the other thread's
+  // time on a shared machine) while the app handles the token. Costs one parallel call.
+  void ReleaseWorkers();
+
  private:
   explicit ThreadPool(pthreadpool* pool, size_t threads) : pool_(pool), threads_(threads) {}
   pthreadpool* pool_;

@@ -34,6 +34,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->pool_ = pool.take();
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
   s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
+  s->release_workers_ = options.release_workers;
   Error err = s->Allocate(options);
   if (!err.ok()) return err;
   ops::RopeTable(s->context_, c.head_dim, c.rope_theta, s->rope_.as<float>());
@@ -218,6 +219,7 @@ Error Session::Prefill(const int32_t* tokens, size_t n) {
     Forward(tokens + done, chunk, done + chunk == n);
     done += chunk;
   }
+  if (release_workers_) pool_->ReleaseWorkers();
   return Error::Ok();
 }
 
@@ -232,6 +234,7 @@ Error Session::PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_
     Forward(tokens + done, chunk, false, logits_out + done * vocab);
     done += chunk;
   }
+  if (release_workers_) pool_->ReleaseWorkers();
   return Error::Ok();
 }
 
@@ -253,6 +256,8 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       const int32_t token = pending_;
       pending_ = -1;
       Forward(&token, 1, true);
+      // The caller's callback runs next, for as long as the app needs: no spinning meanwhile.
+      if (release_workers_) pool_->ReleaseWorkers();
     }
     if (*n_generated >= options.max_tokens) return Error::Ok();
     int32_t token;

@@ -26,6 +26,7 @@ struct SessionOptions {
   uint32_t max_batch = 32;      // prompt tokens processed together
   Isa max_isa = Isa::reference; // used only when use_max_isa is set
   bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
+  bool release_workers = true;  // let worker threads sleep after each prefill and token
 };
 
 enum class StopReason { kMaxTokens, kEndOfText, kCallback };
@@ -96,6 +97,7 @@ class Session {
   int32_t last_fed_ = -1; // the newest token in the cache
   size_t allocated_ = 0;
   Profile* profile_ = nullptr;
+  bool release_workers_ = true;
   Phase phase_ = Phase::kPrefill;
 
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] f32
