@@ -44,7 +44,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
 Error Session::Allocate(const SessionOptions&) {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
-  const size_t widest = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
+  xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
   const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * sizeof(float);
   struct Plan {
     AlignedBuffer* buffer;
@@ -61,7 +61,7 @@ Error Session::Allocate(const SessionOptions&) {
       {&att_, b * c.q_dim() * sizeof(float), true},
       {&gate_, b * c.hidden_dim * sizeof(float), true},
       {&up_, b * c.hidden_dim * sizeof(float), true},
-      {&xq_, b * widest, true},
+      {&xq_, b * xq_stride_, true},
       {&xq_scales_, b * sizeof(float), true},
       {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
       {&logits_, size_t{c.vocab_size} * sizeof(float), true},
@@ -84,7 +84,6 @@ void Session::Reset() {
 void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
   const ModelConfig& c = model_.config();
   const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
-  const size_t widest = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
   float* x = x_.as<float>();
   float* xb = xb_.as<float>();
   float* tmp = tmp_.as<float>();
@@ -93,7 +92,7 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
   float* gate = gate_.as<float>();
   float* up = up_.as<float>();
   const float* rope = rope_.as<float>();
-  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), widest};
+  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
   const ops::Context ctx{&kernels_, pool_.get()};
   auto timer = [this](OpKind kind) { return ScopedOp(profile_, phase_, kind); };
   // Quantizes, once, the rows that a group of matmuls shares, if any of them is int8.

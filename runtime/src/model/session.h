@@ -105,7 +105,8 @@ class Session {
   AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
   AlignedBuffer q_, att_;            // [max_batch][q_dim]
   AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]
-  AlignedBuffer xq_, xq_scales_;     // [max_batch][max(dim, q_dim, hidden_dim)] int8, [max_batch] f32
+  AlignedBuffer xq_, xq_scales_;     // [max_batch][xq_stride_] int8, [max_batch] f32
+  size_t xq_stride_ = 0;             // ActivationRowBytes of the widest matmul input
   AlignedBuffer scores_;             // [n_heads][context]
   AlignedBuffer logits_;             // [vocab]
 };
