@@ -26,6 +26,7 @@ struct IsaInfo {
 constexpr IsaInfo kIsas[] = {
     {Isa::reference, "reference"}, {Isa::avx2, "avx2"},       {Isa::avx512vnni, "avx512vnni"},
     {Isa::neon, "neon"},           {Isa::neondot, "neondot"},     {Isa::amx, "amx"},
+    {Isa::i8mm, "i8mm"},
 };
 
 bool CpuinfoReady() {
@@ -68,6 +69,16 @@ bool ArmHasDotProd() {
 #endif
   return CpuinfoReady() && cpuinfo_has_arm_neon_dot();
 }
+
+// Debian 12's cpuinfo has no i8mm query; HWCAP2_I8MM is bit 13 of AT_HWCAP2.
+bool ArmHasI8mm() {
+#if defined(__linux__)
+  constexpr unsigned long kHwcap2I8mm = 1ul << 13;
+  return (getauxval(AT_HWCAP2) & kHwcap2I8mm) != 0;
+#else
+  return false;
+#endif
+}
 #endif
 
 }  // namespace
@@ -92,7 +103,7 @@ std::vector<Isa> BuildIsas() {
 #if defined(EDGEFORMER_ARCH_X86_64)
   return {Isa::reference, Isa::avx2, Isa::avx512vnni, Isa::amx};
 #elif defined(EDGEFORMER_ARCH_AARCH64)
-  return {Isa::reference, Isa::neon, Isa::neondot};
+  return {Isa::reference, Isa::neon, Isa::neondot, Isa::i8mm};
 #else
   return {Isa::reference};
 #endif
@@ -116,6 +127,8 @@ bool CpuSupports(Isa isa) {
       return true;  // Advanced SIMD is mandatory on AArch64.
     case Isa::neondot:
       return ArmHasDotProd();
+    case Isa::i8mm:
+      return ArmHasDotProd() && ArmHasI8mm();
 #endif
     default:
       return false;

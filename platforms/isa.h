@@ -18,7 +18,8 @@ enum class Isa : int {
   avx512vnni = 2,
   neon = 3,
   neondot = 4,
-  amx = 5,  // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
+  amx = 5,   // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
+  i8mm = 6,  // AArch64 int8 matrix multiply (with dotprod), above neondot
 };
 
 const char* IsaName(Isa isa);

@@ -27,7 +27,7 @@ for quant in none int8; do
   prompt=1,$("$x86/tools/edgeformer-run" "$model" --prompt-ids 1 -n 100 --temperature 0 --ignore-eos --print-ids 2>/dev/null)
   runs=()
   for isa in reference avx2 avx512vnni amx; do runs+=("x86 $isa -"); done
-  for isa in reference neon neondot; do runs+=("arm $isa max"); done
+  for isa in reference neon neondot i8mm; do runs+=("arm $isa max"); done
   runs+=("arm neon cortex-a53")
   reference=""
   for run in "${runs[@]}"; do

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", gen.sampler.seed, "sampling seed")->capture_default_str();
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
-  app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot)");
+  app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot, i8mm)");
   app.add_flag("--print-ids", print_ids, "print the generated ids (comma-separated) instead of the text");
   app.add_option("--dump-logits", dump_logits,
                  "write the logits after the prompt (float32 little-endian, vocabulary order) to FILE");
