@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   const auto t2 = std::chrono::steady_clock::now();
   if (print_ids) std::printf("%s", JoinIds(stream.ids).c_str());
   std::printf("\n");
+  std::fflush(stdout);
   if (st == EDGEFORMER_CONTEXT_FULL) {
     std::fprintf(stderr, "edgeformer-run: stopped: %s\n", edgeformer_last_error());
   } else if (st != EDGEFORMER_OK) {
