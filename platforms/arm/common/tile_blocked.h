@@ -13,6 +13,19 @@
 
 #include "platforms/common/qgemm_driver.h"
 
+// The epilogue of 4 int32 sums of one activation row: c = (float)acc * (a_scale * w_scale), the
+// reference's formula, for the first n_left (< 4 means a partial store) of 4 channels.
+inline void StoreRow4(float* dst, int32x4_t acc, float a_scale, float32x4_t w_scale, size_t n_left) {
+  const float32x4_t out = vmulq_f32(vcvtq_f32_s32(acc), vmulq_f32(vdupq_n_f32(a_scale), w_scale));
+  if (n_left >= 4) {
+    vst1q_f32(dst, out);
+  } else {
+    float tmp[4];
+    vst1q_f32(tmp, out);
+    std::memcpy(dst, tmp, n_left * sizeof(float));
+  }
+}
+
 template <typename Dot>
 struct ArmBlockedMicro {
   static constexpr size_t kMR = 4;
@@ -50,16 +63,7 @@ struct ArmBlockedMicro {
       if (col >= t.n_valid) break;
       const float32x4_t w_scale = vld1q_f32(t.w_scale + col);
       for (size_t i = 0; i < MR; ++i) {
-        const float32x4_t scale = vmulq_f32(vdupq_n_f32(t.a_scale[i]), w_scale);
-        const float32x4_t out = vmulq_f32(vcvtq_f32_s32(acc[i][q]), scale);
-        float* dst = t.c + i * t.c_stride + col;
-        if (t.n_valid - col >= 4) {
-          vst1q_f32(dst, out);
-        } else {
-          float tmp[4];
-          vst1q_f32(tmp, out);
-          std::memcpy(dst, tmp, (t.n_valid - col) * sizeof(float));
-        }
+        StoreRow4(t.c + i * t.c_stride + col, acc[i][q], t.a_scale[i], w_scale, t.n_valid - col);
       }
     }
   }

@@ -9,8 +9,6 @@
 // does: every i8mm CPU has dotprod, and the results are bit-identical.
 #include <arm_neon.h>
 
-#include <cstring>
-
 #include "platforms/arm/common/tile_blocked.h"
 #include "platforms/kernels.h"
 
@@ -64,16 +62,7 @@ struct Micro {
           const int32x4_t pa = acc[i / 2][2 * q], pb = acc[i / 2][2 * q + 1];
           const int32x4_t row = i % 2 == 0 ? vcombine_s32(vget_low_s32(pa), vget_low_s32(pb))
                                            : vcombine_s32(vget_high_s32(pa), vget_high_s32(pb));
-          const float32x4_t scale = vmulq_f32(vdupq_n_f32(t.a_scale[i]), w_scale);
-          const float32x4_t out = vmulq_f32(vcvtq_f32_s32(row), scale);
-          float* dst = t.c + i * t.c_stride + col;
-          if (t.n_valid - col >= 4) {
-            vst1q_f32(dst, out);
-          } else {
-            float tmp[4];
-            vst1q_f32(tmp, out);
-            std::memcpy(dst, tmp, (t.n_valid - col) * sizeof(float));
-          }
+          StoreRow4(t.c + i * t.c_stride + col, row, t.a_scale[i], w_scale, t.n_valid - col);
         }
       }
     }
