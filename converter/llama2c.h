@@ -23,6 +23,20 @@ struct Llama2cConfig {
   bool shared_classifier = true;  // vocab_size was positive
 };
 
+// A shape with a shared classifier, fields in the checkpoint header's order.
+inline Llama2cConfig Llama2cShape(int32_t dim, int32_t hidden_dim, int32_t n_layers, int32_t n_heads,
+                                  int32_t n_kv_heads, int32_t vocab_size, int32_t seq_len) {
+  Llama2cConfig c;
+  c.dim = dim;
+  c.hidden_dim = hidden_dim;
+  c.n_layers = n_layers;
+  c.n_heads = n_heads;
+  c.n_kv_heads = n_kv_heads;
+  c.vocab_size = vocab_size;
+  c.seq_len = seq_len;
+  return c;
+}
+
 // Views of the checkpoint's tensors, pointing into its mapping. Shapes are [rows][cols] per layer.
 struct Llama2cCheckpoint {
   Llama2cConfig config;

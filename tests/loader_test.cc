@@ -242,14 +242,7 @@ TEST_CASE("a duplicated or missing tensor") {
 
 TEST_CASE("the converter refuses inconsistent checkpoints and tokenizers") {
   test::TempDir dir;
-  convert::Llama2cConfig c;
-  c.dim = 32;
-  c.hidden_dim = 40;
-  c.n_layers = 1;
-  c.n_heads = 2;
-  c.n_kv_heads = 2;
-  c.vocab_size = 260;
-  c.seq_len = 16;
+  const convert::Llama2cConfig c = convert::Llama2cShape(32, 40, 1, 2, 2, 260, 16);
   const std::string bin = dir.path("m.bin"), tok = dir.path("t.bin");
   REQUIRE(convert::WriteSyntheticLlama2c(c, 3, bin, tok).ok());
   std::vector<uint8_t> ckpt = test::ReadFile(bin);

@@ -184,14 +184,7 @@ TEST_CASE("sessions on one model are independent; reset starts over") {
 
 TEST_CASE("a model converted without a tokenizer takes token ids only") {
   test::TempDir dir;
-  convert::Llama2cConfig c;
-  c.dim = 32;
-  c.hidden_dim = 48;
-  c.n_layers = 1;
-  c.n_heads = 2;
-  c.n_kv_heads = 1;
-  c.vocab_size = 300;
-  c.seq_len = 16;
+  const convert::Llama2cConfig c = convert::Llama2cShape(32, 48, 1, 2, 1, 300, 16);
   const std::string bin = dir.path("m.bin");
   REQUIRE(convert::WriteSyntheticLlama2c(c, 5, bin, "").ok());
   const std::string path = test::Convert(dir, bin, "", convert::Quant::kInt8, "ids-only");

@@ -63,14 +63,7 @@ std::string Convert(const TempDir& dir, const std::string& checkpoint, const std
 }
 
 std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name) {
-  convert::Llama2cConfig c;
-  c.dim = 64;
-  c.hidden_dim = 96;
-  c.n_layers = 2;
-  c.n_heads = 4;
-  c.n_kv_heads = 2;
-  c.vocab_size = 300;
-  c.seq_len = 48;
+  const convert::Llama2cConfig c = convert::Llama2cShape(64, 96, 2, 4, 2, 300, 48);
   const std::string bin = dir.path(name + ".bin"), tok = dir.path(name + ".tok");
   const Error err = convert::WriteSyntheticLlama2c(c, 7, bin, tok);
   INFO(err.message());

@@ -11,25 +11,14 @@
 namespace {
 
 using edgeformer::convert::Llama2cConfig;
-
-Llama2cConfig Shape(int dim, int hidden, int layers, int heads, int kv_heads, int vocab, int seq_len) {
-  Llama2cConfig c;
-  c.dim = dim;
-  c.hidden_dim = hidden;
-  c.n_layers = layers;
-  c.n_heads = heads;
-  c.n_kv_heads = kv_heads;
-  c.vocab_size = vocab;
-  c.seq_len = seq_len;
-  return c;
-}
+using edgeformer::convert::Llama2cShape;
 
 // Named shapes: tiny (aidreams260K's shape), S (110M, llama2.c's stories110M), M (1.1B,
 // TinyLlama).
 const std::map<std::string, Llama2cConfig> kShapes = {
-    {"tiny", Shape(64, 172, 4, 4, 4, 512, 128)},
-    {"S", Shape(768, 2048, 12, 12, 12, 32000, 1024)},
-    {"M", Shape(2048, 5632, 22, 32, 4, 32000, 2048)},
+    {"tiny", Llama2cShape(64, 172, 4, 4, 4, 512, 128)},
+    {"S", Llama2cShape(768, 2048, 12, 12, 12, 32000, 1024)},
+    {"M", Llama2cShape(2048, 5632, 22, 32, 4, 32000, 2048)},
 };
 
 }  // namespace

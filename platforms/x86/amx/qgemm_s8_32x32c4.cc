@@ -111,6 +111,9 @@ void Tiles(size_t k, const int8_t* a, size_t a_stride, const float* a_scale, con
   }
 }
 
+using TilesFn = void (*)(size_t k, const int8_t* a, size_t a_stride, const float* a_scale, const int8_t* w,
+                        const float* w_scale, float* c, size_t c_stride, size_t n_valid);
+
 }  // namespace
 
 void qgemm_s8_32x32c4__amx(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale,
@@ -126,24 +129,14 @@ void qgemm_s8_32x32c4__amx(size_t m, size_t n, size_t k, const int8_t* a, size_t
       const size_t col = b * kBlockRows;
       const size_t n_valid = n - col;
       const int8_t* wb = w + b * block_bytes;
-      size_t i = 0;
-      for (; i + 2 * kTile <= full_rows; i += 2 * kTile) {
-        if (two) {
-          Tiles<2, 2>(k, a + i * a_stride, a_stride, a_scale + i, wb, w_scale + col, c + i * c_stride + col, c_stride,
-                      n_valid);
-        } else {
-          Tiles<2, 1>(k, a + i * a_stride, a_stride, a_scale + i, wb, w_scale + col, c + i * c_stride + col, c_stride,
-                      n_valid);
-        }
-      }
-      for (; i < full_rows; i += kTile) {
-        if (two) {
-          Tiles<1, 2>(k, a + i * a_stride, a_stride, a_scale + i, wb, w_scale + col, c + i * c_stride + col, c_stride,
-                      n_valid);
-        } else {
-          Tiles<1, 1>(k, a + i * a_stride, a_stride, a_scale + i, wb, w_scale + col, c + i * c_stride + col, c_stride,
-                      n_valid);
-        }
+      // 32-row tiles, then a 16-row one; two blocks of channels while there are two.
+      const TilesFn wide = two ? &Tiles<2, 2> : &Tiles<2, 1>;
+      const TilesFn narrow = two ? &Tiles<1, 2> : &Tiles<1, 1>;
+      for (size_t i = 0; i < full_rows;) {
+        const bool tall = i + 2 * kTile <= full_rows;
+        (tall ? wide : narrow)(k, a + i * a_stride, a_stride, a_scale + i, wb, w_scale + col, c + i * c_stride + col,
+                               c_stride, n_valid);
+        i += tall ? 2 * kTile : kTile;
       }
     }
     _tile_release();

@@ -35,13 +35,13 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
   s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
   s->release_workers_ = options.release_workers;
-  Error err = s->Allocate(options);
+  Error err = s->Allocate();
   if (!err.ok()) return err;
   ops::RopeTable(s->context_, c.head_dim, c.rope_theta, s->rope_.as<float>());
   return s;
 }
 
-Error Session::Allocate(const SessionOptions&) {
+Error Session::Allocate() {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));

@@ -79,7 +79,7 @@ class Session {
 
  private:
   explicit Session(const Model& model) : model_(model) {}
-  Error Allocate(const SessionOptions& options);
+  Error Allocate();
   // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last when
   // want_logits, and of every row into all_logits [n][vocab] when that is not null.
   void Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);

@@ -44,8 +44,6 @@ class Tokenizer {
   // of range and every id of an absent tokenizer give "". The view lives as long as the tokenizer.
   std::string_view Piece(int32_t prev, int32_t token) const;
 
-  TokenType type(int32_t id) const { return types_[id]; }
-
  private:
   int32_t Lookup(std::string_view piece) const;
 
