@@ -63,6 +63,33 @@ void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_
   state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
+// One head's attention over n cached positions (head_dim 64, rows of kv_dim values as in S and
+// M): scores then weighted values. Reports cache bytes read per second.
+void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t kv_dim, KvType type) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  const size_t d = 64;
+  AlignedBuffer k, v;
+  const size_t bytes = n * kv_dim * KvTypeBytes(type);
+  if (!k.Allocate(bytes).ok() || !v.Allocate(bytes).ok()) {
+    state.SkipWithError("out of memory");
+    return;
+  }
+  std::mt19937 rng(2);
+  for (size_t i = 0; i < bytes; ++i) k.as<uint8_t>()[i] = v.as<uint8_t>()[i] = static_cast<uint8_t>(rng() % 64);
+  std::vector<float> q(d, 0.01f), scores(n), out(d);
+  for (auto _ : state) {
+    fns.scores(n, d, q.data(), k.as<void>(), kv_dim, type, scores.data());
+    fns.values(n, d, scores.data(), v.as<void>(), kv_dim, type, out.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["kv_GB/s"] = benchmark::Counter(iters * 2.0 * n * d * KvTypeBytes(type) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * 4.0 * n * d / 1e9, benchmark::Counter::kIsRate);
+}
+
 void RegisterAll() {
 #define EF_QGEMM_KERNEL(isa, fn)                                                                      \
   for (const Shape& s : kShapes) {                                                                    \
@@ -74,9 +101,20 @@ void RegisterAll() {
     }                                                                                                 \
   }
 #define EF_SGEMM_KERNEL(isa, fn)
+#define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
+  for (KvType type : {KvType::kF32, KvType::kF16}) {                                                         \
+    for (size_t n : {size_t{512}, size_t{2048}}) {                                                           \
+      const std::string kv = type == KvType::kF16 ? "f16" : "f32";                                           \
+      benchmark::RegisterBenchmark((std::string(#scores "+" #values "/") + kv + "/n" + std::to_string(n)).c_str(), \
+                                   BenchAttn, AttnFns{&isa::scores, &isa::values}, Isa::isa, n, 768, type)   \
+          ->Unit(benchmark::kMicrosecond)                                                                    \
+          ->MinTime(0.2);                                                                                    \
+    }                                                                                                        \
+  }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
 }
 
 }  // namespace

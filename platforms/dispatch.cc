@@ -5,19 +5,31 @@ namespace {
 
 #define EF_QGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
 #define EF_SGEMM_KERNEL(isa, fn)
+#define EF_ATTN_KERNEL(isa, scores, values)
 const KernelEntry<QGemmFn> kQGemm[] = {
 #include "platforms/kernels.inc"
 };
 #undef EF_QGEMM_KERNEL
 #undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
 
 #define EF_QGEMM_KERNEL(isa, fn)
 #define EF_SGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+#define EF_ATTN_KERNEL(isa, scores, values)
 const KernelEntry<SGemmFn> kSGemm[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
+
+#define EF_SGEMM_KERNEL(isa, fn)
+#define EF_ATTN_KERNEL(isa, scores, values) {Isa::isa, #scores "+" #values, {&isa::scores, &isa::values}},
+const KernelEntry<AttnFns> kAttn[] = {
 #include "platforms/kernels.inc"
 };
 #undef EF_QGEMM_KERNEL
 #undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
 
 // The last entry (best, by kernels.inc order) that the CPU supports at or below `isa`.
 template <typename Fn, size_t N>
@@ -41,11 +53,17 @@ const KernelEntry<SGemmFn>* SGemmKernels(size_t* count) {
   return kSGemm;
 }
 
+const KernelEntry<AttnFns>* AttnKernels(size_t* count) {
+  *count = sizeof(kAttn) / sizeof(kAttn[0]);
+  return kAttn;
+}
+
 KernelTable SelectKernels(Isa cap) {
   const Isa isa = BestIsa(cap);
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
   const KernelEntry<SGemmFn>& s = Pick(kSGemm, isa);
-  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa};
+  const KernelEntry<AttnFns>& a = Pick(kAttn, isa);
+  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa, a.fn, a.name, a.isa};
 }
 
 }  // namespace edgeformer

@@ -115,7 +115,7 @@ bool CpuSupports(Isa isa) {
       return true;
 #if defined(EDGEFORMER_ARCH_X86_64)
     case Isa::avx2:
-      return CpuinfoReady() && cpuinfo_has_x86_avx2();
+      return CpuinfoReady() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_f16c();
     case Isa::avx512vnni:
       return CpuinfoReady() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();

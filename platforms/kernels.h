@@ -15,6 +15,13 @@
 // SGemmFn: for i < m, j < n: c[i * c_stride + j] = sum_k a[i * a_stride + k] * w[j * w_stride + k],
 // summed in increasing k in f32 without fused multiply-add.
 //
+// AttnScoresFn (attention scores of one query head): for s < n,
+//   out[s] = Dot16(q, K_s, d)         (platforms/common/fixed_order.h: 16 lanes, fixed tree)
+// where K_s is the d values at k + s * k_stride elements of `type`, widened exactly to f32.
+// AttnValuesFn (the weighted sum of values): for i < d,
+//   out[i] = (((0.0f + w[0] * V_0[i]) + w[1] * V_1[i]) + ...) + w[n-1] * V_{n-1}[i]
+// with V_s like K_s. Both read exactly those n rows of d values.
+//
 // Kernels write only c[i][j] for i < m, j < n, read nothing outside the given rows, allocate
 // nothing and are thread-safe on disjoint outputs.
 #pragma once
@@ -27,12 +34,22 @@
 
 namespace edgeformer {
 
+// How a KV cache stores its values: f32, or IEEE half (platforms/common/f16.h).
+enum class KvType : uint8_t { kF32 = 0, kF16 = 1 };
+
+inline size_t KvTypeBytes(KvType type) { return type == KvType::kF16 ? 2 : 4; }
+
 using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
                          const float* a_scale, const int8_t* w, const float* w_scale,
                          const int32_t* w_row_sum, float* c, size_t c_stride);
 
 using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
                          const float* w, size_t w_stride, float* c, size_t c_stride);
+
+using AttnScoresFn = void (*)(size_t n, size_t d, const float* q, const void* k, size_t k_stride,
+                             KvType type, float* out);
+using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v, size_t v_stride,
+                              KvType type, float* out);
 
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
@@ -45,9 +62,17 @@ using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_
   void fn(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const float* w, \
           size_t w_stride, float* c, size_t c_stride);                                    \
   }
+#define EF_ATTN_KERNEL(isa, scores, values)                                                        \
+  namespace isa {                                                                                  \
+  void scores(size_t n, size_t d, const float* q, const void* k, size_t k_stride, KvType type,     \
+              float* out);                                                                         \
+  void values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,     \
+              float* out);                                                                         \
+  }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
 
 // One kernel of the list, with the ISA it needs and its name, for dispatch, tests and benchmarks.
 template <typename Fn>
@@ -57,9 +82,16 @@ struct KernelEntry {
   Fn fn;
 };
 
+// The two functions of one attention kernel.
+struct AttnFns {
+  AttnScoresFn scores;
+  AttnValuesFn values;
+};
+
 // Every kernel of this build, in kernels.inc order. Static storage.
 const KernelEntry<QGemmFn>* QGemmKernels(size_t* count);
 const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
+const KernelEntry<AttnFns>* AttnKernels(size_t* count);
 
 // The kernels the runtime uses, chosen once for an ISA cap.
 struct KernelTable {
@@ -70,6 +102,9 @@ struct KernelTable {
   SGemmFn sgemm;
   const char* sgemm_name;
   Isa sgemm_isa;
+  AttnFns attn;
+  const char* attn_name;
+  Isa attn_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

@@ -2,7 +2,8 @@
 # The same tokens on every CPU: converts ../shared/models/aidreams260K (f32 and int8), then
 # generates 127 greedy tokens and dumps the logits after a 101-token prompt with the x86-64 build
 # at every ISA cap and with the aarch64 build under qemu at every ISA cap (QEMU_CPU=max, and a
-# Cortex-A53 without dotprod). Every run must give the same ids and bit-identical logits.
+# Cortex-A53 without dotprod), with an f32 KV cache and (int8) an f16 one. Every run must give the
+# same ids and bit-identical logits.
 #
 # Usage: bash scripts/cross-isa-check.sh <x86-build-dir> <arm64-build-dir>
 # Prints "cross-isa: N passed, M failed" and exits non-zero on any difference.
@@ -21,9 +22,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
-for quant in none int8; do
+for variant in "none f32" "int8 f32" "int8 f16"; do
+  read -r quant kv <<<"$variant"
   model=$tmp/$quant.edgf
-  "$x86/converter/edgeformer-convert" "$src/model.bin" --tokenizer "$src/tokenizer.bin" --quant "$quant" -q -o "$model"
+  [[ -f $model ]] || "$x86/converter/edgeformer-convert" "$src/model.bin" --tokenizer "$src/tokenizer.bin" --quant "$quant" -q -o "$model"
   prompt=1,$("$x86/tools/edgeformer-run" "$model" --prompt-ids 1 -n 100 --temperature 0 --ignore-eos --print-ids 2>/dev/null)
   runs=()
   for isa in reference avx2 avx512vnni amx; do runs+=("x86 $isa -"); done
@@ -38,15 +40,17 @@ for quant in none int8; do
       exe=(env QEMU_CPU="$cpu" qemu-aarch64 "$arm/tools/edgeformer-run")
     fi
     # An ISA this CPU lacks is capped down by dispatch: the run is still valid, just repeated.
-    ids=$("${exe[@]}" "$model" --prompt-ids 1 -n 127 --temperature 0 --ignore-eos --print-ids --max-isa "$isa" 2>/dev/null)
-    "${exe[@]}" "$model" --prompt-ids "$prompt" -n 0 --dump-logits "$tmp/logits" --max-isa "$isa" >/dev/null 2>&1
+    ids=$("${exe[@]}" "$model" --prompt-ids 1 -n 127 --temperature 0 --ignore-eos --print-ids --max-isa "$isa" \
+      --kv-type "$kv" 2>/dev/null)
+    "${exe[@]}" "$model" --prompt-ids "$prompt" -n 0 --dump-logits "$tmp/logits" --max-isa "$isa" --kv-type "$kv" \
+      >/dev/null 2>&1
     digest="$(printf '%s' "$ids" | md5sum | cut -c1-32) $(md5sum <"$tmp/logits" | cut -c1-32)"
     if [[ -z $reference ]]; then reference=$digest; fi
     if [[ $digest == "$reference" ]]; then
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
-      echo "cross-isa: $quant model differs on $arch $isa ($cpu): $digest vs $reference" >&2
+      echo "cross-isa: $quant model (kv $kv) differs on $arch $isa ($cpu): $digest vs $reference" >&2
     fi
   done
 done

@@ -126,7 +126,7 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
   // JSON lines: one object per test with the documented keys.
   const std::vector<std::string> lines = Split(bench::FormatJsonLines(r), '\n');
   REQUIRE(lines.size() == r.tests.size());
-  const char* keys[] = {"test", "n_prompt", "n_gen", "depth", "threads", "isa", "backend", "quant",
+  const char* keys[] = {"test", "n_prompt", "n_gen", "depth", "threads", "isa", "backend", "kv_type", "quant",
                         "tokens_per_s_mean", "tokens_per_s_std", "load_ms", "ttft_ms", "peak_rss_bytes",
                         "weight_bytes_per_token", "read_bandwidth_gbps", "bandwidth_pct"};
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -3,10 +3,14 @@
 // reported as skipped, never passed silently.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
+#include "platforms/common/f16.h"
+#include "platforms/common/fixed_order.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -133,7 +137,139 @@ void CheckSGemm(SGemmFn kernel) {
   }
 }
 
+// An attention problem: n cache rows of d values (row stride d + 3 elements) and a query or
+// weight vector of max(n, d) values, in one of several value patterns.
+enum class AttnFill { kRandom, kMixedMagnitudes, kHuge, kSubnormal };
+
+struct AttnProblem {
+  size_t n, d, stride;
+  KvType type;
+  std::vector<float> q, w, rows;  // rows as f32 (already rounded through f16 for f16 caches)
+  std::vector<uint16_t> rows16;
+
+  AttnProblem(size_t n_, size_t d_, KvType type_, AttnFill fill, uint32_t seed)
+      : n(n_), d(d_), stride(d_ + 3), type(type_) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+    auto value = [&]() {
+      switch (fill) {
+        case AttnFill::kMixedMagnitudes: return unit(rng) * std::ldexp(1.0f, static_cast<int>(rng() % 24) - 12);
+        case AttnFill::kHuge: return 60000.0f + 5000.0f * unit(rng);  // near the f16 maximum, all positive
+        case AttnFill::kSubnormal: return unit(rng) * 1e-5f;          // f16 subnormals, f32 products ~1e-10
+        default: return unit(rng);
+      }
+    };
+    // Huge: positive products past the f32 range, so sums overflow to infinity (and never NaN).
+    for (size_t i = 0; i < d; ++i) q.push_back(fill == AttnFill::kHuge ? 3e34f * std::fabs(unit(rng)) : value());
+    for (size_t s = 0; s < n; ++s) w.push_back(fill == AttnFill::kHuge ? 3e34f * std::fabs(unit(rng)) : value());
+    rows.assign(n * stride, 0.0f);
+    rows16.assign(n * stride, 0);
+    for (size_t s = 0; s < n; ++s) {
+      for (size_t i = 0; i < stride; ++i) {
+        // Values past d are junk the kernels must not use (infinity in the f32 rows).
+        const float v = i < d ? value() : std::numeric_limits<float>::infinity();
+        rows16[s * stride + i] = F32ToF16(v);
+        rows[s * stride + i] = type == KvType::kF16 ? F16ToF32(rows16[s * stride + i]) : v;
+      }
+    }
+  }
+
+  const void* cache() const {
+    return type == KvType::kF16 ? static_cast<const void*>(rows16.data()) : static_cast<const void*>(rows.data());
+  }
+
+  // Output of the scores (n values) or values (d values) kernel, with 2 guard values after it.
+  std::vector<float> Scores(AttnScoresFn fn) const {
+    std::vector<float> out(n + 2, -7.0f);
+    fn(n, d, q.data(), cache(), stride, type, out.data());
+    return out;
+  }
+  std::vector<float> Values(AttnValuesFn fn) const {
+    std::vector<float> out(d + 2, -7.0f);
+    fn(n, d, w.data(), cache(), stride, type, out.data());
+    return out;
+  }
+};
+
+// The compiler's own half type, an independent check of platforms/common/f16.h.
+#if defined(__aarch64__)
+using NativeHalf = __fp16;
+#else
+using NativeHalf = _Float16;
+#endif
+
+const AttnFns kAttnReference{&reference::attn_scores_1p__reference, &reference::attn_values_1d__reference};
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+void CheckAttnAgainstReference(const char* name, AttnFns fns) {
+  uint32_t seed = 1;
+  for (KvType type : {KvType::kF32, KvType::kF16}) {
+    for (size_t n : {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 100}) {
+      for (size_t d : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 64, 65, 80, 100, 128, 130}) {
+        for (AttnFill fill : {AttnFill::kRandom, AttnFill::kMixedMagnitudes, AttnFill::kHuge, AttnFill::kSubnormal}) {
+          if (fill != AttnFill::kRandom && n > 17) continue;
+          const AttnProblem p(n, d, type, fill, ++seed);
+          INFO(name << " n=" << n << " d=" << d << " f16=" << (type == KvType::kF16)
+                    << " fill=" << static_cast<int>(fill));
+          REQUIRE(SameBits(p.Scores(kAttnReference.scores), p.Scores(fns.scores)));
+          REQUIRE(SameBits(p.Values(kAttnReference.values), p.Values(fns.values)));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("f16 conversions: exact widening, round to nearest even, as the compiler's half type") {
+  size_t checked = 0;
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = F16ToF32(static_cast<uint16_t>(h));
+    NativeHalf native;
+    std::memcpy(&native, &h, sizeof(native));
+    if (std::isnan(f)) {
+      CHECK(std::isnan(static_cast<float>(native)));
+      CHECK((F32ToF16(f) & 0x7fff) == 0x7e00);
+      continue;
+    }
+    REQUIRE(FloatBits(f) == FloatBits(static_cast<float>(native)));
+    REQUIRE(F32ToF16(f) == h);
+    ++checked;
+  }
+  CHECK(checked == 0x10000 - 2 * 1023);  // every value but the 2046 NaNs
+  // Random f32 bit patterns (all exponents), midpoints between halves, and their neighbours.
+  std::mt19937 rng(3);
+  for (int i = 0; i < 2000000; ++i) {
+    uint32_t bits = rng();
+    if (i % 4 == 1) bits = (bits & 0x8000e000u) | ((rng() % 40 + 100) << 23) | 0x1000u;  // ties
+    const float f = BitsFloat(bits);
+    if (std::isnan(f)) continue;
+    const NativeHalf native = static_cast<NativeHalf>(f);
+    uint16_t want;
+    std::memcpy(&want, &native, sizeof(want));
+    INFO("f32 bits " << bits);
+    REQUIRE(F32ToF16(f) == want);
+  }
+}
+
+TEST_CASE("the attention reference follows the fixed-order contract") {
+  for (size_t d : {1, 17, 64, 100}) {
+    const AttnProblem p(9, d, KvType::kF32, AttnFill::kMixedMagnitudes, 7);
+    const std::vector<float> scores = p.Scores(kAttnReference.scores);
+    const std::vector<float> values = p.Values(kAttnReference.values);
+    for (size_t s = 0; s < p.n; ++s) CHECK(FloatBits(scores[s]) == FloatBits(Dot16(p.q.data(), &p.rows[s * p.stride], d)));
+    CHECK(scores[p.n] == -7.0f);
+    for (size_t i = 0; i < d; ++i) {
+      float acc = 0.0f;
+      for (size_t s = 0; s < p.n; ++s) acc += p.w[s] * p.rows[s * p.stride + i];
+      CHECK(FloatBits(values[i]) == FloatBits(acc));
+    }
+    CHECK(values[d] == -7.0f);
+  }
+}
 
 TEST_CASE("the Blocked16x4 layout: 16 rows x 4 columns per 64 bytes, zero padding") {
   CHECK(BlockedRows(1) == 16);
@@ -180,9 +316,14 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   }
 #define EF_SGEMM_KERNEL(isa, fn) \
   TEST_CASE(#fn " matches a plain loop bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { CheckSGemm(&isa::fn); }
+#define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
+  TEST_CASE(#scores " and " #values " match the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
+    CheckAttnAgainstReference(#scores, AttnFns{&isa::scores, &isa::values});                                  \
+  }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
 
 TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
   const KernelTable ref = SelectKernels(Isa::reference);

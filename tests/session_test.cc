@@ -3,6 +3,8 @@
 // the logits.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -124,11 +126,13 @@ TEST_CASE("bad calls are refused") {
 
 TEST_CASE("batching, threads and every ISA give bit-identical logits") {
   for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+  for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16}) {
     Model m(quant);
     const std::vector<int32_t> prompt = Prompt(23);
     edgeformer_session_params base = edgeformer_session_default_params();
     base.max_isa = "reference";
     base.max_batch = 1;
+    base.kv_type = kv;
     Session ref(m.model, base);
     REQUIRE(edgeformer_session_prefill(ref.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
     const std::vector<float> want = ref.Logits();
@@ -145,12 +149,46 @@ TEST_CASE("batching, threads and every ISA give bit-identical logits") {
           p.n_threads = threads;
           Session s(m.model, p);
           REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-          INFO("isa " << IsaName(isa) << " batch " << batch << " threads " << threads);
+          INFO("isa " << IsaName(isa) << " batch " << batch << " threads " << threads << " kv " << kv);
           CHECK(SameBits(s.Logits(), want));
         }
       }
     }
   }
+  }
+}
+
+TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> prompt = Prompt(40);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  Session f32(m.model, p);
+  p.kv_type = EDGEFORMER_KV_F16;
+  Session f16(m.model, p);
+  edgeformer_model_info mi;
+  REQUIRE(edgeformer_model_get_info(m.model, &mi) == EDGEFORMER_OK);
+  edgeformer_session_info a, b;
+  REQUIRE(edgeformer_session_get_info(f32.s, &a) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_get_info(f16.s, &b) == EDGEFORMER_OK);
+  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * a.context_length * mi.n_kv_heads * mi.head_dim * 4;
+  CHECK(a.allocated_bytes - b.allocated_bytes == cache_f32 / 2);
+  REQUIRE(edgeformer_session_prefill(f32.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(f16.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  const std::vector<float> x = f32.Logits(), y = f16.Logits();
+  float max_abs = 0.0f, max_diff = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(x[i]));
+    max_diff = std::max(max_diff, std::fabs(x[i] - y[i]));
+  }
+  // Half precision keeps 11 significant bits: the logits move by far less than their range, but
+  // they do move (the cache really is rounded).
+  CHECK(max_diff > 0.0f);
+  CHECK(max_diff < 0.01f * max_abs);
+  p.kv_type = static_cast<edgeformer_kv_type>(7);
+  edgeformer_session* none = nullptr;
+  CHECK(edgeformer_session_create(m.model, &p, &none) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(std::string(edgeformer_last_error()).find("kv_type") != std::string::npos);
+  CHECK(none == nullptr);
 }
 
 TEST_CASE("sessions on one model are independent; reset starts over") {

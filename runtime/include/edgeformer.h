@@ -108,6 +108,14 @@ EDGEFORMER_API edgeformer_status edgeformer_token_piece(const edgeformer_model* 
 
 typedef struct edgeformer_session edgeformer_session;
 
+/* How a session's KV cache stores keys and values. f16 halves the cache's memory and the bytes
+   attention reads per token; values are rounded to half precision (to nearest even) when
+   stored, so outputs differ slightly from f32 (they are still the same on every CPU). */
+typedef enum edgeformer_kv_type {
+  EDGEFORMER_KV_F32 = 0,
+  EDGEFORMER_KV_F16 = 1
+} edgeformer_kv_type;
+
 typedef struct edgeformer_session_params {
   uint32_t n_threads;      /* worker threads including the caller. Default 1. */
   uint32_t context_length; /* tokens the KV cache holds; 0 = the model's maximum. Default 0. */
@@ -118,6 +126,7 @@ typedef struct edgeformer_session_params {
                               prefill and token, which saves their wake-up when the next call
                               comes at once but burns a core while the app handles a token.
                               Default 0: they sleep. */
+  edgeformer_kv_type kv_type; /* KV cache storage. Default EDGEFORMER_KV_F32. */
 } edgeformer_session_params;
 
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);

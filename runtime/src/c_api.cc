@@ -204,6 +204,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.max_batch = 32;
   p.max_isa = nullptr;
   p.spin_between_tokens = 0;
+  p.kv_type = EDGEFORMER_KV_F32;
   return p;
 }
 
@@ -219,6 +220,10 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.context_length = p.context_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
+    if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16) {
+      return Report(Error(edgeformer::Status::kInvalidArgument, "unknown kv_type " + std::to_string(p.kv_type)));
+    }
+    o.kv_type = p.kv_type == EDGEFORMER_KV_F16 ? edgeformer::KvType::kF16 : edgeformer::KvType::kF32;
     if (p.max_isa != nullptr) {
       edgeformer::Result<edgeformer::Isa> isa = edgeformer::ParseIsa(p.max_isa);
       if (!isa.ok()) return Report(isa.error());

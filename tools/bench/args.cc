@@ -32,6 +32,10 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->delimiter(',')
       ->check(CLI::IsMember({"native", "xnnpack"}))
       ->capture_default_str();
+  app.add_option("--kv-type", c->kv_type, "KV cache storage: f32, f16")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"f32", "f16"}))
+      ->capture_default_str();
   app.add_option("-o,--output", c->output, "output format: md, csv or json (JSON lines)")
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();

@@ -25,6 +25,7 @@ struct Config {
   std::vector<uint32_t> depth = {0};
   std::vector<std::string> isa = {"auto"};
   std::vector<std::string> backend = {"native"};
+  std::vector<std::string> kv_type = {"f32"};  // KV cache storage: f32, f16
   uint32_t repetitions = 5;
   std::string output = "md";  // md, csv or json
   bool profile = false;
@@ -58,7 +59,7 @@ struct Stat {
 struct TestResult {
   std::string test;  // pp512, tg128
   uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
-  std::string isa, backend, kernel;
+  std::string isa, backend, kernel, kv_type;
   Stat tokens_per_s;
   Stat seconds;            // per repetition
   double load_ms = 0.0;    // the first load of the model in this process

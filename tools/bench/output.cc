@@ -40,6 +40,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["isa"] = t.isa;
   j["kernel"] = t.kernel;
   j["backend"] = t.backend;
+  j["kv_type"] = t.kv_type;
   j["quant"] = r.model.quant;
   j["tokens_per_s_mean"] = t.tokens_per_s.mean;
   j["tokens_per_s_std"] = t.tokens_per_s.std;
@@ -70,7 +71,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
 // The columns of the CSV output, in order: the scalar fields of the JSON lines.
 const char* const kCsvColumns[] = {
     "test",          "n_prompt",        "n_gen",          "depth",          "threads",
-    "isa",           "kernel",          "backend",        "quant",          "tokens_per_s_mean",
+    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_mean",
     "tokens_per_s_std", "seconds_mean", "seconds_std",    "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "read_bandwidth_gbps",
     "achieved_bandwidth_gbps", "bandwidth_pct", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
@@ -120,11 +121,11 @@ std::string FormatMarkdown(const Report& r) {
     o << " " << Fixed(gbps, 1) << " GB/s (" << threads << " thread" << (threads > 1 ? "s" : "") << ")";
   }
   o << "\n\n";
-  o << "| test | depth | threads | isa | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
+  o << "| test | depth | threads | isa | kv | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
        "| weight GB/s | % of read BW |\n";
-  o << "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  o << "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const TestResult& t : r.tests) {
-    o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | "
+    o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.kv_type << " | "
       << Fixed(t.tokens_per_s.mean, 2) << " ± " << Fixed(t.tokens_per_s.std, 2) << " | "
       << (t.ttft_ms >= 0 ? Fixed(t.ttft_ms, 1) : "-") << " | " << Fixed(t.load_ms, 1) << " / "
       << Fixed(t.load_warm_ms, 1) << " | " << MiB(t.peak_rss_bytes) << " | " << MiB(t.expected_bytes) << " | "

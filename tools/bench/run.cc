@@ -92,7 +92,7 @@ void Say(std::FILE* progress, const std::string& s) {
 
 struct Combo {
   uint32_t threads, depth;
-  std::string isa, backend;
+  std::string isa, backend, kv_type;
 };
 
 // One test: a warm-up and `reps` timed runs of prefill (n_prompt > 0) or decode (n_gen > 0).
@@ -111,6 +111,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
   r.kernel = int8 ? k.qgemm_name : k.sgemm_name;
   r.backend = combo.backend;
+  r.kv_type = combo.kv_type;
   const uint32_t vocab = model.config().vocab_size;
   // Decode starts from the depth's context, or from one token when the depth is 0.
   const uint32_t start = n_gen > 0 ? std::max<uint32_t>(combo.depth, 1) : combo.depth;
@@ -217,17 +218,19 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
       so.use_max_isa = true;
     }
     for (const std::string& backend : config.backend) {
+      for (const std::string& kv_type : config.kv_type) {
       for (uint32_t threads : config.threads) {
         so.n_threads = threads;
         so.max_batch = 512;
+        so.kv_type = kv_type == "f16" ? KvType::kF16 : KvType::kF32;
         Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
         if (!session.ok()) return session.error();
         for (uint32_t depth : config.depth) {
-          const Combo combo{threads, depth, isa_name, backend};
+          const Combo combo{threads, depth, isa_name, backend, kv_type};
           auto run = [&](uint32_t p, uint32_t n) -> Error {
             Say(progress, std::string("running ") + (p ? "pp" + std::to_string(p) : "tg" + std::to_string(n)) +
                               " depth " + std::to_string(depth) + ", " + std::to_string(threads) + " thread(s), isa " +
-                              isa_name + "...");
+                              isa_name + ", kv " + kv_type + "...");
             Result<TestResult> r = RunTest(*model, *session.value(), combo, p, n, config);
             if (!r.ok()) return r.error();
             TestResult& t = r.value();
@@ -248,6 +251,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             if (n > 0) EF_RETURN_IF_ERROR(run(0, n));
           }
         }
+      }
       }
     }
   }

@@ -23,8 +23,11 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_option("-t,--threads", sp.n_threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA");
+  std::string kv_type = "f32";
+  app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")->check(CLI::IsMember({"f32", "f16"}));
   CLI11_PARSE(app, argc, argv);
   if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
+  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
 
   std::ifstream in(text_path, std::ios::binary);
   std::stringstream buffer;

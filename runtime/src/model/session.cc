@@ -35,6 +35,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
   s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
   s->release_workers_ = options.release_workers;
+  s->kv_type_ = options.kv_type;
   Error err = s->Allocate();
   if (!err.ok()) return err;
   ops::RopeTable(s->context_, c.head_dim, c.rope_theta, s->rope_.as<float>());
@@ -45,7 +46,7 @@ Error Session::Allocate() {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
-  const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * sizeof(float);
+  const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * KvTypeBytes(kv_type_);
   struct Plan {
     AlignedBuffer* buffer;
     size_t bytes;
@@ -53,6 +54,8 @@ Error Session::Allocate() {
   } plan[] = {
       {&k_cache_, cache, false},
       {&v_cache_, cache, false},
+      {&k_new_, b * c.kv_dim() * sizeof(float), true},
+      {&v_new_, b * c.kv_dim() * sizeof(float), true},
       {&rope_, size_t{context_} * c.head_dim * sizeof(float), true},
       {&x_, b * c.dim * sizeof(float), true},
       {&xb_, b * c.dim * sizeof(float), true},
@@ -124,10 +127,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
   }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = model_.layer(l);
-    float* k_layer = k_cache_.as<float>() + size_t{l} * context_ * kv_dim;
-    float* v_layer = v_cache_.as<float>() + size_t{l} * context_ * kv_dim;
-    float* k_rows = k_layer + size_t{pos_} * kv_dim;
-    float* v_rows = v_layer + size_t{pos_} * kv_dim;
+    const size_t layer_bytes = size_t{context_} * kv_dim * KvTypeBytes(kv_type_);
+    char* k_layer = k_cache_.as<char>() + l * layer_bytes;
+    char* v_layer = v_cache_.as<char>() + l * layer_bytes;
+    const size_t new_rows = size_t{pos_} * kv_dim * KvTypeBytes(kv_type_);
+    float* k_rows = k_new_.as<float>();
+    float* v_rows = v_new_.as<float>();
 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
     norm(L.attn_norm, x, n, xb);
@@ -145,8 +150,11 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     }
     {
       const ScopedOp t = timer(OpKind::kAttention);
-      const ops::AttentionArgs args{q,       q_dim,     k_layer, v_layer, kv_dim, pos_,    n, c.n_heads,
-                                    c.n_kv_heads, hd, scores_.as<float>(), context_, att, q_dim};
+      ops::StoreKv(k_rows, n, kv_dim, kv_dim, kv_type_, k_layer + new_rows, kv_dim);
+      ops::StoreKv(v_rows, n, kv_dim, kv_dim, kv_type_, v_layer + new_rows, kv_dim);
+      const ops::AttentionArgs args{q,         q_dim,     k_layer,      v_layer, kv_type_, kv_dim,
+                                    pos_,      n,         c.n_heads,    c.n_kv_heads, hd,  scores_.as<float>(),
+                                    context_,  att,       q_dim};
       ops::Attention(ctx, args);
     }
     quantize_for({&L.wo}, att, n, q_dim);

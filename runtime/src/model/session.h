@@ -27,6 +27,7 @@ struct SessionOptions {
   Isa max_isa = Isa::reference; // used only when use_max_isa is set
   bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
   bool release_workers = true;  // let worker threads sleep after each prefill and token
+  KvType kv_type = KvType::kF32; // KV cache storage: f32, or f16 (half the memory, rounded)
 };
 
 enum class StopReason { kMaxTokens, kEndOfText, kCallback };
@@ -72,6 +73,7 @@ class Session {
   int32_t last_token() const { return pending_ >= 0 ? pending_ : last_fed_; }
   uint32_t context_length() const { return context_; }
   const KernelTable& kernels() const { return kernels_; }
+  KvType kv_type() const { return kv_type_; }
   const Model& model() const { return model_; }
   size_t threads() const { return pool_->threads(); }
   // Bytes this session allocated (KV cache, activations, tables).
@@ -98,9 +100,11 @@ class Session {
   size_t allocated_ = 0;
   Profile* profile_ = nullptr;
   bool release_workers_ = true;
+  KvType kv_type_ = KvType::kF32;
   Phase phase_ = Phase::kPrefill;
 
-  AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] f32
+  AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] of kv_type_
+  AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
   AlignedBuffer rope_;               // [context][head_dim / 2][2]
   AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
   AlignedBuffer q_, att_;            // [max_batch][q_dim]

@@ -1,47 +1,17 @@
-// Arithmetic helpers with a fixed evaluation order, shared by the operators. Plain C++ that the
-// compiler vectorizes for the baseline ISA of each architecture; every operation is a separate
-// IEEE multiply or add (no fused multiply-add: -ffp-contract=off), so results are bit-identical
-// on every CPU, x86 or ARM, at any SIMD width.
+// Arithmetic helpers with a fixed evaluation order, shared by the operators: the reductions of
+// platforms/common/fixed_order.h (Dot16, Sum16) and Exp. Plain C++ that the compiler vectorizes
+// for the baseline ISA of each architecture; every operation is a separate IEEE multiply or add
+// (no fused multiply-add: -ffp-contract=off), so results are bit-identical on every CPU.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "platforms/common/fixed_order.h"
+
 namespace edgeformer {
 namespace ops {
-
-constexpr size_t kLanes = 16;
-
-// Adds lane[j + w] into lane[j] for w = 8, 4, 2, 1 and returns lane[0].
-inline float ReduceLanes(float lane[kLanes]) {
-  for (size_t width = kLanes / 2; width >= 1; width /= 2) {
-    for (size_t j = 0; j < width; ++j) lane[j] += lane[j + width];
-  }
-  return lane[0];
-}
-
-// sum a[i] * b[i]: accumulated in 16 lanes (lane i % 16, in increasing i), then ReduceLanes.
-inline float Dot16(const float* a, const float* b, size_t n) {
-  float lane[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t j = 0; j < kLanes; ++j) lane[j] += a[i + j] * b[i + j];
-  }
-  for (size_t j = 0; i < n; ++i, ++j) lane[j] += a[i] * b[i];
-  return ReduceLanes(lane);
-}
-
-// sum a[i], in the same order as Dot16.
-inline float Sum16(const float* a, size_t n) {
-  float lane[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t j = 0; j < kLanes; ++j) lane[j] += a[i + j];
-  }
-  for (size_t j = 0; i < n; ++i, ++j) lane[j] += a[i];
-  return ReduceLanes(lane);
-}
 
 // e^x to about 2 ulp for x in [-87, 88] (clamped outside: 0 below, e^88.7 above; NaN stays
 // NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
