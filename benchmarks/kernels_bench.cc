@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "platforms/common/f16.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -78,7 +79,17 @@ void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t k
     return;
   }
   std::mt19937 rng(2);
-  for (size_t i = 0; i < bytes; ++i) k.as<uint8_t>()[i] = v.as<uint8_t>()[i] = static_cast<uint8_t>(rng() % 64);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (size_t i = 0; i < n * kv_dim; ++i) {
+    const float kf = unit(rng), vf = unit(rng);
+    if (type == KvType::kF16) {
+      k.as<uint16_t>()[i] = F32ToF16(kf);
+      v.as<uint16_t>()[i] = F32ToF16(vf);
+    } else {
+      k.as<float>()[i] = kf;
+      v.as<float>()[i] = vf;
+    }
+  }
   std::vector<float> q(d, 0.01f), scores(n), out(d);
   for (auto _ : state) {
     fns.scores(n, d, q.data(), k.as<void>(), kv_dim, type, scores.data());

@@ -130,7 +130,6 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     const size_t layer_bytes = size_t{context_} * kv_dim * KvTypeBytes(kv_type_);
     char* k_layer = k_cache_.as<char>() + l * layer_bytes;
     char* v_layer = v_cache_.as<char>() + l * layer_bytes;
-    const size_t new_rows = size_t{pos_} * kv_dim * KvTypeBytes(kv_type_);
     float* k_rows = k_new_.as<float>();
     float* v_rows = v_new_.as<float>();
 
@@ -150,11 +149,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     }
     {
       const ScopedOp t = timer(OpKind::kAttention);
-      ops::StoreKv(k_rows, n, kv_dim, kv_dim, kv_type_, k_layer + new_rows, kv_dim);
-      ops::StoreKv(v_rows, n, kv_dim, kv_dim, kv_type_, v_layer + new_rows, kv_dim);
-      const ops::AttentionArgs args{q,         q_dim,     k_layer,      v_layer, kv_type_, kv_dim,
-                                    pos_,      n,         c.n_heads,    c.n_kv_heads, hd,  scores_.as<float>(),
-                                    context_,  att,       q_dim};
+      const size_t head_stride = size_t{context_} * hd;
+      ops::StoreKv(k_rows, n, kv_dim, c.n_kv_heads, hd, pos_, kv_type_, k_layer, head_stride);
+      ops::StoreKv(v_rows, n, kv_dim, c.n_kv_heads, hd, pos_, kv_type_, v_layer, head_stride);
+      const ops::AttentionArgs args{q,         q_dim,     k_layer,      v_layer,      kv_type_, head_stride,
+                                    hd,        pos_,      n,            c.n_heads,    c.n_kv_heads,
+                                    hd,        scores_.as<float>(),     context_,     att,      q_dim};
       ops::Attention(ctx, args);
     }
     quantize_for({&L.wo}, att, n, q_dim);

@@ -103,7 +103,7 @@ class Session {
   KvType kv_type_ = KvType::kF32;
   Phase phase_ = Phase::kPrefill;
 
-  AlignedBuffer k_cache_, v_cache_;  // [n_layers][context][kv_dim] of kv_type_
+  AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_
   AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
   AlignedBuffer rope_;               // [context][head_dim / 2][2]
   AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]

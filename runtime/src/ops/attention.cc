@@ -26,7 +26,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
     const float* q = a.q + t * a.q_stride;
     float* out = a.out + t * a.out_stride;
     for (size_t h = begin; h < end; ++h) {
-      const size_t kv_offset = (h / group) * hd * elem;
+      const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
       float* scores = a.scores + h * a.scores_stride;
       task.fns->scores(n, hd, q + h * hd, static_cast<const char*>(a.k_cache) + kv_offset, a.kv_stride, a.kv_type,
                        scores);

@@ -50,9 +50,11 @@ void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
 void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table);
 
 // Causal attention of n_queries consecutive queries (at positions first_pos, first_pos + 1, ..)
-// over one layer's cache: query t attends to keys and values at positions 0..first_pos + t (rows
-// of kv_stride elements of kv_type; kv head h serves query heads h * group .. h * group + group
-// - 1, group = n_heads / n_kv_heads). q and out rows hold n_heads * head_dim values. scores:
+// over one layer's cache: query t attends to keys and values at positions 0..first_pos + t. The
+// cache is head-major: kv head h's value at position s starts kv_head_stride * h + kv_stride * s
+// elements of kv_type into k_cache / v_cache, so one head's rows are contiguous when kv_stride
+// is head_dim. kv head h serves query heads h * group .. h * group + group - 1 (group = n_heads /
+// n_kv_heads). q and out rows hold n_heads * head_dim values. scores:
 // scratch of n_heads rows of scores_stride >= first_pos + n_queries floats (one per head, so
 // heads can run on different threads). Scores are the attention kernel's dot products divided
 // by sqrt(head_dim), then ops::Softmax; outputs are the kernel's weighted sums.
@@ -62,6 +64,7 @@ struct AttentionArgs {
   const void* k_cache;
   const void* v_cache;
   KvType kv_type;
+  size_t kv_head_stride;
   size_t kv_stride;
   size_t first_pos;
   size_t n_queries;
@@ -74,10 +77,11 @@ struct AttentionArgs {
   size_t out_stride;
 };
 
-// Stores n rows of `width` f32 values (row stride src_stride) into cache rows of kv_type (row
-// stride dst_stride elements): a copy for f32, round to nearest even for f16.
-void StoreKv(const float* src, size_t n, size_t width, size_t src_stride, KvType kv_type, void* dst,
-             size_t dst_stride);
+// Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions
+// first_pos.. of a head-major cache laid out as in AttentionArgs (kv_stride = head_dim): a copy
+// for f32, round to nearest even for f16.
+void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
+             KvType kv_type, void* cache, size_t kv_head_stride);
 
 // Splits the heads across the pool's threads.
 void Attention(const Context& ctx, const AttentionArgs& args);

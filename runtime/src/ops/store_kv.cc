@@ -6,15 +6,18 @@
 namespace edgeformer {
 namespace ops {
 
-void StoreKv(const float* src, size_t n, size_t width, size_t src_stride, KvType kv_type, void* dst,
-             size_t dst_stride) {
+void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
+             KvType kv_type, void* cache, size_t kv_head_stride) {
   for (size_t r = 0; r < n; ++r) {
-    const float* in = src + r * src_stride;
-    if (kv_type == KvType::kF16) {
-      uint16_t* out = static_cast<uint16_t*>(dst) + r * dst_stride;
-      for (size_t i = 0; i < width; ++i) out[i] = F32ToF16(in[i]);
-    } else {
-      std::memcpy(static_cast<float*>(dst) + r * dst_stride, in, width * sizeof(float));
+    for (size_t h = 0; h < n_kv_heads; ++h) {
+      const float* in = src + r * src_stride + h * head_dim;
+      const size_t at = h * kv_head_stride + (first_pos + r) * head_dim;
+      if (kv_type == KvType::kF16) {
+        uint16_t* out = static_cast<uint16_t*>(cache) + at;
+        for (size_t i = 0; i < head_dim; ++i) out[i] = F32ToF16(in[i]);
+      } else {
+        std::memcpy(static_cast<float*>(cache) + at, in, head_dim * sizeof(float));
+      }
     }
   }
 }
