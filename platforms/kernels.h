@@ -12,8 +12,8 @@
 // w_row_sum (sum_k W[j][k]) are readable for BlockedRows(n) entries; kernels that bias
 // activations to unsigned (VNNI) use the row sums to stay exact. Strides are in elements.
 //
-// SGemmFn: for i < m, j < n: c[i * c_stride + j] = sum_k a[i * a_stride + k] * w[j * w_stride + k],
-// summed in increasing k in f32 without fused multiply-add.
+// SGemmFn: for i < m, j < n: c[i * c_stride + j] = Dot16(a + i * a_stride, w + j * w_stride, k)
+// (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add).
 //
 // AttnScoresFn (attention scores of one query head): for s < n,
 //   out[s] = Dot16(q, K_s, d)         (platforms/common/fixed_order.h: 16 lanes, fixed tree)

@@ -105,9 +105,10 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
     INFO(t.test << " depth " << t.depth << " threads " << t.threads);
     CHECK(t.tokens_per_s.mean > 0.0);
     CHECK(t.seconds.mean > 0.0);
-    // tokens/s x seconds = tokens (the mean of rates vs the mean of times differ by the spread).
+    // Rates and times come from the same runs: the mean of tokens / time_i is at least tokens /
+    // mean(time_i) (Jensen), with equality when every run took the same time.
     const double tokens = t.n_prompt > 0 ? t.n_prompt : t.n_gen;
-    CHECK(t.tokens_per_s.mean * t.seconds.mean == doctest::Approx(tokens).epsilon(0.25));
+    CHECK(t.tokens_per_s.mean * t.seconds.mean >= tokens * (1.0 - 1e-9));
     CHECK(t.load_ms > 0.0);
     CHECK(t.peak_rss_bytes > 0);
     CHECK(t.expected_bytes > r.model.file_bytes);

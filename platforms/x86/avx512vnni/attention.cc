@@ -1,77 +1,12 @@
 // Attention over an f32 or f16 KV cache with AVX-512, in the canonical order of kernels.h.
-//
-// Scores: 16 positions at a time, one 16-lane accumulator per position (lane i % 16 of the
-// dot product, exactly Dot16's lanes), then the 16 accumulators are reduced together by the
-// same tree (lane j += lane j + w for w = 8, 4, 2, 1), two vectors folded into one per step, so
-// the horizontal sums cost 15 adds per 16 positions. Rows past n are never read: a short block
-// repeats its last row and stores only the valid lanes.
-// Values: 64 output values (four vectors) per pass over the positions; every value sums its
-// products in increasing position order, starting from +0.0f.
-// Loads past d are masked to zero: +0.0f products leave a lane unchanged (fixed_order.h).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-
-#include "platforms/kernels.h"
+// Scores: Dot16Rows (dot16.h), 16 positions at a time. Values: 64 output values (four vectors)
+// per pass over the positions; every value sums its products in increasing position order,
+// starting from +0.0f. Loads past d are masked to zero.
+#include "platforms/x86/avx512vnni/dot16.h"
 
 namespace edgeformer {
 namespace avx512vnni {
 namespace {
-
-template <KvType T>
-inline __m512 LoadRow(const void* base, size_t index, __mmask16 mask) {
-  if (T == KvType::kF16) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(base) + index));
-  }
-  return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(base) + index);
-}
-
-inline __mmask16 TailMask(size_t remaining) {
-  return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
-}
-
-// Folds the lanes of v[0..15] by the fixed tree; lane p of the result is position p's sum.
-inline __m512 ReduceSixteen(__m512 v[16]) {
-  __m512 r[8], t[4], u[2];
-  for (int j = 0; j < 8; ++j) {  // w = 8: blocks (0, 2) and (1, 3) of each vector
-    r[j] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0x44),
-                         _mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0xEE));
-  }
-  for (int j = 0; j < 4; ++j) {  // w = 4: blocks (0, 1) and (2, 3)
-    t[j] = _mm512_add_ps(_mm512_shuffle_f32x4(r[2 * j], r[2 * j + 1], 0x88),
-                         _mm512_shuffle_f32x4(r[2 * j], r[2 * j + 1], 0xDD));
-  }
-  for (int j = 0; j < 2; ++j) {  // w = 2: lanes (0, 2) and (1, 3) of each block
-    u[j] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                         _mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
-  }
-  // w = 1: lanes (0, 1) and (2, 3). Lane 4b + c of the sum now holds position 4c + b.
-  const __m512 f = _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
-                                 _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-  return _mm512_permutexvar_ps(order, f);
-}
-
-template <KvType T>
-void Scores(size_t n, size_t d, const float* q, const void* k, size_t k_stride, float* out) {
-  for (size_t s0 = 0; s0 < n; s0 += 16) {
-    const size_t rows = n - s0 < 16 ? n - s0 : 16;
-    size_t row[16];
-    for (size_t p = 0; p < 16; ++p) row[p] = (s0 + (p < rows ? p : rows - 1)) * k_stride;
-    __m512 acc[16];
-    for (int p = 0; p < 16; ++p) acc[p] = _mm512_setzero_ps();
-    for (size_t i = 0; i < d; i += 16) {
-      const __mmask16 mask = TailMask(d - i);
-      const __m512 qv = _mm512_maskz_loadu_ps(mask, q + i);
-      for (int p = 0; p < 16; ++p) {
-        acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(qv, LoadRow<T>(k, row[p] + i, mask)));
-      }
-    }
-    _mm512_mask_storeu_ps(out + s0, TailMask(rows), ReduceSixteen(acc));
-  }
-}
 
 template <KvType T>
 void Values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, float* out) {
@@ -97,9 +32,9 @@ void Values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, 
 void attn_scores_16p__avx512vnni(size_t n, size_t d, const float* q, const void* k, size_t k_stride, KvType type,
                                  float* out) {
   if (type == KvType::kF16) {
-    Scores<KvType::kF16>(n, d, q, k, k_stride, out);
+    Dot16Rows<KvType::kF16>(n, d, q, k, k_stride, out);
   } else {
-    Scores<KvType::kF32>(n, d, q, k, k_stride, out);
+    Dot16Rows<KvType::kF32>(n, d, q, k, k_stride, out);
   }
 }
 
