@@ -1,6 +1,7 @@
-// Microbenchmarks of every matmul kernel in platforms/kernels.inc at the matmul shapes of the
-// bench models S and M, at batch 1 (decode) and 128 (prefill). Reports weight bytes/s (the
-// decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one).
+// Microbenchmarks of every kernel in platforms/kernels.inc: the int8 matmuls at the matmul shapes
+// of the bench models S and M, at batch 1 (decode) and 128 (prefill), reporting weight bytes/s
+// (the decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one); the
+// f32 matmuls at the same shapes, batch 1 and 16; attention at 512 and 2048 cached positions.
 //
 // Weights cycle through enough copies to exceed the last-level cache, so decode-shaped runs
 // stream them from memory as a real model does.
@@ -64,6 +65,36 @@ void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_
   state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
+// f32 GEMM at the same shapes, weights cycled like BenchQGemm. Reports weight GB/s and GFLOP/s.
+void BenchSGemm(benchmark::State& state, SGemmFn fn, Isa isa, Shape shape, size_t m) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  const size_t bytes = shape.n * shape.k * sizeof(float);
+  const size_t copies = std::max<size_t>(1, kStreamBytes / bytes);
+  AlignedBuffer w, a, c;
+  if (!w.Allocate(bytes * copies).ok() || !a.Allocate(m * shape.k * 4).ok() || !c.Allocate(m * shape.n * 4).ok()) {
+    state.SkipWithError("out of memory");
+    return;
+  }
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (size_t i = 0; i < shape.n * shape.k * copies; ++i) w.as<float>()[i] = unit(rng);
+  for (size_t i = 0; i < m * shape.k; ++i) a.as<float>()[i] = unit(rng);
+  size_t copy = 0;
+  for (auto _ : state) {
+    fn(m, shape.n, shape.k, a.as<float>(), shape.k, w.as<float>() + copy * shape.n * shape.k, shape.k, c.as<float>(),
+       shape.n);
+    benchmark::ClobberMemory();
+    copy = (copy + 1) % copies;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  const double weights = static_cast<double>(shape.n) * shape.k;
+  state.counters["weight_GB/s"] = benchmark::Counter(iters * weights * 4 / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
+}
+
 // One head's attention over n cached positions (head_dim 64, rows of kv_dim values as in S and
 // M): scores then weighted values. Reports cache bytes read per second.
 void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t kv_dim, KvType type) {
@@ -111,7 +142,15 @@ void RegisterAll() {
           ->MinTime(0.2);                                                                             \
     }                                                                                                 \
   }
-#define EF_SGEMM_KERNEL(isa, fn)
+#define EF_SGEMM_KERNEL(isa, fn)                                                                      \
+  for (const Shape& s : kShapes) {                                                                    \
+    for (size_t m : {size_t{1}, size_t{16}}) {                                                        \
+      benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
+                                   BenchSGemm, &isa::fn, Isa::isa, s, m)                              \
+          ->Unit(benchmark::kMicrosecond)                                                             \
+          ->MinTime(0.2);                                                                             \
+    }                                                                                                 \
+  }
 #define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
   for (KvType type : {KvType::kF32, KvType::kF16}) {                                                         \
     for (size_t n : {size_t{512}, size_t{2048}}) {                                                           \

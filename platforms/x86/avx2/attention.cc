@@ -1,6 +1,8 @@
 // Attention over an f32 or f16 (F16C) KV cache with AVX2, in the canonical order of kernels.h.
 // Scores: Dot16Rows (dot16.h), 4 positions at a time. Values: 32 output values (four vectors) per
-// pass over the positions, each summed in increasing position order from +0.0f.
+// pass over the positions, then 8, then one at a time; each value sums its products in
+// increasing position order from +0.0f, as separate multiplies and adds in every path.
+#include "platforms/common/f16.h"
 #include "platforms/x86/avx2/dot16.h"
 
 namespace edgeformer {
@@ -8,25 +10,37 @@ namespace avx2 {
 namespace {
 
 template <KvType T>
-void Values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, float* out) {
-  for (size_t i = 0; i < d; i += 32) {
-    size_t count[4];
-    __m256 acc[4];
-    for (int c = 0; c < 4; ++c) {
-      count[c] = Clamp8(d, i + 8 * c);
-      acc[c] = _mm256_setzero_ps();
+inline float Load1(const KvElem<T>* p) {
+  if constexpr (T == KvType::kF16) {
+    return F16ToF32(*p);
+  } else {
+    return *p;
+  }
+}
+
+template <KvType T, int kVectors>
+inline void ValuesBlock(size_t n, const float* w, const KvElem<T>* v, size_t stride, float* out) {
+  __m256 acc[kVectors];
+  for (int c = 0; c < kVectors; ++c) acc[c] = _mm256_setzero_ps();
+  for (size_t s = 0; s < n; ++s) {
+    const __m256 ws = _mm256_set1_ps(w[s]);
+    for (int c = 0; c < kVectors; ++c) {
+      acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(ws, Load8<T>(v + s * stride + 8 * c)));
     }
-    for (size_t s = 0; s < n; ++s) {
-      const __m256 ws = _mm256_set1_ps(w[s]);
-      for (int c = 0; c < 4; ++c) {
-        acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(ws, Load8<T>(v, s * v_stride + i + 8 * c, count[c])));
-      }
-    }
-    for (int c = 0; c < 4; ++c) {
-      alignas(32) float tmp[8];
-      _mm256_store_ps(tmp, acc[c]);
-      for (size_t j = 0; j < count[c]; ++j) out[i + 8 * c + j] = tmp[j];
-    }
+  }
+  for (int c = 0; c < kVectors; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
+}
+
+template <KvType T>
+void Values(size_t n, size_t d, const float* w, const void* values, size_t stride, float* out) {
+  const KvElem<T>* v = static_cast<const KvElem<T>*>(values);
+  size_t i = 0;
+  for (; i + 32 <= d; i += 32) ValuesBlock<T, 4>(n, w, v + i, stride, out + i);
+  for (; i + 8 <= d; i += 8) ValuesBlock<T, 1>(n, w, v + i, stride, out + i);
+  for (; i < d; ++i) {
+    float acc = 0.0f;
+    for (size_t s = 0; s < n; ++s) acc += w[s] * Load1<T>(v + s * stride + i);
+    out[i] = acc;
   }
 }
 
