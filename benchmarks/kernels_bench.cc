@@ -1,5 +1,5 @@
 // Microbenchmarks of every kernel in platforms/kernels.inc: the int8 matmuls at the matmul shapes
-// of the bench models S and M, at batch 1 (decode) and 128 (prefill), reporting weight bytes/s
+// of the bench models S and M, at batch 1 (decode) and 128 and 512 (prefill), reporting weight bytes/s
 // (the decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one); the
 // f32 matmuls at the same shapes, batch 1 and 16; attention at 512 and 2048 cached positions.
 //
@@ -16,6 +16,7 @@
 #include "core/aligned_buffer.h"
 #include "platforms/common/f16.h"
 #include "platforms/kernels.h"
+#include "platforms/peak.h"
 
 namespace edgeformer {
 namespace {
@@ -132,10 +133,32 @@ void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t k
   state.counters["GFLOP/s"] = benchmark::Counter(iters * 4.0 * n * d / 1e9, benchmark::Counter::kIsRate);
 }
 
+// An ISA's peak int8 rate (platforms/peak.h), to compare the GEMMs' GOP/s with.
+void BenchPeak(benchmark::State& state, const PeakProbe* probe) {
+  if (!CpuSupports(probe->isa)) {
+    state.SkipWithError("this CPU lacks the probe's ISA");
+    return;
+  }
+  const size_t rounds = 1 << 16;
+  int32_t sink = 0;
+  for (auto _ : state) {
+    sink += probe->run(rounds);
+    benchmark::DoNotOptimize(sink);
+  }
+  const double macs = static_cast<double>(state.iterations()) * rounds * probe->macs_per_round;
+  state.counters["GOP/s"] = benchmark::Counter(2.0 * macs / 1e9, benchmark::Counter::kIsRate);
+}
+
 void RegisterAll() {
+  size_t n_probes = 0;
+  const PeakProbe* probes = PeakProbes(&n_probes);
+  for (size_t i = 0; i < n_probes; ++i) {
+    benchmark::RegisterBenchmark(probes[i].name, BenchPeak, &probes[i])->Unit(benchmark::kMicrosecond)->MinTime(0.2);
+  }
 #define EF_QGEMM_KERNEL(isa, fn)                                                                      \
   for (const Shape& s : kShapes) {                                                                    \
-    for (size_t m : {size_t{1}, size_t{128}}) {                                                       \
+    for (size_t m : {size_t{1}, size_t{128}, size_t{512}}) {                                          \
+      if (m == 512 && Isa::isa == Isa::reference) continue; /* seconds per call */                   \
       benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
                                    BenchQGemm, &isa::fn, Isa::isa, s, m)                              \
           ->Unit(benchmark::kMicrosecond)                                                             \

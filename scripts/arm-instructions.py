@@ -6,10 +6,11 @@ translated block (-d in_asm: its instructions) and every executed block (-d exec
 that none is skipped); the count is the sum over executed blocks of their sizes. Two runs that
 decode N1 and N2 tokens after the same 1-token prompt give (count2 - count1) / (N2 - N1)
 instructions per token, without load and start-up. Blocks of edgeformer-run itself are attributed
-to functions through its symbol table (aarch64-linux-gnu-nm).
+to functions through its symbol table (aarch64-linux-gnu-nm). With --prefill, the two runs
+prefill prompts of N1 and N2 tokens instead (and decode none): instructions per prompt token.
 
 Usage: scripts/arm-instructions.py ARM_BUILD_DIR MODEL.edgf [--isa neon,neondot,i8mm]
-           [--tokens 4,12] [--cpu max] [--kv-type f32]
+           [--tokens 4,12] [--prefill] [--cpu max] [--kv-type f32]
 Prints a markdown table. Needs qemu-user and binutils-aarch64-linux-gnu; the log of one run can
 take a few hundred MB in $TMPDIR.
 """
@@ -24,8 +25,11 @@ import tempfile
 
 TRACE = re.compile(r"^Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
 INSN = re.compile(r"^0x([0-9a-f]+):\s")
-GROUPS = (("int8 matmul kernel", "qgemm_s8_"), ("attention kernels", "attn_"),
-          ("quantize", "QuantizeRows"), ("other edgeformer", "edgeformer::"))
+# (column, substrings of the functions it counts); the first match wins. Kernels are found by
+# their names, or by the driver templates they are inlined into (QGemmColumnTile, SGemmDot16).
+GROUPS = (("int8 matmul", ("qgemm_s8_", "QGemm")), ("f32 matmul", ("sgemm_f32_", "SGemm")),
+          ("attention", ("attn_", "ops::Attention", "ops::Softmax")),
+          ("quantize", ("QuantizeRows",)), ("other edgeformer", ("edgeformer::",)))
 
 
 def symbols(exe):
@@ -91,8 +95,8 @@ def attribute(executed, size, table, entry):
             name = table[i][1] if i >= 0 else ""
             by_name[name] += insns
             group = "other"
-            for label, key in GROUPS:
-                if key in name:
+            for label, keys in GROUPS:
+                if any(key in name for key in keys):
                     group = label
                     break
         total[group] += insns
@@ -108,6 +112,7 @@ def main():
     p.add_argument("--tokens", default="4,12")
     p.add_argument("--cpu", default="max")
     p.add_argument("--kv-type", default="f32")
+    p.add_argument("--prefill", action="store_true", help="count prompt tokens instead of decoded ones")
     p.add_argument("--top", type=int, default=0, help="print the N functions with most instructions per run")
     a = p.parse_args()
     exe = os.path.join(a.build, "tools", "edgeformer-run")
@@ -118,8 +123,12 @@ def main():
     for isa in a.isa.split(","):
         counts = []
         for n in (n1, n2):
-            args = [a.model, "--prompt-ids", "1", "-n", str(n), "--temperature", "0", "--ignore-eos", "--print-ids",
-                    "--max-isa", isa, "--kv-type", a.kv_type, "-t", "1"]
+            if a.prefill:
+                prompt, gen = ",".join(str(1 + (7 * i) % 200) for i in range(n)), 0
+            else:
+                prompt, gen = "1", n
+            args = [a.model, "--prompt-ids", prompt, "-n", str(gen), "--temperature", "0", "--ignore-eos",
+                    "--print-ids", "--max-isa", isa, "--kv-type", a.kv_type, "-t", "1"]
             total, by_name = attribute(*count(exe, args, env), table, entry)
             counts.append(total)
             if a.top:
@@ -129,7 +138,7 @@ def main():
         per = {k: (counts[1][k] - counts[0][k]) / (n2 - n1) for k in counts[1]}
         rows.append((isa, per))
     labels = [label for label, _ in GROUPS] + ["other", "libraries (libc, libstdc++, pthreadpool)"]
-    print("| ISA cap | instructions per token | " + " | ".join(labels) + " |")
+    print("| ISA cap | instructions per " + ("prompt" if a.prefill else "decoded") + " token | " + " | ".join(labels) + " |")
     print("| --- | ---: |" + " ---: |" * len(labels))
     for isa, per in rows:
         total = per["total"]

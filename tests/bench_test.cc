@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -93,6 +94,7 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
   c.n_gen = {5};
   c.threads = {1, 2};
   c.depth = {0, 9};
+  c.kv_type = {"f32", "f16"};
   c.repetitions = 2;
   c.profile = true;
   c.read_buffer_bytes = 8 << 20;
@@ -100,7 +102,7 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
   INFO((run.ok() ? "" : run.error().message()));
   REQUIRE(run.ok());
   const bench::Report& r = run.value();
-  REQUIRE(r.tests.size() == 2 * 2 * 3);  // threads x depths x (pp7, pp16, tg5)
+  REQUIRE(r.tests.size() == 2 * 2 * 2 * 3);  // kv types x threads x depths x (pp7, pp16, tg5)
   for (const bench::TestResult& t : r.tests) {
     INFO(t.test << " depth " << t.depth << " threads " << t.threads);
     CHECK(t.tokens_per_s.mean > 0.0);
@@ -116,7 +118,13 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
     if (t.n_gen > 0) {
       CHECK(t.ttft_ms < 0);
       CHECK(t.bandwidth_pct > 0.0);
-      CHECK(t.achieved_bandwidth_gbps == doctest::Approx(t.weight_bytes_per_token * t.tokens_per_s.mean / 1e9));
+      // Decode reads every weight and the K and V rows up to its position: a mean over the test.
+      const uint64_t kv_dim = r.model.dim / r.model.n_heads * r.model.n_kv_heads;
+      const double positions = std::max(t.depth, 1u) + (t.n_gen + 1) / 2.0;
+      const uint64_t elem = t.kv_type == "f16" ? 2 : 4;
+      CHECK(t.kv_bytes_per_token == static_cast<uint64_t>(2.0 * r.model.n_layers * kv_dim * elem * positions));
+      CHECK(t.achieved_bandwidth_gbps ==
+            doctest::Approx((t.weight_bytes_per_token + t.kv_bytes_per_token) * t.tokens_per_s.mean / 1e9));
       CHECK(t.profile.calls[static_cast<int>(Phase::kDecode)][static_cast<int>(OpKind::kMatmul)] > 0);
     } else {
       CHECK(t.ttft_ms >= t.seconds.mean * 1e3 * 0.5);
@@ -129,7 +137,7 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
   REQUIRE(lines.size() == r.tests.size());
   const char* keys[] = {"test", "n_prompt", "n_gen", "depth", "threads", "isa", "backend", "kv_type", "quant",
                         "tokens_per_s_mean", "tokens_per_s_std", "load_ms", "ttft_ms", "peak_rss_bytes",
-                        "weight_bytes_per_token", "read_bandwidth_gbps", "bandwidth_pct"};
+                        "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps", "bandwidth_pct"};
   for (size_t i = 0; i < lines.size(); ++i) {
     const nlohmann::json j = nlohmann::json::parse(lines[i]);
     for (const char* k : keys) CHECK_MESSAGE(j.contains(k), k);

@@ -68,8 +68,9 @@ struct TestResult {
   uint64_t peak_rss_bytes = 0;
   uint64_t expected_bytes = 0;  // model file + session allocations (KV cache, activations)
   uint64_t weight_bytes_per_token = 0;
+  uint64_t kv_bytes_per_token = 0;  // tg tests: KV cache bytes attention reads per token (mean)
   double read_bandwidth_gbps = 0.0;
-  double achieved_bandwidth_gbps = 0.0;  // tg tests: weight bytes per token x tokens/s
+  double achieved_bandwidth_gbps = 0.0;  // tg tests: (weight + KV bytes per token) x tokens/s
   double bandwidth_pct = -1.0;           // tg tests: achieved / read bandwidth x 100
   bool has_profile = false;
   Profile profile;  // summed over the timed repetitions

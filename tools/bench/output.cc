@@ -52,6 +52,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["peak_rss_bytes"] = t.peak_rss_bytes;
   j["expected_bytes"] = t.expected_bytes;
   j["weight_bytes_per_token"] = t.weight_bytes_per_token;
+  j["kv_bytes_per_token"] = t.kv_bytes_per_token;
   j["read_bandwidth_gbps"] = t.read_bandwidth_gbps;
   j["achieved_bandwidth_gbps"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.achieved_bandwidth_gbps) : nlohmann::json(nullptr);
   j["bandwidth_pct"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.bandwidth_pct) : nlohmann::json(nullptr);
@@ -73,7 +74,7 @@ const char* const kCsvColumns[] = {
     "test",          "n_prompt",        "n_gen",          "depth",          "threads",
     "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_mean",
     "tokens_per_s_std", "seconds_mean", "seconds_std",    "load_ms",        "load_warm_ms",
-    "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "read_bandwidth_gbps",
+    "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps",
     "achieved_bandwidth_gbps", "bandwidth_pct", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
 
 std::string CsvCell(const nlohmann::json& v) {
@@ -122,7 +123,7 @@ std::string FormatMarkdown(const Report& r) {
   }
   o << "\n\n";
   o << "| test | depth | threads | isa | kv | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
-       "| weight GB/s | % of read BW |\n";
+       "| weight+KV GB/s | % of read BW |\n";
   o << "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const TestResult& t : r.tests) {
     o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.kv_type << " | "

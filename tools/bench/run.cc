@@ -121,6 +121,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
                                                std::to_string(needed) + " positions; the context holds " +
                                                std::to_string(session.context_length()));
   }
+  if (n_gen > 0) {
+    // Decode step i attends over start + i + 1 positions: K and V rows of every layer.
+    const ModelConfig& c = model.config();
+    const double positions = start + (n_gen + 1) / 2.0;
+    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.n_layers * c.kv_dim() * KvTypeBytes(session.kv_type()) *
+                                                 positions);
+  }
   const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
   Sampler sampler;
   EF_RETURN_IF_ERROR(sampler.Init(vocab, SamplerParams{}));  // greedy
@@ -238,7 +245,8 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             t.load_warm_ms = warm_ms;
             t.read_bandwidth_gbps = report.machine.read_bandwidth_gbps[threads];
             if (n > 0) {
-              t.achieved_bandwidth_gbps = static_cast<double>(t.weight_bytes_per_token) * t.tokens_per_s.mean / 1e9;
+              t.achieved_bandwidth_gbps =
+                  static_cast<double>(t.weight_bytes_per_token + t.kv_bytes_per_token) * t.tokens_per_s.mean / 1e9;
               t.bandwidth_pct = 100.0 * t.achieved_bandwidth_gbps / t.read_bandwidth_gbps;
             }
             report.tests.push_back(r.take());

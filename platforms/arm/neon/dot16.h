@@ -41,7 +41,7 @@ inline void Dot16Step(float32x4_t (&acc)[4][4], const float* q, const KvElem<T>*
 
 // out[s] = Dot16(q, row s, d) for s < n: rows of d values of type T, `stride` elements apart.
 template <KvType T>
-inline void Dot16Rows(size_t n, size_t d, const float* q, const void* rows, size_t stride, float* out) {
+__attribute__((always_inline)) inline void Dot16Rows(size_t n, size_t d, const float* q, const void* rows, size_t stride, float* out) {
   const KvElem<T>* base = static_cast<const KvElem<T>*>(rows);
   const size_t full = d / 16 * 16;
   for (size_t s0 = 0; s0 < n; s0 += 4) {

@@ -54,7 +54,7 @@ inline __m512 ReduceSixteen(__m512 v[16]) {
 
 // out[s] = Dot16(q, row s, d) for s < n: rows of d values of type T, `stride` elements apart.
 template <KvType T>
-inline void Dot16Rows(size_t n, size_t d, const float* q, const void* k, size_t k_stride, float* out) {
+__attribute__((always_inline)) inline void Dot16Rows(size_t n, size_t d, const float* q, const void* k, size_t k_stride, float* out) {
   for (size_t s0 = 0; s0 < n; s0 += 16) {
     const size_t rows = n - s0 < 16 ? n - s0 : 16;
     size_t row[16];

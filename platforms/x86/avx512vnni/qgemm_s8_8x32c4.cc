@@ -27,23 +27,40 @@ struct Micro {
   static constexpr size_t kMR = 8;
   static constexpr size_t kNB = 2;
 
+  // Inputs per chunk whose biased activations are staged on the stack.
+  static constexpr size_t kChunk = 256;
+
   template <size_t MR, size_t NB>
   static void Tile(const QGemmTileArgs& t) {
     const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
     __m512i acc[MR][NB];
     for (size_t i = 0; i < MR; ++i)
       for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_si512();
-    const size_t groups = BlockedCols(t.k) / kGroupCols;
+    const size_t cols = BlockedCols(t.k);
     const size_t block_bytes = BlockBytes(t.k);
     const int8_t* w = t.w;
-    for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
-      __m512i wv[NB];
-      for (size_t j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_bytes);
+    // The activations of a chunk are biased once (64 bytes per instruction) into a stack copy, so
+    // the inner loop spends its vector ALU ports on vpdpbusd alone: each row's 4 bytes are
+    // broadcast straight from memory (a load, no ALU). Reading whole 64-byte steps stays within
+    // ActivationRowBytes(k); W is zero past k, so the junk there adds nothing.
+    alignas(64) uint8_t biased[MR][kChunk];
+    for (size_t c0 = 0; c0 < cols; c0 += kChunk) {
+      const size_t chunk = cols - c0 < kChunk ? cols - c0 : kChunk;
       for (size_t i = 0; i < MR; ++i) {
-        int32_t a4;
-        std::memcpy(&a4, t.a + i * t.a_stride + g * kGroupCols, sizeof(a4));
-        const __m512i av = _mm512_xor_si512(_mm512_set1_epi32(a4), bias);
-        for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+        for (size_t x = 0; x < chunk; x += 64) {
+          const __m512i v = _mm512_loadu_si512(t.a + i * t.a_stride + c0 + x);
+          _mm512_store_si512(&biased[i][x], _mm512_xor_si512(v, bias));
+        }
+      }
+      for (size_t g = 0; g < chunk; g += kGroupCols, w += kBlockGroupBytes) {
+        __m512i wv[NB];
+        for (size_t j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_bytes);
+        for (size_t i = 0; i < MR; ++i) {
+          int32_t a4;
+          std::memcpy(&a4, &biased[i][g], sizeof(a4));
+          const __m512i av = _mm512_set1_epi32(a4);
+          for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, wv[j]);
+        }
       }
     }
     for (size_t j = 0; j < NB; ++j) {
