@@ -12,15 +12,21 @@ namespace convert {
 enum class Quant { kNone, kInt8 };
 
 struct ConvertOptions {
-  std::string checkpoint;  // llama2.c model.bin
+  std::string checkpoint;  // llama2.c model.bin, or a Hugging Face checkpoint directory
   std::string tokenizer;   // llama2.c tokenizer.bin; empty: a model without tokenizer (token ids only)
   std::string output;
   Quant quant = Quant::kInt8;           // the matrices of the layers
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
-  std::FILE* report = nullptr;  // per-tensor lines (shape, bytes, SNR) when not null
+  std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
+  std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
 };
 
 Error ConvertLlama2c(const ConvertOptions& options);
+
+// A Hugging Face checkpoint directory: config.json and model.safetensors, or the shards of
+// model.safetensors.index.json. Llama family (see convert_hf.cc). The tokenizer is not converted
+// yet: the model takes token ids.
+Error ConvertHf(const ConvertOptions& options);
 
 }  // namespace convert
 }  // namespace edgeformer

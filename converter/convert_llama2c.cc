@@ -2,97 +2,16 @@
 #include <cmath>
 #include <cstring>
 
+#include "converter/builder.h"
 #include "converter/convert.h"
 #include "converter/llama2c.h"
-#include "converter/quantize.h"
 #include "converter/writer.h"
-#include "platforms/layout.h"
 
 namespace edgeformer {
 namespace convert {
 namespace {
 
 using schema::TensorRole;
-
-template <typename T>
-Bytes OwnedBytes(const std::vector<T>& v) {
-  Bytes b;
-  b.owned.resize(v.size() * sizeof(T));
-  if (!v.empty()) std::memcpy(b.owned.data(), v.data(), b.owned.size());
-  return b;
-}
-
-Bytes Borrowed(const float* p, uint64_t count) {
-  Bytes b;
-  b.borrowed = reinterpret_cast<const uint8_t*>(p);
-  b.borrowed_size = count * sizeof(float);
-  return b;
-}
-
-class Builder {
- public:
-  Builder(ModelData* model, const ConvertOptions& options) : model_(model), options_(options) {}
-
-  // A matrix [rows][cols]: quantized when asked, else f32 borrowed from the checkpoint.
-  void Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows, uint64_t cols,
-              Quant quant) {
-    TensorData t = Header(name, role, layer, {rows, cols});
-    double snr = INFINITY;
-    if (quant == Quant::kInt8) {
-      QuantizedInt8 q = QuantizePerChannelInt8(w, rows, cols);
-      t.dtype = schema::DType::I8;
-      t.quant = schema::QuantScheme::PerChannelSymmetric;
-      t.layout = schema::WeightLayout::Blocked16x4;
-      std::vector<int8_t> packed(BlockedBytes(rows, cols));
-      PackBlocked16x4(q.values.data(), rows, cols, cols, packed.data());
-      q.scales.resize(BlockedRows(rows), 0.0f);
-      q.row_sums.resize(BlockedRows(rows), 0);
-      t.data = OwnedBytes(packed);
-      t.scales = OwnedBytes(q.scales);
-      t.row_sums = OwnedBytes(q.row_sums);
-      snr = q.snr_db;
-    } else {
-      t.data = Borrowed(w, rows * cols);
-    }
-    Report(t, snr);
-    model_->tensors.push_back(std::move(t));
-  }
-
-  // A vector, always f32.
-  void Vector(const std::string& name, TensorRole role, int32_t layer, const float* v, uint64_t n) {
-    TensorData t = Header(name, role, layer, {n});
-    t.data = Borrowed(v, n);
-    Report(t, INFINITY);
-    model_->tensors.push_back(std::move(t));
-  }
-
- private:
-  static TensorData Header(const std::string& name, TensorRole role, int32_t layer, std::vector<uint64_t> shape) {
-    TensorData t;
-    t.name = layer >= 0 ? "layers." + std::to_string(layer) + "." + name : name;
-    t.role = role;
-    t.layer = layer;
-    t.shape = std::move(shape);
-    return t;
-  }
-
-  void Report(const TensorData& t, double snr) {
-    if (options_.report == nullptr) return;
-    std::string shape;
-    for (uint64_t d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-    const uint64_t bytes = t.data.size() + t.scales.size() + t.row_sums.size();
-    if (std::isinf(snr)) {
-      std::fprintf(options_.report, "%-28s %-12s %-4s %12" PRIu64 " bytes  exact\n", t.name.c_str(), shape.c_str(),
-                   schema::EnumNameDType(t.dtype), bytes);
-    } else {
-      std::fprintf(options_.report, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB\n", t.name.c_str(),
-                   shape.c_str(), schema::EnumNameDType(t.dtype), bytes, snr);
-    }
-  }
-
-  ModelData* model_;
-  const ConvertOptions& options_;
-};
 
 // llama2.c's tokenizer.bin keeps SentencePiece's byte tokens as "<0xHH>" text and marks
 // BOS/EOS only by position (ids 1 and 2); here they get explicit types.
@@ -167,7 +86,7 @@ Error ConvertLlama2c(const ConvertOptions& options) {
 
   const uint64_t dim = c.dim, hidden = c.hidden_dim, head = a.head_dim;
   const uint64_t q_dim = head * c.n_heads, kv_dim = head * c.n_kv_heads;
-  Builder b(&model, options);
+  Builder b(&model, options.report);
   const Quant q = options.quant;
   b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, ck.token_embedding, c.vocab_size, dim,
            options.embedding_quant);

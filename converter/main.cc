@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "converter/convert.h"
 
@@ -12,8 +13,11 @@ int main(int argc, char** argv) {
   std::string quant = "int8";
   std::string embedding_quant = "none";
   bool quiet = false;
-  app.add_option("--from", from, "checkpoint format")->check(CLI::IsMember({"llama2c"}));
-  app.add_option("checkpoint", options.checkpoint, "the checkpoint (llama2.c model.bin)")->required();
+  app.add_option("--from", from, "checkpoint format: llama2c (a model.bin), hf (a Hugging Face directory with "
+                 "config.json and safetensors); default: hf for a directory, else llama2c")
+      ->check(CLI::IsMember({"llama2c", "hf"}));
+  app.add_option("checkpoint", options.checkpoint, "the checkpoint (llama2.c model.bin or Hugging Face directory)")
+      ->required();
   app.add_option("--tokenizer", options.tokenizer,
                  "the tokenizer (llama2.c tokenizer.bin); without one the model takes token ids only");
   app.add_option("--quant", quant, "weight quantization: none (f32) or int8 (per output channel)")
@@ -30,7 +34,10 @@ int main(int argc, char** argv) {
   options.embedding_quant =
       embedding_quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
   options.report = quiet ? nullptr : stdout;
-  const edgeformer::Error err = edgeformer::convert::ConvertLlama2c(options);
+  options.progress = quiet ? nullptr : stderr;
+  if (app.count("--from") == 0 && std::filesystem::is_directory(options.checkpoint)) from = "hf";
+  const edgeformer::Error err = from == "hf" ? edgeformer::convert::ConvertHf(options)
+                                             : edgeformer::convert::ConvertLlama2c(options);
   if (!err.ok()) {
     std::fprintf(stderr, "edgeformer-convert: %s\n", err.message().c_str());
     return 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the benchmark tables of docs/performance.md: synthetic models at the named shapes S
 # (110M parameters) and M (1.1B), int8 (and f32 for S), 1 and 2 threads, pp128, pp512, tg128, at
-# KV-cache depths 0 and 512. Prints markdown to stdout (progress to stderr).
+# KV-cache depths 0 and 512; then the int8 models at depth 512 with an f16 KV cache against f32.
+# Prints markdown to stdout (progress to stderr).
 #
 # Usage: bash scripts/bench.sh [build-dir]    (default: build; needs the tools built)
 # Takes about 20 minutes on a 2-core machine. Models go to <build-dir>/bench-models (about 7 GB).
@@ -32,5 +33,15 @@ for m in S-int8 S-f32 M-int8; do
   echo '```'
   echo
   "$tools/edgeformer-bench" "$models/$m.edgf" -p 128,512 -n 128 -t 1,2 -d 0,512 -r 5
+  echo
+done
+for m in S-int8 M-int8; do
+  echo "### $m, f16 KV cache against f32, depth 512"
+  echo
+  echo '```'
+  echo "edgeformer-bench $m.edgf -p 512 -n 128 -t 1 -d 512 --kv-type f32,f16 -r 3"
+  echo '```'
+  echo
+  "$tools/edgeformer-bench" "$models/$m.edgf" -p 512 -n 128 -t 1 -d 512 --kv-type f32,f16 -r 3
   echo
 done

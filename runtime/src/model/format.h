@@ -9,7 +9,8 @@
 
 namespace edgeformer {
 
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;     // written by the converter
+constexpr uint32_t kMinFormatVersion = 2;  // oldest still read (no rope scaling)
 constexpr uint64_t kSegmentAlignment = 64;
 
 // Where a tensor role goes in a Model.

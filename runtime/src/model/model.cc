@@ -49,7 +49,24 @@ Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
   c->vocab_size = a->vocab_size();
   c->max_seq_len = a->max_seq_len();
   c->norm_eps = a->norm_eps();
-  c->rope_theta = a->rope_theta();
+
+  if (a->rope_scaling() != schema::RopeScaling::None && a->rope_scaling() != schema::RopeScaling::Llama3) {
+    return Unsupported("rope scaling " + std::to_string(static_cast<int>(a->rope_scaling())) + " is not known");
+  }
+  c->rope.theta = a->rope_theta();
+  c->rope.llama3 = a->rope_scaling() == schema::RopeScaling::Llama3;
+  c->rope.factor = a->rope_scaling_factor();
+  c->rope.low_freq_factor = a->rope_low_freq_factor();
+  c->rope.high_freq_factor = a->rope_high_freq_factor();
+  c->rope.original_max_pos = a->rope_original_max_seq_len();
+  if (c->rope.llama3) {
+    const RopeParams& r = c->rope;
+    if (!(r.factor > 0.0f) || !std::isfinite(r.factor) || !(r.low_freq_factor > 0.0f) ||
+        !std::isfinite(r.high_freq_factor) || !(r.high_freq_factor > r.low_freq_factor) || r.original_max_pos == 0) {
+      return Invalid("architecture: llama3 rope scaling needs factor > 0, 0 < low_freq_factor < high_freq_factor "
+                     "and an original context > 0");
+    }
+  }
   c->rotary_dim = a->rotary_dim() == 0 ? a->head_dim() : a->rotary_dim();
   c->tied_embeddings = a->tied_embeddings();
   c->bos_id = a->bos_id();
@@ -78,7 +95,7 @@ Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
     return Unsupported("rotary_dim must equal head_dim and be even (partial rotary is not supported yet)");
   }
   if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("architecture: norm_eps must be > 0");
-  if (!(c->rope_theta > 0.0f) || !std::isfinite(c->rope_theta)) return Invalid("architecture: rope_theta must be > 0");
+  if (!(c->rope.theta > 0.0f) || !std::isfinite(c->rope.theta)) return Invalid("architecture: rope_theta must be > 0");
   if (c->bos_id < -1 || c->bos_id >= static_cast<int64_t>(c->vocab_size)) {
     return Invalid("architecture: BOS id " + std::to_string(c->bos_id) + " is out of range");
   }
@@ -160,7 +177,7 @@ Error Model::Parse(const LoadOptions& options) {
     return Invalid("the model header is corrupt (FlatBuffer verification failed)");
   }
   const schema::Model* m = schema::GetSizePrefixedModel(base);
-  if (m->format_version() != kFormatVersion) {
+  if (m->format_version() < kMinFormatVersion || m->format_version() > kFormatVersion) {
     return Unsupported("format version " + std::to_string(m->format_version()) + " is not supported (this build reads " +
                        std::to_string(kFormatVersion) + ")");
   }

@@ -23,6 +23,15 @@ enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU };
 enum class PositionKind { kRotary, kLearned, kSinusoidal, kALiBi, kNone };
 
 // Hyper-parameters, checked for consistency at load.
+// Rotary position parameters: base frequency theta, and optional llama3 frequency scaling
+// (schemas/model.fbs, RopeScaling).
+struct RopeParams {
+  float theta = 10000.0f;
+  bool llama3 = false;
+  float factor = 1.0f, low_freq_factor = 1.0f, high_freq_factor = 4.0f;
+  uint32_t original_max_pos = 0;
+};
+
 struct ModelConfig {
   uint32_t n_layers = 0;
   uint32_t dim = 0;
@@ -36,7 +45,7 @@ struct ModelConfig {
   float norm_eps = 1e-5f;
   ActivationKind activation = ActivationKind::kSwiGLU;
   PositionKind position = PositionKind::kRotary;
-  float rope_theta = 10000.0f;
+  RopeParams rope;
   uint32_t rotary_dim = 0;
   bool tied_embeddings = false;
   int32_t bos_id = -1;

@@ -38,7 +38,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->kv_type_ = options.kv_type;
   Error err = s->Allocate();
   if (!err.ok()) return err;
-  ops::RopeTable(s->context_, c.head_dim, c.rope_theta, s->rope_.as<float>());
+  ops::RopeTable(s->context_, c.head_dim, c.rope, s->rope_.as<float>());
   return s;
 }
 

@@ -46,8 +46,9 @@ void RmsNorm(const float* x, const float* weight, size_t m, size_t dim, float ep
 // angles of one position: cos_sin holds head_dim / 2 (cos, sin) pairs.
 void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
 
-// Fills table [max_pos][head_dim / 2][2] with (cos, sin) of pos / theta^(2i / head_dim).
-void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table);
+// Fills table [max_pos][head_dim / 2][2] with (cos, sin) of pos * f_i, f_i = 1 / theta^(2i /
+// head_dim), rescaled as RopeParams says.
+void RopeTable(size_t max_pos, size_t head_dim, const RopeParams& params, float* table);
 
 // Causal attention of n_queries consecutive queries (at positions first_pos, first_pos + 1, ..)
 // over one layer's cache: query t attends to keys and values at positions 0..first_pos + t. The

@@ -5,11 +5,27 @@
 namespace edgeformer {
 namespace ops {
 
-void RopeTable(size_t max_pos, size_t head_dim, float theta, float* table) {
+namespace {
+
+float Frequency(size_t i, size_t head_dim, const RopeParams& p) {
+  const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
+  if (!p.llama3) return f;
+  const float kPi = 3.14159265358979323846f;
+  const float wavelength = 2.0f * kPi / f;
+  const float original = static_cast<float>(p.original_max_pos);
+  if (wavelength < original / p.high_freq_factor) return f;
+  if (wavelength > original / p.low_freq_factor) return f / p.factor;
+  const float smooth = (original / wavelength - p.low_freq_factor) / (p.high_freq_factor - p.low_freq_factor);
+  return (1.0f - smooth) * f / p.factor + smooth * f;
+}
+
+}  // namespace
+
+void RopeTable(size_t max_pos, size_t head_dim, const RopeParams& params, float* table) {
   const size_t half = head_dim / 2;
   for (size_t pos = 0; pos < max_pos; ++pos) {
     for (size_t i = 0; i < half; ++i) {
-      const float freq = 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
+      const float freq = Frequency(i, head_dim, params);
       const float angle = static_cast<float>(pos) * freq;
       table[(pos * half + i) * 2 + 0] = std::cos(angle);
       table[(pos * half + i) * 2 + 1] = std::sin(angle);

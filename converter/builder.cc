@@ -1,0 +1,113 @@
+#include "converter/builder.h"
+
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+
+#include "converter/quantize.h"
+#include "platforms/layout.h"
+
+namespace edgeformer {
+namespace convert {
+namespace {
+
+using schema::TensorRole;
+
+template <typename T>
+Bytes OwnedBytes(const std::vector<T>& v) {
+  Bytes b;
+  b.owned.resize(v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(b.owned.data(), v.data(), b.owned.size());
+  return b;
+}
+
+Bytes Borrowed(const float* p, uint64_t count) {
+  Bytes b;
+  b.borrowed = reinterpret_cast<const uint8_t*>(p);
+  b.borrowed_size = count * sizeof(float);
+  return b;
+}
+
+TensorData Header(const std::string& name, TensorRole role, int32_t layer, std::vector<uint64_t> shape) {
+  TensorData t;
+  t.name = layer >= 0 ? "layers." + std::to_string(layer) + "." + name : name;
+  t.role = role;
+  t.layer = layer;
+  t.shape = std::move(shape);
+  return t;
+}
+
+// Quantizes w [rows][cols] into t (int8 per output channel, Blocked16x4); returns the SNR.
+double QuantizeInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t) {
+  QuantizedInt8 q = QuantizePerChannelInt8(w, rows, cols);
+  t->dtype = schema::DType::I8;
+  t->quant = schema::QuantScheme::PerChannelSymmetric;
+  t->layout = schema::WeightLayout::Blocked16x4;
+  std::vector<int8_t> packed(BlockedBytes(rows, cols));
+  PackBlocked16x4(q.values.data(), rows, cols, cols, packed.data());
+  q.scales.resize(BlockedRows(rows), 0.0f);
+  q.row_sums.resize(BlockedRows(rows), 0);
+  t->data = OwnedBytes(packed);
+  t->scales = OwnedBytes(q.scales);
+  t->row_sums = OwnedBytes(q.row_sums);
+  return q.snr_db;
+}
+
+}  // namespace
+
+void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,
+                     uint64_t cols, Quant quant) {
+  TensorData t = Header(name, role, layer, {rows, cols});
+  double snr = INFINITY;
+  if (quant == Quant::kInt8) {
+    snr = QuantizeInto(w, rows, cols, &t);
+  } else {
+    t.data = Borrowed(w, rows * cols);
+  }
+  Add(std::move(t), snr);
+}
+
+void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, std::vector<float>&& w, uint64_t rows,
+                     uint64_t cols, Quant quant) {
+  TensorData t = Header(name, role, layer, {rows, cols});
+  double snr = INFINITY;
+  if (quant == Quant::kInt8) {
+    snr = QuantizeInto(w.data(), rows, cols, &t);
+  } else {
+    t.data = OwnedBytes(w);
+  }
+  std::vector<float>().swap(w);
+  Add(std::move(t), snr);
+}
+
+void Builder::Vector(const std::string& name, TensorRole role, int32_t layer, const float* v, uint64_t n) {
+  TensorData t = Header(name, role, layer, {n});
+  t.data = Borrowed(v, n);
+  Add(std::move(t), INFINITY);
+}
+
+void Builder::Vector(const std::string& name, TensorRole role, int32_t layer, std::vector<float>&& v) {
+  TensorData t = Header(name, role, layer, {v.size()});
+  t.data = OwnedBytes(v);
+  std::vector<float>().swap(v);
+  Add(std::move(t), INFINITY);
+}
+
+void Builder::Add(TensorData&& t, double snr) {
+  if (report_ != nullptr) {
+    std::string shape;
+    for (uint64_t d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    const uint64_t bytes = t.data.size() + t.scales.size() + t.row_sums.size();
+    if (std::isinf(snr)) {
+      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  exact\n", t.name.c_str(), shape.c_str(),
+                   schema::EnumNameDType(t.dtype), bytes);
+    } else {
+      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB\n", t.name.c_str(), shape.c_str(),
+                   schema::EnumNameDType(t.dtype), bytes, snr);
+    }
+  }
+  model_->tensors.push_back(std::move(t));
+}
+
+}  // namespace convert
+}  // namespace edgeformer

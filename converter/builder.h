@@ -1,0 +1,41 @@
+// Builds the tensor table of a model file: matrices (quantized per output channel to int8 in the
+// Blocked16x4 layout, or kept f32) and f32 vectors, with a per-tensor report line (shape, bytes,
+// SNR of the quantization) when asked.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "converter/convert.h"
+#include "converter/writer.h"
+
+namespace edgeformer {
+namespace convert {
+
+class Builder {
+ public:
+  // `model` receives the tensors; `report` may be null. Both outlive the Builder.
+  Builder(ModelData* model, std::FILE* report) : model_(model), report_(report) {}
+
+  // A matrix [rows][cols] from `w`, which must outlive the model's write when kept f32 (it is
+  // borrowed); quantized matrices are copied.
+  void Matrix(const std::string& name, schema::TensorRole role, int32_t layer, const float* w, uint64_t rows,
+              uint64_t cols, Quant quant);
+  // The same from an owned buffer: the model keeps it.
+  void Matrix(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& w, uint64_t rows,
+              uint64_t cols, Quant quant);
+
+  // A vector, always f32: borrowed, or owned.
+  void Vector(const std::string& name, schema::TensorRole role, int32_t layer, const float* v, uint64_t n);
+  void Vector(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& v);
+
+ private:
+  void Add(TensorData&& t, double snr);
+
+  ModelData* model_;
+  std::FILE* report_;
+};
+
+}  // namespace convert
+}  // namespace edgeformer

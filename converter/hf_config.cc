@@ -1,0 +1,121 @@
+#include "converter/hf_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace edgeformer {
+namespace convert {
+namespace {
+
+constexpr uint32_t kMaxValue = 1u << 24;
+
+class Reader {
+ public:
+  Reader(const nlohmann::json& j, const std::string& path) : j_(j), path_(path) {}
+
+  Error Uint(const char* key, uint32_t* out, bool required, uint32_t min = 1) const {
+    if (!j_.contains(key) || j_[key].is_null()) {
+      return required ? Bad(std::string("has no ") + key) : Error::Ok();
+    }
+    const nlohmann::json& v = j_[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < min || v.get<int64_t>() > kMaxValue) {
+      return Bad(std::string(key) + " must be an integer in [" + std::to_string(min) + ", " +
+                 std::to_string(kMaxValue) + "], not " + v.dump());
+    }
+    *out = static_cast<uint32_t>(v.get<int64_t>());
+    return Error::Ok();
+  }
+
+  Error Float(const char* key, float* out) const {
+    if (!j_.contains(key) || j_[key].is_null()) return Error::Ok();
+    const nlohmann::json& v = j_[key];
+    if (!v.is_number() || !std::isfinite(v.get<double>()) || !(v.get<double>() > 0.0)) {
+      return Bad(std::string(key) + " must be a positive number, not " + v.dump());
+    }
+    *out = static_cast<float>(v.get<double>());
+    return Error::Ok();
+  }
+
+  // A token id, or the first of a list of them.
+  Error TokenId(const char* key, int32_t* out) const {
+    if (!j_.contains(key) || j_[key].is_null()) return Error::Ok();
+    nlohmann::json v = j_[key];
+    if (v.is_array() && !v.empty()) v = v[0];
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxValue) {
+      return Bad(std::string(key) + " must be a token id (or a list of them), not " + j_[key].dump());
+    }
+    *out = static_cast<int32_t>(v.get<int64_t>());
+    return Error::Ok();
+  }
+
+  Error Bad(const std::string& what) const { return Error(Status::kInvalidModel, path_ + ": " + what); }
+
+ private:
+  const nlohmann::json& j_;
+  const std::string& path_;
+};
+
+}  // namespace
+
+Result<HfConfig> ReadHfConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Status::kIoError, path + ": cannot open");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const nlohmann::json j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
+  const Reader r(j, path);
+  HfConfig c;
+  if (!j.contains("model_type") || !j["model_type"].is_string()) return r.Bad("has no model_type");
+  c.model_type = j["model_type"].get<std::string>();
+  if (c.model_type != "llama") {
+    return Error(Status::kUnsupported, path + ": model_type '" + c.model_type + "' is not supported (supported: llama)");
+  }
+  EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
+  EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
+  EF_RETURN_IF_ERROR(r.Uint("num_hidden_layers", &c.num_hidden_layers, true));
+  EF_RETURN_IF_ERROR(r.Uint("num_attention_heads", &c.num_attention_heads, true));
+  c.num_key_value_heads = c.num_attention_heads;
+  EF_RETURN_IF_ERROR(r.Uint("num_key_value_heads", &c.num_key_value_heads, false));
+  EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+  EF_RETURN_IF_ERROR(r.Uint("max_position_embeddings", &c.max_position_embeddings, true));
+  if (c.hidden_size % c.num_attention_heads != 0 && !j.contains("head_dim")) {
+    return r.Bad("hidden_size is not a multiple of num_attention_heads and no head_dim is given");
+  }
+  c.head_dim = c.hidden_size / c.num_attention_heads;
+  EF_RETURN_IF_ERROR(r.Uint("head_dim", &c.head_dim, false));
+  EF_RETURN_IF_ERROR(r.Float("rms_norm_eps", &c.rms_norm_eps));
+  EF_RETURN_IF_ERROR(r.Float("rope_theta", &c.rope_theta));
+  if (j.contains("tie_word_embeddings")) {
+    if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
+    c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
+  }
+  if (j.contains("hidden_act") && j["hidden_act"] != "silu") {
+    return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (llama uses silu)");
+  }
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
+    const nlohmann::json& s = j["rope_scaling"];
+    const nlohmann::json type = s.is_object() ? s.value("rope_type", s.value("type", nlohmann::json())) : nlohmann::json();
+    if (type != "llama3") {
+      return Error(Status::kUnsupported, path + ": rope_scaling " + s.dump() + " (supported: none, llama3)");
+    }
+    const Reader rs(s, path);
+    c.rope_llama3 = true;
+    EF_RETURN_IF_ERROR(rs.Float("factor", &c.rope_factor));
+    EF_RETURN_IF_ERROR(rs.Float("low_freq_factor", &c.rope_low_freq_factor));
+    EF_RETURN_IF_ERROR(rs.Float("high_freq_factor", &c.rope_high_freq_factor));
+    EF_RETURN_IF_ERROR(rs.Uint("original_max_position_embeddings", &c.rope_original_max_position, true));
+    if (!(c.rope_high_freq_factor > c.rope_low_freq_factor)) {
+      return r.Bad("rope_scaling: high_freq_factor must exceed low_freq_factor");
+    }
+  }
+  EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
+  EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+  return c;
+}
+
+}  // namespace convert
+}  // namespace edgeformer

@@ -1,0 +1,39 @@
+// Hugging Face `config.json`: the architecture of a checkpoint. Read with nlohmann::json; every
+// value is checked for type and range, and errors name the file and the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace edgeformer {
+namespace convert {
+
+struct HfConfig {
+  std::string model_type;  // "llama"
+  uint32_t hidden_size = 0;
+  uint32_t intermediate_size = 0;
+  uint32_t num_hidden_layers = 0;
+  uint32_t num_attention_heads = 0;
+  uint32_t num_key_value_heads = 0;  // defaults to num_attention_heads
+  uint32_t head_dim = 0;             // defaults to hidden_size / num_attention_heads
+  uint32_t vocab_size = 0;
+  uint32_t max_position_embeddings = 0;
+  float rms_norm_eps = 1e-6f;
+  float rope_theta = 10000.0f;
+  bool tie_word_embeddings = false;
+  // rope_scaling: none, or "llama3" with its four parameters.
+  bool rope_llama3 = false;
+  float rope_factor = 1.0f, rope_low_freq_factor = 1.0f, rope_high_freq_factor = 4.0f;
+  uint32_t rope_original_max_position = 0;
+  int32_t bos_token_id = -1;
+  int32_t eos_token_id = -1;  // the first, when the config lists several
+};
+
+// Reads `path`. Refuses model types other than the supported ones (llama) with a message that
+// lists them.
+Result<HfConfig> ReadHfConfig(const std::string& path);
+
+}  // namespace convert
+}  // namespace edgeformer

@@ -1,0 +1,243 @@
+// Hugging Face checkpoints against PyTorch: tests/reference/make_models.py builds tiny Llama-family
+// checkpoints (F32, F16, BF16 sharded, llama3 rope scaling, tied and untied heads, head_dim unlike
+// hidden / heads) with random weights and computes their logits with its own float64 modelling
+// code. Here each is converted and run: f32 logits must match within 1e-4 of the position's
+// largest logit, int8 must pick the same top-1 token at >= 97% of positions. Plus the
+// converter's refusals of bad checkpoints.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "converter/convert.h"
+#include "converter/safetensors.h"
+#include "edgeformer.h"
+#include "tests/test_support.h"
+
+namespace edgeformer {
+namespace {
+
+// Where the reference models are: $EDGEFORMER_REFERENCE_DIR (set by ctest after the fixture
+// that runs make_models.py).
+std::string ReferenceDir() {
+  const char* dir = std::getenv("EDGEFORMER_REFERENCE_DIR");
+  REQUIRE_MESSAGE(dir != nullptr, "EDGEFORMER_REFERENCE_DIR is not set (run through ctest)");
+  return dir;
+}
+
+struct Reference {
+  std::vector<int32_t> tokens;
+  uint32_t vocab = 0;
+  std::vector<float> logits;  // [tokens][vocab]
+};
+
+Reference LoadReference(const std::string& dir) {
+  Reference r;
+  std::ifstream in(dir + "/reference.json");
+  INFO(dir << "/reference.json is missing: did the reference_models fixture run?");
+  REQUIRE(in.good());
+  const nlohmann::json j = nlohmann::json::parse(in);
+  r.tokens = j["tokens"].get<std::vector<int32_t>>();
+  r.vocab = j["vocab_size"].get<uint32_t>();
+  const std::vector<uint8_t> bytes = test::ReadFile(dir + "/logits.f32");
+  REQUIRE(bytes.size() == r.tokens.size() * r.vocab * sizeof(float));
+  r.logits.resize(bytes.size() / sizeof(float));
+  std::memcpy(r.logits.data(), bytes.data(), bytes.size());
+  return r;
+}
+
+std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, convert::Quant quant,
+                      const std::string& name) {
+  convert::ConvertOptions o;
+  o.checkpoint = checkpoint;
+  o.output = tmp.path(name);
+  o.quant = quant;
+  const Error err = convert::ConvertHf(o);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  return o.output;
+}
+
+// Every position's logits from the runtime.
+std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens) {
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(model_path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  edgeformer_session* session = nullptr;
+  REQUIRE(edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK);
+  edgeformer_model_info info;
+  REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
+  std::vector<float> logits(tokens.size() * info.vocab_size);
+  const edgeformer_status st =
+      edgeformer_session_prefill_logits(session, tokens.data(), tokens.size(), logits.data(), logits.size());
+  INFO(edgeformer_last_error());
+  CHECK(st == EDGEFORMER_OK);
+  edgeformer_session_destroy(session);
+  edgeformer_model_destroy(model);
+  return logits;
+}
+
+size_t ArgMax(const float* v, size_t n) { return static_cast<size_t>(std::max_element(v, v + n) - v); }
+
+// Checks the f32 logits of one reference model; returns its int8 top-1 agreements (of 96).
+size_t CheckModel(const std::string& name) {
+  const std::string dir = ReferenceDir() + "/" + name;
+  const Reference ref = LoadReference(dir);
+  test::TempDir tmp;
+  INFO(name);
+  {
+    const std::vector<float> got = RunLogits(ConvertHf(tmp, dir, convert::Quant::kNone, "f32.edgf"), ref.tokens);
+    REQUIRE(got.size() == ref.logits.size());
+    double worst = 0.0;
+    for (size_t t = 0; t < ref.tokens.size(); ++t) {
+      const float* want = &ref.logits[t * ref.vocab];
+      const float* have = &got[t * ref.vocab];
+      float scale = 0.0f, diff = 0.0f;
+      for (uint32_t i = 0; i < ref.vocab; ++i) {
+        scale = std::max(scale, std::fabs(want[i]));
+        diff = std::max(diff, std::fabs(want[i] - have[i]));
+      }
+      worst = std::max(worst, static_cast<double>(diff / scale));
+    }
+    MESSAGE(name << ": f32 worst relative difference " << worst);
+    CHECK(worst <= 1e-4);
+  }
+  {
+    const std::vector<float> got = RunLogits(ConvertHf(tmp, dir, convert::Quant::kInt8, "int8.edgf"), ref.tokens);
+    size_t agree = 0;
+    for (size_t t = 0; t < ref.tokens.size(); ++t) {
+      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
+    }
+    MESSAGE(name << ": int8 top-1 agreement " << agree << " of " << ref.tokens.size());
+    CHECK(agree * 100 >= ref.tokens.size() * 90);  // each model; the 97% target is pooled below
+    return agree;
+  }
+}
+
+const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16"};
+
+std::string Refused(const std::string& checkpoint, const std::string& output) {
+  convert::ConvertOptions o;
+  o.checkpoint = checkpoint;
+  o.output = output;
+  const Error err = convert::ConvertHf(o);
+  CHECK_FALSE(err.ok());
+  CHECK_FALSE(std::ifstream(output).good());  // no output left behind
+  return err.message();
+}
+
+void CopyDir(const std::string& from, const test::TempDir& to, const std::vector<std::string>& files) {
+  for (const std::string& f : files) test::WriteFile(to.path(f), test::ReadFile(from + "/" + f));
+}
+
+}  // namespace
+
+// llama_f32: F32, head_dim unlike hidden / heads, GQA 4:2, untied. llama3_bf16_tied_sharded:
+// llama3 rope scaling, BF16, tied, GQA 3:1, two shards. llama_f16: F16, no head_dim or kv heads
+// given (the defaults).
+TEST_CASE("Llama checkpoints: f32 logits as PyTorch's, int8 top-1 agreement >= 97% pooled") {
+  size_t agree = 0, positions = 0;
+  for (const char* name : kModels) {
+    agree += CheckModel(name);
+    positions += 96;
+  }
+  MESSAGE("int8 top-1 agreement, pooled: " << agree << " of " << positions);
+  CHECK(agree * 100 >= positions * 97);
+}
+
+TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no output") {
+  const std::string src = ReferenceDir() + "/llama_f32";
+  test::TempDir tmp;
+  const std::string out = tmp.path("out.edgf");
+  const std::vector<uint8_t> good = test::ReadFile(src + "/model.safetensors");
+  const std::vector<uint8_t> config = test::ReadFile(src + "/config.json");
+  auto with = [&](const std::vector<uint8_t>& weights, const std::string& config_text) {
+    test::WriteFile(tmp.path("model.safetensors"), weights);
+    test::WriteFile(tmp.path("config.json"), std::vector<uint8_t>(config_text.begin(), config_text.end()));
+    return Refused(tmp.path(""), out);
+  };
+  const std::string config_text(config.begin(), config.end());
+
+  std::vector<uint8_t> truncated(good.begin(), good.begin() + good.size() / 2);
+  CHECK(with(truncated, config_text).find("outside the data") != std::string::npos);
+  CHECK(with(std::vector<uint8_t>(good.begin(), good.begin() + 5), config_text).find("truncated") != std::string::npos);
+
+  std::vector<uint8_t> long_header = good;
+  long_header[5] = 0x7f;  // header length past the end
+  CHECK(with(long_header, config_text).find("runs past the end of the file") != std::string::npos);
+
+  // A header whose byte count disagrees with the shape, one with an unsupported dtype, and one
+  // whose tensors overlap.
+  uint64_t n = 0;
+  std::memcpy(&n, good.data(), 8);
+  std::string header(good.begin() + 8, good.begin() + 8 + static_cast<long>(n));
+  std::string bad_shape = header;
+  const size_t at = bad_shape.find("[64]");
+  REQUIRE(at != std::string::npos);
+  bad_shape.replace(at, 4, "[65]");
+  // The file with its header replaced by `text` (the data unchanged).
+  auto rewritten = [&](const std::string& text) {
+    std::vector<uint8_t> out;
+    out.reserve(8 + text.size() + good.size());
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i)));
+    out.insert(out.end(), text.begin(), text.end());
+    out.insert(out.end(), good.begin() + 8 + static_cast<long>(n), good.end());
+    return out;
+  };
+  CHECK(with(rewritten(bad_shape), config_text).find("bytes for shape [65]") != std::string::npos);
+
+  std::string int_dtype = header;
+  const size_t f32 = int_dtype.find("\"F32\"");
+  REQUIRE(f32 != std::string::npos);
+  int_dtype.replace(f32, 5, "\"I32\"");
+  CHECK(with(rewritten(int_dtype), config_text).find("dtype I32; the converter reads F32, F16 and BF16") != std::string::npos);
+
+  std::string overlapping = header;
+  const size_t second = overlapping.find("\"data_offsets\": [", overlapping.find("\"data_offsets\": [") + 1);
+  REQUIRE(second != std::string::npos);
+  const size_t begin = second + 17, comma = overlapping.find(',', begin);
+  const uint64_t start = std::stoull(overlapping.substr(begin, comma - begin));
+  const size_t end_begin = comma + 2, end_close = overlapping.find(']', end_begin);
+  const uint64_t end = std::stoull(overlapping.substr(end_begin, end_close - end_begin));
+  REQUIRE(start >= 4);  // shift the second tensor back by one f32: same size, now overlapping
+  overlapping.replace(begin, end_close - begin, std::to_string(start - 4) + ", " + std::to_string(end - 4));
+  CHECK(with(rewritten(overlapping), config_text).find("overlap") != std::string::npos);
+
+  std::string bert = config_text;
+  bert.replace(bert.find("\"llama\""), 7, "\"bert\"");
+  CHECK(with(good, bert).find("model_type 'bert' is not supported") != std::string::npos);
+  std::string no_layers = config_text;
+  no_layers.replace(no_layers.find("\"num_hidden_layers\""), 19, "\"num_hidden_layerz\"");
+  CHECK(with(good, no_layers).find("config.json: has no num_hidden_layers") != std::string::npos);
+  std::string wrong_dim = config_text;
+  wrong_dim.replace(wrong_dim.find("\"hidden_size\": 64"), 17, "\"hidden_size\": 65");
+  CHECK(with(good, wrong_dim).find("has shape [320, 64], the config implies [320, 65]") != std::string::npos);
+
+  test::TempDir empty;
+  CHECK(Refused(empty.path(""), out).find("config.json: cannot open") != std::string::npos);
+}
+
+TEST_CASE("a sharded index must name existing shards holding its tensors") {
+  const std::string src = ReferenceDir() + "/llama3_bf16_tied_sharded";
+  test::TempDir tmp;
+  CopyDir(src, tmp, {"config.json", "model-00001-of-00002.safetensors", "model.safetensors.index.json"});
+  const std::string out = tmp.path("out.edgf");
+  CHECK(Refused(tmp.path(""), out).find("cannot open '" + tmp.path("model-00002-of-00002.safetensors")) != std::string::npos);
+  CopyDir(src, tmp, {"model-00002-of-00002.safetensors"});
+  std::vector<uint8_t> index = test::ReadFile(src + "/model.safetensors.index.json");
+  std::string text(index.begin(), index.end());
+  const size_t at = text.find("00001-of");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 5, "00002");  // one tensor now claimed to be in the other shard
+  test::WriteFile(tmp.path("model.safetensors.index.json"), std::vector<uint8_t>(text.begin(), text.end()));
+  CHECK(Refused(tmp.path(""), out).find("is not in") != std::string::npos);
+}
+
+}  // namespace edgeformer
