@@ -21,19 +21,18 @@ void RunHeads(void* p, size_t begin, size_t count) {
   const size_t hd = a.head_dim;
   const size_t elem = KvTypeBytes(a.kv_type);
   const float sqrt_dim = std::sqrt(static_cast<float>(hd));
-  for (size_t t = 0; t < a.n_queries; ++t) {
-    const size_t n = a.first_pos + t + 1;
-    const float* q = a.q + t * a.q_stride;
-    float* out = a.out + t * a.out_stride;
-    for (size_t h = begin; h < end; ++h) {
-      const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
-      float* scores = a.scores + h * a.scores_stride;
-      task.fns->scores(n, hd, q + h * hd, static_cast<const char*>(a.k_cache) + kv_offset, a.kv_stride, a.kv_type,
-                       scores);
+  // Heads outer, queries inner: one head's keys and values stay in cache across the queries.
+  for (size_t h = begin; h < end; ++h) {
+    const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
+    const void* k = static_cast<const char*>(a.k_cache) + kv_offset;
+    const void* v = static_cast<const char*>(a.v_cache) + kv_offset;
+    float* scores = a.scores + h * a.scores_stride;
+    for (size_t t = 0; t < a.n_queries; ++t) {
+      const size_t n = a.first_pos + t + 1;
+      task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k, a.kv_stride, a.kv_type, scores);
       for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       Softmax(scores, n);
-      task.fns->values(n, hd, scores, static_cast<const char*>(a.v_cache) + kv_offset, a.kv_stride, a.kv_type,
-                       out + h * hd);
+      task.fns->values(n, hd, scores, v, a.kv_stride, a.kv_type, a.out + t * a.out_stride + h * hd);
     }
   }
 }
