@@ -113,7 +113,9 @@ typedef struct edgeformer_session edgeformer_session;
    stored, so outputs differ slightly from f32 (they are still the same on every CPU). */
 typedef enum edgeformer_kv_type {
   EDGEFORMER_KV_F32 = 0,
-  EDGEFORMER_KV_F16 = 1
+  EDGEFORMER_KV_F16 = 1,
+  EDGEFORMER_KV_TYPE_MAX_ = 0x7fffffff /* not a type: keeps the enum int-sized, so any int a
+                                          caller stores is a value the library can check */
 } edgeformer_kv_type;
 
 typedef struct edgeformer_session_params {
