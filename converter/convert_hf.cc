@@ -1,11 +1,15 @@
 // Hugging Face checkpoints (config.json + safetensors) to an edgeformer model file.
 //
-// Llama family: the tensors are model.embed_tokens, model.layers.N.{input_layernorm,
-// self_attn.{q,k,v,o}_proj, post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm and
-// lm_head (absent when tie_word_embeddings). HF rotates the two halves of each head (dim i pairs
-// with i + head_dim / 2); edgeformer rotates adjacent pairs (2i, 2i + 1) with the same
-// frequency, so the rows of q_proj and k_proj are permuted once here: q.k is unchanged because
-// both sides get the same permutation, and v/o are untouched.
+// llama and qwen2: model.embed_tokens, model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj
+// (qwen2: with q/k/v biases), post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm and
+// lm_head (absent when tied). HF rotates the two halves of each head (dim i pairs with
+// i + head_dim / 2); edgeformer rotates adjacent pairs (2i, 2i + 1) with the same frequency, so
+// the rows of q_proj and k_proj (and their biases) are permuted once here: q.k is unchanged
+// because both sides get the same permutation, and v/o are untouched.
+//
+// gpt2: [transformer.]wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj},
+// ln_f; the classifier is tied to wte. Its linear layers are Conv1D, stored [in][out]: they are
+// transposed here, and c_attn is split into q, k and v.
 #include <cstdio>
 
 #include "converter/builder.h"
@@ -35,6 +39,164 @@ std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, ui
   return out;
 }
 
+// The common part of every family: reads tensors as f32 with the shape the config implies, and
+// reports progress.
+class Reader {
+ public:
+  Reader(const SafetensorsSet& st, const ConvertOptions& options, uint64_t total)
+      : st_(st), options_(options), total_(total) {}
+
+  Result<std::vector<float>> Read(const std::string& name, const std::vector<uint64_t>& shape) {
+    if (options_.progress != nullptr) {
+      std::fprintf(options_.progress, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(++done_),
+                   static_cast<unsigned long long>(total_));
+      std::fflush(options_.progress);
+    }
+    return st_.ReadF32(name, shape);
+  }
+  uint64_t done() const { return done_; }
+
+ private:
+  const SafetensorsSet& st_;
+  const ConvertOptions& options_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+};
+
+// [rows][cols] -> [cols][rows].
+std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, uint64_t cols) {
+  std::vector<float> out(w.size());
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
+  return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
+}
+
+#define EF_READ(var, name, ...)                                            \
+  Result<std::vector<float>> var##_read = reader.Read(name, {__VA_ARGS__}); \
+  if (!var##_read.ok()) return var##_read.error();                         \
+  std::vector<float> var = var##_read.take()
+
+Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, bool biases,
+                          bool tied, ModelData* model) {
+  const uint64_t dim = c.hidden_size, hidden = c.intermediate_size, hd = c.head_dim, vocab = c.vocab_size;
+  const uint64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, q_dim = hd * nh, kv_dim = hd * nkv;
+  Builder b(model, options.report);
+  const Quant q = options.quant;
+  Reader reader(st, options, 3 + (9 + (biases ? 3 : 0)) * uint64_t{c.num_hidden_layers} - (tied ? 1 : 0));
+  {
+    EF_READ(embed, "model.embed_tokens.weight", vocab, dim);
+    b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
+  }
+  for (uint32_t l = 0; l < c.num_hidden_layers; ++l) {
+    const int32_t L = static_cast<int32_t>(l);
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    EF_READ(attn_norm, p + "input_layernorm.weight", dim);
+    b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
+    EF_READ(wq, p + "self_attn.q_proj.weight", q_dim, dim);
+    b.Matrix("wq", TensorRole::Wq, L, HalvesToPairs(wq, nh, hd, dim), q_dim, dim, q);
+    EF_READ(wk, p + "self_attn.k_proj.weight", kv_dim, dim);
+    b.Matrix("wk", TensorRole::Wk, L, HalvesToPairs(wk, nkv, hd, dim), kv_dim, dim, q);
+    EF_READ(wv, p + "self_attn.v_proj.weight", kv_dim, dim);
+    b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
+    if (biases) {
+      EF_READ(bq, p + "self_attn.q_proj.bias", q_dim);
+      b.Vector("bq", TensorRole::Bq, L, HalvesToPairs(bq, nh, hd, 1));
+      EF_READ(bk, p + "self_attn.k_proj.bias", kv_dim);
+      b.Vector("bk", TensorRole::Bk, L, HalvesToPairs(bk, nkv, hd, 1));
+      EF_READ(bv, p + "self_attn.v_proj.bias", kv_dim);
+      b.Vector("bv", TensorRole::Bv, L, std::move(bv));
+    }
+    EF_READ(wo, p + "self_attn.o_proj.weight", dim, q_dim);
+    b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
+    EF_READ(ffn_norm, p + "post_attention_layernorm.weight", dim);
+    b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
+    EF_READ(gate, p + "mlp.gate_proj.weight", hidden, dim);
+    b.Matrix("w_gate", TensorRole::FfnGate, L, std::move(gate), hidden, dim, q);
+    EF_READ(down, p + "mlp.down_proj.weight", dim, hidden);
+    b.Matrix("w_down", TensorRole::FfnDown, L, std::move(down), dim, hidden, q);
+    EF_READ(up, p + "mlp.up_proj.weight", hidden, dim);
+    b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
+  }
+  {
+    EF_READ(norm, "model.norm.weight", dim);
+    b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(norm));
+  }
+  if (!tied) {
+    EF_READ(head, "lm_head.weight", vocab, dim);
+    b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
+  }
+  if (options.progress != nullptr) {
+    std::fprintf(options.progress, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(reader.done()),
+                 options.output.c_str());
+  }
+  return Error::Ok();
+}
+
+Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options,
+                         ModelData* model) {
+  const uint64_t dim = c.hidden_size, hidden = c.intermediate_size, vocab = c.vocab_size;
+  const uint64_t positions = c.max_position_embeddings;
+  // Hugging Face's GPT2LMHeadModel prefixes "transformer."; the original checkpoints do not.
+  const std::string t = st.Find("transformer.wte.weight") != nullptr ? "transformer." : "";
+  Builder b(model, options.report);
+  const Quant q = options.quant;
+  Reader reader(st, options, 4 + 12 * uint64_t{c.num_hidden_layers});
+  {
+    EF_READ(wte, t + "wte.weight", vocab, dim);
+    b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(wte), vocab, dim, options.embedding_quant);
+    EF_READ(wpe, t + "wpe.weight", positions, dim);
+    b.Matrix("position_embedding", TensorRole::PositionEmbedding, -1, std::move(wpe), positions, dim, Quant::kNone);
+  }
+  for (uint32_t l = 0; l < c.num_hidden_layers; ++l) {
+    const int32_t L = static_cast<int32_t>(l);
+    const std::string p = t + "h." + std::to_string(l) + ".";
+    EF_READ(ln1, p + "ln_1.weight", dim);
+    b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(ln1));
+    EF_READ(ln1_b, p + "ln_1.bias", dim);
+    b.Vector("attn_norm_bias", TensorRole::AttnNormBias, L, std::move(ln1_b));
+    EF_READ(c_attn, p + "attn.c_attn.weight", dim, 3 * dim);
+    const std::vector<float> qkv = Transpose(c_attn, dim, 3 * dim);  // [3 dim][dim]: q, k, v rows
+    b.Matrix("wq", TensorRole::Wq, L, Rows(qkv, 0, dim, dim), dim, dim, q);
+    b.Matrix("wk", TensorRole::Wk, L, Rows(qkv, dim, dim, dim), dim, dim, q);
+    b.Matrix("wv", TensorRole::Wv, L, Rows(qkv, 2 * dim, dim, dim), dim, dim, q);
+    EF_READ(c_attn_b, p + "attn.c_attn.bias", 3 * dim);
+    b.Vector("bq", TensorRole::Bq, L, Rows(c_attn_b, 0, dim, 1));
+    b.Vector("bk", TensorRole::Bk, L, Rows(c_attn_b, dim, dim, 1));
+    b.Vector("bv", TensorRole::Bv, L, Rows(c_attn_b, 2 * dim, dim, 1));
+    EF_READ(c_proj, p + "attn.c_proj.weight", dim, dim);
+    b.Matrix("wo", TensorRole::Wo, L, Transpose(c_proj, dim, dim), dim, dim, q);
+    EF_READ(c_proj_b, p + "attn.c_proj.bias", dim);
+    b.Vector("bo", TensorRole::Bo, L, std::move(c_proj_b));
+    EF_READ(ln2, p + "ln_2.weight", dim);
+    b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ln2));
+    EF_READ(ln2_b, p + "ln_2.bias", dim);
+    b.Vector("ffn_norm_bias", TensorRole::FfnNormBias, L, std::move(ln2_b));
+    EF_READ(fc, p + "mlp.c_fc.weight", dim, hidden);
+    b.Matrix("w_up", TensorRole::FfnUp, L, Transpose(fc, dim, hidden), hidden, dim, q);
+    EF_READ(fc_b, p + "mlp.c_fc.bias", hidden);
+    b.Vector("b_up", TensorRole::FfnUpBias, L, std::move(fc_b));
+    EF_READ(proj, p + "mlp.c_proj.weight", hidden, dim);
+    b.Matrix("w_down", TensorRole::FfnDown, L, Transpose(proj, hidden, dim), dim, hidden, q);
+    EF_READ(proj_b, p + "mlp.c_proj.bias", dim);
+    b.Vector("b_down", TensorRole::FfnDownBias, L, std::move(proj_b));
+  }
+  EF_READ(lnf, t + "ln_f.weight", dim);
+  b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(lnf));
+  EF_READ(lnf_b, t + "ln_f.bias", dim);
+  b.Vector("final_norm_bias", TensorRole::FinalNormBias, -1, std::move(lnf_b));
+  if (options.progress != nullptr) {
+    std::fprintf(options.progress, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(reader.done()),
+                 options.output.c_str());
+  }
+  return Error::Ok();
+}
+
+#undef EF_READ
+
 }  // namespace
 
 Error ConvertHf(const ConvertOptions& options) {
@@ -43,7 +205,10 @@ Error ConvertHf(const ConvertOptions& options) {
   Result<HfConfig> read_config = ReadHfConfig(config_path);
   if (!read_config.ok()) return read_config.error();
   const HfConfig& c = read_config.value();
-  if (c.head_dim % 2 != 0) return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
+  const bool gpt2 = c.model_type == "gpt2";
+  if (!gpt2 && c.head_dim % 2 != 0) {
+    return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
+  }
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
     return Error(Status::kInvalidModel, config_path + ": num_attention_heads is not a multiple of num_key_value_heads");
   }
@@ -63,81 +228,35 @@ Error ConvertHf(const ConvertOptions& options) {
   a.head_dim = c.head_dim;
   a.vocab_size = c.vocab_size;
   a.max_seq_len = c.max_position_embeddings;
-  a.norm = schema::NormKind::RMSNorm;
-  a.norm_eps = c.rms_norm_eps;
-  a.activation = schema::Activation::SwiGLU;
-  a.position = schema::PositionKind::Rotary;
-  a.rope_theta = c.rope_theta;
-  a.rotary_dim = c.head_dim;
-  if (c.rope_llama3) {
-    a.rope_scaling = schema::RopeScaling::Llama3;
-    a.rope_scaling_factor = c.rope_factor;
-    a.rope_low_freq_factor = c.rope_low_freq_factor;
-    a.rope_high_freq_factor = c.rope_high_freq_factor;
-    a.rope_original_max_seq_len = c.rope_original_max_position;
-  }
-  a.tied_embeddings = c.tie_word_embeddings || st.Find("lm_head.weight") == nullptr;
+  a.norm_eps = c.norm_eps;
   a.bos_id = c.bos_token_id;
   a.eos_id = c.eos_token_id;
   model.has_tokenizer = false;  // tokenizer.json is not converted yet: token ids only
-
-  const uint64_t dim = c.hidden_size, hidden = c.intermediate_size, hd = c.head_dim, vocab = c.vocab_size;
-  const uint64_t q_dim = hd * c.num_attention_heads, kv_dim = hd * c.num_key_value_heads;
-  Builder b(&model, options.report);
-  const Quant q = options.quant;
-  const uint64_t total = 3 + 9 * uint64_t{c.num_hidden_layers};
-  uint64_t done = 0;
-  // Reads a tensor as f32 with the shape the config implies, and reports progress.
-  auto read = [&](const std::string& name, std::vector<uint64_t> shape) -> Result<std::vector<float>> {
-    if (options.progress != nullptr) {
-      std::fprintf(options.progress, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(++done),
-                   static_cast<unsigned long long>(total));
-      std::fflush(options.progress);
+  if (gpt2) {
+    a.norm = schema::NormKind::LayerNorm;
+    a.activation = schema::Activation::GELUTanh;
+    a.position = schema::PositionKind::Learned;
+    a.tied_embeddings = true;
+    a.attention_bias = true;
+    a.mlp_bias = true;
+    EF_RETURN_IF_ERROR(ConvertGpt2Tensors(c, st, options, &model));
+  } else {
+    a.norm = schema::NormKind::RMSNorm;
+    a.activation = schema::Activation::SwiGLU;
+    a.position = schema::PositionKind::Rotary;
+    a.rope_theta = c.rope_theta;
+    a.rotary_dim = c.head_dim;
+    if (c.rope_llama3) {
+      a.rope_scaling = schema::RopeScaling::Llama3;
+      a.rope_scaling_factor = c.rope_factor;
+      a.rope_low_freq_factor = c.rope_low_freq_factor;
+      a.rope_high_freq_factor = c.rope_high_freq_factor;
+      a.rope_original_max_seq_len = c.rope_original_max_position;
     }
-    return st.ReadF32(name, shape);
-  };
-#define EF_READ(var, name, ...)                                      \
-  Result<std::vector<float>> var##_read = read(name, {__VA_ARGS__}); \
-  if (!var##_read.ok()) return var##_read.error();                   \
-  std::vector<float> var = var##_read.take()
-
-  {
-    EF_READ(embed, "model.embed_tokens.weight", vocab, dim);
-    b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
+    a.tied_embeddings = c.tie_word_embeddings || st.Find("lm_head.weight") == nullptr;
+    a.attention_bias = c.model_type == "qwen2";  // q, k and v biases (no o bias)
+    EF_RETURN_IF_ERROR(ConvertLlamaTensors(c, st, options, a.attention_bias, a.tied_embeddings, &model));
   }
-  for (uint32_t l = 0; l < c.num_hidden_layers; ++l) {
-    const int32_t L = static_cast<int32_t>(l);
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    EF_READ(attn_norm, p + "input_layernorm.weight", dim);
-    b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
-    EF_READ(wq, p + "self_attn.q_proj.weight", q_dim, dim);
-    b.Matrix("wq", TensorRole::Wq, L, HalvesToPairs(wq, c.num_attention_heads, hd, dim), q_dim, dim, q);
-    EF_READ(wk, p + "self_attn.k_proj.weight", kv_dim, dim);
-    b.Matrix("wk", TensorRole::Wk, L, HalvesToPairs(wk, c.num_key_value_heads, hd, dim), kv_dim, dim, q);
-    EF_READ(wv, p + "self_attn.v_proj.weight", kv_dim, dim);
-    b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
-    EF_READ(wo, p + "self_attn.o_proj.weight", dim, q_dim);
-    b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
-    EF_READ(ffn_norm, p + "post_attention_layernorm.weight", dim);
-    b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
-    EF_READ(gate, p + "mlp.gate_proj.weight", hidden, dim);
-    b.Matrix("w_gate", TensorRole::FfnGate, L, std::move(gate), hidden, dim, q);
-    EF_READ(down, p + "mlp.down_proj.weight", dim, hidden);
-    b.Matrix("w_down", TensorRole::FfnDown, L, std::move(down), dim, hidden, q);
-    EF_READ(up, p + "mlp.up_proj.weight", hidden, dim);
-    b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
-  }
-  {
-    EF_READ(norm, "model.norm.weight", dim);
-    b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(norm));
-  }
-  if (!a.tied_embeddings) {
-    EF_READ(head, "lm_head.weight", vocab, dim);
-    b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
-  }
-#undef EF_READ
-  if (options.progress != nullptr) std::fprintf(options.progress, "\rread %llu tensors; writing %s\n",
-                                                static_cast<unsigned long long>(done), options.output.c_str());
   return WriteModelFile(model, options.output);
 }
 

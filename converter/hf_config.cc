@@ -71,8 +71,32 @@ Result<HfConfig> ReadHfConfig(const std::string& path) {
   HfConfig c;
   if (!j.contains("model_type") || !j["model_type"].is_string()) return r.Bad("has no model_type");
   c.model_type = j["model_type"].get<std::string>();
-  if (c.model_type != "llama") {
-    return Error(Status::kUnsupported, path + ": model_type '" + c.model_type + "' is not supported (supported: llama)");
+  if (c.model_type == "gpt2") {
+    EF_RETURN_IF_ERROR(r.Uint("n_embd", &c.hidden_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("n_layer", &c.num_hidden_layers, true));
+    EF_RETURN_IF_ERROR(r.Uint("n_head", &c.num_attention_heads, true));
+    EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("n_positions", &c.max_position_embeddings, true));
+    if (c.hidden_size % c.num_attention_heads != 0) return r.Bad("n_embd is not a multiple of n_head");
+    c.num_key_value_heads = c.num_attention_heads;
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+    c.intermediate_size = 4 * c.hidden_size;
+    EF_RETURN_IF_ERROR(r.Uint("n_inner", &c.intermediate_size, false));
+    c.norm_eps = 1e-5f;
+    EF_RETURN_IF_ERROR(r.Float("layer_norm_epsilon", &c.norm_eps));
+    const std::string act = j.value("activation_function", std::string("gelu_new"));
+    if (act != "gelu_new" && act != "gelu_pytorch_tanh") {
+      return Error(Status::kUnsupported, path + ": activation_function '" + act +
+                                             "' (the tanh approximations gelu_new and gelu_pytorch_tanh are supported)");
+    }
+    c.tie_word_embeddings = true;
+    EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
+    EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+    return c;
+  }
+  if (c.model_type != "llama" && c.model_type != "qwen2") {
+    return Error(Status::kUnsupported,
+                 path + ": model_type '" + c.model_type + "' is not supported (supported: llama, qwen2, gpt2)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
@@ -87,14 +111,14 @@ Result<HfConfig> ReadHfConfig(const std::string& path) {
   }
   c.head_dim = c.hidden_size / c.num_attention_heads;
   EF_RETURN_IF_ERROR(r.Uint("head_dim", &c.head_dim, false));
-  EF_RETURN_IF_ERROR(r.Float("rms_norm_eps", &c.rms_norm_eps));
+  EF_RETURN_IF_ERROR(r.Float("rms_norm_eps", &c.norm_eps));
   EF_RETURN_IF_ERROR(r.Float("rope_theta", &c.rope_theta));
   if (j.contains("tie_word_embeddings")) {
     if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
     c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
   }
   if (j.contains("hidden_act") && j["hidden_act"] != "silu") {
-    return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (llama uses silu)");
+    return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (supported: silu)");
   }
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     const nlohmann::json& s = j["rope_scaling"];

@@ -10,8 +10,10 @@
 namespace edgeformer {
 namespace convert {
 
+// The hyper-parameters under Llama's names; GPT-2's own keys (n_embd, n_layer, ...) are read
+// into the same fields.
 struct HfConfig {
-  std::string model_type;  // "llama"
+  std::string model_type;  // "llama", "qwen2" or "gpt2"
   uint32_t hidden_size = 0;
   uint32_t intermediate_size = 0;
   uint32_t num_hidden_layers = 0;
@@ -20,7 +22,7 @@ struct HfConfig {
   uint32_t head_dim = 0;             // defaults to hidden_size / num_attention_heads
   uint32_t vocab_size = 0;
   uint32_t max_position_embeddings = 0;
-  float rms_norm_eps = 1e-6f;
+  float norm_eps = 1e-6f;  // rms_norm_eps, or GPT-2's layer_norm_epsilon
   float rope_theta = 10000.0f;
   bool tie_word_embeddings = false;
   // rope_scaling: none, or "llama3" with its four parameters.
@@ -31,8 +33,8 @@ struct HfConfig {
   int32_t eos_token_id = -1;  // the first, when the config lists several
 };
 
-// Reads `path`. Refuses model types other than the supported ones (llama) with a message that
-// lists them.
+// Reads `path`. Refuses model types other than the supported ones (llama, qwen2, gpt2) with a
+// message that lists them.
 Result<HfConfig> ReadHfConfig(const std::string& path);
 
 }  // namespace convert

@@ -196,10 +196,31 @@ TEST_CASE("inconsistent or absurd architecture values") {
   ExpectRefused(
       f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_norm_eps(-1.0f); }),
       EDGEFORMER_INVALID_MODEL, "norm_eps");
+  // LayerNorm is supported, but needs the norm biases this Llama-style file lacks.
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
     m->mutable_architecture()->mutate_norm(schema::NormKind::LayerNorm);
   }),
-                EDGEFORMER_UNSUPPORTED, "norm LayerNorm is not supported");
+                EDGEFORMER_INVALID_MODEL, "missing a final norm bias");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_norm(static_cast<schema::NormKind>(7));
+  }),
+                EDGEFORMER_UNSUPPORTED, "norm 7 is not supported");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_activation(schema::Activation::GELU);
+  }),
+                EDGEFORMER_UNSUPPORTED, "activation 1 is not supported yet");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_activation(schema::Activation::GELUTanh);
+  }),
+                EDGEFORMER_INVALID_MODEL, "has w_gate in layer 0, which its architecture does not use");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_attention_bias(true);
+  }),
+                EDGEFORMER_INVALID_MODEL, "missing bq in layer 0");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutate_position(schema::PositionKind::Learned);
+  }),
+                EDGEFORMER_INVALID_MODEL, "missing a position embedding");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutate_format_version(99); }),
                 EDGEFORMER_UNSUPPORTED, "format version 99");
 }

@@ -2,8 +2,9 @@
 """Tiny checkpoints with random weights and their reference logits, computed by PyTorch.
 
 The modelling code below is written from the architectures' definitions (Llama: RMSNorm, rotary
-positions rotating the two halves of each head, grouped-query causal attention, SwiGLU), not
-taken from any library, and runs in float64 on the weights as stored (so BF16 checkpoints are
+positions rotating the two halves of each head, grouped-query causal attention, SwiGLU; Qwen2:
+Llama with q/k/v biases; GPT-2: learned positions, LayerNorm, biases everywhere, the tanh GELU,
+Conv1D weights stored [in][out]), not taken from any library, and runs in float64 on the weights as stored (so BF16 checkpoints are
 computed from their rounded values). Each model is written the way Hugging Face writes one:
 config.json plus model.safetensors, or shards with model.safetensors.index.json.
 
@@ -41,6 +42,21 @@ MODELS = [
         "model_type": "llama", "hidden_size": 80, "intermediate_size": 200, "num_hidden_layers": 2,
         "num_attention_heads": 5, "vocab_size": 256, "max_position_embeddings": 96,
         "tie_word_embeddings": False,
+    }, "F16", 1),
+    ("qwen2_f32", {
+        "model_type": "qwen2", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 256,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": None, "eos_token_id": 5,
+    }, "F32", 1),
+    ("gpt2_f32", {
+        "model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128,
+        "vocab_size": 300, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None,
+        "bos_token_id": 299, "eos_token_id": 299,
+    }, "F32", 1),
+    ("gpt2_f16_unprefixed", {
+        "model_type": "gpt2", "n_embd": 48, "n_layer": 3, "n_head": 3, "n_positions": 100,
+        "vocab_size": 260, "n_inner": 200,
     }, "F16", 1),
 ]
 
@@ -82,6 +98,74 @@ def llama_weights(c, gen):
     return w
 
 
+def qwen2_weights(c, gen):
+    """Llama's weights plus q/k/v biases."""
+    w = llama_weights(c, gen)
+    hd = c.get("head_dim", c["hidden_size"] // c["num_attention_heads"])
+    nh, nkv = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"])
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}.self_attn."
+        w[p + "q_proj.bias"] = 0.5 * torch.randn(nh * hd, generator=gen, dtype=torch.float64)
+        w[p + "k_proj.bias"] = 0.5 * torch.randn(nkv * hd, generator=gen, dtype=torch.float64)
+        w[p + "v_proj.bias"] = 0.5 * torch.randn(nkv * hd, generator=gen, dtype=torch.float64)
+    return w
+
+
+def gpt2_weights(c, gen, prefix):
+    """GPT-2's names and Conv1D layout ([in][out]); the classifier is wte."""
+    d, layers = c["n_embd"], c["n_layer"]
+    h = c.get("n_inner") or 4 * d
+
+    def conv(n_in, n_out):
+        return torch.randn(n_in, n_out, generator=gen, dtype=torch.float64) / math.sqrt(n_in)
+
+    def vec(n, scale=0.2, mean=0.0):
+        return mean + scale * torch.randn(n, generator=gen, dtype=torch.float64)
+
+    t = prefix
+    w = {t + "wte.weight": torch.randn(c["vocab_size"], d, generator=gen, dtype=torch.float64),
+         t + "wpe.weight": 0.3 * torch.randn(c["n_positions"], d, generator=gen, dtype=torch.float64)}
+    for l in range(layers):
+        p = f"{t}h.{l}."
+        w[p + "ln_1.weight"], w[p + "ln_1.bias"] = vec(d, 0.2, 1.0), vec(d)
+        w[p + "attn.c_attn.weight"], w[p + "attn.c_attn.bias"] = conv(d, 3 * d) * 2.0, vec(3 * d)
+        w[p + "attn.c_proj.weight"], w[p + "attn.c_proj.bias"] = conv(d, d), vec(d)
+        w[p + "ln_2.weight"], w[p + "ln_2.bias"] = vec(d, 0.2, 1.0), vec(d)
+        w[p + "mlp.c_fc.weight"], w[p + "mlp.c_fc.bias"] = conv(d, h), vec(h)
+        w[p + "mlp.c_proj.weight"], w[p + "mlp.c_proj.bias"] = conv(h, d), vec(d)
+        if not prefix:
+            # The causal-mask buffer that original checkpoints carry: not a weight, to be ignored.
+            w[p + "attn.bias"] = torch.ones(1, 1, c["n_positions"], c["n_positions"], dtype=torch.float64).tril()
+    w[t + "ln_f.weight"], w[t + "ln_f.bias"] = vec(d, 0.2, 1.0), vec(d)
+    return w
+
+
+def gpt2_forward(c, w, tokens, prefix):
+    d, nh = c["n_embd"], c["n_head"]
+    hd, t, eps = d // nh, len(tokens), c.get("layer_norm_epsilon", 1e-5)
+
+    def ln(x, name):
+        mean = x.mean(-1, keepdim=True)
+        var = ((x - mean) ** 2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(var + eps) * w[name + ".weight"] + w[name + ".bias"]
+
+    def gelu_tanh(x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+    mask = torch.full((t, t), float("-inf"), dtype=torch.float64).triu(1)
+    x = w[prefix + "wte.weight"][torch.tensor(tokens)] + w[prefix + "wpe.weight"][:t]
+    for l in range(c["n_layer"]):
+        p = f"{prefix}h.{l}."
+        qkv = ln(x, p + "ln_1") @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
+        q, k, v = (part.view(t, nh, hd) for part in qkv.split(d, dim=-1))
+        scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
+        att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, d)
+        x = x + att @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+        hidden = gelu_tanh(ln(x, p + "ln_2") @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+        x = x + hidden @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+    return ln(x, prefix + "ln_f") @ w[prefix + "wte.weight"].T
+
+
 def rope_frequencies(c, hd):
     theta = c.get("rope_theta", 10000.0)
     inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
@@ -121,9 +205,13 @@ def llama_forward(c, w, tokens):
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}."
         xb = rms(x, w[p + "input_layernorm.weight"])
-        q = (xb @ w[p + "self_attn.q_proj.weight"].T).view(t, nh, hd)
-        k = (xb @ w[p + "self_attn.k_proj.weight"].T).view(t, nkv, hd)
-        v = (xb @ w[p + "self_attn.v_proj.weight"].T).view(t, nkv, hd)
+        def proj(name, heads):  # with its bias when the model has one (Qwen2)
+            y = xb @ w[p + name + ".weight"].T
+            if p + name + ".bias" in w:
+                y = y + w[p + name + ".bias"]
+            return y.view(t, heads, hd)
+
+        q, k, v = proj("self_attn.q_proj", nh), proj("self_attn.k_proj", nkv), proj("self_attn.v_proj", nkv)
         q, k = rotate_halves(q, cos, sin), rotate_halves(k, cos, sin)
         k = k.repeat_interleave(nh // nkv, dim=1)
         v = v.repeat_interleave(nh // nkv, dim=1)
@@ -169,11 +257,19 @@ def main():
     out = sys.argv[1]
     for index, (name, config, dtype, shards) in enumerate(MODELS):
         gen = torch.Generator().manual_seed(1000 + index)
-        weights = llama_weights(config, gen)
+        family = config["model_type"]
+        prefix = "" if name.endswith("unprefixed") else "transformer."
+        if family == "gpt2":
+            weights = gpt2_weights(config, gen, prefix)
+        else:
+            weights = (qwen2_weights if family == "qwen2" else llama_weights)(config, gen)
         # The reference computes with the values as stored.
         weights = {k: v.to(TORCH_DTYPES[dtype]).to(torch.float64) for k, v in weights.items()}
         tokens = torch.randint(0, config["vocab_size"], (N_TOKENS,), generator=gen).tolist()
-        logits = llama_forward(config, weights, tokens)
+        if family == "gpt2":
+            logits = gpt2_forward(config, weights, tokens, prefix)
+        else:
+            logits = llama_forward(config, weights, tokens)
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "config.json"), "w") as f:

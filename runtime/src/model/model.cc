@@ -28,18 +28,22 @@ Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
     return Unsupported(std::string("model family ") + schema::EnumNameModelFamily(a->family()) +
                        " is not supported yet (decoder-only models are)");
   }
-  if (a->norm() != schema::NormKind::RMSNorm) {
-    return Unsupported(std::string("norm ") + schema::EnumNameNormKind(a->norm()) + " is not supported yet");
+  if (a->norm() != schema::NormKind::RMSNorm && a->norm() != schema::NormKind::LayerNorm) {
+    return Unsupported("norm " + std::to_string(static_cast<int>(a->norm())) + " is not supported");
   }
-  if (a->activation() != schema::Activation::SwiGLU) {
-    return Unsupported(std::string("activation ") + schema::EnumNameActivation(a->activation()) +
-                       " is not supported yet");
+  if (a->activation() != schema::Activation::SwiGLU && a->activation() != schema::Activation::GELUTanh) {
+    return Unsupported("activation " + std::to_string(static_cast<int>(a->activation())) +
+                       " is not supported yet (SwiGLU and GELUTanh are)");
   }
-  if (a->position() != schema::PositionKind::Rotary) {
-    return Unsupported(std::string("positions ") + schema::EnumNamePositionKind(a->position()) +
-                       " are not supported yet");
+  if (a->position() != schema::PositionKind::Rotary && a->position() != schema::PositionKind::Learned) {
+    return Unsupported("positions " + std::to_string(static_cast<int>(a->position())) +
+                       " are not supported yet (Rotary and Learned are)");
   }
-  if (a->attention_bias() || a->mlp_bias()) return Unsupported("linear biases are not supported yet");
+  c->norm = a->norm() == schema::NormKind::LayerNorm ? NormKind::kLayerNorm : NormKind::kRMSNorm;
+  c->activation = a->activation() == schema::Activation::GELUTanh ? ActivationKind::kGELUTanh : ActivationKind::kSwiGLU;
+  c->position = a->position() == schema::PositionKind::Learned ? PositionKind::kLearned : PositionKind::kRotary;
+  c->attention_bias = a->attention_bias();
+  c->mlp_bias = a->mlp_bias();
   c->n_layers = a->n_layers();
   c->dim = a->dim();
   c->hidden_dim = a->hidden_dim();
@@ -91,7 +95,7 @@ Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
     return Invalid("architecture: n_heads " + std::to_string(c->n_heads) + " is not a multiple of n_kv_heads " +
                    std::to_string(c->n_kv_heads));
   }
-  if (c->rotary_dim != c->head_dim || c->head_dim % 2 != 0) {
+  if (c->position == PositionKind::kRotary && (c->rotary_dim != c->head_dim || c->head_dim % 2 != 0)) {
     return Unsupported("rotary_dim must equal head_dim and be even (partial rotary is not supported yet)");
   }
   if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("architecture: norm_eps must be > 0");
@@ -210,8 +214,11 @@ Error Model::Parse(const LoadOptions& options) {
     Weight* w = nullptr;
     switch (slot.kind) {
       case TensorSlot::kTokenEmbedding: w = &token_embedding_; break;
+      case TensorSlot::kPositionEmbedding: w = &position_embedding_; break;
       case TensorSlot::kFinalNorm: w = &final_norm_; break;
+      case TensorSlot::kFinalNormBias: w = &final_norm_bias_; break;
       case TensorSlot::kClassifier: w = &classifier_; break;
+      case TensorSlot::kClassifierBias: w = &classifier_bias_; break;
       default: w = LayerSlot(&layers_[layer], role); break;
     }
     if (w == nullptr) return Unsupported(what + ": role is not used by this architecture");
@@ -281,6 +288,16 @@ Error Model::Parse(const LoadOptions& options) {
 
   if (!token_embedding_.present()) return Invalid("the model has no token embedding");
   if (!final_norm_.present()) return Invalid("the model has no final norm");
+  const bool layer_norm = c.norm == NormKind::kLayerNorm;
+  const bool swiglu = c.activation == ActivationKind::kSwiGLU;
+  // Tensors the architecture needs must be there; tensors it does not use must not be.
+  auto expect = [](const Weight& w, bool needed, const std::string& what) -> Error {
+    if (needed && !w.present()) return Invalid("the model is missing " + what);
+    if (!needed && w.present()) return Invalid("the model has " + what + ", which its architecture does not use");
+    return Error::Ok();
+  };
+  EF_RETURN_IF_ERROR(expect(position_embedding_, c.position == PositionKind::kLearned, "a position embedding"));
+  EF_RETURN_IF_ERROR(expect(final_norm_bias_, layer_norm, "a final norm bias"));
   if (c.tied_embeddings) {
     if (classifier_.present()) return Invalid("embeddings are tied but the model has a separate classifier");
     classifier_ = token_embedding_;
@@ -292,12 +309,31 @@ Error Model::Parse(const LoadOptions& options) {
     return w.rows * w.cols * (w.type == WeightType::kInt8 ? 1 : 4) + (w.scales ? w.rows * 8 : 0);
   };
   weight_bytes_ += bytes_of(final_norm_) + bytes_of(classifier_);
+  if (final_norm_bias_.present()) weight_bytes_ += bytes_of(final_norm_bias_);
+  if (classifier_bias_.present()) weight_bytes_ += bytes_of(classifier_bias_);
+  if (position_embedding_.present()) weight_bytes_ += position_embedding_.cols * 4;  // one row per token
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = layers_[l];
-    const Weight* all[] = {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_norm, &L.w_gate, &L.w_down, &L.w_up};
-    for (const Weight* w : all) {
-      if (!w->present()) return Invalid("layer " + std::to_string(l) + " is missing a tensor");
-      weight_bytes_ += bytes_of(*w);
+    const std::string in = " in layer " + std::to_string(l);
+    const struct {
+      const Weight* w;
+      bool needed;
+      const char* what;
+    } tensors[] = {
+        {&L.attn_norm, true, "the attention norm"}, {&L.attn_norm_bias, layer_norm, "the attention norm bias"},
+        {&L.wq, true, "wq"}, {&L.wk, true, "wk"}, {&L.wv, true, "wv"}, {&L.wo, true, "wo"},
+        {&L.bq, c.attention_bias, "bq"}, {&L.bk, c.attention_bias, "bk"}, {&L.bv, c.attention_bias, "bv"},
+        {&L.ffn_norm, true, "the feed-forward norm"}, {&L.ffn_norm_bias, layer_norm, "the feed-forward norm bias"},
+        {&L.w_gate, swiglu, "w_gate"}, {&L.w_down, true, "w_down"}, {&L.w_up, true, "w_up"},
+        {&L.b_gate, swiglu && c.mlp_bias, "b_gate"}, {&L.b_down, c.mlp_bias, "b_down"}, {&L.b_up, c.mlp_bias, "b_up"},
+    };
+    for (const auto& t : tensors) {
+      EF_RETURN_IF_ERROR(expect(*t.w, t.needed, t.what + in));
+      if (t.w->present()) weight_bytes_ += bytes_of(*t.w);
+    }
+    if (L.bo.present()) {
+      if (!c.attention_bias) return Invalid("the model has bo" + in + ", which its architecture does not use");
+      weight_bytes_ += bytes_of(L.bo);
     }
   }
   return Error::Ok();

@@ -48,6 +48,8 @@ struct ModelConfig {
   RopeParams rope;
   uint32_t rotary_dim = 0;
   bool tied_embeddings = false;
+  bool attention_bias = false;  // bq, bk, bv present (bo optional)
+  bool mlp_bias = false;        // b_up, b_down (and b_gate with SwiGLU) present
   int32_t bos_id = -1;
   int32_t eos_id = -1;
 
@@ -73,16 +75,21 @@ struct Weight {
   bool present() const { return data != nullptr; }
 };
 
+// A layer's tensors. Which are present depends on the architecture (the loader checks): the
+// norm biases with LayerNorm, w_gate with SwiGLU (GELU: up, activation, down), the biases with
+// attention_bias / mlp_bias. Absent tensors have data == nullptr.
 struct LayerWeights {
-  Weight attn_norm;  // [dim]
-  Weight wq;         // [q_dim, dim]
-  Weight wk;         // [kv_dim, dim]
-  Weight wv;         // [kv_dim, dim]
-  Weight wo;         // [dim, q_dim]
-  Weight ffn_norm;   // [dim]
-  Weight w_gate;     // [hidden_dim, dim]
-  Weight w_down;     // [dim, hidden_dim]
-  Weight w_up;       // [hidden_dim, dim]
+  Weight attn_norm;       // [dim]
+  Weight attn_norm_bias;  // [dim]
+  Weight wq, bq;          // [q_dim, dim], [q_dim]
+  Weight wk, bk;          // [kv_dim, dim], [kv_dim]
+  Weight wv, bv;          // [kv_dim, dim], [kv_dim]
+  Weight wo, bo;          // [dim, q_dim], [dim]
+  Weight ffn_norm;        // [dim]
+  Weight ffn_norm_bias;   // [dim]
+  Weight w_gate, b_gate;  // [hidden_dim, dim], [hidden_dim]
+  Weight w_down, b_down;  // [dim, hidden_dim], [dim]
+  Weight w_up, b_up;      // [hidden_dim, dim], [hidden_dim]
 };
 
 struct LoadOptions {
@@ -101,8 +108,11 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const Weight& token_embedding() const { return token_embedding_; }  // [vocab, dim]
+  const Weight& position_embedding() const { return position_embedding_; }  // [max_seq_len, dim] (learned)
   const Weight& final_norm() const { return final_norm_; }            // [dim]
+  const Weight& final_norm_bias() const { return final_norm_bias_; }  // [dim] (LayerNorm)
   const Weight& classifier() const { return classifier_; }            // [vocab, dim]
+  const Weight& classifier_bias() const { return classifier_bias_; }  // [vocab], optional
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
   // Bytes of weights a decode step reads (every matrix once, one embedding row).
   uint64_t weight_bytes() const { return weight_bytes_; }
@@ -117,8 +127,11 @@ class Model {
   ModelConfig config_;
   Tokenizer tokenizer_;
   Weight token_embedding_;
+  Weight position_embedding_;
   Weight final_norm_;
+  Weight final_norm_bias_;
   Weight classifier_;
+  Weight classifier_bias_;
   std::vector<LayerWeights> layers_;
   uint64_t weight_bytes_ = 0;
 };

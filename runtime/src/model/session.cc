@@ -108,13 +108,19 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
       }
     }
   };
-  auto linear = [&](const Weight& w, const float* in, size_t k, float* out, size_t out_stride) {
+  // out = in w^T (+ bias, when the model has one).
+  auto linear = [&](const Weight& w, const Weight& bias, const float* in, size_t k, float* out, size_t out_stride) {
     const ScopedOp t = timer(OpKind::kMatmul);
     ops::Linear(ctx, w, n, in, k, xq, out, out_stride);
+    if (bias.present()) ops::AddBias(out, bias.f32(), n, w.rows, out_stride);
   };
-  auto norm = [&](const Weight& w, const float* in, size_t rows, float* out) {
+  auto norm = [&](const Weight& w, const Weight& bias, const float* in, size_t rows, float* out) {
     const ScopedOp t = timer(OpKind::kNorm);
-    ops::RmsNorm(in, w.f32(), rows, dim, c.norm_eps, out);
+    if (c.norm == NormKind::kLayerNorm) {
+      ops::LayerNorm(in, w.f32(), bias.f32(), rows, dim, c.norm_eps, out);
+    } else {
+      ops::RmsNorm(in, w.f32(), rows, dim, c.norm_eps, out);
+    }
   };
   auto residual = [&]() {
     const ScopedOp t = timer(OpKind::kResidual);
@@ -123,7 +129,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
 
   {
     const ScopedOp t = timer(OpKind::kEmbed);
-    for (size_t i = 0; i < n; ++i) ops::Embed(model_.token_embedding(), tokens[i], x + i * dim);
+    for (size_t i = 0; i < n; ++i) {
+      ops::Embed(model_.token_embedding(), tokens[i], x + i * dim);
+      if (c.position == PositionKind::kLearned) {
+        ops::AddInPlace(x + i * dim, model_.position_embedding().f32() + (pos_ + i) * dim, dim);
+      }
+    }
   }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = model_.layer(l);
@@ -134,12 +145,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     float* v_rows = v_new_.as<float>();
 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
-    norm(L.attn_norm, x, n, xb);
+    norm(L.attn_norm, L.attn_norm_bias, x, n, xb);
     quantize_for({&L.wq, &L.wk, &L.wv}, xb, n, dim);
-    linear(L.wq, xb, dim, q, q_dim);
-    linear(L.wk, xb, dim, k_rows, kv_dim);
-    linear(L.wv, xb, dim, v_rows, kv_dim);
-    {
+    linear(L.wq, L.bq, xb, dim, q, q_dim);
+    linear(L.wk, L.bk, xb, dim, k_rows, kv_dim);
+    linear(L.wv, L.bv, xb, dim, v_rows, kv_dim);
+    if (c.position == PositionKind::kRotary) {
       const ScopedOp t = timer(OpKind::kRope);
       for (size_t i = 0; i < n; ++i) {
         const float* angles = rope + (pos_ + i) * hd;
@@ -158,20 +169,27 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
       ops::Attention(ctx, args);
     }
     quantize_for({&L.wo}, att, n, q_dim);
-    linear(L.wo, att, q_dim, tmp, dim);
+    linear(L.wo, L.bo, att, q_dim, tmp, dim);
     residual();
 
     // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
-    norm(L.ffn_norm, x, n, xb);
-    quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
-    linear(L.w_gate, xb, dim, gate, hidden);
-    linear(L.w_up, xb, dim, up, hidden);
-    {
+    // SwiGLU: w_down(silu(w_gate xb) * w_up xb); GELU: w_down(gelu(w_up xb)). Either way the
+    // activation ends in `gate`.
+    norm(L.ffn_norm, L.ffn_norm_bias, x, n, xb);
+    if (c.activation == ActivationKind::kSwiGLU) {
+      quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
+      linear(L.w_gate, L.b_gate, xb, dim, gate, hidden);
+      linear(L.w_up, L.b_up, xb, dim, up, hidden);
       const ScopedOp t = timer(OpKind::kActivation);
       ops::SwiGLU(gate, up, n * hidden);
+    } else {
+      quantize_for({&L.w_up}, xb, n, dim);
+      linear(L.w_up, L.b_up, xb, dim, gate, hidden);
+      const ScopedOp t = timer(OpKind::kActivation);
+      ops::GeluTanh(gate, n * hidden);
     }
     quantize_for({&L.w_down}, gate, n, hidden);
-    linear(L.w_down, gate, hidden, tmp, dim);
+    linear(L.w_down, L.b_down, gate, hidden, tmp, dim);
     residual();
   }
   pos_ += static_cast<uint32_t>(n);
@@ -181,11 +199,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
   // The classifier reads the final norm of the rows whose logits are wanted.
   const size_t first = all_logits != nullptr ? 0 : n - 1;
   const size_t rows = n - first;
-  norm(model_.final_norm(), x + first * dim, rows, xb);
+  norm(model_.final_norm(), model_.final_norm_bias(), x + first * dim, rows, xb);
   quantize_for({&model_.classifier()}, xb, rows, dim);
   const ScopedOp t = timer(OpKind::kClassifier);
   float* out = all_logits != nullptr ? all_logits : logits_.as<float>();
   ops::Linear(ctx, model_.classifier(), rows, xb, dim, xq, out, c.vocab_size);
+  if (model_.classifier_bias().present()) ops::AddBias(out, model_.classifier_bias().f32(), rows, c.vocab_size, c.vocab_size);
   if (all_logits != nullptr) {
     std::copy(out + (rows - 1) * c.vocab_size, out + rows * c.vocab_size, logits_.as<float>());
   }

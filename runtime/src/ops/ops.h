@@ -42,6 +42,17 @@ void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_
 // out [m][dim] = weight * x / sqrt(mean(x^2) + eps), row by row. out may equal x.
 void RmsNorm(const float* x, const float* weight, size_t m, size_t dim, float eps, float* out);
 
+// out [m][dim] = weight * (x - mean(x)) / sqrt(var(x) + eps) + bias, row by row (mean and
+// variance summed in the Dot16 order). out may equal x.
+void LayerNorm(const float* x, const float* weight, const float* bias, size_t m, size_t dim, float eps, float* out);
+
+// x[i] = gelu(x[i]) with GPT-2's tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+// tanh computed from ops::Exp.
+void GeluTanh(float* x, size_t n);
+
+// y[i][j] += bias[j] for i < m, j < n (row stride y_stride).
+void AddBias(float* y, const float* bias, size_t m, size_t n, size_t y_stride);
+
 // Rotates pairs of adjacent values (2i, 2i+1) of each head of vec [n_heads * head_dim] by the
 // angles of one position: cos_sin holds head_dim / 2 (cos, sin) pairs.
 void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
