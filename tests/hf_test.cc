@@ -155,6 +155,24 @@ TEST_CASE("Llama, Qwen2 and GPT-2 checkpoints: f32 logits as PyTorch's, int8 top
   CHECK(agree * 100 >= positions * 97);
 }
 
+TEST_CASE("aidreams260K through Hugging Face's layout gives the llama2.c conversion's logits, bit for bit") {
+  const std::string bin = test::SharedFile("models/aidreams260K/model.bin");
+  if (bin.empty()) return;  // SharedFile failed the test if the data is required
+  const std::string hf = ReferenceDir() + "/aidreams_hf";
+  INFO(hf << " is made by scripts/llama2c_to_hf.py (the reference_aidreams_hf fixture)");
+  REQUIRE(std::ifstream(hf + "/model.safetensors").good());
+  test::TempDir tmp;
+  std::vector<int32_t> prompt;
+  for (int32_t i = 0; i < 60; ++i) prompt.push_back(1 + (i * 37) % 511);
+  for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
+    const std::string direct = test::Convert(tmp, bin, "", quant, "direct");
+    const std::string via_hf = ConvertHf(tmp, hf, quant, "via_hf.edgf");
+    const std::vector<float> a = RunLogits(direct, prompt), b = RunLogits(via_hf, prompt);
+    REQUIRE(a.size() == b.size());
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  }
+}
+
 TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no output") {
   const std::string src = ReferenceDir() + "/llama_f32";
   test::TempDir tmp;
