@@ -19,6 +19,7 @@ struct ConvertOptions {
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
   std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
+  bool tokenizer_from_checkpoint = true;  // GGUF: convert the tokenizer in its metadata
 };
 
 Error ConvertLlama2c(const ConvertOptions& options);
@@ -27,6 +28,10 @@ Error ConvertLlama2c(const ConvertOptions& options);
 // model.safetensors.index.json. Llama family (see convert_hf.cc). The tokenizer is not converted
 // yet: the model takes token ids.
 Error ConvertHf(const ConvertOptions& options);
+
+// A GGUF file (llama.cpp): architecture llama, tokenizer model llama (SentencePiece-style), F32,
+// F16 and Q8_0 tensors. See convert_gguf.cc.
+Error ConvertGguf(const ConvertOptions& options);
 
 }  // namespace convert
 }  // namespace edgeformer

@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
   std::string embedding_quant = "none";
   bool quiet = false;
   app.add_option("--from", from, "checkpoint format: llama2c (a model.bin), hf (a Hugging Face directory with "
-                 "config.json and safetensors); default: hf for a directory, else llama2c")
-      ->check(CLI::IsMember({"llama2c", "hf"}));
+                 "config.json and safetensors), gguf; default: hf for a directory, gguf for a .gguf file, else llama2c")
+      ->check(CLI::IsMember({"llama2c", "hf", "gguf"}));
   app.add_option("checkpoint", options.checkpoint, "the checkpoint (llama2.c model.bin or Hugging Face directory)")
       ->required();
   app.add_option("--tokenizer", options.tokenizer,
@@ -36,8 +36,10 @@ int main(int argc, char** argv) {
   options.report = quiet ? nullptr : stdout;
   options.progress = quiet ? nullptr : stderr;
   if (app.count("--from") == 0 && std::filesystem::is_directory(options.checkpoint)) from = "hf";
-  const edgeformer::Error err = from == "hf" ? edgeformer::convert::ConvertHf(options)
-                                             : edgeformer::convert::ConvertLlama2c(options);
+  if (app.count("--from") == 0 && std::filesystem::path(options.checkpoint).extension() == ".gguf") from = "gguf";
+  const edgeformer::Error err = from == "hf"     ? edgeformer::convert::ConvertHf(options)
+                                : from == "gguf" ? edgeformer::convert::ConvertGguf(options)
+                                                 : edgeformer::convert::ConvertLlama2c(options);
   if (!err.ok()) {
     std::fprintf(stderr, "edgeformer-convert: %s\n", err.message().c_str());
     return 1;
