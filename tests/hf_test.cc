@@ -1,4 +1,4 @@
-// Hugging Face checkpoints against PyTorch: tests/reference/make_models.py builds tiny Llama,
+// Hugging Face and GGUF checkpoints against PyTorch: tests/reference/make_models.py builds tiny Llama,
 // Qwen2 and GPT-2 checkpoints (F32, F16, BF16 sharded, llama3 rope scaling, tied and untied heads,
 // head_dim unlike hidden / heads, biases, learned positions) with random weights and computes their logits with its own float64 modelling
 // code. Here each is converted and run: f32 logits must match within 1e-4 of the position's
@@ -53,13 +53,15 @@ Reference LoadReference(const std::string& dir) {
   return r;
 }
 
+using ConvertFn = Error (*)(const convert::ConvertOptions&);
+
 std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, convert::Quant quant,
-                      const std::string& name) {
+                      const std::string& name, ConvertFn convert_fn = &convert::ConvertHf) {
   convert::ConvertOptions o;
   o.checkpoint = checkpoint;
   o.output = tmp.path(name);
   o.quant = quant;
-  const Error err = convert::ConvertHf(o);
+  const Error err = convert_fn(o);
   INFO(err.message());
   REQUIRE(err.ok());
   return o.output;
@@ -87,13 +89,16 @@ std::vector<float> RunLogits(const std::string& model_path, const std::vector<in
 size_t ArgMax(const float* v, size_t n) { return static_cast<size_t>(std::max_element(v, v + n) - v); }
 
 // Checks the f32 logits of one reference model; returns its int8 top-1 agreements (of 96).
-size_t CheckModel(const std::string& name) {
+// `file` is the checkpoint inside the model's folder ("" for the folder itself).
+size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::ConvertHf, const std::string& file = "") {
   const std::string dir = ReferenceDir() + "/" + name;
+  const std::string checkpoint = file.empty() ? dir : dir + "/" + file;
   const Reference ref = LoadReference(dir);
   test::TempDir tmp;
   INFO(name);
   {
-    const std::vector<float> got = RunLogits(ConvertHf(tmp, dir, convert::Quant::kNone, "f32.edgf"), ref.tokens);
+    const std::vector<float> got =
+        RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kNone, "f32.edgf", convert_fn), ref.tokens);
     REQUIRE(got.size() == ref.logits.size());
     double worst = 0.0;
     for (size_t t = 0; t < ref.tokens.size(); ++t) {
@@ -110,7 +115,8 @@ size_t CheckModel(const std::string& name) {
     CHECK(worst <= 1e-4);
   }
   {
-    const std::vector<float> got = RunLogits(ConvertHf(tmp, dir, convert::Quant::kInt8, "int8.edgf"), ref.tokens);
+    const std::vector<float> got =
+        RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kInt8, "int8.edgf", convert_fn), ref.tokens);
     size_t agree = 0;
     for (size_t t = 0; t < ref.tokens.size(); ++t) {
       agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
@@ -153,6 +159,71 @@ TEST_CASE("Llama, Qwen2 and GPT-2 checkpoints: f32 logits as PyTorch's, int8 top
   }
   MESSAGE("int8 top-1 agreement, pooled: " << agree << " of " << positions);
   CHECK(agree * 100 >= positions * 97);
+}
+
+TEST_CASE("GGUF (F32, F16, Q8_0, llama tokenizer): logits as PyTorch's, tokens as sentencepiece's") {
+  if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;  // the GGUF borrows its vocabulary
+  const std::string dir = ReferenceDir() + "/gguf_llama";
+  CHECK(CheckModel("gguf_llama", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, dir + "/model.gguf", convert::Quant::kInt8, "tok.edgf", &convert::ConvertGguf);
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  std::ifstream in(dir + "/tokenizer.json");
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  REQUIRE(cases.size() >= 5);
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    const std::vector<int32_t> want = c["ids"].get<std::vector<int32_t>>();
+    std::vector<int32_t> ids(text.size() * 4 + 8);
+    size_t n = 0;
+    REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), 1, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
+    ids.resize(n);
+    INFO("text: " << text);
+    CHECK(ids == want);
+    // And back: the pieces of the ids (after BOS) spell the text.
+    std::string back;
+    for (size_t i = 1; i < ids.size(); ++i) {
+      const char* piece = nullptr;
+      size_t len = 0;
+      REQUIRE(edgeformer_token_piece(model, ids[i - 1], ids[i], &piece, &len) == EDGEFORMER_OK);
+      back.append(piece, len);
+    }
+    CHECK(back == text);
+  }
+  edgeformer_model_destroy(model);
+}
+
+TEST_CASE("hostile GGUF files are refused with the file and the problem") {
+  if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
+  const std::vector<uint8_t> good = test::ReadFile(ReferenceDir() + "/gguf_llama/model.gguf");
+  test::TempDir tmp;
+  const std::string in = tmp.path("m.gguf"), out = tmp.path("out.edgf");
+  auto refused = [&](const std::vector<uint8_t>& bytes) {
+    test::WriteFile(in, bytes);
+    convert::ConvertOptions o;
+    o.checkpoint = in;
+    o.output = out;
+    const Error err = convert::ConvertGguf(o);
+    CHECK_FALSE(err.ok());
+    CHECK_FALSE(std::ifstream(out).good());
+    CHECK(err.message().find(in) != std::string::npos);
+    return err.message();
+  };
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.begin() + 3)).find("truncated") != std::string::npos);
+  std::vector<uint8_t> bad = good;
+  bad[0] = 'X';
+  CHECK(refused(bad).find("not a GGUF file") != std::string::npos);
+  bad = good;
+  bad[4] = 9;
+  CHECK(refused(bad).find("GGUF version 9") != std::string::npos);
+  bad = good;
+  for (int i = 16; i < 24; ++i) bad[i] = 0xff;  // metadata count
+  CHECK(refused(bad).find("absurd") != std::string::npos);
+  // Cut inside the data: a tensor runs past the end.
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.end() - 1000)).find("run past the end") != std::string::npos);
+  // Cut inside the header: a string or array runs past the end.
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.begin() + 2000)).find("truncated") != std::string::npos);
 }
 
 TEST_CASE("aidreams260K through Hugging Face's layout gives the llama2.c conversion's logits, bit for bit") {

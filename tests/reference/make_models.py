@@ -8,7 +8,12 @@ Conv1D weights stored [in][out]), not taken from any library, and runs in float6
 computed from their rounded values). Each model is written the way Hugging Face writes one:
 config.json plus model.safetensors, or shards with model.safetensors.index.json.
 
-Usage: /usr/bin/python3 tests/reference/make_models.py OUT_DIR
+One more model is written as GGUF (llama.cpp's format: q and k rows in the adjacent-pair rotary
+layout, F32, F16 and Q8_0 tensors, the reference computed from the dequantized values) with the
+SentencePiece tokenizer given by --sentencepiece (fortunes2M's), and OUT_DIR/gguf_llama/
+tokenizer.json holds python3-sentencepiece's ids for a few texts.
+
+Usage: /usr/bin/python3 tests/reference/make_models.py OUT_DIR [--sentencepiece tokenizer.model]
 For each model, OUT_DIR/<name>/ gets the checkpoint, reference.json ({"tokens": [...],
 "vocab_size": V}) and logits.f32 (float32 little-endian, [len(tokens)][V], the logits after
 every position).
@@ -253,8 +258,154 @@ def write_safetensors(path, tensors, dtype):
             f.write(blob)
 
 
+GGUF_TYPES = {"F32": 0, "F16": 1, "Q8_0": 8}
+
+
+def q8_0(w):
+    """llama.cpp's Q8_0 of a [rows][cols] matrix (cols a multiple of 32): per block of 32, the f16
+    scale max|x| / 127 and round(x / d). Returns (bytes, the dequantized values)."""
+    x = w.to(torch.float32).reshape(-1, 32)
+    d = x.abs().max(dim=1).values / 127.0
+    inv = torch.where(d > 0, 1.0 / d, torch.zeros_like(d))
+    q = torch.sign(x * inv[:, None]) * torch.floor((x * inv[:, None]).abs() + 0.5)  # half away from zero
+    q = q.to(torch.int8)
+    d16 = d.to(torch.float16)
+    blocks = torch.cat([d16.view(torch.int16).view(torch.uint8).reshape(-1, 2), q.view(torch.uint8)], dim=1)
+    return blocks.numpy().tobytes(), (d16.to(torch.float64)[:, None] * q.to(torch.float64)).reshape(w.shape)
+
+
+def gguf_string(text):
+    b = text.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf_value(value, kind):
+    codes = {"u32": (4, "<I"), "i32": (5, "<i"), "f32": (6, "<f"), "bool": (7, "<?")}
+    if kind == "str":
+        return struct.pack("<I", 8) + gguf_string(value)
+    if kind.startswith("arr_"):
+        element = kind[4:]
+        if element == "str":
+            return struct.pack("<IIQ", 9, 8, len(value)) + b"".join(gguf_string(v) for v in value)
+        code, fmt = codes[element]
+        return struct.pack("<IIQ", 9, code, len(value)) + b"".join(struct.pack(fmt, v) for v in value)
+    code, fmt = codes[kind]
+    return struct.pack("<I", code) + struct.pack(fmt, value)
+
+
+def write_gguf(path, metadata, tensors, alignment=32):
+    """metadata: [(key, kind, value)]; tensors: [(name, ggml type name, bytes, [rows, cols] or [n])]."""
+    out = struct.pack("<IIQQ", 0x46554747, 3, len(tensors), len(metadata))
+    for key, kind, value in metadata:
+        out += gguf_string(key) + gguf_value(value, kind)
+    offset, blobs = 0, []
+    for name, kind, blob, shape in tensors:
+        dims = list(reversed(shape))  # ggml order: the contiguous dimension first
+        out += gguf_string(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", GGUF_TYPES[kind], offset)
+        blobs.append(blob + b"\0" * (-len(blob) % alignment))
+        offset += len(blobs[-1])
+    out += b"\0" * (-len(out) % alignment)
+    with open(path, "wb") as f:
+        f.write(out + b"".join(blobs))
+
+
+def halves_to_pairs(w, heads, hd):
+    """HF's rotate-half rows to the adjacent-pair layout llama.cpp's GGUF files use."""
+    return w.reshape(heads, 2, hd // 2, -1).transpose(1, 2).reshape(heads * hd, -1)
+
+
+def make_gguf(out, sp_path):
+    import sentencepiece
+
+    sp = sentencepiece.SentencePieceProcessor(model_file=sp_path)
+    vocab = sp.vocab_size()
+    c = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": vocab, "max_position_embeddings": 128,
+         "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False}
+    gen = torch.Generator().manual_seed(77)
+    w = llama_weights(c, gen)
+    hd, nh, nkv = 16, 4, 2
+    # Tensor types: a mix of all three; the reference uses the values as stored.
+    types = {"model.embed_tokens.weight": "F16", "lm_head.weight": "Q8_0", "model.norm.weight": "F32"}
+    names = {"model.embed_tokens.weight": "token_embd.weight", "lm_head.weight": "output.weight",
+             "model.norm.weight": "output_norm.weight"}
+    hf_to_gguf = {"input_layernorm": ("attn_norm", "F32"), "self_attn.q_proj": ("attn_q", "Q8_0"),
+                  "self_attn.k_proj": ("attn_k", "F16"), "self_attn.v_proj": ("attn_v", "Q8_0"),
+                  "self_attn.o_proj": ("attn_output", "Q8_0"), "post_attention_layernorm": ("ffn_norm", "F32"),
+                  "mlp.gate_proj": ("ffn_gate", "Q8_0"), "mlp.up_proj": ("ffn_up", "F32"),
+                  "mlp.down_proj": ("ffn_down", "Q8_0")}
+    tensors, stored = [], {}
+    for name, t in w.items():
+        if name.startswith("model.layers."):
+            l, rest = name[len("model.layers."):].split(".", 1)
+            base = rest.rsplit(".", 1)[0]
+            gname, kind = hf_to_gguf[base]
+            gname = f"blk.{l}.{gname}.weight"
+        else:
+            gname, kind = names[name], types[name]
+        g = t
+        if name.endswith("q_proj.weight"):
+            g = halves_to_pairs(t, nh, hd)
+        elif name.endswith("k_proj.weight"):
+            g = halves_to_pairs(t, nkv, hd)
+        if kind == "Q8_0":
+            blob, deq = q8_0(g)
+        else:
+            deq = g.to(TORCH_DTYPES[kind]).to(torch.float64)
+            blob = tensor_bytes(g, kind)
+        tensors.append((gname, kind, blob, list(g.shape)))
+        # Back to HF's layout for the reference forward pass.
+        if name.endswith("q_proj.weight"):
+            deq = pairs_to_halves(deq, nh, hd)
+        elif name.endswith("k_proj.weight"):
+            deq = pairs_to_halves(deq, nkv, hd)
+        stored[name] = deq
+    types_of = []
+    for i in range(vocab):
+        types_of.append(6 if sp.is_byte(i) else 2 if sp.is_unknown(i) else 3 if sp.is_control(i)
+                        else 5 if sp.is_unused(i) else 1)
+    metadata = [
+        ("general.architecture", "str", "llama"), ("general.name", "str", "edgeformer reference"),
+        ("llama.context_length", "u32", 128), ("llama.embedding_length", "u32", 64), ("llama.block_count", "u32", 2),
+        ("llama.feed_forward_length", "u32", 128), ("llama.attention.head_count", "u32", 4),
+        ("llama.attention.head_count_kv", "u32", 2), ("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5),
+        ("llama.rope.freq_base", "f32", 10000.0), ("llama.rope.dimension_count", "u32", hd),
+        ("tokenizer.ggml.model", "str", "llama"),
+        ("tokenizer.ggml.tokens", "arr_str", [sp.id_to_piece(i) for i in range(vocab)]),
+        ("tokenizer.ggml.scores", "arr_f32", [sp.get_score(i) for i in range(vocab)]),
+        ("tokenizer.ggml.token_type", "arr_i32", types_of),
+        ("tokenizer.ggml.bos_token_id", "u32", sp.bos_id()), ("tokenizer.ggml.eos_token_id", "u32", sp.eos_id()),
+        ("tokenizer.ggml.unknown_token_id", "u32", sp.unk_id()), ("tokenizer.ggml.add_space_prefix", "bool", True),
+    ]
+    d = os.path.join(out, "gguf_llama")
+    os.makedirs(d, exist_ok=True)
+    write_gguf(os.path.join(d, "model.gguf"), metadata, tensors)
+    tokens = torch.randint(0, vocab, (N_TOKENS,), generator=gen).tolist()
+    logits = llama_forward(c, stored, tokens)
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump({"tokens": tokens, "vocab_size": vocab}, f)
+    with open(os.path.join(d, "logits.f32"), "wb") as f:
+        f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
+    texts = ["Hello world! The quick brown fox, jumps over 13 lazy dogs.",
+             "Ünïcödé àccents, 你好世界, emoji 🙂🚀, digits 0123456789",
+             "  leading spaces,\ttabs\tand\nnew\n\nlines  ", "", "a"]
+    with open(os.path.join(d, "tokenizer.json"), "w") as f:
+        json.dump([{"text": t, "ids": [sp.bos_id()] + sp.encode(t)} for t in texts], f, ensure_ascii=False)
+    print(f"gguf_llama: {len(tensors)} tensors (F32, F16, Q8_0), SentencePiece vocabulary of {vocab}")
+
+
+def pairs_to_halves(w, heads, hd):
+    return w.reshape(heads, hd // 2, 2, -1).transpose(1, 2).reshape(heads * hd, -1)
+
+
 def main():
     out = sys.argv[1]
+    if len(sys.argv) == 4 and sys.argv[2] == "--sentencepiece":
+        if os.path.exists(sys.argv[3]):
+            make_gguf(out, sys.argv[3])
+        else:
+            print(f"{sys.argv[3]} is missing: no GGUF reference model")
     for index, (name, config, dtype, shards) in enumerate(MODELS):
         gen = torch.Generator().manual_seed(1000 + index)
         family = config["model_type"]
