@@ -19,14 +19,14 @@ struct ConvertOptions {
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
   std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
-  bool tokenizer_from_checkpoint = true;  // GGUF: convert the tokenizer in its metadata
+  bool tokenizer_from_checkpoint = true;  // GGUF metadata, or a Hugging Face tokenizer.json
 };
 
 Error ConvertLlama2c(const ConvertOptions& options);
 
 // A Hugging Face checkpoint directory: config.json and model.safetensors, or the shards of
-// model.safetensors.index.json. Llama family (see convert_hf.cc). The tokenizer is not converted
-// yet: the model takes token ids.
+// model.safetensors.index.json; tokenizer.json when present (byte-level BPE). Families llama,
+// qwen2, gpt2 (see convert_hf.cc).
 Error ConvertHf(const ConvertOptions& options);
 
 // A GGUF file (llama.cpp): architecture llama, tokenizer model llama (SentencePiece-style), F32,

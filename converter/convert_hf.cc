@@ -11,10 +11,12 @@
 // ln_f; the classifier is tied to wte. Its linear layers are Conv1D, stored [in][out]: they are
 // transposed here, and c_attn is split into q, k and v.
 #include <cstdio>
+#include <fstream>
 
 #include "converter/builder.h"
 #include "converter/convert.h"
 #include "converter/hf_config.h"
+#include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "converter/writer.h"
 
@@ -231,7 +233,13 @@ Error ConvertHf(const ConvertOptions& options) {
   a.norm_eps = c.norm_eps;
   a.bos_id = c.bos_token_id;
   a.eos_id = c.eos_token_id;
-  model.has_tokenizer = false;  // tokenizer.json is not converted yet: token ids only
+  // tokenizer.json when the checkpoint has one (byte-level BPE); without it, token ids only.
+  const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
+  model.has_tokenizer = options.tokenizer_from_checkpoint && std::ifstream(tokenizer_path).good();
+  if (model.has_tokenizer) {
+    EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
+    model.tokenizer.eos_id = c.eos_token_id;
+  }
   if (gpt2) {
     a.norm = schema::NormKind::LayerNorm;
     a.activation = schema::Activation::GELUTanh;

@@ -194,6 +194,53 @@ TEST_CASE("GGUF (F32, F16, Q8_0, llama tokenizer): logits as PyTorch's, tokens a
   edgeformer_model_destroy(model);
 }
 
+// Encodes `text` through the C API; checks that the pieces of the ids spell it again.
+std::vector<int32_t> EncodeAndCheckRoundTrip(edgeformer_model* model, const std::string& text, int add_bos) {
+  std::vector<int32_t> ids(text.size() * 4 + 8);
+  size_t n = 0;
+  REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), add_bos, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
+  ids.resize(n);
+  std::string back;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const char* piece = nullptr;
+    size_t len = 0;
+    REQUIRE(edgeformer_token_piece(model, i ? ids[i - 1] : -1, ids[i], &piece, &len) == EDGEFORMER_OK);
+    back.append(piece, len);
+  }
+  // Special tokens decode to nothing, so compare with them removed.
+  std::string plain = text;
+  for (size_t at = plain.find("<|endoftext|>"); at != std::string::npos; at = plain.find("<|endoftext|>")) {
+    plain.erase(at, 13);
+  }
+  CHECK(back == plain);
+  return ids;
+}
+
+TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): ids as the reference's") {
+  if (test::SharedFile("tokenizers/gpt2/tokenizer.json").empty()) return;
+  for (const char* split : {"gpt2", "llama3", "qwen2"}) {
+    const std::string dir = ReferenceDir() + "/bpe_" + split;
+    INFO("pre-tokenizer " << split);
+    test::TempDir tmp;
+    const std::string path = ConvertHf(tmp, dir, convert::Quant::kInt8, "m.edgf");
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    std::ifstream in(dir + "/tokenizer_reference.json");
+    REQUIRE(in.good());
+    const nlohmann::json cases = nlohmann::json::parse(in);
+    REQUIRE(cases.size() >= 8);
+    for (const auto& c : cases) {
+      const std::string text = c["text"].get<std::string>();
+      INFO("text: " << text);
+      CHECK(EncodeAndCheckRoundTrip(model, text, 0) == c["ids"].get<std::vector<int32_t>>());
+    }
+    // Bytes that are not UTF-8 still encode (one token per byte at worst) and decode back.
+    const std::string raw = std::string("caf\xC3 \xFF\xFEok\x80", 10);
+    EncodeAndCheckRoundTrip(model, raw, 0);
+    edgeformer_model_destroy(model);
+  }
+}
+
 TEST_CASE("hostile GGUF files are refused with the file and the problem") {
   if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
   const std::vector<uint8_t> good = test::ReadFile(ReferenceDir() + "/gguf_llama/model.gguf");

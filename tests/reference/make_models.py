@@ -13,7 +13,13 @@ layout, F32, F16 and Q8_0 tensors, the reference computed from the dequantized v
 SentencePiece tokenizer given by --sentencepiece (fortunes2M's), and OUT_DIR/gguf_llama/
 tokenizer.json holds python3-sentencepiece's ids for a few texts.
 
+With --gpt2-tokenizer (GPT-2's real tokenizer.json), OUT_DIR/bpe_{gpt2,llama3,qwen2}/ get a tiny
+GPT-2 with that vocabulary and the GPT-2, Llama 3 or Qwen2 pre-tokenizer, and the ids that
+tests/reference/bpe_reference.py (GPT-2's published algorithm on Python's regex engine) gives for
+a few texts.
+
 Usage: /usr/bin/python3 tests/reference/make_models.py OUT_DIR [--sentencepiece tokenizer.model]
+           [--gpt2-tokenizer tokenizer.json]
 For each model, OUT_DIR/<name>/ gets the checkpoint, reference.json ({"tokens": [...],
 "vocab_size": V}) and logits.f32 (float32 little-endian, [len(tokens)][V], the logits after
 every position).
@@ -395,17 +401,70 @@ def make_gguf(out, sp_path):
     print(f"gguf_llama: {len(tensors)} tensors (F32, F16, Q8_0), SentencePiece vocabulary of {vocab}")
 
 
+TOKENIZER_TEXTS = [
+    "Hello world! It's a test: we'll see, they've done it, I'm sure, you'd agree.",
+    "Ünïcödé àccents — café, naïve; 你好，世界！ こんにちは 안녕하세요 Привет мир",
+    "emoji 🙂🚀👍🏽 and digits 0123456789, 3.14159, 1,000,000 and 12345678901",
+    "  leading spaces\tand tabs\n\nnew lines\r\nwindows   trailing   ",
+    "CAPS DON'T SHOUT'LL 'S 'Re mixed'Ve",
+    "special <|endoftext|> in the middle<|endoftext|>",
+    "", "a", " ", "\n",
+]
+
+
+def make_bpe_tokenizers(out, gpt2_json):
+    """A GPT-2 model with the real GPT-2 tokenizer.json, and two with the same vocabulary and
+    merges but Llama 3's and Qwen2's pre-tokenizers, plus the reference ids of each."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bpe_reference
+
+    base = json.load(open(gpt2_json, encoding="utf-8"))
+    patterns = {
+        "llama3": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+                  "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+        "qwen2": "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+                 "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+    }
+    for split in ["gpt2", "llama3", "qwen2"]:
+        t = json.loads(json.dumps(base))
+        if split != "gpt2":
+            t["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+                {"type": "Split", "pattern": {"Regex": patterns[split]}, "behavior": "Isolated", "invert": False},
+                {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+        c = {"model_type": "gpt2", "n_embd": 32, "n_layer": 1, "n_head": 2, "n_positions": 64,
+             "vocab_size": len(t["model"]["vocab"]), "bos_token_id": 50256, "eos_token_id": 50256}
+        gen = torch.Generator().manual_seed(5)
+        weights = gpt2_weights(c, gen, "transformer.")
+        d = os.path.join(out, f"bpe_{split}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(c, f)
+        with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(t, f, ensure_ascii=False)
+        write_safetensors(os.path.join(d, "model.safetensors"), weights, "F32")
+        enc = bpe_reference.Encoder(os.path.join(d, "tokenizer.json"), split)
+        with open(os.path.join(d, "tokenizer_reference.json"), "w", encoding="utf-8") as f:
+            json.dump([{"text": x, "ids": enc.encode(x)} for x in TOKENIZER_TEXTS], f, ensure_ascii=False)
+        print(f"bpe_{split}: GPT-2's vocabulary with the {split} pre-tokenizer, {len(TOKENIZER_TEXTS)} reference texts")
+
+
 def pairs_to_halves(w, heads, hd):
     return w.reshape(heads, hd // 2, 2, -1).transpose(1, 2).reshape(heads * hd, -1)
 
 
 def main():
     out = sys.argv[1]
-    if len(sys.argv) == 4 and sys.argv[2] == "--sentencepiece":
-        if os.path.exists(sys.argv[3]):
-            make_gguf(out, sys.argv[3])
+    options = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    if "--sentencepiece" in options:
+        if os.path.exists(options["--sentencepiece"]):
+            make_gguf(out, options["--sentencepiece"])
         else:
-            print(f"{sys.argv[3]} is missing: no GGUF reference model")
+            print(f"{options['--sentencepiece']} is missing: no GGUF reference model")
+    if "--gpt2-tokenizer" in options:
+        if os.path.exists(options["--gpt2-tokenizer"]):
+            make_bpe_tokenizers(out, options["--gpt2-tokenizer"])
+        else:
+            print(f"{options['--gpt2-tokenizer']} is missing: no byte-level BPE reference")
     for index, (name, config, dtype, shards) in enumerate(MODELS):
         gen = torch.Generator().manual_seed(1000 + index)
         family = config["model_type"]

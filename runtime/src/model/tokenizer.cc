@@ -21,10 +21,11 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
   present_ = false;
   if (t == nullptr) return Error::Ok();
-  if (t->kind() != schema::TokenizerKind::ScoredBPE) {
+  if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE) {
     return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
                                            " is not supported by this build");
   }
+  byte_level_ = t->kind() == schema::TokenizerKind::ByteLevelBPE;
   const auto* data = t->piece_data();
   const auto* offsets = t->piece_offsets();
   const auto* scores = t->scores();
@@ -84,7 +85,50 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
       if (types_[i] == TokenType::kNormal && !pieces_[i].empty()) normal_ids_.emplace(pieces_[i], i);
     }
   }
+  if (byte_level_) EF_RETURN_IF_ERROR(InitByteLevel(t));
   present_ = true;
+  return Error::Ok();
+}
+
+Error Tokenizer::InitByteLevel(const schema::Tokenizer* t) {
+  auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
+  const uint8_t pre = static_cast<uint8_t>(t->pretokenizer());
+  if (pre > static_cast<uint8_t>(Pretokenizer::kQwen2)) {
+    return Error(Status::kUnsupported, "tokenizer: pre-tokenizer " + std::to_string(pre) + " is not known");
+  }
+  pretokenizer_ = static_cast<Pretokenizer>(pre);
+  for (int b = 0; b < 256; ++b) {
+    byte_ids_[b] = Lookup(std::string_view(&byte_chars_[b], 1));
+    if (byte_ids_[b] < 0) return bad("byte-level vocabulary has no token for byte " + std::to_string(b));
+  }
+  const auto* merges = t->merges();
+  const size_t n_merges = merges == nullptr ? 0 : merges->size() / 2;
+  if (merges != nullptr && merges->size() % 2 != 0) return bad("merges must hold pairs of ids");
+  merges_.reserve(n_merges);
+  std::string joined;
+  for (size_t r = 0; r < n_merges; ++r) {
+    const int32_t left = merges->Get(static_cast<flatbuffers::uoffset_t>(2 * r));
+    const int32_t right = merges->Get(static_cast<flatbuffers::uoffset_t>(2 * r + 1));
+    if (left < 0 || right < 0 || static_cast<size_t>(left) >= pieces_.size() ||
+        static_cast<size_t>(right) >= pieces_.size()) {
+      return bad("merge " + std::to_string(r) + " names a token out of range");
+    }
+    joined.assign(pieces_[left]);
+    joined.append(pieces_[right]);
+    const int32_t result = Lookup(joined);
+    if (result < 0) return bad("merge " + std::to_string(r) + " makes a piece that is not a token");
+    // The first (best) rank of a pair counts.
+    merges_.emplace((uint64_t{static_cast<uint32_t>(left)} << 32) | static_cast<uint32_t>(right),
+                    Merge{static_cast<uint32_t>(r), result});
+  }
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (types_[i] == TokenType::kControl && !pieces_[i].empty()) {
+      specials_[static_cast<uint8_t>(pieces_[i][0])].emplace_back(pieces_[i], static_cast<int32_t>(i));
+    }
+  }
+  for (auto& list : specials_) {
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  }
   return Error::Ok();
 }
 
@@ -96,6 +140,70 @@ int32_t Tokenizer::Lookup(std::string_view piece) const {
 Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
   if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
   if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
+  if (byte_level_) {
+    EncodeByteLevel(text, out);
+    return Error::Ok();
+  }
+  return EncodeScored(text, out);
+}
+
+void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const {
+  std::vector<std::string_view> chunks;
+  std::vector<int32_t> ids;
+  auto encode_plain = [&](std::string_view plain) {
+    chunks.clear();
+    Pretokenize(plain, pretokenizer_, &chunks);
+    for (std::string_view chunk : chunks) {
+      ids.clear();
+      for (char c : chunk) ids.push_back(byte_ids_[static_cast<uint8_t>(c)]);
+      MergeByRank(&ids);
+      out->insert(out->end(), ids.begin(), ids.end());
+    }
+  };
+  size_t start = 0;
+  for (size_t i = 0; i < text.size();) {
+    int32_t special = -1;
+    size_t length = 0;
+    for (const auto& [piece, id] : specials_[static_cast<uint8_t>(text[i])]) {
+      if (text.compare(i, piece.size(), piece) == 0) {
+        special = id;
+        length = piece.size();
+        break;
+      }
+    }
+    if (special < 0) {
+      ++i;
+      continue;
+    }
+    encode_plain(text.substr(start, i - start));
+    out->push_back(special);
+    i += length;
+    start = i;
+  }
+  encode_plain(text.substr(start));
+}
+
+void Tokenizer::MergeByRank(std::vector<int32_t>* ids) const {
+  for (;;) {
+    uint32_t best_rank = UINT32_MAX;
+    size_t best_at = 0;
+    int32_t best_result = -1;
+    for (size_t i = 0; i + 1 < ids->size(); ++i) {
+      const auto it = merges_.find((uint64_t{static_cast<uint32_t>((*ids)[i])} << 32) |
+                                   static_cast<uint32_t>((*ids)[i + 1]));
+      if (it != merges_.end() && it->second.rank < best_rank) {
+        best_rank = it->second.rank;
+        best_at = i;
+        best_result = it->second.result;
+      }
+    }
+    if (best_result < 0) return;
+    (*ids)[best_at] = best_result;
+    ids->erase(ids->begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
+  }
+}
+
+Error Tokenizer::EncodeScored(std::string_view text, std::vector<int32_t>* out) const {
   std::vector<int32_t> ids;
   ids.reserve(text.size() + 1);
   if (add_dummy_prefix_ && !text.empty()) {

@@ -1,9 +1,15 @@
-// Text <-> token ids for scored-BPE vocabularies (SentencePiece style, as llama2.c's run.c).
+// Text <-> token ids.
 //
-// Encode: optional BOS; a " " prefix when add_dummy_prefix and the text is not empty; each UTF-8
-// character becomes its token, or its bytes' byte-fallback tokens when it has none; then the
-// adjacent pair of normal tokens whose concatenation is a token with the best score is merged,
-// leftmost first on ties, until no pair merges.
+// Scored BPE (SentencePiece style, as llama2.c's run.c): optional BOS; a " " prefix when
+// add_dummy_prefix and the text is not empty; each UTF-8 character becomes its token, or its
+// bytes' byte-fallback tokens when it has none; then the adjacent pair of normal tokens whose
+// concatenation is a token with the best score is merged, leftmost first on ties, until no pair
+// merges.
+//
+// Byte-level BPE (GPT-2, Llama 3, Qwen2): optional BOS; special (control) tokens are matched
+// literally in the text, longest first; the text between them is split by the pre-tokenizer
+// (model/pretokenize.h); each chunk starts as one token per byte, and the adjacent pair with the
+// best merge rank merges, leftmost first, until no listed pair is left.
 //
 // Ownership: piece bytes point into the model file mapping (Model keeps it alive).
 // Thread safety: immutable after Init; Encode and Piece are safe from any thread.
@@ -16,6 +22,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "model/pretokenize.h"
 
 namespace edgeformer {
 
@@ -46,6 +53,20 @@ class Tokenizer {
 
  private:
   int32_t Lookup(std::string_view piece) const;
+  Error InitByteLevel(const schema::Tokenizer* table);
+  Error EncodeScored(std::string_view text, std::vector<int32_t>* out) const;
+  void EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const;
+  void MergeByRank(std::vector<int32_t>* ids) const;
+
+  struct Merge {
+    uint32_t rank;
+    int32_t result;
+  };
+  bool byte_level_ = false;
+  Pretokenizer pretokenizer_ = Pretokenizer::kNone;
+  std::unordered_map<uint64_t, Merge> merges_;  // (left << 32 | right) -> rank, merged token
+  // Special tokens by first byte, longest first: (piece, id).
+  std::vector<std::pair<std::string_view, int32_t>> specials_[256];
 
   std::vector<std::string_view> pieces_;
   std::vector<float> scores_;

@@ -1,0 +1,192 @@
+#include "converter/hf_tokenizer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+namespace edgeformer {
+namespace convert {
+namespace {
+
+// The regexes of the pre-tokenizers edgeformer implements (runtime/src/model/pretokenize.h), as
+// tokenizer.json spells them.
+const char* const kLlama3Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* const kQwen2Pattern =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// GPT-2's byte-to-character table, inverted: code point -> byte.
+std::unordered_map<uint32_t, uint8_t> CharToByte() {
+  std::unordered_map<uint32_t, uint8_t> map;
+  uint32_t next = 256;
+  for (uint32_t b = 0; b < 256; ++b) {
+    const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    map[printable ? b : next++] = static_cast<uint8_t>(b);
+  }
+  return map;
+}
+
+// A byte-level token string back to its bytes; false when a character is not in the alphabet.
+bool DecodeByteLevel(const std::string& s, const std::unordered_map<uint32_t, uint8_t>& table, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < s.size();) {
+    const uint8_t b = static_cast<uint8_t>(s[i]);
+    uint32_t cp;
+    size_t n;
+    if (b < 0x80) {
+      cp = b, n = 1;
+    } else if ((b >> 5) == 6 && i + 1 < s.size()) {
+      cp = ((b & 0x1Fu) << 6) | (static_cast<uint8_t>(s[i + 1]) & 0x3Fu), n = 2;
+    } else {
+      return false;  // the alphabet has only one- and two-byte characters
+    }
+    const auto it = table.find(cp);
+    if (it == table.end()) return false;
+    out->push_back(static_cast<char>(it->second));
+    i += n;
+  }
+  return true;
+}
+
+Error Bad(const std::string& path, const std::string& what) { return Error(Status::kInvalidModel, path + ": " + what); }
+
+}  // namespace
+
+Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Status::kIoError, path + ": cannot open");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const nlohmann::json j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Bad(path, "not a JSON object");
+  if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE") {
+    return Error(Status::kUnsupported, path + ": only BPE models are read");
+  }
+  const nlohmann::json& model = j["model"];
+  if (model.value("byte_fallback", false)) {
+    return Error(Status::kUnsupported, path + ": SentencePiece-style BPE (byte_fallback) tokenizer.json is not read "
+                                              "yet; the byte-level kind (GPT-2, Llama 3, Qwen2) is");
+  }
+  // The pre-tokenizer decides the split.
+  schema::Pretokenizer pre = schema::Pretokenizer::None;
+  const nlohmann::json& p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
+  if (p.is_object() && p.value("type", "") == "ByteLevel" && p.value("use_regex", true)) {
+    pre = schema::Pretokenizer::GPT2;
+    if (p.value("add_prefix_space", false)) return Error(Status::kUnsupported, path + ": add_prefix_space is not supported");
+  } else if (p.is_object() && p.value("type", "") == "Sequence" && p.contains("pretokenizers") &&
+             p["pretokenizers"].is_array() && p["pretokenizers"].size() == 2) {
+    const nlohmann::json& split = p["pretokenizers"][0];
+    const nlohmann::json& level = p["pretokenizers"][1];
+    const std::string pattern =
+        split.contains("pattern") && split["pattern"].is_object() ? split["pattern"].value("Regex", "") : "";
+    if (split.value("type", "") == "Split" && level.value("type", "") == "ByteLevel" && !level.value("use_regex", true)) {
+      if (pattern == kLlama3Pattern) pre = schema::Pretokenizer::Llama3;
+      if (pattern == kQwen2Pattern) pre = schema::Pretokenizer::Qwen2;
+    }
+    if (pre == schema::Pretokenizer::None) {
+      return Error(Status::kUnsupported, path + ": pre-tokenizer split pattern " + nlohmann::json(pattern).dump() +
+                                             " is not one edgeformer implements (GPT-2, Llama 3, Qwen2)");
+    }
+  } else {
+    return Error(Status::kUnsupported, path + ": pre-tokenizer " + p.dump().substr(0, 200) + " is not supported");
+  }
+
+  if (!model.contains("vocab") || !model["vocab"].is_object()) return Bad(path, "model.vocab is missing");
+  const auto table = CharToByte();
+  std::vector<std::string> pieces(vocab_size);
+  std::vector<bool> seen(vocab_size, false);
+  std::vector<schema::TokenType> types(vocab_size, schema::TokenType::Control);
+  std::string bytes;
+  for (const auto& [text, id] : model["vocab"].items()) {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
+      return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
+                           std::to_string(vocab_size));
+    }
+    const uint32_t i = id.get<uint32_t>();
+    if (seen[i]) return Bad(path, "id " + std::to_string(i) + " is given twice");
+    if (!DecodeByteLevel(text, table, &bytes)) return Bad(path, "token '" + text + "' is not in the byte-level alphabet");
+    seen[i] = true;
+    pieces[i] = bytes;
+    types[i] = schema::TokenType::Normal;
+  }
+  if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
+    for (const auto& t : j["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content") ||
+          !t["content"].is_string()) {
+        return Bad(path, "an added token needs an id and a content");
+      }
+      const uint64_t i = t["id"].get<uint64_t>();
+      if (i >= vocab_size) return Bad(path, "added token id " + std::to_string(i) + " is outside the vocabulary");
+      pieces[i] = t["content"].get<std::string>();  // added tokens are raw text, not byte-level
+      seen[i] = true;
+      types[i] = t.value("special", false) ? schema::TokenType::Control : schema::TokenType::Normal;
+    }
+  }
+  // id lookup for merges: normal tokens by their byte-level spelling.
+  std::unordered_map<std::string, int32_t> by_text;
+  for (const auto& [text, id] : model["vocab"].items()) by_text.emplace(text, id.get<int32_t>());
+  if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
+  for (const auto& m : model["merges"]) {
+    std::string left, right;
+    if (m.is_string()) {
+      const std::string s = m.get<std::string>();
+      const size_t space = s.find(' ');
+      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
+        return Bad(path, "merge '" + s + "' is not two tokens");
+      }
+      left = s.substr(0, space), right = s.substr(space + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      left = m[0].get<std::string>(), right = m[1].get<std::string>();
+    } else {
+      return Bad(path, "a merge is neither \"a b\" nor [a, b]");
+    }
+    const auto l = by_text.find(left), r = by_text.find(right), joined = by_text.find(left + right);
+    if (l == by_text.end() || r == by_text.end() || joined == by_text.end()) {
+      return Bad(path, "merge '" + left + " " + right + "' uses or makes a token not in the vocabulary");
+    }
+    out->merges.push_back(l->second);
+    out->merges.push_back(r->second);
+  }
+
+  out->kind = schema::TokenizerKind::ByteLevelBPE;
+  out->pretokenizer = pre;
+  out->add_dummy_prefix = false;
+  out->strip_space_after_bos = false;
+  out->bos_id = out->eos_id = out->unk_id = -1;
+  // A post-processor that prepends a special token (Llama 3's <|begin_of_text|>) makes it BOS.
+  const nlohmann::json& post = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
+  const nlohmann::json* template_processing = nullptr;
+  if (post.is_object() && post.value("type", "") == "TemplateProcessing") template_processing = &post;
+  if (post.is_object() && post.value("type", "") == "Sequence" && post.contains("processors")) {
+    for (const auto& proc : post["processors"]) {
+      if (proc.is_object() && proc.value("type", "") == "TemplateProcessing") template_processing = &proc;
+    }
+  }
+  if (template_processing != nullptr && template_processing->contains("single") &&
+      (*template_processing)["single"].is_array() && !(*template_processing)["single"].empty()) {
+    const nlohmann::json& first = (*template_processing)["single"][0];
+    if (first.contains("SpecialToken") && first["SpecialToken"].contains("id")) {
+      const std::string name = first["SpecialToken"]["id"].get<std::string>();
+      for (uint32_t i = 0; i < vocab_size; ++i) {
+        if (types[i] == schema::TokenType::Control && pieces[i] == name) out->bos_id = static_cast<int32_t>(i);
+      }
+    }
+  }
+  out->piece_offsets.push_back(0);
+  for (uint32_t i = 0; i < vocab_size; ++i) {
+    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
+    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
+    out->scores.push_back(0.0f);
+    out->types.push_back(types[i]);
+    out->byte_values.push_back(0);
+  }
+  return Error::Ok();
+}
+
+}  // namespace convert
+}  // namespace edgeformer
