@@ -1,5 +1,5 @@
 // GGUF files (llama.cpp's format) to an edgeformer model file. Architecture "llama" with the
-// "llama" (SentencePiece-style) tokenizer. GGUF stores q and k in the adjacent-pair rotary layout,
+// "llama" (SentencePiece-style) or "gpt2" (byte-level BPE: Llama 3, Qwen2 style) tokenizer. GGUF stores q and k in the adjacent-pair rotary layout,
 // as edgeformer does, so no permutation is needed. F32, F16 and Q8_0 tensors are read; Q8_0
 // (blocks of 32 with an f16 scale) is dequantized and quantized again per output channel, which
 // adds a second, smaller rounding.
@@ -8,6 +8,7 @@
 #include "converter/builder.h"
 #include "converter/convert.h"
 #include "converter/gguf.h"
+#include "converter/hf_tokenizer.h"
 #include "converter/writer.h"
 
 namespace edgeformer {
@@ -21,12 +22,76 @@ Result<double> NumberOr(const GgufFile& g, const std::string& key, double fallba
   return g.Find(key) == nullptr ? Result<double>(fallback) : g.Number(key);
 }
 
+// GGUF's "gpt2" tokenizer: byte-level BPE with merges, the split named by tokenizer.ggml.pre.
+Error FillByteLevelTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
+  const GgufValue* tokens = g.Find("tokenizer.ggml.tokens");
+  const GgufValue* types = g.Find("tokenizer.ggml.token_type");
+  const GgufValue* merges = g.Find("tokenizer.ggml.merges");
+  if (tokens == nullptr || tokens->type != GgufValue::kArray || tokens->element_type != GgufValue::kString ||
+      tokens->texts.size() > vocab) {
+    return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.tokens must be at most " + std::to_string(vocab) +
+                                            " strings");
+  }
+  if (merges == nullptr || merges->type != GgufValue::kArray || merges->element_type != GgufValue::kString) {
+    return Error(Status::kInvalidModel, g.path() + ": a gpt2 tokenizer needs tokenizer.ggml.merges (strings)");
+  }
+  if (types != nullptr && (types->type != GgufValue::kArray || types->numbers.size() != tokens->texts.size())) {
+    return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.token_type must have one number per token");
+  }
+  const GgufValue* pre_value = g.Find("tokenizer.ggml.pre");
+  const std::string pre_name = pre_value != nullptr && pre_value->type == GgufValue::kString ? pre_value->text : "default";
+  schema::Pretokenizer pre;
+  if (pre_name == "default" || pre_name == "gpt-2" || pre_name == "gpt2") {
+    pre = schema::Pretokenizer::GPT2;
+  } else if (pre_name == "llama-bpe" || pre_name == "llama3") {
+    pre = schema::Pretokenizer::Llama3;
+  } else if (pre_name == "qwen2") {
+    pre = schema::Pretokenizer::Qwen2;
+  } else {
+    return Error(Status::kUnsupported, g.path() + ": tokenizer.ggml.pre '" + pre_name +
+                                           "' is not supported (default/gpt-2, llama-bpe, qwen2 are)");
+  }
+  ByteLevelVocab v;
+  v.texts.assign(vocab, std::string());
+  v.raw.assign(vocab, false);
+  v.types.assign(vocab, schema::TokenType::Control);
+  for (size_t i = 0; i < tokens->texts.size(); ++i) {
+    // llama.cpp's token types: 1 normal, 3 control, 4 user defined (raw text), 5 unused.
+    const int type = types != nullptr ? static_cast<int>(types->numbers[i]) : 1;
+    v.texts[i] = tokens->texts[i];
+    v.raw[i] = type != 1;
+    v.types[i] = type == 1 || type == 4 ? schema::TokenType::Normal : schema::TokenType::Control;
+  }
+  for (const std::string& m : merges->texts) {
+    const size_t space = m.find(' ');
+    if (space == std::string::npos || m.find(' ', space + 1) != std::string::npos) {
+      return Error(Status::kInvalidModel, g.path() + ": merge '" + m + "' is not two tokens");
+    }
+    v.merges.emplace_back(m.substr(0, space), m.substr(space + 1));
+  }
+  schema::TokenizerT& t = model->tokenizer;
+  EF_RETURN_IF_ERROR(BuildByteLevelTokenizer(g.path(), v, pre, &t));
+  auto id = [&](const char* key) -> int32_t {
+    const GgufValue* value = g.Find(key);
+    return value != nullptr && value->type != GgufValue::kString && value->type != GgufValue::kArray &&
+                   value->number >= 0 && value->number < vocab
+               ? static_cast<int32_t>(value->number)
+               : -1;
+  };
+  const GgufValue* add_bos = g.Find("tokenizer.ggml.add_bos_token");
+  t.bos_id = add_bos != nullptr && add_bos->number != 0 ? id("tokenizer.ggml.bos_token_id") : -1;
+  t.eos_id = id("tokenizer.ggml.eos_token_id");
+  model->has_tokenizer = true;
+  return Error::Ok();
+}
+
 Error FillTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   Result<std::string> kind = g.String("tokenizer.ggml.model");
   if (!kind.ok()) return kind.error();
+  if (kind.value() == "gpt2") return FillByteLevelTokenizer(g, vocab, model);
   if (kind.value() != "llama") {
     return Error(Status::kUnsupported, g.path() + ": tokenizer model '" + kind.value() +
-                                           "' is not supported yet (llama, SentencePiece-style, is)");
+                                           "' is not supported (llama and gpt2 are)");
   }
   const GgufValue* tokens = g.Find("tokenizer.ggml.tokens");
   const GgufValue* scores = g.Find("tokenizer.ggml.scores");

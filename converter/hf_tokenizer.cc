@@ -57,6 +57,44 @@ Error Bad(const std::string& path, const std::string& what) { return Error(Statu
 
 }  // namespace
 
+Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v, schema::Pretokenizer pre,
+                              schema::TokenizerT* out) {
+  const auto table = CharToByte();
+  const size_t n = v.texts.size();
+  std::vector<std::string> pieces(n);
+  std::unordered_map<std::string, int32_t> by_text;  // normal tokens by their byte-level spelling
+  for (size_t i = 0; i < n; ++i) {
+    if (v.raw[i] || v.types[i] != schema::TokenType::Normal) {
+      pieces[i] = v.texts[i];
+    } else if (!DecodeByteLevel(v.texts[i], table, &pieces[i])) {
+      return Bad(where, "token '" + v.texts[i] + "' is not in the byte-level alphabet");
+    }
+    if (!v.raw[i] && v.types[i] == schema::TokenType::Normal) by_text.emplace(v.texts[i], static_cast<int32_t>(i));
+  }
+  for (const auto& [left, right] : v.merges) {
+    const auto l = by_text.find(left), r = by_text.find(right), joined = by_text.find(left + right);
+    if (l == by_text.end() || r == by_text.end() || joined == by_text.end()) {
+      return Bad(where, "merge '" + left + " " + right + "' uses or makes a token not in the vocabulary");
+    }
+    out->merges.push_back(l->second);
+    out->merges.push_back(r->second);
+  }
+  out->kind = schema::TokenizerKind::ByteLevelBPE;
+  out->pretokenizer = pre;
+  out->add_dummy_prefix = false;
+  out->strip_space_after_bos = false;
+  out->bos_id = out->eos_id = out->unk_id = -1;
+  out->piece_offsets.push_back(0);
+  for (size_t i = 0; i < n; ++i) {
+    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
+    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
+    out->scores.push_back(0.0f);
+    out->types.push_back(v.types[i]);
+    out->byte_values.push_back(0);
+  }
+  return Error::Ok();
+}
+
 Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(Status::kIoError, path + ": cannot open");
@@ -97,11 +135,11 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
   }
 
   if (!model.contains("vocab") || !model["vocab"].is_object()) return Bad(path, "model.vocab is missing");
-  const auto table = CharToByte();
-  std::vector<std::string> pieces(vocab_size);
+  ByteLevelVocab v;
+  v.texts.resize(vocab_size);
+  v.raw.assign(vocab_size, false);
+  v.types.assign(vocab_size, schema::TokenType::Control);
   std::vector<bool> seen(vocab_size, false);
-  std::vector<schema::TokenType> types(vocab_size, schema::TokenType::Control);
-  std::string bytes;
   for (const auto& [text, id] : model["vocab"].items()) {
     if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
       return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
@@ -109,10 +147,9 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
     }
     const uint32_t i = id.get<uint32_t>();
     if (seen[i]) return Bad(path, "id " + std::to_string(i) + " is given twice");
-    if (!DecodeByteLevel(text, table, &bytes)) return Bad(path, "token '" + text + "' is not in the byte-level alphabet");
     seen[i] = true;
-    pieces[i] = bytes;
-    types[i] = schema::TokenType::Normal;
+    v.texts[i] = text;
+    v.types[i] = schema::TokenType::Normal;
   }
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const auto& t : j["added_tokens"]) {
@@ -122,42 +159,28 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
       }
       const uint64_t i = t["id"].get<uint64_t>();
       if (i >= vocab_size) return Bad(path, "added token id " + std::to_string(i) + " is outside the vocabulary");
-      pieces[i] = t["content"].get<std::string>();  // added tokens are raw text, not byte-level
-      seen[i] = true;
-      types[i] = t.value("special", false) ? schema::TokenType::Control : schema::TokenType::Normal;
+      v.texts[i] = t["content"].get<std::string>();
+      v.raw[i] = true;
+      v.types[i] = t.value("special", false) ? schema::TokenType::Control : schema::TokenType::Normal;
     }
   }
-  // id lookup for merges: normal tokens by their byte-level spelling.
-  std::unordered_map<std::string, int32_t> by_text;
-  for (const auto& [text, id] : model["vocab"].items()) by_text.emplace(text, id.get<int32_t>());
   if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
   for (const auto& m : model["merges"]) {
-    std::string left, right;
     if (m.is_string()) {
       const std::string s = m.get<std::string>();
       const size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
         return Bad(path, "merge '" + s + "' is not two tokens");
       }
-      left = s.substr(0, space), right = s.substr(space + 1);
+      v.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>(), right = m[1].get<std::string>();
+      v.merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
     } else {
       return Bad(path, "a merge is neither \"a b\" nor [a, b]");
     }
-    const auto l = by_text.find(left), r = by_text.find(right), joined = by_text.find(left + right);
-    if (l == by_text.end() || r == by_text.end() || joined == by_text.end()) {
-      return Bad(path, "merge '" + left + " " + right + "' uses or makes a token not in the vocabulary");
-    }
-    out->merges.push_back(l->second);
-    out->merges.push_back(r->second);
   }
+  EF_RETURN_IF_ERROR(BuildByteLevelTokenizer(path, v, pre, out));
 
-  out->kind = schema::TokenizerKind::ByteLevelBPE;
-  out->pretokenizer = pre;
-  out->add_dummy_prefix = false;
-  out->strip_space_after_bos = false;
-  out->bos_id = out->eos_id = out->unk_id = -1;
   // A post-processor that prepends a special token (Llama 3's <|begin_of_text|>) makes it BOS.
   const nlohmann::json& post = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
   const nlohmann::json* template_processing = nullptr;
@@ -173,17 +196,11 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
     if (first.contains("SpecialToken") && first["SpecialToken"].contains("id")) {
       const std::string name = first["SpecialToken"]["id"].get<std::string>();
       for (uint32_t i = 0; i < vocab_size; ++i) {
-        if (types[i] == schema::TokenType::Control && pieces[i] == name) out->bos_id = static_cast<int32_t>(i);
+        if (v.types[i] == schema::TokenType::Control && v.raw[i] && v.texts[i] == name) {
+          out->bos_id = static_cast<int32_t>(i);
+        }
       }
     }
-  }
-  out->piece_offsets.push_back(0);
-  for (uint32_t i = 0; i < vocab_size; ++i) {
-    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
-    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
-    out->scores.push_back(0.0f);
-    out->types.push_back(types[i]);
-    out->byte_values.push_back(0);
   }
   return Error::Ok();
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "converter/writer.h"
 #include "core/status.h"
@@ -16,6 +18,19 @@ namespace convert {
 // Reads `path` into `out` for a model of `vocab_size` tokens (ids the file does not use become
 // empty control tokens). bos_id is set when the post-processor prepends a special token.
 Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out);
+
+// A byte-level BPE vocabulary as files spell it (tokenizer.json, GGUF's "gpt2" tokenizer).
+struct ByteLevelVocab {
+  std::vector<std::string> texts;         // per id: the byte-level spelling, or raw text when raw[id]
+  std::vector<bool> raw;                  // added tokens are raw text
+  std::vector<schema::TokenType> types;   // Normal, or Control for special tokens and unused ids
+  std::vector<std::pair<std::string, std::string>> merges;  // byte-level spellings, best first
+};
+
+// Fills the ByteLevelBPE table (pieces as raw bytes, merges as id pairs) from `v`. `where` names
+// the file in errors. bos_id, eos_id and unk_id are left at -1 for the caller.
+Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v, schema::Pretokenizer pre,
+                              schema::TokenizerT* out);
 
 }  // namespace convert
 }  // namespace edgeformer

@@ -220,7 +220,7 @@ TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): id
   if (test::SharedFile("tokenizers/gpt2/tokenizer.json").empty()) return;
   for (const char* split : {"gpt2", "llama3", "qwen2"}) {
     const std::string dir = ReferenceDir() + "/bpe_" + split;
-    INFO("pre-tokenizer " << split);
+    INFO("pre-tokenizer " << std::string(split));
     test::TempDir tmp;
     const std::string path = ConvertHf(tmp, dir, convert::Quant::kInt8, "m.edgf");
     edgeformer_model* model = nullptr;
@@ -239,6 +239,26 @@ TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): id
     EncodeAndCheckRoundTrip(model, raw, 0);
     edgeformer_model_destroy(model);
   }
+}
+
+TEST_CASE("GGUF with a gpt2 (byte-level) tokenizer and Qwen2's split: logits and ids as the references'") {
+  if (test::SharedFile("tokenizers/gpt2/tokenizer.json").empty()) return;
+  const std::string dir = ReferenceDir() + "/gguf_bpe";
+  CHECK(CheckModel("gguf_bpe", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, dir + "/model.gguf", convert::Quant::kInt8, "m.edgf", &convert::ConvertGguf);
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  std::ifstream in(dir + "/tokenizer_reference.json");
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  REQUIRE(cases.size() >= 8);
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    INFO("text: " << text);
+    // add_bos is asked, but the file says add_bos_token = false: no BOS.
+    CHECK(EncodeAndCheckRoundTrip(model, text, 1) == c["ids"].get<std::vector<int32_t>>());
+  }
+  edgeformer_model_destroy(model);
 }
 
 TEST_CASE("hostile GGUF files are refused with the file and the problem") {

@@ -326,10 +326,33 @@ def make_gguf(out, sp_path):
 
     sp = sentencepiece.SentencePieceProcessor(model_file=sp_path)
     vocab = sp.vocab_size()
+    types_of = []
+    for i in range(vocab):
+        types_of.append(6 if sp.is_byte(i) else 2 if sp.is_unknown(i) else 3 if sp.is_control(i)
+                        else 5 if sp.is_unused(i) else 1)
+    tokenizer = [
+        ("tokenizer.ggml.model", "str", "llama"),
+        ("tokenizer.ggml.tokens", "arr_str", [sp.id_to_piece(i) for i in range(vocab)]),
+        ("tokenizer.ggml.scores", "arr_f32", [sp.get_score(i) for i in range(vocab)]),
+        ("tokenizer.ggml.token_type", "arr_i32", types_of),
+        ("tokenizer.ggml.bos_token_id", "u32", sp.bos_id()), ("tokenizer.ggml.eos_token_id", "u32", sp.eos_id()),
+        ("tokenizer.ggml.unknown_token_id", "u32", sp.unk_id()), ("tokenizer.ggml.add_space_prefix", "bool", True),
+    ]
+    d = write_llama_gguf(out, "gguf_llama", vocab, tokenizer, 77)
+    texts = ["Hello world! The quick brown fox, jumps over 13 lazy dogs.",
+             "Ünïcödé àccents, 你好世界, emoji 🙂🚀, digits 0123456789",
+             "  leading spaces,\ttabs\tand\nnew\n\nlines  ", "", "a"]
+    with open(os.path.join(d, "tokenizer.json"), "w") as f:
+        json.dump([{"text": t, "ids": [sp.bos_id()] + sp.encode(t)} for t in texts], f, ensure_ascii=False)
+    print(f"gguf_llama: F32, F16 and Q8_0 tensors, SentencePiece vocabulary of {vocab}")
+
+
+def write_llama_gguf(out, folder, vocab, tokenizer, seed):
+    """A tiny Llama as llama.cpp writes it, with the given tokenizer metadata; returns its folder."""
     c = {"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
          "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": vocab, "max_position_embeddings": 128,
          "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False}
-    gen = torch.Generator().manual_seed(77)
+    gen = torch.Generator().manual_seed(seed)
     w = llama_weights(c, gen)
     hd, nh, nkv = 16, 4, 2
     # Tensor types: a mix of all three; the reference uses the values as stored.
@@ -367,24 +390,14 @@ def make_gguf(out, sp_path):
         elif name.endswith("k_proj.weight"):
             deq = pairs_to_halves(deq, nkv, hd)
         stored[name] = deq
-    types_of = []
-    for i in range(vocab):
-        types_of.append(6 if sp.is_byte(i) else 2 if sp.is_unknown(i) else 3 if sp.is_control(i)
-                        else 5 if sp.is_unused(i) else 1)
     metadata = [
         ("general.architecture", "str", "llama"), ("general.name", "str", "edgeformer reference"),
         ("llama.context_length", "u32", 128), ("llama.embedding_length", "u32", 64), ("llama.block_count", "u32", 2),
         ("llama.feed_forward_length", "u32", 128), ("llama.attention.head_count", "u32", 4),
         ("llama.attention.head_count_kv", "u32", 2), ("llama.attention.layer_norm_rms_epsilon", "f32", 1e-5),
         ("llama.rope.freq_base", "f32", 10000.0), ("llama.rope.dimension_count", "u32", hd),
-        ("tokenizer.ggml.model", "str", "llama"),
-        ("tokenizer.ggml.tokens", "arr_str", [sp.id_to_piece(i) for i in range(vocab)]),
-        ("tokenizer.ggml.scores", "arr_f32", [sp.get_score(i) for i in range(vocab)]),
-        ("tokenizer.ggml.token_type", "arr_i32", types_of),
-        ("tokenizer.ggml.bos_token_id", "u32", sp.bos_id()), ("tokenizer.ggml.eos_token_id", "u32", sp.eos_id()),
-        ("tokenizer.ggml.unknown_token_id", "u32", sp.unk_id()), ("tokenizer.ggml.add_space_prefix", "bool", True),
-    ]
-    d = os.path.join(out, "gguf_llama")
+    ] + tokenizer
+    d = os.path.join(out, folder)
     os.makedirs(d, exist_ok=True)
     write_gguf(os.path.join(d, "model.gguf"), metadata, tensors)
     tokens = torch.randint(0, vocab, (N_TOKENS,), generator=gen).tolist()
@@ -393,12 +406,7 @@ def make_gguf(out, sp_path):
         json.dump({"tokens": tokens, "vocab_size": vocab}, f)
     with open(os.path.join(d, "logits.f32"), "wb") as f:
         f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
-    texts = ["Hello world! The quick brown fox, jumps over 13 lazy dogs.",
-             "Ünïcödé àccents, 你好世界, emoji 🙂🚀, digits 0123456789",
-             "  leading spaces,\ttabs\tand\nnew\n\nlines  ", "", "a"]
-    with open(os.path.join(d, "tokenizer.json"), "w") as f:
-        json.dump([{"text": t, "ids": [sp.bos_id()] + sp.encode(t)} for t in texts], f, ensure_ascii=False)
-    print(f"gguf_llama: {len(tensors)} tensors (F32, F16, Q8_0), SentencePiece vocabulary of {vocab}")
+    return d
 
 
 TOKENIZER_TEXTS = [
@@ -446,6 +454,23 @@ def make_bpe_tokenizers(out, gpt2_json):
         with open(os.path.join(d, "tokenizer_reference.json"), "w", encoding="utf-8") as f:
             json.dump([{"text": x, "ids": enc.encode(x)} for x in TOKENIZER_TEXTS], f, ensure_ascii=False)
         print(f"bpe_{split}: GPT-2's vocabulary with the {split} pre-tokenizer, {len(TOKENIZER_TEXTS)} reference texts")
+    # The same vocabulary in a GGUF file ("gpt2" tokenizer, Qwen2's split), as llama.cpp stores Qwen2 models.
+    vocab = len(base["model"]["vocab"])
+    by_id = {i: t for t, i in base["model"]["vocab"].items()}
+    special = {a["id"] for a in base["added_tokens"] if a.get("special")}
+    tokenizer = [
+        ("tokenizer.ggml.model", "str", "gpt2"), ("tokenizer.ggml.pre", "str", "qwen2"),
+        ("tokenizer.ggml.tokens", "arr_str", [by_id[i] for i in range(vocab)]),
+        ("tokenizer.ggml.token_type", "arr_i32", [3 if i in special else 1 for i in range(vocab)]),
+        ("tokenizer.ggml.merges", "arr_str", [m if isinstance(m, str) else " ".join(m) for m in base["model"]["merges"]]),
+        ("tokenizer.ggml.bos_token_id", "u32", 50256), ("tokenizer.ggml.eos_token_id", "u32", 50256),
+        ("tokenizer.ggml.add_bos_token", "bool", False),
+    ]
+    d = write_llama_gguf(out, "gguf_bpe", vocab, tokenizer, 78)
+    enc = bpe_reference.Encoder(gpt2_json, "qwen2")
+    with open(os.path.join(d, "tokenizer_reference.json"), "w", encoding="utf-8") as f:
+        json.dump([{"text": x, "ids": enc.encode(x)} for x in TOKENIZER_TEXTS], f, ensure_ascii=False)
+    print("gguf_bpe: a GGUF Llama with a gpt2 (byte-level) tokenizer and Qwen2's split")
 
 
 def pairs_to_halves(w, heads, hd):
