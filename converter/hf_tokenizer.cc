@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -55,6 +56,121 @@ bool DecodeByteLevel(const std::string& s, const std::unordered_map<uint32_t, ui
 
 Error Bad(const std::string& path, const std::string& what) { return Error(Status::kInvalidModel, path + ": " + what); }
 
+// The post-processor's leading special token (Llama's <s>, Llama 3's <|begin_of_text|>), if any.
+std::string TemplateBos(const nlohmann::json& j) {
+  const nlohmann::json post = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
+  std::vector<nlohmann::json> candidates;
+  if (post.is_object() && post.value("type", "") == "TemplateProcessing") candidates.push_back(post);
+  if (post.is_object() && post.value("type", "") == "Sequence" && post.contains("processors")) {
+    for (const auto& proc : post["processors"]) {
+      if (proc.is_object() && proc.value("type", "") == "TemplateProcessing") candidates.push_back(proc);
+    }
+  }
+  for (const auto& t : candidates) {
+    if (t.contains("single") && t["single"].is_array() && !t["single"].empty() && t["single"][0].is_object() &&
+        t["single"][0].contains("SpecialToken") && t["single"][0]["SpecialToken"].contains("id")) {
+      return t["single"][0]["SpecialToken"]["id"].get<std::string>();
+    }
+  }
+  return "";
+}
+
+// SentencePiece's BPE as Hugging Face writes it (Llama 2, TinyLlama): byte_fallback, "▁" for
+// spaces, a normalizer that prepends one. It maps onto the scored-BPE table: a piece's score is
+// minus the rank of the first merge that makes it, so "best score" is "best merge", as in
+// SentencePiece itself; "<0xHH>" pieces are byte-fallback tokens.
+Error ReadSentencePieceStyle(const std::string& path, const nlohmann::json& j, uint32_t vocab_size,
+                             schema::TokenizerT* out) {
+  const nlohmann::json& model = j["model"];
+  if (!model.contains("vocab") || !model["vocab"].is_object()) return Bad(path, "model.vocab is missing");
+  if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
+  const std::string kSpace = "\xE2\x96\x81";  // U+2581
+  std::vector<std::string> pieces(vocab_size);
+  std::vector<schema::TokenType> types(vocab_size, schema::TokenType::Control);
+  std::vector<uint8_t> byte_values(vocab_size, 0);
+  std::unordered_map<std::string, int32_t> by_text;
+  for (const auto& [text, id] : model["vocab"].items()) {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
+      return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
+                           std::to_string(vocab_size));
+    }
+    const uint32_t i = id.get<uint32_t>();
+    by_text.emplace(text, static_cast<int32_t>(i));
+    unsigned value = 0;
+    char tail = 0;
+    if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X%c", &value, &tail) == 2 && tail == '>') {
+      types[i] = schema::TokenType::Byte;
+      byte_values[i] = static_cast<uint8_t>(value);
+      pieces[i] = text;
+      continue;
+    }
+    std::string piece = text;
+    for (size_t at = piece.find(kSpace); at != std::string::npos; at = piece.find(kSpace, at + 1)) piece.replace(at, 3, " ");
+    pieces[i] = piece;
+    types[i] = schema::TokenType::Normal;
+  }
+  const float unmerged = -static_cast<float>(model["merges"].size()) - 1.0f;
+  std::vector<float> scores(vocab_size, unmerged);
+  std::vector<bool> scored(vocab_size, false);
+  size_t rank = 0;
+  for (const auto& m : model["merges"]) {
+    std::string left, right;
+    if (m.is_string()) {
+      const std::string s = m.get<std::string>();
+      const size_t space = s.find(' ');
+      if (space == std::string::npos) return Bad(path, "merge '" + s + "' is not two tokens");
+      left = s.substr(0, space), right = s.substr(space + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      left = m[0].get<std::string>(), right = m[1].get<std::string>();
+    } else {
+      return Bad(path, "a merge is neither \"a b\" nor [a, b]");
+    }
+    const auto joined = by_text.find(left + right);
+    if (joined == by_text.end()) return Bad(path, "merge '" + left + " " + right + "' makes a token not in the vocabulary");
+    if (!scored[joined->second]) {
+      scored[joined->second] = true;
+      scores[joined->second] = -static_cast<float>(rank);
+    }
+    ++rank;
+  }
+  out->kind = schema::TokenizerKind::ScoredBPE;
+  out->bos_id = out->eos_id = -1;
+  out->unk_id = -1;
+  if (model.contains("unk_token") && model["unk_token"].is_string()) {
+    const auto unk = by_text.find(model["unk_token"].get<std::string>());
+    if (unk != by_text.end()) {
+      out->unk_id = unk->second;
+      types[unk->second] = schema::TokenType::Unknown;
+    }
+  }
+  if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
+    for (const auto& t : j["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned()) return Bad(path, "an added token needs an id");
+      const uint64_t i = t["id"].get<uint64_t>();
+      if (i >= vocab_size) return Bad(path, "added token id " + std::to_string(i) + " is outside the vocabulary");
+      if (t.value("special", false) && types[i] != schema::TokenType::Unknown) types[i] = schema::TokenType::Control;
+    }
+  }
+  const std::string bos = TemplateBos(j);
+  const auto bos_it = by_text.find(bos);
+  if (!bos.empty() && bos_it != by_text.end()) out->bos_id = bos_it->second;
+  // The dummy prefix: a normalizer that prepends "▁", or a Metaspace pre-tokenizer that does.
+  const std::string dump = j.contains("normalizer") ? j["normalizer"].dump() : "";
+  const std::string pre = j.contains("pre_tokenizer") ? j["pre_tokenizer"].dump() : "";
+  out->add_dummy_prefix = dump.find("\"Prepend\"") != std::string::npos ||
+                          (pre.find("Metaspace") != std::string::npos && pre.find("\"never\"") == std::string::npos);
+  out->strip_space_after_bos = out->add_dummy_prefix;
+  out->piece_offsets.push_back(0);
+  for (uint32_t i = 0; i < vocab_size; ++i) {
+    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
+    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
+    out->scores.push_back(scores[i]);
+    out->types.push_back(types[i]);
+    out->byte_values.push_back(byte_values[i]);
+  }
+  return Error::Ok();
+}
+
 }  // namespace
 
 Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v, schema::Pretokenizer pre,
@@ -106,10 +222,7 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
     return Error(Status::kUnsupported, path + ": only BPE models are read");
   }
   const nlohmann::json& model = j["model"];
-  if (model.value("byte_fallback", false)) {
-    return Error(Status::kUnsupported, path + ": SentencePiece-style BPE (byte_fallback) tokenizer.json is not read "
-                                              "yet; the byte-level kind (GPT-2, Llama 3, Qwen2) is");
-  }
+  if (model.value("byte_fallback", false)) return ReadSentencePieceStyle(path, j, vocab_size, out);
   // The pre-tokenizer decides the split.
   schema::Pretokenizer pre = schema::Pretokenizer::None;
   const nlohmann::json& p = j.contains("pre_tokenizer") ? j["pre_tokenizer"] : nlohmann::json();
@@ -182,25 +295,9 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
   EF_RETURN_IF_ERROR(BuildByteLevelTokenizer(path, v, pre, out));
 
   // A post-processor that prepends a special token (Llama 3's <|begin_of_text|>) makes it BOS.
-  const nlohmann::json& post = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
-  const nlohmann::json* template_processing = nullptr;
-  if (post.is_object() && post.value("type", "") == "TemplateProcessing") template_processing = &post;
-  if (post.is_object() && post.value("type", "") == "Sequence" && post.contains("processors")) {
-    for (const auto& proc : post["processors"]) {
-      if (proc.is_object() && proc.value("type", "") == "TemplateProcessing") template_processing = &proc;
-    }
-  }
-  if (template_processing != nullptr && template_processing->contains("single") &&
-      (*template_processing)["single"].is_array() && !(*template_processing)["single"].empty()) {
-    const nlohmann::json& first = (*template_processing)["single"][0];
-    if (first.contains("SpecialToken") && first["SpecialToken"].contains("id")) {
-      const std::string name = first["SpecialToken"]["id"].get<std::string>();
-      for (uint32_t i = 0; i < vocab_size; ++i) {
-        if (v.types[i] == schema::TokenType::Control && v.raw[i] && v.texts[i] == name) {
-          out->bos_id = static_cast<int32_t>(i);
-        }
-      }
-    }
+  const std::string bos = TemplateBos(j);
+  for (uint32_t i = 0; i < vocab_size && !bos.empty(); ++i) {
+    if (v.types[i] == schema::TokenType::Control && v.raw[i] && v.texts[i] == bos) out->bos_id = static_cast<int32_t>(i);
   }
   return Error::Ok();
 }

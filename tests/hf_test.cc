@@ -261,6 +261,24 @@ TEST_CASE("GGUF with a gpt2 (byte-level) tokenizer and Qwen2's split: logits and
   edgeformer_model_destroy(model);
 }
 
+TEST_CASE("SentencePiece-style tokenizer.json (byte fallback): ids as sentencepiece's") {
+  if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
+  const std::string dir = ReferenceDir() + "/sp_json";
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, dir, convert::Quant::kInt8, "m.edgf");
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  std::ifstream in(dir + "/tokenizer_reference.json");
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  REQUIRE(cases.size() >= 8);
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    INFO("text: " << text);
+    CHECK(EncodeAndCheckRoundTrip(model, text, 1) == c["ids"].get<std::vector<int32_t>>());
+  }
+  edgeformer_model_destroy(model);
+}
+
 TEST_CASE("hostile GGUF files are refused with the file and the problem") {
   if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
   const std::vector<uint8_t> good = test::ReadFile(ReferenceDir() + "/gguf_llama/model.gguf");

@@ -346,6 +346,44 @@ def make_gguf(out, sp_path):
         json.dump([{"text": t, "ids": [sp.bos_id()] + sp.encode(t)} for t in texts], f, ensure_ascii=False)
     print(f"gguf_llama: F32, F16 and Q8_0 tensors, SentencePiece vocabulary of {vocab}")
 
+    # The same vocabulary as Hugging Face's tokenizer.json writes a SentencePiece BPE model
+    # (Llama 2 style): merges from every split of every piece, ordered by the merged piece's score.
+    pieces = {sp.id_to_piece(i): i for i in range(vocab)}
+    merges = []
+    for piece, pid in pieces.items():
+        if sp.is_control(pid) or sp.is_unknown(pid) or sp.is_byte(pid):
+            continue
+        local = [(piece[:k], piece[k:], sp.get_score(pid)) for k in range(1, len(piece))
+                 if piece[:k] in pieces and piece[k:] in pieces]
+        merges.extend(sorted(local, key=lambda m: (pieces[m[0]], pieces[m[1]])))
+    merges.sort(key=lambda m: m[2], reverse=True)
+    special = [{"id": i, "content": sp.id_to_piece(i), "special": True, "single_word": False, "lstrip": False,
+                "rstrip": False, "normalized": False} for i in (sp.unk_id(), sp.bos_id(), sp.eos_id())]
+    tokenizer_json = {
+        "version": "1.0", "added_tokens": special,
+        "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                                            {"type": "Replace", "pattern": {"String": " "},
+                                                             "content": "\u2581"}]},
+        "pre_tokenizer": None,
+        "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
+                                                                    {"Sequence": {"id": "A", "type_id": 0}}]},
+        "model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": True, "fuse_unk": True,
+                  "vocab": pieces, "merges": [f"{a} {b}" for a, b, _ in merges]},
+    }
+    c = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+         "num_attention_heads": 2, "vocab_size": vocab, "max_position_embeddings": 64, "tie_word_embeddings": True}
+    d = os.path.join(out, "sp_json")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f)
+    write_safetensors(os.path.join(d, "model.safetensors"), llama_weights(c, torch.Generator().manual_seed(9)), "F32")
+    with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer_json, f, ensure_ascii=False)
+    with open(os.path.join(d, "tokenizer_reference.json"), "w", encoding="utf-8") as f:
+        json.dump([{"text": t, "ids": [sp.bos_id()] + sp.encode(t)} for t in texts + TOKENIZER_TEXTS[:5]], f,
+                  ensure_ascii=False)
+    print(f"sp_json: the same vocabulary as a Hugging Face tokenizer.json ({len(merges)} merges)")
+
 
 def write_llama_gguf(out, folder, vocab, tokenizer, seed):
     """A tiny Llama as llama.cpp writes it, with the given tokenizer metadata; returns its folder."""
