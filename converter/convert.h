@@ -19,7 +19,9 @@ struct ConvertOptions {
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
   std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
-  bool tokenizer_from_checkpoint = true;  // GGUF metadata, or a Hugging Face tokenizer.json
+  // GGUF metadata, or a Hugging Face tokenizer.json (required then). false: the model takes token
+  // ids only.
+  bool tokenizer_from_checkpoint = true;
 };
 
 Error ConvertLlama2c(const ConvertOptions& options);

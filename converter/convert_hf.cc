@@ -233,9 +233,13 @@ Error ConvertHf(const ConvertOptions& options) {
   a.norm_eps = c.norm_eps;
   a.bos_id = c.bos_token_id;
   a.eos_id = c.eos_token_id;
-  // tokenizer.json when the checkpoint has one (byte-level BPE); without it, token ids only.
+  // tokenizer.json, unless the caller asked for a model that takes token ids only.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
-  model.has_tokenizer = options.tokenizer_from_checkpoint && std::ifstream(tokenizer_path).good();
+  model.has_tokenizer = options.tokenizer_from_checkpoint;
+  if (model.has_tokenizer && !std::ifstream(tokenizer_path).good()) {
+    return Error(Status::kIoError, tokenizer_path + ": cannot open; a model without a tokenizer takes token ids only, "
+                                                    "convert it with --no-tokenizer if that is what you want");
+  }
   if (model.has_tokenizer) {
     EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
     model.tokenizer.eos_id = c.eos_token_id;

@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
                  "int8 there flips near-ties) or int8")
       ->check(CLI::IsMember({"none", "int8"}));
   app.add_option("-o,--output", options.output, "the model file to write")->required();
+  bool no_tokenizer = false;
+  app.add_flag("--no-tokenizer", no_tokenizer,
+               "Hugging Face and GGUF: leave the tokenizer out (the model then takes token ids only)");
   app.add_flag("-q,--quiet", quiet, "do not print the per-tensor report");
   CLI11_PARSE(app, argc, argv);
 
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   options.embedding_quant =
       embedding_quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
   options.report = quiet ? nullptr : stdout;
+  options.tokenizer_from_checkpoint = !no_tokenizer;
   options.progress = quiet ? nullptr : stderr;
   if (app.count("--from") == 0 && std::filesystem::is_directory(options.checkpoint)) from = "hf";
   if (app.count("--from") == 0 && std::filesystem::path(options.checkpoint).extension() == ".gguf") from = "gguf";

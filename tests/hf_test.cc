@@ -55,12 +55,14 @@ Reference LoadReference(const std::string& dir) {
 
 using ConvertFn = Error (*)(const convert::ConvertOptions&);
 
+// Converts a reference checkpoint; its tokenizer when it has one (tokenizer.json or GGUF).
 std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, convert::Quant quant,
                       const std::string& name, ConvertFn convert_fn = &convert::ConvertHf) {
   convert::ConvertOptions o;
   o.checkpoint = checkpoint;
   o.output = tmp.path(name);
   o.quant = quant;
+  o.tokenizer_from_checkpoint = convert_fn == &convert::ConvertGguf || std::ifstream(checkpoint + "/tokenizer.json").good();
   const Error err = convert_fn(o);
   INFO(err.message());
   REQUIRE(err.ok());
@@ -130,10 +132,11 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::Conv
 const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16",
                                "qwen2_f32", "gpt2_f32",  "gpt2_f16_unprefixed"};
 
-std::string Refused(const std::string& checkpoint, const std::string& output) {
+std::string Refused(const std::string& checkpoint, const std::string& output, bool tokenizer = false) {
   convert::ConvertOptions o;
   o.checkpoint = checkpoint;
   o.output = output;
+  o.tokenizer_from_checkpoint = tokenizer;
   const Error err = convert::ConvertHf(o);
   CHECK_FALSE(err.ok());
   CHECK_FALSE(std::ifstream(output).good());  // no output left behind
@@ -399,6 +402,14 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
 
   test::TempDir empty;
   CHECK(Refused(empty.path(""), out).find("config.json: cannot open") != std::string::npos);
+  // A checkpoint without tokenizer.json, unless token ids only are asked for.
+  test::WriteFile(tmp.path("model.safetensors"), good);
+  test::WriteFile(tmp.path("config.json"), config);
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: cannot open") != std::string::npos);
+  // A tokenizer.json that is not one edgeformer reads.
+  const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {}}})";
+  test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(wordpiece.begin(), wordpiece.end()));
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: only BPE models are read") != std::string::npos);
 }
 
 TEST_CASE("a sharded index must name existing shards holding its tensors") {
