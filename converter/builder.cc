@@ -55,6 +55,18 @@ double QuantizeInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t)
 
 }  // namespace
 
+void Progress::Next() {
+  ++done_;
+  if (out_ == nullptr) return;
+  std::fprintf(out_, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(done_),
+               static_cast<unsigned long long>(total_));
+  std::fflush(out_);
+}
+
+void Progress::Done(const std::string& output) const {
+  if (out_ != nullptr) std::fprintf(out_, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(done_), output.c_str());
+}
+
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});

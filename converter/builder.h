@@ -13,6 +13,20 @@
 namespace edgeformer {
 namespace convert {
 
+// "reading tensor i of n" on one line of `out` (none when out is null), then where the file goes.
+class Progress {
+ public:
+  Progress(std::FILE* out, uint64_t total) : out_(out), total_(total) {}
+  void Next();
+  void Done(const std::string& output) const;
+  uint64_t done() const { return done_; }
+
+ private:
+  std::FILE* out_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+};
+
 class Builder {
  public:
   // `model` receives the tensors; `report` may be null. Both outlive the Builder.

@@ -235,14 +235,9 @@ Error ConvertGguf(const ConvertOptions& options) {
   const uint64_t q_dim = dim, kv_dim = hd * kv_heads;
   Builder b(&model, options.report);
   const Quant q = options.quant;
-  uint64_t done = 0;
-  const uint64_t total = 3 + 9 * layers - (a.tied_embeddings ? 1 : 0);
+  Progress progress(options.progress, 3 + 9 * layers - (a.tied_embeddings ? 1 : 0));
   auto read = [&](const std::string& name, uint64_t rows, uint64_t cols) {
-    if (options.progress != nullptr) {
-      std::fprintf(options.progress, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(++done),
-                   static_cast<unsigned long long>(total));
-      std::fflush(options.progress);
-    }
+    progress.Next();
     return g.ReadF32(name, rows, cols);
   };
 #define EF_READ(var, name, rows, cols)                      \
@@ -284,10 +279,7 @@ Error ConvertGguf(const ConvertOptions& options) {
     b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
   }
 #undef EF_READ
-  if (options.progress != nullptr) {
-    std::fprintf(options.progress, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(done),
-                 options.output.c_str());
-  }
+  progress.Done(options.output);
   return WriteModelFile(model, options.output);
 }
 

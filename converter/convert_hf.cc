@@ -46,23 +46,17 @@ std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, ui
 class Reader {
  public:
   Reader(const SafetensorsSet& st, const ConvertOptions& options, uint64_t total)
-      : st_(st), options_(options), total_(total) {}
+      : st_(st), progress_(options.progress, total) {}
 
   Result<std::vector<float>> Read(const std::string& name, const std::vector<uint64_t>& shape) {
-    if (options_.progress != nullptr) {
-      std::fprintf(options_.progress, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(++done_),
-                   static_cast<unsigned long long>(total_));
-      std::fflush(options_.progress);
-    }
+    progress_.Next();
     return st_.ReadF32(name, shape);
   }
-  uint64_t done() const { return done_; }
+  void Done(const std::string& output) const { progress_.Done(output); }
 
  private:
   const SafetensorsSet& st_;
-  const ConvertOptions& options_;
-  uint64_t total_;
-  uint64_t done_ = 0;
+  Progress progress_;
 };
 
 // [rows][cols] -> [cols][rows].
@@ -131,10 +125,7 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     EF_READ(head, "lm_head.weight", vocab, dim);
     b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
   }
-  if (options.progress != nullptr) {
-    std::fprintf(options.progress, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(reader.done()),
-                 options.output.c_str());
-  }
+  reader.Done(options.output);
   return Error::Ok();
 }
 
@@ -190,10 +181,7 @@ Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const Conv
   b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(lnf));
   EF_READ(lnf_b, t + "ln_f.bias", dim);
   b.Vector("final_norm_bias", TensorRole::FinalNormBias, -1, std::move(lnf_b));
-  if (options.progress != nullptr) {
-    std::fprintf(options.progress, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(reader.done()),
-                 options.output.c_str());
-  }
+  reader.Done(options.output);
   return Error::Ok();
 }
 

@@ -129,6 +129,50 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::Conv
   }
 }
 
+// Encodes `text` through the C API; checks that the pieces of the ids spell it again.
+std::vector<int32_t> EncodeAndCheckRoundTrip(edgeformer_model* model, const std::string& text, int add_bos) {
+  std::vector<int32_t> ids(text.size() * 4 + 8);
+  size_t n = 0;
+  REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), add_bos, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
+  ids.resize(n);
+  std::string back;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const char* piece = nullptr;
+    size_t len = 0;
+    REQUIRE(edgeformer_token_piece(model, i ? ids[i - 1] : -1, ids[i], &piece, &len) == EDGEFORMER_OK);
+    back.append(piece, len);
+  }
+  // Special tokens decode to nothing, so compare with them removed.
+  std::string plain = text;
+  for (size_t at = plain.find("<|endoftext|>"); at != std::string::npos; at = plain.find("<|endoftext|>")) {
+    plain.erase(at, 13);
+  }
+  CHECK(back == plain);
+  return ids;
+}
+
+// Converts `checkpoint` (its tokenizer included) and checks every case of `cases_file`
+// ([{"text", "ids"}], made by make_models.py) with the round trip; then runs `more` on the model.
+template <typename More>
+void CheckTokenizerCases(const std::string& checkpoint, ConvertFn convert_fn, const std::string& cases_file,
+                         int add_bos, More more) {
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, checkpoint, convert::Quant::kInt8, "m.edgf", convert_fn);
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  std::ifstream in(cases_file);
+  REQUIRE(in.good());
+  const nlohmann::json cases = nlohmann::json::parse(in);
+  CHECK(cases.size() >= 5);
+  for (const auto& c : cases) {
+    const std::string text = c["text"].get<std::string>();
+    INFO("text: " << text);
+    CHECK(EncodeAndCheckRoundTrip(model, text, add_bos) == c["ids"].get<std::vector<int32_t>>());
+  }
+  more(model);
+  edgeformer_model_destroy(model);
+}
+
 const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16",
                                "qwen2_f32", "gpt2_f32",  "gpt2_f16_unprefixed"};
 
@@ -168,55 +212,7 @@ TEST_CASE("GGUF (F32, F16, Q8_0, llama tokenizer): logits as PyTorch's, tokens a
   if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;  // the GGUF borrows its vocabulary
   const std::string dir = ReferenceDir() + "/gguf_llama";
   CHECK(CheckModel("gguf_llama", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
-  test::TempDir tmp;
-  const std::string path = ConvertHf(tmp, dir + "/model.gguf", convert::Quant::kInt8, "tok.edgf", &convert::ConvertGguf);
-  edgeformer_model* model = nullptr;
-  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
-  std::ifstream in(dir + "/tokenizer.json");
-  const nlohmann::json cases = nlohmann::json::parse(in);
-  REQUIRE(cases.size() >= 5);
-  for (const auto& c : cases) {
-    const std::string text = c["text"].get<std::string>();
-    const std::vector<int32_t> want = c["ids"].get<std::vector<int32_t>>();
-    std::vector<int32_t> ids(text.size() * 4 + 8);
-    size_t n = 0;
-    REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), 1, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
-    ids.resize(n);
-    INFO("text: " << text);
-    CHECK(ids == want);
-    // And back: the pieces of the ids (after BOS) spell the text.
-    std::string back;
-    for (size_t i = 1; i < ids.size(); ++i) {
-      const char* piece = nullptr;
-      size_t len = 0;
-      REQUIRE(edgeformer_token_piece(model, ids[i - 1], ids[i], &piece, &len) == EDGEFORMER_OK);
-      back.append(piece, len);
-    }
-    CHECK(back == text);
-  }
-  edgeformer_model_destroy(model);
-}
-
-// Encodes `text` through the C API; checks that the pieces of the ids spell it again.
-std::vector<int32_t> EncodeAndCheckRoundTrip(edgeformer_model* model, const std::string& text, int add_bos) {
-  std::vector<int32_t> ids(text.size() * 4 + 8);
-  size_t n = 0;
-  REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), add_bos, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
-  ids.resize(n);
-  std::string back;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const char* piece = nullptr;
-    size_t len = 0;
-    REQUIRE(edgeformer_token_piece(model, i ? ids[i - 1] : -1, ids[i], &piece, &len) == EDGEFORMER_OK);
-    back.append(piece, len);
-  }
-  // Special tokens decode to nothing, so compare with them removed.
-  std::string plain = text;
-  for (size_t at = plain.find("<|endoftext|>"); at != std::string::npos; at = plain.find("<|endoftext|>")) {
-    plain.erase(at, 13);
-  }
-  CHECK(back == plain);
-  return ids;
+  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer.json", 1, [](edgeformer_model*) {});
 }
 
 TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): ids as the reference's") {
@@ -224,23 +220,10 @@ TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): id
   for (const char* split : {"gpt2", "llama3", "qwen2"}) {
     const std::string dir = ReferenceDir() + "/bpe_" + split;
     INFO("pre-tokenizer " << std::string(split));
-    test::TempDir tmp;
-    const std::string path = ConvertHf(tmp, dir, convert::Quant::kInt8, "m.edgf");
-    edgeformer_model* model = nullptr;
-    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
-    std::ifstream in(dir + "/tokenizer_reference.json");
-    REQUIRE(in.good());
-    const nlohmann::json cases = nlohmann::json::parse(in);
-    REQUIRE(cases.size() >= 8);
-    for (const auto& c : cases) {
-      const std::string text = c["text"].get<std::string>();
-      INFO("text: " << text);
-      CHECK(EncodeAndCheckRoundTrip(model, text, 0) == c["ids"].get<std::vector<int32_t>>());
-    }
-    // Bytes that are not UTF-8 still encode (one token per byte at worst) and decode back.
-    const std::string raw = std::string("caf\xC3 \xFF\xFEok\x80", 10);
-    EncodeAndCheckRoundTrip(model, raw, 0);
-    edgeformer_model_destroy(model);
+    CheckTokenizerCases(dir, &convert::ConvertHf, dir + "/tokenizer_reference.json", 0, [](edgeformer_model* model) {
+      // Bytes that are not UTF-8 still encode (one token per byte at worst) and decode back.
+      EncodeAndCheckRoundTrip(model, std::string("caf\xC3 \xFF\xFEok\x80", 10), 0);
+    });
   }
 }
 
@@ -248,38 +231,15 @@ TEST_CASE("GGUF with a gpt2 (byte-level) tokenizer and Qwen2's split: logits and
   if (test::SharedFile("tokenizers/gpt2/tokenizer.json").empty()) return;
   const std::string dir = ReferenceDir() + "/gguf_bpe";
   CHECK(CheckModel("gguf_bpe", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
-  test::TempDir tmp;
-  const std::string path = ConvertHf(tmp, dir + "/model.gguf", convert::Quant::kInt8, "m.edgf", &convert::ConvertGguf);
-  edgeformer_model* model = nullptr;
-  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
-  std::ifstream in(dir + "/tokenizer_reference.json");
-  const nlohmann::json cases = nlohmann::json::parse(in);
-  REQUIRE(cases.size() >= 8);
-  for (const auto& c : cases) {
-    const std::string text = c["text"].get<std::string>();
-    INFO("text: " << text);
-    // add_bos is asked, but the file says add_bos_token = false: no BOS.
-    CHECK(EncodeAndCheckRoundTrip(model, text, 1) == c["ids"].get<std::vector<int32_t>>());
-  }
-  edgeformer_model_destroy(model);
+  // add_bos is asked, but the file says add_bos_token = false: no BOS.
+  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer_reference.json", 1,
+                      [](edgeformer_model*) {});
 }
 
 TEST_CASE("SentencePiece-style tokenizer.json (byte fallback): ids as sentencepiece's") {
   if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
   const std::string dir = ReferenceDir() + "/sp_json";
-  test::TempDir tmp;
-  const std::string path = ConvertHf(tmp, dir, convert::Quant::kInt8, "m.edgf");
-  edgeformer_model* model = nullptr;
-  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
-  std::ifstream in(dir + "/tokenizer_reference.json");
-  const nlohmann::json cases = nlohmann::json::parse(in);
-  REQUIRE(cases.size() >= 8);
-  for (const auto& c : cases) {
-    const std::string text = c["text"].get<std::string>();
-    INFO("text: " << text);
-    CHECK(EncodeAndCheckRoundTrip(model, text, 1) == c["ids"].get<std::vector<int32_t>>());
-  }
-  edgeformer_model_destroy(model);
+  CheckTokenizerCases(dir, &convert::ConvertHf, dir + "/tokenizer_reference.json", 1, [](edgeformer_model*) {});
 }
 
 TEST_CASE("hostile GGUF files are refused with the file and the problem") {

@@ -10,15 +10,12 @@
 #include <arm_neon.h>
 
 #include <cstring>
-#include <type_traits>
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace neon {
-
-template <KvType T>
-using KvElem = typename std::conditional<T == KvType::kF16, uint16_t, float>::type;
 
 template <KvType T>
 inline float32x4_t Load4(const KvElem<T>* p) {

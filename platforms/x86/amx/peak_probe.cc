@@ -1,10 +1,6 @@
 // tdpbssd throughput: four independent 16 x 16 int32 accumulator tiles fed by two A and two B
 // tiles, 16 x 16 x 64 multiply-adds per instruction.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "platforms/x86/intrinsics.h"
 
 #include <cstddef>
 #include <cstdint>

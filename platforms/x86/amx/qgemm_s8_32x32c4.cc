@@ -7,11 +7,7 @@
 // Rows that do not fill a 16-row tile (all of decode) go to the AVX512-VNNI kernel: every AMX CPU
 // has it, and its results are bit-identical. A k that is not a multiple of 64 ends with a
 // zero-padded copy of the last partial chunk.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "platforms/x86/intrinsics.h"
 
 #include <cstring>
 

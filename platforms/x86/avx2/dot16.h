@@ -10,15 +10,12 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <type_traits>
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace avx2 {
-
-template <KvType T>
-using KvElem = typename std::conditional<T == KvType::kF16, uint16_t, float>::type;
 
 template <KvType T>
 inline __m256 Load8(const KvElem<T>* p) {

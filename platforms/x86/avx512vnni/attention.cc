@@ -29,23 +29,7 @@ void Values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, 
 
 }  // namespace
 
-void attn_scores_16p__avx512vnni(size_t n, size_t d, const float* q, const void* k, size_t k_stride, KvType type,
-                                 float* out) {
-  if (type == KvType::kF16) {
-    Dot16Rows<KvType::kF16>(n, d, q, k, k_stride, out);
-  } else {
-    Dot16Rows<KvType::kF32>(n, d, q, k, k_stride, out);
-  }
-}
-
-void attn_values_64d__avx512vnni(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,
-                                 float* out) {
-  if (type == KvType::kF16) {
-    Values<KvType::kF16>(n, d, w, v, v_stride, out);
-  } else {
-    Values<KvType::kF32>(n, d, w, v, v_stride, out);
-  }
-}
+EF_DEFINE_ATTN_ENTRY_POINTS(attn_scores_16p__avx512vnni, attn_values_64d__avx512vnni)
 
 }  // namespace avx512vnni
 }  // namespace edgeformer

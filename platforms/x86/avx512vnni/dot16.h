@@ -7,12 +7,9 @@
 // products leave a lane unchanged. Include only from files compiled with this folder's flags.
 #pragma once
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "platforms/x86/intrinsics.h"
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {

@@ -1,10 +1,6 @@
 // vpdpbusd throughput: 16 independent 512-bit accumulators (more than latency x ports needs), 64
 // multiply-adds per instruction.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "platforms/x86/intrinsics.h"
 
 #include <cstddef>
 #include <cstdint>

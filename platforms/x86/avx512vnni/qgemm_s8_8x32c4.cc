@@ -6,13 +6,7 @@
 // vpdpbusd multiplies unsigned by signed bytes, without saturation. Activations are biased by 128
 // (a ^ 0x80) to be unsigned, so a tile computes sum((a + 128) * w), and the epilogue subtracts
 // 128 * sum(w) (the row sums stored with the weights): exact.
-// GCC 12's AVX-512 headers pass _mm*_undefined_*() as unused merge sources, which its
-// -W(maybe-)uninitialized falsely reports where they are inlined (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "platforms/x86/intrinsics.h"
 
 #include <cstring>
 
