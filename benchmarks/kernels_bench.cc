@@ -167,7 +167,7 @@ void RegisterAll() {
   }
 #define EF_SGEMM_KERNEL(isa, fn)                                                                      \
   for (const Shape& s : kShapes) {                                                                    \
-    for (size_t m : {size_t{1}, size_t{16}}) {                                                        \
+    for (size_t m : {size_t{1}, size_t{16}, size_t{128}}) {                                           \
       benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
                                    BenchSGemm, &isa::fn, Isa::isa, s, m)                              \
           ->Unit(benchmark::kMicrosecond)                                                             \

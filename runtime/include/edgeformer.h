@@ -118,6 +118,20 @@ typedef enum edgeformer_kv_type {
                                           caller stores is a value the library can check */
 } edgeformer_kv_type;
 
+/* Who runs the matmuls of f32 weights. NATIVE: edgeformer's kernels, bit-identical on every CPU.
+   XNNPACK: XNNPACK's fully-connected operators, created with the session (they keep a packed copy
+   of the f32 weights: session_info.allocated_bytes counts it); results differ in the last bits
+   and between CPUs. AUTO (the default): what the measurements say is faster (docs/performance.md):
+   XNNPACK for the layers' f32 matmuls in prefill, native for decode and the classifier. Int8
+   weights always run on the native kernels, so int8 models are bit-identical everywhere in
+   every mode; choose NATIVE for bit-identical f32 models. */
+typedef enum edgeformer_backend {
+  EDGEFORMER_BACKEND_NATIVE = 0,
+  EDGEFORMER_BACKEND_XNNPACK = 1,
+  EDGEFORMER_BACKEND_AUTO = 2,
+  EDGEFORMER_BACKEND_MAX_ = 0x7fffffff /* not a backend: keeps the enum int-sized */
+} edgeformer_backend;
+
 typedef struct edgeformer_session_params {
   uint32_t n_threads;      /* worker threads including the caller. Default 1. */
   uint32_t context_length; /* tokens the KV cache holds; 0 = the model's maximum. Default 0. */
@@ -129,6 +143,7 @@ typedef struct edgeformer_session_params {
                               comes at once but burns a core while the app handles a token.
                               Default 0: they sleep. */
   edgeformer_kv_type kv_type; /* KV cache storage. Default EDGEFORMER_KV_F32. */
+  edgeformer_backend backend; /* f32 matmuls. Default EDGEFORMER_BACKEND_AUTO. */
 } edgeformer_session_params;
 
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);

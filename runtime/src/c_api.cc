@@ -205,6 +205,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.max_isa = nullptr;
   p.spin_between_tokens = 0;
   p.kv_type = EDGEFORMER_KV_F32;
+  p.backend = EDGEFORMER_BACKEND_AUTO;
   return p;
 }
 
@@ -224,6 +225,13 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
       return Report(Error(edgeformer::Status::kInvalidArgument, "unknown kv_type " + std::to_string(p.kv_type)));
     }
     o.kv_type = p.kv_type == EDGEFORMER_KV_F16 ? edgeformer::KvType::kF16 : edgeformer::KvType::kF32;
+    if (p.backend != EDGEFORMER_BACKEND_NATIVE && p.backend != EDGEFORMER_BACKEND_XNNPACK &&
+        p.backend != EDGEFORMER_BACKEND_AUTO) {
+      return Report(Error(edgeformer::Status::kInvalidArgument, "unknown backend " + std::to_string(p.backend)));
+    }
+    o.backend = p.backend == EDGEFORMER_BACKEND_XNNPACK ? edgeformer::Backend::kXnnpack
+                : p.backend == EDGEFORMER_BACKEND_NATIVE ? edgeformer::Backend::kNative
+                                                         : edgeformer::Backend::kAuto;
     if (p.max_isa != nullptr) {
       edgeformer::Result<edgeformer::Isa> isa = edgeformer::ParseIsa(p.max_isa);
       if (!isa.ok()) return Report(isa.error());

@@ -28,9 +28,9 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
   app.add_option("--isa", c->isa, "kernel ISAs: auto (the best the CPU has), reference, avx2, avx512vnni, amx, neon, neondot, i8mm")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--backend", c->backend, "matmul backends: native")
+  app.add_option("--backend", c->backend, "f32 matmul backends: native, xnnpack, auto")
       ->delimiter(',')
-      ->check(CLI::IsMember({"native", "xnnpack"}))
+      ->check(CLI::IsMember({"native", "xnnpack", "auto"}))
       ->capture_default_str();
   app.add_option("--kv-type", c->kv_type, "KV cache storage: f32, f16")
       ->delimiter(',')
@@ -53,12 +53,6 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
     return 2;
   }
   c->read_buffer_bytes = read_buffer_mib << 20;
-  for (const std::string& b : c->backend) {
-    if (b == "xnnpack") {
-      std::fprintf(err, "edgeformer-bench: --backend xnnpack: this build has no XNNPACK backend yet\n");
-      return 2;
-    }
-  }
   if (std::all_of(c->n_prompt.begin(), c->n_prompt.end(), [](uint32_t v) { return v == 0; }) &&
       std::all_of(c->n_gen.begin(), c->n_gen.end(), [](uint32_t v) { return v == 0; })) {
     std::fprintf(err, "edgeformer-bench: nothing to run: every -p and -n value is 0\n");

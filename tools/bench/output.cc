@@ -122,11 +122,11 @@ std::string FormatMarkdown(const Report& r) {
     o << " " << Fixed(gbps, 1) << " GB/s (" << threads << " thread" << (threads > 1 ? "s" : "") << ")";
   }
   o << "\n\n";
-  o << "| test | depth | threads | isa | kv | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
+  o << "| test | depth | threads | isa | backend | kv | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
        "| weight+KV GB/s | % of read BW |\n";
-  o << "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  o << "| --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const TestResult& t : r.tests) {
-    o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.kv_type << " | "
+    o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.backend << " | " << t.kv_type << " | "
       << Fixed(t.tokens_per_s.mean, 2) << " ± " << Fixed(t.tokens_per_s.std, 2) << " | "
       << (t.ttft_ms >= 0 ? Fixed(t.ttft_ms, 1) : "-") << " | " << Fixed(t.load_ms, 1) << " / "
       << Fixed(t.load_warm_ms, 1) << " | " << MiB(t.peak_rss_bytes) << " | " << MiB(t.expected_bytes) << " | "

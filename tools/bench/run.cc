@@ -109,7 +109,10 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   const bool int8 = model.layer(0).wq.type == WeightType::kInt8;
   const KernelTable& k = session.kernels();
   r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
-  r.kernel = int8 ? k.qgemm_name : k.sgemm_name;
+  r.kernel = int8                                  ? k.qgemm_name
+             : session.backend() == Backend::kXnnpack ? "xnn_fully_connected_nc_f32"
+             : session.backend() == Backend::kAuto    ? "xnn_fully_connected_nc_f32 (prefill)"
+                                                       : k.sgemm_name;
   r.backend = combo.backend;
   r.kv_type = combo.kv_type;
   const uint32_t vocab = model.config().vocab_size;
@@ -230,6 +233,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
         so.n_threads = threads;
         so.max_batch = 512;
         so.kv_type = kv_type == "f16" ? KvType::kF16 : KvType::kF32;
+        so.backend = backend == "xnnpack" ? Backend::kXnnpack : backend == "auto" ? Backend::kAuto : Backend::kNative;
         Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
         if (!session.ok()) return session.error();
         for (uint32_t depth : config.depth) {

@@ -65,7 +65,10 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot, i8mm)");
-  std::string kv_type = "f32";
+  std::string kv_type = "f32", backend = "auto";
+  app.add_option("--backend", backend, "f32 matmuls: auto (XNNPACK for prefill, native for decode), native, xnnpack")
+      ->check(CLI::IsMember({"auto", "native", "xnnpack"}))
+      ->capture_default_str();
   app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")
       ->check(CLI::IsMember({"f32", "f16"}))
       ->capture_default_str();
@@ -120,6 +123,9 @@ int main(int argc, char** argv) {
 
   if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
   sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
+  sp.backend = backend == "xnnpack" ? EDGEFORMER_BACKEND_XNNPACK
+               : backend == "native"  ? EDGEFORMER_BACKEND_NATIVE
+                                      : EDGEFORMER_BACKEND_AUTO;
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);

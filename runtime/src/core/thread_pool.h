@@ -21,6 +21,9 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t threads() const { return threads_; }
+  // The pthreadpool itself, to share with XNNPACK; null when single-threaded (XNNPACK then runs
+  // on the caller). Owned by this object.
+  pthreadpool* handle() const { return pool_; }
 
   // Calls fn(context, begin, count) on [0, range) split into tiles of `tile` items, possibly in
   // parallel. Returns when all tiles are done.

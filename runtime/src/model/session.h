@@ -16,9 +16,17 @@
 #include "core/thread_pool.h"
 #include "model/model.h"
 #include "model/sampler.h"
+#include "ops/xnn_linear.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
+
+// Who runs the matmuls of f32 weights: the native kernels (bit-identical on every CPU) or
+// XNNPACK's fully-connected operators (ops/xnn_linear.h). Int8 weights always use the native
+// kernels: XNNPACK's int8 operators fix the activation scale when they are created. kAuto follows
+// the measurements in docs/performance.md ("XNNPACK or native"): XNNPACK for the layers' f32
+// matmuls in prefill (batches of 2 rows and more), native for decode and for the classifier.
+enum class Backend { kNative, kXnnpack, kAuto };
 
 struct SessionOptions {
   uint32_t n_threads = 1;
@@ -28,6 +36,7 @@ struct SessionOptions {
   bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
   bool release_workers = true;  // let worker threads sleep after each prefill and token
   KvType kv_type = KvType::kF32; // KV cache storage: f32, or f16 (half the memory, rounded)
+  Backend backend = Backend::kAuto;  // who runs f32 matmuls
 };
 
 enum class StopReason { kMaxTokens, kEndOfText, kCallback };
@@ -74,6 +83,7 @@ class Session {
   uint32_t context_length() const { return context_; }
   const KernelTable& kernels() const { return kernels_; }
   KvType kv_type() const { return kv_type_; }
+  Backend backend() const { return backend_; }
   const Model& model() const { return model_; }
   size_t threads() const { return pool_->threads(); }
   // Bytes this session allocated (KV cache, activations, tables).
@@ -101,6 +111,9 @@ class Session {
   Profile* profile_ = nullptr;
   bool release_workers_ = true;
   KvType kv_type_ = KvType::kF32;
+  std::unique_ptr<ops::XnnOperators> xnn_;  // null: native matmuls only
+  Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no f32 matmul)
+  size_t xnn_min_rows_ = 1;                 // XNNPACK runs matmuls of at least this many rows
   Phase phase_ = Phase::kPrefill;
 
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_

@@ -1,4 +1,5 @@
 #include "ops/ops.h"
+#include "ops/xnn_linear.h"
 
 namespace edgeformer {
 namespace ops {
@@ -37,6 +38,10 @@ void RunColumns(void* p, size_t begin, size_t count) {
 
 void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
             const QuantizedRows& xq, float* y, size_t y_stride) {
+  if (ctx.xnn != nullptr && m >= ctx.xnn_min_rows && x_stride == w.cols && y_stride == w.rows) {
+    const XnnLinear* op = ctx.xnn->Find(w);
+    if (op != nullptr && op->Run(m, x, y, ctx.pool->handle()).ok()) return;
+  }
   LinearTask task{&ctx, &w, m, x, x_stride, &xq, y, y_stride};
   const size_t n = w.rows;
   const size_t threads = ctx.pool->threads();

@@ -16,10 +16,15 @@
 namespace edgeformer {
 namespace ops {
 
-// What an operator may use besides its arguments. Both pointers outlive the call.
+class XnnOperators;
+
+// What an operator may use besides its arguments. The pointers outlive the call; xnn is null
+// unless the session runs f32 matmuls through XNNPACK.
 struct Context {
   const KernelTable* kernels;
   ThreadPool* pool;
+  const XnnOperators* xnn = nullptr;
+  size_t xnn_min_rows = 1;  // smaller matmuls run natively
 };
 
 // Int8 rows with one f32 scale each: value[i][k] = scales[i] * data[i * stride + k]. stride is at
@@ -35,7 +40,8 @@ struct QuantizedRows {
 void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const QuantizedRows& out);
 
 // y [m][w.rows] = x [m][w.cols] * w^T. Int8 weights read `xq` (x already quantized by
-// QuantizeRows); f32 weights read `x`. Splits output columns across the pool's threads.
+// QuantizeRows); f32 weights read `x`, through XNNPACK when ctx.xnn has an operator for w (and
+// the rows are contiguous). Splits output columns across the pool's threads.
 void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
             const QuantizedRows& xq, float* y, size_t y_stride);
 

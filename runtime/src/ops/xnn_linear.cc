@@ -1,0 +1,69 @@
+#include "ops/xnn_linear.h"
+
+#include <xnnpack.h>
+
+#include <limits>
+#include <mutex>
+
+namespace edgeformer {
+namespace ops {
+namespace {
+
+Error InitXnnpack() {
+  static std::once_flag once;
+  static xnn_status status = xnn_status_uninitialized;
+  std::call_once(once, [] { status = xnn_initialize(nullptr); });
+  if (status != xnn_status_success) {
+    return Error(Status::kUnsupported, "XNNPACK cannot run on this CPU (xnn_initialize: " +
+                                           std::to_string(static_cast<int>(status)) + ")");
+  }
+  return Error::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<XnnLinear>> XnnLinear::Create(const Weight& w) {
+  EF_RETURN_IF_ERROR(InitXnnpack());
+  if (w.type != WeightType::kF32) return Error(Status::kInvalidArgument, "XNNPACK backend: not an f32 weight");
+  xnn_operator_t op = nullptr;
+  const float inf = std::numeric_limits<float>::infinity();
+  const xnn_status st = xnn_create_fully_connected_nc_f32(w.cols, w.rows, w.cols, w.rows, w.f32(), nullptr, -inf, inf,
+                                                          0, &op);
+  if (st == xnn_status_out_of_memory) return Error(Status::kOutOfMemory, "XNNPACK: out of memory packing a weight");
+  if (st != xnn_status_success) {
+    return Error(Status::kUnsupported, "XNNPACK: cannot create a fully-connected operator (status " +
+                                           std::to_string(static_cast<int>(st)) + ")");
+  }
+  return std::unique_ptr<XnnLinear>(new XnnLinear(op, w.rows * w.cols * sizeof(float)));
+}
+
+XnnLinear::~XnnLinear() { xnn_delete_operator(op_); }
+
+Error XnnLinear::Run(size_t m, const float* x, float* y, pthreadpool* pool) const {
+  if (xnn_setup_fully_connected_nc_f32(op_, m, x, y, pool) != xnn_status_success ||
+      xnn_run_operator(op_, pool) != xnn_status_success) {
+    return Error(Status::kInvalidArgument, "XNNPACK: the fully-connected operator failed");
+  }
+  return Error::Ok();
+}
+
+Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model& model, bool classifier) {
+  std::unique_ptr<XnnOperators> ops(new XnnOperators());
+  auto add = [&](const Weight& w) -> Error {
+    if (!w.present() || w.type != WeightType::kF32 || w.rows <= 1 || ops->ops_.count(&w)) return Error::Ok();
+    Result<std::unique_ptr<XnnLinear>> op = XnnLinear::Create(w);
+    if (!op.ok()) return op.error();
+    ops->packed_bytes_ += op.value()->packed_bytes();
+    ops->ops_[&w] = op.take();
+    return Error::Ok();
+  };
+  for (uint32_t l = 0; l < model.config().n_layers; ++l) {
+    const LayerWeights& L = model.layer(l);
+    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) EF_RETURN_IF_ERROR(add(*w));
+  }
+  if (classifier) EF_RETURN_IF_ERROR(add(model.classifier()));
+  return ops;
+}
+
+}  // namespace ops
+}  // namespace edgeformer

@@ -1,0 +1,60 @@
+// f32 matmuls through XNNPACK's fully-connected operator (xnn_create_fully_connected_nc_f32), the
+// "xnnpack" backend of f32 models. An operator is created once per weight when a session is
+// created: XNNPACK packs the weight into its own layout, a second copy of packed_bytes() beside
+// the mapped file. Runs use the session's pthreadpool. XNNPACK fuses multiply-adds and picks its
+// own summation order, so results differ from the native kernels in the last bits, and between
+// CPUs (the native backend is the bit-identical one).
+//
+// Thread safety: Run on one thread at a time per operator (the session's caller).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <unordered_map>
+
+#include "core/status.h"
+#include "model/model.h"
+
+struct pthreadpool;
+struct xnn_operator;
+
+namespace edgeformer {
+namespace ops {
+
+class XnnLinear {
+ public:
+  // For an f32 weight [rows][cols]; y rows are written with stride rows, x rows read with stride cols.
+  static Result<std::unique_ptr<XnnLinear>> Create(const Weight& w);
+  ~XnnLinear();
+  XnnLinear(const XnnLinear&) = delete;
+  XnnLinear& operator=(const XnnLinear&) = delete;
+
+  // y [m][rows] = x [m][cols] w^T.
+  Error Run(size_t m, const float* x, float* y, pthreadpool* pool) const;
+  size_t packed_bytes() const { return packed_bytes_; }
+
+ private:
+  XnnLinear(xnn_operator* op, size_t packed_bytes) : op_(op), packed_bytes_(packed_bytes) {}
+  xnn_operator* op_;
+  size_t packed_bytes_;
+};
+
+// The operators of one session, by the weight they stand for.
+class XnnOperators {
+ public:
+  // Creates an operator for each f32 matrix of `model`'s layers, and of the classifier when asked.
+  static Result<std::unique_ptr<XnnOperators>> Create(const Model& model, bool classifier);
+  size_t size() const { return ops_.size(); }
+  const XnnLinear* Find(const Weight& w) const {
+    const auto it = ops_.find(&w);
+    return it == ops_.end() ? nullptr : it->second.get();
+  }
+  size_t packed_bytes() const { return packed_bytes_; }
+
+ private:
+  std::unordered_map<const Weight*, std::unique_ptr<XnnLinear>> ops_;
+  size_t packed_bytes_ = 0;
+};
+
+}  // namespace ops
+}  // namespace edgeformer
