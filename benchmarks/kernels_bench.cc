@@ -17,21 +17,13 @@
 #include "platforms/common/f16.h"
 #include "platforms/kernels.h"
 #include "platforms/peak.h"
+#include "benchmarks/shapes.h"
 
 namespace edgeformer {
 namespace {
 
-struct Shape {
-  const char* name;
-  size_t n, k;
-};
-
-// (output rows, inputs) of each distinct matmul of shapes S and M.
-constexpr Shape kShapes[] = {
-    {"S.wq", 768, 768},       {"S.w_gate", 2048, 768},   {"S.w_down", 768, 2048},   {"S.classifier", 32000, 768},
-    {"M.wq", 2048, 2048},     {"M.wk", 256, 2048},       {"M.w_gate", 5632, 2048},  {"M.w_down", 2048, 5632},
-    {"M.classifier", 32000, 2048},
-};
+using bench_shapes::kShapes;
+using bench_shapes::Shape;
 
 constexpr size_t kStreamBytes = size_t{512} << 20;  // weights cycled through per benchmark
 

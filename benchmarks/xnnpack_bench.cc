@@ -15,18 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/shapes.h"
+
 namespace {
 
-struct Shape {
-  const char* name;
-  size_t n, k;
-};
-
-constexpr Shape kShapes[] = {
-    {"S.wq", 768, 768},       {"S.w_gate", 2048, 768},   {"S.w_down", 768, 2048},   {"S.classifier", 32000, 768},
-    {"M.wq", 2048, 2048},     {"M.wk", 256, 2048},       {"M.w_gate", 5632, 2048},  {"M.w_down", 2048, 5632},
-    {"M.classifier", 32000, 2048},
-};
+using edgeformer::bench_shapes::kShapes;
+using edgeformer::bench_shapes::Shape;
 
 constexpr size_t kStreamBytes = size_t{256} << 20;
 
