@@ -9,6 +9,7 @@
 #include "converter/convert.h"
 #include "converter/gguf.h"
 #include "converter/hf_tokenizer.h"
+#include "converter/token_text.h"
 #include "converter/writer.h"
 
 namespace edgeformer {
@@ -20,6 +21,15 @@ using schema::TensorRole;
 // Optional number: the default when the key is absent.
 Result<double> NumberOr(const GgufFile& g, const std::string& key, double fallback) {
   return g.Find(key) == nullptr ? Result<double>(fallback) : g.Number(key);
+}
+
+// The token id stored at `key`, or -1 when absent, not a number, or outside the vocabulary.
+int32_t TokenId(const GgufFile& g, const char* key, uint32_t vocab) {
+  const GgufValue* v = g.Find(key);
+  return v != nullptr && v->type != GgufValue::kString && v->type != GgufValue::kArray && v->number >= 0 &&
+                 v->number < vocab
+             ? static_cast<int32_t>(v->number)
+             : -1;
 }
 
 // GGUF's "gpt2" tokenizer: byte-level BPE with merges, the split named by tokenizer.ggml.pre.
@@ -63,21 +73,14 @@ Error FillByteLevelTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model
     v.types[i] = type == 1 || type == 4 ? schema::TokenType::Normal : schema::TokenType::Control;
   }
   for (const std::string& m : merges->texts) {
-    const size_t space = m.find(' ');
-    if (space == std::string::npos || m.find(' ', space + 1) != std::string::npos) {
+    v.merges.emplace_back();
+    if (!SplitMerge(m, &v.merges.back())) {
       return Error(Status::kInvalidModel, g.path() + ": merge '" + m + "' is not two tokens");
     }
-    v.merges.emplace_back(m.substr(0, space), m.substr(space + 1));
   }
   schema::TokenizerT& t = model->tokenizer;
   EF_RETURN_IF_ERROR(BuildByteLevelTokenizer(g.path(), v, pre, &t));
-  auto id = [&](const char* key) -> int32_t {
-    const GgufValue* value = g.Find(key);
-    return value != nullptr && value->type != GgufValue::kString && value->type != GgufValue::kArray &&
-                   value->number >= 0 && value->number < vocab
-               ? static_cast<int32_t>(value->number)
-               : -1;
-  };
+  auto id = [&](const char* key) { return TokenId(g, key, vocab); };
   const GgufValue* add_bos = g.Find("tokenizer.ggml.add_bos_token");
   t.bos_id = add_bos != nullptr && add_bos->number != 0 ? id("tokenizer.ggml.bos_token_id") : -1;
   t.eos_id = id("tokenizer.ggml.eos_token_id");
@@ -109,13 +112,7 @@ Error FillTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   }
   schema::TokenizerT& t = model->tokenizer;
   t.kind = schema::TokenizerKind::ScoredBPE;
-  auto id = [&](const char* key) -> int32_t {
-    const GgufValue* v = g.Find(key);
-    return v != nullptr && v->type != GgufValue::kString && v->type != GgufValue::kArray && v->number >= 0 &&
-                   v->number < vocab
-               ? static_cast<int32_t>(v->number)
-               : -1;
-  };
+  auto id = [&](const char* key) { return TokenId(g, key, vocab); };
   t.bos_id = id("tokenizer.ggml.bos_token_id");
   t.eos_id = id("tokenizer.ggml.eos_token_id");
   t.unk_id = id("tokenizer.ggml.unknown_token_id");
@@ -124,27 +121,20 @@ Error FillTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   t.strip_space_after_bos = t.add_dummy_prefix;
   t.piece_offsets.push_back(0);
   for (uint32_t i = 0; i < vocab; ++i) {
-    // SentencePiece writes spaces as U+2581; edgeformer's pieces hold the bytes they stand for.
-    std::string piece = tokens->texts[i];
-    for (size_t at = piece.find("\xE2\x96\x81"); at != std::string::npos; at = piece.find("\xE2\x96\x81", at + 1)) {
-      piece.replace(at, 3, " ");
-    }
+    const std::string piece = SpaceMarksToSpaces(tokens->texts[i]);
     // llama.cpp's token types: 1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte.
     const int type = types != nullptr ? static_cast<int>(types->numbers[i]) : 1;
     schema::TokenType tt = schema::TokenType::Normal;
     uint8_t byte_value = 0;
-    unsigned value = 0;
-    char tail = 0;
     if (type == 2) {
       tt = schema::TokenType::Unknown;
     } else if (type == 3 || type == 5) {
       tt = schema::TokenType::Control;
     } else if (type == 6) {
-      if (piece.size() != 6 || std::sscanf(piece.c_str(), "<0x%2X%c", &value, &tail) != 2 || tail != '>') {
+      if (!ParseByteToken(piece, &byte_value)) {
         return Error(Status::kInvalidModel, g.path() + ": byte token " + std::to_string(i) + " is not <0xHH>");
       }
       tt = schema::TokenType::Byte;
-      byte_value = static_cast<uint8_t>(value);
     }
     t.piece_data.insert(t.piece_data.end(), piece.begin(), piece.end());
     t.piece_offsets.push_back(static_cast<uint32_t>(t.piece_data.size()));

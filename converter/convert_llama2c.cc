@@ -5,6 +5,7 @@
 #include "converter/builder.h"
 #include "converter/convert.h"
 #include "converter/llama2c.h"
+#include "converter/token_text.h"
 #include "converter/writer.h"
 
 namespace edgeformer {
@@ -27,15 +28,12 @@ void FillTokenizer(const std::vector<Llama2cToken>& tokens, schema::TokenizerT* 
     const std::string& piece = tokens[i].piece;
     schema::TokenType type = schema::TokenType::Normal;
     uint8_t byte_value = 0;
-    unsigned value = 0;
-    char tail = 0;
     if (static_cast<int32_t>(i) == t->bos_id || static_cast<int32_t>(i) == t->eos_id) {
       type = schema::TokenType::Control;
     } else if (static_cast<int32_t>(i) == t->unk_id) {
       type = schema::TokenType::Unknown;
-    } else if (piece.size() == 6 && std::sscanf(piece.c_str(), "<0x%2X%c", &value, &tail) == 2 && tail == '>') {
+    } else if (ParseByteToken(piece, &byte_value)) {
       type = schema::TokenType::Byte;
-      byte_value = static_cast<uint8_t>(value);
     }
     t->piece_data.insert(t->piece_data.end(), piece.begin(), piece.end());
     t->piece_offsets.push_back(static_cast<uint32_t>(t->piece_data.size()));

@@ -2,11 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <unordered_map>
+
+#include "converter/token_text.h"
 
 namespace edgeformer {
 namespace convert {
@@ -56,6 +57,25 @@ bool DecodeByteLevel(const std::string& s, const std::unordered_map<uint32_t, ui
 
 Error Bad(const std::string& path, const std::string& what) { return Error(Status::kInvalidModel, path + ": " + what); }
 
+// model.merges, each "a b" or ["a", "b"], best first.
+Error ReadMerges(const std::string& path, const nlohmann::json& model,
+                 std::vector<std::pair<std::string, std::string>>* out) {
+  if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
+  for (const auto& m : model["merges"]) {
+    out->emplace_back();
+    if (m.is_string()) {
+      if (!SplitMerge(m.get<std::string>(), &out->back())) {
+        return Bad(path, "merge '" + m.get<std::string>() + "' is not two tokens");
+      }
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      out->back() = {m[0].get<std::string>(), m[1].get<std::string>()};
+    } else {
+      return Bad(path, "a merge is neither \"a b\" nor [a, b]");
+    }
+  }
+  return Error::Ok();
+}
+
 // The post-processor's leading special token (Llama's <s>, Llama 3's <|begin_of_text|>), if any.
 std::string TemplateBos(const nlohmann::json& j) {
   const nlohmann::json post = j.contains("post_processor") ? j["post_processor"] : nlohmann::json();
@@ -83,8 +103,6 @@ Error ReadSentencePieceStyle(const std::string& path, const nlohmann::json& j, u
                              schema::TokenizerT* out) {
   const nlohmann::json& model = j["model"];
   if (!model.contains("vocab") || !model["vocab"].is_object()) return Bad(path, "model.vocab is missing");
-  if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
-  const std::string kSpace = "\xE2\x96\x81";  // U+2581
   std::vector<std::string> pieces(vocab_size);
   std::vector<schema::TokenType> types(vocab_size, schema::TokenType::Control);
   std::vector<uint8_t> byte_values(vocab_size, 0);
@@ -96,35 +114,21 @@ Error ReadSentencePieceStyle(const std::string& path, const nlohmann::json& j, u
     }
     const uint32_t i = id.get<uint32_t>();
     by_text.emplace(text, static_cast<int32_t>(i));
-    unsigned value = 0;
-    char tail = 0;
-    if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X%c", &value, &tail) == 2 && tail == '>') {
+    if (ParseByteToken(text, &byte_values[i])) {
       types[i] = schema::TokenType::Byte;
-      byte_values[i] = static_cast<uint8_t>(value);
       pieces[i] = text;
       continue;
     }
-    std::string piece = text;
-    for (size_t at = piece.find(kSpace); at != std::string::npos; at = piece.find(kSpace, at + 1)) piece.replace(at, 3, " ");
-    pieces[i] = piece;
+    pieces[i] = SpaceMarksToSpaces(text);
     types[i] = schema::TokenType::Normal;
   }
-  const float unmerged = -static_cast<float>(model["merges"].size()) - 1.0f;
+  std::vector<std::pair<std::string, std::string>> merges;
+  EF_RETURN_IF_ERROR(ReadMerges(path, model, &merges));
+  const float unmerged = -static_cast<float>(merges.size()) - 1.0f;
   std::vector<float> scores(vocab_size, unmerged);
   std::vector<bool> scored(vocab_size, false);
   size_t rank = 0;
-  for (const auto& m : model["merges"]) {
-    std::string left, right;
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t space = s.find(' ');
-      if (space == std::string::npos) return Bad(path, "merge '" + s + "' is not two tokens");
-      left = s.substr(0, space), right = s.substr(space + 1);
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>(), right = m[1].get<std::string>();
-    } else {
-      return Bad(path, "a merge is neither \"a b\" nor [a, b]");
-    }
+  for (const auto& [left, right] : merges) {
     const auto joined = by_text.find(left + right);
     if (joined == by_text.end()) return Bad(path, "merge '" + left + " " + right + "' makes a token not in the vocabulary");
     if (!scored[joined->second]) {
@@ -277,21 +281,7 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
       v.types[i] = t.value("special", false) ? schema::TokenType::Control : schema::TokenType::Normal;
     }
   }
-  if (!model.contains("merges") || !model["merges"].is_array()) return Bad(path, "model.merges is missing");
-  for (const auto& m : model["merges"]) {
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t space = s.find(' ');
-      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        return Bad(path, "merge '" + s + "' is not two tokens");
-      }
-      v.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      v.merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-    } else {
-      return Bad(path, "a merge is neither \"a b\" nor [a, b]");
-    }
-  }
+  EF_RETURN_IF_ERROR(ReadMerges(path, model, &v.merges));
   EF_RETURN_IF_ERROR(BuildByteLevelTokenizer(path, v, pre, out));
 
   // A post-processor that prepends a special token (Llama 3's <|begin_of_text|>) makes it BOS.

@@ -46,7 +46,6 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
       s->allocated_ += xnn.value()->packed_bytes();
       s->xnn_ = xnn.take();
       s->backend_ = options.backend;
-      s->xnn_min_rows_ = all ? 1 : 2;
     }
   }
   ops::RopeTable(s->context_, c.head_dim, c.rope, s->rope_.as<float>());
@@ -107,7 +106,8 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
   float* up = up_.as<float>();
   const float* rope = rope_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
-  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), xnn_min_rows_};
+  // kAuto leaves decode (one row) to the native kernels.
+  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
   auto timer = [this](OpKind kind) { return ScopedOp(profile_, phase_, kind); };
   // Quantizes, once, the rows that a group of matmuls shares, if any of them is int8.
   auto quantize_for = [&](std::initializer_list<const Weight*> group, const float* in, size_t m, size_t k) {

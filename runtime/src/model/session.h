@@ -113,7 +113,6 @@ class Session {
   KvType kv_type_ = KvType::kF32;
   std::unique_ptr<ops::XnnOperators> xnn_;  // null: native matmuls only
   Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no f32 matmul)
-  size_t xnn_min_rows_ = 1;                 // XNNPACK runs matmuls of at least this many rows
   Phase phase_ = Phase::kPrefill;
 
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_
