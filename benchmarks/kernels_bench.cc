@@ -58,13 +58,15 @@ void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_
   state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
-// f32 GEMM at the same shapes, weights cycled like BenchQGemm. Reports weight GB/s and GFLOP/s.
-void BenchSGemm(benchmark::State& state, SGemmFn fn, Isa isa, Shape shape, size_t m) {
+// f32 GEMM at the same shapes, f32 or f16 weights cycled like BenchQGemm. Reports weight GB/s and
+// GFLOP/s.
+void BenchSGemm(benchmark::State& state, SGemmFn fn, Isa isa, Shape shape, size_t m, KvType w_type) {
   if (!CpuSupports(isa)) {
     state.SkipWithError("this CPU lacks the kernel's ISA");
     return;
   }
-  const size_t bytes = shape.n * shape.k * sizeof(float);
+  const size_t elem = KvTypeBytes(w_type);
+  const size_t bytes = shape.n * shape.k * elem;
   const size_t copies = std::max<size_t>(1, kStreamBytes / bytes);
   AlignedBuffer w, a, c;
   if (!w.Allocate(bytes * copies).ok() || !a.Allocate(m * shape.k * 4).ok() || !c.Allocate(m * shape.n * 4).ok()) {
@@ -73,18 +75,24 @@ void BenchSGemm(benchmark::State& state, SGemmFn fn, Isa isa, Shape shape, size_
   }
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  for (size_t i = 0; i < shape.n * shape.k * copies; ++i) w.as<float>()[i] = unit(rng);
+  for (size_t i = 0; i < shape.n * shape.k * copies; ++i) {
+    if (w_type == KvType::kF16) {
+      w.as<uint16_t>()[i] = F32ToF16(unit(rng));
+    } else {
+      w.as<float>()[i] = unit(rng);
+    }
+  }
   for (size_t i = 0; i < m * shape.k; ++i) a.as<float>()[i] = unit(rng);
   size_t copy = 0;
   for (auto _ : state) {
-    fn(m, shape.n, shape.k, a.as<float>(), shape.k, w.as<float>() + copy * shape.n * shape.k, shape.k, c.as<float>(),
+    fn(m, shape.n, shape.k, a.as<float>(), shape.k, w.as<uint8_t>() + copy * bytes, shape.k, w_type, c.as<float>(),
        shape.n);
     benchmark::ClobberMemory();
     copy = (copy + 1) % copies;
   }
   const double iters = static_cast<double>(state.iterations());
   const double weights = static_cast<double>(shape.n) * shape.k;
-  state.counters["weight_GB/s"] = benchmark::Counter(iters * weights * 4 / 1e9, benchmark::Counter::kIsRate);
+  state.counters["weight_GB/s"] = benchmark::Counter(iters * weights * elem / 1e9, benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
@@ -157,14 +165,17 @@ void RegisterAll() {
           ->MinTime(0.2);                                                                             \
     }                                                                                                 \
   }
-#define EF_SGEMM_KERNEL(isa, fn)                                                                      \
-  for (const Shape& s : kShapes) {                                                                    \
-    for (size_t m : {size_t{1}, size_t{16}, size_t{128}}) {                                           \
-      benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
-                                   BenchSGemm, &isa::fn, Isa::isa, s, m)                              \
-          ->Unit(benchmark::kMicrosecond)                                                             \
-          ->MinTime(0.2);                                                                             \
-    }                                                                                                 \
+#define EF_SGEMM_KERNEL(isa, fn)                                                                        \
+  for (KvType type : {KvType::kF32, KvType::kF16}) {                                                    \
+    for (const Shape& s : kShapes) {                                                                    \
+      for (size_t m : {size_t{1}, size_t{16}, size_t{128}}) {                                           \
+        const std::string wt = type == KvType::kF16 ? "/f16w" : "";                                     \
+        benchmark::RegisterBenchmark((std::string(#fn) + wt + "/" + s.name + "/m" + std::to_string(m)).c_str(), \
+                                     BenchSGemm, &isa::fn, Isa::isa, s, m, type)                        \
+            ->Unit(benchmark::kMicrosecond)                                                             \
+            ->MinTime(0.2);                                                                             \
+      }                                                                                                 \
+    }                                                                                                   \
   }
 #define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
   for (KvType type : {KvType::kF32, KvType::kF16}) {                                                         \

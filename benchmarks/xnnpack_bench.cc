@@ -1,6 +1,8 @@
 // XNNPACK's fully-connected operators at the matmul shapes of models S and M, batch 1 and 128,
 // for the backend table of docs/performance.md (native kernels: edgeformer-kernels-bench).
-// f32: xnn_fully_connected_nc_f32. int8: xnn_fully_connected_nc_qs8, which fixes the activation
+// f32: xnn_fully_connected_nc_f32. f16: xnn_fully_connected_nc_f16 (f16 activations, weights and
+// outputs; a runtime with f32 activations would convert on both sides, not timed here). int8:
+// xnn_fully_connected_nc_qs8, which fixes the activation
 // scale at creation and has one weight scale per tensor, so the runtime cannot use it (dynamic
 // per-row activations, per-channel weights); it is timed for the comparison only. Operators over
 // several weight copies (up to 256 MiB) make batch-1 runs stream weights from memory; packing
@@ -24,13 +26,16 @@ using edgeformer::bench_shapes::Shape;
 
 constexpr size_t kStreamBytes = size_t{256} << 20;
 
-template <bool kInt8>
+enum class Kind { kF32, kF16, kQs8 };
+
+template <Kind kKind>
 void BenchXnn(benchmark::State& state, Shape shape, size_t m) {
+  constexpr bool kInt8 = kKind == Kind::kQs8;
   if (xnn_initialize(nullptr) != xnn_status_success) {
     state.SkipWithError("xnn_initialize failed");
     return;
   }
-  const size_t elem = kInt8 ? 1 : 4;
+  const size_t elem = kKind == Kind::kQs8 ? 1 : kKind == Kind::kF16 ? 2 : 4;
   const size_t bytes = shape.n * shape.k * elem;
   const size_t copies = std::max<size_t>(1, kStreamBytes / bytes);
   std::mt19937 rng(1);
@@ -43,6 +48,10 @@ void BenchXnn(benchmark::State& state, Shape shape, size_t m) {
       xnn_create_fully_connected_nc_qs8(shape.k, shape.n, shape.k, shape.n, 0, 0.02f, 0.01f,
                                         reinterpret_cast<const int8_t*>(weights[c].data()), nullptr, 0, 1.0f, -128,
                                         127, 0, &ops[c]);
+    } else if (kKind == Kind::kF16) {
+      uint16_t* w = reinterpret_cast<uint16_t*>(weights[c].data());
+      for (size_t i = 0; i < shape.n * shape.k; ++i) w[i] = static_cast<uint16_t>(0x3000 + rng() % 0x0c00) | ((rng() & 1) << 15);
+      xnn_create_fully_connected_nc_f16(shape.k, shape.n, shape.k, shape.n, w, nullptr, -inf, inf, 0, &ops[c]);
     } else {
       float* w = reinterpret_cast<float*>(weights[c].data());
       std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
@@ -54,12 +63,21 @@ void BenchXnn(benchmark::State& state, Shape shape, size_t m) {
       return;
     }
   }
-  std::vector<uint8_t> x(m * shape.k * elem, 1), y(m * shape.n * elem);
+  std::vector<uint8_t> x(m * shape.k * elem, 0), y(m * shape.n * elem);
+  if (kKind == Kind::kF16) {
+    for (size_t i = 0; i < m * shape.k; ++i) reinterpret_cast<uint16_t*>(x.data())[i] = 0x3c00;  // 1.0
+  } else if (kKind == Kind::kF32) {
+    for (size_t i = 0; i < m * shape.k; ++i) reinterpret_cast<float*>(x.data())[i] = 1.0f;
+  } else {
+    for (uint8_t& v : x) v = 1;
+  }
   size_t copy = 0;
   for (auto _ : state) {
     if (kInt8) {
       xnn_setup_fully_connected_nc_qs8(ops[copy], m, reinterpret_cast<const int8_t*>(x.data()),
                                        reinterpret_cast<int8_t*>(y.data()), nullptr);
+    } else if (kKind == Kind::kF16) {
+      xnn_setup_fully_connected_nc_f16(ops[copy], m, x.data(), y.data(), nullptr);
     } else {
       xnn_setup_fully_connected_nc_f32(ops[copy], m, reinterpret_cast<const float*>(x.data()),
                                        reinterpret_cast<float*>(y.data()), nullptr);
@@ -81,9 +99,11 @@ int main(int argc, char** argv) {
   for (const Shape& s : kShapes) {
     for (size_t m : {size_t{1}, size_t{128}}) {
       const std::string suffix = std::string("/") + s.name + "/m" + std::to_string(m);
-      benchmark::RegisterBenchmark(("xnn_fully_connected_nc_f32" + suffix).c_str(), BenchXnn<false>, s, m)
+      benchmark::RegisterBenchmark(("xnn_fully_connected_nc_f32" + suffix).c_str(), BenchXnn<Kind::kF32>, s, m)
           ->Unit(benchmark::kMicrosecond)->MinTime(0.2);
-      benchmark::RegisterBenchmark(("xnn_fully_connected_nc_qs8" + suffix).c_str(), BenchXnn<true>, s, m)
+      benchmark::RegisterBenchmark(("xnn_fully_connected_nc_f16" + suffix).c_str(), BenchXnn<Kind::kF16>, s, m)
+          ->Unit(benchmark::kMicrosecond)->MinTime(0.2);
+      benchmark::RegisterBenchmark(("xnn_fully_connected_nc_qs8" + suffix).c_str(), BenchXnn<Kind::kQs8>, s, m)
           ->Unit(benchmark::kMicrosecond)->MinTime(0.2);
     }
   }

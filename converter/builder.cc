@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "converter/quantize.h"
+#include "platforms/common/f16.h"
 #include "platforms/layout.h"
 
 namespace edgeformer {
@@ -67,12 +68,33 @@ void Progress::Done(const std::string& output) const {
   if (out_ != nullptr) std::fprintf(out_, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(done_), output.c_str());
 }
 
+double Builder::HalvesInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t) {
+  std::vector<uint16_t> halves(rows * cols);
+  double signal = 0.0, noise = 0.0;
+  for (uint64_t i = 0; i < rows * cols; ++i) {
+    halves[i] = F32ToF16(w[i]);
+    const float back = F16ToF32(halves[i]);
+    if (std::isinf(back) && !std::isinf(w[i]) && status_.ok()) {
+      status_ = Error(Status::kInvalidArgument, "tensor '" + t->name + "': value " + std::to_string(w[i]) +
+                                                    " at index " + std::to_string(i) +
+                                                    " is past the f16 range (65504); use --quant none or int8");
+    }
+    signal += double{w[i]} * w[i];
+    noise += (double{w[i]} - back) * (double{w[i]} - back);
+  }
+  t->dtype = schema::DType::F16;
+  t->data = OwnedBytes(halves);
+  return noise > 0.0 ? 10.0 * std::log10(signal / noise) : INFINITY;
+}
+
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});
   double snr = INFINITY;
   if (quant == Quant::kInt8) {
     snr = QuantizeInto(w, rows, cols, &t);
+  } else if (quant == Quant::kF16) {
+    snr = HalvesInto(w, rows, cols, &t);
   } else {
     t.data = Borrowed(w, rows * cols);
   }
@@ -85,6 +107,8 @@ void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, st
   double snr = INFINITY;
   if (quant == Quant::kInt8) {
     snr = QuantizeInto(w.data(), rows, cols, &t);
+  } else if (quant == Quant::kF16) {
+    snr = HalvesInto(w.data(), rows, cols, &t);
   } else {
     t.data = OwnedBytes(w);
   }

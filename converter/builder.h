@@ -1,5 +1,5 @@
 // Builds the tensor table of a model file: matrices (quantized per output channel to int8 in the
-// Blocked16x4 layout, or kept f32) and f32 vectors, with a per-tensor report line (shape, bytes,
+// Blocked16x4 layout, stored as f16, or kept f32) and f32 vectors, with a per-tensor report line (shape, bytes,
 // SNR of the quantization) when asked.
 #pragma once
 
@@ -33,7 +33,8 @@ class Builder {
   Builder(ModelData* model, std::FILE* report) : model_(model), report_(report) {}
 
   // A matrix [rows][cols] from `w`, which must outlive the model's write when kept f32 (it is
-  // borrowed); quantized matrices are copied.
+  // borrowed); quantized and f16 matrices are copied. A value past the f16 range (|w| > 65504)
+  // fails the build: see status().
   void Matrix(const std::string& name, schema::TensorRole role, int32_t layer, const float* w, uint64_t rows,
               uint64_t cols, Quant quant);
   // The same from an owned buffer: the model keeps it.
@@ -44,11 +45,18 @@ class Builder {
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, const float* v, uint64_t n);
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& v);
 
+  // The first error of the matrices added so far (Ok when none); check it before writing.
+  const Error& status() const { return status_; }
+
  private:
   void Add(TensorData&& t, double snr);
 
+  // Stores w as f16 into t; returns the SNR. Sets status_ when a value does not fit.
+  double HalvesInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t);
+
   ModelData* model_;
   std::FILE* report_;
+  Error status_ = Error::Ok();
 };
 
 }  // namespace convert

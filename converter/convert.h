@@ -9,13 +9,15 @@
 namespace edgeformer {
 namespace convert {
 
-enum class Quant { kNone, kInt8 };
+// kNone keeps f32; kF16 stores IEEE halves (round to nearest even); kInt8 quantizes per output
+// channel (Blocked16x4).
+enum class Quant { kNone, kF16, kInt8 };
 
 struct ConvertOptions {
   std::string checkpoint;  // llama2.c model.bin, or a Hugging Face checkpoint directory
   std::string tokenizer;   // llama2.c tokenizer.bin; empty: a model without tokenizer (token ids only)
   std::string output;
-  Quant quant = Quant::kInt8;           // the matrices of the layers
+  Quant quant = Quant::kInt8;           // the matrices of the layers (and an untied classifier: see main.cc)
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
   std::FILE* progress = nullptr;  // "reading tensor i of n" when not null

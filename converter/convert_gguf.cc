@@ -269,6 +269,7 @@ Error ConvertGguf(const ConvertOptions& options) {
     b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
   }
 #undef EF_READ
+  EF_RETURN_IF_ERROR(b.status());
   progress.Done(options.output);
   return WriteModelFile(model, options.output);
 }

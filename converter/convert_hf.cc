@@ -125,6 +125,7 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     EF_READ(head, "lm_head.weight", vocab, dim);
     b.Matrix("classifier", TensorRole::Classifier, -1, std::move(head), vocab, dim, options.embedding_quant);
   }
+  EF_RETURN_IF_ERROR(b.status());
   reader.Done(options.output);
   return Error::Ok();
 }
@@ -181,6 +182,7 @@ Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const Conv
   b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(lnf));
   EF_READ(lnf_b, t + "ln_f.bias", dim);
   b.Vector("final_norm_bias", TensorRole::FinalNormBias, -1, std::move(lnf_b));
+  EF_RETURN_IF_ERROR(b.status());
   reader.Done(options.output);
   return Error::Ok();
 }

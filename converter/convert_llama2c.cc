@@ -102,6 +102,7 @@ Error ConvertLlama2c(const ConvertOptions& options) {
   }
   b.Vector("final_norm", TensorRole::FinalNorm, -1, ck.rms_final, dim);
   if (!c.shared_classifier) b.Matrix("classifier", TensorRole::Classifier, -1, ck.classifier, c.vocab_size, dim, options.embedding_quant);
+  EF_RETURN_IF_ERROR(b.status());
   return WriteModelFile(model, options.output);
 }
 

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   std::string from = "llama2c";
   edgeformer::convert::ConvertOptions options;
   std::string quant = "int8";
-  std::string embedding_quant = "none";
+  std::string embedding_quant;
   bool quiet = false;
   app.add_option("--from", from, "checkpoint format: llama2c (a model.bin), hf (a Hugging Face directory with "
                  "config.json and safetensors), gguf; default: hf for a directory, gguf for a .gguf file, else llama2c")
@@ -20,12 +20,13 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--tokenizer", options.tokenizer,
                  "the tokenizer (llama2.c tokenizer.bin); without one the model takes token ids only");
-  app.add_option("--quant", quant, "weight quantization: none (f32) or int8 (per output channel)")
-      ->check(CLI::IsMember({"none", "int8"}));
+  app.add_option("--quant", quant, "weight quantization of the layers: none (f32), f16 (IEEE halves) or int8 "
+                 "(per output channel; the default)")
+      ->check(CLI::IsMember({"none", "f16", "int8"}));
   app.add_option("--quant-embedding", embedding_quant,
-                 "token embedding and classifier: none (f32, the default: they decide the next token, and "
-                 "int8 there flips near-ties) or int8")
-      ->check(CLI::IsMember({"none", "int8"}));
+                 "token embedding and classifier: none (f32), f16 or int8; default: f16 with --quant f16, else "
+                 "none (they decide the next token, and int8 there flips near-ties)")
+      ->check(CLI::IsMember({"none", "f16", "int8"}));
   app.add_option("-o,--output", options.output, "the model file to write")->required();
   bool no_tokenizer = false;
   app.add_flag("--no-tokenizer", no_tokenizer,
@@ -33,9 +34,14 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "do not print the per-tensor report");
   CLI11_PARSE(app, argc, argv);
 
-  options.quant = quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
-  options.embedding_quant =
-      embedding_quant == "none" ? edgeformer::convert::Quant::kNone : edgeformer::convert::Quant::kInt8;
+  auto parse_quant = [](const std::string& name) {
+    return name == "none"  ? edgeformer::convert::Quant::kNone
+           : name == "f16" ? edgeformer::convert::Quant::kF16
+                           : edgeformer::convert::Quant::kInt8;
+  };
+  if (embedding_quant.empty()) embedding_quant = quant == "f16" ? "f16" : "none";
+  options.quant = parse_quant(quant);
+  options.embedding_quant = parse_quant(embedding_quant);
   options.report = quiet ? nullptr : stdout;
   options.tokenizer_from_checkpoint = !no_tokenizer;
   options.progress = quiet ? nullptr : stderr;

@@ -12,8 +12,9 @@
 // w_row_sum (sum_k W[j][k]) are readable for BlockedRows(n) entries; kernels that bias
 // activations to unsigned (VNNI) use the row sums to stay exact. Strides are in elements.
 //
-// SGemmFn: for i < m, j < n: c[i * c_stride + j] = Dot16(a + i * a_stride, w + j * w_stride, k)
-// (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add).
+// SGemmFn: for i < m, j < n: c[i * c_stride + j] = Dot16(a + i * a_stride, W_j, k)
+// (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add), where W_j is the
+// k values at w + j * w_stride elements of `w_type` (f32, or f16 widened exactly to f32).
 //
 // AttnScoresFn (attention scores of one query head): for s < n,
 //   out[s] = Dot16(q, K_s, d)         (platforms/common/fixed_order.h: 16 lanes, fixed tree)
@@ -34,7 +35,7 @@
 
 namespace edgeformer {
 
-// How a KV cache stores its values: f32, or IEEE half (platforms/common/f16.h).
+// How a KV cache or a float weight stores its values: f32, or IEEE half (platforms/common/f16.h).
 enum class KvType : uint8_t { kF32 = 0, kF16 = 1 };
 
 inline size_t KvTypeBytes(KvType type) { return type == KvType::kF16 ? 2 : 4; }
@@ -44,7 +45,7 @@ using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a
                          const int32_t* w_row_sum, float* c, size_t c_stride);
 
 using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
-                         const float* w, size_t w_stride, float* c, size_t c_stride);
+                         const void* w, size_t w_stride, KvType w_type, float* c, size_t c_stride);
 
 using AttnScoresFn = void (*)(size_t n, size_t d, const float* q, const void* k, size_t k_stride,
                              KvType type, float* out);
@@ -59,8 +60,8 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
   }
 #define EF_SGEMM_KERNEL(isa, fn)                                                          \
   namespace isa {                                                                         \
-  void fn(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const float* w, \
-          size_t w_stride, float* c, size_t c_stride);                                    \
+  void fn(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const void* w,  \
+          size_t w_stride, KvType w_type, float* c, size_t c_stride);                     \
   }
 #define EF_ATTN_KERNEL(isa, scores, values)                                                        \
   namespace isa {                                                                                  \

@@ -88,6 +88,23 @@ std::vector<float> RunLogits(const std::string& model_path, const std::vector<in
   return logits;
 }
 
+// The largest |want - have| of a position over the largest |want| of that position.
+double WorstRelativeDifference(const Reference& ref, const std::vector<float>& got) {
+  REQUIRE(got.size() == ref.logits.size());
+  double worst = 0.0;
+  for (size_t t = 0; t < ref.tokens.size(); ++t) {
+    const float* want = &ref.logits[t * ref.vocab];
+    const float* have = &got[t * ref.vocab];
+    float scale = 0.0f, diff = 0.0f;
+    for (uint32_t i = 0; i < ref.vocab; ++i) {
+      scale = std::max(scale, std::fabs(want[i]));
+      diff = std::max(diff, std::fabs(want[i] - have[i]));
+    }
+    worst = std::max(worst, static_cast<double>(diff / scale));
+  }
+  return worst;
+}
+
 size_t ArgMax(const float* v, size_t n) { return static_cast<size_t>(std::max_element(v, v + n) - v); }
 
 // Checks the f32 logits of one reference model; returns its int8 top-1 agreements (of 96).
@@ -101,20 +118,19 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::Conv
   {
     const std::vector<float> got =
         RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kNone, "f32.edgf", convert_fn), ref.tokens);
-    REQUIRE(got.size() == ref.logits.size());
-    double worst = 0.0;
-    for (size_t t = 0; t < ref.tokens.size(); ++t) {
-      const float* want = &ref.logits[t * ref.vocab];
-      const float* have = &got[t * ref.vocab];
-      float scale = 0.0f, diff = 0.0f;
-      for (uint32_t i = 0; i < ref.vocab; ++i) {
-        scale = std::max(scale, std::fabs(want[i]));
-        diff = std::max(diff, std::fabs(want[i] - have[i]));
-      }
-      worst = std::max(worst, static_cast<double>(diff / scale));
-    }
+    const double worst = WorstRelativeDifference(ref, got);
     MESSAGE(name << ": f32 worst relative difference " << worst);
     CHECK(worst <= 1e-4);
+  }
+  {
+    // f16 weights: exact for an F16 checkpoint (its values as stored), so as close as f32 then;
+    // otherwise rounded to 11 significant bits.
+    const bool f16_checkpoint = name.find("_f16") != std::string::npos;
+    const std::vector<float> got =
+        RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kF16, "f16.edgf", convert_fn), ref.tokens);
+    const double worst = WorstRelativeDifference(ref, got);
+    MESSAGE(name << ": f16 worst relative difference " << worst);
+    CHECK(worst <= (f16_checkpoint ? 1e-4 : 5e-3));
   }
   {
     const std::vector<float> got =
@@ -198,7 +214,7 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 // given (the defaults). qwen2_f32: q/k/v biases, tied, theta 1e6. gpt2_f32: learned positions,
 // LayerNorm, biases, tanh GELU, Conv1D weights, "transformer." names. gpt2_f16_unprefixed: the
 // original checkpoints' names, n_inner given, causal-mask buffers to ignore.
-TEST_CASE("Llama, Qwen2 and GPT-2 checkpoints: f32 logits as PyTorch's, int8 top-1 >= 97% pooled") {
+TEST_CASE("Llama, Qwen2 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
   size_t agree = 0, positions = 0;
   for (const char* name : kModels) {
     agree += CheckModel(name);

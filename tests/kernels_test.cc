@@ -113,25 +113,36 @@ void CheckLargestK(QGemmFn kernel) {
   CHECK(c == static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k)));
 }
 
-// Every sgemm kernel against Dot16 of each row pair, bit for bit, on shapes that cross the
-// kernels' row groups (4, 16) and weight blocks (64), with strides past the row ends (junk there:
-// infinity, which must not be read) and values of mixed magnitudes (sums that depend on order).
-void CheckSGemm(SGemmFn kernel) {
+// Every sgemm kernel against Dot16 of each row pair (f16 weights widened to f32 first), bit for
+// bit, on shapes that cross the kernels' row groups (4, 16) and weight blocks (64), with strides
+// past the row ends (junk there: infinity, which must not be read) and values of mixed magnitudes
+// (sums that depend on order). f16 weights also get the f16 extremes: the largest finite half,
+// subnormals and signed zeros.
+void CheckSGemm(SGemmFn kernel, KvType w_type) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const float junk = std::numeric_limits<float>::infinity();
+  const float extremes[] = {65504.0f, -65504.0f, 6e-8f, -3e-5f, 0.0f, -0.0f};
   for (size_t m : {1, 2, 3, 5}) {
     for (size_t n : {1, 3, 4, 7, 16, 17, 63, 64, 65, 130}) {
       for (size_t k : {1, 5, 15, 16, 17, 64, 67, 100, 255}) {
         const size_t as = k + 3, ws = k + 1, cs = n + 2;
         std::vector<float> a(m * as, junk), w(n * ws, junk), c(m * cs, -7.0f);
+        std::vector<uint16_t> w16(n * ws, F32ToF16(junk));
         for (size_t i = 0; i < m; ++i)
           for (size_t kk = 0; kk < k; ++kk) a[i * as + kk] = dist(rng) * std::ldexp(1.0f, static_cast<int>(rng() % 20) - 10);
-        for (size_t j = 0; j < n; ++j)
-          for (size_t kk = 0; kk < k; ++kk) w[j * ws + kk] = dist(rng);
-        kernel(m, n, k, a.data(), as, w.data(), ws, c.data(), cs);
+        for (size_t j = 0; j < n; ++j) {
+          for (size_t kk = 0; kk < k; ++kk) {
+            const bool extreme = w_type == KvType::kF16 && rng() % 8 == 0;
+            w[j * ws + kk] = extreme ? extremes[rng() % 6] : dist(rng);
+            w16[j * ws + kk] = F32ToF16(w[j * ws + kk]);
+            if (w_type == KvType::kF16) w[j * ws + kk] = F16ToF32(w16[j * ws + kk]);  // the value the kernel sees
+          }
+        }
+        const void* weights = w_type == KvType::kF16 ? static_cast<const void*>(w16.data()) : w.data();
+        kernel(m, n, k, a.data(), as, weights, ws, w_type, c.data(), cs);
         for (size_t i = 0; i < m; ++i) {
-          INFO("m=" << m << " n=" << n << " k=" << k << " row " << i);
+          INFO("m=" << m << " n=" << n << " k=" << k << " row " << i << (w_type == KvType::kF16 ? " f16" : " f32"));
           for (size_t j = 0; j < n; ++j) REQUIRE(FloatBits(c[i * cs + j]) == FloatBits(Dot16(&a[i * as], &w[j * ws], k)));
           REQUIRE(c[i * cs + n] == -7.0f);
         }
@@ -318,7 +329,10 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
     CheckLargestK(&isa::fn);                                                                   \
   }
 #define EF_SGEMM_KERNEL(isa, fn) \
-  TEST_CASE(#fn " matches Dot16 bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { CheckSGemm(&isa::fn); }
+  TEST_CASE(#fn " matches Dot16 bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
+    CheckSGemm(&isa::fn, KvType::kF32);                                                  \
+    CheckSGemm(&isa::fn, KvType::kF16);                                                  \
+  }
 #define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
   TEST_CASE(#scores " and " #values " match the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
     CheckAttnAgainstReference(#scores, AttnFns{&isa::scores, &isa::values});                                  \

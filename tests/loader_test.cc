@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -251,6 +252,27 @@ TEST_CASE("int8 weights in a layout the kernels cannot read") {
                 EDGEFORMER_UNSUPPORTED, "weight layout 77 is not supported");
 }
 
+TEST_CASE("f16 weights: row-major matrices only, with segments of two bytes a value") {
+  test::TempDir dir;
+  const std::vector<uint8_t> f16 = test::ReadFile(test::MakeSyntheticModel(dir, convert::Quant::kF16));
+  CHECK(LoadBytes(f16, /*verify=*/true).status == EDGEFORMER_OK);
+  Fixture f;
+  f.bytes = f16;
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    auto* seg = const_cast<schema::Segment*>(Tensor(m, "layers.0.wq")->data());
+    seg->mutate_size(seg->size() / 2);  // the size of one byte a value
+  }),
+                EDGEFORMER_INVALID_MODEL, "its shape and type need");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "layers.0.wq")->mutate_layout(schema::WeightLayout::Blocked16x4);
+  }),
+                EDGEFORMER_UNSUPPORTED, "f16 tensors must be row-major");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    Tensor(m, "final_norm")->mutate_dtype(schema::DType::F16);
+  }),
+                EDGEFORMER_UNSUPPORTED, "this tensor must be f32");
+}
+
 TEST_CASE("a duplicated or missing tensor") {
   Fixture f;
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
@@ -292,6 +314,23 @@ TEST_CASE("the converter refuses inconsistent checkpoints and tokenizers") {
   err = convert::ConvertLlama2c(o);
   CHECK(err.status() == Status::kInvalidModel);
   CHECK(err.message().find("wrong tokenizer for this model?") != std::string::npos);
+
+  // A weight past the f16 range, stored as f16: refused, not turned into infinity.
+  o.tokenizer = tok;
+  bad = ckpt;
+  const float huge = 70000.0f;
+  std::memcpy(bad.data() + 28 + 4 * 5, &huge, 4);  // the 28-byte header, then the token embedding
+  o.checkpoint = dir.path("huge.bin");
+  test::WriteFile(o.checkpoint, bad);
+  o.quant = convert::Quant::kF16;
+  o.embedding_quant = convert::Quant::kF16;
+  err = convert::ConvertLlama2c(o);
+  CHECK(err.status() == Status::kInvalidArgument);
+  CHECK(err.message().find("tensor 'token_embedding': value 70000") != std::string::npos);
+  CHECK(err.message().find("past the f16 range") != std::string::npos);
+  CHECK_FALSE(std::ifstream(o.output).good());
+  o.embedding_quant = convert::Quant::kNone;  // f32 embedding: fine
+  CHECK(convert::ConvertLlama2c(o).ok());
 }
 
 }  // namespace edgeformer

@@ -91,13 +91,14 @@ size_t ArgMax(const std::vector<float>& v) {
 
 struct Aidreams {
   test::TempDir dir;
-  std::string f32, int8;
+  std::string f32, f16, int8;
   bool ok = false;
   Aidreams() {
     const std::string bin = test::SharedFile("models/aidreams260K/model.bin");
     const std::string tok = test::SharedFile("models/aidreams260K/tokenizer.bin");
     if (bin.empty() || tok.empty()) return;
     f32 = test::Convert(dir, bin, tok, convert::Quant::kNone, "f32");
+    f16 = test::Convert(dir, bin, tok, convert::Quant::kF16, "f16");
     int8 = test::Convert(dir, bin, tok, convert::Quant::kInt8, "int8");
     ok = true;
   }
@@ -111,17 +112,19 @@ size_t CommonPrefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b
 
 }  // namespace
 
-TEST_CASE("aidreams260K f32 reproduces the reference greedy text on every ISA") {
+TEST_CASE("aidreams260K f32 and f16 reproduce the reference greedy text on every ISA") {
   Aidreams a;
   if (!a.ok) return;
-  Loaded m(a.f32);
+  for (const std::string& path : {a.f32, a.f16}) {
+  Loaded m(path);
   for (Isa isa : BuildIsas()) {
     if (!CpuSupports(isa)) continue;
-    INFO("isa " << IsaName(isa));
+    INFO("isa " << IsaName(isa) << ", " << path);
     const Run empty = Greedy(m.model, "", 128, IsaName(isa));
     CHECK(empty.text.substr(0, sizeof(kGoldenEmpty) - 1) == kGoldenEmpty);
     const Run echoes = Greedy(m.model, "Echoes of", 128, IsaName(isa));
     CHECK(echoes.text.substr(0, sizeof(kGoldenEchoes) - 1) == kGoldenEchoes);
+  }
   }
 }
 

@@ -7,7 +7,10 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <pthreadpool.h>
 
 #include "edgeformer.h"
 #include "platforms/isa.h"
@@ -125,7 +128,7 @@ TEST_CASE("bad calls are refused") {
 }
 
 TEST_CASE("batching, threads and every ISA give bit-identical logits") {
-  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone, convert::Quant::kF16}) {
   for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16}) {
     Model m(quant);
     const std::vector<int32_t> prompt = Prompt(23);
@@ -157,6 +160,58 @@ TEST_CASE("batching, threads and every ISA give bit-identical logits") {
     }
   }
   }
+}
+
+TEST_CASE("sessions on two threads share the app's pthreadpool, which outlives them untouched") {
+  Model m(convert::Quant::kNone);
+  const std::vector<int32_t> prompt = Prompt(23);
+  edgeformer_session_params base = edgeformer_session_default_params();
+  base.backend = EDGEFORMER_BACKEND_NATIVE;
+  std::vector<float> want;
+  {
+    Session ref(m.model, base);
+    REQUIRE(edgeformer_session_prefill(ref.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    want = ref.Logits();
+  }
+  pthreadpool_t pool = pthreadpool_create(2);
+  REQUIRE(pool != nullptr);
+  for (edgeformer_backend backend : {EDGEFORMER_BACKEND_NATIVE, EDGEFORMER_BACKEND_XNNPACK}) {
+    edgeformer_session_params p = base;
+    p.threadpool = pool;
+    p.n_threads = 7;  // ignored: the pool decides
+    p.backend = backend;
+    Session a(m.model, p), b(m.model, p);
+    edgeformer_session_info info;
+    REQUIRE(edgeformer_session_get_info(a.s, &info) == EDGEFORMER_OK);
+    CHECK(info.n_threads == 2);
+    // Each thread prefills its session three times over; assertions stay on this thread.
+    edgeformer_status status[2] = {EDGEFORMER_OK, EDGEFORMER_OK};
+    auto work = [&](const Session& sess, edgeformer_status* st) {
+      for (int i = 0; i < 3 && *st == EDGEFORMER_OK; ++i) {
+        edgeformer_session_reset(sess.s);
+        *st = edgeformer_session_prefill(sess.s, prompt.data(), prompt.size());
+      }
+    };
+    std::thread other(work, std::cref(b), &status[1]);
+    work(a, &status[0]);
+    other.join();
+    CHECK(status[0] == EDGEFORMER_OK);
+    CHECK(status[1] == EDGEFORMER_OK);
+    const std::vector<float> got[2] = {a.Logits(), b.Logits()};
+    INFO("backend " << backend);
+    if (backend == EDGEFORMER_BACKEND_NATIVE) {
+      CHECK(SameBits(got[0], want));
+      CHECK(SameBits(got[1], want));
+    } else {
+      CHECK(SameBits(got[0], got[1]));
+    }
+  }
+  // Still the app's: it runs work after the sessions are gone, and is destroyed once, here.
+  size_t sum = 0;
+  pthreadpool_parallelize_1d(pool, [](void* ctx, size_t i) { __atomic_add_fetch(static_cast<size_t*>(ctx), i, __ATOMIC_RELAXED); },
+                             &sum, 100, 0);
+  CHECK(sum == 4950);
+  pthreadpool_destroy(pool);
 }
 
 TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {

@@ -56,6 +56,7 @@ std::string Convert(const TempDir& dir, const std::string& checkpoint, const std
   o.tokenizer = tokenizer;
   o.output = dir.path(name + ".edgf");
   o.quant = quant;
+  o.embedding_quant = quant == convert::Quant::kF16 ? convert::Quant::kF16 : convert::Quant::kNone;
   const Error err = convert::ConvertLlama2c(o);
   INFO(err.message());
   REQUIRE(err.ok());

@@ -84,12 +84,12 @@ TEST_CASE("XNNPACK fully-connected agrees with Dot16 within rounding on awkward 
   }
 }
 
-TEST_CASE("sessions through XNNPACK give the native logits within rounding, f32 and int8 models") {
+TEST_CASE("sessions through XNNPACK give the native logits within rounding, f32, f16 and int8 models") {
   test::TempDir dir;
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 23; ++i) prompt.push_back(1 + (i * 37) % 299);
-  for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
-    const std::string path = test::MakeSyntheticModel(dir, quant, quant == convert::Quant::kNone ? "f32" : "int8");
+  for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kF16, convert::Quant::kInt8}) {
+    const std::string path = test::MakeSyntheticModel(dir, quant, "q" + std::to_string(static_cast<int>(quant)));
     const std::vector<float> native = Logits(path, EDGEFORMER_BACKEND_NATIVE, 1, prompt);
     for (uint32_t threads : {1u, 2u}) {
       const double d = RelativeDiff(native, Logits(path, EDGEFORMER_BACKEND_XNNPACK, threads, prompt));
@@ -99,7 +99,7 @@ TEST_CASE("sessions through XNNPACK give the native logits within rounding, f32 
   }
 }
 
-TEST_CASE("AUTO: f32 prefill through XNNPACK, int8 models untouched (bit-identical to native)") {
+TEST_CASE("AUTO: f32 prefill through XNNPACK, int8 and f16 models untouched (bit-identical to native)") {
   test::TempDir dir;
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 23; ++i) prompt.push_back(1 + (i * 37) % 299);
@@ -111,13 +111,19 @@ TEST_CASE("AUTO: f32 prefill through XNNPACK, int8 models untouched (bit-identic
   CHECK(native != automatic);  // the prefill really went through XNNPACK
   // The int8 model's only f32 matmul is its classifier, which AUTO leaves native.
   CHECK(Logits(int8, EDGEFORMER_BACKEND_NATIVE, 1, prompt) == Logits(int8, EDGEFORMER_BACKEND_AUTO, 2, prompt));
+  // f16 models stay native under AUTO (XNNPACK would keep an f32 copy of every weight).
+  const std::string f16 = test::MakeSyntheticModel(dir, convert::Quant::kF16, "f16");
+  CHECK(Logits(f16, EDGEFORMER_BACKEND_NATIVE, 1, prompt) == Logits(f16, EDGEFORMER_BACKEND_AUTO, 2, prompt));
+  CHECK(Logits(f16, EDGEFORMER_BACKEND_NATIVE, 1, prompt) != Logits(f16, EDGEFORMER_BACKEND_XNNPACK, 1, prompt));
 }
 
-TEST_CASE("aidreams260K f32 through XNNPACK: the same greedy text as native, logits within rounding") {
+TEST_CASE("aidreams260K f32 and f16 through XNNPACK: the same greedy text as native, logits within rounding") {
   const std::string bin = test::SharedFile("models/aidreams260K/model.bin");
   if (bin.empty()) return;
+  for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kF16}) {
+  INFO("quant " << static_cast<int>(quant));
   test::TempDir dir;
-  const std::string path = test::Convert(dir, bin, "", convert::Quant::kNone, "aidreams");
+  const std::string path = test::Convert(dir, bin, "", quant, "aidreams");
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 40; ++i) prompt.push_back(1 + (i * 13) % 511);
   const std::vector<float> native = Logits(path, EDGEFORMER_BACKEND_NATIVE, 1, prompt);
@@ -147,6 +153,7 @@ TEST_CASE("aidreams260K f32 through XNNPACK: the same greedy text as native, log
   }
   CHECK(ids[0] == ids[1]);
   edgeformer_model_destroy(model);
+  }
 }
 
 }  // namespace edgeformer

@@ -82,7 +82,7 @@ typedef struct edgeformer_model_info {
   int32_t bos_id, eos_id;    /* -1: none */
   uint64_t file_bytes;       /* size of the model file */
   uint64_t weight_bytes;     /* bytes of weights one decode step reads */
-  const char* weight_type;   /* "f32" or "int8" (the linear layers' type); static storage */
+  const char* weight_type;   /* "f32", "f16" or "int8" (the linear layers' type); static storage */
 } edgeformer_model_info;
 
 EDGEFORMER_API edgeformer_status edgeformer_model_get_info(const edgeformer_model* model,
@@ -118,13 +118,14 @@ typedef enum edgeformer_kv_type {
                                           caller stores is a value the library can check */
 } edgeformer_kv_type;
 
-/* Who runs the matmuls of f32 weights. NATIVE: edgeformer's kernels, bit-identical on every CPU.
-   XNNPACK: XNNPACK's fully-connected operators, created with the session (they keep a packed copy
-   of the f32 weights: session_info.allocated_bytes counts it); results differ in the last bits
-   and between CPUs. AUTO (the default): what the measurements say is faster (docs/performance.md):
-   XNNPACK for the layers' f32 matmuls in prefill, native for decode and the classifier. Int8
-   weights always run on the native kernels, so int8 models are bit-identical everywhere in
-   every mode; choose NATIVE for bit-identical f32 models. */
+/* Who runs the matmuls of float (f32, f16) weights. NATIVE: edgeformer's kernels, bit-identical on
+   every CPU. XNNPACK: XNNPACK's f32 fully-connected operators, created with the session (they keep
+   a packed f32 copy of the weights, f16 ones widened: session_info.allocated_bytes counts it);
+   results differ in the last bits and between CPUs. AUTO (the default): what the measurements say
+   (docs/performance.md): for f32 models XNNPACK runs the layers' matmuls in prefill, native the
+   decode and the classifier; f16 models run natively (XNNPACK's f32 copy would triple their
+   memory). Int8 weights always run on the native kernels, so int8 models are bit-identical
+   everywhere in every mode; choose NATIVE for bit-identical float models. */
 typedef enum edgeformer_backend {
   EDGEFORMER_BACKEND_NATIVE = 0,
   EDGEFORMER_BACKEND_XNNPACK = 1,
@@ -143,7 +144,12 @@ typedef struct edgeformer_session_params {
                               comes at once but burns a core while the app handles a token.
                               Default 0: they sleep. */
   edgeformer_kv_type kv_type; /* KV cache storage. Default EDGEFORMER_KV_F32. */
-  edgeformer_backend backend; /* f32 matmuls. Default EDGEFORMER_BACKEND_AUTO. */
+  edgeformer_backend backend; /* float matmuls. Default EDGEFORMER_BACKEND_AUTO. */
+  void* threadpool;        /* an app's pthreadpool_t (the pool XNNPACK and TFLite use) for this
+                              session's parallel work, instead of n_threads threads of its own.
+                              Borrowed: the app keeps ownership and destroys it after the session.
+                              Sessions on different threads may share one pool: pthreadpool runs
+                              their parallel sections one after another. Default NULL. */
 } edgeformer_session_params;
 
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);
@@ -220,7 +226,8 @@ typedef struct edgeformer_session_info {
   const char* qgemm_kernel;/* name of the int8 matmul kernel; static storage */
   uint32_t n_threads;
   uint32_t context_length;
-  uint64_t allocated_bytes;/* KV cache + activations */
+  uint64_t allocated_bytes;/* KV cache + activations (+ XNNPACK's packed weights) */
+  const char* sgemm_kernel;/* name of the native float matmul kernel (f32 and f16 weights); static storage */
 } edgeformer_session_info;
 
 EDGEFORMER_API edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,

@@ -158,7 +158,7 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
   info.eos_id = c.eos_id;
   info.file_bytes = model->model->file_size();
   info.weight_bytes = model->model->weight_bytes();
-  info.weight_type = model->model->layer(0).wq.type == edgeformer::WeightType::kInt8 ? "int8" : "f32";
+  info.weight_type = edgeformer::WeightTypeName(model->model->layer(0).wq.type);
   *out_info = info;
   return EDGEFORMER_OK;
 }
@@ -206,6 +206,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.spin_between_tokens = 0;
   p.kv_type = EDGEFORMER_KV_F32;
   p.backend = EDGEFORMER_BACKEND_AUTO;
+  p.threadpool = nullptr;
   return p;
 }
 
@@ -218,6 +219,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
   return Guard([&] {
     edgeformer::SessionOptions o;
     o.n_threads = p.n_threads == 0 ? 1 : p.n_threads;
+    o.pool = static_cast<pthreadpool*>(p.threadpool);
     o.context_length = p.context_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
@@ -334,6 +336,7 @@ edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
   out_info->n_threads = static_cast<uint32_t>(s.threads());
   out_info->context_length = s.context_length();
   out_info->allocated_bytes = s.allocated_bytes();
+  out_info->sgemm_kernel = s.kernels().sgemm_name;
   return EDGEFORMER_OK;
 }
 

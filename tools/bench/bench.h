@@ -24,7 +24,7 @@ struct Config {
   std::vector<uint32_t> threads = {1};
   std::vector<uint32_t> depth = {0};
   std::vector<std::string> isa = {"auto"};
-  std::vector<std::string> backend = {"auto"};  // f32 matmuls: auto, native, xnnpack
+  std::vector<std::string> backend = {"auto"};  // float matmuls: auto, native, xnnpack
   std::vector<std::string> kv_type = {"f32"};  // KV cache storage: f32, f16
   uint32_t repetitions = 5;
   std::string output = "md";  // md, csv or json

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -73,14 +74,15 @@ ModelInfo Describe(const Model& m, const std::string& path) {
   const uint64_t per_layer = uint64_t{c.q_dim()} * c.dim * 2 + uint64_t{c.kv_dim()} * c.dim * 2 +
                              uint64_t{c.hidden_dim} * c.dim * 3 + 2 * c.dim;
   info.params = per_layer * c.n_layers + uint64_t{c.vocab_size} * c.dim * (c.tied_embeddings ? 1 : 2) + c.dim;
-  bool any_int8 = false, any_f32 = false;
+  info.quant = "";
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     for (const Weight* w : {&m.layer(l).wq, &m.layer(l).wk, &m.layer(l).wv, &m.layer(l).wo, &m.layer(l).w_gate,
                             &m.layer(l).w_down, &m.layer(l).w_up}) {
-      (w->type == WeightType::kInt8 ? any_int8 : any_f32) = true;
+      if (!w->present()) continue;
+      const std::string type = WeightTypeName(w->type);
+      info.quant = info.quant.empty() || info.quant == type ? type : "mixed";
     }
   }
-  info.quant = any_int8 && any_f32 ? "mixed" : (any_int8 ? "int8" : "f32");
   return info;
 }
 
@@ -105,7 +107,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.depth = combo.depth;
   r.repetitions = config.repetitions;
   r.threads = static_cast<uint32_t>(session.threads());
-  // The matmul kernel the layers use: int8 or f32 by the model's weights.
+  // The matmul kernel the layers use: int8 or float (f32, f16) by the model's weights.
   const bool int8 = model.layer(0).wq.type == WeightType::kInt8;
   const KernelTable& k = session.kernels();
   r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
@@ -191,12 +193,18 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
     report.machine.read_bandwidth_gbps[t] = bw.value();
   }
 
-  // Load time: the first load in this process, then warm loads (the file in the page cache).
-  auto load = [&](std::unique_ptr<Model>* out) -> Result<double> {
+  // Load time, per backend (XNNPACK packs its weights when the session is created): the first
+  // load in this process, then warm loads (the file in the page cache). Only the first backend's
+  // first load can find the file out of the page cache.
+  auto parse_backend = [](const std::string& b) {
+    return b == "xnnpack" ? Backend::kXnnpack : b == "auto" ? Backend::kAuto : Backend::kNative;
+  };
+  auto load = [&](Backend backend, std::unique_ptr<Model>* out) -> Result<double> {
     const auto t0 = Clock::now();
     Result<std::unique_ptr<Model>> m = Model::Load(config.model_path, LoadOptions{});
     if (!m.ok()) return m.error();
     SessionOptions so;
+    so.backend = backend;
     Result<std::unique_ptr<Session>> s = Session::Create(*m.value(), so);
     if (!s.ok()) return s.error();
     const double ms = Since(t0) * 1e3;
@@ -204,16 +212,22 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
     return ms;
   };
   std::unique_ptr<Model> model;
-  Result<double> first = load(&model);
-  if (!first.ok()) return first.error();
-  std::vector<double> warm;
-  for (uint32_t i = 0; i < config.repetitions; ++i) {
-    std::unique_ptr<Model> again;
-    Result<double> ms = load(&again);
-    if (!ms.ok()) return ms.error();
-    warm.push_back(ms.value());
+  std::map<std::string, std::pair<double, double>> load_ms;  // backend -> (first, warm mean)
+  for (const std::string& backend : config.backend) {
+    std::unique_ptr<Model> loaded;
+    Result<double> first = load(parse_backend(backend), &loaded);
+    if (!first.ok()) return first.error();
+    std::vector<double> warm;
+    for (uint32_t i = 0; i < config.repetitions; ++i) {
+      std::unique_ptr<Model> again;
+      Result<double> ms = load(parse_backend(backend), &again);
+      if (!ms.ok()) return ms.error();
+      warm.push_back(ms.value());
+    }
+    load_ms[backend] = {first.value(), Summarize(warm).mean};
+    if (model == nullptr) model = std::move(loaded);
   }
-  const double warm_ms = Summarize(warm).mean;
+  if (model == nullptr) return Error(Status::kInvalidArgument, "no backend to run");
   report.model = Describe(*model, config.model_path);
 
   for (const std::string& isa_name : config.isa) {
@@ -233,7 +247,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
         so.n_threads = threads;
         so.max_batch = 512;
         so.kv_type = kv_type == "f16" ? KvType::kF16 : KvType::kF32;
-        so.backend = backend == "xnnpack" ? Backend::kXnnpack : backend == "auto" ? Backend::kAuto : Backend::kNative;
+        so.backend = parse_backend(backend);
         Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
         if (!session.ok()) return session.error();
         for (uint32_t depth : config.depth) {
@@ -245,8 +259,8 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             Result<TestResult> r = RunTest(*model, *session.value(), combo, p, n, config);
             if (!r.ok()) return r.error();
             TestResult& t = r.value();
-            t.load_ms = first.value();
-            t.load_warm_ms = warm_ms;
+            t.load_ms = load_ms[backend].first;
+            t.load_warm_ms = load_ms[backend].second;
             t.read_bandwidth_gbps = report.machine.read_bandwidth_gbps[threads];
             if (n > 0) {
               t.achieved_bandwidth_gbps =

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot, i8mm)");
   std::string kv_type = "f32", backend = "auto";
-  app.add_option("--backend", backend, "f32 matmuls: auto (XNNPACK for prefill, native for decode), native, xnnpack")
+  app.add_option("--backend", backend, "float matmuls: auto (XNNPACK for f32 prefill, native for decode and f16), native, xnnpack")
       ->check(CLI::IsMember({"auto", "native", "xnnpack"}))
       ->capture_default_str();
   app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")
@@ -131,6 +132,8 @@ int main(int argc, char** argv) {
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
   edgeformer_session_info info;
   (void)edgeformer_session_get_info(session, &info);
+  edgeformer_model_info model_info;
+  (void)edgeformer_model_get_info(model, &model_info);
 
   Stream stream{!print_ids, {}};
   if (!print_ids) {
@@ -177,7 +180,8 @@ int main(int argc, char** argv) {
                "(%.1f tok/s) | %s kernels (%s), %u thread(s)\n",
                Seconds(t_load, t_loaded) * 1e3, prompt_ids.size(), prefill_s * 1e3,
                prefill_s > 0 ? prompt_ids.size() / prefill_s : 0.0, n_generated, decode_s * 1e3,
-               decode_s > 0 ? n_generated / decode_s : 0.0, info.isa, info.qgemm_kernel, info.n_threads);
+               decode_s > 0 ? n_generated / decode_s : 0.0, info.isa,
+               std::strcmp(model_info.weight_type, "int8") == 0 ? info.qgemm_kernel : info.sgemm_kernel, info.n_threads);
   edgeformer_session_destroy(session);
   edgeformer_model_destroy(model);
   return 0;

@@ -5,16 +5,22 @@
 namespace edgeformer {
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads) {
-  if (n_threads <= 1) return std::unique_ptr<ThreadPool>(new ThreadPool(nullptr, 1));
+  if (n_threads <= 1) return std::unique_ptr<ThreadPool>(new ThreadPool(nullptr, 1, false));
   pthreadpool_t pool = pthreadpool_create(n_threads);
   if (pool == nullptr) {
     return Error(Status::kOutOfMemory, "cannot create a pool of " + std::to_string(n_threads) + " threads");
   }
-  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, pthreadpool_get_threads_count(pool)));
+  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, pthreadpool_get_threads_count(pool), true));
+}
+
+Result<std::unique_ptr<ThreadPool>> ThreadPool::Borrow(pthreadpool* pool) {
+  if (pool == nullptr) return Error(Status::kInvalidArgument, "no thread pool to borrow");
+  const size_t threads = pthreadpool_get_threads_count(pool);
+  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, threads < 1 ? 1 : threads, false));
 }
 
 ThreadPool::~ThreadPool() {
-  if (pool_ != nullptr) pthreadpool_destroy(pool_);
+  if (pool_ != nullptr && owned_) pthreadpool_destroy(pool_);
 }
 
 void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t tile) {

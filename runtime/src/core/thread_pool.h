@@ -1,6 +1,9 @@
-// The session's worker threads: a pthreadpool created once per session, never per call.
+// The session's worker threads: a pthreadpool created once per session, never per call, or the
+// app's own pthreadpool (borrowed, not owned).
 //
-// Thread safety: Parallelize must be called from one thread at a time (the session's caller).
+// Thread safety: ParallelizeTiles and ReleaseWorkers are called from one thread at a time per
+// ThreadPool (the session's caller). pthreadpool serializes parallel calls on one pool, so
+// sessions on different threads may share a borrowed pool: their parallel sections take turns.
 #pragma once
 
 #include <cstddef>
@@ -16,13 +19,15 @@ class ThreadPool {
  public:
   // n_threads <= 1 gives a pool that runs everything on the calling thread.
   static Result<std::unique_ptr<ThreadPool>> Create(size_t n_threads);
+  // Borrows `pool` (not null), which must outlive the ThreadPool.
+  static Result<std::unique_ptr<ThreadPool>> Borrow(pthreadpool* pool);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t threads() const { return threads_; }
   // The pthreadpool itself, to share with XNNPACK; null when single-threaded (XNNPACK then runs
-  // on the caller). Owned by this object.
+  // on the caller). Owned by this object unless borrowed.
   pthreadpool* handle() const { return pool_; }
 
   // Calls fn(context, begin, count) on [0, range) split into tiles of `tile` items, possibly in
@@ -37,9 +42,10 @@ class ThreadPool {
   void ReleaseWorkers();
 
  private:
-  explicit ThreadPool(pthreadpool* pool, size_t threads) : pool_(pool), threads_(threads) {}
+  ThreadPool(pthreadpool* pool, size_t threads, bool owned) : pool_(pool), threads_(threads), owned_(owned) {}
   pthreadpool* pool_;
   size_t threads_;
+  bool owned_;
 };
 
 }  // namespace edgeformer

@@ -136,6 +136,14 @@ Error CheckSegment(const schema::Segment* s, uint64_t expected, uint64_t file_si
 
 }  // namespace
 
+const char* WeightTypeName(WeightType type) {
+  switch (type) {
+    case WeightType::kInt8: return "int8";
+    case WeightType::kF16: return "f16";
+    default: return "f32";
+  }
+}
+
 Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOptions& options) {
   Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.error();
@@ -248,6 +256,14 @@ Error Model::Parse(const LoadOptions& options) {
       if (!row_major) return Unsupported(what + ": f32 tensors must be row-major");
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 4, size, what + " data", &used));
       w->type = WeightType::kF32;
+    } else if (tensor->dtype() == schema::DType::F16 && tensor->quant() == schema::QuantScheme::None) {
+      if (is_vector || role == schema::TensorRole::PositionEmbedding) {
+        return Unsupported(what + ": f16 is supported for matrices multiplied by activations and for the token "
+                                  "embedding; this tensor must be f32");
+      }
+      if (!row_major) return Unsupported(what + ": f16 tensors must be row-major");
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 2, size, what + " data", &used));
+      w->type = WeightType::kF16;
     } else if (tensor->dtype() == schema::DType::I8 && tensor->quant() == schema::QuantScheme::PerChannelSymmetric &&
                !is_vector) {
       if (!blocked) {
@@ -304,10 +320,8 @@ Error Model::Parse(const LoadOptions& options) {
   } else if (!classifier_.present()) {
     return Invalid("the model has no classifier and its embeddings are not tied");
   }
-  weight_bytes_ = token_embedding_.cols * (token_embedding_.type == WeightType::kInt8 ? 1 : 4);
-  auto bytes_of = [](const Weight& w) {
-    return w.rows * w.cols * (w.type == WeightType::kInt8 ? 1 : 4) + (w.scales ? w.rows * 8 : 0);
-  };
+  weight_bytes_ = token_embedding_.cols * token_embedding_.value_bytes();
+  auto bytes_of = [](const Weight& w) { return w.rows * w.cols * w.value_bytes() + (w.scales ? w.rows * 8 : 0); };
   weight_bytes_ += bytes_of(final_norm_) + bytes_of(classifier_);
   if (final_norm_bias_.present()) weight_bytes_ += bytes_of(final_norm_bias_);
   if (classifier_bias_.present()) weight_bytes_ += bytes_of(classifier_bias_);

@@ -29,7 +29,8 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   std::unique_ptr<Session> s(new (std::nothrow) Session(model));
   if (s == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a session");
   s->kernels_ = SelectKernels(cap);
-  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(options.n_threads);
+  Result<std::unique_ptr<ThreadPool>> pool =
+      options.pool != nullptr ? ThreadPool::Borrow(options.pool) : ThreadPool::Create(options.n_threads);
   if (!pool.ok()) return pool.error();
   s->pool_ = pool.take();
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
@@ -38,7 +39,11 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->kv_type_ = options.kv_type;
   Error err = s->Allocate();
   if (!err.ok()) return err;
-  if (options.backend != Backend::kNative) {
+  // AUTO leaves f16 models native: XNNPACK's only fast route widens their weights to f32, three
+  // times the file's memory and seconds of packing at creation, for +70% prefill
+  // (docs/performance.md, "XNNPACK or native").
+  const bool f16_model = model.layer(0).wq.type == WeightType::kF16;
+  if (options.backend == Backend::kXnnpack || (options.backend == Backend::kAuto && !f16_model)) {
     const bool all = options.backend == Backend::kXnnpack;
     Result<std::unique_ptr<ops::XnnOperators>> xnn = ops::XnnOperators::Create(model, /*classifier=*/all);
     if (!xnn.ok()) return xnn.error();

@@ -21,22 +21,24 @@
 
 namespace edgeformer {
 
-// Who runs the matmuls of f32 weights: the native kernels (bit-identical on every CPU) or
-// XNNPACK's fully-connected operators (ops/xnn_linear.h). Int8 weights always use the native
-// kernels: XNNPACK's int8 operators fix the activation scale when they are created. kAuto follows
-// the measurements in docs/performance.md ("XNNPACK or native"): XNNPACK for the layers' f32
-// matmuls in prefill (batches of 2 rows and more), native for decode and for the classifier.
+// Who runs the matmuls of float (f32, f16) weights: the native kernels (bit-identical on every
+// CPU) or XNNPACK's fully-connected operators (ops/xnn_linear.h). Int8 weights always use the
+// native kernels: XNNPACK's int8 operators fix the activation scale when they are created. kAuto
+// follows the measurements in docs/performance.md ("XNNPACK or native"): for f32 models XNNPACK
+// runs the layers' matmuls in prefill (batches of 2 rows and more), native the decode and the
+// classifier; f16 models stay native (XNNPACK would keep an f32 copy of every weight).
 enum class Backend { kNative, kXnnpack, kAuto };
 
 struct SessionOptions {
   uint32_t n_threads = 1;
+  pthreadpool* pool = nullptr;  // the app's pool (borrowed; outlives the session), replacing n_threads
   uint32_t context_length = 0;  // 0: the model's max_seq_len; never more than it
   uint32_t max_batch = 32;      // prompt tokens processed together
   Isa max_isa = Isa::reference; // used only when use_max_isa is set
   bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
   bool release_workers = true;  // let worker threads sleep after each prefill and token
   KvType kv_type = KvType::kF32; // KV cache storage: f32, or f16 (half the memory, rounded)
-  Backend backend = Backend::kAuto;  // who runs f32 matmuls
+  Backend backend = Backend::kAuto;  // who runs float matmuls
 };
 
 enum class StopReason { kMaxTokens, kEndOfText, kCallback };
@@ -112,7 +114,7 @@ class Session {
   bool release_workers_ = true;
   KvType kv_type_ = KvType::kF32;
   std::unique_ptr<ops::XnnOperators> xnn_;  // null: native matmuls only
-  Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no f32 matmul)
+  Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no float matmul)
   Phase phase_ = Phase::kPrefill;
 
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_

@@ -30,7 +30,9 @@ void RunColumns(void* p, size_t begin, size_t count) {
                           w.i8() + begin / kBlockRows * BlockBytes(k), w.scales + begin, w.row_sums + begin,
                           t.y + begin, t.y_stride);
   } else {
-    t.ctx->kernels->sgemm(t.m, count, k, t.x, t.x_stride, w.f32() + begin * k, k, t.y + begin, t.y_stride);
+    const KvType type = w.type == WeightType::kF16 ? KvType::kF16 : KvType::kF32;
+    t.ctx->kernels->sgemm(t.m, count, k, t.x, t.x_stride, static_cast<const uint8_t*>(w.data) + begin * k * w.value_bytes(),
+                          k, type, t.y + begin, t.y_stride);
   }
 }
 

@@ -19,7 +19,7 @@ namespace ops {
 class XnnOperators;
 
 // What an operator may use besides its arguments. The pointers outlive the call; xnn is null
-// unless the session runs f32 matmuls through XNNPACK.
+// unless the session runs float matmuls through XNNPACK.
 struct Context {
   const KernelTable* kernels;
   ThreadPool* pool;

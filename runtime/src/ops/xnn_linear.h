@@ -1,7 +1,7 @@
-// f32 matmuls through XNNPACK's fully-connected operator (xnn_create_fully_connected_nc_f32), the
-// "xnnpack" backend of f32 models. An operator is created once per weight when a session is
-// created: XNNPACK packs the weight into its own layout, a second copy of packed_bytes() beside
-// the mapped file. Runs use the session's pthreadpool. XNNPACK fuses multiply-adds and picks its
+// Float matmuls through XNNPACK's fully-connected operator (xnn_create_fully_connected_nc_f32), the
+// "xnnpack" backend of f32 and f16 models. An operator is created once per weight when a session
+// is created: XNNPACK packs the weight into its own layout, a second copy of packed_bytes() beside
+// the mapped file (f32 values: twice the file's bytes for f16 weights, which are widened). Runs use the session's pthreadpool. XNNPACK fuses multiply-adds and picks its
 // own summation order, so results differ from the native kernels in the last bits, and between
 // CPUs (the native backend is the bit-identical one).
 //
@@ -23,7 +23,7 @@ namespace ops {
 
 class XnnLinear {
  public:
-  // For an f32 weight [rows][cols]; y rows are written with stride rows, x rows read with stride cols.
+  // For an f32 or f16 weight [rows][cols]; y rows are written with stride rows, x rows read with stride cols.
   static Result<std::unique_ptr<XnnLinear>> Create(const Weight& w);
   ~XnnLinear();
   XnnLinear(const XnnLinear&) = delete;
@@ -42,7 +42,7 @@ class XnnLinear {
 // The operators of one session, by the weight they stand for.
 class XnnOperators {
  public:
-  // Creates an operator for each f32 matrix of `model`'s layers, and of the classifier when asked.
+  // Creates an operator for each float (f32, f16) matrix of `model`'s layers, and of the classifier when asked.
   static Result<std::unique_ptr<XnnOperators>> Create(const Model& model, bool classifier);
   size_t size() const { return ops_.size(); }
   const XnnLinear* Find(const Weight& w) const {
