@@ -11,7 +11,7 @@ arm64=1
 [[ ${1:-} == --no-arm64 ]] && arm64=0
 
 packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doctest-dev libcli11-dev
-          libcpuinfo-dev libpthreadpool-dev libxnnpack-dev nlohmann-json3-dev libbenchmark-dev qemu-user
+          libcpuinfo-dev libpthreadpool-dev libxnnpack-dev nlohmann-json3-dev libbenchmark-dev qemu-user pkg-config
           python3-torch python3-sentencepiece)  # the independent references of tests/reference/make_models.py
 ((arm64)) && packages+=(g++-aarch64-linux-gnu)
 

@@ -7,7 +7,10 @@
 #      kernel and session tests again as a Cortex-A53 (NEON only);
 #   4. scripts/cross-isa-check.sh: the real model gives the same ids and bit-identical logits on
 #      every ISA of both architectures;
-#   5. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+#   5. scripts/example-check.sh: install both builds, build examples/ against the installed
+#      package (CMake shared and static, pkg-config), run it (aarch64: under qemu);
+#   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the fast tests;
+#   7. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
 # Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
 # EDGEFORMER_REQUIRE_SHARED=1 a missing model fails instead of skipping.
 set -euo pipefail
@@ -76,6 +79,20 @@ cross_passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$cross" | tail -1)
 cross_failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$cross" | tail -1)
 passed=$((passed + ${cross_passed:-0}))
 failed=$((failed + ${cross_failed:-0}))
+
+step "install, and the example app built against the installed package (x86-64, and aarch64 under qemu)"
+if example=$(bash scripts/example-check.sh build build-arm64); then :; fi
+echo "$example"
+example_passed=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$example" | tail -1)
+example_failed=$(sed -nE 's/.* ([0-9]+) failed$/\1/p' <<<"$example" | tail -1)
+passed=$((passed + ${example_passed:-0}))
+failed=$((failed + ${example_failed:-1}))
+
+step "x86-64 without XNNPACK (-DEDGEFORMER_XNNPACK=OFF): builds and passes with the native kernels"
+cmake -S . -B build-noxnn -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF \
+  -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-noxnn -j"$jobs"
+run_ctest build-noxnn -LE slow
 
 step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -180,6 +181,12 @@ TEST_CASE("sessions on two threads share the app's pthreadpool, which outlives t
     p.threadpool = pool;
     p.n_threads = 7;  // ignored: the pool decides
     p.backend = backend;
+    edgeformer_session* probe = nullptr;
+    if (edgeformer_session_create(m.model, &p, &probe) == EDGEFORMER_UNSUPPORTED) {
+      MESSAGE("skipped the XNNPACK backend: " << edgeformer_last_error());
+      continue;
+    }
+    edgeformer_session_destroy(probe);
     Session a(m.model, p), b(m.model, p);
     edgeformer_session_info info;
     REQUIRE(edgeformer_session_get_info(a.s, &info) == EDGEFORMER_OK);
@@ -341,6 +348,140 @@ TEST_CASE("the callback can stop generation") {
   CHECK(calls == 3);
   CHECK(n == 3);
   CHECK(reason == EDGEFORMER_STOP_CALLBACK);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("truncate keeps the start of the context: the same logits as a fresh prefill of it") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> a = Prompt(20), b = Prompt(31);
+  const std::vector<int32_t> c(b.begin() + 20, b.end());  // 11 tokens unlike a's end
+  std::vector<int32_t> a_then_c = a;
+  a_then_c.insert(a_then_c.end(), c.begin(), c.end());
+  Session fresh(m.model);
+  REQUIRE(edgeformer_session_prefill(fresh.s, a_then_c.data(), a_then_c.size()) == EDGEFORMER_OK);
+
+  Session s(m.model);
+  REQUIRE(edgeformer_session_prefill(s.s, a.data(), a.size()) == EDGEFORMER_OK);
+  edgeformer_generate_params g = Greedy(7);
+  REQUIRE(edgeformer_generate(s.s, &g, nullptr, nullptr, nullptr, nullptr) == EDGEFORMER_OK);
+  CHECK(edgeformer_session_position(s.s) == a.size() + 6);  // the 7th waits for the next call
+  CHECK(edgeformer_session_truncate(s.s, static_cast<uint32_t>(a.size() + 7)) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(std::string(edgeformer_last_error()).find("cannot keep 27 tokens: the KV cache holds 26") != std::string::npos);
+  REQUIRE(edgeformer_session_truncate(s.s, static_cast<uint32_t>(a.size())) == EDGEFORMER_OK);
+  CHECK(edgeformer_session_position(s.s) == a.size());
+  const float* logits = nullptr;
+  size_t n = 0;
+  CHECK(edgeformer_session_logits(s.s, &logits, &n) == EDGEFORMER_INVALID_ARGUMENT);  // forgotten
+  CHECK(edgeformer_generate(s.s, &g, nullptr, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+  REQUIRE(edgeformer_session_prefill(s.s, c.data(), c.size()) == EDGEFORMER_OK);
+  CHECK(SameBits(s.Logits(), fresh.Logits()));
+  CHECK(edgeformer_session_truncate(nullptr, 0) == EDGEFORMER_INVALID_ARGUMENT);
+}
+
+TEST_CASE("cancel stops generate at the next token and prefill with the context unchanged") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> prompt = Prompt(12);
+  Session s(m.model);
+  // From the callback (the same thread): the token in hand is delivered, then generation stops.
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  struct Ctx {
+    edgeformer_session* s;
+    int seen;
+  } ctx{s.s, 0};
+  edgeformer_generate_params g = Greedy(50);
+  size_t n = 0;
+  edgeformer_stop_reason why = EDGEFORMER_STOP_MAX_TOKENS;
+  REQUIRE(edgeformer_generate(s.s, &g, [](void* u, int32_t, const char*, size_t) {
+    auto* c = static_cast<Ctx*>(u);
+    if (++c->seen == 3) edgeformer_session_cancel(c->s);
+    return 1;
+  }, &ctx, &n, &why) == EDGEFORMER_OK);
+  CHECK(why == EDGEFORMER_STOP_CANCELLED);
+  CHECK(n == 3);
+  // A request made between calls is dropped: the next generate runs to max_tokens.
+  edgeformer_session_cancel(s.s);
+  g.max_tokens = 4;
+  REQUIRE(edgeformer_generate(s.s, &g, nullptr, nullptr, &n, &why) == EDGEFORMER_OK);
+  CHECK(why == EDGEFORMER_STOP_MAX_TOKENS);
+  CHECK(n == 4);
+
+  // From another thread, during a long prefill of one token per step: refused with CANCELLED,
+  // and the context is as before (a later prefill gives a fresh session's logits).
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.max_batch = 1;
+  Session t(m.model, p), fresh(m.model, p);
+  const std::vector<int32_t> longer = Prompt(30);  // 30 steps; the context holds 48
+  REQUIRE(edgeformer_session_prefill(t.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(fresh.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  bool cancelled = false;
+  for (int attempt = 0; attempt < 50 && !cancelled; ++attempt) {  // the canceller must get scheduled
+    std::atomic<bool> done{false};
+    std::atomic<int> sent{0};
+    std::thread canceller([&] {
+      while (!done.load()) {
+        edgeformer_session_cancel(t.s);
+        sent.fetch_add(1);
+        std::this_thread::yield();
+      }
+    });
+    while (sent.load() == 0) std::this_thread::yield();
+    const edgeformer_status st = edgeformer_session_prefill(t.s, longer.data(), longer.size());
+    done.store(true);
+    canceller.join();
+    if (st == EDGEFORMER_OK) {
+      edgeformer_session_truncate(t.s, static_cast<uint32_t>(prompt.size()));
+      continue;
+    }
+    CHECK(st == EDGEFORMER_CANCELLED);
+    cancelled = true;
+  }
+  REQUIRE(cancelled);
+  CHECK(edgeformer_session_position(t.s) == prompt.size());
+  const std::vector<int32_t> more = Prompt(9);
+  REQUIRE(edgeformer_session_prefill(t.s, more.data(), more.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(fresh.s, more.data(), more.size()) == EDGEFORMER_OK);
+  CHECK(SameBits(t.Logits(), fresh.Logits()));
+  edgeformer_session_cancel(nullptr);  // harmless
+}
+
+TEST_CASE("memory budgets: a model or session plan over its budget is refused before allocating") {
+  test::TempDir dir;
+  const std::string path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);
+  const uint64_t file_bytes = test::ReadFile(path).size();
+  edgeformer_model_params mp = edgeformer_model_default_params();
+  edgeformer_model* model = nullptr;
+  mp.memory_budget = file_bytes - 1;
+  CHECK(edgeformer_model_load(path.c_str(), &mp, &model) == EDGEFORMER_OUT_OF_MEMORY);
+  CHECK(std::string(edgeformer_last_error()).find("exceed its memory budget") != std::string::npos);
+  CHECK(model == nullptr);
+  mp.memory_budget = file_bytes;
+  REQUIRE(edgeformer_model_load(path.c_str(), &mp, &model) == EDGEFORMER_OK);
+
+  edgeformer_session_params p = edgeformer_session_default_params();
+  uint64_t needed = 0;
+  {
+    Session s(model, p);
+    edgeformer_session_info info;
+    REQUIRE(edgeformer_session_get_info(s.s, &info) == EDGEFORMER_OK);
+    needed = info.allocated_bytes;
+  }
+  edgeformer_session* s = nullptr;
+  p.memory_budget = needed - 1;
+  CHECK(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OUT_OF_MEMORY);
+  CHECK(std::string(edgeformer_last_error()).find("memory budget") != std::string::npos);
+  CHECK(s == nullptr);
+  p.memory_budget = needed;
+  REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+  edgeformer_session_destroy(s);
+  // The f16 cache halves the KV part, so it fits where the f32 one did not.
+  p.memory_budget = needed - 1;
+  p.kv_type = EDGEFORMER_KV_F16;
+  REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+  edgeformer_session_destroy(s);
+  edgeformer_model_destroy(model);
 }
 
 }  // namespace edgeformer

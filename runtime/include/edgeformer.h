@@ -12,8 +12,16 @@
  * - Parameter structs come from *_default_params(), returned by value; change the fields you
  *   need and pass a pointer (NULL means the defaults).
  * - Thread safety: a model is immutable once loaded and may be shared by any number of sessions
- *   on any threads. A session is used by one thread at a time.
+ *   on any threads; its functions (tokenize, token_piece, get_info, session_create) may run
+ *   concurrently. A session is used by one thread at a time (any thread, not only its creator),
+ *   except edgeformer_session_cancel, which any thread may call while another uses it.
+ *   Functions without a handle (default params, status names) are always thread-safe.
+ * - Lifetime: a model outlives its sessions; strings the library returns are static or owned by
+ *   a handle, as each function says. Nothing the library returns is freed by the caller except
+ *   through a *_destroy function.
  * - Nothing aborts or exits on bad input: files, prompts and arguments are validated.
+ * - ABI: structs and enums only grow at the end; fields keep their meaning. Version 0.x: the ABI
+ *   may still change between minor versions (the shared library's soname says which).
  */
 #ifndef EDGEFORMER_H_
 #define EDGEFORMER_H_
@@ -58,13 +66,18 @@ typedef struct edgeformer_model edgeformer_model;
 
 typedef struct edgeformer_model_params {
   int verify_checksums; /* nonzero: hash every tensor at load (reads the whole file). Default 0. */
+  uint64_t memory_budget; /* bytes the model may occupy once its weights are read (the file's
+                             size: they are mapped, not copied); a larger model is refused with
+                             EDGEFORMER_OUT_OF_MEMORY before anything is read. 0: no limit. */
 } edgeformer_model_params;
 
+/* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_model_params edgeformer_model_default_params(void);
 
 /* Maps the model file at `path` and validates it. The weights stay in the mapping (no copy).
  * On success *out_model owns the mapping; free it with edgeformer_model_destroy after every
- * session on it is destroyed. */
+ * session on it is destroyed. On failure *out_model is NULL and nothing is left allocated.
+ * `params` may be NULL (the defaults); `path` is not kept. Thread-safe. */
 EDGEFORMER_API edgeformer_status edgeformer_model_load(const char* path, const edgeformer_model_params* params,
                                                        edgeformer_model** out_model);
 
@@ -75,6 +88,8 @@ EDGEFORMER_API edgeformer_status edgeformer_model_load_from_memory(const void* d
                                                                    const edgeformer_model_params* params,
                                                                    edgeformer_model** out_model);
 
+/* Frees the model and unmaps its file. NULL is ignored. Every session on it must be destroyed
+ * first, and no other thread may be using it. */
 EDGEFORMER_API void edgeformer_model_destroy(edgeformer_model* model);
 
 typedef struct edgeformer_model_info {
@@ -85,6 +100,7 @@ typedef struct edgeformer_model_info {
   const char* weight_type;   /* "f32", "f16" or "int8" (the linear layers' type); static storage */
 } edgeformer_model_info;
 
+/* Fills *out_info (the caller's). Its strings are static. Thread-safe. */
 EDGEFORMER_API edgeformer_status edgeformer_model_get_info(const edgeformer_model* model,
                                                            edgeformer_model_info* out_info);
 
@@ -150,20 +166,32 @@ typedef struct edgeformer_session_params {
                               Borrowed: the app keeps ownership and destroys it after the session.
                               Sessions on different threads may share one pool: pthreadpool runs
                               their parallel sections one after another. Default NULL. */
+  uint64_t memory_budget;  /* bytes the session may allocate (KV cache, activations, XNNPACK's
+                              packed weights); a larger plan is refused with
+                              EDGEFORMER_OUT_OF_MEMORY before anything is allocated. 0: no
+                              limit. Default 0. */
 } edgeformer_session_params;
 
+/* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);
 
-/* Creates a session on `model` with its own KV cache; all its memory is allocated here. The
- * model must outlive the session. */
+/* Creates a session on `model` with its own KV cache; all its memory is allocated here (and its
+ * worker threads started, unless it borrows params->threadpool). The model must outlive the
+ * session. On failure *out_session is NULL and nothing is left allocated. `params` may be NULL
+ * (the defaults) and is not kept. Thread-safe: sessions on one model may be created, used and
+ * destroyed on different threads at once. */
 EDGEFORMER_API edgeformer_status edgeformer_session_create(edgeformer_model* model,
                                                            const edgeformer_session_params* params,
                                                            edgeformer_session** out_session);
 
+/* Frees the session, its KV cache and its threads (not a borrowed pool). NULL is ignored. No
+ * other thread may be using it (cancel included). */
 EDGEFORMER_API void edgeformer_session_destroy(edgeformer_session* session);
 
-/* Appends `n_tokens` tokens to the context and computes the logits that follow them. If they do
- * not fit in the free context, returns EDGEFORMER_CONTEXT_FULL and changes nothing. */
+/* Appends `n_tokens` tokens (the caller's; not kept) to the context and computes the logits that
+ * follow them. If they do not fit in the free context, or an id is outside the vocabulary,
+ * returns an error and changes nothing; EDGEFORMER_CANCELLED if edgeformer_session_cancel
+ * stopped it (the context is then as before). Allocates nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens,
                                                             size_t n_tokens);
 
@@ -179,11 +207,27 @@ EDGEFORMER_API edgeformer_status edgeformer_session_prefill_logits(edgeformer_se
 EDGEFORMER_API edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,
                                                            size_t* n_vocab);
 
-/* Tokens in the context. */
+/* Tokens in the KV cache. (The last token edgeformer_generate delivered enters it with the next
+ * prefill or generate call.) 0 for NULL. */
 EDGEFORMER_API uint32_t edgeformer_session_position(const edgeformer_session* session);
 
-/* Forgets the context. */
+/* Forgets the context (the memory stays allocated). NULL is ignored. */
 EDGEFORMER_API void edgeformer_session_reset(edgeformer_session* session);
+
+/* Keeps the first n_keep tokens of the KV cache and forgets the rest (later tokens, the last
+ * generated token, the logits): the next call is a prefill of the new text after them. For
+ * editing or regenerating the end of a conversation without recomputing its start.
+ * EDGEFORMER_INVALID_ARGUMENT when n_keep exceeds edgeformer_session_position(). */
+EDGEFORMER_API edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint32_t n_keep);
+
+/* Asks the edgeformer_session_prefill or edgeformer_generate running on `session` to stop at its
+ * next step (a batch of prompt tokens, or one token). A cancelled prefill returns
+ * EDGEFORMER_CANCELLED with the context as it was before it; a cancelled generate returns
+ * EDGEFORMER_OK with stop reason EDGEFORMER_STOP_CANCELLED, the tokens so far delivered. A
+ * request made while no call runs is dropped when the next call starts. The one session function
+ * that may be called from any thread while another thread uses the session; the session must
+ * not be destroyed meanwhile. */
+EDGEFORMER_API void edgeformer_session_cancel(edgeformer_session* session);
 
 typedef struct edgeformer_sampler_params {
   float temperature; /* <= 0: greedy. Default 0.8. */
@@ -192,16 +236,20 @@ typedef struct edgeformer_sampler_params {
   uint64_t seed;     /* Default 0x5eed. */
 } edgeformer_sampler_params;
 
+/* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_sampler_params edgeformer_sampler_default_params(void);
 
-/* Called with each generated token and its text (as edgeformer_token_piece gives it). Return
- * nonzero to continue, 0 to stop. Runs on the thread that called edgeformer_generate. */
+/* Called with each generated token and its text (as edgeformer_token_piece gives it; `piece` is
+ * valid during the call only). Return nonzero to continue, 0 to stop. Runs on the thread that
+ * called edgeformer_generate, which waits for it; it must not call functions of the same
+ * session other than edgeformer_session_cancel. */
 typedef int (*edgeformer_token_callback)(void* user_data, int32_t token, const char* piece, size_t piece_len);
 
 typedef enum edgeformer_stop_reason {
   EDGEFORMER_STOP_MAX_TOKENS = 0,  /* generated max_tokens */
   EDGEFORMER_STOP_END_OF_TEXT = 1, /* the model chose EOS or BOS (not delivered) */
-  EDGEFORMER_STOP_CALLBACK = 2     /* the callback returned 0 */
+  EDGEFORMER_STOP_CALLBACK = 2,    /* the callback returned 0 */
+  EDGEFORMER_STOP_CANCELLED = 3    /* edgeformer_session_cancel */
 } edgeformer_stop_reason;
 
 typedef struct edgeformer_generate_params {
@@ -210,6 +258,7 @@ typedef struct edgeformer_generate_params {
   edgeformer_sampler_params sampler;
 } edgeformer_generate_params;
 
+/* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_generate_params edgeformer_generate_default_params(void);
 
 /* Generates tokens after the current context (prefill first), calling `callback` (may be NULL)
@@ -230,6 +279,7 @@ typedef struct edgeformer_session_info {
   const char* sgemm_kernel;/* name of the native float matmul kernel (f32 and f16 weights); static storage */
 } edgeformer_session_info;
 
+/* Fills *out_info (the caller's). Its strings are static. */
 EDGEFORMER_API edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
                                                              edgeformer_session_info* out_info);
 

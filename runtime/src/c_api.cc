@@ -69,6 +69,7 @@ edgeformer::LoadOptions ToLoadOptions(const edgeformer_model_params* p) {
   edgeformer_model_params d = p ? *p : edgeformer_model_default_params();
   edgeformer::LoadOptions o;
   o.verify_checksums = d.verify_checksums != 0;
+  o.memory_budget = d.memory_budget;
   return o;
 }
 
@@ -117,6 +118,7 @@ const char* edgeformer_last_error(void) { return g_last_error.c_str(); }
 edgeformer_model_params edgeformer_model_default_params(void) {
   edgeformer_model_params p;
   p.verify_checksums = 0;
+  p.memory_budget = 0;
   return p;
 }
 
@@ -207,6 +209,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.kv_type = EDGEFORMER_KV_F32;
   p.backend = EDGEFORMER_BACKEND_AUTO;
   p.threadpool = nullptr;
+  p.memory_budget = 0;
   return p;
 }
 
@@ -220,6 +223,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     edgeformer::SessionOptions o;
     o.n_threads = p.n_threads == 0 ? 1 : p.n_threads;
     o.pool = static_cast<pthreadpool*>(p.threadpool);
+    o.memory_budget = p.memory_budget;
     o.context_length = p.context_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
@@ -286,6 +290,15 @@ uint32_t edgeformer_session_position(const edgeformer_session* session) {
 
 void edgeformer_session_reset(edgeformer_session* session) {
   if (session != nullptr) session->session->Reset();
+}
+
+edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint32_t n_keep) {
+  if (session == nullptr) return Null("session");
+  return Report(session->session->Truncate(n_keep));
+}
+
+void edgeformer_session_cancel(edgeformer_session* session) {
+  if (session != nullptr) session->session->Cancel();
 }
 
 edgeformer_sampler_params edgeformer_sampler_default_params(void) {

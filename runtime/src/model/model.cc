@@ -164,6 +164,11 @@ Result<std::unique_ptr<Model>> Model::FromFile(std::unique_ptr<MappedFile> file,
   std::unique_ptr<Model> model(new (std::nothrow) Model());
   if (model == nullptr) return Error(Status::kOutOfMemory, "cannot allocate the model");
   model->file_ = std::move(file);
+  const uint64_t size = model->file_->size();
+  if (options.memory_budget != 0 && size > options.memory_budget) {
+    return Error(Status::kOutOfMemory, "the model's " + std::to_string(size) + " bytes exceed its memory budget of " +
+                                           std::to_string(options.memory_budget));
+  }
   Error err = model->Parse(options);
   if (!err.ok()) return err;
   return model;

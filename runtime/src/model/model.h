@@ -101,6 +101,7 @@ struct LayerWeights {
 
 struct LoadOptions {
   bool verify_checksums = false;  // hash every tensor at load (reads the whole file)
+  uint64_t memory_budget = 0;     // bytes the model's file may occupy once read; 0: no limit
 };
 
 class Model {

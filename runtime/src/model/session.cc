@@ -37,14 +37,17 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
   s->release_workers_ = options.release_workers;
   s->kv_type_ = options.kv_type;
-  Error err = s->Allocate();
-  if (!err.ok()) return err;
   // AUTO leaves f16 models native: XNNPACK's only fast route widens their weights to f32, three
   // times the file's memory and seconds of packing at creation, for +70% prefill
   // (docs/performance.md, "XNNPACK or native").
   const bool f16_model = model.layer(0).wq.type == WeightType::kF16;
-  if (options.backend == Backend::kXnnpack || (options.backend == Backend::kAuto && !f16_model)) {
-    const bool all = options.backend == Backend::kXnnpack;
+  const bool use_xnn = options.backend == Backend::kXnnpack ||
+                       (options.backend == Backend::kAuto && !f16_model && ops::XnnAvailable());
+  const bool all = options.backend == Backend::kXnnpack;
+  const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(model, /*classifier=*/all) : 0;
+  Error err = s->Allocate(options.memory_budget, xnn_bytes);
+  if (!err.ok()) return err;
+  if (use_xnn) {
     Result<std::unique_ptr<ops::XnnOperators>> xnn = ops::XnnOperators::Create(model, /*classifier=*/all);
     if (!xnn.ok()) return xnn.error();
     if (xnn.value()->size() > 0) {
@@ -57,7 +60,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   return s;
 }
 
-Error Session::Allocate() {
+Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
@@ -72,6 +75,7 @@ Error Session::Allocate() {
       {&k_new_, b * c.kv_dim() * sizeof(float), true},
       {&v_new_, b * c.kv_dim() * sizeof(float), true},
       {&rope_, size_t{context_} * c.head_dim * sizeof(float), true},
+      {&history_, size_t{context_} * sizeof(int32_t), true},
       {&x_, b * c.dim * sizeof(float), true},
       {&xb_, b * c.dim * sizeof(float), true},
       {&tmp_, b * c.dim * sizeof(float), true},
@@ -84,6 +88,14 @@ Error Session::Allocate() {
       {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
       {&logits_, size_t{c.vocab_size} * sizeof(float), true},
   };
+  uint64_t total = extra;
+  for (const Plan& p : plan) total += p.bytes;
+  if (budget != 0 && total > budget) {
+    return Error(Status::kOutOfMemory, "the session needs " + std::to_string(total) + " bytes (KV cache " +
+                                           std::to_string(2 * cache) + ", XNNPACK's weights " + std::to_string(extra) +
+                                           ", activations the rest) but its memory budget is " +
+                                           std::to_string(budget) + "; lower context_length or use an f16 KV cache");
+  }
   allocated_ = 0;
   for (const Plan& p : plan) {
     EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, p.zero));
@@ -96,7 +108,22 @@ void Session::Reset() {
   pos_ = 0;
   has_logits_ = false;
   pending_ = -1;
-  last_fed_ = -1;
+}
+
+Error Session::Truncate(uint32_t n) {
+  if (n > pos_) {
+    return Error(Status::kInvalidArgument, "cannot keep " + std::to_string(n) + " tokens: the KV cache holds " +
+                                               std::to_string(pos_));
+  }
+  pos_ = n;
+  pending_ = -1;
+  has_logits_ = false;
+  return Error::Ok();
+}
+
+int32_t Session::last_token() const {
+  if (pending_ >= 0) return pending_;
+  return pos_ > 0 ? history_.as<int32_t>()[pos_ - 1] : -1;
 }
 
 void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
@@ -208,8 +235,8 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     linear(L.w_down, L.b_down, gate, hidden, tmp, dim);
     residual();
   }
+  for (size_t i = 0; i < n; ++i) history_.as<int32_t>()[pos_ + i] = tokens[i];
   pos_ += static_cast<uint32_t>(n);
-  last_fed_ = tokens[n - 1];
   has_logits_ = want_logits || all_logits != nullptr;
   if (!has_logits_) return;
   // The classifier reads the final norm of the rows whose logits are wanted.
@@ -254,9 +281,20 @@ void Session::FeedPending() {
 
 Error Session::Prefill(const int32_t* tokens, size_t n) {
   EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
+  cancel_.store(false, std::memory_order_relaxed);
+  const uint32_t pos_before = pos_;
+  const int32_t pending_before = pending_;
   phase_ = Phase::kPrefill;
   FeedPending();
   for (size_t done = 0; done < n;) {
+    if (cancel_.exchange(false, std::memory_order_relaxed)) {
+      // The rows written past pos_before are forgotten; the logits were not touched (only the
+      // last batch computes them).
+      pos_ = pos_before;
+      pending_ = pending_before;
+      if (release_workers_) pool_->ReleaseWorkers();
+      return Error(Status::kCancelled, "prefill cancelled; the context is as it was before it");
+    }
     const size_t chunk = std::min<size_t>(max_batch_, n - done);
     Forward(tokens + done, chunk, done + chunk == n);
     done += chunk;
@@ -289,7 +327,12 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
   }
   const ModelConfig& c = model_.config();
   phase_ = Phase::kDecode;
+  cancel_.store(false, std::memory_order_relaxed);
   for (;;) {
+    if (cancel_.exchange(false, std::memory_order_relaxed)) {
+      *reason = StopReason::kCancelled;
+      return Error::Ok();
+    }
     if (pending_ >= 0) {
       if (pos_ >= context_) {
         return Error(Status::kContextFull,

@@ -6,6 +6,7 @@
 // Thread safety: one thread at a time per session; different sessions may run concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,9 +40,11 @@ struct SessionOptions {
   bool release_workers = true;  // let worker threads sleep after each prefill and token
   KvType kv_type = KvType::kF32; // KV cache storage: f32, or f16 (half the memory, rounded)
   Backend backend = Backend::kAuto;  // who runs float matmuls
+  uint64_t memory_budget = 0;   // bytes the session may allocate (KV cache, activations, XNNPACK's
+                                // packed weights); 0: no limit. Create refuses a larger plan.
 };
 
-enum class StopReason { kMaxTokens, kEndOfText, kCallback };
+enum class StopReason { kMaxTokens, kEndOfText, kCallback, kCancelled };
 
 // Receives each generated token; returns false to stop generating.
 using TokenCallback = bool (*)(void* user_data, int32_t token);
@@ -73,6 +76,18 @@ class Session {
   // Forgets the context.
   void Reset();
 
+  // Keeps the first n tokens of the KV cache (n <= position()) and forgets the rest: later
+  // tokens, a pending one and the logits. The next call is a Prefill. For editing or
+  // regenerating the end of a conversation.
+  Error Truncate(uint32_t n);
+
+  // Asks the Prefill or Generate running on another thread to stop at its next step boundary
+  // (a batch of prompt tokens, or a token). Prefill then returns kCancelled and leaves the
+  // context as it was before the call; Generate returns Ok with StopReason::kCancelled, the
+  // tokens so far delivered. A request made while no call runs is dropped when the next call
+  // starts. The only method that may be called concurrently with the others.
+  void Cancel() { cancel_.store(true, std::memory_order_relaxed); }
+
   // Times every operator into `profile` (caller-owned, outlives its use) from now on; nullptr
   // stops profiling.
   void SetProfile(Profile* profile) { profile_ = profile; }
@@ -81,7 +96,7 @@ class Session {
   const float* logits() const { return has_logits_ ? logits_.as<float>() : nullptr; }
   uint32_t position() const { return pos_; }
   // The newest token of the context (pending or in the cache), or -1 when it is empty.
-  int32_t last_token() const { return pending_ >= 0 ? pending_ : last_fed_; }
+  int32_t last_token() const;
   uint32_t context_length() const { return context_; }
   const KernelTable& kernels() const { return kernels_; }
   KvType kv_type() const { return kv_type_; }
@@ -93,7 +108,8 @@ class Session {
 
  private:
   explicit Session(const Model& model) : model_(model) {}
-  Error Allocate();
+  // Allocates the buffers, after checking their total plus `extra` bytes against the budget.
+  Error Allocate(uint64_t budget, uint64_t extra);
   // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last when
   // want_logits, and of every row into all_logits [n][vocab] when that is not null.
   void Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
@@ -108,8 +124,8 @@ class Session {
   uint32_t pos_ = 0;
   bool has_logits_ = false;
   int32_t pending_ = -1;  // sampled by Generate, not yet in the cache
-  int32_t last_fed_ = -1; // the newest token in the cache
   size_t allocated_ = 0;
+  std::atomic<bool> cancel_{false};
   Profile* profile_ = nullptr;
   bool release_workers_ = true;
   KvType kv_type_ = KvType::kF32;
@@ -120,6 +136,7 @@ class Session {
   AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_
   AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
   AlignedBuffer rope_;               // [context][head_dim / 2][2]
+  AlignedBuffer history_;            // [context] int32: the token at each position of the cache
   AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
   AlignedBuffer q_, att_;            // [max_batch][q_dim]
   AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]

@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <mutex>
+#include <new>
 
 #include "core/aligned_buffer.h"
 #include "platforms/common/f16.h"
@@ -24,6 +25,8 @@ Error InitXnnpack() {
 }
 
 }  // namespace
+
+bool XnnAvailable() { return true; }
 
 Result<std::unique_ptr<XnnLinear>> XnnLinear::Create(const Weight& w) {
   EF_RETURN_IF_ERROR(InitXnnpack());
@@ -63,23 +66,44 @@ Error XnnLinear::Run(size_t m, const float* x, float* y, pthreadpool* pool) cons
   return Error::Ok();
 }
 
-Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model& model, bool classifier) {
-  std::unique_ptr<XnnOperators> ops(new XnnOperators());
-  auto add = [&](const Weight& w) -> Error {
+namespace {
+
+// Calls fn(w) for each distinct float matrix the operators stand for, until fn fails.
+template <typename Fn>
+Error ForEachXnnWeight(const Model& model, bool classifier, Fn fn) {
+  auto visit = [&](const Weight& w) -> Error {
     const bool is_float = w.type == WeightType::kF32 || w.type == WeightType::kF16;
-    if (!w.present() || !is_float || w.rows <= 1 || ops->ops_.count(&w)) return Error::Ok();
+    return w.present() && is_float && w.rows > 1 ? fn(w) : Error::Ok();
+  };
+  for (uint32_t l = 0; l < model.config().n_layers; ++l) {
+    const LayerWeights& L = model.layer(l);
+    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) EF_RETURN_IF_ERROR(visit(*w));
+  }
+  return classifier ? visit(model.classifier()) : Error::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model& model, bool classifier) {
+  std::unique_ptr<XnnOperators> ops(new (std::nothrow) XnnOperators());
+  if (ops == nullptr) return Error(Status::kOutOfMemory, "cannot allocate XNNPACK's operator table");
+  EF_RETURN_IF_ERROR(ForEachXnnWeight(model, classifier, [&](const Weight& w) -> Error {
     Result<std::unique_ptr<XnnLinear>> op = XnnLinear::Create(w);
     if (!op.ok()) return op.error();
     ops->packed_bytes_ += op.value()->packed_bytes();
     ops->ops_[&w] = op.take();
     return Error::Ok();
-  };
-  for (uint32_t l = 0; l < model.config().n_layers; ++l) {
-    const LayerWeights& L = model.layer(l);
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) EF_RETURN_IF_ERROR(add(*w));
-  }
-  if (classifier) EF_RETURN_IF_ERROR(add(model.classifier()));
+  }));
   return ops;
+}
+
+uint64_t XnnOperators::PlannedBytes(const Model& model, bool classifier) {
+  uint64_t bytes = 0;
+  (void)ForEachXnnWeight(model, classifier, [&](const Weight& w) {
+    bytes += w.rows * w.cols * sizeof(float);
+    return Error::Ok();
+  });
+  return bytes;
 }
 
 }  // namespace ops

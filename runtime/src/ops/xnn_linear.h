@@ -21,6 +21,10 @@ struct xnn_operator;
 namespace edgeformer {
 namespace ops {
 
+// Whether this build has XNNPACK (CMake option EDGEFORMER_XNNPACK). Without it
+// (ops/xnn_unavailable.cc) creating an operator fails with kUnsupported.
+bool XnnAvailable();
+
 class XnnLinear {
  public:
   // For an f32 or f16 weight [rows][cols]; y rows are written with stride rows, x rows read with stride cols.
@@ -44,6 +48,8 @@ class XnnOperators {
  public:
   // Creates an operator for each float (f32, f16) matrix of `model`'s layers, and of the classifier when asked.
   static Result<std::unique_ptr<XnnOperators>> Create(const Model& model, bool classifier);
+  // The bytes Create's operators would pack, without creating them.
+  static uint64_t PlannedBytes(const Model& model, bool classifier);
   size_t size() const { return ops_.size(); }
   const XnnLinear* Find(const Weight& w) const {
     const auto it = ops_.find(&w);
