@@ -12,6 +12,7 @@ arm64=1
 
 packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doctest-dev libcli11-dev
           libcpuinfo-dev libpthreadpool-dev libxnnpack-dev nlohmann-json3-dev libbenchmark-dev qemu-user pkg-config
+          clang libclang-rt-14-dev
           python3-torch python3-sentencepiece)  # the independent references of tests/reference/make_models.py
 ((arm64)) && packages+=(g++-aarch64-linux-gnu)
 

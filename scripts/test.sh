@@ -10,7 +10,9 @@
 #   5. scripts/example-check.sh: install both builds, build examples/ against the installed
 #      package (CMake shared and static, pkg-config), run it (aarch64: under qemu);
 #   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the fast tests;
-#   7. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+#   7. scripts/fuzz.sh: the libFuzzer targets, 20000 executions each (clang, ASan + UBSan);
+#   8. a ThreadSanitizer build running the fast tests;
+#   9. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
 # Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
 # EDGEFORMER_REQUIRE_SHARED=1 a missing model fails instead of skipping.
 set -euo pipefail
@@ -93,6 +95,20 @@ cmake -S . -B build-noxnn -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPA
   -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
 cmake --build build-noxnn -j"$jobs"
 run_ctest build-noxnn -LE slow
+
+step "fuzz smoke: every libFuzzer target (clang, ASan + UBSan), 20000 executions each"
+if fuzz=$(bash scripts/fuzz.sh 20000 build); then :; fi
+echo "$fuzz" | grep -E '^(ok|FAIL) |passed' || echo "$fuzz" | tail -40
+fuzz_passed=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$fuzz" | tail -1)
+fuzz_failed=$(sed -nE 's/.* ([0-9]+) failed$/\1/p' <<<"$fuzz" | tail -1)
+passed=$((passed + ${fuzz_passed:-0}))
+failed=$((failed + ${fuzz_failed:-1}))
+
+step "x86-64: ThreadSanitizer (the fast tests: sessions in several threads, shared pools)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread \
+  -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-tsan -j"$jobs"
+run_ctest build-tsan -LE slow
 
 step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

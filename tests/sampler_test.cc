@@ -120,3 +120,35 @@ TEST_CASE("bad parameters are refused") {
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("NaN and infinite logits (a broken model) never pick a NaN token nor leave the vocabulary") {
+  const float nan = std::nanf(""), inf = INFINITY;
+  std::vector<float> logits(300, 0.5f);
+  for (size_t i = 0; i < logits.size(); i += 3) logits[i] = nan;
+  logits[7] = 2.0f;
+  for (float top_p : {1.0f, 0.9f, 0.01f}) {
+    for (uint32_t top_k : {0u, 5u}) {
+      SamplerParams p;
+      p.temperature = 0.8f;
+      p.top_p = top_p;
+      p.top_k = top_k;
+      Sampler s;
+      REQUIRE(s.Init(300, p).ok());
+      for (int i = 0; i < 200; ++i) {
+        const int32_t t = s.Sample(logits.data());
+        REQUIRE(t >= 0);
+        REQUIRE(t < 300);
+        CHECK(t % 3 != 0);  // a NaN logit has probability 0
+      }
+      std::vector<float> all_nan(300, nan), with_inf(300, 0.0f);
+      with_inf[11] = inf;
+      const int32_t a = s.Sample(all_nan.data()), b = s.Sample(with_inf.data());
+      CHECK((a >= 0 && a < 300));
+      CHECK((b >= 0 && b < 300));
+    }
+  }
+}
+
+}  // namespace edgeformer

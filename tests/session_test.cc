@@ -485,3 +485,43 @@ TEST_CASE("memory budgets: a model or session plan over its budget is refused be
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+// Run under ThreadSanitizer in CI: one model, four sessions, four threads at once (each session
+// with one worker thread, and one with two), each generating what it generates alone.
+TEST_CASE("sessions on one model in several threads at once give their single-threaded tokens") {
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kF16}) {
+    Model m(quant);
+    constexpr int kThreads = 4;
+    std::vector<int32_t> want[kThreads], got[kThreads];
+    auto run = [&](int i, std::vector<int32_t>* out, edgeformer_status* st) {
+      edgeformer_session_params p = edgeformer_session_default_params();
+      p.n_threads = i == 3 ? 2 : 1;
+      p.backend = EDGEFORMER_BACKEND_NATIVE;
+      edgeformer_session* s = nullptr;
+      *st = edgeformer_session_create(m.model, &p, &s);
+      if (*st != EDGEFORMER_OK) return;
+      const std::vector<int32_t> prompt = Prompt(5 + 3 * i);
+      *st = edgeformer_session_prefill(s, prompt.data(), prompt.size());
+      edgeformer_generate_params g = Greedy(10);
+      if (*st == EDGEFORMER_OK) *st = edgeformer_generate(s, &g, &Collect, out, nullptr, nullptr);
+      edgeformer_session_destroy(s);
+    };
+    edgeformer_status st[kThreads];
+    for (int i = 0; i < kThreads; ++i) {
+      run(i, &want[i], &st[i]);
+      REQUIRE(st[i] == EDGEFORMER_OK);
+    }
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) threads.emplace_back(run, i, &got[i], &st[i]);
+    for (std::thread& t : threads) t.join();
+    for (int i = 0; i < kThreads; ++i) {
+      INFO("session " << i);
+      CHECK(st[i] == EDGEFORMER_OK);
+      CHECK(got[i] == want[i]);
+    }
+  }
+}
+
+}  // namespace edgeformer

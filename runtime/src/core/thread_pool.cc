@@ -2,21 +2,48 @@
 
 #include <pthreadpool.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define EDGEFORMER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EDGEFORMER_TSAN 1
+#endif
+#endif
+#ifndef EDGEFORMER_TSAN
+#define EDGEFORMER_TSAN 0
+#endif
+#if EDGEFORMER_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+#include <new>
+
 namespace edgeformer {
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads) {
-  if (n_threads <= 1) return std::unique_ptr<ThreadPool>(new ThreadPool(nullptr, 1, false));
+  if (n_threads <= 1) {
+    std::unique_ptr<ThreadPool> single(new (std::nothrow) ThreadPool(nullptr, 1, false));
+    if (single == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
+    return single;
+  }
   pthreadpool_t pool = pthreadpool_create(n_threads);
   if (pool == nullptr) {
     return Error(Status::kOutOfMemory, "cannot create a pool of " + std::to_string(n_threads) + " threads");
   }
-  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, pthreadpool_get_threads_count(pool), true));
+  std::unique_ptr<ThreadPool> owner(new (std::nothrow) ThreadPool(pool, pthreadpool_get_threads_count(pool), true));
+  if (owner == nullptr) {
+    pthreadpool_destroy(pool);
+    return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
+  }
+  return owner;
 }
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Borrow(pthreadpool* pool) {
   if (pool == nullptr) return Error(Status::kInvalidArgument, "no thread pool to borrow");
   const size_t threads = pthreadpool_get_threads_count(pool);
-  return std::unique_ptr<ThreadPool>(new ThreadPool(pool, threads < 1 ? 1 : threads, false));
+  std::unique_ptr<ThreadPool> borrowed(new (std::nothrow) ThreadPool(pool, threads < 1 ? 1 : threads, false));
+  if (borrowed == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
+  return borrowed;
 }
 
 ThreadPool::~ThreadPool() {
@@ -32,7 +59,25 @@ void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t
     }
     return;
   }
+#if EDGEFORMER_TSAN
+  // pthreadpool is not instrumented, so ThreadSanitizer cannot see that its workers start after
+  // this call and finish before it returns: say so, around each tile.
+  struct Traced {
+    TileFn fn;
+    void* context;
+    static void Run(void* p, size_t begin, size_t count) {
+      auto* t = static_cast<Traced*>(p);
+      __tsan_acquire(t);
+      t->fn(t->context, begin, count);
+      __tsan_release(t);
+    }
+  } traced{fn, context};
+  __tsan_release(&traced);
+  pthreadpool_parallelize_1d_tile_1d(pool_, &Traced::Run, &traced, range, tile, 0);
+  __tsan_acquire(&traced);
+#else
   pthreadpool_parallelize_1d_tile_1d(pool_, fn, context, range, tile, 0);
+#endif
 }
 
 void ThreadPool::ReleaseWorkers() {

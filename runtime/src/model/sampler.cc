@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <new>
 
 #include "ops/ops.h"
@@ -44,8 +45,13 @@ int32_t Sampler::Sample(const float* logits) {
     for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
     return static_cast<int32_t>(best);
   }
-  for (size_t i = 0; i < n; ++i) probs_[i] = logits[i] / params_.temperature;
+  // A NaN logit (a broken model) counts as -infinity: probability 0. Any NaN probability left
+  // (all logits NaN or -infinity, or an infinite one) becomes 0 too: NaN would make the orderings
+  // below inconsistent, which is undefined behaviour in std::sort.
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < n; ++i) probs_[i] = logits[i] == logits[i] ? logits[i] / params_.temperature : minus_inf;
   ops::Softmax(probs_.data(), n);
+  for (size_t i = 0; i < n; ++i) probs_[i] = probs_[i] >= 0.0f ? probs_[i] : 0.0f;
 
   // Candidates: every token, or the top_k most probable; then the smallest prefix (by
   // probability) whose mass exceeds top_p. Only the candidates are ever sorted.

@@ -1,11 +1,64 @@
 #include "model/tokenizer.h"
 
 #include <limits>
+#include <queue>
 
 #include "model_generated.h"
 
 namespace edgeformer {
 namespace {
+
+// Merges adjacent symbols of `ids` in place, the best pair first (the highest priority; of equal
+// ones, the leftmost) until no pair merges: exactly what rescanning the sequence for the best pair
+// after every merge gives, in O(n log n) instead of O(n^2), so a long hostile prompt costs
+// milliseconds, not minutes. candidate(left_id, right_id, &priority, &merged_id) says whether a
+// pair merges, into what, and how good the merge is.
+template <typename Candidate>
+void MergeBestFirst(std::vector<int32_t>* ids, Candidate candidate) {
+  std::vector<int32_t>& v = *ids;
+  const int32_t n = static_cast<int32_t>(v.size());
+  if (n < 2) return;
+  std::vector<int32_t> prev(n), next(n);
+  std::vector<uint8_t> alive(n, 1);
+  for (int32_t i = 0; i < n; ++i) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+  }
+  struct Pair {
+    double priority;
+    int32_t left, right, left_id, right_id, merged;
+  };
+  auto worse = [](const Pair& a, const Pair& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.left > b.left;
+  };
+  std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> queue(worse);
+  auto consider = [&](int32_t left, int32_t right) {
+    double priority = 0.0;
+    int32_t merged = -1;
+    if (left >= 0 && right >= 0 && candidate(v[left], v[right], &priority, &merged)) {
+      queue.push(Pair{priority, left, right, v[left], v[right], merged});
+    }
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) consider(i, i + 1);
+  while (!queue.empty()) {
+    const Pair p = queue.top();
+    queue.pop();
+    // Stale when either symbol has merged since the pair was seen.
+    if (!alive[p.left] || !alive[p.right] || next[p.left] != p.right || v[p.left] != p.left_id ||
+        v[p.right] != p.right_id) {
+      continue;
+    }
+    v[p.left] = p.merged;
+    alive[p.right] = 0;
+    next[p.left] = next[p.right];
+    if (next[p.right] >= 0) prev[next[p.right]] = p.left;
+    consider(prev[p.left], p.left);
+    consider(p.left, next[p.left]);
+  }
+  int32_t out = 0;
+  for (int32_t i = 0; i >= 0; i = next[i]) v[out++] = v[i];
+  v.resize(out);
+}
 
 // Length of the UTF-8 sequence starting at text[i]: the lead byte and its continuation bytes,
 // at most 4. Malformed input yields shorter groups, which then fall back to byte tokens.
@@ -184,23 +237,13 @@ void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out
 }
 
 void Tokenizer::MergeByRank(std::vector<int32_t>* ids) const {
-  for (;;) {
-    uint32_t best_rank = UINT32_MAX;
-    size_t best_at = 0;
-    int32_t best_result = -1;
-    for (size_t i = 0; i + 1 < ids->size(); ++i) {
-      const auto it = merges_.find((uint64_t{static_cast<uint32_t>((*ids)[i])} << 32) |
-                                   static_cast<uint32_t>((*ids)[i + 1]));
-      if (it != merges_.end() && it->second.rank < best_rank) {
-        best_rank = it->second.rank;
-        best_at = i;
-        best_result = it->second.result;
-      }
-    }
-    if (best_result < 0) return;
-    (*ids)[best_at] = best_result;
-    ids->erase(ids->begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
-  }
+  MergeBestFirst(ids, [this](int32_t left, int32_t right, double* priority, int32_t* merged) {
+    const auto it = merges_.find((uint64_t{static_cast<uint32_t>(left)} << 32) | static_cast<uint32_t>(right));
+    if (it == merges_.end()) return false;
+    *priority = -static_cast<double>(it->second.rank);
+    *merged = it->second.result;
+    return true;
+  });
 }
 
 Error Tokenizer::EncodeScored(std::string_view text, std::vector<int32_t>* out) const {
@@ -231,25 +274,17 @@ Error Tokenizer::EncodeScored(std::string_view text, std::vector<int32_t>* out) 
     i += n;
   }
   std::string merged;
-  for (;;) {
-    float best_score = -std::numeric_limits<float>::infinity();
-    int32_t best_id = -1;
-    size_t best_at = 0;
-    for (size_t i = 0; i + 1 < ids.size(); ++i) {
-      if (types_[ids[i]] != TokenType::kNormal || types_[ids[i + 1]] != TokenType::kNormal) continue;
-      merged.assign(pieces_[ids[i]]);
-      merged.append(pieces_[ids[i + 1]]);
-      const int32_t id = Lookup(merged);
-      if (id >= 0 && scores_[id] > best_score) {
-        best_score = scores_[id];
-        best_id = id;
-        best_at = i;
-      }
-    }
-    if (best_id < 0) break;
-    ids[best_at] = best_id;
-    ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(best_at) + 1);
-  }
+  MergeBestFirst(&ids, [&](int32_t left, int32_t right, double* priority, int32_t* merged_id) {
+    if (types_[left] != TokenType::kNormal || types_[right] != TokenType::kNormal) return false;
+    merged.assign(pieces_[left]);
+    merged.append(pieces_[right]);
+    const int32_t id = Lookup(merged);
+    // Pieces scored -inf (or NaN) never merge.
+    if (id < 0 || !(scores_[id] > -std::numeric_limits<float>::infinity())) return false;
+    *priority = scores_[id];
+    *merged_id = id;
+    return true;
+  });
   out->insert(out->end(), ids.begin(), ids.end());
   return Error::Ok();
 }

@@ -19,8 +19,9 @@ namespace ops {
 inline float Exp(float x) {
   const float kLog2e = 1.44269504088896341f;
   const float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.5f ? 88.5f : x;
+  const float input = x;
+  x = x > -87.0f ? x : -87.0f;  // NaN becomes -87 here (the conversion below needs a number)...
+  x = x < 88.5f ? x : 88.5f;
   const float n = (x * kLog2e + kRound) - kRound;
   const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-6f;
   float p = 1.0f / 720.0f;
@@ -33,7 +34,7 @@ inline float Exp(float x) {
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
-  return p * scale;
+  return input == input ? p * scale : input;  // ...and comes back out as NaN
 }
 
 }  // namespace ops

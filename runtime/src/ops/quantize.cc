@@ -16,6 +16,7 @@ void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const Qua
     const float inv = scale > 0.0f ? 127.0f / amax : 0.0f;
     for (size_t j = 0; j < k; ++j) {
       float v = std::nearbyint(row[j] * inv);
+      v = v == v ? v : 0.0f;  // NaN (from a NaN or infinite activation) quantizes to 0
       v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
       q[j] = static_cast<int8_t>(v);
     }

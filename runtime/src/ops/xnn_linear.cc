@@ -53,7 +53,12 @@ Result<std::unique_ptr<XnnLinear>> XnnLinear::Create(const Weight& w) {
     return Error(Status::kUnsupported, "XNNPACK: cannot create a fully-connected operator (status " +
                                            std::to_string(static_cast<int>(st)) + ")");
   }
-  return std::unique_ptr<XnnLinear>(new XnnLinear(op, w.rows * w.cols * sizeof(float)));
+  std::unique_ptr<XnnLinear> linear(new (std::nothrow) XnnLinear(op, w.rows * w.cols * sizeof(float)));
+  if (linear == nullptr) {
+    xnn_delete_operator(op);
+    return Error(Status::kOutOfMemory, "cannot allocate an XNNPACK operator's handle");
+  }
+  return linear;
 }
 
 XnnLinear::~XnnLinear() { xnn_delete_operator(op_); }

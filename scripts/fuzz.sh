@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of fuzz/ with clang, AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-fuzz/), seeds each corpus from valid small files, and runs every target for a fixed number
+# of executions. A crash, leak, sanitizer report, timeout or out-of-memory fails the run and leaves
+# the input in build-fuzz/crashes/<target>/.
+#
+# Usage: bash scripts/fuzz.sh [runs per target] [tools build dir]
+#   runs: default 20000 (the CI smoke); the long run in docs/performance.md used 2000000.
+#   tools build: a normal build with edgeformer-convert and edgeformer-synth (default: build), and
+#   its tests' reference models (build/reference, made by ctest) for the converter seeds.
+# Needs $EDGEFORMER_SHARED (default ../shared) for the real tokenizers. Prints "N passed, M failed".
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+runs=${1:-20000}
+tools=$(cd "${2:-$repo/build}" && pwd)
+shared=${EDGEFORMER_SHARED:-$repo/../shared}
+out=$repo/build-fuzz
+jobs=$(nproc)
+
+CC=clang CXX=clang++ cmake -S "$repo" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEDGEFORMER_FUZZ=ON -DEDGEFORMER_SANITIZE=address,undefined -DEDGEFORMER_BUILD_TESTS=OFF \
+  -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+cmake --build "$out" -j"$jobs" || { echo "0 passed, 1 failed"; exit 1; }
+
+# ---- Seeds: small valid files of each format ----
+seeds=$out/seeds
+rm -rf "$seeds" && mkdir -p "$seeds"/{fuzz_model,fuzz_tokenizer,fuzz_llama2c,fuzz_safetensors,fuzz_gguf,fuzz_hf_json}
+convert=$tools/converter/edgeformer-convert
+tiny=$seeds/tiny
+"$tools/tools/edgeformer-synth" --dim 32 --hidden 48 --layers 1 --heads 2 --kv-heads 1 --vocab 260 --seq-len 16 \
+  -o "$tiny.bin" --tokenizer-output "$tiny.tok" >/dev/null
+for q in int8 none f16; do
+  "$convert" "$tiny.bin" --tokenizer "$tiny.tok" --quant "$q" -q -o "$seeds/fuzz_model/tiny-$q.edgf"
+done
+ref=$tools/reference
+for m in gpt2_f32 qwen2_f32; do
+  [[ -d $ref/$m ]] && "$convert" "$ref/$m" --no-tokenizer --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
+done
+{ printf '\0'; cat "$tiny.bin"; } > "$seeds/fuzz_llama2c/model"
+{ printf '\1'; head -c 2000 "$tiny.tok"; } > "$seeds/fuzz_llama2c/tokenizer"
+for m in llama_f32 gpt2_f16_unprefixed llama3_bf16_tied_sharded; do
+  for f in "$ref/$m"/*.safetensors; do [[ -f $f ]] && cp "$f" "$seeds/fuzz_safetensors/$m-$(basename "$f")"; done
+  [[ -f $ref/$m/config.json ]] && { printf '\0'; cat "$ref/$m/config.json"; } > "$seeds/fuzz_hf_json/config-$m"
+done
+for m in gguf_llama gguf_bpe; do
+  [[ -f $ref/$m/model.gguf ]] && cp "$ref/$m/model.gguf" "$seeds/fuzz_gguf/$m.gguf"
+done
+# A small byte-level tokenizer.json (GPT-2's layout) and a SentencePiece-style one.
+/usr/bin/python3 - "$seeds/fuzz_hf_json" <<'PY'
+import json, sys
+out = sys.argv[1]
+byte_level = {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2, "\u0120": 3, "\u0120a": 4},
+                        "merges": ["a b", "\u0120 a"]},
+              "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True},
+              "added_tokens": [{"id": 5, "content": "<|endoftext|>", "special": True}]}
+sentencepiece = {"model": {"type": "BPE", "byte_fallback": True, "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2, "<0x41>": 3,
+                           "\u2581": 4, "a": 5, "\u2581a": 6}, "merges": ["\u2581 a"]},
+                 "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "\u2581"},
+                                {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+                 "added_tokens": [{"id": 1, "content": "<s>", "special": True}],
+                 "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}},
+                                    {"Sequence": {"id": "A"}}]}}
+for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece)):
+    with open(f"{out}/tokenizer-{name}", "wb") as f:
+        f.write(b"\x01" + json.dumps(doc).encode())
+PY
+# Texts for the tokenizers: a few lines of real text, and UTF-8 edge cases.
+printf 'Once upon a time, there was a little girl.' > "$seeds/fuzz_tokenizer/plain"
+printf 'caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80 \xff\xfe <|endoftext|>  \t\n x' > "$seeds/fuzz_tokenizer/utf8"
+head -c 3000 "$shared/models/fortunes2M/validation.txt" > "$seeds/fuzz_tokenizer/fortunes" 2>/dev/null || true
+
+# Tokenizer models: fortunes2M's SentencePiece-style BPE, and GPT-2's byte-level BPE with each
+# pre-tokenizer (the reference models' vocabularies).
+tok_models=()
+if [[ -f $shared/models/fortunes2M/model.bin ]]; then
+  "$convert" "$shared/models/fortunes2M/model.bin" --tokenizer "$shared/models/fortunes2M/tokenizer.bin" -q \
+    -o "$seeds/fortunes.edgf" && tok_models+=("$seeds/fortunes.edgf")
+fi
+for m in bpe_gpt2 bpe_llama3 bpe_qwen2; do
+  [[ -d $ref/$m ]] && "$convert" "$ref/$m" --quant int8 -q -o "$seeds/$m.edgf" && tok_models+=("$seeds/$m.edgf")
+done
+export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
+
+# ---- Runs ----
+passed=0
+failed=0
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for target in fuzz_model fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_gguf fuzz_hf_json; do
+  corpus=$out/corpus/$target
+  crashes=$out/crashes/$target
+  mkdir -p "$corpus" "$crashes"
+  log=$out/$target.log
+  start=$(date +%s.%N)
+  if "$out/fuzz/$target" -runs="$runs" -max_len=65536 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+       -artifact_prefix="$crashes/" "$corpus" "$seeds/$target" >"$log" 2>&1; then
+    status=ok; passed=$((passed + 1))
+  else
+    status=FAIL; failed=$((failed + 1))
+  fi
+  seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+  execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+  printf '%-4s %-17s %8s execs in %6.1f s, %s, corpus %s files\n' "$status" "$target" "${execs:-?}" "$seconds" \
+    "${cov:-cov: ?}" "$(ls "$corpus" | wc -l)"
+  [[ $status == FAIL ]] && tail -40 "$log"
+done
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,238 @@
+// Allocation discipline, through a hook on every heap allocation of the process (malloc and its
+// kin, which operator new, the library, XNNPACK and pthreadpool all use): decoding allocates
+// nothing once a session exists, and a failure of any single allocation while loading a model or
+// creating a session returns a status and leaks nothing.
+//
+// The hook interposes glibc's malloc family in this executable and forwards to __libc_*; the
+// sanitizers interpose the same functions, so a sanitizer build skips these tests.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "edgeformer.h"
+#include "tests/test_support.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EDGEFORMER_ALLOC_HOOK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define EDGEFORMER_ALLOC_HOOK 0
+#endif
+#endif
+#if !defined(EDGEFORMER_ALLOC_HOOK) && defined(__GLIBC__)
+#define EDGEFORMER_ALLOC_HOOK 1
+#endif
+#ifndef EDGEFORMER_ALLOC_HOOK
+#define EDGEFORMER_ALLOC_HOOK 0
+#endif
+
+namespace {
+
+// Counters of the hook. `armed`: count; fail_at > 0: the fail_at-th counted allocation fails.
+std::atomic<bool> armed{false};
+std::atomic<long> allocations{0};  // counted calls
+std::atomic<long> live{0};         // counted allocations not yet freed (by address, below)
+std::atomic<long> fail_at{0};
+
+// Addresses allocated while armed, so a free of one of them (and only those) decrements `live`.
+// A fixed open-addressing table: the hook must not allocate.
+constexpr size_t kSlots = 1 << 16;
+std::atomic<uintptr_t> slots[kSlots];
+
+size_t SlotOf(uintptr_t p) { return (p >> 4) * 0x9E3779B97F4A7C15ull >> 48; }
+
+void Remember(void* p) {
+  const uintptr_t v = reinterpret_cast<uintptr_t>(p);
+  for (size_t i = SlotOf(v), n = 0; n < kSlots; i = (i + 1) % kSlots, ++n) {
+    uintptr_t empty = 0;
+    if (slots[i].compare_exchange_strong(empty, v)) return;
+  }
+  std::abort();  // more than 64k live allocations in a window: the test is wrong
+}
+
+bool Forget(void* p) {
+  const uintptr_t v = reinterpret_cast<uintptr_t>(p);
+  for (size_t i = SlotOf(v), n = 0; n < kSlots && slots[i].load() != 0; i = (i + 1) % kSlots, ++n) {
+    uintptr_t expect = v;
+    if (slots[i].compare_exchange_strong(expect, 1)) return true;  // 1: a tombstone
+  }
+  return false;
+}
+
+// Returns false when this allocation must fail.
+bool Count() {
+  if (!armed.load(std::memory_order_relaxed)) return true;
+  const long n = allocations.fetch_add(1) + 1;
+  return n != fail_at.load(std::memory_order_relaxed);
+}
+
+void* Track(void* p) {
+  if (p != nullptr && armed.load(std::memory_order_relaxed)) {
+    live.fetch_add(1);
+    Remember(p);
+  }
+  return p;
+}
+
+void Untrack(void* p) {
+  if (p != nullptr && Forget(p)) live.fetch_sub(1);
+}
+
+void Arm(long fail) {
+  for (auto& s : slots) s.store(0);
+  allocations = 0;
+  live = 0;
+  fail_at = fail;
+  armed = true;
+}
+
+void Disarm() { armed = false; }
+
+}  // namespace
+
+#if EDGEFORMER_ALLOC_HOOK
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void __libc_free(void*);
+
+void* malloc(size_t n) { return Count() ? Track(__libc_malloc(n)) : nullptr; }
+void* calloc(size_t a, size_t b) { return Count() ? Track(__libc_calloc(a, b)) : nullptr; }
+void* realloc(void* p, size_t n) {
+  if (!Count()) return nullptr;
+  Untrack(p);
+  return Track(__libc_realloc(p, n));
+}
+void free(void* p) {
+  Untrack(p);
+  __libc_free(p);
+}
+void* memalign(size_t align, size_t n) { return Count() ? Track(__libc_memalign(align, n)) : nullptr; }
+void* aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+int posix_memalign(void** out, size_t align, size_t n) {
+  void* p = memalign(align, n);
+  if (p == nullptr) return ENOMEM;
+  *out = p;
+  return 0;
+}
+}  // extern "C"
+#endif
+
+namespace edgeformer {
+namespace {
+
+int Ignore(void*, int32_t, const char*, size_t) { return 1; }
+
+}  // namespace
+
+TEST_CASE("decoding allocates nothing after the first token: int8, f16, f32; 1 and 2 threads; both backends") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kF16, convert::Quant::kNone}) {
+    const std::string path = test::MakeSyntheticModel(dir, quant, "m" + std::to_string(static_cast<int>(quant)));
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    for (uint32_t threads : {1u, 2u}) {
+      for (edgeformer_backend backend : {EDGEFORMER_BACKEND_AUTO, EDGEFORMER_BACKEND_XNNPACK}) {
+        edgeformer_session_params p = edgeformer_session_default_params();
+        p.n_threads = threads;
+        p.backend = backend;
+        edgeformer_session* s = nullptr;
+        if (edgeformer_session_create(model, &p, &s) == EDGEFORMER_UNSUPPORTED) continue;  // no XNNPACK
+        REQUIRE(s != nullptr);
+        const int32_t prompt[5] = {1, 17, 42, 99, 7};
+        REQUIRE(edgeformer_session_prefill(s, prompt, 5) == EDGEFORMER_OK);
+        edgeformer_generate_params g = edgeformer_generate_default_params();
+        g.max_tokens = 1;
+        g.stop_at_end_of_text = 0;
+        REQUIRE(edgeformer_generate(s, &g, &Ignore, nullptr, nullptr, nullptr) == EDGEFORMER_OK);
+        g.max_tokens = 30;
+        g.sampler.temperature = 0.9f;  // sampling (top-p sorts) allocates nothing either
+        size_t n = 0;
+        Arm(0);
+        const edgeformer_status st = edgeformer_generate(s, &g, &Ignore, nullptr, &n, nullptr);
+        Disarm();
+        INFO("quant " << static_cast<int>(quant) << ", threads " << threads << ", backend " << backend);
+        CHECK(st == EDGEFORMER_OK);
+        CHECK(n == 30);
+        CHECK(allocations.load() == 0);
+        edgeformer_session_destroy(s);
+      }
+    }
+    edgeformer_model_destroy(model);
+  }
+}
+
+TEST_CASE("a failed allocation anywhere in load and session creation: a status, and nothing leaked") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+    const std::string path = test::MakeSyntheticModel(dir, quant, "m" + std::to_string(static_cast<int>(quant)));
+    for (edgeformer_backend backend : {EDGEFORMER_BACKEND_NATIVE, EDGEFORMER_BACKEND_XNNPACK}) {
+      edgeformer_session_params p = edgeformer_session_default_params();
+      p.n_threads = 2;
+      p.backend = backend;
+      // Once through with the library's one-time setup (CPU query, XNNPACK's init) and a long
+      // error message, whose thread-local buffer then keeps its capacity.
+      {
+        edgeformer_model* m = nullptr;
+        const std::string missing = dir.path(std::string(600, 'x'));
+        CHECK(edgeformer_model_load(missing.c_str(), nullptr, &m) != EDGEFORMER_OK);
+        REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &m) == EDGEFORMER_OK);
+        edgeformer_session* s = nullptr;
+        if (edgeformer_session_create(m, &p, &s) == EDGEFORMER_UNSUPPORTED) {
+          edgeformer_model_destroy(m);
+          continue;
+        }
+        edgeformer_session_destroy(s);
+        edgeformer_model_destroy(m);
+      }
+      // How many allocations a successful load and creation make.
+      Arm(0);
+      edgeformer_model* m = nullptr;
+      edgeformer_session* s = nullptr;
+      const bool ok = edgeformer_model_load(path.c_str(), nullptr, &m) == EDGEFORMER_OK &&
+                      edgeformer_session_create(m, &p, &s) == EDGEFORMER_OK;
+      edgeformer_session_destroy(s);
+      edgeformer_model_destroy(m);
+      Disarm();
+      REQUIRE(ok);
+      const long total = allocations.load();
+      CHECK(live.load() == 0);
+      CHECK(total > 5);
+      MESSAGE("quant " << static_cast<int>(quant) << ", backend " << backend << ": " << total
+                       << " allocations in load + session creation; each made to fail in turn");
+      for (long k = 1; k <= total; ++k) {
+        Arm(k);
+        edgeformer_model* model = nullptr;
+        edgeformer_session* session = nullptr;
+        edgeformer_status st = edgeformer_model_load(path.c_str(), nullptr, &model);
+        if (st == EDGEFORMER_OK) {
+          st = edgeformer_session_create(model, &p, &session);
+          edgeformer_session_destroy(session);
+        }
+        edgeformer_model_destroy(model);
+        Disarm();
+        INFO("allocation " << k << " of " << total << " failed; status " << st << ": " << std::string(edgeformer_last_error()));
+        CHECK(st == EDGEFORMER_OUT_OF_MEMORY);
+        CHECK(session == nullptr);
+        CHECK(live.load() == 0);
+      }
+    }
+  }
+}
+
+}  // namespace edgeformer
