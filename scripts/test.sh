@@ -46,6 +46,20 @@ run_ctest() {
   rm -f "$log"
 }
 
+# Adds the counts of a script's last "N passed, M failed" line to the totals (no such line: one
+# failure).
+add_counts() {
+  local counts
+  counts=$(sed -nE 's/(^|.*[^0-9])([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' <<<"$1" | tail -1)
+  if [[ -z $counts ]]; then
+    echo "!! no summary line" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + ${counts% *}))
+  failed=$((failed + ${counts#* }))
+}
+
 step() { printf '\n==== %s\n' "$*"; }
 
 step "x86-64: build"
@@ -77,18 +91,12 @@ QEMU_CPU=cortex-a53 run_ctest build-arm64 -R "kernels_test|session_test"
 step "the same tokens and logits on every ISA, x86-64 and aarch64"
 if cross=$(bash scripts/cross-isa-check.sh build build-arm64); then :; fi
 echo "$cross"
-cross_passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$cross" | tail -1)
-cross_failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$cross" | tail -1)
-passed=$((passed + ${cross_passed:-0}))
-failed=$((failed + ${cross_failed:-0}))
+add_counts "$cross"
 
 step "install, and the example app built against the installed package (x86-64, and aarch64 under qemu)"
 if example=$(bash scripts/example-check.sh build build-arm64); then :; fi
 echo "$example"
-example_passed=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$example" | tail -1)
-example_failed=$(sed -nE 's/.* ([0-9]+) failed$/\1/p' <<<"$example" | tail -1)
-passed=$((passed + ${example_passed:-0}))
-failed=$((failed + ${example_failed:-1}))
+add_counts "$example"
 
 step "x86-64 without XNNPACK (-DEDGEFORMER_XNNPACK=OFF): builds and passes with the native kernels"
 cmake -S . -B build-noxnn -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF \
@@ -99,10 +107,7 @@ run_ctest build-noxnn -LE slow
 step "fuzz smoke: every libFuzzer target (clang, ASan + UBSan), 20000 executions each"
 if fuzz=$(bash scripts/fuzz.sh 20000 build); then :; fi
 echo "$fuzz" | grep -E '^(ok|FAIL) |passed' || echo "$fuzz" | tail -40
-fuzz_passed=$(sed -nE 's/^([0-9]+) passed.*/\1/p' <<<"$fuzz" | tail -1)
-fuzz_failed=$(sed -nE 's/.* ([0-9]+) failed$/\1/p' <<<"$fuzz" | tail -1)
-passed=$((passed + ${fuzz_passed:-0}))
-failed=$((failed + ${fuzz_failed:-1}))
+add_counts "$fuzz"
 
 step "x86-64: ThreadSanitizer (the fast tests: sessions in several threads, shared pools)"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread \

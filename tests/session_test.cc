@@ -525,3 +525,45 @@ TEST_CASE("sessions on one model in several threads at once give their single-th
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("slide_context: generation goes past the context, as if the kept tokens were prefilled afresh") {
+  Model m(convert::Quant::kInt8);  // context 48
+  const std::vector<int32_t> prompt = Prompt(10);
+  Session s(m.model);
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  edgeformer_generate_params g = Greedy(60);
+  g.slide_context = 1;
+  g.keep_tokens = 4;
+  std::vector<int32_t> generated;
+  size_t n = 0;
+  edgeformer_stop_reason why = EDGEFORMER_STOP_END_OF_TEXT;
+  REQUIRE(edgeformer_generate(s.s, &g, &Collect, &generated, &n, &why) == EDGEFORMER_OK);
+  CHECK(n == 60);
+  CHECK(why == EDGEFORMER_STOP_MAX_TOKENS);
+  // Tokens 0..47 filled the cache; token 48 (generated[38]) found it full: the first 4 stayed,
+  // the next (48 - 4) / 2 = 22 went, 26 were recomputed. So a fresh session given those 26
+  // tokens and token 48 continues exactly as the sliding one did.
+  std::vector<int32_t> full = prompt;
+  full.insert(full.end(), generated.begin(), generated.end());
+  std::vector<int32_t> kept(full.begin(), full.begin() + 4);
+  kept.insert(kept.end(), full.begin() + 26, full.begin() + 49);
+  Session fresh(m.model);
+  REQUIRE(edgeformer_session_prefill(fresh.s, kept.data(), kept.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> after;
+  edgeformer_generate_params plain = Greedy(static_cast<uint32_t>(full.size() - 49));
+  REQUIRE(edgeformer_generate(fresh.s, &plain, &Collect, &after, nullptr, nullptr) == EDGEFORMER_OK);
+  CHECK(after == std::vector<int32_t>(full.begin() + 49, full.end()));
+  // Without sliding, the same generation stops at the full context.
+  Session stop(m.model);
+  REQUIRE(edgeformer_session_prefill(stop.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  g.slide_context = 0;
+  CHECK(edgeformer_generate(stop.s, &g, nullptr, nullptr, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
+  // Nothing to drop (everything kept): CONTEXT_FULL as well.
+  g.slide_context = 1;
+  g.keep_tokens = 48;
+  CHECK(edgeformer_generate(stop.s, &g, nullptr, nullptr, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
+}
+
+}  // namespace edgeformer

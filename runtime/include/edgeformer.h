@@ -256,15 +256,22 @@ typedef struct edgeformer_generate_params {
   uint32_t max_tokens;      /* Default 128. */
   int stop_at_end_of_text;  /* nonzero: stop at EOS or BOS. Default 1. */
   edgeformer_sampler_params sampler;
+  int slide_context;        /* 0 (default): when the context is full, stop with
+                               EDGEFORMER_CONTEXT_FULL. Nonzero: slide it instead: keep the first
+                               keep_tokens tokens (a system prompt), drop the older half of the
+                               rest, and recompute the kept tokens' cache (a prefill of at most
+                               half a context) before going on. Generation then never fills the
+                               context; it still allocates nothing. */
+  uint32_t keep_tokens;     /* with slide_context: tokens kept at the start. Default 0. */
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_generate_params edgeformer_generate_default_params(void);
 
 /* Generates tokens after the current context (prefill first), calling `callback` (may be NULL)
- * for each. Sets *n_generated and *stop_reason (either may be NULL). Returns
- * EDGEFORMER_CONTEXT_FULL, having delivered what fit, when the context fills up. Allocates
- * nothing. */
+ * for each. Sets *n_generated and *stop_reason (either may be NULL). When the context fills up:
+ * returns EDGEFORMER_CONTEXT_FULL, having delivered what fit, or slides it (slide_context).
+ * Allocates nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_generate(edgeformer_session* session,
                                                      const edgeformer_generate_params* params,
                                                      edgeformer_token_callback callback, void* user_data,

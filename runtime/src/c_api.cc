@@ -315,6 +315,8 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
   p.max_tokens = 128;
   p.stop_at_end_of_text = 1;
   p.sampler = edgeformer_sampler_default_params();
+  p.slide_context = 0;
+  p.keep_tokens = 0;
   return p;
 }
 
@@ -329,6 +331,8 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     edgeformer::GenerateOptions o;
     o.max_tokens = p.max_tokens;
     o.stop_at_end_of_text = p.stop_at_end_of_text != 0;
+    o.slide_context = p.slide_context != 0;
+    o.keep_tokens = p.keep_tokens;
     CallbackBridge bridge{&session->owner->model->tokenizer(), callback, user_data,
                           session->session->last_token()};
     size_t n = 0;

@@ -272,6 +272,22 @@ Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
   return Error::Ok();
 }
 
+bool Session::SlideContext(uint32_t keep) {
+  if (keep >= pos_ || pos_ - keep < 2) return false;
+  const uint32_t drop = (pos_ - keep) / 2;
+  const uint32_t tail = pos_ - keep - drop;
+  // Forward reads its tokens before it writes them into history_, and writes each below where
+  // it reads, so the tail can be fed from history_ itself.
+  const int32_t* tokens = history_.as<int32_t>() + keep + drop;
+  pos_ = keep;
+  for (uint32_t done = 0; done < tail;) {
+    const uint32_t chunk = std::min(max_batch_, tail - done);
+    Forward(tokens + done, chunk, false);
+    done += chunk;
+  }
+  return true;
+}
+
 void Session::FeedPending() {
   if (pending_ < 0) return;
   const int32_t pending = pending_;
@@ -334,7 +350,7 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       return Error::Ok();
     }
     if (pending_ >= 0) {
-      if (pos_ >= context_) {
+      if (pos_ >= context_ && !(options.slide_context && SlideContext(options.keep_tokens))) {
         return Error(Status::kContextFull,
                      "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
       }

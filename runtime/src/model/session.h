@@ -52,6 +52,10 @@ using TokenCallback = bool (*)(void* user_data, int32_t token);
 struct GenerateOptions {
   uint32_t max_tokens = 128;
   bool stop_at_end_of_text = true;  // stop (without delivering it) at EOS, and at BOS, which starts a new text
+  // When the context is full: false, return kContextFull; true, slide it: keep the first
+  // keep_tokens, drop the older half of the rest and recompute the cache of what is kept.
+  bool slide_context = false;
+  uint32_t keep_tokens = 0;
 };
 
 class Session {
@@ -114,6 +118,9 @@ class Session {
   // want_logits, and of every row into all_logits [n][vocab] when that is not null.
   void Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
   Error CheckPrefill(const int32_t* tokens, size_t n) const;
+  // Keeps the first `keep` tokens of the full cache, drops the older half of the rest and
+  // recomputes the cache of the tokens after them (from history_). False when nothing can go.
+  bool SlideContext(uint32_t keep);
   void FeedPending();
 
   const Model& model_;
