@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
+
+#include "converter/json_file.h"
 
 namespace edgeformer {
 namespace convert {
@@ -61,12 +61,10 @@ class Reader {
 }  // namespace
 
 Result<HfConfig> ReadHfConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Status::kIoError, path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
+  Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{1} << 20);  // real ones: about 1 KB
+  if (!read.ok()) return read.error();
+  const nlohmann::json& j = read.value();
+  if (!j.is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
   const Reader r(j, path);
   HfConfig c;
   if (!j.contains("model_type") || !j["model_type"].is_string()) return r.Bad("has no model_type");

@@ -2,11 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <unordered_map>
 
+#include "converter/json_file.h"
 #include "converter/token_text.h"
 
 namespace edgeformer {
@@ -216,12 +215,10 @@ Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v,
 }
 
 Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Status::kIoError, path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const nlohmann::json j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Bad(path, "not a JSON object");
+  Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{128} << 20);  // real ones: up to about 35 MB
+  if (!read.ok()) return read.error();
+  const nlohmann::json& j = read.value();
+  if (!j.is_object()) return Bad(path, "not a JSON object");
   if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE") {
     return Error(Status::kUnsupported, path + ": only BPE models are read");
   }

@@ -8,11 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "converter/json_file.h"
 #include "platforms/common/f16.h"
 
 namespace edgeformer {
 namespace convert {
 namespace {
+
+// The safetensors format caps its JSON header at 100 MB.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 // Bytes per element of every safetensors dtype; 0 for an unknown name.
 uint64_t DTypeSize(const std::string& dtype) {
@@ -32,16 +36,6 @@ bool MulOk(uint64_t a, uint64_t b, uint64_t* out) {
   if (a != 0 && b > UINT64_MAX / a) return false;
   *out = a * b;
   return true;
-}
-
-Result<nlohmann::json> ReadJsonFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Status::kIoError, path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(buffer.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error(Status::kInvalidModel, path + ": not valid JSON");
-  return j;
 }
 
 bool FileExists(const std::string& path) { return std::ifstream(path).good(); }
@@ -69,9 +63,15 @@ Result<std::vector<SafeTensor>> ParseSafetensors(const MappedFile& file, const s
     return Bad(path, "header length " + std::to_string(header) + " runs past the end of the file (" +
                          std::to_string(size) + " bytes): truncated or not a safetensors file");
   }
+  if (header > kMaxHeaderBytes) {
+    return Bad(path, "header length " + std::to_string(header) + " is more than the format's " +
+                         std::to_string(kMaxHeaderBytes));
+  }
   const char* text = reinterpret_cast<const char*>(file.data() + 8);
-  const nlohmann::json j = nlohmann::json::parse(text, text + header, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Bad(path, "the header is not a JSON object");
+  Result<nlohmann::json> parsed = ParseJson(std::string_view(text, header), path + ": the header");
+  if (!parsed.ok()) return parsed.error();
+  const nlohmann::json& j = parsed.value();
+  if (!j.is_object()) return Bad(path, "the header is not a JSON object");
   const uint64_t data_start = 8 + header, data_size = size - data_start;
   std::vector<SafeTensor> tensors;
   for (const auto& [name, entry] : j.items()) {
@@ -151,7 +151,7 @@ Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenDir(const std::strin
     }
     return OpenFile(single);
   }
-  Result<nlohmann::json> index = ReadJsonFile(index_path);
+  Result<nlohmann::json> index = ReadJsonFile(index_path, uint64_t{64} << 20);  // real ones: well under 1 MB
   if (!index.ok()) return index.error();
   const nlohmann::json& j = index.value();
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {

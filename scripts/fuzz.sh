@@ -28,7 +28,7 @@ rm -rf "$seeds" && mkdir -p "$seeds"/{fuzz_model,fuzz_tokenizer,fuzz_llama2c,fuz
 convert=$tools/converter/edgeformer-convert
 tiny=$seeds/tiny
 "$tools/tools/edgeformer-synth" --dim 32 --hidden 48 --layers 1 --heads 2 --kv-heads 1 --vocab 260 --seq-len 16 \
-  -o "$tiny.bin" --tokenizer-output "$tiny.tok" >/dev/null
+  -o "$tiny.bin" --tokenizer-output "$tiny.tok" >/dev/null 2>&1
 for q in int8 none f16; do
   "$convert" "$tiny.bin" --tokenizer "$tiny.tok" --quant "$q" -q -o "$seeds/fuzz_model/tiny-$q.edgf"
 done

@@ -46,6 +46,15 @@ run_ctest() {
   rm -f "$log"
 }
 
+# Configures and builds the folder $1 with the CMake options that follow, then runs its fast tests.
+build_and_test() {
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  run_ctest "$dir" -LE slow
+}
+
 # Adds the counts of a script's last "N passed, M failed" line to the totals (no such line: one
 # failure).
 add_counts() {
@@ -99,10 +108,7 @@ echo "$example"
 add_counts "$example"
 
 step "x86-64 without XNNPACK (-DEDGEFORMER_XNNPACK=OFF): builds and passes with the native kernels"
-cmake -S . -B build-noxnn -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF \
-  -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
-cmake --build build-noxnn -j"$jobs"
-run_ctest build-noxnn -LE slow
+build_and_test build-noxnn -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF -DEDGEFORMER_BUILD_TOOLS=OFF
 
 step "fuzz smoke: every libFuzzer target (clang, ASan + UBSan), 20000 executions each"
 if fuzz=$(bash scripts/fuzz.sh 20000 build); then :; fi
@@ -110,16 +116,10 @@ echo "$fuzz" | grep -E '^(ok|FAIL) |passed' || echo "$fuzz" | tail -40
 add_counts "$fuzz"
 
 step "x86-64: ThreadSanitizer (the fast tests: sessions in several threads, shared pools)"
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread \
-  -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
-cmake --build build-tsan -j"$jobs"
-run_ctest build-tsan -LE slow
+build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread -DEDGEFORMER_BUILD_TOOLS=OFF
 
 step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEDGEFORMER_SANITIZE=address,undefined >/dev/null
-cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1 run_ctest build-asan -LE slow
+ASAN_OPTIONS=detect_leaks=1 build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=address,undefined
 
 printf '\n'
 echo "summary: $passed passed, $failed failed"

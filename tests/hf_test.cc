@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -402,6 +403,48 @@ TEST_CASE("a sharded index must name existing shards holding its tensors") {
   text.replace(at, 5, "00002");  // one tensor now claimed to be in the other shard
   test::WriteFile(tmp.path("model.safetensors.index.json"), std::vector<uint8_t>(text.begin(), text.end()));
   CHECK(Refused(tmp.path(""), out).find("is not in") != std::string::npos);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("hostile JSON: deep nesting and oversized files are refused before they are parsed") {
+  const std::string good = ReferenceDir() + "/llama_f32";
+  test::TempDir tmp;
+  CopyDir(good, tmp, {"model.safetensors"});
+  const std::string out = tmp.path("out.edgf");
+  auto config_with = [&](const std::string& text) {
+    std::ofstream(tmp.path("config.json"), std::ios::binary) << text;
+    return Refused(tmp.path(""), out);
+  };
+  // 100,000 levels: walking or printing it would overflow the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK(config_with(deep).find("config.json: JSON nested deeper than 64 levels") != std::string::npos);
+  CHECK(config_with("{\"model_type\": \"llama\", \"hidden_size\": " + deep + "}").find("nested deeper") !=
+        std::string::npos);
+  // Nesting inside strings does not count; a value of the wrong kind is named.
+  CHECK(config_with("{\"model_type\": \"llama\", \"x\": \"" + std::string(1000, '[') + "\", \"hidden_size\": [[1]]}")
+            .find("hidden_size") != std::string::npos);
+  // 2 MiB of whitespace: more than a config.json may be.
+  CHECK(config_with("{" + std::string(2 << 20, ' ') + "}").find("too large for this kind of file") != std::string::npos);
+  CHECK(config_with("{\"model_type\": ").find("config.json: not valid JSON") != std::string::npos);
+
+  // A safetensors header nested deeply, and one whose length claims more than the format allows.
+  std::vector<uint8_t> st = test::ReadFile(good + "/model.safetensors");
+  CopyDir(good, tmp, {"config.json"});
+  std::string nested = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  std::vector<uint8_t> bad(8);
+  for (int i = 0; i < 8; ++i) bad[i] = static_cast<uint8_t>(nested.size() >> (8 * i));
+  bad.insert(bad.end(), nested.begin(), nested.end());
+  test::WriteFile(tmp.path("model.safetensors"), bad);
+  CHECK(Refused(tmp.path(""), out).find("the header: JSON nested deeper than 64 levels") != std::string::npos);
+  std::vector<uint8_t> huge(16, ' ');
+  const uint64_t length = 200'000'000;
+  for (int i = 0; i < 8; ++i) huge[i] = static_cast<uint8_t>(length >> (8 * i));
+  test::WriteFile(tmp.path("model.safetensors"), huge);
+  std::filesystem::resize_file(tmp.path("model.safetensors"), length + 8);  // sparse: nothing written
+  CHECK(Refused(tmp.path(""), out).find("more than the format's 100000000") != std::string::npos);
 }
 
 }  // namespace edgeformer
