@@ -1,7 +1,9 @@
 // Fuzz target: a GGUF file (header, metadata of every type, tensor infos, alignment, offsets),
-// then the typed metadata getters and every tensor read as f32.
+// then the typed metadata getters and tensor reads, then the whole conversion (architecture,
+// tokenizer metadata, tensors) into a scratch file.
 #include <cstdint>
 
+#include "converter/convert.h"
 #include "converter/gguf.h"
 #include "fuzz/fuzz_util.h"
 
@@ -23,5 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint64_t rows = t->dims.size() > 1 ? t->dims[1] : 1;
     (void)g.ReadF32(name, rows, cols);
   }
+  edgeformer::convert::ConvertOptions options;
+  options.checkpoint = path;
+  options.output = edgeformer::fuzz::ScratchPath("out.edgf");
+  (void)edgeformer::convert::ConvertGguf(options);
   return 0;
 }

@@ -5,7 +5,8 @@
 # the input in build-fuzz/crashes/<target>/.
 #
 # Usage: bash scripts/fuzz.sh [runs per target] [tools build dir]
-#   runs: default 20000 (the CI smoke); the long run in docs/performance.md used 2000000.
+#   runs: default 20000 (the CI smoke); docs/performance.md has a longer run. Inputs up to 1 MiB
+#   (64 KiB of text for the tokenizers).
 #   tools build: a normal build with edgeformer-convert and edgeformer-synth (default: build), and
 #   its tests' reference models (build/reference, made by ctest) for the converter seeds.
 # Needs $EDGEFORMER_SHARED (default ../shared) for the real tokenizers. Prints "N passed, M failed".
@@ -42,9 +43,7 @@ for m in llama_f32 gpt2_f16_unprefixed llama3_bf16_tied_sharded; do
   for f in "$ref/$m"/*.safetensors; do [[ -f $f ]] && cp "$f" "$seeds/fuzz_safetensors/$m-$(basename "$f")"; done
   [[ -f $ref/$m/config.json ]] && { printf '\0'; cat "$ref/$m/config.json"; } > "$seeds/fuzz_hf_json/config-$m"
 done
-for m in gguf_llama gguf_bpe; do
-  [[ -f $ref/$m/model.gguf ]] && cp "$ref/$m/model.gguf" "$seeds/fuzz_gguf/$m.gguf"
-done
+[[ -f $ref/gguf_llama/model.gguf ]] && cp "$ref/gguf_llama/model.gguf" "$seeds/fuzz_gguf/gguf_llama.gguf"
 # A small byte-level tokenizer.json (GPT-2's layout) and a SentencePiece-style one.
 /usr/bin/python3 - "$seeds/fuzz_hf_json" <<'PY'
 import json, sys
@@ -92,7 +91,9 @@ for target in fuzz_model fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_gguf 
   mkdir -p "$corpus" "$crashes"
   log=$out/$target.log
   start=$(date +%s.%N)
-  if "$out/fuzz/$target" -runs="$runs" -max_len=65536 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+  max_len=1048576  # the seeds are whole small models
+  [[ $target == fuzz_tokenizer ]] && max_len=65536  # a long prompt: every tokenizer runs on each
+  if "$out/fuzz/$target" -runs="$runs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
        -artifact_prefix="$crashes/" "$corpus" "$seeds/$target" >"$log" 2>&1; then
     status=ok; passed=$((passed + 1))
   else
