@@ -60,7 +60,9 @@ class Reader {
 
 }  // namespace
 
-Result<HfConfig> ReadHfConfig(const std::string& path) {
+namespace {
+
+Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
   Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{1} << 20);  // real ones: about 1 KB
   if (!read.ok()) return read.error();
   const nlohmann::json& j = read.value();
@@ -137,6 +139,12 @@ Result<HfConfig> ReadHfConfig(const std::string& path) {
   EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
   EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
   return c;
+}
+
+}  // namespace
+
+Result<HfConfig> ReadHfConfig(const std::string& path) {
+  return GuardJson(path, [&] { return ReadHfConfigUnchecked(path); });
 }
 
 }  // namespace convert

@@ -214,7 +214,9 @@ Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v,
   return Error::Ok();
 }
 
-Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
+namespace {
+
+Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
   Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{128} << 20);  // real ones: up to about 35 MB
   if (!read.ok()) return read.error();
   const nlohmann::json& j = read.value();
@@ -287,6 +289,12 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
     if (v.types[i] == schema::TokenType::Control && v.raw[i] && v.texts[i] == bos) out->bos_id = static_cast<int32_t>(i);
   }
   return Error::Ok();
+}
+
+}  // namespace
+
+Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
+  return GuardJson(path, [&] { return ReadHfTokenizerUnchecked(path, vocab_size, out); });
 }
 
 }  // namespace convert

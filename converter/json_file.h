@@ -24,5 +24,17 @@ Result<nlohmann::json> ParseJson(std::string_view text, const std::string& what)
 // Reads and parses the file `path`, refused when it has more than `max_bytes` bytes.
 Result<nlohmann::json> ReadJsonFile(const std::string& path, uint64_t max_bytes);
 
+// Runs fn() (returning Error or Result<T>) and turns a JSON exception (a value of a kind its
+// reader did not check for, e.g. `"type": false` where a string belongs) into an error naming
+// `what`, so a hostile file cannot end the process.
+template <typename Fn>
+auto GuardJson(const std::string& what, Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const nlohmann::json::exception& e) {
+    return Error(Status::kInvalidModel, what + ": a value of an unexpected kind (" + e.what() + ")");
+  }
+}
+
 }  // namespace convert
 }  // namespace edgeformer

@@ -54,7 +54,9 @@ std::string ShapeString(const std::vector<uint64_t>& shape) {
   return s + "]";
 }
 
-Result<std::vector<SafeTensor>> ParseSafetensors(const MappedFile& file, const std::string& path) {
+namespace {
+
+Result<std::vector<SafeTensor>> ParseSafetensorsUnchecked(const MappedFile& file, const std::string& path) {
   const uint64_t size = file.size();
   if (size < 8) return Bad(path, "truncated: " + std::to_string(size) + " bytes, not even a header length");
   uint64_t header = 0;
@@ -123,6 +125,12 @@ Result<std::vector<SafeTensor>> ParseSafetensors(const MappedFile& file, const s
   return tensors;
 }
 
+}  // namespace
+
+Result<std::vector<SafeTensor>> ParseSafetensors(const MappedFile& file, const std::string& path) {
+  return GuardJson(path, [&] { return ParseSafetensorsUnchecked(file, path); });
+}
+
 Error SafetensorsSet::Add(const std::string& path) {
   Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.error();
@@ -143,6 +151,10 @@ Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenFile(const std::stri
 }
 
 Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenDir(const std::string& dir) {
+  return GuardJson(JoinPath(dir, "model.safetensors.index.json"), [&] { return OpenDirUnchecked(dir); });
+}
+
+Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenDirUnchecked(const std::string& dir) {
   const std::string index_path = JoinPath(dir, "model.safetensors.index.json");
   if (!FileExists(index_path)) {
     const std::string single = JoinPath(dir, "model.safetensors");

@@ -53,6 +53,7 @@ class SafetensorsSet {
 
  private:
   Error Add(const std::string& path);
+  static Result<std::unique_ptr<SafetensorsSet>> OpenDirUnchecked(const std::string& dir);
 
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::map<std::string, SafeTensor> by_name_;

@@ -9,7 +9,8 @@
 #   (64 KiB of text for the tokenizers).
 #   tools build: a normal build with edgeformer-convert and edgeformer-synth (default: build), and
 #   its tests' reference models (build/reference, made by ctest) for the converter seeds.
-# Needs $EDGEFORMER_SHARED (default ../shared) for the real tokenizers. Prints "N passed, M failed".
+# Needs $EDGEFORMER_SHARED (default ../shared) for the real tokenizers. $FUZZ_TARGETS (names,
+# space-separated) runs only those. Prints "N passed, M failed".
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runs=${1:-20000}
@@ -85,7 +86,7 @@ passed=0
 failed=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for target in fuzz_model fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_gguf fuzz_hf_json; do
+for target in ${FUZZ_TARGETS:-fuzz_model fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_gguf fuzz_hf_json}; do
   corpus=$out/corpus/$target
   crashes=$out/crashes/$target
   mkdir -p "$corpus" "$crashes"

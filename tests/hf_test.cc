@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "converter/convert.h"
+#include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "edgeformer.h"
 #include "tests/test_support.h"
@@ -429,6 +430,12 @@ TEST_CASE("hostile JSON: deep nesting and oversized files are refused before the
   // 2 MiB of whitespace: more than a config.json may be.
   CHECK(config_with("{" + std::string(2 << 20, ' ') + "}").find("too large for this kind of file") != std::string::npos);
   CHECK(config_with("{\"model_type\": ").find("config.json: not valid JSON") != std::string::npos);
+  // A value of the wrong kind where a reader expects a string (found by fuzz_hf_json).
+  std::ofstream(tmp.path("tokenizer.json"), std::ios::binary)
+      << "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, \"pre_tokenizer\": {\"type\": false}}";
+  schema::TokenizerT tokenizer;
+  const Error wrong_kind = convert::ReadHfTokenizer(tmp.path("tokenizer.json"), 300, &tokenizer);
+  CHECK(wrong_kind.message().find("tokenizer.json: a value of an unexpected kind") != std::string::npos);
 
   // A safetensors header nested deeply, and one whose length claims more than the format allows.
   std::vector<uint8_t> st = test::ReadFile(good + "/model.safetensors");
