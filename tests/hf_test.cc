@@ -406,10 +406,6 @@ TEST_CASE("a sharded index must name existing shards holding its tensors") {
   CHECK(Refused(tmp.path(""), out).find("is not in") != std::string::npos);
 }
 
-}  // namespace edgeformer
-
-namespace edgeformer {
-
 TEST_CASE("hostile JSON: deep nesting and oversized files are refused before they are parsed") {
   const std::string good = ReferenceDir() + "/llama_f32";
   test::TempDir tmp;

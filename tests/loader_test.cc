@@ -74,6 +74,29 @@ void ExpectRefused(const Outcome& o, edgeformer_status status, const std::string
   CHECK(o.message.find(needle) != std::string::npos);
 }
 
+// Resident memory of this process, from /proc/self/status (0 when unknown).
+uint64_t ResidentBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+std::vector<float> PrefillLogits(edgeformer_model* model) {
+  edgeformer_session* s = nullptr;
+  REQUIRE(edgeformer_session_create(model, nullptr, &s) == EDGEFORMER_OK);
+  const int32_t prompt[4] = {1, 20, 30, 40};
+  REQUIRE(edgeformer_session_prefill(s, prompt, 4) == EDGEFORMER_OK);
+  const float* l = nullptr;
+  size_t n = 0;
+  REQUIRE(edgeformer_session_logits(s, &l, &n) == EDGEFORMER_OK);
+  std::vector<float> out(l, l + n);
+  edgeformer_session_destroy(s);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("a valid file loads, and loads from memory too") {
@@ -360,36 +383,6 @@ TEST_CASE("the converter refuses inconsistent checkpoints and tokenizers") {
   o.embedding_quant = convert::Quant::kNone;  // f32 embedding: fine
   CHECK(convert::ConvertLlama2c(o).ok());
 }
-
-}  // namespace edgeformer
-
-namespace edgeformer {
-namespace {
-
-// Resident memory of this process, from /proc/self/status (0 when unknown).
-uint64_t ResidentBytes() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-std::vector<float> PrefillLogits(edgeformer_model* model) {
-  edgeformer_session* s = nullptr;
-  REQUIRE(edgeformer_session_create(model, nullptr, &s) == EDGEFORMER_OK);
-  const int32_t prompt[4] = {1, 20, 30, 40};
-  REQUIRE(edgeformer_session_prefill(s, prompt, 4) == EDGEFORMER_OK);
-  const float* l = nullptr;
-  size_t n = 0;
-  REQUIRE(edgeformer_session_logits(s, &l, &n) == EDGEFORMER_OK);
-  std::vector<float> out(l, l + n);
-  edgeformer_session_destroy(s);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("a model file larger than memory: mapped, validated and run without reading it whole") {
   test::TempDir dir;

@@ -119,10 +119,6 @@ TEST_CASE("bad parameters are refused") {
   CHECK(s.Init(4, p).status() == Status::kInvalidArgument);
 }
 
-}  // namespace edgeformer
-
-namespace edgeformer {
-
 TEST_CASE("NaN and infinite logits (a broken model) never pick a NaN token nor leave the vocabulary") {
   const float nan = std::nanf(""), inf = INFINITY;
   std::vector<float> logits(300, 0.5f);

@@ -350,10 +350,6 @@ TEST_CASE("the callback can stop generation") {
   CHECK(reason == EDGEFORMER_STOP_CALLBACK);
 }
 
-}  // namespace edgeformer
-
-namespace edgeformer {
-
 TEST_CASE("truncate keeps the start of the context: the same logits as a fresh prefill of it") {
   Model m(convert::Quant::kInt8);
   const std::vector<int32_t> a = Prompt(20), b = Prompt(31);
@@ -485,10 +481,6 @@ TEST_CASE("memory budgets: a model or session plan over its budget is refused be
   edgeformer_model_destroy(model);
 }
 
-}  // namespace edgeformer
-
-namespace edgeformer {
-
 // Run under ThreadSanitizer in CI: one model, four sessions, four threads at once (each session
 // with one worker thread, and one with two), each generating what it generates alone.
 TEST_CASE("sessions on one model in several threads at once give their single-threaded tokens") {
@@ -524,10 +516,6 @@ TEST_CASE("sessions on one model in several threads at once give their single-th
     }
   }
 }
-
-}  // namespace edgeformer
-
-namespace edgeformer {
 
 TEST_CASE("slide_context: generation goes past the context, as if the kept tokens were prefilled afresh") {
   Model m(convert::Quant::kInt8);  // context 48

@@ -160,7 +160,7 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
   info.eos_id = c.eos_id;
   info.file_bytes = model->model->file_size();
   info.weight_bytes = model->model->weight_bytes();
-  info.weight_type = edgeformer::WeightTypeName(model->model->layer(0).wq.type);
+  info.weight_type = edgeformer::WeightTypeName(model->model->matmul_type());
   *out_info = info;
   return EDGEFORMER_OK;
 }

@@ -108,7 +108,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.repetitions = config.repetitions;
   r.threads = static_cast<uint32_t>(session.threads());
   // The matmul kernel the layers use: int8 or float (f32, f16) by the model's weights.
-  const bool int8 = model.layer(0).wq.type == WeightType::kInt8;
+  const bool int8 = model.matmul_type() == WeightType::kInt8;
   const KernelTable& k = session.kernels();
   r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
   r.kernel = int8                                  ? k.qgemm_name

@@ -21,29 +21,27 @@
 namespace edgeformer {
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads) {
-  if (n_threads <= 1) {
-    std::unique_ptr<ThreadPool> single(new (std::nothrow) ThreadPool(nullptr, 1, false));
-    if (single == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
-    return single;
-  }
+  if (n_threads <= 1) return Wrap(nullptr, false);
   pthreadpool_t pool = pthreadpool_create(n_threads);
   if (pool == nullptr) {
     return Error(Status::kOutOfMemory, "cannot create a pool of " + std::to_string(n_threads) + " threads");
   }
-  std::unique_ptr<ThreadPool> owner(new (std::nothrow) ThreadPool(pool, pthreadpool_get_threads_count(pool), true));
-  if (owner == nullptr) {
-    pthreadpool_destroy(pool);
-    return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
-  }
-  return owner;
+  return Wrap(pool, true);
 }
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Borrow(pthreadpool* pool) {
   if (pool == nullptr) return Error(Status::kInvalidArgument, "no thread pool to borrow");
-  const size_t threads = pthreadpool_get_threads_count(pool);
-  std::unique_ptr<ThreadPool> borrowed(new (std::nothrow) ThreadPool(pool, threads < 1 ? 1 : threads, false));
-  if (borrowed == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
-  return borrowed;
+  return Wrap(pool, false);
+}
+
+Result<std::unique_ptr<ThreadPool>> ThreadPool::Wrap(pthreadpool* pool, bool owned) {
+  const size_t threads = pool == nullptr ? 1 : pthreadpool_get_threads_count(pool);
+  std::unique_ptr<ThreadPool> wrapped(new (std::nothrow) ThreadPool(pool, threads < 1 ? 1 : threads, owned));
+  if (wrapped == nullptr) {
+    if (owned) pthreadpool_destroy(pool);
+    return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
+  }
+  return wrapped;
 }
 
 ThreadPool::~ThreadPool() {

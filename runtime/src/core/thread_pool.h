@@ -42,6 +42,8 @@ class ThreadPool {
   void ReleaseWorkers();
 
  private:
+  // `pool` (null: single-threaded) in a new ThreadPool; an owned pool is destroyed when that fails.
+  static Result<std::unique_ptr<ThreadPool>> Wrap(pthreadpool* pool, bool owned);
   ThreadPool(pthreadpool* pool, size_t threads, bool owned) : pool_(pool), threads_(threads), owned_(owned) {}
   pthreadpool* pool_;
   size_t threads_;

@@ -122,6 +122,9 @@ class Model {
   const Weight& classifier() const { return classifier_; }            // [vocab, dim]
   const Weight& classifier_bias() const { return classifier_bias_; }  // [vocab], optional
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  // The type of the layers' matrices (the converter writes them all alike): what decides the
+  // kernels and the backend.
+  WeightType matmul_type() const { return layers_[0].wq.type; }
   // Bytes of weights a decode step reads (every matrix once, one embedding row).
   uint64_t weight_bytes() const { return weight_bytes_; }
   size_t file_size() const { return file_->size(); }

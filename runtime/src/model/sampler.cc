@@ -45,13 +45,17 @@ int32_t Sampler::Sample(const float* logits) {
     for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
     return static_cast<int32_t>(best);
   }
-  // A NaN logit (a broken model) counts as -infinity: probability 0. Any NaN probability left
-  // (all logits NaN or -infinity, or an infinite one) becomes 0 too: NaN would make the orderings
-  // below inconsistent, which is undefined behaviour in std::sort.
+  // A NaN logit (a broken model) counts as -infinity: probability 0. Without a finite largest
+  // logit (all NaN or -infinity, or one infinite) the softmax would be NaN, which would make the
+  // orderings below inconsistent (undefined behaviour in std::sort): take the largest instead.
   const float minus_inf = -std::numeric_limits<float>::infinity();
-  for (size_t i = 0; i < n; ++i) probs_[i] = logits[i] == logits[i] ? logits[i] / params_.temperature : minus_inf;
+  size_t best = 0;
+  for (size_t i = 0; i < n; ++i) {
+    probs_[i] = logits[i] == logits[i] ? logits[i] / params_.temperature : minus_inf;
+    best = probs_[i] > probs_[best] ? i : best;
+  }
+  if (!std::isfinite(probs_[best])) return static_cast<int32_t>(best);
   ops::Softmax(probs_.data(), n);
-  for (size_t i = 0; i < n; ++i) probs_[i] = probs_[i] >= 0.0f ? probs_[i] : 0.0f;
 
   // Candidates: every token, or the top_k most probable; then the smallest prefix (by
   // probability) whose mass exceeds top_p. Only the candidates are ever sorted.

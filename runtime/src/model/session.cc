@@ -40,7 +40,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   // AUTO leaves f16 models native: XNNPACK's only fast route widens their weights to f32, three
   // times the file's memory and seconds of packing at creation, for +70% prefill
   // (docs/performance.md, "XNNPACK or native").
-  const bool f16_model = model.layer(0).wq.type == WeightType::kF16;
+  const bool f16_model = model.matmul_type() == WeightType::kF16;
   const bool use_xnn = options.backend == Backend::kXnnpack ||
                        (options.backend == Backend::kAuto && !f16_model && ops::XnnAvailable());
   const bool all = options.backend == Backend::kXnnpack;
