@@ -11,7 +11,6 @@
 // ln_f; the classifier is tied to wte. Its linear layers are Conv1D, stored [in][out]: they are
 // transposed here, and c_attn is split into q, k and v.
 #include <cstdio>
-#include <fstream>
 
 #include "converter/builder.h"
 #include "converter/convert.h"
@@ -226,7 +225,7 @@ Error ConvertHf(const ConvertOptions& options) {
   // tokenizer.json, unless the caller asked for a model that takes token ids only.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
   model.has_tokenizer = options.tokenizer_from_checkpoint;
-  if (model.has_tokenizer && !std::ifstream(tokenizer_path).good()) {
+  if (model.has_tokenizer && !PathExists(tokenizer_path)) {
     return Error(Status::kIoError, tokenizer_path + ": cannot open; a model without a tokenizer takes token ids only, "
                                                     "convert it with --no-tokenizer if that is what you want");
   }

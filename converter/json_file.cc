@@ -1,5 +1,7 @@
 #include "converter/json_file.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <vector>
 
@@ -46,8 +48,13 @@ Result<nlohmann::json> ParseJson(std::string_view text, const std::string& what)
 }
 
 Result<nlohmann::json> ReadJsonFile(const std::string& path, uint64_t max_bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Error(Status::kIoError, path + ": cannot open");
+  Result<int> fd = OpenRegularFile(path);  // never waits on a FIFO
+  if (!fd.ok()) return fd.error();
+  std::FILE* f = ::fdopen(fd.value(), "rb");
+  if (f == nullptr) {
+    ::close(fd.value());
+    return Error(Status::kIoError, path + ": cannot open");
+  }
   std::vector<char> text;
   char chunk[1 << 16];
   size_t n = 0;

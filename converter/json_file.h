@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/mapped_file.h"
 #include "core/status.h"
 
 namespace edgeformer {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -37,8 +36,6 @@ bool MulOk(uint64_t a, uint64_t b, uint64_t* out) {
   *out = a * b;
   return true;
 }
-
-bool FileExists(const std::string& path) { return std::ifstream(path).good(); }
 
 }  // namespace
 
@@ -156,9 +153,9 @@ Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenDir(const std::strin
 
 Result<std::unique_ptr<SafetensorsSet>> SafetensorsSet::OpenDirUnchecked(const std::string& dir) {
   const std::string index_path = JoinPath(dir, "model.safetensors.index.json");
-  if (!FileExists(index_path)) {
+  if (!PathExists(index_path)) {
     const std::string single = JoinPath(dir, "model.safetensors");
-    if (!FileExists(single)) {
+    if (!PathExists(single)) {
       return Error(Status::kIoError, dir + ": has neither model.safetensors nor model.safetensors.index.json");
     }
     return OpenFile(single);

@@ -549,10 +549,27 @@ TEST_CASE("slide_context: generation goes past the context, as if the kept token
   REQUIRE(edgeformer_session_prefill(stop.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
   g.slide_context = 0;
   CHECK(edgeformer_generate(stop.s, &g, nullptr, nullptr, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
-  // Nothing to drop (everything kept): CONTEXT_FULL as well.
+  CHECK(edgeformer_generate(stop.s, &g, nullptr, nullptr, &n, &why) == EDGEFORMER_CONTEXT_FULL);
+  CHECK(why == EDGEFORMER_STOP_CONTEXT_FULL);
+  // Nothing left to drop (keep_tokens past context - 2): refused before generating anything, as
+  // the header promises that sliding never fills the context.
+  Session keep(m.model);
+  REQUIRE(edgeformer_session_prefill(keep.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
   g.slide_context = 1;
-  g.keep_tokens = 48;
-  CHECK(edgeformer_generate(stop.s, &g, nullptr, nullptr, &n, nullptr) == EDGEFORMER_CONTEXT_FULL);
+  for (uint32_t k : {47u, 48u, 1000u}) {
+    g.keep_tokens = k;
+    n = 7;
+    CHECK(edgeformer_generate(keep.s, &g, nullptr, nullptr, &n, &why) == EDGEFORMER_INVALID_ARGUMENT);
+    CHECK(std::string(edgeformer_last_error()).find("keep_tokens") != std::string::npos);
+    CHECK(n == 0);
+    CHECK(why == EDGEFORMER_STOP_ERROR);
+  }
+  CHECK(edgeformer_session_position(keep.s) == prompt.size());
+  g.keep_tokens = 46;  // the most that can be kept: slides, never fills
+  g.max_tokens = 100;
+  CHECK(edgeformer_generate(keep.s, &g, nullptr, nullptr, &n, &why) == EDGEFORMER_OK);
+  CHECK(n == 100);
+  CHECK(why == EDGEFORMER_STOP_MAX_TOKENS);
 }
 
 }  // namespace edgeformer

@@ -16,9 +16,14 @@
  *   concurrently. A session is used by one thread at a time (any thread, not only its creator),
  *   except edgeformer_session_cancel, which any thread may call while another uses it.
  *   Functions without a handle (default params, status names) are always thread-safe.
- * - Lifetime: a model outlives its sessions; strings the library returns are static or owned by
- *   a handle, as each function says. Nothing the library returns is freed by the caller except
- *   through a *_destroy function.
+ * - Lifetime: a session keeps its model alive, so handles may be destroyed in any order (as
+ *   finalizers in Java, Kotlin or Swift run): the model's memory goes with the last of its
+ *   handle and its sessions. Strings the library returns are static or owned by a handle, as
+ *   each function says. Nothing the library returns is freed by the caller except through a
+ *   *_destroy function.
+ * - Re-entrancy: a call on a session made while another call on it runs (from its own token
+ *   callback, or from another thread) does nothing and returns EDGEFORMER_BUSY; cancel, the
+ *   read-only queries and destroy (deferred until the running call returns) are the exceptions.
  * - Nothing aborts or exits on bad input: files, prompts and arguments are validated.
  * - ABI: structs and enums only grow at the end; fields keep their meaning. Version 0.x: the ABI
  *   may still change between minor versions (the shared library's soname says which).
@@ -50,8 +55,18 @@ typedef enum edgeformer_status {
   EDGEFORMER_OUT_OF_MEMORY = 5,    /* an allocation failed */
   EDGEFORMER_CONTEXT_FULL = 6,     /* the context (KV cache) has no room for more tokens */
   EDGEFORMER_CANCELLED = 7,        /* stopped on request */
-  EDGEFORMER_INTERNAL = 8          /* a bug in edgeformer; please report it */
+  EDGEFORMER_INTERNAL = 8,         /* a bug in edgeformer; please report it */
+  EDGEFORMER_BUSY = 9              /* the session is in use by a call that has not returned */
 } edgeformer_status;
+
+/* The version of the library the header belongs to, and the library's own: compare them to
+ * catch a header and a shared library that do not match. */
+#define EDGEFORMER_VERSION_MAJOR 0
+#define EDGEFORMER_VERSION_MINOR 2
+#define EDGEFORMER_VERSION_PATCH 0
+
+/* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.2.0"). Static storage. Thread-safe. */
+EDGEFORMER_API const char* edgeformer_version(void);
 
 /* A short English name of a status ("context full"). Static storage; never NULL. */
 EDGEFORMER_API const char* edgeformer_status_name(edgeformer_status status);
@@ -75,9 +90,10 @@ typedef struct edgeformer_model_params {
 EDGEFORMER_API edgeformer_model_params edgeformer_model_default_params(void);
 
 /* Maps the model file at `path` and validates it. The weights stay in the mapping (no copy).
- * On success *out_model owns the mapping; free it with edgeformer_model_destroy after every
- * session on it is destroyed. On failure *out_model is NULL and nothing is left allocated.
- * `params` may be NULL (the defaults); `path` is not kept. Thread-safe. */
+ * On success *out_model holds the mapping (shared with the sessions made on it); release it with
+ * edgeformer_model_destroy. On failure *out_model is NULL and nothing is left allocated.
+ * `path` must name a regular file (a FIFO or device is refused, never waited on). `params` may
+ * be NULL (the defaults); `path` is not kept. Thread-safe. */
 EDGEFORMER_API edgeformer_status edgeformer_model_load(const char* path, const edgeformer_model_params* params,
                                                        edgeformer_model** out_model);
 
@@ -88,8 +104,10 @@ EDGEFORMER_API edgeformer_status edgeformer_model_load_from_memory(const void* d
                                                                    const edgeformer_model_params* params,
                                                                    edgeformer_model** out_model);
 
-/* Frees the model and unmaps its file. NULL is ignored. Every session on it must be destroyed
- * first, and no other thread may be using it. */
+/* Destroys the model handle. The model itself (its mapping, its tables) lives on while sessions
+ * made on it exist and is freed with the last of them, so sessions may be destroyed before or
+ * after their model. NULL is ignored. The handle must not be used afterwards, and no other
+ * thread may be using it (tokenize, token_piece, get_info, session_create) meanwhile. */
 EDGEFORMER_API void edgeformer_model_destroy(edgeformer_model* model);
 
 typedef struct edgeformer_model_info {
@@ -115,7 +133,9 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
                                                      size_t capacity, size_t* n_tokens);
 
 /* The text of `token` when it follows `prev_token` (-1 for none), not NUL-terminated: *piece
- * points into the model (valid while it lives), *piece_len bytes. Control tokens give "".
+ * points into the model (valid while it lives), *piece_len bytes. Control and unknown tokens,
+ * and every token of a model without a tokenizer, give an empty piece: *piece is "" (never
+ * NULL) and *piece_len 0.
  * A piece may be a lone byte of a multi-byte UTF-8 character. Thread-safe. */
 EDGEFORMER_API edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t prev_token,
                                                         int32_t token, const char** piece, size_t* piece_len);
@@ -150,9 +170,13 @@ typedef enum edgeformer_backend {
 } edgeformer_backend;
 
 typedef struct edgeformer_session_params {
-  uint32_t n_threads;      /* worker threads including the caller. Default 1. */
+  uint32_t n_threads;      /* threads including the caller, at most 1024; 0 means 1. Default 1.
+                              Under load (other programs, other sessions on the same cores) the
+                              session uses fewer of them, measured at run time (see
+                              edgeformer_session_info.active_threads). */
   uint32_t context_length; /* tokens the KV cache holds; 0 = the model's maximum. Default 0. */
-  uint32_t max_batch;      /* prompt tokens processed per step. Default 32. */
+  uint32_t max_batch;      /* prompt tokens processed per step, clamped to [1, min(1024,
+                              context_length)]; 0 means the default. Default 32. */
   const char* max_isa;     /* cap on kernel ISA ("reference", "avx2", ...); NULL = environment
                               variable EDGEFORMER_MAX_ISA, else the best the CPU has. */
   int spin_between_tokens; /* nonzero: worker threads keep spinning (tens of ms) after each
@@ -176,28 +200,32 @@ typedef struct edgeformer_session_params {
 EDGEFORMER_API edgeformer_session_params edgeformer_session_default_params(void);
 
 /* Creates a session on `model` with its own KV cache; all its memory is allocated here (and its
- * worker threads started, unless it borrows params->threadpool). The model must outlive the
- * session. On failure *out_session is NULL and nothing is left allocated. `params` may be NULL
+ * worker threads started, unless it borrows params->threadpool). The session keeps the model
+ * alive (edgeformer_model_destroy may come first). On failure *out_session is NULL and nothing is left allocated. `params` may be NULL
  * (the defaults) and is not kept. Thread-safe: sessions on one model may be created, used and
  * destroyed on different threads at once. */
 EDGEFORMER_API edgeformer_status edgeformer_session_create(edgeformer_model* model,
                                                            const edgeformer_session_params* params,
                                                            edgeformer_session** out_session);
 
-/* Frees the session, its KV cache and its threads (not a borrowed pool). NULL is ignored. No
- * other thread may be using it (cancel included). */
+/* Frees the session, its KV cache and its threads (not a borrowed pool), and the model when this
+ * was its last reference. NULL is ignored. Called while a call on the session runs (from its
+ * token callback, or another thread), it is deferred: the running call stops at its next step
+ * and frees the session as it returns. The handle must not be used after this call. */
 EDGEFORMER_API void edgeformer_session_destroy(edgeformer_session* session);
 
 /* Appends `n_tokens` tokens (the caller's; not kept) to the context and computes the logits that
  * follow them. If they do not fit in the free context, or an id is outside the vocabulary,
  * returns an error and changes nothing; EDGEFORMER_CANCELLED if edgeformer_session_cancel
- * stopped it (the context is then as before). Allocates nothing. */
+ * stopped it: the session is then exactly as before the call (position, pending token, logits).
+ * EDGEFORMER_BUSY, doing nothing, during another call on the session. Allocates nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens,
                                                             size_t n_tokens);
 
 /* Like edgeformer_session_prefill, and writes the logits that follow each of the n_tokens tokens
  * to `logits` [n_tokens][vocab] (row i predicts the token after tokens[i]), which holds
- * `logits_capacity` floats. For scoring text (perplexity, classification). */
+ * `logits_capacity` floats. For scoring text (perplexity, classification). Cancel works as for
+ * prefill (the rows written before the cancel are left in `logits`). */
 EDGEFORMER_API edgeformer_status edgeformer_session_prefill_logits(edgeformer_session* session, const int32_t* tokens,
                                                                    size_t n_tokens, float* logits,
                                                                    size_t logits_capacity);
@@ -211,8 +239,9 @@ EDGEFORMER_API edgeformer_status edgeformer_session_logits(const edgeformer_sess
  * prefill or generate call.) 0 for NULL. */
 EDGEFORMER_API uint32_t edgeformer_session_position(const edgeformer_session* session);
 
-/* Forgets the context (the memory stays allocated). NULL is ignored. */
-EDGEFORMER_API void edgeformer_session_reset(edgeformer_session* session);
+/* Forgets the context (the memory stays allocated). EDGEFORMER_INVALID_ARGUMENT for NULL;
+ * EDGEFORMER_BUSY, doing nothing, during another call on the session. */
+EDGEFORMER_API edgeformer_status edgeformer_session_reset(edgeformer_session* session);
 
 /* Keeps the first n_keep tokens of the KV cache and forgets the rest (later tokens, the last
  * generated token, the logits): the next call is a prefill of the new text after them. For
@@ -240,16 +269,22 @@ typedef struct edgeformer_sampler_params {
 EDGEFORMER_API edgeformer_sampler_params edgeformer_sampler_default_params(void);
 
 /* Called with each generated token and its text (as edgeformer_token_piece gives it; `piece` is
- * valid during the call only). Return nonzero to continue, 0 to stop. Runs on the thread that
- * called edgeformer_generate, which waits for it; it must not call functions of the same
- * session other than edgeformer_session_cancel. */
+ * valid during the call only, never NULL). Return nonzero to continue, 0 to stop. Runs on the
+ * thread that called edgeformer_generate, which waits for it. On its own session it may call
+ * edgeformer_session_cancel, the read-only queries (position, logits, get_info) and
+ * edgeformer_session_destroy (deferred: generate stops after this token and frees the session
+ * as it returns); prefill, generate, reset and truncate return EDGEFORMER_BUSY. */
 typedef int (*edgeformer_token_callback)(void* user_data, int32_t token, const char* piece, size_t piece_len);
 
 typedef enum edgeformer_stop_reason {
   EDGEFORMER_STOP_MAX_TOKENS = 0,  /* generated max_tokens */
   EDGEFORMER_STOP_END_OF_TEXT = 1, /* the model chose EOS or BOS (not delivered) */
   EDGEFORMER_STOP_CALLBACK = 2,    /* the callback returned 0 */
-  EDGEFORMER_STOP_CANCELLED = 3    /* edgeformer_session_cancel */
+  EDGEFORMER_STOP_CANCELLED = 3,   /* edgeformer_session_cancel, or a deferred destroy */
+  EDGEFORMER_STOP_CONTEXT_FULL = 4,/* the context is full (slide_context off); the call returns
+                                      EDGEFORMER_CONTEXT_FULL */
+  EDGEFORMER_STOP_ERROR = 5        /* the call failed (see its status), before or while
+                                      generating */
 } edgeformer_stop_reason;
 
 typedef struct edgeformer_generate_params {
@@ -262,16 +297,22 @@ typedef struct edgeformer_generate_params {
                                rest, and recompute the kept tokens' cache (a prefill of at most
                                half a context) before going on. Generation then never fills the
                                context; it still allocates nothing. */
-  uint32_t keep_tokens;     /* with slide_context: tokens kept at the start. Default 0. */
+  uint32_t keep_tokens;     /* with slide_context: tokens kept at the start, at most
+                               context_length - 2 (a larger value is refused, with
+                               EDGEFORMER_INVALID_ARGUMENT, before anything is generated: there
+                               would be nothing to drop). Default 0. */
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_generate_params edgeformer_generate_default_params(void);
 
 /* Generates tokens after the current context (prefill first), calling `callback` (may be NULL)
- * for each. Sets *n_generated and *stop_reason (either may be NULL). When the context fills up:
- * returns EDGEFORMER_CONTEXT_FULL, having delivered what fit, or slides it (slide_context).
- * Allocates nothing. */
+ * for each. Always sets *n_generated and *stop_reason (either may be NULL), also when it fails:
+ * then *stop_reason is EDGEFORMER_STOP_ERROR and *n_generated counts the tokens delivered
+ * before the failure (0 for refused parameters). When the context fills up: returns
+ * EDGEFORMER_CONTEXT_FULL with EDGEFORMER_STOP_CONTEXT_FULL, having delivered what fit, or
+ * slides it (slide_context). EDGEFORMER_BUSY during another call on the session. Allocates
+ * nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_generate(edgeformer_session* session,
                                                      const edgeformer_generate_params* params,
                                                      edgeformer_token_callback callback, void* user_data,
@@ -284,6 +325,8 @@ typedef struct edgeformer_session_info {
   uint32_t context_length;
   uint64_t allocated_bytes;/* KV cache + activations (+ XNNPACK's packed weights) */
   const char* sgemm_kernel;/* name of the native float matmul kernel (f32 and f16 weights); static storage */
+  uint32_t active_threads; /* threads the session runs with now: n_threads, or fewer while it
+                              measures that the cores are busy with other work */
 } edgeformer_session_info;
 
 /* Fills *out_info (the caller's). Its strings are static. */

@@ -1,7 +1,14 @@
 // The C API: a thin layer over Model and Session that turns Errors into status codes and a
 // thread-local message, and C++ exceptions (allocation failure) into EDGEFORMER_OUT_OF_MEMORY.
+//
+// Lifetimes: the model is reference counted (shared_ptr): its handle holds one reference and each
+// session one more, so handles may be destroyed in any order. A session handle has a use state
+// (idle, in a call, in a call with a destroy requested) that makes re-entrant and concurrent
+// calls return EDGEFORMER_BUSY and defers a destroy to the end of the running call.
 #include "edgeformer.h"
 
+#include <atomic>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -11,13 +18,15 @@
 #include "model/session.h"
 
 struct edgeformer_model {
-  std::unique_ptr<edgeformer::Model> model;
+  std::shared_ptr<const edgeformer::Model> model;
 };
 
 struct edgeformer_session {
-  edgeformer_model* owner;
+  enum State : int { kIdle = 0, kInCall = 1, kDestroyRequested = 2 };
+  std::shared_ptr<const edgeformer::Model> model;  // declared first: outlives `session`
   std::unique_ptr<edgeformer::Session> session;
   edgeformer::Sampler sampler;
+  std::atomic<int> state{kIdle};
 };
 
 namespace {
@@ -34,6 +43,14 @@ static_assert(static_cast<int>(Status::kOutOfMemory) == EDGEFORMER_OUT_OF_MEMORY
 static_assert(static_cast<int>(Status::kContextFull) == EDGEFORMER_CONTEXT_FULL, "codes");
 static_assert(static_cast<int>(Status::kCancelled) == EDGEFORMER_CANCELLED, "codes");
 static_assert(static_cast<int>(Status::kInternal) == EDGEFORMER_INTERNAL, "codes");
+static_assert(static_cast<int>(Status::kBusy) == EDGEFORMER_BUSY, "codes");
+static_assert(static_cast<int>(edgeformer::StopReason::kContextFull) == EDGEFORMER_STOP_CONTEXT_FULL, "reasons");
+static_assert(static_cast<int>(edgeformer::StopReason::kError) == EDGEFORMER_STOP_ERROR, "reasons");
+
+#define EDGEFORMER_STRINGIFY2(x) #x
+#define EDGEFORMER_STRINGIFY(x) EDGEFORMER_STRINGIFY2(x)
+constexpr const char kVersion[] = EDGEFORMER_STRINGIFY(EDGEFORMER_VERSION_MAJOR) "." EDGEFORMER_STRINGIFY(
+    EDGEFORMER_VERSION_MINOR) "." EDGEFORMER_STRINGIFY(EDGEFORMER_VERSION_PATCH);
 
 thread_local std::string g_last_error;
 
@@ -65,6 +82,34 @@ edgeformer_status Guard(F&& body) {
   }
 }
 
+// A call on a session: BUSY unless the session is idle; the matching Leave frees the session if
+// a destroy was requested meanwhile. Usage: if (!Enter(s)) return Busy(); ...; Leave(s).
+bool Enter(edgeformer_session* s) {
+  int idle = edgeformer_session::kIdle;
+  return s->state.compare_exchange_strong(idle, edgeformer_session::kInCall, std::memory_order_acquire);
+}
+
+edgeformer_status Busy() {
+  return Fail(Status::kBusy, "the session is in use by a call that has not returned (its own token callback, or "
+                             "another thread): nothing was done");
+}
+
+void Leave(edgeformer_session* s) {
+  int in_call = edgeformer_session::kInCall;
+  if (!s->state.compare_exchange_strong(in_call, edgeformer_session::kIdle, std::memory_order_acq_rel)) {
+    delete s;  // a destroy came during the call
+  }
+}
+
+// Runs body() inside Enter/Leave; BUSY when the session is in another call.
+template <typename F>
+edgeformer_status InCall(edgeformer_session* s, F&& body) {
+  if (!Enter(s)) return Busy();
+  const edgeformer_status st = Guard(body);
+  Leave(s);
+  return st;
+}
+
 edgeformer::LoadOptions ToLoadOptions(const edgeformer_model_params* p) {
   edgeformer_model_params d = p ? *p : edgeformer_model_default_params();
   edgeformer::LoadOptions o;
@@ -76,11 +121,13 @@ edgeformer::LoadOptions ToLoadOptions(const edgeformer_model_params* p) {
 edgeformer_status FinishLoad(edgeformer::Result<std::unique_ptr<edgeformer::Model>> model,
                              edgeformer_model** out_model) {
   if (!model.ok()) return Report(model.error());
-  auto* handle = new (std::nothrow) edgeformer_model{model.take()};
+  std::unique_ptr<edgeformer_model> handle(new (std::nothrow) edgeformer_model);
   if (handle == nullptr) return Fail(Status::kOutOfMemory, "cannot allocate the model handle");
-  *out_model = handle;
+  handle->model = std::shared_ptr<const edgeformer::Model>(model.take());  // may throw: Guard
+  *out_model = handle.release();
   return EDGEFORMER_OK;
 }
+
 
 edgeformer::SamplerParams ToSamplerParams(const edgeformer_sampler_params& p) {
   edgeformer::SamplerParams s;
@@ -96,13 +143,22 @@ struct CallbackBridge {
   edgeformer_token_callback callback;
   void* user_data;
   int32_t prev;
+  edgeformer_session* session;
+  bool destroy_requested;
 };
 
 bool BridgeToken(void* p, int32_t token) {
   auto* b = static_cast<CallbackBridge*>(p);
   const std::string_view piece = b->tokenizer->Piece(b->prev, token);
   b->prev = token;
-  return b->callback == nullptr || b->callback(b->user_data, token, piece.data(), piece.size()) != 0;
+  const bool go_on = b->callback == nullptr || b->callback(b->user_data, token, piece.empty() ? "" : piece.data(),
+                                                            piece.size()) != 0;
+  // A destroy requested during the callback (or by another thread) stops generation here.
+  if (b->session->state.load(std::memory_order_acquire) == edgeformer_session::kDestroyRequested) {
+    b->destroy_requested = true;
+    return false;
+  }
+  return go_on;
 }
 
 }  // namespace
@@ -114,6 +170,8 @@ const char* edgeformer_status_name(edgeformer_status status) {
 }
 
 const char* edgeformer_last_error(void) { return g_last_error.c_str(); }
+
+const char* edgeformer_version(void) { return kVersion; }
 
 edgeformer_model_params edgeformer_model_default_params(void) {
   edgeformer_model_params p;
@@ -194,7 +252,7 @@ edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t 
     return Fail(Status::kInvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
   }
   const std::string_view p = t.Piece(prev_token, token);
-  *piece = p.data();
+  *piece = p.empty() ? "" : p.data();
   *piece_len = p.size();
   return EDGEFORMER_OK;
 }
@@ -246,7 +304,9 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     }
     auto session = edgeformer::Session::Create(*model->model, o);
     if (!session.ok()) return Report(session.error());
-    std::unique_ptr<edgeformer_session> handle(new edgeformer_session{model, session.take(), {}});
+    std::unique_ptr<edgeformer_session> handle(new edgeformer_session);
+    handle->model = model->model;
+    handle->session = session.take();
     Error err = handle->sampler.Init(model->model->config().vocab_size, edgeformer::SamplerParams());
     if (!err.ok()) return Report(err);
     *out_session = handle.release();
@@ -254,11 +314,30 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
   });
 }
 
-void edgeformer_session_destroy(edgeformer_session* session) { delete session; }
+void edgeformer_session_destroy(edgeformer_session* session) {
+  if (session == nullptr) return;
+  int state = session->state.load(std::memory_order_acquire);
+  for (;;) {
+    if (state == edgeformer_session::kIdle) {
+      // Nobody is in a call: it is ours to free (a call starting now would be a use after
+      // destroy, which the header forbids).
+      delete session;
+      return;
+    }
+    if (state == edgeformer_session::kDestroyRequested) return;  // a second destroy: already deferred
+    // In a call: the call frees it as it leaves (Leave) and stops at its next step. Cancel
+    // first: once the state says so, the session may be freed at any moment.
+    session->session->Cancel();
+    if (session->state.compare_exchange_weak(state, edgeformer_session::kDestroyRequested,
+                                             std::memory_order_acq_rel)) {
+      return;
+    }
+  }
+}
 
 edgeformer_status edgeformer_session_prefill(edgeformer_session* session, const int32_t* tokens, size_t n_tokens) {
   if (session == nullptr) return Null("session");
-  return Guard([&] { return Report(session->session->Prefill(tokens, n_tokens)); });
+  return InCall(session, [&] { return Report(session->session->Prefill(tokens, n_tokens)); });
 }
 
 edgeformer_status edgeformer_session_prefill_logits(edgeformer_session* session, const int32_t* tokens,
@@ -270,7 +349,7 @@ edgeformer_status edgeformer_session_prefill_logits(edgeformer_session* session,
     return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * vocab) +
                                               " logits but the buffer holds " + std::to_string(logits_capacity));
   }
-  return Guard([&] { return Report(session->session->PrefillWithLogits(tokens, n_tokens, logits)); });
+  return InCall(session, [&] { return Report(session->session->PrefillWithLogits(tokens, n_tokens, logits)); });
 }
 
 edgeformer_status edgeformer_session_logits(const edgeformer_session* session, const float** logits,
@@ -288,13 +367,17 @@ uint32_t edgeformer_session_position(const edgeformer_session* session) {
   return session == nullptr ? 0 : session->session->position();
 }
 
-void edgeformer_session_reset(edgeformer_session* session) {
-  if (session != nullptr) session->session->Reset();
+edgeformer_status edgeformer_session_reset(edgeformer_session* session) {
+  if (session == nullptr) return Null("session");
+  return InCall(session, [&] {
+    session->session->Reset();
+    return EDGEFORMER_OK;
+  });
 }
 
 edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint32_t n_keep) {
   if (session == nullptr) return Null("session");
-  return Report(session->session->Truncate(n_keep));
+  return InCall(session, [&] { return Report(session->session->Truncate(n_keep)); });
 }
 
 void edgeformer_session_cancel(edgeformer_session* session) {
@@ -323,9 +406,11 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
 edgeformer_status edgeformer_generate(edgeformer_session* session, const edgeformer_generate_params* params,
                                       edgeformer_token_callback callback, void* user_data, size_t* n_generated,
                                       edgeformer_stop_reason* stop_reason) {
+  if (n_generated != nullptr) *n_generated = 0;
+  if (stop_reason != nullptr) *stop_reason = EDGEFORMER_STOP_ERROR;
   if (session == nullptr) return Null("session");
   const edgeformer_generate_params p = params ? *params : edgeformer_generate_default_params();
-  return Guard([&] {
+  return InCall(session, [&] {
     Error err = session->sampler.Configure(ToSamplerParams(p.sampler));
     if (!err.ok()) return Report(err);
     edgeformer::GenerateOptions o;
@@ -333,11 +418,12 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     o.stop_at_end_of_text = p.stop_at_end_of_text != 0;
     o.slide_context = p.slide_context != 0;
     o.keep_tokens = p.keep_tokens;
-    CallbackBridge bridge{&session->owner->model->tokenizer(), callback, user_data,
-                          session->session->last_token()};
+    CallbackBridge bridge{&session->model->tokenizer(), callback, user_data, session->session->last_token(),
+                          session, false};
     size_t n = 0;
-    edgeformer::StopReason reason = edgeformer::StopReason::kMaxTokens;
+    edgeformer::StopReason reason = edgeformer::StopReason::kError;
     err = session->session->Generate(session->sampler, o, &BridgeToken, &bridge, &n, &reason);
+    if (bridge.destroy_requested && reason == edgeformer::StopReason::kCallback) reason = edgeformer::StopReason::kCancelled;
     if (n_generated != nullptr) *n_generated = n;
     if (stop_reason != nullptr) *stop_reason = static_cast<edgeformer_stop_reason>(reason);
     return Report(err);
@@ -354,6 +440,7 @@ edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
   out_info->context_length = s.context_length();
   out_info->allocated_bytes = s.allocated_bytes();
   out_info->sgemm_kernel = s.kernels().sgemm_name;
+  out_info->active_threads = static_cast<uint32_t>(s.active_threads());
   return EDGEFORMER_OK;
 }
 

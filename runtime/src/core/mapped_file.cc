@@ -10,20 +10,42 @@
 
 namespace edgeformer {
 
-Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Error(Status::kIoError, "cannot open '" + path + "': " + std::strerror(errno));
-  }
+bool PathExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Result<int> OpenRegularFile(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; it is refused below.
+  // Reading a regular file is not affected by the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Error(Status::kIoError, "cannot open '" + path + "': " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    int e = errno;
+    const int e = errno;
     ::close(fd);
     return Error(Status::kIoError, "cannot stat '" + path + "': " + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error(Status::kIoError, "'" + path + "' is not a regular file");
+    const char* kind = S_ISFIFO(st.st_mode)                        ? "a FIFO"
+                       : S_ISDIR(st.st_mode)                       ? "a directory"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                   : "a special file";
+    return Error(Status::kIoError, "'" + path + "' is not a regular file (it is " + kind + ")");
+  }
+  return fd;
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+  Result<int> opened = OpenRegularFile(path);
+  if (!opened.ok()) return opened.error();
+  const int fd = opened.value();
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return Error(Status::kIoError, "cannot stat '" + path + "': " + std::strerror(e));
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

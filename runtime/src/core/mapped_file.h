@@ -13,6 +13,14 @@
 
 namespace edgeformer {
 
+// Opens `path` read-only as a file descriptor (close-on-exec) and checks it is a regular file,
+// without waiting: a FIFO, device or directory is refused with kIoError naming what it is, never
+// blocked on. The caller owns (closes) the descriptor.
+Result<int> OpenRegularFile(const std::string& path);
+
+// Whether something exists at `path` (stat only: nothing is opened, so a FIFO never blocks).
+bool PathExists(const std::string& path);
+
 class MappedFile {
  public:
   // Maps `path` read-only. Empty files are returned as a zero-length view (callers reject them).

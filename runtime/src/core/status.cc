@@ -1,5 +1,8 @@
 #include "core/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace edgeformer {
 
 const char* StatusName(Status status) {
@@ -13,8 +16,19 @@ const char* StatusName(Status status) {
     case Status::kContextFull: return "context full";
     case Status::kCancelled: return "cancelled";
     case Status::kInternal: return "internal error";
+    case Status::kBusy: return "busy";
   }
   return "unknown status";
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+void ResultHasNoValue(const Error& error) {
+  std::fprintf(stderr, "edgeformer: internal error: the value of a failed Result was used (%s: %s)\n",
+               StatusName(error.status()), error.message().c_str());
+  std::abort();
 }
 
 }  // namespace edgeformer

@@ -20,6 +20,7 @@ enum class Status : int {
   kContextFull = 6,      // the KV cache has no room for the tokens asked for
   kCancelled = 7,        // stopped on request
   kInternal = 8,         // a bug in edgeformer
+  kBusy = 9,             // the object is in use by a call that has not returned
 };
 
 const char* StatusName(Status status);
@@ -39,18 +40,36 @@ class [[nodiscard]] Error {
   std::string message_;
 };
 
-// Holds a T, or the Error that prevented making one. Construct from either.
+// Reports a value() or take() of a Result that holds an error (a bug in the caller, never a
+// consequence of input) on stderr and aborts: continuing would read an absent value.
+[[noreturn]] void ResultHasNoValue(const Error& error);
+
+// Holds a T, or the Error that prevented making one. Construct from either. A Result made from
+// an Ok Error (a bug: there is no value) holds a kInternal error that says so, never an ok()
+// Result without a value. value() and take() require ok().
 template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)  // NOLINT(google-explicit-constructor)
+      : error_(error.ok() ? Error(Status::kInternal, "internal error: a result without a value was made from an "
+                                                     "ok status")
+                          : std::move(error)) {}
 
   bool ok() const { return value_.has_value(); }
   const Error& error() const { return error_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T take() { return std::move(*value_); }
+  T& value() & {
+    if (!ok()) ResultHasNoValue(error_);
+    return *value_;
+  }
+  const T& value() const& {
+    if (!ok()) ResultHasNoValue(error_);
+    return *value_;
+  }
+  T take() {
+    if (!ok()) ResultHasNoValue(error_);
+    return std::move(*value_);
+  }
 
  private:
   std::optional<T> value_;

@@ -26,6 +26,7 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t threads() const { return threads_; }
+  size_t active_threads() const { return threads_; }
   // The pthreadpool itself, to share with XNNPACK; null when single-threaded (XNNPACK then runs
   // on the caller). Owned by this object unless borrowed.
   pthreadpool* handle() const { return pool_; }

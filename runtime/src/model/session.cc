@@ -126,7 +126,7 @@ int32_t Session::last_token() const {
   return pos_ > 0 ? history_.as<int32_t>()[pos_ - 1] : -1;
 }
 
-void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
+Error Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
   const ModelConfig& c = model_.config();
   const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
   float* x = x_.as<float>();
@@ -152,10 +152,12 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     }
   };
   // out = in w^T (+ bias, when the model has one).
-  auto linear = [&](const Weight& w, const Weight& bias, const float* in, size_t k, float* out, size_t out_stride) {
+  auto linear = [&](const Weight& w, const Weight& bias, const float* in, size_t k, float* out,
+                    size_t out_stride) -> Error {
     const ScopedOp t = timer(OpKind::kMatmul);
-    ops::Linear(ctx, w, n, in, k, xq, out, out_stride);
+    EF_RETURN_IF_ERROR(ops::Linear(ctx, w, n, in, k, xq, out, out_stride));
     if (bias.present()) ops::AddBias(out, bias.f32(), n, w.rows, out_stride);
+    return Error::Ok();
   };
   auto norm = [&](const Weight& w, const Weight& bias, const float* in, size_t rows, float* out) {
     const ScopedOp t = timer(OpKind::kNorm);
@@ -190,9 +192,9 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
     norm(L.attn_norm, L.attn_norm_bias, x, n, xb);
     quantize_for({&L.wq, &L.wk, &L.wv}, xb, n, dim);
-    linear(L.wq, L.bq, xb, dim, q, q_dim);
-    linear(L.wk, L.bk, xb, dim, k_rows, kv_dim);
-    linear(L.wv, L.bv, xb, dim, v_rows, kv_dim);
+    EF_RETURN_IF_ERROR(linear(L.wq, L.bq, xb, dim, q, q_dim));
+    EF_RETURN_IF_ERROR(linear(L.wk, L.bk, xb, dim, k_rows, kv_dim));
+    EF_RETURN_IF_ERROR(linear(L.wv, L.bv, xb, dim, v_rows, kv_dim));
     if (c.position == PositionKind::kRotary) {
       const ScopedOp t = timer(OpKind::kRope);
       for (size_t i = 0; i < n; ++i) {
@@ -212,7 +214,7 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
       ops::Attention(ctx, args);
     }
     quantize_for({&L.wo}, att, n, q_dim);
-    linear(L.wo, L.bo, att, q_dim, tmp, dim);
+    EF_RETURN_IF_ERROR(linear(L.wo, L.bo, att, q_dim, tmp, dim));
     residual();
 
     // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
@@ -221,24 +223,24 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
     norm(L.ffn_norm, L.ffn_norm_bias, x, n, xb);
     if (c.activation == ActivationKind::kSwiGLU) {
       quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
-      linear(L.w_gate, L.b_gate, xb, dim, gate, hidden);
-      linear(L.w_up, L.b_up, xb, dim, up, hidden);
+      EF_RETURN_IF_ERROR(linear(L.w_gate, L.b_gate, xb, dim, gate, hidden));
+      EF_RETURN_IF_ERROR(linear(L.w_up, L.b_up, xb, dim, up, hidden));
       const ScopedOp t = timer(OpKind::kActivation);
       ops::SwiGLU(gate, up, n * hidden);
     } else {
       quantize_for({&L.w_up}, xb, n, dim);
-      linear(L.w_up, L.b_up, xb, dim, gate, hidden);
+      EF_RETURN_IF_ERROR(linear(L.w_up, L.b_up, xb, dim, gate, hidden));
       const ScopedOp t = timer(OpKind::kActivation);
       ops::GeluTanh(gate, n * hidden);
     }
     quantize_for({&L.w_down}, gate, n, hidden);
-    linear(L.w_down, L.b_down, gate, hidden, tmp, dim);
+    EF_RETURN_IF_ERROR(linear(L.w_down, L.b_down, gate, hidden, tmp, dim));
     residual();
   }
   for (size_t i = 0; i < n; ++i) history_.as<int32_t>()[pos_ + i] = tokens[i];
   pos_ += static_cast<uint32_t>(n);
-  has_logits_ = want_logits || all_logits != nullptr;
-  if (!has_logits_) return;
+  has_logits_ = want_logits;
+  if (!want_logits && all_logits == nullptr) return Error::Ok();
   // The classifier reads the final norm of the rows whose logits are wanted.
   const size_t first = all_logits != nullptr ? 0 : n - 1;
   const size_t rows = n - first;
@@ -246,11 +248,9 @@ void Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* 
   quantize_for({&model_.classifier()}, xb, rows, dim);
   const ScopedOp t = timer(OpKind::kClassifier);
   float* out = all_logits != nullptr ? all_logits : logits_.as<float>();
-  ops::Linear(ctx, model_.classifier(), rows, xb, dim, xq, out, c.vocab_size);
+  EF_RETURN_IF_ERROR(ops::Linear(ctx, model_.classifier(), rows, xb, dim, xq, out, c.vocab_size));
   if (model_.classifier_bias().present()) ops::AddBias(out, model_.classifier_bias().f32(), rows, c.vocab_size, c.vocab_size);
-  if (all_logits != nullptr) {
-    std::copy(out + (rows - 1) * c.vocab_size, out + rows * c.vocab_size, logits_.as<float>());
-  }
+  return Error::Ok();
 }
 
 Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
@@ -272,75 +272,87 @@ Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
   return Error::Ok();
 }
 
-bool Session::SlideContext(uint32_t keep) {
-  if (keep >= pos_ || pos_ - keep < 2) return false;
+Error Session::SlideContext(uint32_t keep, bool* slid) {
+  *slid = false;
+  if (keep >= pos_ || pos_ - keep < 2) return Error::Ok();
   const uint32_t drop = (pos_ - keep) / 2;
   const uint32_t tail = pos_ - keep - drop;
   // Forward reads its tokens before it writes them into history_, and writes each below where
   // it reads, so the tail can be fed from history_ itself.
   const int32_t* tokens = history_.as<int32_t>() + keep + drop;
   pos_ = keep;
+  has_logits_ = false;
   for (uint32_t done = 0; done < tail;) {
     const uint32_t chunk = std::min(max_batch_, tail - done);
-    Forward(tokens + done, chunk, false);
+    EF_RETURN_IF_ERROR(Forward(tokens + done, chunk, false));
     done += chunk;
   }
-  return true;
-}
-
-void Session::FeedPending() {
-  if (pending_ < 0) return;
-  const int32_t pending = pending_;
-  pending_ = -1;
-  Forward(&pending, 1, false);
-}
-
-Error Session::Prefill(const int32_t* tokens, size_t n) {
-  EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
-  cancel_.store(false, std::memory_order_relaxed);
-  const uint32_t pos_before = pos_;
-  const int32_t pending_before = pending_;
-  phase_ = Phase::kPrefill;
-  FeedPending();
-  for (size_t done = 0; done < n;) {
-    if (cancel_.exchange(false, std::memory_order_relaxed)) {
-      // The rows written past pos_before are forgotten; the logits were not touched (only the
-      // last batch computes them).
-      pos_ = pos_before;
-      pending_ = pending_before;
-      if (release_workers_) pool_->ReleaseWorkers();
-      return Error(Status::kCancelled, "prefill cancelled; the context is as it was before it");
-    }
-    const size_t chunk = std::min<size_t>(max_batch_, n - done);
-    Forward(tokens + done, chunk, done + chunk == n);
-    done += chunk;
-  }
-  if (release_workers_) pool_->ReleaseWorkers();
+  *slid = true;
   return Error::Ok();
 }
+
+Error Session::FeedPending() {
+  if (pending_ < 0) return Error::Ok();
+  const int32_t pending = pending_;
+  pending_ = -1;
+  return Forward(&pending, 1, false);
+}
+
+Error Session::RunPrefill(const int32_t* tokens, size_t n, float* all_logits) {
+  EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
+  cancel_.store(false, std::memory_order_relaxed);
+  // What a cancel or a failure restores. Rows written past pos_before are forgotten; logits_ is
+  // written by the last step only (and, with all_logits, after the loop).
+  const uint32_t pos_before = pos_;
+  const int32_t pending_before = pending_;
+  const bool had_logits = has_logits_;
+  phase_ = Phase::kPrefill;
+  const size_t vocab = model_.config().vocab_size;
+  Error err = FeedPending();
+  for (size_t done = 0; err.ok() && done < n;) {
+    if (cancel_.exchange(false, std::memory_order_relaxed)) {
+      err = Error(Status::kCancelled, "prefill cancelled; the context is as it was before it");
+      break;
+    }
+    const size_t chunk = std::min<size_t>(max_batch_, n - done);
+    const bool last = done + chunk == n;
+    err = Forward(tokens + done, chunk, last && all_logits == nullptr,
+                  all_logits != nullptr ? all_logits + done * vocab : nullptr);
+    done += chunk;
+  }
+  if (err.ok() && all_logits != nullptr) {
+    std::copy(all_logits + (n - 1) * vocab, all_logits + n * vocab, logits_.as<float>());
+    has_logits_ = true;
+  }
+  if (!err.ok()) {
+    pos_ = pos_before;
+    pending_ = pending_before;
+    has_logits_ = had_logits;
+  }
+  if (release_workers_) pool_->ReleaseWorkers();
+  return err;
+}
+
+Error Session::Prefill(const int32_t* tokens, size_t n) { return RunPrefill(tokens, n, nullptr); }
 
 Error Session::PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out) {
   if (logits_out == nullptr) return Error(Status::kInvalidArgument, "logits_out is null");
-  EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
-  phase_ = Phase::kPrefill;
-  FeedPending();
-  const size_t vocab = model_.config().vocab_size;
-  for (size_t done = 0; done < n;) {
-    const size_t chunk = std::min<size_t>(max_batch_, n - done);
-    Forward(tokens + done, chunk, false, logits_out + done * vocab);
-    done += chunk;
-  }
-  if (release_workers_) pool_->ReleaseWorkers();
-  return Error::Ok();
+  return RunPrefill(tokens, n, logits_out);
 }
 
 Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
                         size_t* n_generated, StopReason* reason) {
   *n_generated = 0;
-  *reason = StopReason::kMaxTokens;
+  *reason = StopReason::kError;
   if (!has_logits_ && pending_ < 0) {
     return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
   }
+  if (options.slide_context && (context_ < 2 || options.keep_tokens > context_ - 2)) {
+    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
+                                               " leaves nothing to slide in a context of " + std::to_string(context_) +
+                                               " tokens (at most context - 2 can be kept)");
+  }
+  *reason = StopReason::kMaxTokens;
   const ModelConfig& c = model_.config();
   phase_ = Phase::kDecode;
   cancel_.store(false, std::memory_order_relaxed);
@@ -350,13 +362,30 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       return Error::Ok();
     }
     if (pending_ >= 0) {
-      if (pos_ >= context_ && !(options.slide_context && SlideContext(options.keep_tokens))) {
-        return Error(Status::kContextFull,
-                     "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
+      if (pos_ >= context_) {
+        bool slid = false;
+        if (options.slide_context) {
+          const Error err = SlideContext(options.keep_tokens, &slid);
+          if (!err.ok()) {
+            *reason = StopReason::kError;
+            return err;
+          }
+        }
+        if (!slid) {
+          *reason = StopReason::kContextFull;
+          return Error(Status::kContextFull,
+                       "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
+        }
       }
       const int32_t token = pending_;
       pending_ = -1;
-      Forward(&token, 1, true);
+      const Error err = Forward(&token, 1, true);
+      if (!err.ok()) {
+        // The token stays pending: the session is as before this step.
+        pending_ = token;
+        *reason = StopReason::kError;
+        return err;
+      }
       // The caller's callback runs next, for as long as the app needs: no spinning meanwhile.
       if (release_workers_) pool_->ReleaseWorkers();
     }

@@ -44,7 +44,8 @@ struct SessionOptions {
                                 // packed weights); 0: no limit. Create refuses a larger plan.
 };
 
-enum class StopReason { kMaxTokens, kEndOfText, kCallback, kCancelled };
+// The values of the C API's edgeformer_stop_reason, in its order.
+enum class StopReason { kMaxTokens, kEndOfText, kCallback, kCancelled, kContextFull, kError };
 
 // Receives each generated token; returns false to stop generating.
 using TokenCallback = bool (*)(void* user_data, int32_t token);
@@ -64,16 +65,19 @@ class Session {
 
   // Appends `tokens` to the context (after any token still pending from Generate) and computes
   // the logits that follow the last of them. Refuses, changing nothing, when they do not fit.
+  // Cancelled (kCancelled) or failed midway, it leaves the session exactly as before the call.
   Error Prefill(const int32_t* tokens, size_t n);
 
   // Like Prefill, and writes the logits that follow each of the n tokens to
-  // logits_out [n][vocab] (caller-owned). For scoring text (perplexity).
+  // logits_out [n][vocab] (caller-owned). For scoring text (perplexity). Cancel as for Prefill.
   Error PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out);
 
   // Samples up to options.max_tokens tokens, starting from the current logits, calling `callback`
   // for each. A sampled token enters the KV cache only when another token is needed after it, so
   // the last one is kept pending and fed by the next Prefill or Generate. Returns kContextFull
-  // when the cache has no room for the next token (the tokens so far were delivered).
+  // (reason kContextFull) when the cache has no room for the next token (the tokens so far were
+  // delivered); on any other error, reason kError. With slide_context, keep_tokens must leave
+  // two positions to slide (at most context_length() - 2), checked before anything runs.
   Error Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
                  size_t* n_generated, StopReason* reason);
 
@@ -107,6 +111,9 @@ class Session {
   Backend backend() const { return backend_; }
   const Model& model() const { return model_; }
   size_t threads() const { return pool_->threads(); }
+  // Threads the pool runs parallel work on now (fewer than threads() while it finds the cores
+  // busy). Approximate when read from another thread.
+  size_t active_threads() const { return pool_->active_threads(); }
   // Bytes this session allocated (KV cache, activations, tables).
   size_t allocated_bytes() const { return allocated_; }
 
@@ -114,14 +121,18 @@ class Session {
   explicit Session(const Model& model) : model_(model) {}
   // Allocates the buffers, after checking their total plus `extra` bytes against the budget.
   Error Allocate(uint64_t budget, uint64_t extra);
-  // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last when
-  // want_logits, and of every row into all_logits [n][vocab] when that is not null.
-  void Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
+  // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last into
+  // logits_ when want_logits, or of every row into all_logits [n][vocab] (logits_ untouched)
+  // when that is not null. Fails only when an XNNPACK operator does (kInternal).
+  Error Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
   Error CheckPrefill(const int32_t* tokens, size_t n) const;
+  // The shared loop of Prefill and PrefillWithLogits: restores the state on cancel or failure.
+  Error RunPrefill(const int32_t* tokens, size_t n, float* all_logits);
   // Keeps the first `keep` tokens of the full cache, drops the older half of the rest and
-  // recomputes the cache of the tokens after them (from history_). False when nothing can go.
-  bool SlideContext(uint32_t keep);
-  void FeedPending();
+  // recomputes the cache of the tokens after them (from history_). Sets *slid to false when
+  // nothing can go.
+  Error SlideContext(uint32_t keep, bool* slid);
+  Error FeedPending();
 
   const Model& model_;
   KernelTable kernels_{};

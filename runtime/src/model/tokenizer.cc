@@ -110,6 +110,29 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   add_dummy_prefix_ = t->add_dummy_prefix();
   strip_space_after_bos_ = t->strip_space_after_bos();
 
+  // Every value that indexes or bounds memory is checked, for the whole table, before any of it
+  // is used: a piece offset past the data that a later offset "repairs" must not be read.
+  for (uint32_t i = 0; i < vocab_size; ++i) {
+    if (offsets->Get(i + 1) < offsets->Get(i)) return bad("piece offsets decrease at token " + std::to_string(i));
+    const uint8_t type = static_cast<uint8_t>(types->Get(i));
+    if (type > static_cast<uint8_t>(TokenType::kUnknown)) {
+      return bad("token " + std::to_string(i) + " has unknown type " + std::to_string(type));
+    }
+    const float score = scores->Get(i);
+    if (!(score == score)) return bad("token " + std::to_string(i) + " has a NaN score");
+  }
+  const auto* merges = t->merges();
+  if (merges != nullptr) {
+    if (merges->size() % 2 != 0) return bad("merges must hold pairs of ids");
+    for (flatbuffers::uoffset_t i = 0; i < merges->size(); ++i) {
+      const int32_t id = merges->Get(i);
+      if (id < 0 || static_cast<uint32_t>(id) >= vocab_size) {
+        return bad("merge " + std::to_string(i / 2) + " names token " + std::to_string(id) +
+                   ", outside the vocabulary");
+      }
+    }
+  }
+
   for (int b = 0; b < 256; ++b) {
     byte_ids_[b] = -1;
     byte_chars_[b] = static_cast<char>(b);
@@ -121,14 +144,8 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   const char* base = reinterpret_cast<const char*>(data->data());
   for (uint32_t i = 0; i < vocab_size; ++i) {
     const uint32_t begin = offsets->Get(i), end = offsets->Get(i + 1);
-    if (end < begin) return bad("piece offsets decrease at token " + std::to_string(i));
-    const uint8_t type = static_cast<uint8_t>(types->Get(i));
-    if (type > static_cast<uint8_t>(TokenType::kUnknown)) {
-      return bad("token " + std::to_string(i) + " has unknown type " + std::to_string(type));
-    }
-    types_[i] = static_cast<TokenType>(type);
+    types_[i] = static_cast<TokenType>(types->Get(i));
     scores_[i] = scores->Get(i);
-    if (!(scores_[i] == scores_[i])) return bad("token " + std::to_string(i) + " has a NaN score");
     if (types_[i] == TokenType::kByte) {
       const uint8_t value = byte_values->Get(i);
       if (byte_ids_[value] < 0) byte_ids_[value] = static_cast<int32_t>(i);
@@ -154,18 +171,13 @@ Error Tokenizer::InitByteLevel(const schema::Tokenizer* t) {
     byte_ids_[b] = Lookup(std::string_view(&byte_chars_[b], 1));
     if (byte_ids_[b] < 0) return bad("byte-level vocabulary has no token for byte " + std::to_string(b));
   }
-  const auto* merges = t->merges();
+  const auto* merges = t->merges();  // validated by Init: pairs of ids in the vocabulary
   const size_t n_merges = merges == nullptr ? 0 : merges->size() / 2;
-  if (merges != nullptr && merges->size() % 2 != 0) return bad("merges must hold pairs of ids");
   merges_.reserve(n_merges);
   std::string joined;
   for (size_t r = 0; r < n_merges; ++r) {
     const int32_t left = merges->Get(static_cast<flatbuffers::uoffset_t>(2 * r));
     const int32_t right = merges->Get(static_cast<flatbuffers::uoffset_t>(2 * r + 1));
-    if (left < 0 || right < 0 || static_cast<size_t>(left) >= pieces_.size() ||
-        static_cast<size_t>(right) >= pieces_.size()) {
-      return bad("merge " + std::to_string(r) + " names a token out of range");
-    }
     joined.assign(pieces_[left]);
     joined.append(pieces_[right]);
     const int32_t result = Lookup(joined);

@@ -38,23 +38,25 @@ void RunColumns(void* p, size_t begin, size_t count) {
 
 }  // namespace
 
-void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
-            const QuantizedRows& xq, float* y, size_t y_stride) {
+Error Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
+             const QuantizedRows& xq, float* y, size_t y_stride) {
   if (ctx.xnn != nullptr && m >= ctx.xnn_min_rows && x_stride == w.cols && y_stride == w.rows) {
+    // A failure is reported, not hidden behind a native rerun: the session chose this backend.
     const XnnLinear* op = ctx.xnn->Find(w);
-    if (op != nullptr && op->Run(m, x, y, ctx.pool->handle()).ok()) return;
+    if (op != nullptr) return op->Run(m, x, y, ctx.pool->handle());
   }
   LinearTask task{&ctx, &w, m, x, x_stride, &xq, y, y_stride};
   const size_t n = w.rows;
   const size_t threads = ctx.pool->threads();
   if (threads <= 1 || m * n * w.cols < kMinParallelWork) {
     RunColumns(&task, 0, n);
-    return;
+    return Error::Ok();
   }
   // A few tiles per thread balance uneven progress without many tiny calls.
   size_t tile = (n + threads * 4 - 1) / (threads * 4);
   tile = (tile + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
   ctx.pool->ParallelizeTiles(&RunColumns, &task, n, tile);
+  return Error::Ok();
 }
 
 }  // namespace ops

@@ -41,8 +41,9 @@ void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const Qua
 
 // y [m][w.rows] = x [m][w.cols] * w^T. Int8 weights read `xq` (x already quantized by
 // QuantizeRows); f32 weights read `x`, through XNNPACK when ctx.xnn has an operator for w (and
-// the rows are contiguous). Splits output columns across the pool's threads.
-void Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
+// the rows are contiguous). Splits output columns across the pool's threads. Fails (kInternal)
+// only when XNNPACK's operator does.
+Error Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size_t x_stride,
             const QuantizedRows& xq, float* y, size_t y_stride);
 
 // out [m][dim] = weight * x / sqrt(mean(x^2) + eps), row by row. out may equal x.

@@ -2,6 +2,7 @@
 
 #include <xnnpack.h>
 
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -12,6 +13,8 @@
 namespace edgeformer {
 namespace ops {
 namespace {
+
+std::atomic<bool> g_fail_runs{false};
 
 Error InitXnnpack() {
   static std::once_flag once;
@@ -63,10 +66,15 @@ Result<std::unique_ptr<XnnLinear>> XnnLinear::Create(const Weight& w) {
 
 XnnLinear::~XnnLinear() { xnn_delete_operator(op_); }
 
+void FailXnnRunsForTesting(bool fail) { g_fail_runs.store(fail, std::memory_order_relaxed); }
+
 Error XnnLinear::Run(size_t m, const float* x, float* y, pthreadpool* pool) const {
-  if (xnn_setup_fully_connected_nc_f32(op_, m, x, y, pool) != xnn_status_success ||
-      xnn_run_operator(op_, pool) != xnn_status_success) {
-    return Error(Status::kInvalidArgument, "XNNPACK: the fully-connected operator failed");
+  xnn_status st = g_fail_runs.load(std::memory_order_relaxed) ? xnn_status_invalid_state : xnn_status_success;
+  if (st == xnn_status_success) st = xnn_setup_fully_connected_nc_f32(op_, m, x, y, pool);
+  if (st == xnn_status_success) st = xnn_run_operator(op_, pool);
+  if (st != xnn_status_success) {
+    return Error(Status::kInternal, "XNNPACK: the fully-connected operator failed on " + std::to_string(m) +
+                                        " rows (xnn_status " + std::to_string(static_cast<int>(st)) + ")");
   }
   return Error::Ok();
 }

@@ -25,6 +25,10 @@ namespace ops {
 // (ops/xnn_unavailable.cc) creating an operator fails with kUnsupported.
 bool XnnAvailable();
 
+// Tests only: while set, every XnnLinear::Run fails as an XNNPACK operator can (so the tests see
+// that a failure is reported, never hidden). Thread-safe.
+void FailXnnRunsForTesting(bool fail);
+
 class XnnLinear {
  public:
   // For an f32 or f16 weight [rows][cols]; y rows are written with stride rows, x rows read with stride cols.
@@ -33,7 +37,7 @@ class XnnLinear {
   XnnLinear(const XnnLinear&) = delete;
   XnnLinear& operator=(const XnnLinear&) = delete;
 
-  // y [m][rows] = x [m][cols] w^T.
+  // y [m][rows] = x [m][cols] w^T. kInternal when XNNPACK fails.
   Error Run(size_t m, const float* x, float* y, pthreadpool* pool) const;
   size_t packed_bytes() const { return packed_bytes_; }
 

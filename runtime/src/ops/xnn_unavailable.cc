@@ -20,6 +20,8 @@ XnnLinear::~XnnLinear() = default;
 
 Error XnnLinear::Run(size_t, const float*, float*, pthreadpool*) const { return Unavailable(); }
 
+void FailXnnRunsForTesting(bool) {}
+
 Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model&, bool) { return Unavailable(); }
 
 uint64_t XnnOperators::PlannedBytes(const Model&, bool) { return 0; }
