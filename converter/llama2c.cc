@@ -5,6 +5,8 @@
 #include <cstring>
 #include <random>
 
+#include "converter/sniff.h"
+
 namespace edgeformer {
 namespace convert {
 namespace {
@@ -18,17 +20,24 @@ constexpr int32_t kMaxLayers = 1024;
 constexpr int32_t kMaxVocab = 1 << 22;
 constexpr int32_t kMaxSeqLen = 1 << 20;
 
+// `err` with, when the file is recognizably something else, what it is.
+Error NameTheFormat(const Error& err, const uint8_t* data, uint64_t size, const char* expected) {
+  const std::string format = SniffFormat(data, static_cast<size_t>(size));
+  if (format.empty()) return err;
+  return Error(err.status(), err.message() + "; this is not " + expected + " but " + format);
+}
+
 }  // namespace
 
-Result<Llama2cCheckpoint> ReadLlama2cCheckpoint(const std::string& path) {
-  Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
-  if (!file.ok()) return file.error();
+namespace {
+
+// The checkpoint in `file`, whose mapping the caller moves into the result.
+Result<Llama2cCheckpoint> ParseLlama2cCheckpoint(const std::string& path, const MappedFile& file) {
   Llama2cCheckpoint ckpt;
-  ckpt.file = file.take();
-  const uint64_t size = ckpt.file->size();
+  const uint64_t size = file.size();
   if (size < 28) return Invalid(path, "too short (" + std::to_string(size) + " bytes) for a llama2.c header");
   int32_t h[7];
-  std::memcpy(h, ckpt.file->data(), sizeof(h));
+  std::memcpy(h, file.data(), sizeof(h));
   Llama2cConfig& c = ckpt.config;
   c.dim = h[0];
   c.hidden_dim = h[1];
@@ -75,7 +84,7 @@ Result<Llama2cCheckpoint> ReadLlama2cCheckpoint(const std::string& path) {
                              std::to_string(h[5]) + ", seq_len " + std::to_string(c.seq_len) + ") needs " +
                              std::to_string(expected) + (size < expected ? " (truncated?)" : ""));
   }
-  const float* p = reinterpret_cast<const float*>(ckpt.file->data() + 28);
+  const float* p = reinterpret_cast<const float*>(file.data() + 28);
   const float** slots[] = {&ckpt.token_embedding, &ckpt.rms_att, &ckpt.wq, &ckpt.wk, &ckpt.wv, &ckpt.wo,
                            &ckpt.rms_ffn, &ckpt.w1, &ckpt.w2, &ckpt.w3, &ckpt.rms_final};
   for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); ++i) {
@@ -87,11 +96,23 @@ Result<Llama2cCheckpoint> ReadLlama2cCheckpoint(const std::string& path) {
   return ckpt;
 }
 
-Result<std::vector<Llama2cToken>> ReadLlama2cTokenizer(const std::string& path, int32_t vocab_size) {
+}  // namespace
+
+Result<Llama2cCheckpoint> ReadLlama2cCheckpoint(const std::string& path) {
   Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
   if (!file.ok()) return file.error();
   const uint8_t* data = file.value()->data();
   const uint64_t size = file.value()->size();
+  Result<Llama2cCheckpoint> ckpt = ParseLlama2cCheckpoint(path, *file.value());
+  if (!ckpt.ok()) return NameTheFormat(ckpt.error(), data, size, "a llama2.c model.bin");
+  ckpt.value().file = file.take();
+  return ckpt;
+}
+
+namespace {
+
+Result<std::vector<Llama2cToken>> ParseLlama2cTokenizer(const std::string& path, const uint8_t* data, uint64_t size,
+                                                        int32_t vocab_size) {
   uint64_t at = 0;
   auto read = [&](void* out, uint64_t n) {
     if (size - at < n) return false;
@@ -123,6 +144,18 @@ Result<std::vector<Llama2cToken>> ReadLlama2cTokenizer(const std::string& path, 
     return Invalid(path, "has " + std::to_string(size - at) + " bytes after token " + std::to_string(vocab_size - 1) +
                              " (a tokenizer for a larger vocabulary?)");
   }
+  return tokens;
+}
+
+}  // namespace
+
+Result<std::vector<Llama2cToken>> ReadLlama2cTokenizer(const std::string& path, int32_t vocab_size) {
+  Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
+  if (!file.ok()) return file.error();
+  const uint8_t* data = file.value()->data();
+  const uint64_t size = file.value()->size();
+  Result<std::vector<Llama2cToken>> tokens = ParseLlama2cTokenizer(path, data, size, vocab_size);
+  if (!tokens.ok()) return NameTheFormat(tokens.error(), data, size, "a llama2.c tokenizer.bin");
   return tokens;
 }
 

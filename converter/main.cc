@@ -1,10 +1,10 @@
-// edgeformer-convert: checkpoint -> edgeformer model file.
-#include <CLI/CLI.hpp>
-
+// edgeformer-convert: checkpoint -> edgeformer model file. Exit codes as every tool's
+// (tools/common/cli.h): 0 written, 1 refused or failed, 2 bad command line.
 #include <cstdio>
 #include <filesystem>
 
 #include "converter/convert.h"
+#include "tools/common/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgeformer-convert: converts a checkpoint into an edgeformer model file"};
@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-tokenizer", no_tokenizer,
                "Hugging Face and GGUF: leave the tokenizer out (the model then takes token ids only)");
   app.add_flag("-q,--quiet", quiet, "do not print the per-tensor report");
-  CLI11_PARSE(app, argc, argv);
+  edgeformer::cli::AddVersion(app, "edgeformer-convert");
+  const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-convert");
+  if (parsed >= 0) return parsed;
 
   auto parse_quant = [](const std::string& name) {
     return name == "none"  ? edgeformer::convert::Quant::kNone
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
                                                  : edgeformer::convert::ConvertLlama2c(options);
   if (!err.ok()) {
     std::fprintf(stderr, "edgeformer-convert: %s\n", err.message().c_str());
-    return 1;
+    return edgeformer::cli::kExitFailure;
   }
   if (!quiet) std::printf("wrote %s\n", options.output.c_str());
   return 0;

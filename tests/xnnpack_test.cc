@@ -51,7 +51,7 @@ double RelativeDiff(const std::vector<float>& a, const std::vector<float>& b) {
 TEST_CASE("XNNPACK fully-connected agrees with Dot16 within rounding on awkward shapes") {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(2);
+  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(2, ThreadPoolOptions{/*adaptive=*/false, /*with_pthreadpool=*/true});
   REQUIRE(pool.ok());
   for (size_t rows : {1, 7, 16, 33, 130}) {
     for (size_t cols : {1, 5, 64, 67, 300}) {

@@ -1,6 +1,5 @@
-#include <CLI/CLI.hpp>
-
 #include "tools/bench/bench.h"
+#include "tools/common/cli.h"
 
 namespace edgeformer {
 namespace bench {
@@ -40,23 +39,28 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
   app.add_flag("--profile", c->profile, "time every operator kind per phase");
+  app.add_option("--background-load", c->background_load,
+                 "busy threads to run beside every test, as other apps load a phone")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--sessions", c->sessions,
+                 "sessions running each test at the same time, one app thread each (figures per session; "
+                 "wall time from the common start to the last end)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   uint64_t read_buffer_mib = 0;
   app.add_option("--read-buffer-mib", read_buffer_mib,
                  "size of the bandwidth test's buffer (default: 8 x the last-level cache, 256 MiB to 2 GiB)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    std::fputs(app.help().c_str(), out);
-    return -1;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(err, "edgeformer-bench: %s\nRun with --help for the options.\n", e.what());
-    return 2;
-  }
+  cli::AddVersion(app, "edgeformer-bench");
+  const int parsed = cli::Parse(app, argc, argv, "edgeformer-bench", out, err);
+  if (parsed == cli::kExitOk) return -1;  // help or version printed
+  if (parsed > 0) return parsed;
   c->read_buffer_bytes = read_buffer_mib << 20;
+  c->fit_to_context = app.count("--n-prompt") == 0 && app.count("--n-gen") == 0;
   if (std::all_of(c->n_prompt.begin(), c->n_prompt.end(), [](uint32_t v) { return v == 0; }) &&
       std::all_of(c->n_gen.begin(), c->n_gen.end(), [](uint32_t v) { return v == 0; })) {
     std::fprintf(err, "edgeformer-bench: nothing to run: every -p and -n value is 0\n");
-    return 2;
+    return cli::kExitUsage;
   }
   return 0;
 }

@@ -61,7 +61,7 @@ Result<double> MeasureReadBandwidth(uint32_t threads, uint64_t buffer_bytes) {
   AlignedBuffer buffer;
   EF_RETURN_IF_ERROR(buffer.Allocate(bytes, /*zero_fill=*/false));
   std::memset(buffer.as<uint8_t>(), 1, bytes);  // touch every page before timing
-  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(threads);
+  Result<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(threads, ThreadPoolOptions{/*adaptive=*/false, /*with_pthreadpool=*/false});
   if (!pool.ok()) return pool.error();
   ReadTask task{buffer.as<const Block>(), bytes / sizeof(Block) / threads / 4 * 4, {}};
   const size_t read = task.blocks_per_thread * sizeof(Block) * threads;

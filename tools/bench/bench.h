@@ -30,6 +30,11 @@ struct Config {
   std::string output = "md";  // md, csv or json
   bool profile = false;
   uint64_t read_buffer_bytes = 0;  // bandwidth test buffer; 0: several times the last-level cache
+  uint32_t background_load = 0;  // busy threads running beside every test (a loaded phone)
+  uint32_t sessions = 1;         // sessions running each test at once, each on its own thread
+  // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
+  // are shortened to fit (and say so) instead of refused.
+  bool fit_to_context = false;
 };
 
 // Parses argv into `config`. Returns 0 to go on; otherwise the exit code, having printed help (0
@@ -54,11 +59,16 @@ struct ModelInfo {
 struct Stat {
   double mean = 0.0;
   double std = 0.0;
+  double median = 0.0;
 };
 
 struct TestResult {
   std::string test;  // pp512, tg128
   uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
+  uint32_t background_load = 0;  // busy threads beside the test
+  uint32_t sessions = 1;         // sessions running the test at once; figures are per session
+  Stat wall_seconds;             // per repetition, from the common start to the last session's end
+  uint32_t active_threads = 0;   // the sessions' active threads at the end (adaptive pools)
   std::string isa, backend, kernel, kv_type;
   Stat tokens_per_s;
   Stat seconds;            // per repetition

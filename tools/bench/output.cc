@@ -42,10 +42,15 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["backend"] = t.backend;
   j["kv_type"] = t.kv_type;
   j["quant"] = r.model.quant;
+  j["tokens_per_s_median"] = t.tokens_per_s.median;
   j["tokens_per_s_mean"] = t.tokens_per_s.mean;
   j["tokens_per_s_std"] = t.tokens_per_s.std;
   j["seconds_mean"] = t.seconds.mean;
   j["seconds_std"] = t.seconds.std;
+  j["wall_seconds_median"] = t.wall_seconds.median;
+  j["sessions"] = t.sessions;
+  j["background_load"] = t.background_load;
+  j["active_threads"] = t.active_threads;
   j["load_ms"] = t.load_ms;
   j["load_warm_ms"] = t.load_warm_ms;
   j["ttft_ms"] = t.ttft_ms >= 0 ? nlohmann::json(t.ttft_ms) : nlohmann::json(nullptr);
@@ -72,8 +77,9 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
 // The columns of the CSV output, in order: the scalar fields of the JSON lines.
 const char* const kCsvColumns[] = {
     "test",          "n_prompt",        "n_gen",          "depth",          "threads",
-    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_mean",
-    "tokens_per_s_std", "seconds_mean", "seconds_std",    "load_ms",        "load_warm_ms",
+    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_median",
+    "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
+    "background_load", "active_threads", "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps",
     "achieved_bandwidth_gbps", "bandwidth_pct", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
 
@@ -122,16 +128,25 @@ std::string FormatMarkdown(const Report& r) {
     o << " " << Fixed(gbps, 1) << " GB/s (" << threads << " thread" << (threads > 1 ? "s" : "") << ")";
   }
   o << "\n\n";
-  o << "| test | depth | threads | isa | backend | kv | tokens/s | ttft ms | load ms (first / warm) | peak RSS MiB | expected MiB "
-       "| weight+KV GB/s | % of read BW |\n";
-  o << "| --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  bool loaded = false;
+  for (const TestResult& t : r.tests) loaded = loaded || t.sessions > 1 || t.background_load > 0;
+  o << "| test | depth | threads | isa | backend | kv | tokens/s median (± std) | ttft ms | load ms (first / warm) | "
+       "peak RSS MiB | expected MiB | weight+KV GB/s | % of read BW |"
+    << (loaded ? " sessions | busy threads | wall s | active threads |" : "") << "\n";
+  o << "| --- | ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    << (loaded ? " ---: | ---: | ---: | ---: |" : "") << "\n";
   for (const TestResult& t : r.tests) {
     o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.backend << " | " << t.kv_type << " | "
-      << Fixed(t.tokens_per_s.mean, 2) << " ± " << Fixed(t.tokens_per_s.std, 2) << " | "
+      << Fixed(t.tokens_per_s.median, 2) << " ± " << Fixed(t.tokens_per_s.std, 2) << " | "
       << (t.ttft_ms >= 0 ? Fixed(t.ttft_ms, 1) : "-") << " | " << Fixed(t.load_ms, 1) << " / "
       << Fixed(t.load_warm_ms, 1) << " | " << MiB(t.peak_rss_bytes) << " | " << MiB(t.expected_bytes) << " | "
       << (t.bandwidth_pct >= 0 ? Fixed(t.achieved_bandwidth_gbps, 2) : "-") << " | "
-      << (t.bandwidth_pct >= 0 ? Fixed(t.bandwidth_pct, 1) : "-") << " |\n";
+      << (t.bandwidth_pct >= 0 ? Fixed(t.bandwidth_pct, 1) : "-") << " |";
+    if (loaded) {
+      o << " " << t.sessions << " | " << t.background_load << " | " << Fixed(t.wall_seconds.median, 3) << " | "
+        << t.active_threads << " |";
+    }
+    o << "\n";
   }
   bool any_profile = false;
   for (const TestResult& t : r.tests) any_profile = any_profile || t.has_profile;

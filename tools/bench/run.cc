@@ -1,10 +1,14 @@
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "model/model.h"
 #include "model/sampler.h"
@@ -26,6 +30,11 @@ double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 Stat Summarize(const std::vector<double>& v) {
   Stat s;
+  if (v.empty()) return s;
+  std::vector<double> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t mid = sorted.size() / 2;
+  s.median = sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2.0;
   for (double x : v) s.mean += x;
   s.mean /= static_cast<double>(v.size());
   if (v.size() > 1) {
@@ -97,9 +106,71 @@ struct Combo {
   std::string isa, backend, kv_type;
 };
 
+// Lets `parties` threads start each repetition together.
+class Barrier {
+ public:
+  explicit Barrier(size_t parties) : parties_(parties) {}
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const size_t generation = generation_;
+    if (++waiting_ == parties_) {
+      waiting_ = 0;
+      ++generation_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(lock, [&] { return generation != generation_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  size_t parties_, waiting_ = 0, generation_ = 0;
+};
+
+// Threads that keep a core busy until destroyed: the other work of a loaded phone.
+class BackgroundLoad {
+ public:
+  explicit BackgroundLoad(uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) {
+      threads_.emplace_back([this, i] {
+        volatile uint64_t x = i + 1;
+        while (!stop_.load(std::memory_order_relaxed)) {
+          for (int k = 0; k < 4096; ++k) x = x * 6364136223846793005ull + 1442695040888963407ull;
+        }
+      });
+    }
+  }
+  ~BackgroundLoad() {
+    stop_.store(true);
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
+Result<Backend> ParseBackend(const std::string& b) {
+  if (b == "xnnpack") return Backend::kXnnpack;
+  if (b == "auto") return Backend::kAuto;
+  if (b == "native") return Backend::kNative;
+  return Error(Status::kInvalidArgument, "unknown backend '" + b + "' (native, xnnpack or auto)");
+}
+
+Result<KvType> ParseKvType(const std::string& t) {
+  if (t == "f32") return KvType::kF32;
+  if (t == "f16") return KvType::kF16;
+  return Error(Status::kInvalidArgument, "unknown KV cache type '" + t + "' (f32 or f16)");
+}
+
+// Per-repetition (start, end) times of one session's timed part, for the makespan of several.
+using Spans = std::vector<std::pair<Clock::time_point, Clock::time_point>>;
+
 // One test: a warm-up and `reps` timed runs of prefill (n_prompt > 0) or decode (n_gen > 0).
+// With `barrier`, each run starts when every session is ready; `spans` gets the timed parts.
 Result<TestResult> RunTest(const Model& model, Session& session, const Combo& combo, uint32_t n_prompt,
-                           uint32_t n_gen, const Config& config) {
+                           uint32_t n_gen, const Config& config, Barrier* barrier = nullptr, Spans* spans = nullptr) {
   TestResult r;
   r.test = n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
   r.n_prompt = n_prompt;
@@ -122,9 +193,12 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   const uint32_t start = n_gen > 0 ? std::max<uint32_t>(combo.depth, 1) : combo.depth;
   const uint64_t needed = uint64_t{start} + n_prompt + n_gen;
   if (needed > session.context_length()) {
+    const uint64_t room = session.context_length() > start ? session.context_length() - start : 0;
     return Error(Status::kInvalidArgument, r.test + " at depth " + std::to_string(combo.depth) + " needs " +
                                                std::to_string(needed) + " positions; the context holds " +
-                                               std::to_string(session.context_length()));
+                                               std::to_string(session.context_length()) + ", so at this depth a " +
+                                               (n_prompt > 0 ? "prompt (-p)" : "generation (-n)") + " of at most " +
+                                               std::to_string(room) + " tokens fits");
   }
   if (n_gen > 0) {
     // Decode step i attends over start + i + 1 positions: K and V rows of every layer.
@@ -148,6 +222,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     session.SetProfile(nullptr);
     if (start > 0) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
     if (timed && config.profile) session.SetProfile(&profile);
+    if (barrier != nullptr) barrier->Wait();
     const auto t0 = Clock::now();
     if (n_prompt > 0) {
       EF_RETURN_IF_ERROR(session.Prefill(prompt.data(), prompt.size()));
@@ -163,6 +238,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
       EF_RETURN_IF_ERROR(session.Generate(sampler, gen, nullptr, nullptr, &n, &reason));
       if (timed) seconds.push_back(Since(t0));
     }
+    if (timed && spans != nullptr) spans->emplace_back(t0, Clock::now());
   }
   session.SetProfile(nullptr);
   r.peak_rss_bytes = PeakRss();
@@ -176,7 +252,56 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.has_profile = config.profile;
   r.profile = profile;
   r.profiled_runs = config.profile ? config.repetitions : 0;
+  r.background_load = config.background_load;
+  r.active_threads = static_cast<uint32_t>(session.active_threads());
   return r;
+}
+
+// Runs one test in config.sessions sessions at once (one thread each, starting each repetition
+// together): the first session's figures, with tokens/s the median of the sessions' medians, and
+// wall_seconds the time from the common start to the last session's end, per repetition.
+Result<TestResult> RunConcurrent(const Model& model, std::vector<std::unique_ptr<Session>>& sessions,
+                                 const Combo& combo, uint32_t n_prompt, uint32_t n_gen, const Config& config) {
+  const size_t n = sessions.size();
+  if (n == 1) {
+    Spans spans;
+    Result<TestResult> r = RunTest(model, *sessions[0], combo, n_prompt, n_gen, config, nullptr, &spans);
+    if (!r.ok()) return r;
+    std::vector<double> wall;
+    for (const auto& [a, b] : spans) wall.push_back(std::chrono::duration<double>(b - a).count());
+    r.value().wall_seconds = Summarize(wall);
+    return r;
+  }
+  Barrier barrier(n);
+  std::vector<Spans> spans(n);
+  std::vector<Result<TestResult>> results(n, Error(Status::kInternal, "not run"));
+  {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        results[i] = RunTest(model, *sessions[i], combo, n_prompt, n_gen, config, &barrier, &spans[i]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (const Result<TestResult>& r : results) {
+    if (!r.ok()) return r.error();  // a failed session stops its barrier waits short: all failed alike
+  }
+  TestResult merged = results[0].value();
+  std::vector<double> rates, wall;
+  for (const Result<TestResult>& r : results) rates.push_back(r.value().tokens_per_s.median);
+  merged.tokens_per_s.median = Summarize(rates).median;
+  for (uint32_t rep = 0; rep < config.repetitions; ++rep) {
+    Clock::time_point first = spans[0][rep].first, last = spans[0][rep].second;
+    for (const Spans& s : spans) {
+      first = std::min(first, s[rep].first);
+      last = std::max(last, s[rep].second);
+    }
+    wall.push_back(std::chrono::duration<double>(last - first).count());
+  }
+  merged.wall_seconds = Summarize(wall);
+  merged.sessions = static_cast<uint32_t>(n);
+  return merged;
 }
 
 }  // namespace
@@ -185,20 +310,21 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
   Report report;
   report.machine.cpu = CpuDescription();
   report.machine.build_type = EDGEFORMER_BUILD_TYPE;
-  for (uint32_t t : config.threads) {
-    if (report.machine.read_bandwidth_gbps.count(t)) continue;
-    Say(progress, "measuring memory read bandwidth with " + std::to_string(t) + " thread(s)...");
-    Result<double> bw = MeasureReadBandwidth(t, config.read_buffer_bytes);
-    if (!bw.ok()) return bw.error();
-    report.machine.read_bandwidth_gbps[t] = bw.value();
+  if (config.sessions < 1 || config.sessions > 64) {
+    return Error(Status::kInvalidArgument, "sessions must be in [1, 64]");
+  }
+  for (const std::string& name : config.backend) {
+    if (Result<Backend> b = ParseBackend(name); !b.ok()) return b.error();
+  }
+  for (const std::string& name : config.kv_type) {
+    if (Result<KvType> t = ParseKvType(name); !t.ok()) return t.error();
   }
 
   // Load time, per backend (XNNPACK packs its weights when the session is created): the first
   // load in this process, then warm loads (the file in the page cache). Only the first backend's
-  // first load can find the file out of the page cache.
-  auto parse_backend = [](const std::string& b) {
-    return b == "xnnpack" ? Backend::kXnnpack : b == "auto" ? Backend::kAuto : Backend::kNative;
-  };
+  // first load can find the file out of the page cache. The model is opened before anything is
+  // measured, so a wrong path fails at once.
+  auto parse_backend = [](const std::string& b) { return ParseBackend(b).value(); };
   auto load = [&](Backend backend, std::unique_ptr<Model>* out) -> Result<double> {
     const auto t0 = Clock::now();
     Result<std::unique_ptr<Model>> m = Model::Load(config.model_path, LoadOptions{});
@@ -229,6 +355,39 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
   }
   if (model == nullptr) return Error(Status::kInvalidArgument, "no backend to run");
   report.model = Describe(*model, config.model_path);
+  for (uint32_t t : config.threads) {
+    if (report.machine.read_bandwidth_gbps.count(t)) continue;
+    Say(progress, "measuring memory read bandwidth with " + std::to_string(t) + " thread(s)...");
+    Result<double> bw = MeasureReadBandwidth(t, config.read_buffer_bytes);
+    if (!bw.ok()) return bw.error();
+    report.machine.read_bandwidth_gbps[t] = bw.value();
+  }
+
+  // Tests that do not fit the context: shortened when the sizes are the defaults, else refused
+  // (by RunTest) with what fits.
+  const uint32_t context = model->config().max_seq_len;
+  std::vector<uint32_t> n_prompt = config.n_prompt, n_gen = config.n_gen;
+  if (config.fit_to_context) {
+    const uint32_t depth = *std::max_element(config.depth.begin(), config.depth.end());
+    const uint32_t room = context > depth + 1 ? context - depth - 1 : 0;
+    for (uint32_t* v : {&n_prompt[0], &n_gen[0]}) {
+      if (*v > room) {
+        Say(progress, "the model's context holds " + std::to_string(context) + " tokens: a default test of " +
+                          std::to_string(*v) + " tokens runs with " + std::to_string(room));
+        *v = room;
+      }
+    }
+    if (std::all_of(n_prompt.begin(), n_prompt.end(), [](uint32_t v) { return v == 0; }) &&
+        std::all_of(n_gen.begin(), n_gen.end(), [](uint32_t v) { return v == 0; })) {
+      return Error(Status::kInvalidArgument, "the model's context (" + std::to_string(context) +
+                                                 " tokens) has no room for a test at depth " + std::to_string(depth));
+    }
+  }
+  std::unique_ptr<BackgroundLoad> background;
+  if (config.background_load > 0) {
+    Say(progress, "running " + std::to_string(config.background_load) + " busy background thread(s) beside the tests");
+    background = std::make_unique<BackgroundLoad>(config.background_load);
+  }
 
   for (const std::string& isa_name : config.isa) {
     SessionOptions so;
@@ -246,17 +405,23 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
       for (uint32_t threads : config.threads) {
         so.n_threads = threads;
         so.max_batch = 512;
-        so.kv_type = kv_type == "f16" ? KvType::kF16 : KvType::kF32;
+        so.kv_type = ParseKvType(kv_type).value();
         so.backend = parse_backend(backend);
-        Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
-        if (!session.ok()) return session.error();
+        std::vector<std::unique_ptr<Session>> sessions;
+        for (uint32_t i = 0; i < config.sessions; ++i) {
+          Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
+          if (!session.ok()) return session.error();
+          sessions.push_back(session.take());
+        }
         for (uint32_t depth : config.depth) {
           const Combo combo{threads, depth, isa_name, backend, kv_type};
           auto run = [&](uint32_t p, uint32_t n) -> Error {
             Say(progress, std::string("running ") + (p ? "pp" + std::to_string(p) : "tg" + std::to_string(n)) +
                               " depth " + std::to_string(depth) + ", " + std::to_string(threads) + " thread(s), isa " +
-                              isa_name + ", kv " + kv_type + "...");
-            Result<TestResult> r = RunTest(*model, *session.value(), combo, p, n, config);
+                              isa_name + ", kv " + kv_type +
+                              (config.sessions > 1 ? ", " + std::to_string(config.sessions) + " sessions at once" : "") +
+                              "...");
+            Result<TestResult> r = RunConcurrent(*model, sessions, combo, p, n, config);
             if (!r.ok()) return r.error();
             TestResult& t = r.value();
             t.load_ms = load_ms[backend].first;
@@ -270,10 +435,10 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             report.tests.push_back(r.take());
             return Error::Ok();
           };
-          for (uint32_t p : config.n_prompt) {
+          for (uint32_t p : n_prompt) {
             if (p > 0) EF_RETURN_IF_ERROR(run(p, 0));
           }
-          for (uint32_t n : config.n_gen) {
+          for (uint32_t n : n_gen) {
             if (n > 0) EF_RETURN_IF_ERROR(run(0, n));
           }
         }

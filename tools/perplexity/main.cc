@@ -1,13 +1,12 @@
 // edgeformer-perplexity MODEL FILE [--doc-separator LINE] [--doc-end-token ID] [-o text|json]
 // Reports the mean negative log-likelihood (nats per predicted token), the perplexity, the
 // number of predicted tokens and the tokens/s. Results to stdout, progress to stderr.
-#include <CLI/CLI.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "tools/common/cli.h"
 #include "tools/perplexity/perplexity.h"
 
 int main(int argc, char** argv) {
@@ -22,10 +21,13 @@ int main(int argc, char** argv) {
   app.add_option("--doc-end-token", end_token, "append this token id to every document (predicted too)");
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_option("-t,--threads", sp.n_threads, "threads")->check(CLI::Range(1, 256));
+  app.add_option("--context", sp.context_length, "context length (0 = the model's); longer documents are scored in windows");
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA");
   std::string kv_type = "f32";
   app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")->check(CLI::IsMember({"f32", "f16"}));
-  CLI11_PARSE(app, argc, argv);
+  edgeformer::cli::AddVersion(app, "edgeformer-perplexity");
+  const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-perplexity");
+  if (parsed >= 0) return parsed;
   if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
   sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
 
@@ -43,16 +45,27 @@ int main(int argc, char** argv) {
   if (st == EDGEFORMER_OK && end_token >= static_cast<int64_t>(info.vocab_size)) {
     std::fprintf(stderr, "edgeformer-perplexity: --doc-end-token %d is outside the vocabulary (%u)\n", end_token,
                  info.vocab_size);
-    return 1;
+    return edgeformer::cli::kExitUsage;
   }
   edgeformer::perplexity::Score score;
   if (st == EDGEFORMER_OK) {
     std::fprintf(stderr, "scoring %zu document(s)...\n", docs.size());
     st = edgeformer::perplexity::ScoreDocuments(model, session, docs, end_token, &score);
   }
+  if (st == EDGEFORMER_OK && score.long_documents > 0) {
+    edgeformer_session_info si;
+    (void)edgeformer_session_get_info(session, &si);
+    std::fprintf(stderr,
+                 "note: %llu document(s) are longer than the context (%u tokens): they were scored in %llu windows "
+                 "of %u tokens starting every %u, so each token was predicted from at least %u (not all) of the "
+                 "tokens before it. Split the file with --doc-separator, or use a longer --context, to change that.\n",
+                 static_cast<unsigned long long>(score.long_documents), si.context_length,
+                 static_cast<unsigned long long>(score.windows), si.context_length, si.context_length / 2,
+                 si.context_length / 2);
+  }
   if (st != EDGEFORMER_OK) {
     std::fprintf(stderr, "edgeformer-perplexity: %s (%s)\n", edgeformer_last_error(), edgeformer_status_name(st));
-    return 1;
+    return edgeformer::cli::kExitFailure;
   }
   const double nll = score.nll_per_token();
   const double tps = score.seconds > 0 ? static_cast<double>(score.tokens) / score.seconds : 0.0;

@@ -1,5 +1,6 @@
 #include "tools/perplexity/perplexity.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -65,19 +66,35 @@ edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* se
     if (st != EDGEFORMER_OK) return st;
     tokens.resize(n);
     if (end_token >= 0) tokens.push_back(end_token);
-    if (tokens.size() > size_t{sinfo.context_length} + 1) tokens.resize(size_t{sinfo.context_length} + 1);
-    edgeformer_session_reset(session);
-    // Position i's logits predict token i + 1; the last token is only a target.
-    for (size_t done = 0; done + 1 < tokens.size();) {
-      const size_t chunk = std::min(kChunk, tokens.size() - 1 - done);
-      st = edgeformer_session_prefill_logits(session, tokens.data() + done, chunk, logits.data(), logits.size());
+    const size_t window = size_t{sinfo.context_length} + 1;  // positions + the last target
+    const size_t stride = std::max<size_t>(1, sinfo.context_length / 2);
+    size_t scored_to = 1;  // tokens before this index are predicted already (token 0 never is)
+    for (size_t begin = 0; scored_to < tokens.size(); begin += stride) {
+      const size_t end = std::min(begin + window, tokens.size());
+      st = edgeformer_session_reset(session);
       if (st != EDGEFORMER_OK) return st;
-      for (size_t i = 0; i < chunk; ++i) {
-        score->nll_sum += NegLogLikelihood(logits.data() + i * vocab, vocab, tokens[done + i + 1]);
+      // Tokens begin .. scored_to - 2 are context only: a prefill without logits.
+      size_t done = begin;
+      if (scored_to - 1 > begin) {
+        st = edgeformer_session_prefill(session, tokens.data() + begin, scored_to - 1 - begin);
+        if (st != EDGEFORMER_OK) return st;
+        done = scored_to - 1;
       }
-      score->tokens += chunk;
-      done += chunk;
+      // Position i's logits predict token i + 1; the last token is only a target.
+      while (done + 1 < end) {
+        const size_t chunk = std::min(kChunk, end - 1 - done);
+        st = edgeformer_session_prefill_logits(session, tokens.data() + done, chunk, logits.data(), logits.size());
+        if (st != EDGEFORMER_OK) return st;
+        for (size_t i = 0; i < chunk; ++i) {
+          score->nll_sum += NegLogLikelihood(logits.data() + i * vocab, vocab, tokens[done + i + 1]);
+        }
+        score->tokens += chunk;
+        done += chunk;
+      }
+      scored_to = end;
+      if (tokens.size() > window) ++score->windows;
     }
+    if (tokens.size() > window) ++score->long_documents;
     ++score->documents;
   }
   score->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -19,12 +19,17 @@ struct Score {
   double nll_sum = 0.0;     // natural log
   uint64_t tokens = 0;      // predicted tokens
   uint64_t documents = 0;
+  uint64_t long_documents = 0;  // documents longer than the context, scored in windows
+  uint64_t windows = 0;         // windows of those documents
   double seconds = 0.0;
   double nll_per_token() const { return tokens ? nll_sum / static_cast<double>(tokens) : 0.0; }
 };
 
-// Scores each document as BOS + its tokens (+ end_token when >= 0), truncated to the session's
-// context + 1 tokens; every token after the first is predicted. Adds to *score.
+// Scores each document as BOS + its tokens (+ end_token when >= 0); every token after the first
+// is predicted. A document of more than context + 1 tokens is scored in windows of context + 1
+// tokens that start every context / 2 tokens (as Hugging Face's strided perplexity): each
+// window predicts only the tokens the previous ones did not, so every token is scored once, with
+// at least context / 2 tokens before it. Adds to *score.
 edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* session,
                                  const std::vector<std::string>& documents, int32_t end_token, Score* score);
 

@@ -1,17 +1,18 @@
 // edgeformer-run: generates text with a model through the public C API.
 //
 // stdout: the prompt and the generated text (or, with --print-ids, the generated ids; with
-// --tokenize, the ids of a text). stderr: timing and status. Exit code 0 on success, including a
-// generation stopped by a full context (reported on stderr); 1 on any error.
-#include <CLI/CLI.hpp>
-
+// --tokenize, the ids of a text). stderr: timing, the sampling seed and status. Exit codes as
+// every tool's (tools/common/cli.h): 0 on success, including a generation stopped by a full
+// context (reported on stderr); 1 when the model, prompt or run fails; 2 for a bad command line.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "edgeformer.h"
+#include "tools/common/cli.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ int OnToken(void* user_data, int32_t token, const char* piece, size_t piece_len)
 
 int Fail(const char* what, edgeformer_status status) {
   std::fprintf(stderr, "edgeformer-run: %s: %s (%s)\n", what, edgeformer_last_error(), edgeformer_status_name(status));
-  return 1;
+  return edgeformer::cli::kExitFailure;
 }
 
 std::string JoinIds(const std::vector<int32_t>& ids) {
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
   app.add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   app.add_option("--top-k", gen.sampler.top_k, "sample from the k most likely tokens (0 = all)")->capture_default_str();
   app.add_option("--top-p", gen.sampler.top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
-  app.add_option("--seed", gen.sampler.seed, "sampling seed")->capture_default_str();
+  app.add_option("--seed", gen.sampler.seed,
+                 "sampling seed (default: a random one, printed on stderr, so a run can be repeated)");
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot, i8mm)");
@@ -78,7 +80,15 @@ int main(int argc, char** argv) {
                  "write the logits after the prompt (float32 little-endian, vocabulary order) to FILE");
   app.add_flag("--verify", verify, "verify every tensor's checksum at load");
   app.add_flag("--ignore-eos", ignore_eos, "keep generating past EOS/BOS");
-  CLI11_PARSE(app, argc, argv);
+  edgeformer::cli::AddVersion(app, "edgeformer-run");
+  const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-run");
+  if (parsed >= 0) return parsed;
+  if (app.count("--seed") == 0) {
+    // A random seed per run, as a user of sampling expects; printed so --seed repeats the run.
+    std::random_device entropy;
+    gen.sampler.seed = (uint64_t{entropy()} << 32 | entropy()) ^
+                       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
 
   edgeformer_model_params mp = edgeformer_model_default_params();
   mp.verify_checksums = verify;
@@ -115,7 +125,7 @@ int main(int argc, char** argv) {
       }
     } catch (const std::exception&) {
       std::fprintf(stderr, "edgeformer-run: --prompt-ids must be comma-separated integers\n");
-      return 1;
+      return edgeformer::cli::kExitUsage;
     }
   } else {
     st = tokenize(prompt, &prompt_ids);
@@ -158,7 +168,7 @@ int main(int argc, char** argv) {
     std::FILE* f = std::fopen(dump_logits.c_str(), "wb");
     if (f == nullptr || std::fwrite(logits, sizeof(float), n_vocab, f) != n_vocab || std::fclose(f) != 0) {
       std::fprintf(stderr, "edgeformer-run: cannot write %s\n", dump_logits.c_str());
-      return 1;
+      return edgeformer::cli::kExitFailure;
     }
   }
   gen.stop_at_end_of_text = !ignore_eos;
@@ -177,11 +187,12 @@ int main(int argc, char** argv) {
   const double prefill_s = Seconds(t0, t1), decode_s = Seconds(t1, t2);
   std::fprintf(stderr,
                "load %.1f ms | prompt %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
-               "(%.1f tok/s) | %s kernels (%s), %u thread(s)\n",
+               "(%.1f tok/s) | %s kernels (%s), %u thread(s) | seed %llu\n",
                Seconds(t_load, t_loaded) * 1e3, prompt_ids.size(), prefill_s * 1e3,
                prefill_s > 0 ? prompt_ids.size() / prefill_s : 0.0, n_generated, decode_s * 1e3,
                decode_s > 0 ? n_generated / decode_s : 0.0, info.isa,
-               std::strcmp(model_info.weight_type, "int8") == 0 ? info.qgemm_kernel : info.sgemm_kernel, info.n_threads);
+               std::strcmp(model_info.weight_type, "int8") == 0 ? info.qgemm_kernel : info.sgemm_kernel, info.n_threads,
+               static_cast<unsigned long long>(gen.sampler.seed));
   edgeformer_session_destroy(session);
   edgeformer_model_destroy(model);
   return 0;

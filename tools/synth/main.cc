@@ -1,12 +1,11 @@
 // edgeformer-synth: writes a llama2.c checkpoint with random weights at a fixed seed (and, if
 // asked, a tokenizer.bin), so every tool that reads the format can run the very same weights.
 // Named shapes match real models' sizes for benchmarks; the text they generate is nonsense.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <map>
 
 #include "converter/llama2c.h"
+#include "tools/common/cli.h"
 
 namespace {
 
@@ -44,7 +43,9 @@ int main(int argc, char** argv) {
   app.add_flag("--separate-classifier", separate_classifier, "write a classifier instead of tying it to the embedding");
   app.add_option("-o,--output", model_path, "checkpoint to write (model.bin)")->required();
   app.add_option("--tokenizer-output", tokenizer_path, "tokenizer to write (tokenizer.bin); none if omitted");
-  CLI11_PARSE(app, argc, argv);
+  edgeformer::cli::AddVersion(app, "edgeformer-synth");
+  const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-synth");
+  if (parsed >= 0) return parsed;
 
   const Llama2cConfig preset = kShapes.at(shape);
   auto pick = [](CLI::Option* opt, int32_t& value, int32_t preset_value) {
@@ -61,7 +62,7 @@ int main(int argc, char** argv) {
   const edgeformer::Error err = edgeformer::convert::WriteSyntheticLlama2c(c, seed, model_path, tokenizer_path);
   if (!err.ok()) {
     std::fprintf(stderr, "edgeformer-synth: %s\n", err.message().c_str());
-    return 1;
+    return edgeformer::cli::kExitFailure;
   }
   std::fprintf(stderr, "wrote %s%s%s (synthetic weights, seed %llu: generated text will be nonsense)\n",
                model_path.c_str(), tokenizer_path.empty() ? "" : " and ", tokenizer_path.c_str(),

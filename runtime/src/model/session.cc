@@ -29,10 +29,6 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   std::unique_ptr<Session> s(new (std::nothrow) Session(model));
   if (s == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a session");
   s->kernels_ = SelectKernels(cap);
-  Result<std::unique_ptr<ThreadPool>> pool =
-      options.pool != nullptr ? ThreadPool::Borrow(options.pool) : ThreadPool::Create(options.n_threads);
-  if (!pool.ok()) return pool.error();
-  s->pool_ = pool.take();
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
   s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
   s->release_workers_ = options.release_workers;
@@ -44,6 +40,12 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   const bool use_xnn = options.backend == Backend::kXnnpack ||
                        (options.backend == Backend::kAuto && !f16_model && ops::XnnAvailable());
   const bool all = options.backend == Backend::kXnnpack;
+  ThreadPoolOptions pool_options;
+  pool_options.with_pthreadpool = use_xnn;  // XNNPACK runs on a pthreadpool
+  Result<std::unique_ptr<ThreadPool>> pool = options.pool != nullptr ? ThreadPool::Borrow(options.pool)
+                                                                     : ThreadPool::Create(options.n_threads, pool_options);
+  if (!pool.ok()) return pool.error();
+  s->pool_ = pool.take();
   const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(model, /*classifier=*/all) : 0;
   Error err = s->Allocate(options.memory_budget, xnn_bytes);
   if (!err.ok()) return err;

@@ -47,8 +47,8 @@ void Attention(const Context& ctx, const AttentionArgs& args) {
     RunHeads(&task, 0, args.n_heads);
     return;
   }
-  const size_t tile = (args.n_heads + threads - 1) / threads;
-  ctx.pool->ParallelizeTiles(&RunHeads, &task, args.n_heads, tile);
+  // One head per tile: the threads that run claim them one at a time.
+  ctx.pool->ParallelizeTiles(&RunHeads, &task, args.n_heads, 1);
 }
 
 }  // namespace ops

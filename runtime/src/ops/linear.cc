@@ -47,13 +47,15 @@ Error Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size
   }
   LinearTask task{&ctx, &w, m, x, x_stride, &xq, y, y_stride};
   const size_t n = w.rows;
+  // Tiles for every thread the pool has; it runs them on those active now.
   const size_t threads = ctx.pool->threads();
   if (threads <= 1 || m * n * w.cols < kMinParallelWork) {
     RunColumns(&task, 0, n);
     return Error::Ok();
   }
-  // A few tiles per thread balance uneven progress without many tiny calls.
-  size_t tile = (n + threads * 4 - 1) / (threads * 4);
+  // Tiles are claimed one at a time: several per thread let the threads that run take the share
+  // of one the OS has descheduled, without many tiny calls.
+  size_t tile = (n + threads * 8 - 1) / (threads * 8);
   tile = (tile + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
   ctx.pool->ParallelizeTiles(&RunColumns, &task, n, tile);
   return Error::Ok();
