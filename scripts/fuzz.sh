@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of fuzz/ with clang, AddressSanitizer and UndefinedBehaviorSanitizer
-# (build-fuzz/), seeds each corpus from valid small files, and runs every target for a fixed number
-# of executions. A crash, leak, sanitizer report, timeout or out-of-memory fails the run and leaves
-# the input in build-fuzz/crashes/<target>/.
+# (build-fuzz/), seeds each corpus from valid small files and the regression inputs of
+# fuzz/regressions/<target>/ (every crash found so far), and runs every target for a fixed number
+# of executions: the byte-level targets and the structure-aware ones (*_structured, same inputs,
+# mutators that change values and write the format back). A crash, leak, sanitizer report,
+# timeout or out-of-memory fails the run and leaves the input in build-fuzz/crashes/<target>/;
+# copy it to fuzz/regressions/<target>/ once fixed.
 #
 # Usage: bash scripts/fuzz.sh [runs per target] [tools build dir]
 #   runs: default 20000 (the CI smoke); docs/performance.md has a longer run. Inputs up to 1 MiB
@@ -86,16 +89,24 @@ passed=0
 failed=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for target in ${FUZZ_TARGETS:-fuzz_model fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_gguf fuzz_hf_json}; do
+for kind in model safetensors gguf hf_json; do
+  rm -rf "$seeds/fuzz_${kind}_structured" && cp -r "$seeds/fuzz_$kind" "$seeds/fuzz_${kind}_structured"
+done
+all_targets="fuzz_model fuzz_model_structured fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_safetensors_structured
+             fuzz_gguf fuzz_gguf_structured fuzz_hf_json fuzz_hf_json_structured"
+for target in ${FUZZ_TARGETS:-$all_targets}; do
   corpus=$out/corpus/$target
+  regressions=$repo/fuzz/regressions/${target%_structured}
   crashes=$out/crashes/$target
   mkdir -p "$corpus" "$crashes"
   log=$out/$target.log
   start=$(date +%s.%N)
   max_len=1048576  # the seeds are whole small models
   [[ $target == fuzz_tokenizer ]] && max_len=65536  # a long prompt: every tokenizer runs on each
+  extra=()
+  [[ -d $regressions ]] && extra+=("$regressions")
   if "$out/fuzz/$target" -runs="$runs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-       -artifact_prefix="$crashes/" "$corpus" "$seeds/$target" >"$log" 2>&1; then
+       -artifact_prefix="$crashes/" "$corpus" "$seeds/$target" "${extra[@]}" >"$log" 2>&1; then
     status=ok; passed=$((passed + 1))
   else
     status=FAIL; failed=$((failed + 1))
