@@ -18,21 +18,21 @@ constexpr size_t kBlockRows = 16;
 constexpr size_t kGroupCols = 4;
 constexpr size_t kBlockGroupBytes = kBlockRows * kGroupCols;  // 64
 
-constexpr size_t BlockedRows(size_t n) { return (n + kBlockRows - 1) / kBlockRows * kBlockRows; }
-constexpr size_t BlockedCols(size_t k) { return (k + kGroupCols - 1) / kGroupCols * kGroupCols; }
+static constexpr size_t BlockedRows(size_t n) { return (n + kBlockRows - 1) / kBlockRows * kBlockRows; }
+static constexpr size_t BlockedCols(size_t k) { return (k + kGroupCols - 1) / kGroupCols * kGroupCols; }
 // Bytes of one block of 16 rows.
-constexpr size_t BlockBytes(size_t k) { return kBlockRows * BlockedCols(k); }
-constexpr size_t BlockedBytes(size_t n, size_t k) { return BlockedRows(n) * BlockedCols(k); }
+static constexpr size_t BlockBytes(size_t k) { return kBlockRows * BlockedCols(k); }
+static constexpr size_t BlockedBytes(size_t n, size_t k) { return BlockedRows(n) * BlockedCols(k); }
 
 // Where w[r][c] of an [n][k] matrix lives.
-constexpr size_t BlockedOffset(size_t r, size_t c, size_t k) {
+static constexpr size_t BlockedOffset(size_t r, size_t c, size_t k) {
   return (r / kBlockRows) * BlockBytes(k) + (c / kGroupCols) * kBlockGroupBytes + (r % kBlockRows) * kGroupCols +
          c % kGroupCols;
 }
 
 // Writes the row-major [n][k] matrix w (row stride `stride`) to out, BlockedBytes(n, k) bytes,
 // padding included.
-inline void PackBlocked16x4(const int8_t* w, size_t n, size_t k, size_t stride, int8_t* out) {
+static inline void PackBlocked16x4(const int8_t* w, size_t n, size_t k, size_t stride, int8_t* out) {
   std::memset(out, 0, BlockedBytes(n, k));
   for (size_t r = 0; r < n; ++r) {
     for (size_t c = 0; c < k; ++c) out[BlockedOffset(r, c, k)] = w[r * stride + c];
@@ -41,6 +41,6 @@ inline void PackBlocked16x4(const int8_t* w, size_t n, size_t k, size_t stride, 
 
 // Activation rows must be readable (any values) up to this many bytes: kernels load whole
 // 64-byte steps; weights are zero past k, so the extra values never count.
-constexpr size_t ActivationRowBytes(size_t k) { return (k + 63) / 64 * 64; }
+static constexpr size_t ActivationRowBytes(size_t k) { return (k + 63) / 64 * 64; }
 
 }  // namespace edgeformer

@@ -46,10 +46,16 @@ for kind in shared static; do
     "rm -rf '$dir' && cmake -S '$repo/examples' -B '$dir' -G Ninja -DCMAKE_PREFIX_PATH='$prefix' -DEDGEFORMER_STATIC=$static >/dev/null && cmake --build '$dir'"
   check "example output, $kind (x86-64)" same_text "$dir/complete"
 done
+# The static example holds every kernel: on a CPU without AVX it must still run (the baseline
+# code never calls a helper compiled with AVX flags).
+check "example output, static, on a CPU without AVX (qemu-x86_64 -cpu Nehalem)" \
+  same_text "$build/example/static/complete" qemu-x86_64 -cpu Nehalem
 pc_dir=$(dirname "$(find "$prefix" -name edgeformer.pc | head -1)")
 check "example through pkg-config (x86-64)" bash -c \
-  "cc -std=c99 -Wall -Werror '$repo/examples/complete.c' \$(PKG_CONFIG_PATH='$pc_dir' pkg-config --cflags --libs edgeformer) -Wl,-rpath,'$pc_dir/..' -o '$build/example/complete-pc'"
-check "example output, pkg-config (x86-64)" same_text "$build/example/complete-pc"
+  "cc -std=c99 -Wall -Werror '$repo/examples/complete.c' \$(PKG_CONFIG_PATH='$pc_dir' pkg-config --cflags --libs edgeformer) -o '$build/example/complete-pc'"
+# As installed: the .pc file's rpath finds libedgeformer.so, no LD_LIBRARY_PATH.
+check "example output, pkg-config, as installed (x86-64)" env -u LD_LIBRARY_PATH bash -c \
+  "'$build/example/complete-pc' '$model' '$prompt' 48 > '$build/example/got.txt' && diff '$build/example/want.txt' '$build/example/got.txt'"
 
 if [[ -n $arm ]]; then
   prefix=$arm/example/install

@@ -2,13 +2,16 @@
 # README command 2: builds and runs every test.
 #   1. x86-64 release build: all tests (every ISA kernel this CPU has, the real-model goldens);
 #   2. the same x86-64 binaries on an emulated CPU without AVX (qemu-x86_64 -cpu Nehalem): the
-#      baseline build must run anywhere and fall back to the reference kernels;
+#      baseline build must run anywhere and fall back to the reference kernels; then a Debug build
+#      (nothing inlined): ISA objects define only their own namespace's symbols
+#      (scripts/check-isa-symbols.sh, also for aarch64), and its tests pass on the Nehalem;
 #   3. aarch64 cross build, all tests under qemu-aarch64 (QEMU_CPU=max: NEON + dotprod), and the
 #      kernel and session tests again as a Cortex-A53 (NEON only);
 #   4. scripts/cross-isa-check.sh: the real model gives the same ids and bit-identical logits on
 #      every ISA of both architectures;
 #   5. scripts/example-check.sh: install both builds, build examples/ against the installed
-#      package (CMake shared and static, pkg-config), run it (aarch64: under qemu);
+#      package (CMake shared and static, pkg-config), run it (aarch64: under qemu; the static one
+#      also on the Nehalem; the pkg-config one as installed, found through the .pc file's rpath);
 #   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the fast tests;
 #   7. scripts/fuzz.sh: the libFuzzer targets, 20000 executions each (clang, ASan + UBSan);
 #   8. a ThreadSanitizer build running the fast tests;
@@ -88,6 +91,25 @@ for t in kernels_test session_test model_test; do
   fi
 done
 
+step "x86-64 Debug build: ISA helpers keep internal linkage; its tests on a CPU without AVX"
+# A Debug build inlines nothing, so a shared helper with external linkage shows up as a weak
+# symbol in the ISA objects (scripts/check-isa-symbols.sh), and a copy compiled with AVX flags
+# that the linker kept for the baseline code would fault on the emulated Nehalem.
+cmake -S . -B build-debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-debug -j"$jobs" --target kernels_test session_test
+if isa_symbols=$(bash scripts/check-isa-symbols.sh build-debug); then :; fi
+echo "$isa_symbols"
+add_counts "$isa_symbols"
+for t in kernels_test session_test; do
+  if qemu-x86_64 -cpu Nehalem "build-debug/tests/$t" >/tmp/edgeformer-nehalem.log 2>&1; then
+    passed=$((passed + 1))
+    tail -1 /tmp/edgeformer-nehalem.log
+  else
+    cat /tmp/edgeformer-nehalem.log
+    failed=$((failed + 1))
+  fi
+done
+
 step "aarch64: cross build"
 cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake >/dev/null
@@ -96,6 +118,13 @@ step "aarch64: tests under qemu (QEMU_CPU=max)"
 QEMU_CPU=max run_ctest build-arm64 -LE slow
 step "aarch64: kernel and session tests as a Cortex-A53 (NEON, no dotprod)"
 QEMU_CPU=cortex-a53 run_ctest build-arm64 -R "kernels_test|session_test"
+step "aarch64 Debug objects: ISA helpers keep internal linkage"
+cmake -S . -B build-arm64-debug -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDGEFORMER_BUILD_TOOLS=OFF \
+  -DEDGEFORMER_BUILD_TESTS=OFF -DCMAKE_TOOLCHAIN_FILE=toolchains/aarch64-linux-gnu.cmake >/dev/null
+cmake --build build-arm64-debug -j"$jobs" --target edgeformer_platforms
+if isa_symbols=$(bash scripts/check-isa-symbols.sh build-arm64-debug aarch64-linux-gnu-nm); then :; fi
+echo "$isa_symbols"
+add_counts "$isa_symbols"
 
 step "the same tokens and logits on every ISA, x86-64 and aarch64"
 if cross=$(bash scripts/cross-isa-check.sh build build-arm64); then :; fi

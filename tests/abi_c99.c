@@ -5,6 +5,7 @@
 #include "edgeformer.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef void (*any_fn)(void);
 
@@ -22,7 +23,7 @@ int main(void) {
       (any_fn)edgeformer_session_reset,        (any_fn)edgeformer_session_truncate,
       (any_fn)edgeformer_session_cancel,       (any_fn)edgeformer_sampler_default_params,
       (any_fn)edgeformer_generate_default_params, (any_fn)edgeformer_generate,
-      (any_fn)edgeformer_session_get_info,
+      (any_fn)edgeformer_session_get_info,     (any_fn)edgeformer_version,
   };
   int failures = 0;
   size_t i;
@@ -40,6 +41,14 @@ int main(void) {
   edgeformer_model* model = NULL;
   failures += edgeformer_model_load(NULL, NULL, &model) != EDGEFORMER_INVALID_ARGUMENT || model != NULL;
   failures += edgeformer_last_error()[0] == '\0';
+  /* The library is the version of its header. */
+  {
+    char expected[32];
+    snprintf(expected, sizeof(expected), "%d.%d.%d", EDGEFORMER_VERSION_MAJOR, EDGEFORMER_VERSION_MINOR,
+             EDGEFORMER_VERSION_PATCH);
+    failures += strcmp(edgeformer_version(), expected) != 0;
+  }
+  failures += edgeformer_session_reset(NULL) != EDGEFORMER_INVALID_ARGUMENT;
   edgeformer_model_destroy(NULL);
   edgeformer_session_destroy(NULL);
   edgeformer_session_cancel(NULL);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -190,6 +191,139 @@ TEST_CASE("perplexity: documents split at separator lines") {
   CHECK(SplitDocuments("a\nb\n%\nc\n%\nd\n", "%") == std::vector<std::string>{"a\nb", "c", "d"});
   CHECK(SplitDocuments("a\n%%\nb", "%") == std::vector<std::string>{"a\n%%\nb"});
   CHECK(SplitDocuments("%\na", "%") == std::vector<std::string>{"", "a"});
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+namespace {
+
+// -log softmax(logits)[target], in double (as the tool computes it).
+double Nll(const float* logits, size_t vocab, int32_t target) {
+  double max = logits[0];
+  for (size_t i = 1; i < vocab; ++i) max = std::max<double>(max, logits[i]);
+  double sum = 0.0;
+  for (size_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  return -(static_cast<double>(logits[target]) - max - std::log(sum));
+}
+
+}  // namespace
+
+TEST_CASE("perplexity: a document longer than the context is scored in strided windows, every token once") {
+  test::TempDir dir;
+  const std::string path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);  // context 48, vocab 300
+  edgeformer_model* model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  edgeformer_session* session = nullptr;
+  REQUIRE(edgeformer_session_create(model, nullptr, &session) == EDGEFORMER_OK);
+  std::string doc;
+  for (int i = 0; i < 60; ++i) doc += std::string(1, static_cast<char>('a' + (i * 7) % 26)) + "b ";
+  std::vector<int32_t> ids(doc.size() + 2);
+  size_t n = 0;
+  REQUIRE(edgeformer_tokenize(model, doc.data(), doc.size(), 1, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
+  ids.resize(n);
+  REQUIRE(ids.size() > 100);  // more than two contexts
+
+  perplexity::Score score;
+  REQUIRE(perplexity::ScoreDocuments(model, session, {doc}, -1, &score) == EDGEFORMER_OK);
+  CHECK(score.tokens == ids.size() - 1);
+  CHECK(score.long_documents == 1);
+  // Windows of 49 tokens every 24: the last one ends at the document's end.
+  size_t windows = 0;
+  for (size_t begin = 0;; begin += 24) {
+    ++windows;
+    if (begin + 49 >= ids.size()) break;
+  }
+  CHECK(score.windows == windows);
+
+  // Independently: token t is predicted from the tokens of its window, [w, t), where w is the
+  // start of the first window that reaches t (begin + 48 >= t) after the previous windows ended.
+  double expected = 0.0;
+  std::vector<float> logits(300);
+  size_t scored_to = 1;
+  for (size_t begin = 0; scored_to < ids.size(); begin += 24) {
+    const size_t end = std::min(begin + 49, ids.size());
+    for (size_t t = scored_to; t < end; ++t) {
+      REQUIRE(edgeformer_session_reset(session) == EDGEFORMER_OK);
+      REQUIRE(edgeformer_session_prefill(session, ids.data() + begin, t - begin) == EDGEFORMER_OK);
+      const float* l = nullptr;
+      size_t vocab = 0;
+      REQUIRE(edgeformer_session_logits(session, &l, &vocab) == EDGEFORMER_OK);
+      expected += Nll(l, vocab, ids[t]);
+    }
+    scored_to = end;
+  }
+  CHECK(score.nll_sum == doctest::Approx(expected).epsilon(1e-6));
+
+  // A document that fits is one window, scored from its start.
+  perplexity::Score short_score;
+  REQUIRE(perplexity::ScoreDocuments(model, session, {"ab cd"}, -1, &short_score) == EDGEFORMER_OK);
+  CHECK(short_score.long_documents == 0);
+  CHECK(short_score.windows == 0);
+  edgeformer_session_destroy(session);
+  edgeformer_model_destroy(model);
+}
+
+TEST_CASE("bench: default sizes fit a small context; given ones that do not are refused with what fits") {
+  test::TempDir dir;
+  const std::string path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);  // context 48
+  Parsed d = Parse({path.c_str(), "-r", "1", "--read-buffer-mib", "1"});
+  REQUIRE(d.code == 0);
+  CHECK(d.config.fit_to_context);
+  Result<bench::Report> fitted = bench::Run(d.config, nullptr);
+  INFO((fitted.ok() ? "" : fitted.error().message()));
+  REQUIRE(fitted.ok());
+  REQUIRE(fitted.value().tests.size() == 2);
+  CHECK(fitted.value().tests[0].n_prompt == 47);
+  CHECK(fitted.value().tests[1].n_gen == 47);
+  Parsed given = Parse({path.c_str(), "-p", "100", "-n", "0", "-r", "1", "--read-buffer-mib", "1"});
+  REQUIRE(given.code == 0);
+  CHECK_FALSE(given.config.fit_to_context);
+  Result<bench::Report> refused = bench::Run(given.config, nullptr);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message().find("at most 48 tokens fits") != std::string::npos);
+  // A wrong path fails before any measuring; an unknown backend is refused, not run as native.
+  bench::Config missing = given.config;
+  missing.model_path = dir.path("absent.edgf");
+  Result<bench::Report> absent = bench::Run(missing, nullptr);
+  REQUIRE_FALSE(absent.ok());
+  CHECK(absent.error().message().find("absent.edgf") != std::string::npos);
+  bench::Config odd = d.config;
+  odd.backend = {"cuda"};
+  Result<bench::Report> unknown = bench::Run(odd, nullptr);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().message().find("unknown backend 'cuda'") != std::string::npos);
+  // --version and the shared exit codes.
+  CHECK(Parse({"--version"}).code == -1);
+  CHECK(Parse({path.c_str(), "--sessions", "0"}).code == 2);
+}
+
+TEST_CASE("bench: two sessions at once and a background load give per-session figures and a wall time") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);
+  c.n_prompt = {8};
+  c.n_gen = {6};
+  c.threads = {2};
+  c.repetitions = 2;
+  c.sessions = 2;
+  c.background_load = 1;
+  c.read_buffer_bytes = 1 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
+  REQUIRE(run.value().tests.size() == 2);
+  for (const bench::TestResult& t : run.value().tests) {
+    CHECK(t.sessions == 2);
+    CHECK(t.background_load == 1);
+    CHECK(t.tokens_per_s.median > 0.0);
+    // The wall time covers both sessions' runs: at least one session's median time.
+    CHECK(t.wall_seconds.median >= t.seconds.median * 0.5);
+    CHECK(t.active_threads >= 1);
+    CHECK(t.active_threads <= 2);
+  }
+  const std::string md = bench::FormatMarkdown(run.value());
+  CHECK(md.find("busy threads") != std::string::npos);
 }
 
 }  // namespace edgeformer

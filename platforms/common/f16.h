@@ -2,6 +2,8 @@
 // hardware conversions F16C vcvtph2ps and NEON fcvtl are, for every value but signaling NaNs,
 // which F32ToF16 never makes). F32ToF16 rounds to nearest even, overflows to infinity, keeps
 // subnormals, and turns every NaN into the quiet NaN 0x7e00 (with its sign).
+// Internal linkage (static): included into files compiled with ISA flags (F16C, AVX-512, NEON),
+// whose copies must never stand in for the baseline build's (scripts/check-isa-symbols.sh).
 #pragma once
 
 #include <cstdint>
@@ -9,19 +11,19 @@
 
 namespace edgeformer {
 
-inline uint32_t FloatBits(float f) {
+static inline uint32_t FloatBits(float f) {
   uint32_t u;
   std::memcpy(&u, &f, sizeof(u));
   return u;
 }
 
-inline float BitsFloat(uint32_t u) {
+static inline float BitsFloat(uint32_t u) {
   float f;
   std::memcpy(&f, &u, sizeof(f));
   return f;
 }
 
-inline float F16ToF32(uint16_t h) {
+static inline float F16ToF32(uint16_t h) {
   const uint32_t sign = uint32_t{h & 0x8000u} << 16;
   const uint32_t exponent = (h >> 10) & 0x1fu;
   const uint32_t mantissa = h & 0x3ffu;
@@ -31,7 +33,7 @@ inline float F16ToF32(uint16_t h) {
   return BitsFloat(sign | FloatBits(static_cast<float>(mantissa) * 5.9604644775390625e-8f));
 }
 
-inline uint16_t F32ToF16(float f) {
+static inline uint16_t F32ToF16(float f) {
   uint32_t u = FloatBits(f);
   const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
   u &= 0x7fffffffu;

@@ -11,7 +11,7 @@ namespace edgeformer {
 constexpr size_t kLanes = 16;
 
 // Adds lane[j + w] into lane[j] for w = 8, 4, 2, 1 and returns lane[0].
-inline float ReduceLanes(float lane[kLanes]) {
+static inline float ReduceLanes(float lane[kLanes]) {
   for (size_t width = kLanes / 2; width >= 1; width /= 2) {
     for (size_t j = 0; j < width; ++j) lane[j] += lane[j + width];
   }
@@ -21,7 +21,7 @@ inline float ReduceLanes(float lane[kLanes]) {
 // sum a[i] * b[i]: accumulated in 16 lanes (lane i % 16, in increasing i, each lane starting at
 // +0.0f), then ReduceLanes. A lane that never receives a product stays +0.0f, and adding +0.0f
 // to a lane changes nothing (a lane is never -0.0f), so SIMD code may pad with zeros.
-inline float Dot16(const float* a, const float* b, size_t n) {
+static inline float Dot16(const float* a, const float* b, size_t n) {
   float lane[kLanes] = {};
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -32,7 +32,7 @@ inline float Dot16(const float* a, const float* b, size_t n) {
 }
 
 // sum a[i], in the same order as Dot16.
-inline float Sum16(const float* a, size_t n) {
+static inline float Sum16(const float* a, size_t n) {
   float lane[kLanes] = {};
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {

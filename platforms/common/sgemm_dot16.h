@@ -14,7 +14,7 @@ namespace edgeformer {
 using Dot16RowsFn = void (*)(size_t n, size_t d, const float* q, const void* rows, size_t stride, float* out);
 
 template <Dot16RowsFn Rows, size_t kElemBytes>
-inline void SGemmBlocks(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const void* w,
+static inline void SGemmBlocks(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const void* w,
                         size_t w_stride, float* c, size_t c_stride) {
   constexpr size_t kBlock = 64;
   const auto* bytes = static_cast<const uint8_t*>(w);
@@ -26,7 +26,7 @@ inline void SGemmBlocks(size_t m, size_t n, size_t k, const float* a, size_t a_s
 }
 
 template <Dot16RowsFn F32Rows, Dot16RowsFn F16Rows>
-inline void SGemmDot16(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const void* w, size_t w_stride,
+static inline void SGemmDot16(size_t m, size_t n, size_t k, const float* a, size_t a_stride, const void* w, size_t w_stride,
                        KvType w_type, float* c, size_t c_stride) {
   if (w_type == KvType::kF16) {
     SGemmBlocks<F16Rows, 2>(m, n, k, a, a_stride, w, w_stride, c, c_stride);

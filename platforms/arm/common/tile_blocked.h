@@ -15,7 +15,7 @@
 
 // The epilogue of 4 int32 sums of one activation row: c = (float)acc * (a_scale * w_scale), the
 // reference's formula, for the first n_left (< 4 means a partial store) of 4 channels.
-inline void StoreRow4(float* dst, int32x4_t acc, float a_scale, float32x4_t w_scale, size_t n_left) {
+static inline void StoreRow4(float* dst, int32x4_t acc, float a_scale, float32x4_t w_scale, size_t n_left) {
   const float32x4_t out = vmulq_f32(vcvtq_f32_s32(acc), vmulq_f32(vdupq_n_f32(a_scale), w_scale));
   if (n_left >= 4) {
     vst1q_f32(dst, out);
@@ -25,6 +25,8 @@ inline void StoreRow4(float* dst, int32x4_t acc, float a_scale, float32x4_t w_sc
     std::memcpy(dst, tmp, n_left * sizeof(float));
   }
 }
+
+namespace {  // internal linkage: compiled into each ISA's files with that ISA's flags
 
 template <typename Dot>
 struct ArmBlockedMicro {
@@ -68,3 +70,6 @@ struct ArmBlockedMicro {
     }
   }
 };
+
+}  // namespace
+
