@@ -39,6 +39,8 @@ same_text() {  # same_text EXAMPLE [EMULATOR...]: the example's output equals ed
 
 prefix=$build/example/install
 check "install (x86-64)" install_to "$build" "$prefix"
+check "install puts every tool in bin/ (x86-64)" bash -c \
+  "for t in convert run bench perplexity synth; do test -x '$prefix/bin/edgeformer-'\$t || { echo \"no edgeformer-\$t\"; exit 1; }; done"
 for kind in shared static; do
   dir=$build/example/$kind
   static=OFF; [[ $kind == static ]] && static=ON
