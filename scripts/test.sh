@@ -74,6 +74,21 @@ add_counts() {
 
 step() { printf '\n==== %s\n' "$*"; }
 
+# Runs the test executables of build folder $1 named after it on an emulated CPU without AVX.
+on_nehalem() {
+  local dir=$1
+  shift
+  for t in "$@"; do
+    if qemu-x86_64 -cpu Nehalem "$dir/tests/$t" >/tmp/edgeformer-nehalem.log 2>&1; then
+      passed=$((passed + 1))
+      tail -1 /tmp/edgeformer-nehalem.log
+    else
+      cat /tmp/edgeformer-nehalem.log
+      failed=$((failed + 1))
+    fi
+  done
+}
+
 step "x86-64: build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
@@ -81,15 +96,7 @@ step "x86-64: tests"
 run_ctest build
 
 step "x86-64 binaries on a CPU without AVX (qemu-x86_64 -cpu Nehalem)"
-for t in kernels_test session_test model_test; do
-  if qemu-x86_64 -cpu Nehalem "build/tests/$t" >/tmp/edgeformer-nehalem.log 2>&1; then
-    passed=$((passed + 1))
-    tail -1 /tmp/edgeformer-nehalem.log
-  else
-    cat /tmp/edgeformer-nehalem.log
-    failed=$((failed + 1))
-  fi
-done
+on_nehalem build kernels_test session_test model_test
 
 step "x86-64 Debug build: ISA helpers keep internal linkage; its tests on a CPU without AVX"
 # A Debug build inlines nothing, so a shared helper with external linkage shows up as a weak
@@ -100,15 +107,7 @@ cmake --build build-debug -j"$jobs" --target kernels_test session_test
 if isa_symbols=$(bash scripts/check-isa-symbols.sh build-debug); then :; fi
 echo "$isa_symbols"
 add_counts "$isa_symbols"
-for t in kernels_test session_test; do
-  if qemu-x86_64 -cpu Nehalem "build-debug/tests/$t" >/tmp/edgeformer-nehalem.log 2>&1; then
-    passed=$((passed + 1))
-    tail -1 /tmp/edgeformer-nehalem.log
-  else
-    cat /tmp/edgeformer-nehalem.log
-    failed=$((failed + 1))
-  fi
-done
+on_nehalem build-debug kernels_test session_test
 
 step "aarch64: cross build"
 cmake -S . -B build-arm64 -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -27,13 +27,7 @@
 namespace edgeformer {
 namespace {
 
-edgeformer_generate_params Greedy(uint32_t max_tokens) {
-  edgeformer_generate_params g = edgeformer_generate_default_params();
-  g.max_tokens = max_tokens;
-  g.sampler.temperature = 0.0f;
-  g.stop_at_end_of_text = 0;
-  return g;
-}
+using test::Greedy;
 
 std::vector<int32_t> Prompt(size_t n, int salt = 0) {
   std::vector<int32_t> p;

@@ -51,13 +51,7 @@ int Collect(void* user, int32_t token, const char*, size_t) {
   return 1;
 }
 
-edgeformer_generate_params Greedy(uint32_t max_tokens) {
-  edgeformer_generate_params g = edgeformer_generate_default_params();
-  g.max_tokens = max_tokens;
-  g.sampler.temperature = 0.0f;
-  g.stop_at_end_of_text = 0;
-  return g;
-}
+using test::Greedy;
 
 std::vector<int32_t> Prompt(size_t n) {
   std::vector<int32_t> p;

@@ -49,6 +49,14 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   REQUIRE(out.good());
 }
 
+edgeformer_generate_params Greedy(uint32_t max_tokens) {
+  edgeformer_generate_params g = edgeformer_generate_default_params();
+  g.max_tokens = max_tokens;
+  g.sampler.temperature = 0.0f;
+  g.stop_at_end_of_text = 0;
+  return g;
+}
+
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
                     convert::Quant quant, const std::string& name) {
   convert::ConvertOptions o;

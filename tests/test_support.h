@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "converter/convert.h"
+#include "edgeformer.h"
 #include "converter/llama2c.h"
 
 namespace edgeformer {
@@ -38,6 +39,9 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes);
 // A small synthetic llama2.c checkpoint (dim 64, 2 layers, GQA 4:2, vocab 300) converted to a
 // model file in `dir`; returns the model path. The checkpoint and tokenizer stay beside it.
 std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name = "synthetic");
+
+// Generation parameters for greedy decoding of exactly max_tokens tokens (no stop at EOS).
+edgeformer_generate_params Greedy(uint32_t max_tokens);
 
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
