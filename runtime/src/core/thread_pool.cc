@@ -190,10 +190,7 @@ void ThreadPool::SetActive(size_t n) {
 void ThreadPool::Judge(int64_t wall_ns, int64_t cpu_ns, int64_t now_ns) {
   window_wall_ns_ += wall_ns;
   window_cpu_ns_ += cpu_ns;
-  ++window_samples_;
-  // A clear loss needs no long window: regions running slower than one thread would.
-  const bool clear_loss = window_samples_ >= kWindowSamples / 4 && window_cpu_ns_ < window_wall_ns_;
-  if (!clear_loss && (window_samples_ < kWindowSamples || window_wall_ns_ < kWindowNs)) return;
+  if (++window_samples_ < kWindowSamples || window_wall_ns_ < kWindowNs) return;
   // The threads' CPU time on the tiles is what one thread alone would have needed (or more: it
   // counts their contention for memory bandwidth too), so this is the speedup over one thread.
   const double speedup = static_cast<double>(window_cpu_ns_) / static_cast<double>(window_wall_ns_);

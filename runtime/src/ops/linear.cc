@@ -54,8 +54,10 @@ Error Linear(const Context& ctx, const Weight& w, size_t m, const float* x, size
     return Error::Ok();
   }
   // Tiles are claimed one at a time: several per thread let the threads that run take the share
-  // of one the OS has descheduled, without many tiny calls.
-  size_t tile = (n + threads * 8 - 1) / (threads * 8);
+  // of one the OS has descheduled. Decode (few rows) splits finer; a prefill tile re-reads all
+  // its activation rows, so it stays wider.
+  const size_t per_thread = m < 16 ? 8 : 4;
+  size_t tile = (n + threads * per_thread - 1) / (threads * per_thread);
   tile = (tile + kColumnAlign - 1) / kColumnAlign * kColumnAlign;
   ctx.pool->ParallelizeTiles(&RunColumns, &task, n, tile);
   return Error::Ok();
