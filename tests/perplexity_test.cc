@@ -1,5 +1,7 @@
-// edgeformer-perplexity's scoring on the real fortunes2M checkpoint: the f32 model must give the
-// validation loss its README states, and int8 must stay close to it.
+// edgeformer-perplexity's scoring on the real fortunes2M checkpoint: scored as its README's
+// evaluation does (each document cut to context + 1 tokens), the f32 model must give the
+// validation loss the README states, and int8 must stay close to it; scored whole (strided
+// windows, the tool's default), the long documents add tokens.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -30,9 +32,17 @@ TEST_CASE("perplexity of fortunes2M f32 on validation.txt is the loss its README
     edgeformer_session* session = nullptr;
     REQUIRE(edgeformer_session_create(model, &sp, &session) == EDGEFORMER_OK);
     perplexity::Score score;
-    REQUIRE(perplexity::ScoreDocuments(model, session, docs, 1, &score) == EDGEFORMER_OK);
+    REQUIRE(perplexity::ScoreDocuments(model, session, docs, 1, &score, perplexity::LongDocuments::kTruncate) ==
+            EDGEFORMER_OK);
     CHECK(score.tokens == 21376);  // the README's count of predicted tokens
+    CHECK(score.long_documents > 0);
     nll[quant == convert::Quant::kInt8] = score.nll_per_token();
+    perplexity::Score whole;
+    REQUIRE(perplexity::ScoreDocuments(model, session, docs, 1, &whole) == EDGEFORMER_OK);
+    CHECK(whole.long_documents == score.long_documents);
+    CHECK(whole.windows > whole.long_documents);
+    CHECK(whole.tokens > score.tokens);  // every token of the long documents
+    CHECK(std::fabs(whole.nll_per_token() - score.nll_per_token()) < 0.05);
     edgeformer_session_destroy(session);
     edgeformer_model_destroy(model);
   }

@@ -22,6 +22,10 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_option("-t,--threads", sp.n_threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--context", sp.context_length, "context length (0 = the model's); longer documents are scored in windows");
+  bool truncate = false;
+  app.add_flag("--truncate", truncate,
+               "score only the first context + 1 tokens of a longer document (as many models' own evaluations do) "
+               "instead of all of it in strided windows");
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA");
   std::string kv_type = "f32";
   app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")->check(CLI::IsMember({"f32", "f16"}));
@@ -50,9 +54,18 @@ int main(int argc, char** argv) {
   edgeformer::perplexity::Score score;
   if (st == EDGEFORMER_OK) {
     std::fprintf(stderr, "scoring %zu document(s)...\n", docs.size());
-    st = edgeformer::perplexity::ScoreDocuments(model, session, docs, end_token, &score);
+    st = edgeformer::perplexity::ScoreDocuments(
+        model, session, docs, end_token, &score,
+        truncate ? edgeformer::perplexity::LongDocuments::kTruncate : edgeformer::perplexity::LongDocuments::kWindows);
   }
-  if (st == EDGEFORMER_OK && score.long_documents > 0) {
+  if (st == EDGEFORMER_OK && score.long_documents > 0 && truncate) {
+    edgeformer_session_info si;
+    (void)edgeformer_session_get_info(session, &si);
+    std::fprintf(stderr,
+                 "warning: %llu document(s) are longer than the context (%u tokens): only their first %u tokens "
+                 "were scored (--truncate). Without --truncate they are scored whole, in strided windows.\n",
+                 static_cast<unsigned long long>(score.long_documents), si.context_length, si.context_length + 1);
+  } else if (st == EDGEFORMER_OK && score.long_documents > 0) {
     edgeformer_session_info si;
     (void)edgeformer_session_get_info(session, &si);
     std::fprintf(stderr,

@@ -48,7 +48,8 @@ std::vector<std::string> SplitDocuments(std::string text, const std::string& sep
 }
 
 edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* session,
-                                 const std::vector<std::string>& documents, int32_t end_token, Score* score) {
+                                 const std::vector<std::string>& documents, int32_t end_token, Score* score,
+                                 LongDocuments long_documents) {
   edgeformer_model_info info;
   edgeformer_status st = edgeformer_model_get_info(model, &info);
   if (st != EDGEFORMER_OK) return st;
@@ -67,6 +68,8 @@ edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* se
     tokens.resize(n);
     if (end_token >= 0) tokens.push_back(end_token);
     const size_t window = size_t{sinfo.context_length} + 1;  // positions + the last target
+    const bool long_document = tokens.size() > window;
+    if (long_document && long_documents == LongDocuments::kTruncate) tokens.resize(window);
     const size_t stride = std::max<size_t>(1, sinfo.context_length / 2);
     size_t scored_to = 1;  // tokens before this index are predicted already (token 0 never is)
     for (size_t begin = 0; scored_to < tokens.size(); begin += stride) {
@@ -92,9 +95,9 @@ edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* se
         done += chunk;
       }
       scored_to = end;
-      if (tokens.size() > window) ++score->windows;
+      if (long_document) ++score->windows;
     }
-    if (tokens.size() > window) ++score->long_documents;
+    if (long_document) ++score->long_documents;
     ++score->documents;
   }
   score->seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -25,13 +25,21 @@ struct Score {
   double nll_per_token() const { return tokens ? nll_sum / static_cast<double>(tokens) : 0.0; }
 };
 
+// What to do with a document longer than the context.
+enum class LongDocuments {
+  kWindows,   // score it all, in strided windows (below)
+  kTruncate,  // score its first context + 1 tokens only (as many models' own evaluations do)
+};
+
 // Scores each document as BOS + its tokens (+ end_token when >= 0); every token after the first
-// is predicted. A document of more than context + 1 tokens is scored in windows of context + 1
-// tokens that start every context / 2 tokens (as Hugging Face's strided perplexity): each
-// window predicts only the tokens the previous ones did not, so every token is scored once, with
-// at least context / 2 tokens before it. Adds to *score.
+// is predicted. A document of more than context + 1 tokens is, with kWindows, scored in windows
+// of context + 1 tokens that start every context / 2 tokens (as Hugging Face's strided
+// perplexity): each window predicts only the tokens the previous ones did not, so every token is
+// scored once, with at least context / 2 tokens before it; with kTruncate, cut to context + 1
+// tokens. Either way score->long_documents counts them. Adds to *score.
 edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* session,
-                                 const std::vector<std::string>& documents, int32_t end_token, Score* score);
+                                 const std::vector<std::string>& documents, int32_t end_token, Score* score,
+                                 LongDocuments long_documents = LongDocuments::kWindows);
 
 }  // namespace perplexity
 }  // namespace edgeformer
