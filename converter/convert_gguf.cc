@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "converter/builder.h"
+#include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/gguf.h"
 #include "converter/hf_tokenizer.h"
@@ -214,6 +215,7 @@ Error ConvertGguf(const ConvertOptions& options) {
   a.rope_theta = static_cast<float>(theta.value());
   a.rotary_dim = a.head_dim;
   a.tied_embeddings = g.Tensor("output.weight") == nullptr;
+  SetDecoderStack(&a);
   if (options.tokenizer_from_checkpoint) {
     EF_RETURN_IF_ERROR(FillTokenizer(g, a.vocab_size, &model));
     a.bos_id = model.tokenizer.bos_id;

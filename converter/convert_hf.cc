@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "converter/builder.h"
+#include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/hf_config.h"
 #include "converter/hf_tokenizer.h"
@@ -240,6 +241,7 @@ Error ConvertHf(const ConvertOptions& options) {
     a.tied_embeddings = true;
     a.attention_bias = true;
     a.mlp_bias = true;
+    SetDecoderStack(&a);
     EF_RETURN_IF_ERROR(ConvertGpt2Tensors(c, st, options, &model));
   } else {
     a.norm = schema::NormKind::RMSNorm;
@@ -256,6 +258,7 @@ Error ConvertHf(const ConvertOptions& options) {
     }
     a.tied_embeddings = c.tie_word_embeddings || st.Find("lm_head.weight") == nullptr;
     a.attention_bias = c.model_type == "qwen2";  // q, k and v biases (no o bias)
+    SetDecoderStack(&a);
     EF_RETURN_IF_ERROR(ConvertLlamaTensors(c, st, options, a.attention_bias, a.tied_embeddings, &model));
   }
   return WriteModelFile(model, options.output);

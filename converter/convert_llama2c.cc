@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "converter/builder.h"
+#include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/llama2c.h"
 #include "converter/token_text.h"
@@ -76,6 +77,7 @@ Error ConvertLlama2c(const ConvertOptions& options) {
   a.rope_theta = 10000.0f;
   a.rotary_dim = a.head_dim;
   a.tied_embeddings = c.shared_classifier;
+  SetDecoderStack(&a);
   // llama2.c's convention: 1 is BOS and 2 is EOS, with or without a tokenizer file.
   a.bos_id = c.vocab_size > 1 ? 1 : -1;
   a.eos_id = c.vocab_size > 2 ? 2 : -1;

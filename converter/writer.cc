@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/checksum.h"
+#include "converter/stack.h"
 #include "model/format.h"
 
 namespace edgeformer {
@@ -43,6 +44,7 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
 }  // namespace
 
 Error WriteModelFile(const ModelData& model, const std::string& path) {
+  EF_RETURN_IF_ERROR(CheckModelData(model));
   flatbuffers::FlatBufferBuilder fbb;
   // Pass 1 measures the header; pass 2 writes the real offsets (same size, all fields forced).
   BuildHeader(model, 0, 0, &fbb);

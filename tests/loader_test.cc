@@ -220,31 +220,78 @@ TEST_CASE("inconsistent or absurd architecture values") {
   ExpectRefused(
       f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_architecture()->mutate_norm_eps(-1.0f); }),
       EDGEFORMER_INVALID_MODEL, "norm_eps");
+  // The stack is what runs (format version 4): its layer spec, its embedding and head.
+  auto layer0 = [](schema::Model* m) {
+    return m->mutable_architecture()->mutable_stack()->mutable_layers()->GetMutableObject(0);
+  };
   // LayerNorm is supported, but needs the norm biases this Llama-style file lacks.
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) { layer0(m)->mutate_norm(schema::NormKind::LayerNorm); }),
+                EDGEFORMER_INVALID_MODEL, "missing final_norm_bias");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_norm(static_cast<schema::NormKind>(7));
+  }),
+                EDGEFORMER_UNSUPPORTED, "norm 7 is not known");
+  // GELU is supported, but not gated: this file's gate matrices are then refused.
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_activation(schema::Activation::GELU);
+  }),
+                EDGEFORMER_INVALID_MODEL, "the architecture has no w_gate in this layer");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_activation(static_cast<schema::Activation>(42));
+  }),
+                EDGEFORMER_UNSUPPORTED, "activation 42 is not known");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) { layer0(m)->mutate_attention_bias(true); }),
+                EDGEFORMER_INVALID_MODEL, "missing bq in layer 0");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) { layer0(m)->mutate_rotary_dim(7); }),
+                EDGEFORMER_INVALID_MODEL, "rotary_dim 7 must be even");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_mask(schema::AttentionMask::Bidirectional);
+  }),
+                EDGEFORMER_INVALID_MODEL, "a decoder cannot attend bidirectionally");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_mask(schema::AttentionMask::PrefixLM);
+  }),
+                EDGEFORMER_INVALID_MODEL, "a PrefixLM mask needs prefix_len > 0");
+  ExpectRefused(f.Edit([&](schema::Model* m, std::vector<uint8_t>&) {
+    layer0(m)->mutate_position(schema::PositionKind::T5Relative);
+  }),
+                EDGEFORMER_INVALID_MODEL, "T5 relative positions need relative_buckets > 0");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutable_stack()->mutate_embedding_positions(schema::PositionKind::Learned);
+  }),
+                EDGEFORMER_INVALID_MODEL, "missing position_embedding");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutable_stack()->mutate_embedding_positions(schema::PositionKind::Rotary);
+  }),
+                EDGEFORMER_UNSUPPORTED, "embedding positions 0 are not known");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutable_stack()->mutate_embedding_scale(NAN);
+  }),
+                EDGEFORMER_INVALID_MODEL, "embedding_scale must be > 0");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutable_stack()->mutate_classifier(false);
+  }),
+                EDGEFORMER_INVALID_MODEL, "a decoder needs a classifier");
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutable_architecture()->mutable_stack()->mutate_token_types(2);
+  }),
+                EDGEFORMER_INVALID_MODEL, "missing token_type_embedding");
+  // Version 3 files (no stack) are run from the Architecture's own fields: the same model here.
+  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutate_format_version(3);
     m->mutable_architecture()->mutate_norm(schema::NormKind::LayerNorm);
   }),
-                EDGEFORMER_INVALID_MODEL, "missing a final norm bias");
+                EDGEFORMER_INVALID_MODEL, "missing final_norm_bias");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
-    m->mutable_architecture()->mutate_norm(static_cast<schema::NormKind>(7));
-  }),
-                EDGEFORMER_UNSUPPORTED, "norm 7 is not supported");
-  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
+    m->mutate_format_version(3);
     m->mutable_architecture()->mutate_activation(schema::Activation::GELU);
   }),
-                EDGEFORMER_UNSUPPORTED, "activation 1 is not supported yet");
+                EDGEFORMER_UNSUPPORTED, "in a version 2 or 3 file");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
-    m->mutable_architecture()->mutate_activation(schema::Activation::GELUTanh);
+    m->mutate_format_version(3);
+    m->mutable_architecture()->mutate_family(schema::ModelFamily::EncoderOnly);
   }),
-                EDGEFORMER_INVALID_MODEL, "has w_gate in layer 0, which its architecture does not use");
-  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
-    m->mutable_architecture()->mutate_attention_bias(true);
-  }),
-                EDGEFORMER_INVALID_MODEL, "missing bq in layer 0");
-  ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
-    m->mutable_architecture()->mutate_position(schema::PositionKind::Learned);
-  }),
-                EDGEFORMER_INVALID_MODEL, "missing a position embedding");
+                EDGEFORMER_INVALID_MODEL, "an encoder needs a version 4 file");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutate_format_version(99); }),
                 EDGEFORMER_UNSUPPORTED, "format version 99");
 }
@@ -447,6 +494,25 @@ TEST_CASE("a model file larger than memory: mapped, validated and run without re
   CHECK(edgeformer_model_load(path.c_str(), &p, &refused) == EDGEFORMER_OUT_OF_MEMORY);
   edgeformer_model_destroy(big);
   edgeformer_model_destroy(original);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("a version 3 file runs as the pre-norm causal decoder its Architecture fields state") {
+  Fixture f;
+  std::vector<uint8_t> v3 = f.bytes;
+  schema::GetMutableSizePrefixedModel(v3.data())->mutate_format_version(3);
+  edgeformer_model* a = nullptr;
+  edgeformer_model* b = nullptr;
+  REQUIRE(edgeformer_model_load_from_memory(f.bytes.data(), f.bytes.size(), nullptr, &a) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_model_load_from_memory(v3.data(), v3.size(), nullptr, &b) == EDGEFORMER_OK);
+  const std::vector<float> la = PrefillLogits(a), lb = PrefillLogits(b);
+  REQUIRE(la.size() == lb.size());
+  CHECK(std::memcmp(la.data(), lb.data(), la.size() * sizeof(float)) == 0);
+  edgeformer_model_destroy(a);
+  edgeformer_model_destroy(b);
 }
 
 }  // namespace edgeformer

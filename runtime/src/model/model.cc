@@ -6,6 +6,7 @@
 
 #include "core/checksum.h"
 #include "model/format.h"
+#include "model/tensor_roles.h"
 #include "platforms/layout.h"
 #include "model_generated.h"
 
@@ -14,100 +15,6 @@ namespace {
 
 Error Invalid(const std::string& message) { return Error(Status::kInvalidModel, message); }
 Error Unsupported(const std::string& message) { return Error(Status::kUnsupported, message); }
-
-// Limits that keep every size computation far from overflow; real models are well inside them.
-constexpr uint32_t kMaxDim = 1u << 16;        // dim, hidden_dim, head_dim * heads
-constexpr uint32_t kMaxLayers = 1024;
-constexpr uint32_t kMaxHeads = 1024;
-constexpr uint32_t kMaxVocab = 1u << 22;
-constexpr uint32_t kMaxSeqLen = 1u << 20;
-
-Error ValidateConfig(const schema::Architecture* a, ModelConfig* c) {
-  if (a == nullptr) return Invalid("the model has no architecture table");
-  if (a->family() != schema::ModelFamily::DecoderOnly) {
-    return Unsupported(std::string("model family ") + schema::EnumNameModelFamily(a->family()) +
-                       " is not supported yet (decoder-only models are)");
-  }
-  if (a->norm() != schema::NormKind::RMSNorm && a->norm() != schema::NormKind::LayerNorm) {
-    return Unsupported("norm " + std::to_string(static_cast<int>(a->norm())) + " is not supported");
-  }
-  if (a->activation() != schema::Activation::SwiGLU && a->activation() != schema::Activation::GELUTanh) {
-    return Unsupported("activation " + std::to_string(static_cast<int>(a->activation())) +
-                       " is not supported yet (SwiGLU and GELUTanh are)");
-  }
-  if (a->position() != schema::PositionKind::Rotary && a->position() != schema::PositionKind::Learned) {
-    return Unsupported("positions " + std::to_string(static_cast<int>(a->position())) +
-                       " are not supported yet (Rotary and Learned are)");
-  }
-  c->norm = a->norm() == schema::NormKind::LayerNorm ? NormKind::kLayerNorm : NormKind::kRMSNorm;
-  c->activation = a->activation() == schema::Activation::GELUTanh ? ActivationKind::kGELUTanh : ActivationKind::kSwiGLU;
-  c->position = a->position() == schema::PositionKind::Learned ? PositionKind::kLearned : PositionKind::kRotary;
-  c->attention_bias = a->attention_bias();
-  c->mlp_bias = a->mlp_bias();
-  c->n_layers = a->n_layers();
-  c->dim = a->dim();
-  c->hidden_dim = a->hidden_dim();
-  c->n_heads = a->n_heads();
-  c->n_kv_heads = a->n_kv_heads();
-  c->head_dim = a->head_dim();
-  c->vocab_size = a->vocab_size();
-  c->max_seq_len = a->max_seq_len();
-  c->norm_eps = a->norm_eps();
-
-  if (a->rope_scaling() != schema::RopeScaling::None && a->rope_scaling() != schema::RopeScaling::Llama3) {
-    return Unsupported("rope scaling " + std::to_string(static_cast<int>(a->rope_scaling())) + " is not known");
-  }
-  c->rope.theta = a->rope_theta();
-  c->rope.llama3 = a->rope_scaling() == schema::RopeScaling::Llama3;
-  c->rope.factor = a->rope_scaling_factor();
-  c->rope.low_freq_factor = a->rope_low_freq_factor();
-  c->rope.high_freq_factor = a->rope_high_freq_factor();
-  c->rope.original_max_pos = a->rope_original_max_seq_len();
-  if (c->rope.llama3) {
-    const RopeParams& r = c->rope;
-    if (!(r.factor > 0.0f) || !std::isfinite(r.factor) || !(r.low_freq_factor > 0.0f) ||
-        !std::isfinite(r.high_freq_factor) || !(r.high_freq_factor > r.low_freq_factor) || r.original_max_pos == 0) {
-      return Invalid("architecture: llama3 rope scaling needs factor > 0, 0 < low_freq_factor < high_freq_factor "
-                     "and an original context > 0");
-    }
-  }
-  c->rotary_dim = a->rotary_dim() == 0 ? a->head_dim() : a->rotary_dim();
-  c->tied_embeddings = a->tied_embeddings();
-  c->bos_id = a->bos_id();
-  c->eos_id = a->eos_id();
-  auto range = [](const char* name, uint64_t v, uint64_t lo, uint64_t hi) -> Error {
-    if (v < lo || v > hi) {
-      return Invalid(std::string("architecture: ") + name + " = " + std::to_string(v) + " is outside [" +
-                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    }
-    return Error::Ok();
-  };
-  EF_RETURN_IF_ERROR(range("n_layers", c->n_layers, 1, kMaxLayers));
-  EF_RETURN_IF_ERROR(range("dim", c->dim, 1, kMaxDim));
-  EF_RETURN_IF_ERROR(range("hidden_dim", c->hidden_dim, 1, kMaxDim));
-  EF_RETURN_IF_ERROR(range("n_heads", c->n_heads, 1, kMaxHeads));
-  EF_RETURN_IF_ERROR(range("n_kv_heads", c->n_kv_heads, 1, c->n_heads));
-  EF_RETURN_IF_ERROR(range("head_dim", c->head_dim, 2, kMaxDim));
-  EF_RETURN_IF_ERROR(range("n_heads * head_dim", uint64_t{c->n_heads} * c->head_dim, 1, kMaxDim));
-  EF_RETURN_IF_ERROR(range("vocab_size", c->vocab_size, 1, kMaxVocab));
-  EF_RETURN_IF_ERROR(range("max_seq_len", c->max_seq_len, 1, kMaxSeqLen));
-  if (c->n_heads % c->n_kv_heads != 0) {
-    return Invalid("architecture: n_heads " + std::to_string(c->n_heads) + " is not a multiple of n_kv_heads " +
-                   std::to_string(c->n_kv_heads));
-  }
-  if (c->position == PositionKind::kRotary && (c->rotary_dim != c->head_dim || c->head_dim % 2 != 0)) {
-    return Unsupported("rotary_dim must equal head_dim and be even (partial rotary is not supported yet)");
-  }
-  if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("architecture: norm_eps must be > 0");
-  if (!(c->rope.theta > 0.0f) || !std::isfinite(c->rope.theta)) return Invalid("architecture: rope_theta must be > 0");
-  if (c->bos_id < -1 || c->bos_id >= static_cast<int64_t>(c->vocab_size)) {
-    return Invalid("architecture: BOS id " + std::to_string(c->bos_id) + " is out of range");
-  }
-  if (c->eos_id < -1 || c->eos_id >= static_cast<int64_t>(c->vocab_size)) {
-    return Invalid("architecture: EOS id " + std::to_string(c->eos_id) + " is out of range");
-  }
-  return Error::Ok();
-}
 
 struct Range {
   uint64_t begin, end;
@@ -135,14 +42,6 @@ Error CheckSegment(const schema::Segment* s, uint64_t expected, uint64_t file_si
 }
 
 }  // namespace
-
-const char* WeightTypeName(WeightType type) {
-  switch (type) {
-    case WeightType::kInt8: return "int8";
-    case WeightType::kF16: return "f16";
-    default: return "f32";
-  }
-}
 
 Result<std::unique_ptr<Model>> Model::Load(const std::string& path, const LoadOptions& options) {
   Result<std::unique_ptr<MappedFile>> file = MappedFile::Open(path);
@@ -196,47 +95,53 @@ Error Model::Parse(const LoadOptions& options) {
   const schema::Model* m = schema::GetSizePrefixedModel(base);
   if (m->format_version() < kMinFormatVersion || m->format_version() > kFormatVersion) {
     return Unsupported("format version " + std::to_string(m->format_version()) + " is not supported (this build reads " +
-                       std::to_string(kFormatVersion) + ")");
+                       std::to_string(kMinFormatVersion) + " to " + std::to_string(kFormatVersion) +
+                       "; convert the model again with this version's edgeformer-convert)");
   }
   if (m->file_size() != size) {
     return Invalid("the file is " + std::to_string(size) + " bytes but its header says " +
                    std::to_string(m->file_size()) + (size < m->file_size() ? " (truncated)" : ""));
   }
-  EF_RETURN_IF_ERROR(ValidateConfig(m->architecture(), &config_));
+  EF_RETURN_IF_ERROR(ResolveConfig(m->architecture(), m->format_version(), &config_));
   const ModelConfig& c = config_;
   EF_RETURN_IF_ERROR(tokenizer_.Init(m->tokenizer(), c.vocab_size));
 
-  layers_.resize(c.n_layers);
+  // Pass 1: every entry of the tensor table is checked (role, layer, shape, type, segments, scale
+  // values) before any is used; pass 2 fills the weights.
   const auto* tensors = m->tensors();
   if (tensors == nullptr) return Invalid("the model has no tensor table");
+  struct Placed {
+    const schema::Tensor* tensor;
+    const TensorRoleInfo* info;
+    int32_t layer;
+    WeightType type;
+    uint64_t rows, cols;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(tensors->size());
   std::vector<Range> used;
   used.push_back(Range{0, uint64_t{header_size} + 4, "the header"});
   for (flatbuffers::uoffset_t t = 0; t < tensors->size(); ++t) {
     const schema::Tensor* tensor = tensors->Get(t);
     const std::string name = tensor->name() ? tensor->name()->str() : "#" + std::to_string(t);
     const std::string what = "tensor '" + name + "'";
-    const auto role = tensor->role();
     const int32_t layer = tensor->layer();
-    const TensorSlot slot = SlotOf(role);
-    if (slot.kind == TensorSlot::kUnknown) {
-      return Unsupported(what + ": role " + std::to_string(static_cast<int>(role)) + " is not supported");
-    }
-    if (slot.per_layer ? (layer < 0 || static_cast<uint32_t>(layer) >= c.n_layers) : layer != -1) {
+    if (layer < -1 || layer >= static_cast<int64_t>(c.n_layers)) {
       return Invalid(what + ": layer " + std::to_string(layer) + " is out of range");
     }
-    Weight* w = nullptr;
-    switch (slot.kind) {
-      case TensorSlot::kTokenEmbedding: w = &token_embedding_; break;
-      case TensorSlot::kPositionEmbedding: w = &position_embedding_; break;
-      case TensorSlot::kFinalNorm: w = &final_norm_; break;
-      case TensorSlot::kFinalNormBias: w = &final_norm_bias_; break;
-      case TensorSlot::kClassifier: w = &classifier_; break;
-      case TensorSlot::kClassifierBias: w = &classifier_bias_; break;
-      default: w = LayerSlot(&layers_[layer], role); break;
+    const TensorRoleInfo* info = FindRole(tensor->role(), layer >= 0);
+    if (info == nullptr) {
+      const bool known = FindRole(tensor->role(), layer < 0) != nullptr;
+      return known ? Invalid(what + ": role " + schema::EnumNameTensorRole(tensor->role()) +
+                             (layer >= 0 ? " does not belong to a layer" : " belongs to a layer (its layer is -1)"))
+                   : Unsupported(what + ": role " + std::to_string(static_cast<int>(tensor->role())) +
+                                 " is not supported");
     }
-    if (w == nullptr) return Unsupported(what + ": role is not used by this architecture");
-    if (w->present()) return Invalid(what + ": a second tensor with the same role and layer");
-    const ExpectedShape expect = ExpectedShapeOf(role, c);
+    const LayerConfig* lc = layer >= 0 ? &c.layers[layer] : nullptr;
+    if (info->need(c, lc) == Need::kAbsent) {
+      return Invalid(what + ": the architecture has no " + info->name + (layer >= 0 ? " in this layer" : ""));
+    }
+    const ExpectedShape expect = info->shape(c);
     const auto* shape = tensor->shape();
     const bool is_vector = expect.rows == 0;
     if (shape == nullptr || shape->size() != (is_vector ? 1u : 2u)) {
@@ -252,25 +157,24 @@ Error Model::Parse(const LoadOptions& options) {
     const uint64_t count = rows * cols;  // both <= 2^22, no overflow
     const bool row_major = tensor->layout() == schema::WeightLayout::RowMajor;
     const bool blocked = tensor->layout() == schema::WeightLayout::Blocked16x4;
-    uint64_t checksum = kFnv1aInit;
     if (!row_major && !blocked) {
       return Unsupported(what + ": weight layout " + std::to_string(static_cast<int>(tensor->layout())) +
                          " is not supported");
     }
+    WeightType type = WeightType::kF32;
     if (tensor->dtype() == schema::DType::F32 && tensor->quant() == schema::QuantScheme::None) {
       if (!row_major) return Unsupported(what + ": f32 tensors must be row-major");
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 4, size, what + " data", &used));
-      w->type = WeightType::kF32;
     } else if (tensor->dtype() == schema::DType::F16 && tensor->quant() == schema::QuantScheme::None) {
-      if (is_vector || role == schema::TensorRole::PositionEmbedding) {
+      if (!info->matrix) {
         return Unsupported(what + ": f16 is supported for matrices multiplied by activations and for the token "
                                   "embedding; this tensor must be f32");
       }
       if (!row_major) return Unsupported(what + ": f16 tensors must be row-major");
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 2, size, what + " data", &used));
-      w->type = WeightType::kF16;
+      type = WeightType::kF16;
     } else if (tensor->dtype() == schema::DType::I8 && tensor->quant() == schema::QuantScheme::PerChannelSymmetric &&
-               !is_vector) {
+               info->matrix) {
       if (!blocked) {
         return Unsupported(what + ": int8 weights must use the Blocked16x4 layout (convert the model again with "
                                   "this version's edgeformer-convert)");
@@ -278,83 +182,77 @@ Error Model::Parse(const LoadOptions& options) {
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), BlockedBytes(rows, cols), size, what + " data", &used));
       EF_RETURN_IF_ERROR(CheckSegment(tensor->scales(), BlockedRows(rows) * 4, size, what + " scales", &used));
       EF_RETURN_IF_ERROR(CheckSegment(tensor->row_sums(), BlockedRows(rows) * 4, size, what + " row sums", &used));
-      w->type = WeightType::kInt8;
-      w->scales = reinterpret_cast<const float*>(base + tensor->scales()->offset());
-      w->row_sums = reinterpret_cast<const int32_t*>(base + tensor->row_sums()->offset());
+      const auto* scales = reinterpret_cast<const float*>(base + tensor->scales()->offset());
       for (uint64_t r = 0; r < BlockedRows(rows); ++r) {
-        if (!std::isfinite(w->scales[r]) || w->scales[r] < 0.0f) {
+        if (!std::isfinite(scales[r]) || scales[r] < 0.0f) {
           return Invalid(what + ": scale of row " + std::to_string(r) + " is not a finite non-negative number");
         }
       }
+      type = WeightType::kInt8;
     } else {
       return Unsupported(what + ": dtype " + schema::EnumNameDType(tensor->dtype()) + " with quantization " +
                          schema::EnumNameQuantScheme(tensor->quant()) + " is not supported for this role");
     }
-    w->rows = rows;
-    w->cols = cols;
-    w->data = base + tensor->data()->offset();
     if (options.verify_checksums) {
-      checksum = Fnv1a64(w->data, tensor->data()->size(), checksum);
-      if (w->type == WeightType::kInt8) {
-        checksum = Fnv1a64(w->scales, tensor->scales()->size(), checksum);
-        checksum = Fnv1a64(w->row_sums, tensor->row_sums()->size(), checksum);
+      uint64_t checksum = Fnv1a64(base + tensor->data()->offset(), tensor->data()->size(), kFnv1aInit);
+      if (type == WeightType::kInt8) {
+        checksum = Fnv1a64(base + tensor->scales()->offset(), tensor->scales()->size(), checksum);
+        checksum = Fnv1a64(base + tensor->row_sums()->offset(), tensor->row_sums()->size(), checksum);
       }
       if (checksum != tensor->checksum()) return Invalid(what + ": checksum mismatch (the file is corrupt)");
     }
+    for (const Placed& p : placed) {
+      if (p.info == info && p.layer == layer) return Invalid(what + ": a second tensor with the same role and layer");
+    }
+    placed.push_back(Placed{tensor, info, layer, type, rows, cols});
   }
   std::sort(used.begin(), used.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
   for (size_t i = 1; i < used.size(); ++i) {
     if (used[i].begin < used[i - 1].end) return Invalid(used[i].owner + " overlaps " + used[i - 1].owner);
   }
 
-  if (!token_embedding_.present()) return Invalid("the model has no token embedding");
-  if (!final_norm_.present()) return Invalid("the model has no final norm");
-  const bool layer_norm = c.norm == NormKind::kLayerNorm;
-  const bool swiglu = c.activation == ActivationKind::kSwiGLU;
-  // Tensors the architecture needs must be there; tensors it does not use must not be.
-  auto expect = [](const Weight& w, bool needed, const std::string& what) -> Error {
-    if (needed && !w.present()) return Invalid("the model is missing " + what);
-    if (!needed && w.present()) return Invalid("the model has " + what + ", which its architecture does not use");
-    return Error::Ok();
-  };
-  EF_RETURN_IF_ERROR(expect(position_embedding_, c.position == PositionKind::kLearned, "a position embedding"));
-  EF_RETURN_IF_ERROR(expect(final_norm_bias_, layer_norm, "a final norm bias"));
-  if (c.tied_embeddings) {
-    if (classifier_.present()) return Invalid("embeddings are tied but the model has a separate classifier");
-    classifier_ = token_embedding_;
-  } else if (!classifier_.present()) {
-    return Invalid("the model has no classifier and its embeddings are not tied");
+  layers_.resize(c.n_layers);
+  for (const Placed& p : placed) {
+    Weight& w = p.layer >= 0 ? layers_[p.layer].*(p.info->layer) : globals_.*(p.info->global);
+    w.type = p.type;
+    w.rows = p.rows;
+    w.cols = p.cols;
+    w.data = base + p.tensor->data()->offset();
+    if (p.type == WeightType::kInt8) {
+      w.scales = reinterpret_cast<const float*>(base + p.tensor->scales()->offset());
+      w.row_sums = reinterpret_cast<const int32_t*>(base + p.tensor->row_sums()->offset());
+    }
   }
-  weight_bytes_ = token_embedding_.cols * token_embedding_.value_bytes();
+  // Every tensor the architecture needs is there (the table says which).
+  Error missing = Error::Ok();
+  ForEachRole([&](const TensorRoleInfo& info) {
+    const uint32_t count = info.per_layer ? c.n_layers : 1;
+    for (uint32_t l = 0; l < count && missing.ok(); ++l) {
+      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
+      if (info.need(c, info.per_layer ? &c.layers[l] : nullptr) == Need::kRequired && !w.present()) {
+        missing = Invalid(std::string("the model is missing ") + info.name +
+                          (info.per_layer ? " in layer " + std::to_string(l) : std::string()));
+      }
+    }
+  });
+  EF_RETURN_IF_ERROR(missing);
+  if (c.classifier && c.tied_embeddings) globals_.classifier = globals_.token_embedding;
+
+  // Bytes one decode step reads: every matrix and vector once, one row of each embedding table.
   auto bytes_of = [](const Weight& w) { return w.rows * w.cols * w.value_bytes() + (w.scales ? w.rows * 8 : 0); };
-  weight_bytes_ += bytes_of(final_norm_) + bytes_of(classifier_);
-  if (final_norm_bias_.present()) weight_bytes_ += bytes_of(final_norm_bias_);
-  if (classifier_bias_.present()) weight_bytes_ += bytes_of(classifier_bias_);
-  if (position_embedding_.present()) weight_bytes_ += position_embedding_.cols * 4;  // one row per token
-  for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& L = layers_[l];
-    const std::string in = " in layer " + std::to_string(l);
-    const struct {
-      const Weight* w;
-      bool needed;
-      const char* what;
-    } tensors[] = {
-        {&L.attn_norm, true, "the attention norm"}, {&L.attn_norm_bias, layer_norm, "the attention norm bias"},
-        {&L.wq, true, "wq"}, {&L.wk, true, "wk"}, {&L.wv, true, "wv"}, {&L.wo, true, "wo"},
-        {&L.bq, c.attention_bias, "bq"}, {&L.bk, c.attention_bias, "bk"}, {&L.bv, c.attention_bias, "bv"},
-        {&L.ffn_norm, true, "the feed-forward norm"}, {&L.ffn_norm_bias, layer_norm, "the feed-forward norm bias"},
-        {&L.w_gate, swiglu, "w_gate"}, {&L.w_down, true, "w_down"}, {&L.w_up, true, "w_up"},
-        {&L.b_gate, swiglu && c.mlp_bias, "b_gate"}, {&L.b_down, c.mlp_bias, "b_down"}, {&L.b_up, c.mlp_bias, "b_up"},
-    };
-    for (const auto& t : tensors) {
-      EF_RETURN_IF_ERROR(expect(*t.w, t.needed, t.what + in));
-      if (t.w->present()) weight_bytes_ += bytes_of(*t.w);
+  weight_bytes_ = 0;
+  ForEachRole([&](const TensorRoleInfo& info) {
+    const uint32_t count = info.per_layer ? c.n_layers : 1;
+    for (uint32_t l = 0; l < count; ++l) {
+      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
+      if (!w.present()) continue;
+      const bool table = info.role == schema::TensorRole::TokenEmbedding ||
+                         info.role == schema::TensorRole::PositionEmbedding ||
+                         info.role == schema::TensorRole::TokenTypeEmbedding;
+      weight_bytes_ += table ? w.cols * w.value_bytes() : bytes_of(w);
     }
-    if (L.bo.present()) {
-      if (!c.attention_bias) return Invalid("the model has bo" + in + ", which its architecture does not use");
-      weight_bytes_ += bytes_of(L.bo);
-    }
-  }
+  });
+  if (c.classifier && c.tied_embeddings) weight_bytes_ += bytes_of(globals_.classifier);
   return Error::Ok();
 }
 

@@ -14,90 +14,11 @@
 
 #include "core/mapped_file.h"
 #include "core/status.h"
+#include "model/config.h"
 #include "model/tokenizer.h"
+#include "model/weights.h"
 
 namespace edgeformer {
-
-enum class NormKind { kRMSNorm, kLayerNorm };
-enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU };
-enum class PositionKind { kRotary, kLearned, kSinusoidal, kALiBi, kNone };
-
-// Hyper-parameters, checked for consistency at load.
-// Rotary position parameters: base frequency theta, and optional llama3 frequency scaling
-// (schemas/model.fbs, RopeScaling).
-struct RopeParams {
-  float theta = 10000.0f;
-  bool llama3 = false;
-  float factor = 1.0f, low_freq_factor = 1.0f, high_freq_factor = 4.0f;
-  uint32_t original_max_pos = 0;
-};
-
-struct ModelConfig {
-  uint32_t n_layers = 0;
-  uint32_t dim = 0;
-  uint32_t hidden_dim = 0;
-  uint32_t n_heads = 0;
-  uint32_t n_kv_heads = 0;
-  uint32_t head_dim = 0;
-  uint32_t vocab_size = 0;
-  uint32_t max_seq_len = 0;
-  NormKind norm = NormKind::kRMSNorm;
-  float norm_eps = 1e-5f;
-  ActivationKind activation = ActivationKind::kSwiGLU;
-  PositionKind position = PositionKind::kRotary;
-  RopeParams rope;
-  uint32_t rotary_dim = 0;
-  bool tied_embeddings = false;
-  bool attention_bias = false;  // bq, bk, bv present (bo optional)
-  bool mlp_bias = false;        // b_up, b_down (and b_gate with SwiGLU) present
-  int32_t bos_id = -1;
-  int32_t eos_id = -1;
-
-  uint32_t q_dim() const { return n_heads * head_dim; }
-  uint32_t kv_dim() const { return n_kv_heads * head_dim; }
-};
-
-enum class WeightType { kF32, kInt8, kF16 };
-
-// "f32", "int8", "f16"; static storage.
-const char* WeightTypeName(WeightType type);
-
-// A 2-D weight [rows][cols] (or a 1-D vector with rows == 1) inside the mapping: f32 row-major;
-// kF16 (matrices only) row-major IEEE halves;
-// kInt8 in the Blocked16x4 layout (platforms/layout.h), value[r][c] = scales[r] * q[r][c],
-// row_sums[r] = sum_c q[r][c], with scales and row_sums padded to BlockedRows(rows) entries.
-struct Weight {
-  WeightType type = WeightType::kF32;
-  uint64_t rows = 0;
-  uint64_t cols = 0;
-  const void* data = nullptr;
-  const float* scales = nullptr;
-  const int32_t* row_sums = nullptr;
-
-  const float* f32() const { return static_cast<const float*>(data); }
-  const uint16_t* f16() const { return static_cast<const uint16_t*>(data); }
-  // Bytes of one value of the data segment.
-  size_t value_bytes() const { return type == WeightType::kInt8 ? 1 : type == WeightType::kF16 ? 2 : 4; }
-  const int8_t* i8() const { return static_cast<const int8_t*>(data); }
-  bool present() const { return data != nullptr; }
-};
-
-// A layer's tensors. Which are present depends on the architecture (the loader checks): the
-// norm biases with LayerNorm, w_gate with SwiGLU (GELU: up, activation, down), the biases with
-// attention_bias / mlp_bias. Absent tensors have data == nullptr.
-struct LayerWeights {
-  Weight attn_norm;       // [dim]
-  Weight attn_norm_bias;  // [dim]
-  Weight wq, bq;          // [q_dim, dim], [q_dim]
-  Weight wk, bk;          // [kv_dim, dim], [kv_dim]
-  Weight wv, bv;          // [kv_dim, dim], [kv_dim]
-  Weight wo, bo;          // [dim, q_dim], [dim]
-  Weight ffn_norm;        // [dim]
-  Weight ffn_norm_bias;   // [dim]
-  Weight w_gate, b_gate;  // [hidden_dim, dim], [hidden_dim]
-  Weight w_down, b_down;  // [dim, hidden_dim], [dim]
-  Weight w_up, b_up;      // [hidden_dim, dim], [hidden_dim]
-};
 
 struct LoadOptions {
   bool verify_checksums = false;  // hash every tensor at load (reads the whole file)
@@ -115,12 +36,9 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
-  const Weight& token_embedding() const { return token_embedding_; }  // [vocab, dim]
-  const Weight& position_embedding() const { return position_embedding_; }  // [max_seq_len, dim] (learned)
-  const Weight& final_norm() const { return final_norm_; }            // [dim]
-  const Weight& final_norm_bias() const { return final_norm_bias_; }  // [dim] (LayerNorm)
-  const Weight& classifier() const { return classifier_; }            // [vocab, dim]
-  const Weight& classifier_bias() const { return classifier_bias_; }  // [vocab], optional
+  const GlobalWeights& globals() const { return globals_; }
+  const Weight& token_embedding() const { return globals_.token_embedding; }  // [vocab, dim]
+  const Weight& classifier() const { return globals_.classifier; }            // [vocab, dim]
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
   // The type of the layers' matrices (the converter writes them all alike): what decides the
   // kernels and the backend.
@@ -137,12 +55,7 @@ class Model {
   std::unique_ptr<MappedFile> file_;
   ModelConfig config_;
   Tokenizer tokenizer_;
-  Weight token_embedding_;
-  Weight position_embedding_;
-  Weight final_norm_;
-  Weight final_norm_bias_;
-  Weight classifier_;
-  Weight classifier_bias_;
+  GlobalWeights globals_;
   std::vector<LayerWeights> layers_;
   uint64_t weight_bytes_ = 0;
 };

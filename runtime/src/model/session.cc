@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <new>
 
+#include "model/tensor_roles.h"
 #include "ops/ops.h"
 
 namespace edgeformer {
@@ -30,7 +31,15 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   if (s == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a session");
   s->kernels_ = SelectKernels(cap);
   s->context_ = options.context_length == 0 ? c.max_seq_len : options.context_length;
-  s->max_batch_ = std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
+  const bool encoder = c.family == Family::kEncoderOnly;
+  // An encoder's text runs in one pass (its attention sees the whole text), so a pass holds a
+  // whole context; it keeps one layer's keys and values at a time.
+  s->max_batch_ = encoder ? s->context_ : std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
+  s->cache_layers_ = encoder ? 1 : c.n_layers;
+  // A prefix-LM prefix is attended both ways, so it is computed in one step.
+  if (!encoder && c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
+    s->max_batch_ = std::max(s->max_batch_, std::min(c.prefix_len, s->context_));
+  }
   s->release_workers_ = options.release_workers;
   s->kv_type_ = options.kv_type;
   // AUTO leaves f16 models native: XNNPACK's only fast route widens their weights to f32, three
@@ -46,11 +55,24 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
                                                                      : ThreadPool::Create(options.n_threads, pool_options);
   if (!pool.ok()) return pool.error();
   s->pool_ = pool.take();
-  const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(model, /*classifier=*/all) : 0;
+  // XNNPACK takes the layers' matrices (the role table's per-layer matrices), and the classifier
+  // when every float matmul goes to it.
+  std::vector<const Weight*> xnn_weights;
+  if (use_xnn) {
+    ForEachRole([&](const TensorRoleInfo& info) {
+      if (!info.matrix) return;
+      if (info.per_layer) {
+        for (uint32_t l = 0; l < c.n_layers; ++l) xnn_weights.push_back(&(model.layer(l).*(info.layer)));
+      } else if (all && info.role == schema::TensorRole::Classifier && c.classifier) {
+        xnn_weights.push_back(&model.classifier());
+      }
+    });
+  }
+  const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(xnn_weights) : 0;
   Error err = s->Allocate(options.memory_budget, xnn_bytes);
   if (!err.ok()) return err;
   if (use_xnn) {
-    Result<std::unique_ptr<ops::XnnOperators>> xnn = ops::XnnOperators::Create(model, /*classifier=*/all);
+    Result<std::unique_ptr<ops::XnnOperators>> xnn = ops::XnnOperators::Create(xnn_weights);
     if (!xnn.ok()) return xnn.error();
     if (xnn.value()->size() > 0) {
       s->allocated_ += xnn.value()->packed_bytes();
@@ -58,7 +80,23 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
       s->backend_ = options.backend;
     }
   }
-  ops::RopeTable(s->context_, c.head_dim, c.rope, s->rope_.as<float>());
+  // Tables: rotary angles, sinusoidal positions, ALiBi slopes, T5 buckets, as the layers need.
+  if (c.rotary_dim() > 0) {
+    ops::RopeTable(s->context_, c.rotary_dim(), c.rope, s->rope_.as<float>());
+    s->tables_.rope = s->rope_.as<float>();
+  }
+  if (c.embedding_positions == PositionKind::kSinusoidal) ops::SinusoidalTable(s->context_, c.dim, s->sinusoidal_.as<float>());
+  if (c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; })) {
+    ops::AlibiSlopes(c.n_heads, s->alibi_.as<float>());
+    s->tables_.alibi_slopes = s->alibi_.as<float>();
+  }
+  if (c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; })) {
+    int32_t* buckets = s->buckets_.as<int32_t>();
+    const int64_t offset = static_cast<int64_t>(s->context_) - 1;
+    for (int64_t r = -offset; r <= offset; ++r) buckets[r + offset] = ops::T5Bucket(r, c.relative);
+    s->tables_.buckets = buckets;
+    s->tables_.bucket_offset = offset;
+  }
   return s;
 }
 
@@ -66,7 +104,10 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
-  const size_t cache = size_t{c.n_layers} * context_ * c.kv_dim() * KvTypeBytes(kv_type_);
+  const size_t cache = size_t{cache_layers_} * context_ * c.kv_dim() * KvTypeBytes(kv_type_);
+  const bool alibi = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; });
+  const bool t5 = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; });
+  const bool sinusoidal = c.embedding_positions == PositionKind::kSinusoidal;
   struct Plan {
     AlignedBuffer* buffer;
     size_t bytes;
@@ -76,7 +117,13 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
       {&v_cache_, cache, false},
       {&k_new_, b * c.kv_dim() * sizeof(float), true},
       {&v_new_, b * c.kv_dim() * sizeof(float), true},
-      {&rope_, size_t{context_} * c.head_dim * sizeof(float), true},
+      {&rope_, size_t{context_} * c.rotary_dim() * sizeof(float), true},
+      {&sinusoidal_, sinusoidal ? size_t{context_} * c.dim * sizeof(float) : 0, true},
+      {&alibi_, alibi ? size_t{c.n_heads} * sizeof(float) : 0, true},
+      {&buckets_, t5 ? (2 * size_t{context_} - 1) * sizeof(int32_t) : 0, true},
+      {&positions_, b * sizeof(int32_t), true},
+      {&seg_begin_, b * sizeof(uint32_t), true},
+      {&seg_end_, b * sizeof(uint32_t), true},
       {&history_, size_t{context_} * sizeof(int32_t), true},
       {&x_, b * c.dim * sizeof(float), true},
       {&xb_, b * c.dim * sizeof(float), true},
@@ -89,6 +136,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
       {&xq_scales_, b * sizeof(float), true},
       {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
       {&logits_, size_t{c.vocab_size} * sizeof(float), true},
+      {&pooled_, size_t{c.dim} * sizeof(float), true},
   };
   uint64_t total = extra;
   for (const Plan& p : plan) total += p.bytes;
@@ -128,134 +176,117 @@ int32_t Session::last_token() const {
   return pos_ > 0 ? history_.as<int32_t>()[pos_ - 1] : -1;
 }
 
-Error Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
+Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const RowLayout& rows) {
   const ModelConfig& c = model_.config();
-  const size_t dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, hd = c.head_dim;
+  const GlobalWeights& g = model_.globals();
+  const size_t dim = c.dim, n = rows.n;
   float* x = x_.as<float>();
-  float* xb = xb_.as<float>();
-  float* tmp = tmp_.as<float>();
-  float* q = q_.as<float>();
-  float* att = att_.as<float>();
-  float* gate = gate_.as<float>();
-  float* up = up_.as<float>();
-  const float* rope = rope_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
   // kAuto leaves decode (one row) to the native kernels.
   const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
-  auto timer = [this](OpKind kind) { return ScopedOp(profile_, phase_, kind); };
-  // Quantizes, once, the rows that a group of matmuls shares, if any of them is int8.
-  auto quantize_for = [&](std::initializer_list<const Weight*> group, const float* in, size_t m, size_t k) {
-    for (const Weight* w : group) {
-      if (w->type == WeightType::kInt8) {
-        const ScopedOp t = timer(OpKind::kQuantize);
-        ops::QuantizeRows(in, m, k, k, xq);
-        return;
-      }
-    }
-  };
-  // out = in w^T (+ bias, when the model has one).
-  auto linear = [&](const Weight& w, const Weight& bias, const float* in, size_t k, float* out,
-                    size_t out_stride) -> Error {
-    const ScopedOp t = timer(OpKind::kMatmul);
-    EF_RETURN_IF_ERROR(ops::Linear(ctx, w, n, in, k, xq, out, out_stride));
-    if (bias.present()) ops::AddBias(out, bias.f32(), n, w.rows, out_stride);
-    return Error::Ok();
-  };
-  auto norm = [&](const Weight& w, const Weight& bias, const float* in, size_t rows, float* out) {
-    const ScopedOp t = timer(OpKind::kNorm);
-    if (c.norm == NormKind::kLayerNorm) {
-      ops::LayerNorm(in, w.f32(), bias.f32(), rows, dim, c.norm_eps, out);
-    } else {
-      ops::RmsNorm(in, w.f32(), rows, dim, c.norm_eps, out);
-    }
-  };
-  auto residual = [&]() {
-    const ScopedOp t = timer(OpKind::kResidual);
-    ops::AddInPlace(x, tmp, n * dim);
-  };
-
   {
-    const ScopedOp t = timer(OpKind::kEmbed);
+    // The embedding: token row (times the scale), + position row, + token type row, then a norm.
+    const ScopedOp t(profile_, phase_, OpKind::kEmbed);
     for (size_t i = 0; i < n; ++i) {
-      ops::Embed(model_.token_embedding(), tokens[i], x + i * dim);
-      if (c.position == PositionKind::kLearned) {
-        ops::AddInPlace(x + i * dim, model_.position_embedding().f32() + (pos_ + i) * dim, dim);
+      float* row = x + i * dim;
+      ops::Embed(g.token_embedding, tokens[i], row);
+      if (c.embedding_scale != 1.0f) {
+        for (size_t j = 0; j < dim; ++j) row[j] *= c.embedding_scale;
+      }
+      const size_t pos = static_cast<size_t>(rows.positions[i]);
+      if (c.embedding_positions == PositionKind::kLearned) {
+        ops::AddInPlace(row, g.position_embedding.f32() + pos * dim, dim);
+      } else if (c.embedding_positions == PositionKind::kSinusoidal) {
+        ops::AddInPlace(row, sinusoidal_.as<float>() + pos * dim, dim);
+      }
+      if (c.token_types > 0) {
+        const size_t type = token_types != nullptr ? static_cast<size_t>(token_types[i]) : 0;
+        ops::AddInPlace(row, g.token_type_embedding.f32() + type * dim, dim);
       }
     }
   }
+  if (c.embedding_norm) {
+    const ScopedOp t(profile_, phase_, OpKind::kNorm);
+    NormRows(c.embedding_norm_kind, g.embed_norm, g.embed_norm_bias, x, n, dim, c.norm_eps, x);
+  }
+  const LayerScratch scratch{x,
+                             xb_.as<float>(),
+                             tmp_.as<float>(),
+                             q_.as<float>(),
+                             att_.as<float>(),
+                             k_new_.as<float>(),
+                             v_new_.as<float>(),
+                             gate_.as<float>(),
+                             up_.as<float>(),
+                             scores_.as<float>(),
+                             context_,
+                             xq};
+  const size_t layer_bytes = size_t{context_} * c.kv_dim() * KvTypeBytes(kv_type_);
   for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& L = model_.layer(l);
-    const size_t layer_bytes = size_t{context_} * kv_dim * KvTypeBytes(kv_type_);
-    char* k_layer = k_cache_.as<char>() + l * layer_bytes;
-    char* v_layer = v_cache_.as<char>() + l * layer_bytes;
-    float* k_rows = k_new_.as<float>();
-    float* v_rows = v_new_.as<float>();
-
-    // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)), xb = rmsnorm(x).
-    norm(L.attn_norm, L.attn_norm_bias, x, n, xb);
-    quantize_for({&L.wq, &L.wk, &L.wv}, xb, n, dim);
-    EF_RETURN_IF_ERROR(linear(L.wq, L.bq, xb, dim, q, q_dim));
-    EF_RETURN_IF_ERROR(linear(L.wk, L.bk, xb, dim, k_rows, kv_dim));
-    EF_RETURN_IF_ERROR(linear(L.wv, L.bv, xb, dim, v_rows, kv_dim));
-    if (c.position == PositionKind::kRotary) {
-      const ScopedOp t = timer(OpKind::kRope);
-      for (size_t i = 0; i < n; ++i) {
-        const float* angles = rope + (pos_ + i) * hd;
-        ops::Rope(q + i * q_dim, c.n_heads, hd, angles);
-        ops::Rope(k_rows + i * kv_dim, c.n_kv_heads, hd, angles);
-      }
-    }
-    {
-      const ScopedOp t = timer(OpKind::kAttention);
-      const size_t head_stride = size_t{context_} * hd;
-      ops::StoreKv(k_rows, n, kv_dim, c.n_kv_heads, hd, pos_, kv_type_, k_layer, head_stride);
-      ops::StoreKv(v_rows, n, kv_dim, c.n_kv_heads, hd, pos_, kv_type_, v_layer, head_stride);
-      const ops::AttentionArgs args{q,         q_dim,     k_layer,      v_layer,      kv_type_, head_stride,
-                                    hd,        pos_,      n,            c.n_heads,    c.n_kv_heads,
-                                    hd,        scores_.as<float>(),     context_,     att,      q_dim};
-      ops::Attention(ctx, args);
-    }
-    quantize_for({&L.wo}, att, n, q_dim);
-    EF_RETURN_IF_ERROR(linear(L.wo, L.bo, att, q_dim, tmp, dim));
-    residual();
-
-    // Feed-forward block: x += w_down(silu(w_gate xb) * w_up xb), xb = rmsnorm(x).
-    // SwiGLU: w_down(silu(w_gate xb) * w_up xb); GELU: w_down(gelu(w_up xb)). Either way the
-    // activation ends in `gate`.
-    norm(L.ffn_norm, L.ffn_norm_bias, x, n, xb);
-    if (c.activation == ActivationKind::kSwiGLU) {
-      quantize_for({&L.w_gate, &L.w_up}, xb, n, dim);
-      EF_RETURN_IF_ERROR(linear(L.w_gate, L.b_gate, xb, dim, gate, hidden));
-      EF_RETURN_IF_ERROR(linear(L.w_up, L.b_up, xb, dim, up, hidden));
-      const ScopedOp t = timer(OpKind::kActivation);
-      ops::SwiGLU(gate, up, n * hidden);
-    } else {
-      quantize_for({&L.w_up}, xb, n, dim);
-      EF_RETURN_IF_ERROR(linear(L.w_up, L.b_up, xb, dim, gate, hidden));
-      const ScopedOp t = timer(OpKind::kActivation);
-      ops::GeluTanh(gate, n * hidden);
-    }
-    quantize_for({&L.w_down}, gate, n, hidden);
-    EF_RETURN_IF_ERROR(linear(L.w_down, L.b_down, gate, hidden, tmp, dim));
-    residual();
+    const size_t slot = cache_layers_ == 1 ? 0 : l;
+    const LayerCache cache{k_cache_.as<char>() + slot * layer_bytes, v_cache_.as<char>() + slot * layer_bytes,
+                           size_t{context_} * c.head_dim, kv_type_};
+    EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, model_.layer(l), g.relative_bias, tables_, cache, rows, scratch,
+                                profile_, phase_));
   }
+  return Error::Ok();
+}
+
+Error Session::Head(size_t first, size_t count, float* hidden, float* logits) {
+  const ModelConfig& c = model_.config();
+  const GlobalWeights& g = model_.globals();
+  const size_t dim = c.dim;
+  const float* x = x_.as<float>() + first * dim;
+  float* h = hidden != nullptr ? hidden : xb_.as<float>();
+  {
+    const ScopedOp t(profile_, phase_, OpKind::kNorm);
+    if (c.final_norm) {
+      NormRows(c.final_norm_kind, g.final_norm, g.final_norm_bias, x, count, dim, c.norm_eps, h);
+    } else if (h != x) {
+      std::copy(x, x + count * dim, h);
+    }
+  }
+  if (logits == nullptr) return Error::Ok();
+  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
+  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
+  const float* in = h;
+  if (c.mlm_head) {
+    // BERT's masked-LM transform: dense, activation, norm, then the classifier. In tmp_, which
+    // holds max_batch rows: the rows go through in chunks of that many.
+    float* t = tmp_.as<float>();
+    QuantizeFor({&g.mlm_dense}, h, count, dim, xq);
+    EF_RETURN_IF_ERROR(LinearRows(ctx, g.mlm_dense, g.mlm_dense_bias, count, h, dim, xq, t, dim));
+    Activate(c.mlm_activation, t, count * dim);
+    NormRows(c.final_norm_kind, g.mlm_norm, g.mlm_norm_bias, t, count, dim, c.norm_eps, t);
+    in = t;
+  }
+  const ScopedOp t(profile_, phase_, OpKind::kClassifier);
+  QuantizeFor({&g.classifier}, in, count, dim, xq);
+  return LinearRows(ctx, g.classifier, g.classifier_bias, count, in, dim, xq, logits, c.vocab_size);
+}
+
+Error Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
+  int32_t* positions = positions_.as<int32_t>();
+  for (size_t i = 0; i < n; ++i) positions[i] = static_cast<int32_t>(pos_ + i);
+  RowLayout rows;
+  rows.n = n;
+  rows.first = pos_;
+  rows.positions = positions;
+  EF_RETURN_IF_ERROR(RunStack(tokens, nullptr, rows));
   for (size_t i = 0; i < n; ++i) history_.as<int32_t>()[pos_ + i] = tokens[i];
   pos_ += static_cast<uint32_t>(n);
   has_logits_ = want_logits;
-  if (!want_logits && all_logits == nullptr) return Error::Ok();
-  // The classifier reads the final norm of the rows whose logits are wanted.
-  const size_t first = all_logits != nullptr ? 0 : n - 1;
-  const size_t rows = n - first;
-  norm(model_.final_norm(), model_.final_norm_bias(), x + first * dim, rows, xb);
-  quantize_for({&model_.classifier()}, xb, rows, dim);
-  const ScopedOp t = timer(OpKind::kClassifier);
-  float* out = all_logits != nullptr ? all_logits : logits_.as<float>();
-  EF_RETURN_IF_ERROR(ops::Linear(ctx, model_.classifier(), rows, xb, dim, xq, out, c.vocab_size));
-  if (model_.classifier_bias().present()) ops::AddBias(out, model_.classifier_bias().f32(), rows, c.vocab_size, c.vocab_size);
+  if (all_logits != nullptr) return Head(0, n, nullptr, all_logits);
+  if (want_logits) return Head(n - 1, 1, nullptr, logits_.as<float>());
   return Error::Ok();
 }
 
 Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
+  const ModelConfig& c = model_.config();
+  if (c.family == Family::kEncoderOnly) {
+    return Error(Status::kUnsupported, "an encoder has no context to prefill or continue: encode texts instead "
+                                       "(edgeformer_embed, edgeformer_encode)");
+  }
   if (n == 0) return Error(Status::kInvalidArgument, "prefill needs at least one token");
   if (tokens == nullptr) return Error(Status::kInvalidArgument, "tokens is null");
   const uint32_t vocab = model_.config().vocab_size;
@@ -266,6 +297,11 @@ Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
     }
   }
   const size_t needed = n + (pending_ >= 0 ? 1 : 0);
+  if (c.prefix_len > 0 && pos_ < c.prefix_len && (pos_ != 0 || needed < c.prefix_len) &&
+      c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
+    return Error(Status::kInvalidArgument, "a prefix-LM model takes its whole prefix (" + std::to_string(c.prefix_len) +
+                                               " tokens, attended both ways) in the first prefill of its context");
+  }
   if (needed > context_ - pos_) {
     return Error(Status::kContextFull, "the prompt needs " + std::to_string(needed) + " positions but only " +
                                            std::to_string(context_ - pos_) + " of the context's " +
@@ -346,8 +382,17 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
                         size_t* n_generated, StopReason* reason) {
   *n_generated = 0;
   *reason = StopReason::kError;
+  if (model_.config().family == Family::kEncoderOnly) {
+    return Error(Status::kUnsupported, "an encoder does not generate: encode texts instead (edgeformer_embed, "
+                                       "edgeformer_encode)");
+  }
   if (!has_logits_ && pending_ < 0) {
     return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
+  }
+  if (options.slide_context && options.keep_tokens < model_.config().prefix_len) {
+    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
+                                               " would drop part of the model's prefix-LM prefix (" +
+                                               std::to_string(model_.config().prefix_len) + " tokens)");
   }
   if (options.slide_context && (context_ < 2 || options.keep_tokens > context_ - 2)) {
     return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +

@@ -15,6 +15,7 @@
 #include "core/profile.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "model/layer.h"
 #include "model/model.h"
 #include "model/sampler.h"
 #include "ops/xnn_linear.h"
@@ -59,6 +60,27 @@ struct GenerateOptions {
   uint32_t keep_tokens = 0;
 };
 
+// Texts for Encode: n_texts texts of lengths[i] tokens, one after another in `tokens` (and in
+// `token_types`, or all type 0 when it is null). All caller-owned.
+struct EncodeInput {
+  const int32_t* tokens = nullptr;
+  const int32_t* token_types = nullptr;
+  const size_t* lengths = nullptr;
+  size_t n_texts = 0;
+};
+
+// What Encode writes (each caller-owned, null when not wanted): embeddings [n_texts][dim] pooled
+// as `pooling` (kNone: the model's own), L2-normalized when `normalize`; the final hidden state
+// of every token [total][dim] (after the final norm, when the model has one); the vocabulary
+// logits of every token [total][vocab] (models with a classifier: an MLM head, or a decoder).
+struct EncodeOutput {
+  float* embeddings = nullptr;
+  Pooling pooling = Pooling::kNone;
+  bool normalize = false;
+  float* hidden = nullptr;
+  float* logits = nullptr;
+};
+
 class Session {
  public:
   static Result<std::unique_ptr<Session>> Create(const Model& model, const SessionOptions& options);
@@ -80,6 +102,12 @@ class Session {
   // two positions to slide (at most context_length() - 2), checked before anything runs.
   Error Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
                  size_t* n_generated, StopReason* reason);
+
+  // Runs texts through the stack and writes their embeddings, hidden states and/or logits (see
+  // EncodeOutput). An encoder's texts share passes (packed, each attending to itself only); a
+  // decoder's run one at a time from position 0, so its context is forgotten. A text must fit in
+  // the context. Allocates nothing.
+  Error Encode(const EncodeInput& in, const EncodeOutput& out);
 
   // Forgets the context.
   void Reset();
@@ -121,10 +149,20 @@ class Session {
   explicit Session(const Model& model) : model_(model) {}
   // Allocates the buffers, after checking their total plus `extra` bytes against the budget.
   Error Allocate(uint64_t budget, uint64_t extra);
-  // Runs n <= max_batch tokens at positions pos_..pos_+n-1. Computes the logits of the last into
-  // logits_ when want_logits, or of every row into all_logits [n][vocab] (logits_ untouched)
-  // when that is not null. Fails only when an XNNPACK operator does (kInternal).
+  // A decoder step: runs n <= max_batch tokens at positions pos_..pos_+n-1 into the cache.
+  // Computes the logits of the last into logits_ when want_logits, or of every row into
+  // all_logits [n][vocab] (logits_ untouched) when that is not null. Fails only when an XNNPACK
+  // operator does (kInternal).
   Error Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
+  // The stack on rows.n rows (embedding and every layer): x_ ends as their last hidden states.
+  Error RunStack(const int32_t* tokens, const int32_t* token_types, const RowLayout& rows);
+  // The head on `count` rows of x_ from `first`: hidden [count][dim] after the final norm (into
+  // xb_ when out is null); logits [count][vocab] when `logits` is not null.
+  Error Head(size_t first, size_t count, float* hidden, float* logits);
+  // Pools one text's hidden states [n][dim] (after the final norm) into out [dim].
+  Error Pool(Pooling pooling, const float* hidden, size_t n, bool normalize, float* out);
+  // Encode for encoders: texts packed into passes of at most max_batch_ rows.
+  Error EncodePacked(const EncodeInput& in, const EncodeOutput& out);
   Error CheckPrefill(const int32_t* tokens, size_t n) const;
   // The shared loop of Prefill and PrefillWithLogits: restores the state on cancel or failure.
   Error RunPrefill(const int32_t* tokens, size_t n, float* all_logits);
@@ -151,9 +189,17 @@ class Session {
   Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no float matmul)
   Phase phase_ = Phase::kPrefill;
 
-  AlignedBuffer k_cache_, v_cache_;  // [n_layers][n_kv_heads][context][head_dim] of kv_type_
+  // Encoders keep one layer's keys and values (the layers run one after another over a pass):
+  // cache_layers_ is 1 for them, n_layers for decoders.
+  uint32_t cache_layers_ = 0;
+  AlignedBuffer k_cache_, v_cache_;  // [cache_layers][n_kv_heads][context][head_dim] of kv_type_
   AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
-  AlignedBuffer rope_;               // [context][head_dim / 2][2]
+  AlignedBuffer rope_;               // [context][rotary_dim / 2][2], when a layer is rotary
+  AlignedBuffer sinusoidal_;         // [context][dim], for sinusoidal embedding positions
+  AlignedBuffer alibi_;              // [n_heads] slopes, when a layer uses ALiBi
+  AlignedBuffer buckets_;            // [2 context - 1] int32: T5 bucket of (key - query + context - 1)
+  AlignedBuffer positions_;          // [max_batch] int32: each row's position in its text
+  AlignedBuffer seg_begin_, seg_end_;  // [max_batch] uint32: each row's text (packed encoder passes)
   AlignedBuffer history_;            // [context] int32: the token at each position of the cache
   AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
   AlignedBuffer q_, att_;            // [max_batch][q_dim]
@@ -162,6 +208,8 @@ class Session {
   size_t xq_stride_ = 0;             // ActivationRowBytes of the widest matmul input
   AlignedBuffer scores_;             // [n_heads][context]
   AlignedBuffer logits_;             // [vocab]
+  AlignedBuffer pooled_;             // [dim]: a pooler's input row
+  LayerTables tables_;
 };
 
 }  // namespace edgeformer

@@ -12,6 +12,23 @@ struct Task {
   const AttnFns* fns;
 };
 
+// The cache positions [begin, end) query t attends to (AttentionArgs says which).
+void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
+  const size_t p = a.first_pos + t;
+  const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
+  const size_t seg_end = a.seg_end != nullptr ? a.seg_end[t] : a.first_pos + a.n_queries;
+  *begin = seg_begin;
+  switch (a.mask) {
+    case MaskKind::kCausal: *end = p + 1; break;
+    case MaskKind::kBidirectional: *end = seg_end; break;
+    case MaskKind::kPrefixLM: {
+      const size_t prefix_end = seg_begin + a.prefix_len < seg_end ? seg_begin + a.prefix_len : seg_end;
+      *end = p + 1 > prefix_end ? p + 1 : prefix_end;
+      break;
+    }
+  }
+}
+
 // Heads [begin, begin + count) of every query.
 void RunHeads(void* p, size_t begin, size_t count) {
   const Task& task = *static_cast<const Task*>(p);
@@ -20,19 +37,39 @@ void RunHeads(void* p, size_t begin, size_t count) {
   const size_t group = a.n_heads / a.n_kv_heads;
   const size_t hd = a.head_dim;
   const size_t elem = KvTypeBytes(a.kv_type);
+  const bool divide = a.scale == 0.0f;  // 1 / sqrt(head_dim), as a division: the historical bits
   const float sqrt_dim = std::sqrt(static_cast<float>(hd));
   // Heads outer, queries inner: one head's keys and values stay in cache across the queries.
   for (size_t h = begin; h < end; ++h) {
     const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
-    const void* k = static_cast<const char*>(a.k_cache) + kv_offset;
-    const void* v = static_cast<const char*>(a.v_cache) + kv_offset;
+    const char* k = static_cast<const char*>(a.k_cache) + kv_offset;
+    const char* v = static_cast<const char*>(a.v_cache) + kv_offset;
     float* scores = a.scores + h * a.scores_stride;
     for (size_t t = 0; t < a.n_queries; ++t) {
-      const size_t n = a.first_pos + t + 1;
-      task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k, a.kv_stride, a.kv_type, scores);
-      for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
+      size_t first = 0, last = 0;
+      KeyRange(a, t, &first, &last);
+      const size_t n = last - first;
+      const size_t skip = first * a.kv_stride * elem;
+      task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k + skip, a.kv_stride, a.kv_type, scores);
+      if (divide) {
+        for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
+      } else {
+        for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
+      }
+      if (a.alibi_slopes != nullptr) {
+        const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
+        const float slope = a.alibi_slopes[h];
+        for (size_t s = 0; s < n; ++s) scores[s] += slope * static_cast<float>(first + s - seg_begin);
+      }
+      if (a.relative_bias != nullptr) {
+        const int64_t query = static_cast<int64_t>(a.first_pos + t);
+        for (size_t s = 0; s < n; ++s) {
+          const int64_t relative = static_cast<int64_t>(first + s) - query;
+          scores[s] += a.relative_bias[static_cast<size_t>(a.bucket[relative + a.bucket_offset]) * a.n_heads + h];
+        }
+      }
       Softmax(scores, n);
-      task.fns->values(n, hd, scores, v, a.kv_stride, a.kv_type, a.out + t * a.out_stride + h * hd);
+      task.fns->values(n, hd, scores, v + skip, a.kv_stride, a.kv_type, a.out + t * a.out_stride + h * hd);
     }
   }
 }

@@ -37,5 +37,27 @@ inline float Exp(float x) {
   return input == input ? p * scale : input;  // ...and comes back out as NaN
 }
 
+// erf(x) to a few ulp: the rational approximation TensorFlow, XLA and Eigen use for f32 (odd
+// numerator of degree 13 over even denominator of degree 8 in x, on x clamped to [-4, 4], past
+// which erf is +-1 in f32). Separate multiplies and adds, so the same on every CPU.
+inline float Erf(float x) {
+  if (!(x == x)) return x;
+  x = x < 4.0f ? x : 4.0f;
+  x = x > -4.0f ? x : -4.0f;
+  const float x2 = x * x;
+  float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+  p = x2 * p + -2.10102402082508e-06f;
+  p = x2 * p + -5.69250639462346e-05f;
+  p = x2 * p + -7.34990630326855e-04f;
+  p = x2 * p + -2.95459980854025e-03f;
+  p = x2 * p + -1.60960333262415e-02f;
+  p = x * p;
+  float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+  q = x2 * q + -1.68282697438203e-03f;
+  q = x2 * q + -7.37332916720468e-03f;
+  q = x2 * q + -1.42647390514189e-02f;
+  return p / q;
+}
+
 }  // namespace ops
 }  // namespace edgeformer

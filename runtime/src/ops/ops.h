@@ -10,7 +10,8 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
-#include "model/model.h"
+#include "ops/params.h"
+#include "ops/weight.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -56,27 +57,59 @@ void LayerNorm(const float* x, const float* weight, const float* bias, size_t m,
 // x[i] = gelu(x[i]) with GPT-2's tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
 // tanh computed from ops::Exp.
 void GeluTanh(float* x, size_t n);
+float GeluTanhValue(float v);
+
+// x[i] = gelu(x[i]) = 0.5 x (1 + erf(x / sqrt(2))), erf from ops::Erf.
+void GeluErf(float* x, size_t n);
+float GeluErfValue(float v);
+
+// x[i] = max(x[i], 0).
+void Relu(float* x, size_t n);
+
+// x[i] = tanh(x[i]) (from ops::Exp).
+void Tanh(float* x, size_t n);
+
+// gate[i] = gelu(gate[i]) * up[i], with the tanh or the erf GELU.
+void GeGLU(float* gate, const float* up, size_t n, bool tanh_form);
+
+// x [n] /= max(|x|, 1e-12) (torch.nn.functional.normalize).
+void L2Normalize(float* x, size_t n);
+
+// table [max_pos][dim]: the original Transformer's sinusoidal positions (dim even).
+void SinusoidalTable(size_t max_pos, size_t dim, float* table);
+
+// ALiBi's slope of each of n_heads heads (any count, BLOOM's rule when not a power of two).
+void AlibiSlopes(size_t n_heads, float* slopes);
+
+// T5's relative position bucket of key position - query position, in [0, p.buckets).
+int32_t T5Bucket(int64_t relative, const RelativeParams& p);
 
 // y[i][j] += bias[j] for i < m, j < n (row stride y_stride).
 void AddBias(float* y, const float* bias, size_t m, size_t n, size_t y_stride);
 
-// Rotates pairs of adjacent values (2i, 2i+1) of each head of vec [n_heads * head_dim] by the
-// angles of one position: cos_sin holds head_dim / 2 (cos, sin) pairs.
-void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin);
+// Rotates the first rotary_dim values of each head of vec [n_heads * head_dim] by the angles of
+// one position: pairs (2i, 2i + 1) (kAdjacentPairs) or (i, i + rotary_dim / 2) (kHalfSplit) by
+// angle i; cos_sin holds rotary_dim / 2 (cos, sin) pairs.
+void Rope(float* vec, size_t n_heads, size_t head_dim, size_t rotary_dim, RotaryStyle style, const float* cos_sin);
 
-// Fills table [max_pos][head_dim / 2][2] with (cos, sin) of pos * f_i, f_i = 1 / theta^(2i /
-// head_dim), rescaled as RopeParams says.
-void RopeTable(size_t max_pos, size_t head_dim, const RopeParams& params, float* table);
+// Fills table [max_pos][rotary_dim / 2][2] with (cos, sin) of pos * f_i, f_i = 1 / theta^(2i /
+// rotary_dim), rescaled as RopeParams says.
+void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, float* table);
 
-// Causal attention of n_queries consecutive queries (at positions first_pos, first_pos + 1, ..)
-// over one layer's cache: query t attends to keys and values at positions 0..first_pos + t. The
-// cache is head-major: kv head h's value at position s starts kv_head_stride * h + kv_stride * s
-// elements of kv_type into k_cache / v_cache, so one head's rows are contiguous when kv_stride
-// is head_dim. kv head h serves query heads h * group .. h * group + group - 1 (group = n_heads /
-// n_kv_heads). q and out rows hold n_heads * head_dim values. scores:
-// scratch of n_heads rows of scores_stride >= first_pos + n_queries floats (one per head, so
-// heads can run on different threads). Scores are the attention kernel's dot products divided
-// by sqrt(head_dim), then ops::Softmax; outputs are the kernel's weighted sums.
+// Attention of n_queries consecutive queries (cache positions first_pos, first_pos + 1, ..)
+// over one layer's cache. Query t belongs to a text whose rows sit at cache positions
+// [seg_begin[t], seg_end[t]) (null arrays: one text, [0, first_pos + n_queries)); it attends to
+// keys [seg_begin, p + 1) with a causal mask (p = first_pos + t), to its whole text with a
+// bidirectional one, and with a prefix-LM mask to [seg_begin, max(p + 1, min(seg_begin +
+// prefix_len, seg_end))). The cache is head-major: kv head h's value at position s starts
+// kv_head_stride * h + kv_stride * s elements of kv_type into k_cache / v_cache, so one head's
+// rows are contiguous when kv_stride is head_dim. kv head h serves query heads h * group .. h *
+// group + group - 1 (group = n_heads / n_kv_heads). q and out rows hold n_heads * head_dim
+// values. scores: scratch of n_heads rows of scores_stride >= first_pos + n_queries floats (one
+// per head, so heads can run on different threads). Score of key s = the kernel's dot product
+// times `scale`, plus alibi_slopes[h] * (s - seg_begin) (ALiBi, when not null), plus
+// relative_bias[bucket[s - p + bucket_offset] * n_heads + h] (T5, when not null); then
+// ops::Softmax; outputs are the kernel's weighted sums.
 struct AttentionArgs {
   const float* q;
   size_t q_stride;
@@ -94,6 +127,15 @@ struct AttentionArgs {
   size_t scores_stride;
   float* out;
   size_t out_stride;
+  MaskKind mask = MaskKind::kCausal;
+  size_t prefix_len = 0;
+  const uint32_t* seg_begin = nullptr;
+  const uint32_t* seg_end = nullptr;
+  float scale = 0.0f;  // 0: 1 / sqrt(head_dim)
+  const float* alibi_slopes = nullptr;
+  const float* relative_bias = nullptr;
+  const int32_t* bucket = nullptr;
+  int64_t bucket_offset = 0;
 };
 
 // Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions

@@ -7,8 +7,8 @@ namespace ops {
 
 namespace {
 
-float Frequency(size_t i, size_t head_dim, const RopeParams& p) {
-  const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(head_dim));
+float Frequency(size_t i, size_t rotary_dim, const RopeParams& p) {
+  const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
   if (!p.llama3) return f;
   const float kPi = 3.14159265358979323846f;
   const float wavelength = 2.0f * kPi / f;
@@ -21,11 +21,11 @@ float Frequency(size_t i, size_t head_dim, const RopeParams& p) {
 
 }  // namespace
 
-void RopeTable(size_t max_pos, size_t head_dim, const RopeParams& params, float* table) {
-  const size_t half = head_dim / 2;
+void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, float* table) {
+  const size_t half = rotary_dim / 2;
   for (size_t pos = 0; pos < max_pos; ++pos) {
     for (size_t i = 0; i < half; ++i) {
-      const float freq = Frequency(i, head_dim, params);
+      const float freq = Frequency(i, rotary_dim, params);
       const float angle = static_cast<float>(pos) * freq;
       table[(pos * half + i) * 2 + 0] = std::cos(angle);
       table[(pos * half + i) * 2 + 1] = std::sin(angle);
@@ -33,15 +33,21 @@ void RopeTable(size_t max_pos, size_t head_dim, const RopeParams& params, float*
   }
 }
 
-void Rope(float* vec, size_t n_heads, size_t head_dim, const float* cos_sin) {
-  const size_t half = head_dim / 2;
+void Rope(float* vec, size_t n_heads, size_t head_dim, size_t rotary_dim, RotaryStyle style, const float* cos_sin) {
+  const size_t half = rotary_dim / 2;
+  // Pair i is (2i, 2i + 1) for adjacent pairs, (i, i + half) for the half split; both rotate by
+  // frequency i. Dims from rotary_dim on are left as they are.
+  const size_t first_step = style == RotaryStyle::kAdjacentPairs ? 2 : 1;
+  const size_t second_offset = style == RotaryStyle::kAdjacentPairs ? 1 : half;
   for (size_t h = 0; h < n_heads; ++h) {
     float* v = vec + h * head_dim;
     for (size_t i = 0; i < half; ++i) {
       const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
-      const float v0 = v[2 * i], v1 = v[2 * i + 1];
-      v[2 * i] = v0 * c - v1 * s;
-      v[2 * i + 1] = v0 * s + v1 * c;
+      float* a = v + i * first_step;
+      float* b = a + second_offset;
+      const float v0 = *a, v1 = *b;
+      *a = v0 * c - v1 * s;
+      *b = v0 * s + v1 * c;
     }
   }
 }

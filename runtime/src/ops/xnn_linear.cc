@@ -81,26 +81,22 @@ Error XnnLinear::Run(size_t m, const float* x, float* y, pthreadpool* pool) cons
 
 namespace {
 
-// Calls fn(w) for each distinct float matrix the operators stand for, until fn fails.
+// Calls fn(w) for each float matrix of `weights` an operator would stand for, until fn fails.
 template <typename Fn>
-Error ForEachXnnWeight(const Model& model, bool classifier, Fn fn) {
-  auto visit = [&](const Weight& w) -> Error {
-    const bool is_float = w.type == WeightType::kF32 || w.type == WeightType::kF16;
-    return w.present() && is_float && w.rows > 1 ? fn(w) : Error::Ok();
-  };
-  for (uint32_t l = 0; l < model.config().n_layers; ++l) {
-    const LayerWeights& L = model.layer(l);
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) EF_RETURN_IF_ERROR(visit(*w));
+Error ForEachXnnWeight(const std::vector<const Weight*>& weights, Fn fn) {
+  for (const Weight* w : weights) {
+    const bool is_float = w->type == WeightType::kF32 || w->type == WeightType::kF16;
+    if (w->present() && is_float && w->rows > 1) EF_RETURN_IF_ERROR(fn(*w));
   }
-  return classifier ? visit(model.classifier()) : Error::Ok();
+  return Error::Ok();
 }
 
 }  // namespace
 
-Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model& model, bool classifier) {
+Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const std::vector<const Weight*>& weights) {
   std::unique_ptr<XnnOperators> ops(new (std::nothrow) XnnOperators());
   if (ops == nullptr) return Error(Status::kOutOfMemory, "cannot allocate XNNPACK's operator table");
-  EF_RETURN_IF_ERROR(ForEachXnnWeight(model, classifier, [&](const Weight& w) -> Error {
+  EF_RETURN_IF_ERROR(ForEachXnnWeight(weights, [&](const Weight& w) -> Error {
     Result<std::unique_ptr<XnnLinear>> op = XnnLinear::Create(w);
     if (!op.ok()) return op.error();
     ops->packed_bytes_ += op.value()->packed_bytes();
@@ -110,9 +106,9 @@ Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model& model, b
   return ops;
 }
 
-uint64_t XnnOperators::PlannedBytes(const Model& model, bool classifier) {
+uint64_t XnnOperators::PlannedBytes(const std::vector<const Weight*>& weights) {
   uint64_t bytes = 0;
-  (void)ForEachXnnWeight(model, classifier, [&](const Weight& w) {
+  (void)ForEachXnnWeight(weights, [&](const Weight& w) {
     bytes += w.rows * w.cols * sizeof(float);
     return Error::Ok();
   });

@@ -13,7 +13,9 @@
 #include <unordered_map>
 
 #include "core/status.h"
-#include "model/model.h"
+#include <vector>
+
+#include "ops/weight.h"
 
 struct pthreadpool;
 struct xnn_operator;
@@ -50,10 +52,11 @@ class XnnLinear {
 // The operators of one session, by the weight they stand for.
 class XnnOperators {
  public:
-  // Creates an operator for each float (f32, f16) matrix of `model`'s layers, and of the classifier when asked.
-  static Result<std::unique_ptr<XnnOperators>> Create(const Model& model, bool classifier);
+  // Creates an operator for each float (f32, f16) matrix of `weights` (which outlive the
+  // operators; the model layer picks them from its role table). Others are skipped.
+  static Result<std::unique_ptr<XnnOperators>> Create(const std::vector<const Weight*>& weights);
   // The bytes Create's operators would pack, without creating them.
-  static uint64_t PlannedBytes(const Model& model, bool classifier);
+  static uint64_t PlannedBytes(const std::vector<const Weight*>& weights);
   size_t size() const { return ops_.size(); }
   const XnnLinear* Find(const Weight& w) const {
     const auto it = ops_.find(&w);

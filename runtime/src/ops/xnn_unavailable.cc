@@ -22,9 +22,9 @@ Error XnnLinear::Run(size_t, const float*, float*, pthreadpool*) const { return 
 
 void FailXnnRunsForTesting(bool) {}
 
-Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const Model&, bool) { return Unavailable(); }
+Result<std::unique_ptr<XnnOperators>> XnnOperators::Create(const std::vector<const Weight*>&) { return Unavailable(); }
 
-uint64_t XnnOperators::PlannedBytes(const Model&, bool) { return 0; }
+uint64_t XnnOperators::PlannedBytes(const std::vector<const Weight*>&) { return 0; }
 
 }  // namespace ops
 }  // namespace edgeformer

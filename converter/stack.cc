@@ -1,0 +1,73 @@
+#include "converter/stack.h"
+
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/format.h"
+#include "model/tensor_roles.h"
+
+namespace edgeformer {
+namespace convert {
+
+void SetDecoderStack(schema::ArchitectureT* a) {
+  auto layer = std::make_unique<schema::LayerSpecT>();
+  layer->norm = a->norm;
+  layer->norm_placement = schema::NormPlacement::Pre;
+  layer->mask = schema::AttentionMask::Causal;
+  layer->position = a->position == schema::PositionKind::Rotary ? schema::PositionKind::Rotary
+                                                                 : schema::PositionKind::None;
+  layer->rotary_dim = a->rotary_dim;
+  layer->rotary_style = schema::RotaryStyle::AdjacentPairs;
+  layer->activation = a->activation;
+  layer->attention_bias = a->attention_bias;
+  layer->mlp_bias = a->mlp_bias;
+  auto stack = std::make_unique<schema::StackSpecT>();
+  stack->layers.push_back(std::move(layer));
+  stack->embedding_positions = a->position == schema::PositionKind::Learned ? schema::PositionKind::Learned
+                                                                             : schema::PositionKind::None;
+  stack->final_norm = true;
+  stack->classifier = true;
+  a->stack = std::move(stack);
+}
+
+Error CheckModelData(const ModelData& model) {
+  auto bug = [](const std::string& what) { return Error(Status::kInternal, "converter bug: " + what); };
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(schema::Architecture::Pack(fbb, &model.architecture));
+  ModelConfig c;
+  const Error resolved =
+      ResolveConfig(flatbuffers::GetRoot<schema::Architecture>(fbb.GetBufferPointer()), kFormatVersion, &c);
+  if (!resolved.ok()) return bug("the architecture it wrote is refused: " + resolved.message());
+  std::vector<std::vector<bool>> seen;
+  size_t n_roles = 0;
+  const TensorRoleInfo* table = roles::Table(&n_roles);
+  seen.assign(n_roles, std::vector<bool>(c.n_layers + 1, false));
+  for (const TensorData& t : model.tensors) {
+    const TensorRoleInfo* info = FindRole(t.role, t.layer >= 0);
+    if (info == nullptr || t.layer >= static_cast<int64_t>(c.n_layers)) {
+      return bug("tensor '" + t.name + "' has a role or layer the runtime does not place");
+    }
+    const LayerConfig* lc = t.layer >= 0 ? &c.layers[t.layer] : nullptr;
+    if (info->need(c, lc) == Need::kAbsent) return bug("tensor '" + t.name + "' is not used by its architecture");
+    const ExpectedShape e = info->shape(c);
+    const std::vector<uint64_t> want = e.rows == 0 ? std::vector<uint64_t>{e.cols} : std::vector<uint64_t>{e.rows, e.cols};
+    if (t.shape != want) return bug("tensor '" + t.name + "' has a shape its architecture does not imply");
+    std::vector<bool>::reference mark = seen[info - table][t.layer >= 0 ? t.layer : c.n_layers];
+    if (mark) return bug("tensor '" + t.name + "' is written twice");
+    mark = true;
+  }
+  for (size_t i = 0; i < n_roles; ++i) {
+    const TensorRoleInfo& info = table[i];
+    for (uint32_t l = 0; l < (info.per_layer ? c.n_layers : 1); ++l) {
+      const LayerConfig* lc = info.per_layer ? &c.layers[l] : nullptr;
+      if (info.need(c, lc) == Need::kRequired && !seen[i][info.per_layer ? l : c.n_layers]) {
+        return bug(std::string("no ") + info.name + (info.per_layer ? " in layer " + std::to_string(l) : "") + " was written");
+      }
+    }
+  }
+  return Error::Ok();
+}
+
+}  // namespace convert
+}  // namespace edgeformer

@@ -1,0 +1,31 @@
+// Parameters of the position and attention operators (model/config.h states them per model).
+#pragma once
+
+#include <cstdint>
+
+namespace edgeformer {
+
+// Which positions a query attends to.
+enum class MaskKind { kCausal, kBidirectional, kPrefixLM };
+
+// Which dimensions of a head rotary positions rotate together.
+enum class RotaryStyle { kAdjacentPairs, kHalfSplit };
+
+// Rotary position parameters: base frequency theta, and optional llama3 frequency scaling
+// (schemas/model.fbs, RopeScaling).
+struct RopeParams {
+  float theta = 10000.0f;
+  bool llama3 = false;
+  float factor = 1.0f, low_freq_factor = 1.0f, high_freq_factor = 4.0f;
+  uint32_t original_max_pos = 0;
+};
+
+// T5's relative position buckets.
+struct RelativeParams {
+  uint32_t buckets = 0;
+  uint32_t max_distance = 0;
+  bool bidirectional = false;
+  bool shared = false;  // one table (layer -1) for every layer
+};
+
+}  // namespace edgeformer

@@ -1,0 +1,34 @@
+// A weight as the operators read it: a view into a model file's mapping (or any memory).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgeformer {
+
+enum class WeightType { kF32, kInt8, kF16 };
+
+// "f32", "int8", "f16"; static storage.
+const char* WeightTypeName(WeightType type);
+
+// A 2-D weight [rows][cols] (or a 1-D vector with rows == 1): f32 row-major; kF16 (matrices only)
+// row-major IEEE halves; kInt8 in the Blocked16x4 layout (platforms/layout.h), value[r][c] =
+// scales[r] * q[r][c], row_sums[r] = sum_c q[r][c], with scales and row_sums padded to
+// BlockedRows(rows) entries. Absent when data is null.
+struct Weight {
+  WeightType type = WeightType::kF32;
+  uint64_t rows = 0;
+  uint64_t cols = 0;
+  const void* data = nullptr;
+  const float* scales = nullptr;
+  const int32_t* row_sums = nullptr;
+
+  const float* f32() const { return static_cast<const float*>(data); }
+  const uint16_t* f16() const { return static_cast<const uint16_t*>(data); }
+  // Bytes of one value of the data segment.
+  size_t value_bytes() const { return type == WeightType::kInt8 ? 1 : type == WeightType::kF16 ? 2 : 4; }
+  const int8_t* i8() const { return static_cast<const int8_t*>(data); }
+  bool present() const { return data != nullptr; }
+};
+
+}  // namespace edgeformer
