@@ -190,7 +190,9 @@ void MutateWeights(Rng& rng, const s::ModelT& m, uint64_t base, std::vector<uint
   }
   if (!segments.empty() && !rng.OneIn(4)) {
     const s::Segment* seg = segments[rng.Below(segments.size())];
-    if (seg->offset() >= base && seg->size() >= 4 && seg->offset() - base + seg->size() <= weights.size()) {
+    // Mutated segments can lie anywhere: only one inside the weights is poked.
+    if (seg->offset() >= base && seg->size() >= 4 && seg->size() <= weights.size() &&
+        seg->offset() - base <= weights.size() - seg->size()) {
       uint8_t* p = weights.data() + (seg->offset() - base) + rng.Below(seg->size() / 4) * 4;
       float f;
       std::memcpy(&f, p, 4);
