@@ -16,6 +16,8 @@
 #include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/hf_config.h"
+#include "converter/hf_families.h"
+#include "converter/hf_reader.h"
 #include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "converter/writer.h"
@@ -40,41 +42,6 @@ std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, ui
   }
   return out;
 }
-
-// The common part of every family: reads tensors as f32 with the shape the config implies, and
-// reports progress.
-class Reader {
- public:
-  Reader(const SafetensorsSet& st, const ConvertOptions& options, uint64_t total)
-      : st_(st), progress_(options.progress, total) {}
-
-  Result<std::vector<float>> Read(const std::string& name, const std::vector<uint64_t>& shape) {
-    progress_.Next();
-    return st_.ReadF32(name, shape);
-  }
-  void Done(const std::string& output) const { progress_.Done(output); }
-
- private:
-  const SafetensorsSet& st_;
-  Progress progress_;
-};
-
-// [rows][cols] -> [cols][rows].
-std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, uint64_t cols) {
-  std::vector<float> out(w.size());
-  for (uint64_t r = 0; r < rows; ++r)
-    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = w[r * cols + c];
-  return out;
-}
-
-std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
-  return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
-}
-
-#define EF_READ(var, name, ...)                                            \
-  Result<std::vector<float>> var##_read = reader.Read(name, {__VA_ARGS__}); \
-  if (!var##_read.ok()) return var##_read.error();                         \
-  std::vector<float> var = var##_read.take()
 
 Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, bool biases,
                           bool tied, ModelData* model) {
@@ -187,8 +154,6 @@ Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const Conv
   return Error::Ok();
 }
 
-#undef EF_READ
-
 }  // namespace
 
 Error ConvertHf(const ConvertOptions& options) {
@@ -198,7 +163,8 @@ Error ConvertHf(const ConvertOptions& options) {
   if (!read_config.ok()) return read_config.error();
   const HfConfig& c = read_config.value();
   const bool gpt2 = c.model_type == "gpt2";
-  if (!gpt2 && c.head_dim % 2 != 0) {
+  const bool rotary = c.model_type == "llama" || c.model_type == "qwen2";
+  if (rotary && c.head_dim % 2 != 0) {
     return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
   }
   if (c.num_attention_heads % c.num_key_value_heads != 0) {
@@ -232,9 +198,20 @@ Error ConvertHf(const ConvertOptions& options) {
   }
   if (model.has_tokenizer) {
     EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
-    model.tokenizer.eos_id = c.eos_token_id;
+    if (c.eos_token_id >= 0) model.tokenizer.eos_id = c.eos_token_id;
+    if (model.tokenizer.kind == schema::TokenizerKind::WordPiece) {
+      // BERT's CLS and SEP are what its tokenizer puts around a text.
+      a.bos_id = model.tokenizer.bos_id;
+      a.eos_id = model.tokenizer.eos_id;
+    }
   }
-  if (gpt2) {
+  if (c.model_type == "bert") {
+    EF_RETURN_IF_ERROR(ConvertBert(c, dir, st, options, &model));
+  } else if (c.model_type == "bloom") {
+    EF_RETURN_IF_ERROR(ConvertBloom(c, st, options, &model));
+  } else if (c.model_type == "edgeformer") {
+    EF_RETURN_IF_ERROR(ConvertGeneric(c, config_path, st, options, &model));
+  } else if (gpt2) {
     a.norm = schema::NormKind::LayerNorm;
     a.activation = schema::Activation::GELUTanh;
     a.position = schema::PositionKind::Learned;

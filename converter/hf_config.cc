@@ -94,9 +94,60 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
     return c;
   }
-  if (c.model_type != "llama" && c.model_type != "qwen2") {
-    return Error(Status::kUnsupported,
-                 path + ": model_type '" + c.model_type + "' is not supported (supported: llama, qwen2, gpt2)");
+  if (c.model_type == "bloom") {
+    // BLOOM: n_embed (or hidden_size), n_layer, n_head, ALiBi positions (no maximum: seq_length,
+    // else 2048, bounds the context).
+    if (j.contains("n_embed")) {
+      EF_RETURN_IF_ERROR(r.Uint("n_embed", &c.hidden_size, true));
+    } else {
+      EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
+    }
+    EF_RETURN_IF_ERROR(r.Uint(j.contains("n_layer") ? "n_layer" : "num_hidden_layers", &c.num_hidden_layers, true));
+    EF_RETURN_IF_ERROR(r.Uint(j.contains("n_head") ? "n_head" : "num_attention_heads", &c.num_attention_heads, true));
+    EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+    if (c.hidden_size % c.num_attention_heads != 0) return r.Bad("hidden size is not a multiple of the head count");
+    c.num_key_value_heads = c.num_attention_heads;
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+    c.intermediate_size = 4 * c.hidden_size;
+    c.max_position_embeddings = 2048;
+    EF_RETURN_IF_ERROR(r.Uint("seq_length", &c.max_position_embeddings, false));
+    c.norm_eps = 1e-5f;
+    EF_RETURN_IF_ERROR(r.Float("layer_norm_epsilon", &c.norm_eps));
+    c.tie_word_embeddings = true;
+    EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
+    EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+    return c;
+  }
+  if (c.model_type == "bert") {
+    EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("num_hidden_layers", &c.num_hidden_layers, true));
+    EF_RETURN_IF_ERROR(r.Uint("num_attention_heads", &c.num_attention_heads, true));
+    EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("max_position_embeddings", &c.max_position_embeddings, true));
+    c.type_vocab_size = 2;
+    EF_RETURN_IF_ERROR(r.Uint("type_vocab_size", &c.type_vocab_size, false, 0));
+    if (c.hidden_size % c.num_attention_heads != 0) return r.Bad("hidden_size is not a multiple of num_attention_heads");
+    c.num_key_value_heads = c.num_attention_heads;
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+    c.norm_eps = 1e-12f;
+    EF_RETURN_IF_ERROR(r.Float("layer_norm_eps", &c.norm_eps));
+    c.hidden_act = j.value("hidden_act", std::string("gelu"));
+    if (c.hidden_act != "gelu" && c.hidden_act != "gelu_new" && c.hidden_act != "gelu_pytorch_tanh" &&
+        c.hidden_act != "relu") {
+      return Error(Status::kUnsupported, path + ": hidden_act '" + c.hidden_act +
+                                             "' (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
+    }
+    if (j.contains("position_embedding_type") && j["position_embedding_type"] != "absolute") {
+      return Error(Status::kUnsupported, path + ": position_embedding_type " + j["position_embedding_type"].dump() +
+                                             " (supported: absolute)");
+    }
+    EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
+    return c;
+  }
+  if (c.model_type != "llama" && c.model_type != "qwen2" && c.model_type != "edgeformer") {
+    return Error(Status::kUnsupported, path + ": model_type '" + c.model_type +
+                                           "' is not supported (supported: llama, qwen2, gpt2, bert, bloom, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
@@ -117,7 +168,7 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
     c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
   }
-  if (j.contains("hidden_act") && j["hidden_act"] != "silu") {
+  if (c.model_type != "edgeformer" && j.contains("hidden_act") && j["hidden_act"] != "silu") {
     return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (supported: silu)");
   }
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {

@@ -13,7 +13,7 @@ namespace convert {
 // The hyper-parameters under Llama's names; GPT-2's own keys (n_embd, n_layer, ...) are read
 // into the same fields.
 struct HfConfig {
-  std::string model_type;  // "llama", "qwen2" or "gpt2"
+  std::string model_type;  // "llama", "qwen2", "gpt2", "bert", "bloom" or "edgeformer" (a stated stack)
   uint32_t hidden_size = 0;
   uint32_t intermediate_size = 0;
   uint32_t num_hidden_layers = 0;
@@ -31,10 +31,14 @@ struct HfConfig {
   uint32_t rope_original_max_position = 0;
   int32_t bos_token_id = -1;
   int32_t eos_token_id = -1;  // the first, when the config lists several
+  uint32_t type_vocab_size = 0;  // bert: token types
+  int32_t pad_token_id = -1;
+  std::string hidden_act;        // bert: "gelu" (erf), "gelu_new", "relu"
 };
 
-// Reads `path`. Refuses model types other than the supported ones (llama, qwen2, gpt2) with a
-// message that lists them.
+// Reads `path`. Refuses model types other than the supported ones (llama, qwen2, gpt2, bert, bloom,
+// edgeformer) with a message that lists them. For "edgeformer" only the dimensions are read here
+// (converter/convert_generic.cc reads the stack).
 Result<HfConfig> ReadHfConfig(const std::string& path);
 
 }  // namespace convert

@@ -10,6 +10,10 @@
 
 namespace edgeformer {
 namespace convert {
+
+// converter/hf_wordpiece.cc.
+Error ReadWordPiece(const std::string& path, const nlohmann::json& j, uint32_t vocab_size, schema::TokenizerT* out);
+
 namespace {
 
 // The regexes of the pre-tokenizers edgeformer implements (runtime/src/model/pretokenize.h), as
@@ -221,8 +225,11 @@ Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, sch
   if (!read.ok()) return read.error();
   const nlohmann::json& j = read.value();
   if (!j.is_object()) return Bad(path, "not a JSON object");
+  if (j.contains("model") && j["model"].is_object() && j["model"].value("type", "") == "WordPiece") {
+    return ReadWordPiece(path, j, vocab_size, out);
+  }
   if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE") {
-    return Error(Status::kUnsupported, path + ": only BPE models are read");
+    return Error(Status::kUnsupported, path + ": only BPE and WordPiece models are read");
   }
   const nlohmann::json& model = j["model"];
   if (model.value("byte_fallback", false)) return ReadSentencePieceStyle(path, j, vocab_size, out);

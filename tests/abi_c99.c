@@ -24,6 +24,8 @@ int main(void) {
       (any_fn)edgeformer_session_cancel,       (any_fn)edgeformer_sampler_default_params,
       (any_fn)edgeformer_generate_default_params, (any_fn)edgeformer_generate,
       (any_fn)edgeformer_session_get_info,     (any_fn)edgeformer_version,
+      (any_fn)edgeformer_embed_default_params, (any_fn)edgeformer_embed,
+      (any_fn)edgeformer_embed_texts,          (any_fn)edgeformer_encode,
   };
   int failures = 0;
   size_t i;
@@ -37,6 +39,11 @@ int main(void) {
   failures += gp.max_tokens != 128 || gp.stop_at_end_of_text != 1;
   /* Enums are int-sized, so any int an app stores is a value the library can check. */
   failures += sizeof(edgeformer_kv_type) != sizeof(int) || sizeof(edgeformer_backend) != sizeof(int);
+  failures += sizeof(edgeformer_pooling) != sizeof(int) || sizeof(edgeformer_family) != sizeof(int);
+  {
+    edgeformer_embed_params ep = edgeformer_embed_default_params();
+    failures += ep.pooling != EDGEFORMER_POOLING_MODEL || ep.normalize != -1;
+  }
   /* Bad calls return a status and a message; nothing aborts. */
   edgeformer_model* model = NULL;
   failures += edgeformer_model_load(NULL, NULL, &model) != EDGEFORMER_INVALID_ARGUMENT || model != NULL;

@@ -110,12 +110,35 @@ EDGEFORMER_API edgeformer_status edgeformer_model_load_from_memory(const void* d
  * thread may be using it (tokenize, token_piece, get_info, session_create) meanwhile. */
 EDGEFORMER_API void edgeformer_model_destroy(edgeformer_model* model);
 
+/* What a model does: continue a text (decoders: prefill and generate) or turn texts into vectors
+ * (encoders: edgeformer_embed and edgeformer_encode). Decoders can be encoded too. */
+typedef enum edgeformer_family {
+  EDGEFORMER_FAMILY_DECODER = 0,
+  EDGEFORMER_FAMILY_ENCODER = 1,
+  EDGEFORMER_FAMILY_MAX_ = 0x7fffffff /* not a family: keeps the enum int-sized */
+} edgeformer_family;
+
+/* How per-token states become one vector (edgeformer_embed). */
+typedef enum edgeformer_pooling {
+  EDGEFORMER_POOLING_MODEL = 0,  /* the model's own (its checkpoint's sentence-embedding setup) */
+  EDGEFORMER_POOLING_CLS = 1,    /* the first token's state */
+  EDGEFORMER_POOLING_MEAN = 2,   /* the mean over the text's tokens */
+  EDGEFORMER_POOLING_LAST = 3,   /* the last token's state (decoder embedding models) */
+  EDGEFORMER_POOLING_POOLER = 4, /* the model's pooler (BERT: tanh(dense(first token))) */
+  EDGEFORMER_POOLING_MAX_ = 0x7fffffff /* not a pooling: keeps the enum int-sized */
+} edgeformer_pooling;
+
 typedef struct edgeformer_model_info {
   uint32_t n_layers, dim, hidden_dim, n_heads, n_kv_heads, head_dim, vocab_size, max_seq_len;
-  int32_t bos_id, eos_id;    /* -1: none */
+  int32_t bos_id, eos_id;    /* -1: none (encoders: CLS and SEP) */
   uint64_t file_bytes;       /* size of the model file */
   uint64_t weight_bytes;     /* bytes of weights one decode step reads */
   const char* weight_type;   /* "f32", "f16" or "int8" (the linear layers' type); static storage */
+  edgeformer_family family;  /* decoder or encoder */
+  edgeformer_pooling pooling;/* the model's own pooling (EDGEFORMER_POOLING_MODEL when it states none) */
+  int normalize;             /* nonzero: its embeddings are L2-normalized by default */
+  int has_logits;            /* nonzero: edgeformer_encode can give logits over the vocabulary */
+  uint32_t token_types;      /* token type ids it takes (0: none; types are then 0) */
 } edgeformer_model_info;
 
 /* Fills *out_info (the caller's). Its strings are static. Thread-safe. */
@@ -317,6 +340,45 @@ EDGEFORMER_API edgeformer_status edgeformer_generate(edgeformer_session* session
                                                      const edgeformer_generate_params* params,
                                                      edgeformer_token_callback callback, void* user_data,
                                                      size_t* n_generated, edgeformer_stop_reason* stop_reason);
+
+/* ---- Encoding: embeddings, hidden states, masked-LM logits -------------------------------- */
+
+typedef struct edgeformer_embed_params {
+  edgeformer_pooling pooling; /* Default EDGEFORMER_POOLING_MODEL. */
+  int normalize;              /* -1: the model's default; 0: no; 1: L2-normalize. Default -1. */
+} edgeformer_embed_params;
+
+/* The defaults, by value. Thread-safe. */
+EDGEFORMER_API edgeformer_embed_params edgeformer_embed_default_params(void);
+
+/* Embeds n_texts texts given as token ids (each with its special tokens, as
+ * edgeformer_tokenize with add_bos gives them): text i is lengths[i] ids, the texts one after
+ * another in `tokens`; `token_types` (same layout) may be NULL (all type 0). Writes n_texts
+ * vectors of model_info.dim floats to `embeddings`, which holds `capacity` floats. An encoder
+ * runs several texts per pass (each attends only to itself); a decoder runs them one at a time
+ * from an empty context, so its context is forgotten. Each text must fit in the context
+ * (EDGEFORMER_CONTEXT_FULL otherwise, nothing written). Allocates nothing. EDGEFORMER_BUSY
+ * during another call on the session; edgeformer_session_cancel stops it between passes. */
+EDGEFORMER_API edgeformer_status edgeformer_embed(edgeformer_session* session, const int32_t* tokens,
+                                                  const int32_t* token_types, const size_t* lengths, size_t n_texts,
+                                                  const edgeformer_embed_params* params, float* embeddings,
+                                                  size_t capacity);
+
+/* Like edgeformer_embed for texts (text_lens[i] bytes of UTF-8 each), tokenized with the model's
+ * tokenizer and its special tokens (BERT: [CLS] text [SEP]). Allocates the token ids. */
+EDGEFORMER_API edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char* const* texts,
+                                                        const size_t* text_lens, size_t n_texts,
+                                                        const edgeformer_embed_params* params, float* embeddings,
+                                                        size_t capacity);
+
+/* Runs one text of n_tokens ids (token_types may be NULL) and writes, each when not NULL, the
+ * final hidden state of every token to hidden [n_tokens][dim] (holding hidden_capacity floats)
+ * and its logits over the vocabulary to logits [n_tokens][vocab] (logits_capacity floats; models
+ * with model_info.has_logits: masked-LM heads, decoders). A decoder's context is forgotten.
+ * Allocates nothing. */
+EDGEFORMER_API edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* tokens,
+                                                   const int32_t* token_types, size_t n_tokens, float* hidden,
+                                                   size_t hidden_capacity, float* logits, size_t logits_capacity);
 
 typedef struct edgeformer_session_info {
   const char* isa;         /* ISA of the kernels in use; static storage */

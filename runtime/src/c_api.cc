@@ -46,6 +46,12 @@ static_assert(static_cast<int>(Status::kInternal) == EDGEFORMER_INTERNAL, "codes
 static_assert(static_cast<int>(Status::kBusy) == EDGEFORMER_BUSY, "codes");
 static_assert(static_cast<int>(edgeformer::StopReason::kContextFull) == EDGEFORMER_STOP_CONTEXT_FULL, "reasons");
 static_assert(static_cast<int>(edgeformer::StopReason::kError) == EDGEFORMER_STOP_ERROR, "reasons");
+static_assert(static_cast<int>(edgeformer::Pooling::kNone) == EDGEFORMER_POOLING_MODEL &&
+                  static_cast<int>(edgeformer::Pooling::kCls) == EDGEFORMER_POOLING_CLS &&
+                  static_cast<int>(edgeformer::Pooling::kMean) == EDGEFORMER_POOLING_MEAN &&
+                  static_cast<int>(edgeformer::Pooling::kLast) == EDGEFORMER_POOLING_LAST &&
+                  static_cast<int>(edgeformer::Pooling::kPooler) == EDGEFORMER_POOLING_POOLER,
+              "poolings");
 
 #define EDGEFORMER_STRINGIFY2(x) #x
 #define EDGEFORMER_STRINGIFY(x) EDGEFORMER_STRINGIFY2(x)
@@ -219,6 +225,11 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
   info.file_bytes = model->model->file_size();
   info.weight_bytes = model->model->weight_bytes();
   info.weight_type = edgeformer::WeightTypeName(model->model->matmul_type());
+  info.family = c.family == edgeformer::Family::kEncoderOnly ? EDGEFORMER_FAMILY_ENCODER : EDGEFORMER_FAMILY_DECODER;
+  info.pooling = static_cast<edgeformer_pooling>(c.pooling);  // the enums share their values
+  info.normalize = c.normalize ? 1 : 0;
+  info.has_logits = c.classifier ? 1 : 0;
+  info.token_types = c.token_types;
   *out_info = info;
   return EDGEFORMER_OK;
 }
@@ -427,6 +438,91 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     if (n_generated != nullptr) *n_generated = n;
     if (stop_reason != nullptr) *stop_reason = static_cast<edgeformer_stop_reason>(reason);
     return Report(err);
+  });
+}
+
+edgeformer_embed_params edgeformer_embed_default_params(void) {
+  edgeformer_embed_params p;
+  p.pooling = EDGEFORMER_POOLING_MODEL;
+  p.normalize = -1;
+  return p;
+}
+
+edgeformer_status edgeformer_embed(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
+                                   const size_t* lengths, size_t n_texts, const edgeformer_embed_params* params,
+                                   float* embeddings, size_t capacity) {
+  if (session == nullptr) return Null("session");
+  if (tokens == nullptr || lengths == nullptr) return Null("tokens or lengths");
+  if (embeddings == nullptr) return Null("embeddings");
+  const edgeformer_embed_params p = params ? *params : edgeformer_embed_default_params();
+  if (p.pooling < EDGEFORMER_POOLING_MODEL || p.pooling > EDGEFORMER_POOLING_POOLER) {
+    return Fail(Status::kInvalidArgument, "unknown pooling " + std::to_string(p.pooling));
+  }
+  const edgeformer::ModelConfig& c = session->model->config();
+  if (n_texts > capacity / c.dim) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_texts) + " embeddings need " +
+                                              std::to_string(n_texts * c.dim) + " floats but the buffer holds " +
+                                              std::to_string(capacity));
+  }
+  return InCall(session, [&] {
+    edgeformer::EncodeInput in;
+    in.tokens = tokens;
+    in.token_types = token_types;
+    in.lengths = lengths;
+    in.n_texts = n_texts;
+    edgeformer::EncodeOutput out;
+    out.embeddings = embeddings;
+    out.pooling = static_cast<edgeformer::Pooling>(p.pooling);
+    out.normalize = p.normalize < 0 ? c.normalize : p.normalize != 0;
+    return Report(session->session->Encode(in, out));
+  });
+}
+
+edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char* const* texts, const size_t* text_lens,
+                                         size_t n_texts, const edgeformer_embed_params* params, float* embeddings,
+                                         size_t capacity) {
+  if (session == nullptr) return Null("session");
+  if (texts == nullptr || text_lens == nullptr) return Null("texts or text_lens");
+  return Guard([&] {
+    std::vector<int32_t> ids;
+    std::vector<size_t> lengths(n_texts);
+    for (size_t i = 0; i < n_texts; ++i) {
+      if (texts[i] == nullptr && text_lens[i] > 0) return Null("a text");
+      const size_t before = ids.size();
+      Error err = session->model->tokenizer().Encode(std::string_view(texts[i] ? texts[i] : "", text_lens[i]),
+                                                     /*add_bos=*/true, &ids);
+      if (!err.ok()) return Report(err);
+      lengths[i] = ids.size() - before;
+    }
+    return edgeformer_embed(session, ids.data(), nullptr, lengths.data(), n_texts, params, embeddings, capacity);
+  });
+}
+
+edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
+                                    size_t n_tokens, float* hidden, size_t hidden_capacity, float* logits,
+                                    size_t logits_capacity) {
+  if (session == nullptr) return Null("session");
+  if (tokens == nullptr) return Null("tokens");
+  const edgeformer::ModelConfig& c = session->model->config();
+  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
+                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
+  }
+  if (logits != nullptr && n_tokens > logits_capacity / c.vocab_size) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " +
+                                              std::to_string(n_tokens * c.vocab_size) + " logits but the buffer holds " +
+                                              std::to_string(logits_capacity));
+  }
+  return InCall(session, [&] {
+    edgeformer::EncodeInput in;
+    in.tokens = tokens;
+    in.token_types = token_types;
+    in.lengths = &n_tokens;
+    in.n_texts = 1;
+    edgeformer::EncodeOutput out;
+    out.hidden = hidden;
+    out.logits = logits;
+    return Report(session->session->Encode(in, out));
   });
 }
 

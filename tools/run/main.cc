@@ -5,6 +5,7 @@
 // every tool's (tools/common/cli.h): 0 on success, including a generation stopped by a full
 // context (reported on stderr); 1 when the model, prompt or run fails; 2 for a bad command line.
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -42,6 +43,25 @@ std::string JoinIds(const std::vector<int32_t>& ids) {
   return out;
 }
 
+// Comma-separated integers into *ids; false when the text is not that.
+bool ParseIds(const std::string& text, std::vector<int32_t>* ids) {
+  try {
+    for (size_t at = 0; at <= text.size();) {
+      size_t comma = text.find(',', at);
+      if (comma == std::string::npos) comma = text.size();
+      size_t used = 0;
+      const std::string item = text.substr(at, comma - at);
+      const long v = std::stol(item, &used);
+      if (used != item.size() || v < INT32_MIN || v > INT32_MAX) return false;
+      ids->push_back(static_cast<int32_t>(v));
+      at = comma + 1;
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -59,6 +79,17 @@ int main(int argc, char** argv) {
   app.add_option("--prompt-ids", prompt_ids_text, "prompt as comma-separated token ids, used as given")
       ->excludes(prompt_opt);
   app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with BOS) and exit");
+  std::string embed_text, embed_ids_text, pooling = "model";
+  bool normalize = false;
+  auto* embed_opt = app.add_option("--embed", embed_text,
+                                   "print the embedding of TEXT (with the model's special tokens) as comma-separated "
+                                   "floats, and exit");
+  app.add_option("--embed-ids", embed_ids_text, "print the embedding of these comma-separated token ids, and exit")
+      ->excludes(embed_opt);
+  app.add_option("--pooling", pooling, "with --embed: model (its own), cls, mean, last or pooler")
+      ->check(CLI::IsMember({"model", "cls", "mean", "last", "pooler"}))
+      ->capture_default_str();
+  app.add_flag("--normalize", normalize, "with --embed: L2-normalize the vector (default: as the model says)");
   app.add_option("-n,--max-tokens", gen.max_tokens, "tokens to generate")->capture_default_str();
   app.add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   app.add_option("--top-k", gen.sampler.top_k, "sample from the k most likely tokens (0 = all)")->capture_default_str();
@@ -114,16 +145,54 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
+  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
+  sp.backend = backend == "xnnpack" ? EDGEFORMER_BACKEND_XNNPACK
+               : backend == "native"  ? EDGEFORMER_BACKEND_NATIVE
+                                      : EDGEFORMER_BACKEND_AUTO;
+  if (!embed_text.empty() || !embed_ids_text.empty()) {
+    // An embedding: one text's vector on one line, then exit.
+    std::vector<int32_t> ids;
+    if (!embed_ids_text.empty()) {
+      if (!ParseIds(embed_ids_text, &ids)) {
+        std::fprintf(stderr, "edgeformer-run: --embed-ids must be comma-separated integers\n");
+        return edgeformer::cli::kExitUsage;
+      }
+    } else {
+      st = tokenize(embed_text, &ids);
+      if (st != EDGEFORMER_OK) return Fail("cannot tokenize the text", st);
+    }
+    edgeformer_session* session = nullptr;
+    st = edgeformer_session_create(model, &sp, &session);
+    if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
+    edgeformer_model_info info;
+    (void)edgeformer_model_get_info(model, &info);
+    edgeformer_embed_params ep = edgeformer_embed_default_params();
+    ep.pooling = pooling == "cls"      ? EDGEFORMER_POOLING_CLS
+                 : pooling == "mean"   ? EDGEFORMER_POOLING_MEAN
+                 : pooling == "last"   ? EDGEFORMER_POOLING_LAST
+                 : pooling == "pooler" ? EDGEFORMER_POOLING_POOLER
+                                       : EDGEFORMER_POOLING_MODEL;
+    if (normalize) ep.normalize = 1;
+    std::vector<float> vec(info.dim);
+    const size_t n = ids.size();
+    st = edgeformer_embed(session, ids.data(), nullptr, &n, 1, &ep, vec.data(), vec.size());
+    if (st != EDGEFORMER_OK) return Fail("cannot embed the text", st);
+    std::string line;
+    for (size_t i = 0; i < vec.size(); ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%s%.9g", i ? "," : "", vec[i]);
+      line += buf;
+    }
+    std::printf("%s\n", line.c_str());
+    edgeformer_session_destroy(session);
+    edgeformer_model_destroy(model);
+    return 0;
+  }
+
   std::vector<int32_t> prompt_ids;
   if (!prompt_ids_text.empty()) {
-    try {
-      for (size_t at = 0; at <= prompt_ids_text.size();) {
-        size_t comma = prompt_ids_text.find(',', at);
-        if (comma == std::string::npos) comma = prompt_ids_text.size();
-        prompt_ids.push_back(static_cast<int32_t>(std::stol(prompt_ids_text.substr(at, comma - at))));
-        at = comma + 1;
-      }
-    } catch (const std::exception&) {
+    if (!ParseIds(prompt_ids_text, &prompt_ids)) {
       std::fprintf(stderr, "edgeformer-run: --prompt-ids must be comma-separated integers\n");
       return edgeformer::cli::kExitUsage;
     }
@@ -132,11 +201,6 @@ int main(int argc, char** argv) {
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize the prompt", st);
   }
 
-  if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
-  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
-  sp.backend = backend == "xnnpack" ? EDGEFORMER_BACKEND_XNNPACK
-               : backend == "native"  ? EDGEFORMER_BACKEND_NATIVE
-                                      : EDGEFORMER_BACKEND_AUTO;
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);

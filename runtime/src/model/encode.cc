@@ -93,29 +93,37 @@ Error Session::Encode(const EncodeInput& in, const EncodeOutput& out) {
     err = EncodePacked(in, EncodeOutput{out.embeddings, pooling, out.normalize, out.hidden, out.logits});
   } else {
     // A decoder: one text at a time from position 0, in steps of max_batch rows; its context is
-    // forgotten. Embeddings need the text's hidden states, kept in the caller's hidden buffer or,
-    // for last-token pooling, only the last row's.
-    if (out.embeddings != nullptr && out.hidden == nullptr && pooling != Pooling::kLast) {
-      return Error(Status::kUnsupported, "a decoder pools its last token only, unless hidden states are asked for");
-    }
+    // forgotten. Embeddings are pooled as the steps go (the first row, a running sum, the last).
     Reset();
     const size_t dim = c.dim, vocab = c.vocab_size;
+    float* sum = pooled_.as<float>();
     size_t first = 0;
     for (size_t t = 0; t < in.n_texts && err.ok(); ++t) {
       const size_t n = in.lengths[t];
+      float* embedding = out.embeddings != nullptr ? out.embeddings + t * dim : nullptr;
       pos_ = 0;
+      std::fill(sum, sum + dim, 0.0f);
       for (size_t done = 0; done < n && err.ok();) {
         const size_t chunk = std::min<size_t>(max_batch_, n - done);
         err = Forward(in.tokens + first + done, chunk, false);
-        float* hidden = out.hidden != nullptr ? out.hidden + (first + done) * dim : nullptr;
+        float* hidden = out.hidden != nullptr ? out.hidden + (first + done) * dim : xb_.as<float>();
         if (err.ok()) err = Head(0, chunk, hidden, out.logits != nullptr ? out.logits + (first + done) * vocab : nullptr);
-        if (err.ok() && out.embeddings != nullptr && done + chunk == n && pooling == Pooling::kLast && hidden == nullptr) {
-          err = Pool(Pooling::kLast, xb_.as<float>(), chunk, out.normalize, out.embeddings + t * dim);
+        if (err.ok() && embedding != nullptr) {
+          if (done == 0 && (pooling == Pooling::kCls || pooling == Pooling::kPooler)) {
+            err = Pool(pooling, hidden, 1, out.normalize, embedding);
+          } else if (pooling == Pooling::kMean) {
+            for (size_t i = 0; i < chunk; ++i) ops::AddInPlace(sum, hidden + i * dim, dim);
+          }
+          if (err.ok() && done + chunk == n && pooling == Pooling::kLast) {
+            err = Pool(Pooling::kLast, hidden, chunk, out.normalize, embedding);
+          }
         }
         done += chunk;
       }
-      if (err.ok() && out.embeddings != nullptr && out.hidden != nullptr) {
-        err = Pool(pooling, out.hidden + first * dim, n, out.normalize, out.embeddings + t * dim);
+      if (err.ok() && embedding != nullptr && pooling == Pooling::kMean) {
+        const float inv = 1.0f / static_cast<float>(n);
+        for (size_t j = 0; j < dim; ++j) embedding[j] = sum[j] * inv;
+        if (out.normalize) ops::L2Normalize(embedding, dim);
       }
       first += n;
     }

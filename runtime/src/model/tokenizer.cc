@@ -74,11 +74,13 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
   present_ = false;
   if (t == nullptr) return Error::Ok();
-  if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE) {
+  if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE &&
+      t->kind() != schema::TokenizerKind::WordPiece) {
     return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
                                            " is not supported by this build");
   }
   byte_level_ = t->kind() == schema::TokenizerKind::ByteLevelBPE;
+  wordpiece_ = t->kind() == schema::TokenizerKind::WordPiece;
   const auto* data = t->piece_data();
   const auto* offsets = t->piece_offsets();
   const auto* scores = t->scores();
@@ -156,6 +158,26 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
     }
   }
   if (byte_level_) EF_RETURN_IF_ERROR(InitByteLevel(t));
+  if (byte_level_ || wordpiece_) CollectSpecials();
+  if (wordpiece_) {
+    if (unk_id_ < 0) return bad("a WordPiece vocabulary needs an UNK token");
+    const auto* prefix = t->continuing_prefix();
+    continuing_prefix_ = prefix != nullptr ? std::string_view(prefix->c_str(), prefix->size()) : std::string_view();
+    if (continuing_prefix_.size() > 16) return bad("the continuing prefix is longer than 16 bytes");
+    max_word_chars_ = t->max_input_chars_per_word();
+    if (max_word_chars_ == 0 || max_word_chars_ > (1u << 16)) {
+      return bad("max_input_chars_per_word " + std::to_string(max_word_chars_) + " is outside [1, 65536]");
+    }
+    normalizer_.clean_text = t->clean_text();
+    normalizer_.chinese_chars = t->tokenize_chinese_chars();
+    normalizer_.strip_accents = t->strip_accents();
+    normalizer_.lowercase = t->lowercase();
+    // Decoded pieces: a word-start piece follows a space; a continuing one loses its prefix.
+    spaced_.resize(vocab_size);
+    for (uint32_t i = 0; i < vocab_size; ++i) {
+      if (types_[i] == TokenType::kNormal) spaced_[i] = " " + std::string(pieces_[i]);
+    }
+  }
   present_ = true;
   return Error::Ok();
 }
@@ -186,45 +208,22 @@ Error Tokenizer::InitByteLevel(const schema::Tokenizer* t) {
     merges_.emplace((uint64_t{static_cast<uint32_t>(left)} << 32) | static_cast<uint32_t>(right),
                     Merge{static_cast<uint32_t>(r), result});
   }
+  return Error::Ok();
+}
+
+void Tokenizer::CollectSpecials() {
   for (size_t i = 0; i < pieces_.size(); ++i) {
-    if (types_[i] == TokenType::kControl && !pieces_[i].empty()) {
+    if ((types_[i] == TokenType::kControl || (wordpiece_ && types_[i] == TokenType::kUnknown)) && !pieces_[i].empty()) {
       specials_[static_cast<uint8_t>(pieces_[i][0])].emplace_back(pieces_[i], static_cast<int32_t>(i));
     }
   }
   for (auto& list : specials_) {
     std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
-  return Error::Ok();
 }
 
-int32_t Tokenizer::Lookup(std::string_view piece) const {
-  auto it = normal_ids_.find(piece);
-  return it == normal_ids_.end() ? -1 : it->second;
-}
-
-Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
-  if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
-  if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
-  if (byte_level_) {
-    EncodeByteLevel(text, out);
-    return Error::Ok();
-  }
-  return EncodeScored(text, out);
-}
-
-void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const {
-  std::vector<std::string_view> chunks;
-  std::vector<int32_t> ids;
-  auto encode_plain = [&](std::string_view plain) {
-    chunks.clear();
-    Pretokenize(plain, pretokenizer_, &chunks);
-    for (std::string_view chunk : chunks) {
-      ids.clear();
-      for (char c : chunk) ids.push_back(byte_ids_[static_cast<uint8_t>(c)]);
-      MergeByRank(&ids);
-      out->insert(out->end(), ids.begin(), ids.end());
-    }
-  };
+template <typename Plain>
+void Tokenizer::SplitAtSpecials(std::string_view text, std::vector<int32_t>* out, Plain encode_plain) const {
   size_t start = 0;
   for (size_t i = 0; i < text.size();) {
     int32_t special = -1;
@@ -246,6 +245,42 @@ void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out
     start = i;
   }
   encode_plain(text.substr(start));
+}
+
+int32_t Tokenizer::Lookup(std::string_view piece) const {
+  auto it = normal_ids_.find(piece);
+  return it == normal_ids_.end() ? -1 : it->second;
+}
+
+Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
+  if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
+  if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
+  if (byte_level_) {
+    EncodeByteLevel(text, out);
+    return Error::Ok();
+  }
+  if (wordpiece_) {
+    EncodeWordPiece(text, out);
+    if (add_bos && eos_id_ >= 0) out->push_back(eos_id_);
+    return Error::Ok();
+  }
+  return EncodeScored(text, out);
+}
+
+void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const {
+  std::vector<std::string_view> chunks;
+  std::vector<int32_t> ids;
+  auto encode_plain = [&](std::string_view plain) {
+    chunks.clear();
+    Pretokenize(plain, pretokenizer_, &chunks);
+    for (std::string_view chunk : chunks) {
+      ids.clear();
+      for (char c : chunk) ids.push_back(byte_ids_[static_cast<uint8_t>(c)]);
+      MergeByRank(&ids);
+      out->insert(out->end(), ids.begin(), ids.end());
+    }
+  };
+  SplitAtSpecials(text, out, encode_plain);
 }
 
 void Tokenizer::MergeByRank(std::vector<int32_t>* ids) const {
@@ -301,9 +336,66 @@ Error Tokenizer::EncodeScored(std::string_view text, std::vector<int32_t>* out) 
   return Error::Ok();
 }
 
+void Tokenizer::EncodeWordPiece(std::string_view text, std::vector<int32_t>* out) const {
+  std::vector<std::string> words;
+  SplitAtSpecials(text, out, [&](std::string_view plain) { EncodeWordPieceText(plain, out, &words); });
+}
+
+void Tokenizer::EncodeWordPieceText(std::string_view text, std::vector<int32_t>* out,
+                                    std::vector<std::string>* scratch) const {
+  std::vector<std::string>& words = *scratch;
+  words.clear();
+  WordPieceWords(text, normalizer_, &words);
+  std::string candidate;
+  std::vector<int32_t> pieces;
+  for (const std::string& word : words) {
+    // Character boundaries of the word (it is valid UTF-8: WordPieceWords wrote it).
+    std::vector<size_t> bounds;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if ((static_cast<uint8_t>(word[i]) & 0xC0) != 0x80) bounds.push_back(i);
+    }
+    bounds.push_back(word.size());
+    if (bounds.size() - 1 > max_word_chars_) {
+      out->push_back(unk_id_);
+      continue;
+    }
+    pieces.clear();
+    bool bad = false;
+    for (size_t start = 0; start + 1 < bounds.size() && !bad;) {
+      int32_t found = -1;
+      size_t end = bounds.size() - 1;
+      for (; end > start; --end) {
+        candidate.assign(start > 0 ? continuing_prefix_ : std::string_view());
+        candidate.append(word, bounds[start], bounds[end] - bounds[start]);
+        found = Lookup(candidate);
+        if (found >= 0) break;
+      }
+      if (found < 0) {
+        bad = true;
+      } else {
+        pieces.push_back(found);
+        start = end;
+      }
+    }
+    if (bad) {
+      out->push_back(unk_id_);
+    } else {
+      out->insert(out->end(), pieces.begin(), pieces.end());
+    }
+  }
+}
+
 std::string_view Tokenizer::Piece(int32_t prev, int32_t token) const {
   if (token < 0 || static_cast<size_t>(token) >= pieces_.size()) return {};
   if (types_[token] == TokenType::kControl || types_[token] == TokenType::kUnknown) return {};
+  if (wordpiece_) {
+    const std::string_view piece = pieces_[token];
+    if (!continuing_prefix_.empty() && piece.substr(0, continuing_prefix_.size()) == continuing_prefix_) {
+      return piece.substr(continuing_prefix_.size());
+    }
+    const bool first = prev < 0 || static_cast<size_t>(prev) >= pieces_.size() || types_[prev] != TokenType::kNormal;
+    return first ? piece : std::string_view(spaced_[token]);
+  }
   std::string_view piece = pieces_[token];
   if (strip_space_after_bos_ && prev == bos_id_ && prev >= 0 && !piece.empty() && piece[0] == ' ') {
     piece.remove_prefix(1);

@@ -11,6 +11,11 @@
 // (model/pretokenize.h); each chunk starts as one token per byte, and the adjacent pair with the
 // best merge rank merges, leftmost first, until no listed pair is left.
 //
+// WordPiece (BERT): the text is normalized and split into words (model/wordpiece.h); each word
+// becomes the longest vocabulary pieces from its start, the pieces after the first spelled with
+// the continuing prefix ("##"); a word longer than max_input_chars_per_word characters, or one
+// that cannot be spelled, becomes UNK. With BOS: [CLS] (bos_id) first and [SEP] (eos_id) last.
+//
 // Ownership: piece bytes point into the model file mapping (Model keeps it alive).
 // Thread safety: immutable after Init; Encode and Piece are safe from any thread.
 #pragma once
@@ -23,6 +28,7 @@
 
 #include "core/status.h"
 #include "model/pretokenize.h"
+#include "model/wordpiece.h"
 
 namespace edgeformer {
 
@@ -48,7 +54,9 @@ class Tokenizer {
   Error Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const;
 
   // The bytes `token` stands for when it follows `prev` (-1 for none). Control tokens, ids out
-  // of range and every id of an absent tokenizer give "". The view lives as long as the tokenizer.
+  // of range and every id of an absent tokenizer give "". WordPiece pieces are words: a space
+  // before each (but the first of a text), none before a continuing piece, whose prefix is
+  // dropped. The view lives as long as the tokenizer.
   std::string_view Piece(int32_t prev, int32_t token) const;
 
  private:
@@ -56,6 +64,12 @@ class Tokenizer {
   Error InitByteLevel(const schema::Tokenizer* table);
   Error EncodeScored(std::string_view text, std::vector<int32_t>* out) const;
   void EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const;
+  void EncodeWordPiece(std::string_view text, std::vector<int32_t>* out) const;
+  void EncodeWordPieceText(std::string_view text, std::vector<int32_t>* out, std::vector<std::string>* scratch) const;
+  // Special (control) tokens, and WordPiece's UNK, are matched literally in the text first.
+  void CollectSpecials();
+  template <typename Plain>
+  void SplitAtSpecials(std::string_view text, std::vector<int32_t>* out, Plain encode_plain) const;
   void MergeByRank(std::vector<int32_t>* ids) const;
 
   struct Merge {
@@ -63,6 +77,11 @@ class Tokenizer {
     int32_t result;
   };
   bool byte_level_ = false;
+  bool wordpiece_ = false;
+  WordPieceNormalizer normalizer_;
+  std::string_view continuing_prefix_;  // in the mapping
+  uint32_t max_word_chars_ = 100;
+  std::vector<std::string> spaced_;     // WordPiece: " " + piece of each word-start token
   Pretokenizer pretokenizer_ = Pretokenizer::kNone;
   std::unordered_map<uint64_t, Merge> merges_;  // (left << 32 | right) -> rank, merged token
   // Special tokens by first byte, longest first: (piece, id).

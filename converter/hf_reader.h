@@ -1,0 +1,54 @@
+// Shared by the Hugging Face converters (convert_hf.cc, convert_bert.cc, convert_bloom.cc,
+// convert_generic.cc): reading tensors as f32 with the shape the config implies (with progress),
+// and reshaping them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "converter/builder.h"
+#include "converter/convert.h"
+#include "converter/safetensors.h"
+
+namespace edgeformer {
+namespace convert {
+
+// The common part of every family: reads tensors as f32 with the shape the config implies, and
+// reports progress.
+class Reader {
+ public:
+  Reader(const SafetensorsSet& st, const ConvertOptions& options, uint64_t total)
+      : st_(st), progress_(options.progress, total) {}
+
+  Result<std::vector<float>> Read(const std::string& name, const std::vector<uint64_t>& shape) {
+    progress_.Next();
+    return st_.ReadF32(name, shape);
+  }
+  void Done(const std::string& output) const { progress_.Done(output); }
+
+ private:
+  const SafetensorsSet& st_;
+  Progress progress_;
+};
+
+// [rows][cols] -> [cols][rows].
+inline std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, uint64_t cols) {
+  std::vector<float> out(w.size());
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+inline std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
+  return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
+}
+
+
+}  // namespace convert
+}  // namespace edgeformer
+
+// Reads tensor `name` of the given shape into std::vector<float> `var`, or returns its error.
+#define EF_READ(var, name, ...)                                            \
+  Result<std::vector<float>> var##_read = reader.Read(name, {__VA_ARGS__}); \
+  if (!var##_read.ok()) return var##_read.error();                         \
+  std::vector<float> var = var##_read.take()

@@ -1,0 +1,188 @@
+#include "model/wordpiece.h"
+
+#include <algorithm>
+
+#include "model/pretokenize.h"
+
+namespace edgeformer {
+namespace {
+
+struct CodeRange {
+  uint32_t first, last;
+};
+struct CodePair {
+  uint32_t from, to;
+};
+struct CodeMapping {
+  uint32_t from;
+  uint32_t to[3];
+  uint8_t n;
+};
+
+#include "model/wordpiece_tables.inc"
+
+template <size_t N>
+bool InRanges(const CodeRange (&ranges)[N], uint32_t cp) {
+  const CodeRange* end = ranges + N;
+  const CodeRange* it = std::upper_bound(ranges, end, cp, [](uint32_t v, const CodeRange& r) { return v < r.first; });
+  return it != ranges && cp <= (it - 1)->last;
+}
+
+template <size_t N>
+const CodePair* FindPair(const CodePair (&table)[N], uint32_t cp) {
+  const CodePair* it = std::lower_bound(table, table + N, cp, [](const CodePair& p, uint32_t v) { return p.from < v; });
+  return it != table + N && it->from == cp ? it : nullptr;
+}
+
+template <size_t N>
+const CodeMapping* FindMapping(const CodeMapping (&table)[N], uint32_t cp) {
+  const CodeMapping* it =
+      std::lower_bound(table, table + N, cp, [](const CodeMapping& p, uint32_t v) { return p.from < v; });
+  return it != table + N && it->from == cp ? it : nullptr;
+}
+
+constexpr uint32_t kReplacement = 0xFFFD;
+
+// UTF-8 to code points; malformed sequences become U+FFFD, one per byte.
+void Decode(std::string_view text, std::vector<uint32_t>* out) {
+  for (size_t i = 0; i < text.size();) {
+    const uint8_t b = static_cast<uint8_t>(text[i]);
+    size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
+    bool ok = n > 0 && i + n <= text.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      const uint8_t c = static_cast<uint8_t>(text[i + k]);
+      ok = (c & 0xC0) == 0x80;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = ok && cp >= kMin[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    if (!ok) {
+      n = 1;
+      cp = kReplacement;
+    }
+    out->push_back(cp);
+    i += n;
+  }
+}
+
+void Encode(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Appends cp with its accents stripped: NFD less the Mn marks (Hangul syllables decompose into
+// their jamo by the Unicode algorithm).
+void StripAccents(uint32_t cp, std::vector<uint32_t>* out) {
+  if (InRanges(kMarks, cp)) return;
+  if (cp >= 0xAC00 && cp <= 0xD7A3) {
+    const uint32_t s = cp - 0xAC00;
+    out->push_back(0x1100 + s / 588);
+    out->push_back(0x1161 + (s % 588) / 28);
+    if (s % 28 != 0) out->push_back(0x11A7 + s % 28);
+    return;
+  }
+  if (const CodePair* p = FindPair(kStrip, cp)) {
+    out->push_back(p->to);
+  } else if (const CodeMapping* m = FindMapping(kStripLong, cp)) {
+    out->insert(out->end(), m->to, m->to + m->n);
+  } else {
+    out->push_back(cp);
+  }
+}
+
+void Lowercase(uint32_t cp, std::vector<uint32_t>* out) {
+  if (const CodePair* p = FindPair(kLower, cp)) {
+    out->push_back(p->to);
+  } else if (const CodeMapping* m = FindMapping(kLowerLong, cp)) {
+    out->insert(out->end(), m->to, m->to + m->n);
+  } else {
+    out->push_back(cp);
+  }
+}
+
+}  // namespace
+
+bool IsBertPunctuation(uint32_t cp) {
+  return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126) ||
+         InRanges(kPunctuation, cp);
+}
+
+bool IsChineseChar(uint32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
+         (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
+         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
+}
+
+void WordPieceWords(std::string_view text, const WordPieceNormalizer& n, std::vector<std::string>* words) {
+  std::vector<uint32_t> cps, next;
+  Decode(text, &cps);
+  if (n.clean_text) {
+    next.clear();
+    for (uint32_t cp : cps) {
+      const bool space = cp == '\t' || cp == '\n' || cp == '\r' || IsWhiteSpace(cp);
+      if (space) {
+        next.push_back(' ');
+      } else if (cp != 0 && cp != kReplacement && !InRanges(kOther, cp)) {
+        next.push_back(cp);
+      }
+    }
+    cps.swap(next);
+  }
+  if (n.chinese_chars) {
+    next.clear();
+    for (uint32_t cp : cps) {
+      if (IsChineseChar(cp)) {
+        next.push_back(' ');
+        next.push_back(cp);
+        next.push_back(' ');
+      } else {
+        next.push_back(cp);
+      }
+    }
+    cps.swap(next);
+  }
+  if (n.strip_accents) {
+    next.clear();
+    for (uint32_t cp : cps) StripAccents(cp, &next);
+    cps.swap(next);
+  }
+  if (n.lowercase) {
+    next.clear();
+    for (uint32_t cp : cps) Lowercase(cp, &next);
+    cps.swap(next);
+  }
+  // Words: runs between White_Space, with each punctuation character on its own.
+  std::string word;
+  auto flush = [&] {
+    if (!word.empty()) words->push_back(word);
+    word.clear();
+  };
+  for (uint32_t cp : cps) {
+    if (IsWhiteSpace(cp)) {
+      flush();
+    } else if (IsBertPunctuation(cp)) {
+      flush();
+      Encode(cp, &word);
+      flush();
+    } else {
+      Encode(cp, &word);
+    }
+  }
+  flush();
+}
+
+}  // namespace edgeformer
