@@ -368,9 +368,9 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   overlapping.replace(begin, end_close - begin, std::to_string(start - 4) + ", " + std::to_string(end - 4));
   CHECK(with(rewritten(overlapping), config_text).find("overlap") != std::string::npos);
 
-  std::string bert = config_text;
-  bert.replace(bert.find("\"llama\""), 7, "\"bert\"");
-  CHECK(with(good, bert).find("model_type 'bert' is not supported") != std::string::npos);
+  std::string t5 = config_text;
+  t5.replace(t5.find("\"llama\""), 7, "\"t5\"");
+  CHECK(with(good, t5).find("model_type 't5' is not supported") != std::string::npos);
   std::string no_layers = config_text;
   no_layers.replace(no_layers.find("\"num_hidden_layers\""), 19, "\"num_hidden_layerz\"");
   CHECK(with(good, no_layers).find("config.json: has no num_hidden_layers") != std::string::npos);
@@ -385,9 +385,13 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   test::WriteFile(tmp.path("config.json"), config);
   CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: cannot open") != std::string::npos);
   // A tokenizer.json that is not one edgeformer reads.
-  const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {}}})";
+  const std::string unigram = R"({"model": {"type": "Unigram", "vocab": []}})";
+  test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(unigram.begin(), unigram.end()));
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: only BPE and WordPiece models are read") !=
+        std::string::npos);
+  const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "Whitespace"}})";
   test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(wordpiece.begin(), wordpiece.end()));
-  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: only BPE models are read") != std::string::npos);
+  CHECK(Refused(tmp.path(""), out, true).find("WordPiece vocabularies need the BertPreTokenizer") != std::string::npos);
 }
 
 TEST_CASE("a sharded index must name existing shards holding its tensors") {
