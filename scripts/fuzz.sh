@@ -41,12 +41,21 @@ ref=$tools/reference
 for m in gpt2_f32 qwen2_f32; do
   [[ -d $ref/$m ]] && "$convert" "$ref/$m" --no-tokenizer --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
 done
+# The rest of the family (tests/reference/make_stacks.py): an encoder with its WordPiece
+# vocabulary, ALiBi, T5 buckets, a prefix-LM.
+for m in bert_mlm bloom t5_encoder prefix_lm; do
+  [[ -d $ref/stacks/$m ]] && "$convert" "$ref/stacks/$m" --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
+done
 { printf '\0'; cat "$tiny.bin"; } > "$seeds/fuzz_llama2c/model"
 { printf '\1'; head -c 2000 "$tiny.tok"; } > "$seeds/fuzz_llama2c/tokenizer"
 for m in llama_f32 gpt2_f16_unprefixed llama3_bf16_tied_sharded; do
   for f in "$ref/$m"/*.safetensors; do [[ -f $f ]] && cp "$f" "$seeds/fuzz_safetensors/$m-$(basename "$f")"; done
   [[ -f $ref/$m/config.json ]] && { printf '\0'; cat "$ref/$m/config.json"; } > "$seeds/fuzz_hf_json/config-$m"
 done
+for m in bert_mlm bloom t5_encoder; do
+  [[ -f $ref/stacks/$m/config.json ]] && { printf '\0'; cat "$ref/stacks/$m/config.json"; } > "$seeds/fuzz_hf_json/config-$m"
+done
+[[ -f $ref/stacks/bert_mlm/tokenizer.json ]] && { printf '\1'; cat "$ref/stacks/bert_mlm/tokenizer.json"; } > "$seeds/fuzz_hf_json/tokenizer-wordpiece"
 [[ -f $ref/gguf_llama/model.gguf ]] && cp "$ref/gguf_llama/model.gguf" "$seeds/fuzz_gguf/gguf_llama.gguf"
 # A small byte-level tokenizer.json (GPT-2's layout) and a SentencePiece-style one.
 /usr/bin/python3 - "$seeds/fuzz_hf_json" <<'PY'
@@ -82,6 +91,8 @@ fi
 for m in bpe_gpt2 bpe_llama3 bpe_qwen2; do
   [[ -d $ref/$m ]] && "$convert" "$ref/$m" --quant int8 -q -o "$seeds/$m.edgf" && tok_models+=("$seeds/$m.edgf")
 done
+[[ -d $ref/stacks/wordpiece_uncased ]] && "$convert" "$ref/stacks/wordpiece_uncased" --quant int8 -q \
+  -o "$seeds/wordpiece.edgf" && tok_models+=("$seeds/wordpiece.edgf")
 export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
 
 # ---- Runs ----

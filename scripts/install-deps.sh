@@ -13,7 +13,8 @@ arm64=1
 packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doctest-dev libcli11-dev
           libcpuinfo-dev libpthreadpool-dev libxnnpack-dev nlohmann-json3-dev libbenchmark-dev qemu-user pkg-config
           clang libclang-rt-14-dev
-          python3-torch python3-sentencepiece)  # the independent references of tests/reference/make_models.py
+          python3-torch python3-sentencepiece  # the independent references of tests/reference/make_models.py
+          fortunes)  # Debian's fortune files: the corpus of the trained encoder tests/data/fortunes-mlm
 ((arm64)) && packages+=(g++-aarch64-linux-gnu)
 
 SUDO=()

@@ -238,3 +238,42 @@ TEST_CASE("a failed allocation anywhere in load and session creation: a status, 
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("encoding allocates nothing once a session exists: packed embeddings, hidden states, MLM logits") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+    const std::string path = test::MakeSyntheticEncoder(dir, quant, "e" + std::to_string(static_cast<int>(quant)));
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    for (uint32_t threads : {1u, 2u}) {
+      edgeformer_session_params p = edgeformer_session_default_params();
+      p.n_threads = threads;
+      edgeformer_session* s = nullptr;
+      REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+      std::vector<int32_t> tokens;
+      for (int i = 0; i < 100; ++i) tokens.push_back(1 + (i * 37) % 299);
+      const size_t lengths[4] = {10, 30, 40, 20};  // two passes of the 64-token context
+      std::vector<float> embeddings(4 * 48), hidden(40 * 48), logits(40 * 300);
+      Arm(0);
+      const edgeformer_status a = edgeformer_embed(s, tokens.data(), nullptr, lengths, 4, nullptr, embeddings.data(),
+                                                   embeddings.size());
+      const edgeformer_status b = edgeformer_encode(s, tokens.data(), nullptr, 40, hidden.data(), hidden.size(),
+                                                    logits.data(), logits.size());
+      Disarm();
+      INFO("quant " << static_cast<int>(quant) << ", threads " << threads << ": " << edgeformer_last_error());
+      CHECK(a == EDGEFORMER_OK);
+      CHECK(b == EDGEFORMER_OK);
+      CHECK(allocations.load() == 0);
+      edgeformer_session_destroy(s);
+    }
+    edgeformer_model_destroy(model);
+  }
+}
+
+}  // namespace edgeformer

@@ -62,6 +62,13 @@ std::vector<Span> Regions(const std::vector<uint8_t>& file) {
   std::memcpy(&header, base, 4);
   spans.push_back({0, header + 4u, "header"});
   table(m->architecture(), "architecture");
+  if (m->architecture() != nullptr && m->architecture()->stack() != nullptr) {
+    const schema::StackSpec* stack = m->architecture()->stack();
+    table(stack, "stack spec");
+    if (stack->layers() != nullptr) {
+      for (const schema::LayerSpec* l : *stack->layers()) table(l, "layer spec");
+    }
+  }
   if (const schema::Tokenizer* t = m->tokenizer()) {
     table(t, "tokenizer table");
     vec(t->piece_offsets(), 4, "piece offsets");
@@ -191,7 +198,18 @@ void Exercise(const std::vector<uint8_t>& bytes, const test::TempDir& dir, int i
   edgeformer_session* s = nullptr;
   if (edgeformer_session_create(m, &p, &s) == EDGEFORMER_OK) {
     if (ids.size() > p.context_length / 2) ids.resize(p.context_length / 2);
-    if (edgeformer_session_prefill(s, ids.data(), ids.size()) == EDGEFORMER_OK) {
+    if (info.family == EDGEFORMER_FAMILY_ENCODER) {
+      // An encoder: the texts' embeddings (twice the ids: two texts in one pass) and states.
+      std::vector<int32_t> two = ids;
+      two.insert(two.end(), ids.begin(), ids.end());
+      const size_t lengths[2] = {ids.size(), ids.size()};
+      std::vector<float> vectors(2 * info.dim), hidden(ids.size() * info.dim);
+      if (edgeformer_embed(s, two.data(), nullptr, lengths, 2, nullptr, vectors.data(), vectors.size()) ==
+          EDGEFORMER_OK) {
+        ++out->generated;
+      }
+      (void)edgeformer_encode(s, ids.data(), nullptr, ids.size(), hidden.data(), hidden.size(), nullptr, 0);
+    } else if (edgeformer_session_prefill(s, ids.data(), ids.size()) == EDGEFORMER_OK) {
       edgeformer_generate_params g = edgeformer_generate_default_params();
       g.max_tokens = 4;
       g.sampler.temperature = 0.0f;
@@ -266,6 +284,20 @@ TEST_CASE("mutants of a byte-level (GPT-2 vocabulary) model file: merges and pre
   INFO(err.message());
   REQUIRE(err.ok());
   RunCorpus(o.output, 40, 3);
+}
+
+TEST_CASE("mutants of an encoder's file (BERT: WordPiece vocabulary, stack spec, token types, MLM head)") {
+  const char* ref = std::getenv("EDGEFORMER_REFERENCE_DIR");
+  REQUIRE_MESSAGE(ref != nullptr, "EDGEFORMER_REFERENCE_DIR is not set (run through ctest)");
+  test::TempDir dir;
+  convert::ConvertOptions o;
+  o.checkpoint = std::string(ref) + "/stacks/bert_mlm";
+  o.output = dir.path("bert.edgf");
+  o.quant = convert::Quant::kInt8;
+  const Error err = convert::ConvertHf(o);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  RunCorpus(o.output, 40, 4);
 }
 
 }  // namespace edgeformer

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "converter/synthetic.h"
+
 namespace edgeformer {
 namespace test {
 
@@ -69,6 +71,47 @@ std::string Convert(const TempDir& dir, const std::string& checkpoint, const std
   INFO(err.message());
   REQUIRE(err.ok());
   return o.output;
+}
+
+std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const std::string& name) {
+  schema::ArchitectureT a;
+  a.family = schema::ModelFamily::EncoderOnly;
+  a.n_layers = 2;
+  a.dim = 48;
+  a.hidden_dim = 96;
+  a.n_heads = 4;
+  a.n_kv_heads = 4;
+  a.head_dim = 12;
+  a.vocab_size = 300;
+  a.max_seq_len = 64;
+  a.norm = schema::NormKind::LayerNorm;
+  a.norm_eps = 1e-12f;
+  a.activation = schema::Activation::GELU;
+  a.position = schema::PositionKind::Learned;
+  a.tied_embeddings = true;
+  auto layer = std::make_unique<schema::LayerSpecT>();
+  layer->norm = schema::NormKind::LayerNorm;
+  layer->norm_placement = schema::NormPlacement::Post;
+  layer->mask = schema::AttentionMask::Bidirectional;
+  layer->position = schema::PositionKind::None;
+  layer->activation = schema::Activation::GELU;
+  layer->attention_bias = true;
+  layer->mlp_bias = true;
+  a.stack = std::make_unique<schema::StackSpecT>();
+  a.stack->layers.push_back(std::move(layer));
+  a.stack->embedding_positions = schema::PositionKind::Learned;
+  a.stack->token_types = 2;
+  a.stack->embedding_norm = true;
+  a.stack->final_norm = false;
+  a.stack->pooler = true;
+  a.stack->mlm_head = true;
+  a.stack->classifier = true;
+  a.stack->pooling = schema::Pooling::Mean;
+  const std::string path = dir.path(name + ".edgf");
+  const Error err = convert::WriteSyntheticStack(a, nullptr, 11, quant, path);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  return path;
 }
 
 std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name) {

@@ -43,6 +43,11 @@ std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const s
 // Generation parameters for greedy decoding of exactly max_tokens tokens (no stop at EOS).
 edgeformer_generate_params Greedy(uint32_t max_tokens);
 
+// A small synthetic BERT-style encoder (dim 48, 2 layers, 4 heads, vocab 300, context 64,
+// post-norm, learned positions, 2 token types, GELU, MLM head and pooler; mean pooling) with
+// random weights and no tokenizer; returns its path.
+std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const std::string& name = "encoder");
+
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
                     convert::Quant quant, const std::string& name);

@@ -43,6 +43,10 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
                  "busy threads to run beside every test, as other apps load a phone")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  app.add_option("--embed-batch", c->embed_batch,
+                 "encoders: texts embedded per call in the embN tests (N = each -p length)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   app.add_option("--sessions", c->sessions,
                  "sessions running each test at the same time, one app thread each (figures per session; "
                  "wall time from the common start to the last end)")

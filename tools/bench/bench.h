@@ -31,6 +31,7 @@ struct Config {
   bool profile = false;
   uint64_t read_buffer_bytes = 0;  // bandwidth test buffer; 0: several times the last-level cache
   uint32_t background_load = 0;  // busy threads running beside every test (a loaded phone)
+  uint32_t embed_batch = 8;      // encoders: texts of -p tokens embedded per call (the embN tests)
   uint32_t sessions = 1;         // sessions running each test at once, each on its own thread
   // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
   // are shortened to fit (and say so) instead of refused.
@@ -63,7 +64,7 @@ struct Stat {
 };
 
 struct TestResult {
-  std::string test;  // pp512, tg128
+  std::string test;  // pp512, tg128; emb128 for an encoder (texts of 128 tokens)
   uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
   uint32_t background_load = 0;  // busy threads beside the test
   uint32_t sessions = 1;         // sessions running the test at once; figures are per session
@@ -71,6 +72,7 @@ struct TestResult {
   uint32_t active_threads = 0;   // the sessions' active threads at the end (adaptive pools)
   std::string isa, backend, kernel, kv_type;
   Stat tokens_per_s;
+  Stat sentences_per_s;    // embN tests (encoders): texts embedded per second
   Stat seconds;            // per repetition
   double load_ms = 0.0;    // the first load of the model in this process
   double load_warm_ms = 0.0;

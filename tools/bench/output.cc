@@ -43,6 +43,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["kv_type"] = t.kv_type;
   j["quant"] = r.model.quant;
   j["tokens_per_s_median"] = t.tokens_per_s.median;
+  j["sentences_per_s_median"] = t.sentences_per_s.median;
   j["tokens_per_s_mean"] = t.tokens_per_s.mean;
   j["tokens_per_s_std"] = t.tokens_per_s.std;
   j["seconds_mean"] = t.seconds.mean;
@@ -77,7 +78,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
 // The columns of the CSV output, in order: the scalar fields of the JSON lines.
 const char* const kCsvColumns[] = {
     "test",          "n_prompt",        "n_gen",          "depth",          "threads",
-    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_median",
+    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_median", "sentences_per_s_median",
     "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
     "background_load", "active_threads", "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps",
@@ -137,7 +138,8 @@ std::string FormatMarkdown(const Report& r) {
     << (loaded ? " ---: | ---: | ---: | ---: |" : "") << "\n";
   for (const TestResult& t : r.tests) {
     o << "| " << t.test << " | " << t.depth << " | " << t.threads << " | " << t.isa << " | " << t.backend << " | " << t.kv_type << " | "
-      << Fixed(t.tokens_per_s.median, 2) << " ± " << Fixed(t.tokens_per_s.std, 2) << " | "
+      << Fixed(t.tokens_per_s.median, 2) << " ± " << Fixed(t.tokens_per_s.std, 2)
+      << (t.test.rfind("emb", 0) == 0 ? " (" + Fixed(t.sentences_per_s.median, 1) + " texts/s)" : "") << " | "
       << (t.ttft_ms >= 0 ? Fixed(t.ttft_ms, 1) : "-") << " | " << Fixed(t.load_ms, 1) << " / "
       << Fixed(t.load_warm_ms, 1) << " | " << MiB(t.peak_rss_bytes) << " | " << MiB(t.expected_bytes) << " | "
       << (t.bandwidth_pct >= 0 ? Fixed(t.achieved_bandwidth_gbps, 2) : "-") << " | "

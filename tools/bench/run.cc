@@ -172,7 +172,8 @@ using Spans = std::vector<std::pair<Clock::time_point, Clock::time_point>>;
 Result<TestResult> RunTest(const Model& model, Session& session, const Combo& combo, uint32_t n_prompt,
                            uint32_t n_gen, const Config& config, Barrier* barrier = nullptr, Spans* spans = nullptr) {
   TestResult r;
-  r.test = n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  const bool encoder = model.config().family == Family::kEncoderOnly;
+  r.test = encoder ? "emb" + std::to_string(n_prompt) : n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
   r.n_prompt = n_prompt;
   r.n_gen = n_gen;
   r.depth = combo.depth;
@@ -208,6 +209,18 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
                                                  positions);
   }
   const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
+  // Encoders: embed_batch texts of n_prompt tokens per call, pooled as the model says (or CLS).
+  const size_t batch = config.embed_batch;
+  const std::vector<int32_t> texts = encoder ? Tokens(batch * n_prompt, vocab, 3) : std::vector<int32_t>();
+  const std::vector<size_t> lengths(encoder ? batch : 0, n_prompt);
+  std::vector<float> embeddings(encoder ? batch * model.config().dim : 0);
+  EncodeInput encode_in;
+  encode_in.tokens = texts.data();
+  encode_in.lengths = lengths.data();
+  encode_in.n_texts = batch;
+  EncodeOutput encode_out;
+  encode_out.embeddings = embeddings.data();
+  encode_out.pooling = model.config().pooling == Pooling::kNone ? Pooling::kCls : Pooling::kNone;
   Sampler sampler;
   EF_RETURN_IF_ERROR(sampler.Init(vocab, SamplerParams{}));  // greedy
   GenerateOptions gen;
@@ -220,11 +233,14 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     const bool timed = rep > 0;
     session.Reset();
     session.SetProfile(nullptr);
-    if (start > 0) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
+    if (start > 0 && !encoder) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
     if (timed && config.profile) session.SetProfile(&profile);
     if (barrier != nullptr) barrier->Wait();
     const auto t0 = Clock::now();
-    if (n_prompt > 0) {
+    if (encoder) {
+      EF_RETURN_IF_ERROR(session.Encode(encode_in, encode_out));
+      if (timed) seconds.push_back(Since(t0));
+    } else if (n_prompt > 0) {
       EF_RETURN_IF_ERROR(session.Prefill(prompt.data(), prompt.size()));
       const double prefill = Since(t0);
       (void)sampler.Sample(session.logits());
@@ -244,8 +260,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.peak_rss_bytes = PeakRss();
   r.seconds = Summarize(seconds);
   std::vector<double> rates;
-  for (double s : seconds) rates.push_back((n_prompt > 0 ? n_prompt : n_gen) / s);
+  std::vector<double> sentences;
+  for (double s : seconds) {
+    rates.push_back((encoder ? batch * n_prompt : n_prompt > 0 ? n_prompt : n_gen) / s);
+    if (encoder) sentences.push_back(batch / s);
+  }
   r.tokens_per_s = Summarize(rates);
+  r.sentences_per_s = Summarize(sentences);
   if (!ttft.empty()) r.ttft_ms = Summarize(ttft).mean * 1e3;
   r.expected_bytes = model.file_size() + session.allocated_bytes();
   r.weight_bytes_per_token = model.weight_bytes();
@@ -439,7 +460,8 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             if (p > 0) EF_RETURN_IF_ERROR(run(p, 0));
           }
           for (uint32_t n : n_gen) {
-            if (n > 0) EF_RETURN_IF_ERROR(run(0, n));
+            // An encoder does not generate: its tests are embN (the -p lengths).
+            if (n > 0 && model->config().family != Family::kEncoderOnly) EF_RETURN_IF_ERROR(run(0, n));
           }
         }
       }
