@@ -90,13 +90,20 @@ const char* IsaName(Isa isa) {
   return "unknown";
 }
 
-Result<Isa> ParseIsa(const std::string& name) {
+bool ParseIsa(const std::string& name, Isa* out) {
   for (Isa isa : BuildIsas()) {
-    if (name == IsaName(isa)) return isa;
+    if (name == IsaName(isa)) {
+      *out = isa;
+      return true;
+    }
   }
+  return false;
+}
+
+std::string IsaNames() {
   std::string known;
   for (Isa isa : BuildIsas()) known += std::string(known.empty() ? "" : ", ") + IsaName(isa);
-  return Error(Status::kInvalidArgument, "unknown ISA '" + name + "' (this build has: " + known + ")");
+  return known;
 }
 
 std::vector<Isa> BuildIsas() {
@@ -144,14 +151,14 @@ Isa BestIsa(Isa cap) {
   return best;
 }
 
-Result<Isa> MaxIsaFromEnvironment() {
+bool MaxIsaFromEnvironment(Isa* out, std::string* value) {
   const char* env = std::getenv("EDGEFORMER_MAX_ISA");
-  if (env == nullptr || *env == '\0') return BuildIsas().back();
-  Result<Isa> isa = ParseIsa(env);
-  if (!isa.ok()) {
-    return Error(Status::kInvalidArgument, "EDGEFORMER_MAX_ISA: " + isa.error().message());
+  if (env == nullptr || *env == '\0') {
+    *out = BuildIsas().back();
+    return true;
   }
-  return isa;
+  *value = env;
+  return ParseIsa(env, out);
 }
 
 std::string CpuDescription() {

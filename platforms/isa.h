@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
-
 namespace edgeformer {
 
 // Ordered within each architecture from plainest to best.
@@ -23,7 +21,10 @@ enum class Isa : int {
 };
 
 const char* IsaName(Isa isa);
-Result<Isa> ParseIsa(const std::string& name);
+// The ISA of this build called `name` ("avx2"); false when there is none by that name.
+bool ParseIsa(const std::string& name, Isa* out);
+// This build's ISA names, comma-separated, plainest first (for messages).
+std::string IsaNames();
 
 // True if this CPU can run kernels of `isa`.
 bool CpuSupports(Isa isa);
@@ -32,9 +33,9 @@ bool CpuSupports(Isa isa);
 // architecture). Use BestIsa(MaxIsaFromEnvironment()) for the default.
 Isa BestIsa(Isa cap);
 
-// The cap from EDGEFORMER_MAX_ISA, or the best ISA of this architecture when unset.
-// An unknown name is an error.
-Result<Isa> MaxIsaFromEnvironment();
+// The cap from EDGEFORMER_MAX_ISA, or the best ISA of this architecture when unset. False when
+// the variable names no ISA of this build (*value then holds what it says).
+bool MaxIsaFromEnvironment(Isa* out, std::string* value);
 
 // Every ISA of this build's architecture, plainest first.
 std::vector<Isa> BuildIsas();

@@ -11,6 +11,7 @@
 
 #include "platforms/common/f16.h"
 #include "platforms/common/fixed_order.h"
+#include "model/isa_option.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -352,8 +353,8 @@ TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
     CHECK(CpuSupports(t.isa));
     if (CpuSupports(isa)) CHECK(t.isa == isa);
   }
-  CHECK(ParseIsa("reference").ok());
-  const Result<Isa> bad = ParseIsa("sse9");
+  CHECK(IsaByName("reference").ok());
+  const Result<Isa> bad = IsaByName("sse9");
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message().find("unknown ISA 'sse9'") != std::string::npos);
 }

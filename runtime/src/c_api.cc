@@ -15,6 +15,7 @@
 
 #include "model/model.h"
 #include "model/sampler.h"
+#include "model/isa_option.h"
 #include "model/session.h"
 
 struct edgeformer_model {
@@ -308,7 +309,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
                 : p.backend == EDGEFORMER_BACKEND_NATIVE ? edgeformer::Backend::kNative
                                                          : edgeformer::Backend::kAuto;
     if (p.max_isa != nullptr) {
-      edgeformer::Result<edgeformer::Isa> isa = edgeformer::ParseIsa(p.max_isa);
+      edgeformer::Result<edgeformer::Isa> isa = edgeformer::IsaByName(p.max_isa);
       if (!isa.ok()) return Report(isa.error());
       o.max_isa = isa.value();
       o.use_max_isa = true;

@@ -12,7 +12,9 @@
 
 #include "model/model.h"
 #include "model/sampler.h"
+#include "model/isa_option.h"
 #include "model/session.h"
+#include "model/tensor_roles.h"
 #include "platforms/isa.h"
 #include "tools/bench/bench.h"
 
@@ -80,18 +82,22 @@ ModelInfo Describe(const Model& m, const std::string& path) {
   info.n_kv_heads = c.n_kv_heads;
   info.vocab = c.vocab_size;
   info.context = c.max_seq_len;
-  const uint64_t per_layer = uint64_t{c.q_dim()} * c.dim * 2 + uint64_t{c.kv_dim()} * c.dim * 2 +
-                             uint64_t{c.hidden_dim} * c.dim * 3 + 2 * c.dim;
-  info.params = per_layer * c.n_layers + uint64_t{c.vocab_size} * c.dim * (c.tied_embeddings ? 1 : 2) + c.dim;
+  // Parameters: every tensor of the role table (a tied classifier counted once); the quant: the
+  // type of the layers' matrices.
+  info.params = 0;
   info.quant = "";
-  for (uint32_t l = 0; l < c.n_layers; ++l) {
-    for (const Weight* w : {&m.layer(l).wq, &m.layer(l).wk, &m.layer(l).wv, &m.layer(l).wo, &m.layer(l).w_gate,
-                            &m.layer(l).w_down, &m.layer(l).w_up}) {
-      if (!w->present()) continue;
-      const std::string type = WeightTypeName(w->type);
-      info.quant = info.quant.empty() || info.quant == type ? type : "mixed";
+  ForEachRole([&](const TensorRoleInfo& role) {
+    for (uint32_t l = 0; l < (role.per_layer ? c.n_layers : 1); ++l) {
+      const Weight& w = role.per_layer ? m.layer(l).*(role.layer) : m.globals().*(role.global);
+      if (!w.present()) continue;
+      if (role.role == schema::TensorRole::Classifier && c.tied_embeddings) continue;
+      info.params += w.rows * w.cols;
+      if (role.per_layer && role.matrix) {
+        const std::string type = WeightTypeName(w.type);
+        info.quant = info.quant.empty() || info.quant == type ? type : "mixed";
+      }
     }
-  }
+  });
   return info;
 }
 
@@ -413,7 +419,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
   for (const std::string& isa_name : config.isa) {
     SessionOptions so;
     if (isa_name != "auto") {
-      Result<Isa> isa = ParseIsa(isa_name);
+      Result<Isa> isa = IsaByName(isa_name);
       if (!isa.ok()) return isa.error();
       if (!CpuSupports(isa.value())) {
         return Error(Status::kUnsupported, "this CPU cannot run " + isa_name + " kernels");

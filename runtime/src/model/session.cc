@@ -23,7 +23,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   if (options.n_threads > 1024) return Error(Status::kInvalidArgument, "too many threads");
   Isa cap = options.max_isa;
   if (!options.use_max_isa) {
-    Result<Isa> env = MaxIsaFromEnvironment();
+    Result<Isa> env = IsaCapFromEnvironment();
     if (!env.ok()) return env.error();
     cap = env.value();
   }

@@ -15,6 +15,7 @@
 #include "core/profile.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "model/isa_option.h"
 #include "model/layer.h"
 #include "model/model.h"
 #include "model/sampler.h"
