@@ -81,7 +81,8 @@ TEST_CASE("the trained fortunes encoder: masked-token accuracy on held-out fortu
     size_t agree = 0;
     const double accuracy = Accuracy(o.output, eval, &agree);
     const size_t masked = eval["masked"].get<size_t>();
-    MESSAGE((quant == convert::Quant::kInt8 ? "int8" : "f32") << ": masked-token accuracy " << 100.0 * accuracy
+    const std::string name = quant == convert::Quant::kInt8 ? "int8" : "f32";
+    MESSAGE(name << ": masked-token accuracy " << 100.0 * accuracy
             << "% (PyTorch " << 100.0 * torch_accuracy << "%), the same prediction at " << agree << " of " << masked);
     CHECK(std::abs(accuracy - torch_accuracy) * 100.0 <= (quant == convert::Quant::kInt8 ? 1.0 : 0.5));
     if (quant == convert::Quant::kNone) CHECK(agree >= masked - masked / 200);  // near-ties aside, the same tokens
