@@ -238,7 +238,8 @@ Error Model::Parse(const LoadOptions& options) {
   EF_RETURN_IF_ERROR(missing);
   if (c.classifier && c.tied_embeddings) globals_.classifier = globals_.token_embedding;
 
-  // Bytes one decode step reads: every matrix and vector once, one row of each embedding table.
+  // Bytes one decode step reads: every matrix and vector once, one row of each embedding table
+  // (a tied classifier is the token embedding, read whole as the classifier).
   auto bytes_of = [](const Weight& w) { return w.rows * w.cols * w.value_bytes() + (w.scales ? w.rows * 8 : 0); };
   weight_bytes_ = 0;
   ForEachRole([&](const TensorRoleInfo& info) {
@@ -252,7 +253,6 @@ Error Model::Parse(const LoadOptions& options) {
       weight_bytes_ += table ? w.cols * w.value_bytes() : bytes_of(w);
     }
   });
-  if (c.classifier && c.tied_embeddings) weight_bytes_ += bytes_of(globals_.classifier);
   return Error::Ok();
 }
 

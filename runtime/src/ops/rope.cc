@@ -36,18 +36,24 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
 void Rope(float* vec, size_t n_heads, size_t head_dim, size_t rotary_dim, RotaryStyle style, const float* cos_sin) {
   const size_t half = rotary_dim / 2;
   // Pair i is (2i, 2i + 1) for adjacent pairs, (i, i + half) for the half split; both rotate by
-  // frequency i. Dims from rotary_dim on are left as they are.
-  const size_t first_step = style == RotaryStyle::kAdjacentPairs ? 2 : 1;
-  const size_t second_offset = style == RotaryStyle::kAdjacentPairs ? 1 : half;
+  // frequency i. Dims from rotary_dim on are left as they are. One loop per style, so that each
+  // has constant strides and vectorizes.
   for (size_t h = 0; h < n_heads; ++h) {
     float* v = vec + h * head_dim;
-    for (size_t i = 0; i < half; ++i) {
-      const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
-      float* a = v + i * first_step;
-      float* b = a + second_offset;
-      const float v0 = *a, v1 = *b;
-      *a = v0 * c - v1 * s;
-      *b = v0 * s + v1 * c;
+    if (style == RotaryStyle::kAdjacentPairs) {
+      for (size_t i = 0; i < half; ++i) {
+        const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+        const float v0 = v[2 * i], v1 = v[2 * i + 1];
+        v[2 * i] = v0 * c - v1 * s;
+        v[2 * i + 1] = v0 * s + v1 * c;
+      }
+    } else {
+      for (size_t i = 0; i < half; ++i) {
+        const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+        const float v0 = v[i], v1 = v[i + half];
+        v[i] = v0 * c - v1 * s;
+        v[i + half] = v0 * s + v1 * c;
+      }
     }
   }
 }
