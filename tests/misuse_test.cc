@@ -85,16 +85,18 @@ State StateOf(const edgeformer_session* s) {
   return st;
 }
 
-// Runs `call` while another thread keeps cancelling the session, until a call is cancelled (each
-// try undone with `undo` when it ran to the end). The canceller can only land while a call runs.
+// Runs `call` while another thread keeps cancelling the session *s, until a call is cancelled
+// (each try undone with `undo`, which may replace *s, when it ran to the end). The canceller can
+// only land while a call runs.
 template <typename Call, typename Undo>
-edgeformer_status CancelDuring(edgeformer_session* s, Call call, Undo undo) {
+edgeformer_status CancelDuring(edgeformer_session* const* s, Call call, Undo undo) {
   for (int attempt = 0; attempt < 5000; ++attempt) {
     std::atomic<bool> done{false};
     std::atomic<int> sent{0};
+    edgeformer_session* const target = *s;
     std::thread canceller([&] {
       while (!done.load()) {
-        edgeformer_session_cancel(s);
+        edgeformer_session_cancel(target);
         sent.fetch_add(1);
       }
     });
@@ -348,7 +350,7 @@ TEST_CASE("cancel leaves the session exactly as before the call: prefill and pre
       REQUIRE(before.has_logits);
       std::vector<float> rows(longer.size() * 300);
       const edgeformer_status st = CancelDuring(
-          s,
+          &s,
           [&] {
             return with_logits ? edgeformer_session_prefill_logits(s, longer.data(), longer.size(), rows.data(), rows.size())
                                : edgeformer_session_prefill(s, longer.data(), longer.size());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "tools/common/cli.h"
@@ -43,7 +44,11 @@ int main(int argc, char** argv) {
   edgeformer_model* model = nullptr;
   edgeformer_session* session = nullptr;
   edgeformer_status st = edgeformer_model_load(model_path.c_str(), nullptr, &model);
+  // Every way out frees them (in either order: a session keeps its model).
+  const std::unique_ptr<edgeformer_model, void (*)(edgeformer_model*)> model_owner(model, &edgeformer_model_destroy);
   if (st == EDGEFORMER_OK) st = edgeformer_session_create(model, &sp, &session);
+  const std::unique_ptr<edgeformer_session, void (*)(edgeformer_session*)> session_owner(session,
+                                                                                       &edgeformer_session_destroy);
   edgeformer_model_info info;
   if (st == EDGEFORMER_OK) st = edgeformer_model_get_info(model, &info);
   if (st == EDGEFORMER_OK && end_token >= static_cast<int64_t>(info.vocab_size)) {
@@ -92,7 +97,5 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(score.documents), static_cast<unsigned long long>(score.tokens), nll,
                 std::exp(nll), tps);
   }
-  edgeformer_session_destroy(session);
-  edgeformer_model_destroy(model);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
   const auto t_load = std::chrono::steady_clock::now();
   edgeformer_status st = edgeformer_model_load(model_path.c_str(), &mp, &model);
   if (st != EDGEFORMER_OK) return Fail("cannot load the model", st);
+  // Every way out frees the model and the session (in either order: a session keeps its model).
+  const std::unique_ptr<edgeformer_model, void (*)(edgeformer_model*)> model_owner(model, &edgeformer_model_destroy);
   const auto t_loaded = std::chrono::steady_clock::now();
 
   auto tokenize = [&](const std::string& text, std::vector<int32_t>* ids) {
@@ -141,7 +144,6 @@ int main(int argc, char** argv) {
     st = tokenize(tokenize_text, &ids);
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize", st);
     std::printf("%s\n", JoinIds(ids).c_str());
-    edgeformer_model_destroy(model);
     return 0;
   }
 
@@ -204,6 +206,8 @@ int main(int argc, char** argv) {
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
+  const std::unique_ptr<edgeformer_session, void (*)(edgeformer_session*)> session_owner(session,
+                                                                                       &edgeformer_session_destroy);
   edgeformer_session_info info;
   (void)edgeformer_session_get_info(session, &info);
   edgeformer_model_info model_info;
@@ -257,7 +261,5 @@ int main(int argc, char** argv) {
                decode_s > 0 ? n_generated / decode_s : 0.0, info.isa,
                std::strcmp(model_info.weight_type, "int8") == 0 ? info.qgemm_kernel : info.sgemm_kernel, info.n_threads,
                static_cast<unsigned long long>(gen.sampler.seed));
-  edgeformer_session_destroy(session);
-  edgeformer_model_destroy(model);
   return 0;
 }
