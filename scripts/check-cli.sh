@@ -74,5 +74,14 @@ printf '\x0a\x0c\x0a\x05<unk>\x15\x00\x00\x00\x00' > "$tmp/tokenizer.model"
 expect "convert with a SentencePiece tokenizer.model as --tokenizer" 1 "${convert[@]}" "$tmp/m.bin" --tokenizer "$tmp/tokenizer.model" -o "$tmp/x.edgf"
 contains "tokenizer.model named" "$tmp/err" "SentencePiece tokenizer.model"
 
+# Embeddings from an encoder (the committed fortunes checkpoint): one line of dim numbers.
+src=$(cd "$(dirname "$0")/.." && pwd)
+expect "convert the fortunes encoder" 0 "${convert[@]}" --from hf "$src/tests/data/fortunes-mlm" -q -o "$tmp/mlm.edgf"
+expect "embed a text" 0 "${run[@]}" "$tmp/mlm.edgf" --embed "Never put off till tomorrow."
+fields=$(tr ',' '\n' < "$tmp/out" | grep -cE '^-?[0-9.]+(e[-+]?[0-9]+)?$')
+if [[ $fields == 64 && $(wc -l < "$tmp/out") == 1 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL embed: $fields numbers"; fi
+expect "embed with a bad --embed-ids" 2 "${run[@]}" "$tmp/mlm.edgf" --embed-ids 1,x
+expect "embed with a bad --pooling" 2 "${run[@]}" "$tmp/mlm.edgf" --embed hi --pooling max
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

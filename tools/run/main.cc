@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
     edgeformer_session* session = nullptr;
     st = edgeformer_session_create(model, &sp, &session);
     if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
+    const std::unique_ptr<edgeformer_session, void (*)(edgeformer_session*)> embed_session_owner(
+        session, &edgeformer_session_destroy);
     edgeformer_model_info info;
     (void)edgeformer_model_get_info(model, &info);
     edgeformer_embed_params ep = edgeformer_embed_default_params();
@@ -187,8 +189,6 @@ int main(int argc, char** argv) {
       line += buf;
     }
     std::printf("%s\n", line.c_str());
-    edgeformer_session_destroy(session);
-    edgeformer_model_destroy(model);
     return 0;
   }
 
