@@ -162,7 +162,7 @@ class Session {
   Error Head(size_t first, size_t count, float* hidden, float* logits);
   // Pools one text's hidden states [n][dim] (after the final norm) into out [dim].
   Error Pool(Pooling pooling, const float* hidden, size_t n, bool normalize, float* out);
-  // Encode for encoders: texts packed into passes of at most max_batch_ rows.
+  // Encode for encoders: whole texts packed into passes of about kPassRows rows (encode.cc).
   Error EncodePacked(const EncodeInput& in, const EncodeOutput& out);
   Error CheckPrefill(const int32_t* tokens, size_t n) const;
   // The shared loop of Prefill and PrefillWithLogits: restores the state on cancel or failure.
