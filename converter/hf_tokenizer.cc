@@ -180,6 +180,22 @@ Error ReadSentencePieceStyle(const std::string& path, const nlohmann::json& j, u
 
 }  // namespace
 
+Error ReadVocabIds(const std::string& path, const nlohmann::json& vocab, uint32_t vocab_size,
+                   const std::function<void(uint32_t, const std::string&)>& add) {
+  std::vector<bool> seen(vocab_size, false);
+  for (const auto& [text, id] : vocab.items()) {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
+      return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
+                           std::to_string(vocab_size));
+    }
+    const uint32_t i = id.get<uint32_t>();
+    if (seen[i]) return Bad(path, "id " + std::to_string(i) + " is given twice");
+    seen[i] = true;
+    add(i, text);
+  }
+  return Error::Ok();
+}
+
 Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v, schema::Pretokenizer pre,
                               schema::TokenizerT* out) {
   const auto table = CharToByte();
@@ -262,18 +278,10 @@ Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, sch
   v.texts.resize(vocab_size);
   v.raw.assign(vocab_size, false);
   v.types.assign(vocab_size, schema::TokenType::Control);
-  std::vector<bool> seen(vocab_size, false);
-  for (const auto& [text, id] : model["vocab"].items()) {
-    if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
-      return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
-                           std::to_string(vocab_size));
-    }
-    const uint32_t i = id.get<uint32_t>();
-    if (seen[i]) return Bad(path, "id " + std::to_string(i) + " is given twice");
-    seen[i] = true;
+  EF_RETURN_IF_ERROR(ReadVocabIds(path, model["vocab"], vocab_size, [&](uint32_t i, const std::string& text) {
     v.texts[i] = text;
     v.types[i] = schema::TokenType::Normal;
-  }
+  }));
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const auto& t : j["added_tokens"]) {
       if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content") ||

@@ -5,6 +5,9 @@
 // ids; added tokens become control tokens (special) or normal ones, matched literally.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +21,12 @@ namespace convert {
 // Reads `path` into `out` for a model of `vocab_size` tokens (ids the file does not use become
 // empty control tokens). bos_id is set when the post-processor prepends a special token.
 Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out);
+
+// Reads a tokenizer.json `model.vocab` object ({"text": id, ...}) of a model of `vocab_size`
+// tokens: every id must be below vocab_size and given once (else an error naming `path`); calls
+// add(id, text) for each entry, in the file's order.
+Error ReadVocabIds(const std::string& path, const nlohmann::json& vocab, uint32_t vocab_size,
+                   const std::function<void(uint32_t, const std::string&)>& add);
 
 // A byte-level BPE vocabulary as files spell it (tokenizer.json, GGUF's "gpt2" tokenizer).
 struct ByteLevelVocab {

@@ -60,20 +60,12 @@ Error ReadWordPiece(const std::string& path, const nlohmann::json& j, uint32_t v
   }
   std::vector<std::string> pieces(vocab_size);
   std::vector<schema::TokenType> types(vocab_size, schema::TokenType::Control);
-  std::vector<bool> seen(vocab_size, false);
   std::unordered_map<std::string, int32_t> by_text;
-  for (const auto& [text, id] : model["vocab"].items()) {
-    if (!id.is_number_unsigned() || id.get<uint64_t>() >= vocab_size) {
-      return Bad(path, "token '" + text + "' has id " + id.dump() + ", outside the model's vocabulary of " +
-                           std::to_string(vocab_size));
-    }
-    const uint32_t i = id.get<uint32_t>();
-    if (seen[i]) return Bad(path, "id " + std::to_string(i) + " is given twice");
-    seen[i] = true;
+  EF_RETURN_IF_ERROR(ReadVocabIds(path, model["vocab"], vocab_size, [&](uint32_t i, const std::string& text) {
     pieces[i] = text;
     types[i] = schema::TokenType::Normal;
     by_text.emplace(text, static_cast<int32_t>(i));
-  }
+  }));
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const auto& t : j["added_tokens"]) {
       if (!t.is_object() || !t.contains("id") || !t["id"].is_number_unsigned() || !t.contains("content") ||

@@ -2,21 +2,15 @@
 
 #include <algorithm>
 
+#include "model/utf8.h"
+
 namespace edgeformer {
 namespace {
 
-struct CodeRange {
-  uint32_t first, last;
-};
+using utf8::CodeRange;
+using utf8::InRanges;
 
 #include "model/unicode_tables.inc"
-
-template <size_t N>
-bool InRanges(const CodeRange (&ranges)[N], uint32_t cp) {
-  const CodeRange* end = ranges + N;
-  const CodeRange* it = std::upper_bound(ranges, end, cp, [](uint32_t v, const CodeRange& r) { return v < r.first; });
-  return it != ranges && cp <= (it - 1)->last;
-}
 
 constexpr uint32_t kInvalid = 0xFFFFFFFF;  // a byte that is not valid UTF-8: no category
 
@@ -31,18 +25,9 @@ std::vector<Char> Decode(std::string_view text) {
   std::vector<Char> out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const uint8_t b = static_cast<uint8_t>(text[i]);
-    size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
-    bool ok = n > 0 && i + n <= text.size();
-    for (size_t k = 1; ok && k < n; ++k) {
-      const uint8_t c = static_cast<uint8_t>(text[i + k]);
-      ok = (c & 0xC0) == 0x80;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && cp >= kMin[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (!ok) {
+    uint32_t cp = 0;
+    size_t n = utf8::Next(text, i, &cp);
+    if (n == 0) {
       n = 1;
       cp = kInvalid;
     }
