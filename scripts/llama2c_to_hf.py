@@ -11,7 +11,8 @@ the script makes the large safetensors checkpoints for timing the converter (doc
 Streams tensor by tensor through numpy memory maps, so checkpoints larger than memory work.
 
 Usage: /usr/bin/python3 scripts/llama2c_to_hf.py MODEL.bin OUT_DIR [--dtype F32|BF16]
-A missing MODEL.bin is reported and skipped (exit 0) when --skip-missing is given.
+A missing MODEL.bin is reported and skipped (exit 0) when --skip-missing is given, unless
+EDGEFORMER_REQUIRE_SHARED=1 (CI): then it is an error.
 """
 import argparse
 import json
@@ -41,7 +42,7 @@ def main():
     p.add_argument("--skip-missing", action="store_true")
     a = p.parse_args()
     if not os.path.exists(a.checkpoint):
-        if a.skip_missing:
+        if a.skip_missing and os.environ.get("EDGEFORMER_REQUIRE_SHARED") != "1":
             print(f"{a.checkpoint} is missing: skipped")
             return
         sys.exit(f"{a.checkpoint} is missing")
