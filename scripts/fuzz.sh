@@ -76,11 +76,6 @@ for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece)):
     with open(f"{out}/tokenizer-{name}", "wb") as f:
         f.write(b"\x01" + json.dumps(doc).encode())
 PY
-# Texts for the tokenizers: a few lines of real text, and UTF-8 edge cases.
-printf 'Once upon a time, there was a little girl.' > "$seeds/fuzz_tokenizer/plain"
-printf 'caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80 \xff\xfe <|endoftext|>  \t\n x' > "$seeds/fuzz_tokenizer/utf8"
-head -c 3000 "$shared/models/fortunes2M/validation.txt" > "$seeds/fuzz_tokenizer/fortunes" 2>/dev/null || true
-
 # Tokenizer models: fortunes2M's SentencePiece-style BPE, and GPT-2's byte-level BPE with each
 # pre-tokenizer (the reference models' vocabularies).
 tok_models=()
@@ -94,6 +89,17 @@ done
 [[ -d $ref/stacks/wordpiece_uncased ]] && "$convert" "$ref/stacks/wordpiece_uncased" --quant int8 -q \
   -o "$seeds/wordpiece.edgf" && tok_models+=("$seeds/wordpiece.edgf")
 export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
+# Texts for the tokenizers, a few lines of real text and UTF-8 edge cases, each behind the byte that
+# picks the tokenizer (fuzz/fuzz_tokenizer.cc: byte % count picks it, the rest is the text).
+texts=$seeds/texts && mkdir -p "$texts"
+printf 'Once upon a time, there was a little girl.' > "$texts/plain"
+printf 'caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80 \xff\xfe <|endoftext|>  \t\n x' > "$texts/utf8"
+head -c 3000 "$shared/models/fortunes2M/validation.txt" > "$texts/fortunes" 2>/dev/null || true
+for i in "${!tok_models[@]}"; do
+  for f in "$texts"/*; do
+    { printf "\\$(printf '%03o' "$i")"; cat "$f"; } > "$seeds/fuzz_tokenizer/$i-$(basename "$f")"
+  done
+done
 
 # ---- Runs ----
 passed=0
@@ -113,7 +119,7 @@ for target in ${FUZZ_TARGETS:-$all_targets}; do
   log=$out/$target.log
   start=$(date +%s.%N)
   max_len=1048576  # the seeds are whole small models
-  [[ $target == fuzz_tokenizer ]] && max_len=65536  # a long prompt: every tokenizer runs on each
+  [[ $target == fuzz_tokenizer ]] && max_len=65536  # a long prompt
   extra=()
   [[ -d $regressions ]] && extra+=("$regressions")
   if "$out/fuzz/$target" -runs="$runs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
