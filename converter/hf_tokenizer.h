@@ -1,14 +1,14 @@
-// Hugging Face `tokenizer.json` to the model file's tokenizer table. Reads BPE models with a
-// byte-level pre-tokenizer: GPT-2's (ByteLevel with its own regex), and Llama 3's and Qwen2's
-// (a Split on their published regex, then ByteLevel without one). Token strings are mapped back
-// from GPT-2's byte-to-character alphabet to the raw bytes they stand for; merges become pairs of
-// ids; added tokens become control tokens (special) or normal ones, matched literally.
+// Hugging Face `tokenizer.json` to the model file's tokenizer table: BPE models (RankedBPE, with
+// the text pipeline the file states: converter/hf_bpe.cc) and WordPiece ones (hf_wordpiece.cc).
+// Token strings become the bytes they stand for (GPT-2's byte-to-character alphabet mapped back,
+// SentencePiece's U+2581 as a space); merges become pairs of ids.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,6 +27,19 @@ Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::Toke
 // add(id, text) for each entry, in the file's order.
 Error ReadVocabIds(const std::string& path, const nlohmann::json& vocab, uint32_t vocab_size,
                    const std::function<void(uint32_t, const std::string&)>& add);
+
+// GPT-2's byte-to-character alphabet, inverted: code point -> byte.
+std::unordered_map<uint32_t, uint8_t> ByteLevelCharToByte();
+
+// A byte-level token string back to its bytes; false when a character is not in the alphabet.
+bool DecodeByteLevelText(const std::string& s, const std::unordered_map<uint32_t, uint8_t>& table, std::string* out);
+
+// model.merges, each "a b" or ["a", "b"], best first.
+Error ReadMerges(const std::string& path, const nlohmann::json& model,
+                 std::vector<std::pair<std::string, std::string>>* out);
+
+// Hugging Face's BPE model with its whole text pipeline (converter/hf_bpe.cc).
+Error ReadRankedBpe(const std::string& path, const nlohmann::json& j, uint32_t vocab_size, schema::TokenizerT* out);
 
 // A byte-level BPE vocabulary as files spell it (tokenizer.json, GGUF's "gpt2" tokenizer).
 struct ByteLevelVocab {

@@ -55,9 +55,9 @@ int main(int argc, char** argv) {
 
   /* Ask for the number of ids first, then encode into a buffer of that size. */
   size_t n_ids = 0;
-  st = edgeformer_tokenize(model, prompt, strlen(prompt), 1, NULL, 0, &n_ids);
+  st = edgeformer_tokenize(model, prompt, strlen(prompt), EDGEFORMER_TOKENIZE_ADD_SPECIAL, NULL, 0, &n_ids);
   int32_t* ids = (int32_t*)malloc((n_ids ? n_ids : 1) * sizeof(int32_t));
-  if (ids != NULL) st = edgeformer_tokenize(model, prompt, strlen(prompt), 1, ids, n_ids, &n_ids);
+  if (ids != NULL) st = edgeformer_tokenize(model, prompt, strlen(prompt), EDGEFORMER_TOKENIZE_ADD_SPECIAL, ids, n_ids, &n_ids);
   int rc = 0;
   if (ids == NULL || st != EDGEFORMER_OK) {
     rc = ids == NULL ? 1 : fail("cannot tokenize the prompt", st);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what edgeformer's build and tests need on Debian 12, from Debian's packages only:
 # the compilers and libraries, the aarch64 cross toolchain and qemu, and the arm64 sysroot
-# (toolchains/make-arm64-sysroot.sh). Idempotent: installs only what is missing.
+# (toolchains/make-arm64-sysroot.sh). Idempotent: installs only what is missing. (The tokenizer
+# tests install their npm packages themselves, into the build tree: tests/reference/hf_tokenizers.sh.)
 #
 # Usage: bash scripts/install-deps.sh [--no-arm64]
 set -euo pipefail
@@ -16,6 +17,9 @@ packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doct
           python3-torch python3-sentencepiece  # the independent references of tests/reference/make_models.py
           fortunes)  # Debian's fortune files: the corpus of the trained encoder tests/data/fortunes-mlm
 ((arm64)) && packages+=(g++-aarch64-linux-gnu)
+# node and npm run Hugging Face's tokenizers (npm, at test time) as the tokenizer tests' oracle;
+# Debian's only where the machine has none of its own.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 SUDO=()
 [[ $(id -u) -ne 0 ]] && SUDO=(sudo)

@@ -24,6 +24,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 bash scripts/install-deps.sh
 export EDGEFORMER_SHARED=${EDGEFORMER_SHARED:-$(cd "$repo/.." && pwd)/shared}
+# One install of the tokenizer oracle's npm packages for every build tree.
+export EDGEFORMER_NPM_DIR=${EDGEFORMER_NPM_DIR:-$repo/build/npm}
 jobs=$(nproc)
 passed=0
 failed=0

@@ -151,7 +151,8 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::Conv
 std::vector<int32_t> EncodeAndCheckRoundTrip(edgeformer_model* model, const std::string& text, int add_bos) {
   std::vector<int32_t> ids(text.size() * 4 + 8);
   size_t n = 0;
-  REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), add_bos, ids.data(), ids.size(), &n) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), (add_bos ? EDGEFORMER_TOKENIZE_ADD_SPECIAL : 0) | EDGEFORMER_TOKENIZE_PARSE_SPECIAL,
+                            ids.data(), ids.size(), &n) == EDGEFORMER_OK);
   ids.resize(n);
   std::string back;
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -387,7 +388,7 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   // A tokenizer.json that is not one edgeformer reads.
   const std::string unigram = R"({"model": {"type": "Unigram", "vocab": []}})";
   test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(unigram.begin(), unigram.end()));
-  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: only BPE and WordPiece models are read") !=
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: tokenizer model 'Unigram' is not implemented") !=
         std::string::npos);
   const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "Whitespace"}})";
   test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(wordpiece.begin(), wordpiece.end()));

@@ -35,7 +35,7 @@ double Accuracy(const std::string& path, const nlohmann::json& eval, size_t* agr
     const std::vector<int32_t> ids = c["ids"].get<std::vector<int32_t>>();
     std::vector<int32_t> got(text.size() * 2 + 8);
     size_t n = 0;
-    REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), 1, got.data(), got.size(), &n) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_tokenize(model, text.data(), text.size(), test::kAddAndParse, got.data(), got.size(), &n) == EDGEFORMER_OK);
     got.resize(std::min<size_t>(n, 64));
     if (n > 64) got.back() = ids.back();  // cut as the training cut it: the last kept id is [SEP]
     tokenized += got == ids;

@@ -151,7 +151,7 @@ TEST_CASE("BERT: WordPiece ids, hidden states and masked-LM logits as PyTorch's,
     const std::vector<int32_t> ids = Ids(text["ids"]), types = Ids(text["types"]);
     std::vector<int32_t> got(ids.size() + 8);
     size_t n = 0;
-    REQUIRE(edgeformer_tokenize(m.model, s.data(), s.size(), 1, got.data(), got.size(), &n) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_tokenize(m.model, s.data(), s.size(), test::kAddAndParse, got.data(), got.size(), &n) == EDGEFORMER_OK);
     got.resize(n);
     CHECK(got == ids);
     std::vector<float> hidden, logits;
@@ -356,7 +356,7 @@ TEST_CASE("WordPiece: ids as the Python reference's on hard text (accents, CJK, 
       CAPTURE(text);
       std::vector<int32_t> got(text.size() * 4 + 8);
       size_t n = 0;
-      REQUIRE(edgeformer_tokenize(m.model, text.data(), text.size(), 1, got.data(), got.size(), &n) == EDGEFORMER_OK);
+      REQUIRE(edgeformer_tokenize(m.model, text.data(), text.size(), test::kAddAndParse, got.data(), got.size(), &n) == EDGEFORMER_OK);
       got.resize(n);
       CHECK(got == Ids(c["ids"]));
     }

@@ -13,6 +13,10 @@
 namespace edgeformer {
 namespace test {
 
+// edgeformer_tokenize's flags for text compared with a Hugging Face reference (which adds the
+// special tokens and parses those written in the text).
+constexpr int kAddAndParse = EDGEFORMER_TOKENIZE_ADD_SPECIAL | EDGEFORMER_TOKENIZE_PARSE_SPECIAL;
+
 // The shared/ folder: $EDGEFORMER_SHARED, else the folder configured at build time.
 std::string SharedDir();
 

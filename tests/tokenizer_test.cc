@@ -1,8 +1,10 @@
 // The scored-BPE tokenizer: merge order on a hand-made vocabulary whose answers are worked out by
 // hand, byte fallback, decoding rules, validation of bad tables, and round trips on real
-// vocabularies.
+// vocabularies; the ranked BPE (Hugging Face's) on a hand-made table, and its hostile tables.
+// (Real tokenizer.json files against Hugging Face's library: hf_tokenizer_test.cc.)
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,7 +62,7 @@ void Build(const Vocab& v, Built* out) {
 
 std::vector<int32_t> Encode(const Tokenizer& t, const std::string& text, bool bos = false) {
   std::vector<int32_t> ids;
-  const Error err = t.Encode(text, bos, &ids);
+  const Error err = t.Encode(text, bos, /*parse_special=*/true, &ids);
   REQUIRE(err.ok());
   return ids;
 }
@@ -183,4 +185,147 @@ TEST_CASE("round trips through real vocabularies") {
   }
 }
 
+}  // namespace edgeformer
+
+namespace edgeformer {
+namespace {
+
+// A SentencePiece-style RankedBPE table as the converter writes one from a Llama 2 tokenizer.json:
+// 0 <unk>, 1 <s>, 2 </s>, 3..258 the byte-fallback tokens, then " ", "a", "b", "c", " a", "ab",
+// " ab", "<x>" (added, not special); merges " a" < "a b" < " a b" by rank; normalizers Prepend
+// and Replace write U+2581 for spaces.
+constexpr int32_t kRSpace = 259, kRA = 260, kRB = 261, kRC = 262, kRSpaceA = 263, kRAB = 264, kRSpaceAB = 265, kRX = 266;
+
+std::vector<uint8_t> RankedTable(schema::TokenizerT* t) {
+  t->kind = schema::TokenizerKind::RankedBPE;
+  t->unk_id = 0;
+  t->bos_id = 1;
+  t->byte_fallback = true;
+  t->fuse_unk = true;
+  t->marker_spaces = true;
+  t->strip_space_after_bos = true;
+  t->template_prefix = {1};
+  t->piece_offsets.push_back(0);
+  auto add = [&](const std::string& piece, schema::TokenType type, uint8_t byte) {
+    t->piece_data.insert(t->piece_data.end(), piece.begin(), piece.end());
+    t->piece_offsets.push_back(static_cast<uint32_t>(t->piece_data.size()));
+    t->scores.push_back(0);
+    t->types.push_back(type);
+    t->byte_values.push_back(byte);
+  };
+  add("<unk>", schema::TokenType::Unknown, 0);
+  add("<s>", schema::TokenType::Control, 0);
+  add("</s>", schema::TokenType::Control, 0);
+  for (int b = 0; b < 256; ++b) add("<byte>", schema::TokenType::Byte, static_cast<uint8_t>(b));
+  for (const char* p : {" ", "a", "b", "c", " a", "ab", " ab", "<x>"}) add(p, schema::TokenType::Normal, 0);
+  t->merges = {kRSpace, kRA, kRA, kRB, kRSpaceA, kRB};
+  auto norm = [&](schema::NormalizerKind kind, const std::string& pattern, const std::string& content) {
+    auto n = std::make_unique<schema::NormalizerStepT>();
+    n->kind = kind;
+    n->pattern = pattern;
+    n->content = content;
+    t->normalizers.push_back(std::move(n));
+  };
+  norm(schema::NormalizerKind::Prepend, "", "\xE2\x96\x81");
+  norm(schema::NormalizerKind::Replace, " ", "\xE2\x96\x81");
+  auto added = [&](int32_t id, const std::string& content, bool special) {
+    auto a = std::make_unique<schema::AddedTokenT>();
+    a->id = id;
+    a->content = content;
+    a->special = special;
+    a->in_vocabulary = id < kRX;
+    t->added_tokens.push_back(std::move(a));
+  };
+  added(1, "<s>", true);
+  added(kRX, "<x>", false);
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(schema::Tokenizer::Pack(fbb, t));
+  return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+}
+
+std::vector<int32_t> EncodeRanked(const Tokenizer& t, const std::string& text, bool add, bool parse) {
+  std::vector<int32_t> ids;
+  REQUIRE(t.Encode(text, add, parse, &ids).ok());
+  return ids;
+}
+
+TEST_CASE("ranked BPE: the pipeline, merges by rank, added tokens, byte fallback") {
+  schema::TokenizerT t;
+  const std::vector<uint8_t> bytes = RankedTable(&t);
+  Tokenizer tok;
+  REQUIRE(tok.Init(flatbuffers::GetRoot<schema::Tokenizer>(bytes.data()), static_cast<uint32_t>(t.scores.size())).ok());
+  // "ab ab" -> "▁ab▁ab": " a" merges first (rank 0) in both words, then " a"+"b" (rank 2).
+  CHECK(EncodeRanked(tok, "ab ab", false, true) == std::vector<int32_t>{kRSpaceAB, kRSpaceAB});
+  // The template's BOS; "c" alone is "▁c": no " c" token and no merge, so " " then "c".
+  CHECK(EncodeRanked(tok, "c", true, true) == std::vector<int32_t>{1, kRSpace, kRC});
+  // "é" is no token: its two UTF-8 bytes' fallback tokens.
+  CHECK(EncodeRanked(tok, "\xC3\xA9", false, true) == std::vector<int32_t>{kRSpace, 3 + 0xC3, 3 + 0xA9});
+  // A literal U+2581 in the text is a space too; a special token in the text is one only when
+  // parsed, and the text after it gets its own prefix.
+  CHECK(EncodeRanked(tok, "\xE2\x96\x81" "a", false, true) == std::vector<int32_t>{kRSpace, kRSpaceA});
+  CHECK(EncodeRanked(tok, "<s>a", false, true) == std::vector<int32_t>{1, kRSpaceA});
+  CHECK(EncodeRanked(tok, "<s>a", false, false) ==
+        std::vector<int32_t>{kRSpace, 3 + '<', 3 + 's', 3 + '>', kRA});
+  // The added token that is not special is matched either way.
+  CHECK(EncodeRanked(tok, "b<x>", false, false) == std::vector<int32_t>{kRSpace, kRB, kRX});
+  CHECK(EncodeRanked(tok, "", true, true) == std::vector<int32_t>{1});
+  // Decoding: after BOS (or at the start) the first space goes; pieces spell spaces.
+  CHECK(Decode(tok, {1, kRSpaceAB, kRSpaceAB}) == "ab ab");
+}
+
+TEST_CASE("bad ranked BPE tables are refused with a reason, before any of it is used") {
+  auto refused = [](const std::function<void(schema::TokenizerT*)>& spoil, const char* why) {
+    schema::TokenizerT t;
+    RankedTable(&t);
+    spoil(&t);
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.Finish(schema::Tokenizer::Pack(fbb, &t));
+    Tokenizer tok;
+    const Error err = tok.Init(flatbuffers::GetRoot<schema::Tokenizer>(fbb.GetBufferPointer()),
+                               static_cast<uint32_t>(t.scores.size()));
+    CAPTURE(why);
+    CAPTURE(err.message());
+    CHECK(!err.ok());
+    CHECK(err.message().find(why) != std::string::npos);
+  };
+  refused([](schema::TokenizerT* t) { t->added_tokens[1]->id = 5000; }, "added token's id is outside");
+  refused([](schema::TokenizerT* t) { t->added_tokens[1]->id = 1; }, "is added twice");
+  refused([](schema::TokenizerT* t) { t->added_tokens[1]->content.clear(); }, "has no content");
+  refused([](schema::TokenizerT* t) { t->template_prefix = {-3}; }, "template id is outside");
+  refused([](schema::TokenizerT* t) { t->template_suffix.assign(17, 1); }, "more than 16 ids");
+  refused([](schema::TokenizerT* t) { t->normalizers[0]->kind = static_cast<schema::NormalizerKind>(99); },
+          "normalizer of unknown kind");
+  refused([](schema::TokenizerT* t) { t->normalizers[0]->content.assign(300, 'x'); }, "longer than 256 bytes");
+  refused(
+      [](schema::TokenizerT* t) {
+        for (int i = 0; i < 17; ++i) t->normalizers.push_back(std::make_unique<schema::NormalizerStepT>());
+      },
+      "more than 16 normalizers");
+  refused(
+      [](schema::TokenizerT* t) {
+        auto p = std::make_unique<schema::PreTokenizerStepT>();
+        p->kind = schema::PreTokenizerKind::Metaspace;
+        p->pattern = "ab";
+        t->pre_tokenizers.push_back(std::move(p));
+      },
+      "replacement is not one character");
+  refused(
+      [](schema::TokenizerT* t) {
+        auto p = std::make_unique<schema::PreTokenizerStepT>();
+        p->kind = schema::PreTokenizerKind::Split;
+        p->behavior = static_cast<schema::SplitBehavior>(7);
+        t->pre_tokenizers.push_back(std::move(p));
+      },
+      "pre-tokenizer of unknown kind or option");
+  refused(
+      [](schema::TokenizerT* t) {
+        auto p = std::make_unique<schema::PreTokenizerStepT>();
+        p->kind = schema::PreTokenizerKind::ByteLevel;
+        t->pre_tokenizers.push_back(std::move(p));
+      },
+      "no token for byte");
+  refused([](schema::TokenizerT* t) { t->merges = {kRA, kRC}; }, "makes a piece that is not a token");
+}
+
+}  // namespace
 }  // namespace edgeformer

@@ -62,7 +62,7 @@ typedef enum edgeformer_status {
 /* The version of the library the header belongs to, and the library's own: compare them to
  * catch a header and a shared library that do not match. */
 #define EDGEFORMER_VERSION_MAJOR 0
-#define EDGEFORMER_VERSION_MINOR 2
+#define EDGEFORMER_VERSION_MINOR 3
 #define EDGEFORMER_VERSION_PATCH 0
 
 /* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.2.0"). Static storage. Thread-safe. */
@@ -147,12 +147,28 @@ EDGEFORMER_API edgeformer_status edgeformer_model_get_info(const edgeformer_mode
 
 /* ---- Tokenizer --------------------------------------------------------------------------- */
 
-/* Encodes `text` (`text_len` bytes of UTF-8; invalid bytes fall back to byte tokens), with BOS
- * first if add_bos. Writes up to `capacity` ids and sets *n_tokens to the number the text needs:
- * if that exceeds capacity, returns EDGEFORMER_INVALID_ARGUMENT and the caller retries with a
- * larger buffer. Thread-safe. */
+/* Flags of edgeformer_tokenize, or-ed together. */
+typedef enum edgeformer_tokenize_flags {
+  /* The special tokens the tokenizer puts around a text: BOS (Llama, Gemma), the template's
+     (Llama 3.1's <|begin_of_text|>), [CLS] ... [SEP] (BERT); none where the tokenizer adds none
+     (Qwen). */
+  EDGEFORMER_TOKENIZE_ADD_SPECIAL = 1,
+  /* Special tokens written in the text ("<|im_end|>", "<start_of_turn>") become those tokens.
+     Leave it off for untrusted text (what a user types), so no one can end a turn or fake a
+     role; it is then all plain text. Added tokens that are not special (Qwen's <think>) are
+     matched either way, as Hugging Face does. */
+  EDGEFORMER_TOKENIZE_PARSE_SPECIAL = 2,
+  EDGEFORMER_TOKENIZE_FLAGS_MAX_ = 0x7fffffff /* not a flag: keeps the enum int-sized */
+} edgeformer_tokenize_flags;
+
+/* Encodes `text` (`text_len` bytes of UTF-8; invalid bytes fall back to byte tokens) as the
+ * model's tokenizer does (Hugging Face's, for models converted from tokenizer.json), with
+ * `flags` (edgeformer_tokenize_flags; 0 for plain text alone). Writes up to `capacity` ids and
+ * sets *n_tokens to the number the text needs: if that exceeds capacity, returns
+ * EDGEFORMER_INVALID_ARGUMENT and the caller retries with a larger buffer. Unknown flag bits are
+ * refused (EDGEFORMER_INVALID_ARGUMENT). Thread-safe. */
 EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text,
-                                                     size_t text_len, int add_bos, int32_t* tokens,
+                                                     size_t text_len, int flags, int32_t* tokens,
                                                      size_t capacity, size_t* n_tokens);
 
 /* The text of `token` when it follows `prev_token` (-1 for none), not NUL-terminated: *piece
@@ -365,7 +381,8 @@ EDGEFORMER_API edgeformer_status edgeformer_embed(edgeformer_session* session, c
                                                   size_t capacity);
 
 /* Like edgeformer_embed for texts (text_lens[i] bytes of UTF-8 each), tokenized with the model's
- * tokenizer and its special tokens (BERT: [CLS] text [SEP]). Allocates the token ids. */
+ * tokenizer and its special tokens (BERT: [CLS] text [SEP]); special tokens written in a text are
+ * plain text (EDGEFORMER_TOKENIZE_PARSE_SPECIAL off). Allocates the token ids. */
 EDGEFORMER_API edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char* const* texts,
                                                         const size_t* text_lens, size_t n_texts,
                                                         const edgeformer_embed_params* params, float* embeddings,

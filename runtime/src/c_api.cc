@@ -236,14 +236,19 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
 }
 
 edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text, size_t text_len,
-                                      int add_bos, int32_t* tokens, size_t capacity, size_t* n_tokens) {
+                                      int flags, int32_t* tokens, size_t capacity, size_t* n_tokens) {
   if (model == nullptr) return Null("model");
+  if ((flags & ~(EDGEFORMER_TOKENIZE_ADD_SPECIAL | EDGEFORMER_TOKENIZE_PARSE_SPECIAL)) != 0) {
+    return Fail(Status::kInvalidArgument, "tokenize: unknown flags " + std::to_string(flags));
+  }
   if (text == nullptr && text_len > 0) return Null("text");
   if (n_tokens == nullptr) return Null("n_tokens");
   if (tokens == nullptr && capacity > 0) return Null("tokens");
   return Guard([&] {
     std::vector<int32_t> ids;
-    Error err = model->model->tokenizer().Encode(std::string_view(text ? text : "", text_len), add_bos != 0, &ids);
+    Error err = model->model->tokenizer().Encode(std::string_view(text ? text : "", text_len),
+                                                   (flags & EDGEFORMER_TOKENIZE_ADD_SPECIAL) != 0,
+                                                   (flags & EDGEFORMER_TOKENIZE_PARSE_SPECIAL) != 0, &ids);
     if (!err.ok()) return Report(err);
     *n_tokens = ids.size();
     if (ids.size() > capacity) {
@@ -491,7 +496,7 @@ edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char
       if (texts[i] == nullptr && text_lens[i] > 0) return Null("a text");
       const size_t before = ids.size();
       Error err = session->model->tokenizer().Encode(std::string_view(texts[i] ? texts[i] : "", text_lens[i]),
-                                                     /*add_bos=*/true, &ids);
+                                                     /*add_special=*/true, /*parse_special=*/false, &ids);
       if (!err.ok()) return Report(err);
       lengths[i] = ids.size() - before;
     }

@@ -63,7 +63,7 @@ edgeformer_status ScoreDocuments(edgeformer_model* model, edgeformer_session* se
   for (const std::string& doc : documents) {
     tokens.assign(doc.size() + 2, 0);
     size_t n = 0;
-    st = edgeformer_tokenize(model, doc.data(), doc.size(), 1, tokens.data(), tokens.size(), &n);
+    st = edgeformer_tokenize(model, doc.data(), doc.size(), EDGEFORMER_TOKENIZE_ADD_SPECIAL, tokens.data(), tokens.size(), &n);
     if (st != EDGEFORMER_OK) return st;
     tokens.resize(n);
     if (end_token >= 0) tokens.push_back(end_token);

@@ -79,7 +79,10 @@ int main(int argc, char** argv) {
   auto* prompt_opt = app.add_option("-p,--prompt", prompt, "prompt text (BOS is added)");
   app.add_option("--prompt-ids", prompt_ids_text, "prompt as comma-separated token ids, used as given")
       ->excludes(prompt_opt);
-  app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with BOS) and exit");
+  app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with the tokenizer's special tokens) and exit");
+  bool no_parse_special = false;
+  app.add_flag("--no-parse-special", no_parse_special,
+               "special tokens written in the prompt or text (<|im_end|>) stay plain text");
   std::string embed_text, embed_ids_text, pooling = "model";
   bool normalize = false;
   auto* embed_opt = app.add_option("--embed", embed_text,
@@ -132,14 +135,19 @@ int main(int argc, char** argv) {
   const std::unique_ptr<edgeformer_model, void (*)(edgeformer_model*)> model_owner(model, &edgeformer_model_destroy);
   const auto t_loaded = std::chrono::steady_clock::now();
 
+  const int tokenize_flags = EDGEFORMER_TOKENIZE_ADD_SPECIAL | (no_parse_special ? 0 : EDGEFORMER_TOKENIZE_PARSE_SPECIAL);
   auto tokenize = [&](const std::string& text, std::vector<int32_t>* ids) {
     size_t n = 0;
     ids->resize(text.size() + 8);
-    edgeformer_status s = edgeformer_tokenize(model, text.data(), text.size(), 1, ids->data(), ids->size(), &n);
+    edgeformer_status s = edgeformer_tokenize(model, text.data(), text.size(), tokenize_flags, ids->data(), ids->size(), &n);
+    if (s == EDGEFORMER_INVALID_ARGUMENT && n > ids->size()) {  // normalization can lengthen text
+      ids->resize(n);
+      s = edgeformer_tokenize(model, text.data(), text.size(), tokenize_flags, ids->data(), ids->size(), &n);
+    }
     ids->resize(n);
     return s;
   };
-  if (!tokenize_text.empty()) {
+  if (app.count("--tokenize") > 0) {
     std::vector<int32_t> ids;
     st = tokenize(tokenize_text, &ids);
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize", st);

@@ -27,5 +27,6 @@ void Pretokenize(std::string_view text, Pretokenizer kind, std::vector<std::stri
 bool IsLetter(uint32_t cp);
 bool IsNumber(uint32_t cp);
 bool IsWhiteSpace(uint32_t cp);
+bool IsWordChar(uint32_t cp);  // \w: Alphabetic, M, Nd, Pc, Join_Control
 
 }  // namespace edgeformer

@@ -75,12 +75,13 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   present_ = false;
   if (t == nullptr) return Error::Ok();
   if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE &&
-      t->kind() != schema::TokenizerKind::WordPiece) {
+      t->kind() != schema::TokenizerKind::WordPiece && t->kind() != schema::TokenizerKind::RankedBPE) {
     return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
                                            " is not supported by this build");
   }
   byte_level_ = t->kind() == schema::TokenizerKind::ByteLevelBPE;
   wordpiece_ = t->kind() == schema::TokenizerKind::WordPiece;
+  ranked_ = t->kind() == schema::TokenizerKind::RankedBPE;
   const auto* data = t->piece_data();
   const auto* offsets = t->piece_offsets();
   const auto* scores = t->scores();
@@ -135,8 +136,25 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
     }
   }
 
+  // Added tokens (RankedBPE) outside the BPE model's vocabulary: symbols and whole pieces never
+  // look them up.
+  std::vector<bool> added(vocab_size, false), seen(vocab_size, false);
+  if (ranked_ && t->added_tokens() != nullptr) {
+    for (const auto* a : *t->added_tokens()) {
+      if (a == nullptr || a->id() < 0 || static_cast<uint32_t>(a->id()) >= vocab_size) {
+        return bad("an added token's id is outside the vocabulary");
+      }
+      if (seen[a->id()]) return bad("token " + std::to_string(a->id()) + " is added twice");
+      seen[a->id()] = true;
+      if (a->content() == nullptr || a->content()->size() == 0 || a->content()->size() > 4096) {
+        return bad("added token " + std::to_string(a->id()) + " has no content, or more than 4096 bytes");
+      }
+      added[a->id()] = !a->in_vocabulary();
+    }
+  }
   for (int b = 0; b < 256; ++b) {
     byte_ids_[b] = -1;
+    fallback_ids_[b] = -1;
     byte_chars_[b] = static_cast<char>(b);
   }
   pieces_.resize(vocab_size);
@@ -151,13 +169,15 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
     if (types_[i] == TokenType::kByte) {
       const uint8_t value = byte_values->Get(i);
       if (byte_ids_[value] < 0) byte_ids_[value] = static_cast<int32_t>(i);
+      if (fallback_ids_[value] < 0) fallback_ids_[value] = static_cast<int32_t>(i);
       pieces_[i] = std::string_view(&byte_chars_[value], 1);
     } else {
       pieces_[i] = std::string_view(base + begin, end - begin);
-      if (types_[i] == TokenType::kNormal && !pieces_[i].empty()) normal_ids_.emplace(pieces_[i], i);
+      if (types_[i] == TokenType::kNormal && !pieces_[i].empty() && !added[i]) normal_ids_.emplace(pieces_[i], i);
     }
   }
   if (byte_level_) EF_RETURN_IF_ERROR(InitByteLevel(t));
+  if (ranked_) EF_RETURN_IF_ERROR(InitRanked(t));
   if (byte_level_ || wordpiece_) CollectSpecials();
   if (wordpiece_) {
     if (unk_id_ < 0) return bad("a WordPiece vocabulary needs an UNK token");
@@ -193,6 +213,11 @@ Error Tokenizer::InitByteLevel(const schema::Tokenizer* t) {
     byte_ids_[b] = Lookup(std::string_view(&byte_chars_[b], 1));
     if (byte_ids_[b] < 0) return bad("byte-level vocabulary has no token for byte " + std::to_string(b));
   }
+  return InitMerges(t);
+}
+
+Error Tokenizer::InitMerges(const schema::Tokenizer* t) {
+  auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
   const auto* merges = t->merges();  // validated by Init: pairs of ids in the vocabulary
   const size_t n_merges = merges == nullptr ? 0 : merges->size() / 2;
   merges_.reserve(n_merges);
@@ -252,22 +277,28 @@ int32_t Tokenizer::Lookup(std::string_view piece) const {
   return it == normal_ids_.end() ? -1 : it->second;
 }
 
-Error Tokenizer::Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const {
+Error Tokenizer::Encode(std::string_view text, bool add_special, bool parse_special, std::vector<int32_t>* out) const {
   if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
-  if (add_bos && bos_id_ >= 0) out->push_back(bos_id_);
+  if (ranked_) {
+    if (add_special) out->insert(out->end(), template_prefix_.begin(), template_prefix_.end());
+    EncodeRanked(text, parse_special, out);
+    if (add_special) out->insert(out->end(), template_suffix_.begin(), template_suffix_.end());
+    return Error::Ok();
+  }
+  if (add_special && bos_id_ >= 0) out->push_back(bos_id_);
   if (byte_level_) {
-    EncodeByteLevel(text, out);
+    EncodeByteLevel(text, parse_special, out);
     return Error::Ok();
   }
   if (wordpiece_) {
-    EncodeWordPiece(text, out);
-    if (add_bos && eos_id_ >= 0) out->push_back(eos_id_);
+    EncodeWordPiece(text, parse_special, out);
+    if (add_special && eos_id_ >= 0) out->push_back(eos_id_);
     return Error::Ok();
   }
   return EncodeScored(text, out);
 }
 
-void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const {
+void Tokenizer::EncodeByteLevel(std::string_view text, bool parse_special, std::vector<int32_t>* out) const {
   std::vector<std::string_view> chunks;
   std::vector<int32_t> ids;
   auto encode_plain = [&](std::string_view plain) {
@@ -280,7 +311,11 @@ void Tokenizer::EncodeByteLevel(std::string_view text, std::vector<int32_t>* out
       out->insert(out->end(), ids.begin(), ids.end());
     }
   };
-  SplitAtSpecials(text, out, encode_plain);
+  if (parse_special) {
+    SplitAtSpecials(text, out, encode_plain);
+  } else {
+    encode_plain(text);
+  }
 }
 
 void Tokenizer::MergeByRank(std::vector<int32_t>* ids) const {
@@ -336,8 +371,9 @@ Error Tokenizer::EncodeScored(std::string_view text, std::vector<int32_t>* out) 
   return Error::Ok();
 }
 
-void Tokenizer::EncodeWordPiece(std::string_view text, std::vector<int32_t>* out) const {
+void Tokenizer::EncodeWordPiece(std::string_view text, bool parse_special, std::vector<int32_t>* out) const {
   std::vector<std::string> words;
+  if (!parse_special) return EncodeWordPieceText(text, out, &words);
   SplitAtSpecials(text, out, [&](std::string_view plain) { EncodeWordPieceText(plain, out, &words); });
 }
 
@@ -397,7 +433,11 @@ std::string_view Tokenizer::Piece(int32_t prev, int32_t token) const {
     return first ? piece : std::string_view(spaced_[token]);
   }
   std::string_view piece = pieces_[token];
-  if (strip_space_after_bos_ && prev == bos_id_ && prev >= 0 && !piece.empty() && piece[0] == ' ') {
+  // Where the text starts: after BOS (llama2.c's rule), and for ranked BPE (Hugging Face's Strip
+  // decoder, which drops the first space of what it decodes) also after any special token or none.
+  const bool start = (prev == bos_id_ && prev >= 0) ||
+                     (ranked_ && (prev < 0 || static_cast<size_t>(prev) >= pieces_.size() || types_[prev] == TokenType::kControl));
+  if (strip_space_after_bos_ && start && !piece.empty() && piece[0] == ' ') {
     piece.remove_prefix(1);
   }
   return piece;

@@ -11,6 +11,11 @@
 // (model/pretokenize.h); each chunk starts as one token per byte, and the adjacent pair with the
 // best merge rank merges, leftmost first, until no listed pair is left.
 //
+// Ranked BPE (Hugging Face's tokenizer.json: Llama 3, Qwen2/3, Gemma, Mistral, Llama 2 as HF
+// writes them): added tokens are found first (model/added_tokens.h), the text between them is
+// normalized and split (model/text_pipeline.h), and each piece becomes symbols that merge by
+// rank, exactly as Hugging Face tokenizers' BPE model does (schema: Tokenizer, RankedBPE).
+//
 // WordPiece (BERT): the text is normalized and split into words (model/wordpiece.h); each word
 // becomes the longest vocabulary pieces from its start, the pieces after the first spelled with
 // the continuing prefix ("##"); a word longer than max_input_chars_per_word characters, or one
@@ -21,13 +26,16 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
+#include "model/added_tokens.h"
 #include "model/pretokenize.h"
+#include "model/text_pipeline.h"
 #include "model/wordpiece.h"
 
 namespace edgeformer {
@@ -50,8 +58,11 @@ class Tokenizer {
   int32_t eos_id() const { return eos_id_; }
 
   // Appends the ids of `text` (any bytes; invalid UTF-8 falls back to byte tokens) to `out`.
-  // kUnsupported when the model has no tokenizer.
-  Error Encode(std::string_view text, bool add_bos, std::vector<int32_t>* out) const;
+  // add_special: the special tokens the tokenizer puts around a text (BOS, or the template's).
+  // parse_special: special tokens written in the text are matched (else it is all plain text;
+  // ranked BPE still matches added tokens that are not special). kUnsupported when the model has
+  // no tokenizer.
+  Error Encode(std::string_view text, bool add_special, bool parse_special, std::vector<int32_t>* out) const;
 
   // The bytes `token` stands for when it follows `prev` (-1 for none). Control tokens, ids out
   // of range and every id of an absent tokenizer give "". WordPiece pieces are words: a space
@@ -62,9 +73,15 @@ class Tokenizer {
  private:
   int32_t Lookup(std::string_view piece) const;
   Error InitByteLevel(const schema::Tokenizer* table);
+  // Builds merges_ from the table's pairs (validated ids).
+  Error InitMerges(const schema::Tokenizer* table);
+  // tokenizer_ranked.cc: the RankedBPE kind.
+  Error InitRanked(const schema::Tokenizer* table);
+  void EncodeRanked(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;
+  void EncodeRankedPiece(std::string_view piece, std::vector<int32_t>* out) const;
   Error EncodeScored(std::string_view text, std::vector<int32_t>* out) const;
-  void EncodeByteLevel(std::string_view text, std::vector<int32_t>* out) const;
-  void EncodeWordPiece(std::string_view text, std::vector<int32_t>* out) const;
+  void EncodeByteLevel(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;
+  void EncodeWordPiece(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;
   void EncodeWordPieceText(std::string_view text, std::vector<int32_t>* out, std::vector<std::string>* scratch) const;
   // Special (control) tokens, and WordPiece's UNK, are matched literally in the text first.
   void CollectSpecials();
@@ -78,6 +95,20 @@ class Tokenizer {
   };
   bool byte_level_ = false;
   bool wordpiece_ = false;
+  bool ranked_ = false;
+  // RankedBPE: the pipeline, and the BPE model's options.
+  std::vector<NormalizerStep> normalizers_;
+  std::vector<PreTokenizerStep> pre_tokenizers_;
+  AddedTokenMatcher added_raw_;         // matched in the text as given
+  AddedTokenMatcher added_normalized_;  // matched in normalized text
+  bool byte_symbols_ = false;           // a ByteLevel pre-tokenizer: symbols are bytes
+  bool byte_fallback_ = false;
+  bool ignore_merges_ = false;
+  bool fuse_unk_ = false;
+  bool marker_spaces_ = false;
+  int32_t fallback_ids_[256];           // byte-fallback tokens (<0xHH>), -1 where none
+  std::vector<int32_t> template_prefix_, template_suffix_;
+  std::deque<std::string> owned_pieces_;  // pieces not in the mapping (normalized added tokens)
   WordPieceNormalizer normalizer_;
   std::string_view continuing_prefix_;  // in the mapping
   uint32_t max_word_chars_ = 100;

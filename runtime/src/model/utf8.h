@@ -1,10 +1,12 @@
-// UTF-8 and code-point-table helpers shared by the pre-tokenizers (pretokenize.cc, wordpiece.cc).
+// UTF-8 and code-point-table helpers shared by the text side of the tokenizers (pretokenize.cc,
+// wordpiece.cc, normalize.cc, text_pipeline.cc).
 // Header-only; every function is pure and thread-safe.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace edgeformer {
@@ -28,6 +30,25 @@ inline size_t Next(std::string_view text, size_t i, uint32_t* cp) {
   if (v < kMin[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
   *cp = v;
   return n;
+}
+
+// Appends cp (at most U+10FFFF, not a surrogate) as UTF-8.
+inline void Append(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
 }
 
 // An inclusive range of code points; tables of them are sorted and disjoint.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/normalize.h"
 #include "model/pretokenize.h"
 #include "model/utf8.h"
 
@@ -50,24 +51,6 @@ void Decode(std::string_view text, std::vector<uint32_t>* out) {
   }
 }
 
-void Encode(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Appends cp with its accents stripped: NFD less the Mn marks (Hangul syllables decompose into
 // their jamo by the Unicode algorithm).
 void StripAccents(uint32_t cp, std::vector<uint32_t>* out) {
@@ -82,16 +65,6 @@ void StripAccents(uint32_t cp, std::vector<uint32_t>* out) {
   if (const CodePair* p = FindPair(kStrip, cp)) {
     out->push_back(p->to);
   } else if (const CodeMapping* m = FindMapping(kStripLong, cp)) {
-    out->insert(out->end(), m->to, m->to + m->n);
-  } else {
-    out->push_back(cp);
-  }
-}
-
-void Lowercase(uint32_t cp, std::vector<uint32_t>* out) {
-  if (const CodePair* p = FindPair(kLower, cp)) {
-    out->push_back(p->to);
-  } else if (const CodeMapping* m = FindMapping(kLowerLong, cp)) {
     out->insert(out->end(), m->to, m->to + m->n);
   } else {
     out->push_back(cp);
@@ -146,7 +119,7 @@ void WordPieceWords(std::string_view text, const WordPieceNormalizer& n, std::ve
   }
   if (n.lowercase) {
     next.clear();
-    for (uint32_t cp : cps) Lowercase(cp, &next);
+    for (uint32_t cp : cps) AppendLowercase(cp, &next);
     cps.swap(next);
   }
   // Words: runs between White_Space, with each punctuation character on its own.
@@ -160,10 +133,10 @@ void WordPieceWords(std::string_view text, const WordPieceNormalizer& n, std::ve
       flush();
     } else if (IsBertPunctuation(cp)) {
       flush();
-      Encode(cp, &word);
+      utf8::Append(cp, &word);
       flush();
     } else {
-      Encode(cp, &word);
+      utf8::Append(cp, &word);
     }
   }
   flush();
