@@ -1,7 +1,8 @@
 // Hugging Face checkpoints (config.json + safetensors) to an edgeformer model file.
 //
-// llama and qwen2: model.embed_tokens, model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj
-// (qwen2: with q/k/v biases), post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm and
+// llama, mistral, qwen2 and qwen3: model.embed_tokens, model.layers.N.{input_layernorm,
+// self_attn.{q,k,v,o}_proj (qwen2: with q/k/v biases; qwen3: with q_norm and k_norm, RMSNorms of
+// each head's q and k), post_attention_layernorm, mlp.{gate,up,down}_proj}, model.norm and
 // lm_head (absent when tied). HF rotates the two halves of each head (dim i pairs with
 // i + head_dim / 2); edgeformer rotates adjacent pairs (2i, 2i + 1) with the same frequency, so
 // the rows of q_proj and k_proj (and their biases) are permuted once here: q.k is unchanged
@@ -44,12 +45,13 @@ std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, ui
 }
 
 Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, bool biases,
-                          bool tied, ModelData* model) {
+                          bool qk_norm, bool tied, ModelData* model) {
   const uint64_t dim = c.hidden_size, hidden = c.intermediate_size, hd = c.head_dim, vocab = c.vocab_size;
   const uint64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, q_dim = hd * nh, kv_dim = hd * nkv;
   Builder b(model, options.report);
   const Quant q = options.quant;
-  Reader reader(st, options, 3 + (9 + (biases ? 3 : 0)) * uint64_t{c.num_hidden_layers} - (tied ? 1 : 0));
+  Reader reader(st, options,
+                3 + (9 + (biases ? 3 : 0) + (qk_norm ? 2 : 0)) * uint64_t{c.num_hidden_layers} - (tied ? 1 : 0));
   {
     EF_READ(embed, "model.embed_tokens.weight", vocab, dim);
     b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
@@ -72,6 +74,12 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
       b.Vector("bk", TensorRole::Bk, L, HalvesToPairs(bk, nkv, hd, 1));
       EF_READ(bv, p + "self_attn.v_proj.bias", kv_dim);
       b.Vector("bv", TensorRole::Bv, L, std::move(bv));
+    }
+    if (qk_norm) {  // scales of a head's dims: permuted as its rows are
+      EF_READ(q_norm, p + "self_attn.q_norm.weight", hd);
+      b.Vector("q_norm", TensorRole::AttnQNorm, L, HalvesToPairs(q_norm, 1, hd, 1));
+      EF_READ(k_norm, p + "self_attn.k_norm.weight", hd);
+      b.Vector("k_norm", TensorRole::AttnKNorm, L, HalvesToPairs(k_norm, 1, hd, 1));
     }
     EF_READ(wo, p + "self_attn.o_proj.weight", dim, q_dim);
     b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
@@ -163,7 +171,8 @@ Error ConvertHf(const ConvertOptions& options) {
   if (!read_config.ok()) return read_config.error();
   const HfConfig& c = read_config.value();
   const bool gpt2 = c.model_type == "gpt2";
-  const bool rotary = c.model_type == "llama" || c.model_type == "qwen2";
+  const bool rotary = c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
+                      c.model_type == "qwen3";
   if (rotary && c.head_dim % 2 != 0) {
     return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
   }
@@ -236,7 +245,9 @@ Error ConvertHf(const ConvertOptions& options) {
     a.tied_embeddings = c.tie_word_embeddings || st.Find("lm_head.weight") == nullptr;
     a.attention_bias = c.model_type == "qwen2";  // q, k and v biases (no o bias)
     SetDecoderStack(&a);
-    EF_RETURN_IF_ERROR(ConvertLlamaTensors(c, st, options, a.attention_bias, a.tied_embeddings, &model));
+    const bool qk_norm = c.model_type == "qwen3";
+    a.stack->layers[0]->qk_norm = qk_norm;
+    EF_RETURN_IF_ERROR(ConvertLlamaTensors(c, st, options, a.attention_bias, qk_norm, a.tied_embeddings, &model));
   }
   return WriteModelFile(model, options.output);
 }

@@ -145,9 +145,11 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
     return c;
   }
-  if (c.model_type != "llama" && c.model_type != "qwen2" && c.model_type != "edgeformer") {
-    return Error(Status::kUnsupported, path + ": model_type '" + c.model_type +
-                                           "' is not supported (supported: llama, qwen2, gpt2, bert, bloom, edgeformer)");
+  if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2" && c.model_type != "qwen3" &&
+      c.model_type != "edgeformer") {
+    return Error(Status::kUnsupported,
+                 path + ": model_type '" + c.model_type +
+                     "' is not supported (supported: llama, mistral, qwen2, qwen3, gpt2, bert, bloom, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
@@ -185,6 +187,23 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     EF_RETURN_IF_ERROR(rs.Uint("original_max_position_embeddings", &c.rope_original_max_position, true));
     if (!(c.rope_high_freq_factor > c.rope_low_freq_factor)) {
       return r.Bad("rope_scaling: high_freq_factor must exceed low_freq_factor");
+    }
+  }
+  if (c.model_type == "qwen3" && j.contains("attention_bias")) {
+    if (!j["attention_bias"].is_boolean()) return r.Bad("attention_bias must be true or false");
+    c.attention_bias = j["attention_bias"].get<bool>();
+    if (c.attention_bias) return Error(Status::kUnsupported, path + ": attention_bias true (Qwen3 checkpoints have none)");
+  }
+  // Sliding-window attention (Mistral 7B v0.1; Qwen with use_sliding_window) is not run yet: a
+  // window that covers the whole context is plain causal attention, a smaller one is refused.
+  if (j.contains("sliding_window") && !j["sliding_window"].is_null() &&
+      (c.model_type == "mistral" || j.value("use_sliding_window", false))) {
+    if (!j["sliding_window"].is_number_unsigned()) return r.Bad("sliding_window must be a number of positions or null");
+    if (j["sliding_window"].get<uint64_t>() < c.max_position_embeddings) {
+      return Error(Status::kUnsupported, path + ": sliding_window " + j["sliding_window"].dump() +
+                                             " is below max_position_embeddings " +
+                                             std::to_string(c.max_position_embeddings) +
+                                             " (sliding-window attention is not implemented yet)");
     }
   }
   EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));

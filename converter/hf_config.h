@@ -13,7 +13,7 @@ namespace convert {
 // The hyper-parameters under Llama's names; GPT-2's own keys (n_embd, n_layer, ...) are read
 // into the same fields.
 struct HfConfig {
-  std::string model_type;  // "llama", "qwen2", "gpt2", "bert", "bloom" or "edgeformer" (a stated stack)
+  std::string model_type;  // "llama", "mistral", "qwen2", "qwen3", "gpt2", "bert", "bloom", "edgeformer"
   uint32_t hidden_size = 0;
   uint32_t intermediate_size = 0;
   uint32_t num_hidden_layers = 0;
@@ -34,10 +34,11 @@ struct HfConfig {
   uint32_t type_vocab_size = 0;  // bert: token types
   int32_t pad_token_id = -1;
   std::string hidden_act;        // bert: "gelu" (erf), "gelu_new", "relu"
+  bool attention_bias = false;   // qwen3: q/k/v (and o) biases, when the config asks for them
 };
 
-// Reads `path`. Refuses model types other than the supported ones (llama, qwen2, gpt2, bert, bloom,
-// edgeformer) with a message that lists them. For "edgeformer" only the dimensions are read here
+// Reads `path`. Refuses model types other than the supported ones (llama, mistral, qwen2, qwen3,
+// gpt2, bert, bloom, edgeformer) with a message that lists them. For "edgeformer" only the dimensions are read here
 // (converter/convert_generic.cc reads the stack).
 Result<HfConfig> ReadHfConfig(const std::string& path);
 

@@ -1,6 +1,7 @@
 // Structure-aware mutator of edgeformer model files, for fuzz_model_structured (the loader and a
 // session, as fuzz_model). It parses the FlatBuffer header, changes one to three values of it (an
-// architecture field, a tokenizer offset, id, score, type, byte value or merge, a tensor's role,
+// architecture field, a tokenizer offset, id, score, type, byte value or merge (or a RankedBPE
+// tokenizer's step, added token or template id), a tensor's role,
 // layer, shape, dtype, layout or segment; a vector's length; a tensor removed or duplicated) or of
 // the weight section (scale and row-sum bits), then writes the header again and moves the weight
 // segments' offsets with it. Most outputs pass the FlatBuffers verifier, so the fuzzing time goes
@@ -91,9 +92,98 @@ void MutateArchitecture(Rng& rng, s::ArchitectureT& a) {
   }
 }
 
+// The RankedBPE fields: the pipeline's steps (kinds, options, texts), added tokens (ids, flags,
+// content), the template's ids and the BPE options.
+void MutateRanked(Rng& rng, s::TokenizerT& t) {
+  auto text = [&](std::string& s) {
+    switch (rng.Below(4)) {
+      case 0: s.clear(); break;
+      case 1: s.assign(rng.OneIn(2) ? 257 + rng.Below(4096) : 1 + rng.Below(4), static_cast<char>(rng.Next())); break;
+      case 2: s = rng.OneIn(2) ? "\xE2\x96\x81" : " "; break;
+      default:
+        if (!s.empty()) s[rng.Below(s.size())] = static_cast<char>(rng.Next());
+        break;
+    }
+  };
+  switch (rng.Below(8)) {
+    case 0:
+      if (t.normalizers.empty() || rng.OneIn(4)) {
+        t.normalizers.push_back(std::make_unique<s::NormalizerStepT>());
+        if (rng.OneIn(8)) t.normalizers.resize(17 + rng.Below(4));
+      } else {
+        auto& n = t.normalizers[rng.Below(t.normalizers.size())];
+        if (n == nullptr) n = std::make_unique<s::NormalizerStepT>();
+        switch (rng.Below(4)) {
+          case 0: n->kind = InterestingEnum<s::NormalizerKind>(rng, 8); break;
+          case 1: text(n->pattern); break;
+          case 2: text(n->content); break;
+          default: n->left = !n->left, n->right = rng.OneIn(2); break;
+        }
+      }
+      break;
+    case 1:
+      if (t.pre_tokenizers.empty() || rng.OneIn(4)) {
+        t.pre_tokenizers.push_back(std::make_unique<s::PreTokenizerStepT>());
+      } else {
+        auto& p = t.pre_tokenizers[rng.Below(t.pre_tokenizers.size())];
+        if (p == nullptr) p = std::make_unique<s::PreTokenizerStepT>();
+        switch (rng.Below(6)) {
+          case 0: p->kind = InterestingEnum<s::PreTokenizerKind>(rng, 4); break;
+          case 1: text(p->pattern); break;
+          case 2: p->split_regex = InterestingEnum<s::Pretokenizer>(rng, 4); break;
+          case 3: p->behavior = InterestingEnum<s::SplitBehavior>(rng, 5); break;
+          case 4: p->prepend_scheme = InterestingEnum<s::PrependScheme>(rng, 3); break;
+          default:
+            p->invert = rng.OneIn(2), p->add_prefix_space = rng.OneIn(2), p->use_regex = rng.OneIn(2);
+            p->split = rng.OneIn(2), p->individual_digits = rng.OneIn(2);
+            break;
+        }
+      }
+      break;
+    case 2:
+    case 3:
+      if (t.added_tokens.empty() || rng.OneIn(4)) {
+        auto a = std::make_unique<s::AddedTokenT>();
+        a->id = static_cast<int32_t>(rng.Below(t.types.size() + 2));
+        a->content = "<x>";
+        t.added_tokens.push_back(std::move(a));
+      } else {
+        auto& a = t.added_tokens[rng.Below(t.added_tokens.size())];
+        if (a == nullptr) a = std::make_unique<s::AddedTokenT>();
+        switch (rng.Below(3)) {
+          case 0: a->id = MutI32(rng, a->id); break;
+          case 1: text(a->content); break;
+          default:
+            a->special = rng.OneIn(2), a->lstrip = rng.OneIn(2), a->rstrip = rng.OneIn(2);
+            a->single_word = rng.OneIn(2), a->normalized = rng.OneIn(2), a->in_vocabulary = rng.OneIn(2);
+            break;
+        }
+      }
+      break;
+    case 4: {
+      auto& ids = rng.OneIn(2) ? t.template_prefix : t.template_suffix;
+      if (ids.empty() || rng.OneIn(3)) {
+        ids.resize(rng.Below(20));
+      } else {
+        MutateElement(rng, ids, &MutI32);
+      }
+      break;
+    }
+    default:
+      switch (rng.Below(4)) {
+        case 0: t.byte_fallback = !t.byte_fallback; break;
+        case 1: t.ignore_merges = !t.ignore_merges; break;
+        case 2: t.fuse_unk = !t.fuse_unk; break;
+        default: t.marker_spaces = !t.marker_spaces; break;
+      }
+      break;
+  }
+}
+
 void MutateTokenizer(Rng& rng, s::TokenizerT& t) {
+  if (t.kind == s::TokenizerKind::RankedBPE && rng.OneIn(2)) return MutateRanked(rng, t);
   switch (rng.Below(14)) {
-    case 0: t.kind = InterestingEnum<s::TokenizerKind>(rng, 2); break;
+    case 0: t.kind = InterestingEnum<s::TokenizerKind>(rng, 4); break;
     case 1: t.pretokenizer = InterestingEnum<s::Pretokenizer>(rng, 4); break;
     case 2: {
       int32_t* ids[] = {&t.bos_id, &t.eos_id, &t.unk_id};

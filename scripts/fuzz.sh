@@ -41,6 +41,8 @@ ref=$tools/reference
 for m in gpt2_f32 qwen2_f32; do
   [[ -d $ref/$m ]] && "$convert" "$ref/$m" --no-tokenizer --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
 done
+# A ranked-BPE tokenizer (Hugging Face's pipeline) on a small SentencePiece vocabulary.
+[[ -d $ref/sp_json ]] && "$convert" "$ref/sp_json" --quant int8 -q -o "$seeds/fuzz_model/sp_json.edgf"
 # The rest of the family (tests/reference/make_stacks.py): an encoder with its WordPiece
 # vocabulary, ALiBi, T5 buckets, a prefix-LM.
 for m in bert_mlm bloom t5_encoder prefix_lm; do
@@ -76,14 +78,15 @@ for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece)):
     with open(f"{out}/tokenizer-{name}", "wb") as f:
         f.write(b"\x01" + json.dumps(doc).encode())
 PY
-# Tokenizer models: fortunes2M's SentencePiece-style BPE, and GPT-2's byte-level BPE with each
-# pre-tokenizer (the reference models' vocabularies).
+# Tokenizer models: fortunes2M's SentencePiece-style BPE (llama2.c's scored merges), GPT-2's
+# byte-level BPE with each pre-tokenizer and a SentencePiece vocabulary as tokenizer.json states
+# it (Hugging Face's ranked BPE and its pipeline), a WordPiece vocabulary.
 tok_models=()
 if [[ -f $shared/models/fortunes2M/model.bin ]]; then
   "$convert" "$shared/models/fortunes2M/model.bin" --tokenizer "$shared/models/fortunes2M/tokenizer.bin" -q \
     -o "$seeds/fortunes.edgf" && tok_models+=("$seeds/fortunes.edgf")
 fi
-for m in bpe_gpt2 bpe_llama3 bpe_qwen2; do
+for m in bpe_gpt2 bpe_llama3 bpe_qwen2 sp_json; do
   [[ -d $ref/$m ]] && "$convert" "$ref/$m" --quant int8 -q -o "$seeds/$m.edgf" && tok_models+=("$seeds/$m.edgf")
 done
 [[ -d $ref/stacks/wordpiece_uncased ]] && "$convert" "$ref/stacks/wordpiece_uncased" --quant int8 -q \

@@ -192,8 +192,8 @@ void CheckTokenizerCases(const std::string& checkpoint, ConvertFn convert_fn, co
   edgeformer_model_destroy(model);
 }
 
-const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16",
-                               "qwen2_f32", "gpt2_f32",  "gpt2_f16_unprefixed"};
+const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16", "qwen2_f32",
+                               "qwen3_f32", "mistral_f32", "gpt2_f32", "gpt2_f16_unprefixed"};
 
 std::string Refused(const std::string& checkpoint, const std::string& output, bool tokenizer = false) {
   convert::ConvertOptions o;
@@ -214,10 +214,12 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 
 // llama_f32: F32, head_dim unlike hidden / heads, GQA 4:2, untied. llama3_bf16_tied_sharded:
 // llama3 rope scaling, BF16, tied, GQA 3:1, two shards. llama_f16: F16, no head_dim or kv heads
-// given (the defaults). qwen2_f32: q/k/v biases, tied, theta 1e6. gpt2_f32: learned positions,
+// given (the defaults). qwen2_f32: q/k/v biases, tied, theta 1e6. qwen3_f32: q and k RMS-normalized
+// per head, head_dim 32 with hidden 64 and 4 heads (q is wider than the model), EOS a list.
+// mistral_f32: Llama's layer under another name, GQA 8:2, no sliding window. gpt2_f32: learned positions,
 // LayerNorm, biases, tanh GELU, Conv1D weights, "transformer." names. gpt2_f16_unprefixed: the
 // original checkpoints' names, n_inner given, causal-mask buffers to ignore.
-TEST_CASE("Llama, Qwen2 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
+TEST_CASE("Llama, Mistral, Qwen2, Qwen3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
   size_t agree = 0, positions = 0;
   for (const char* name : kModels) {
     agree += CheckModel(name);
@@ -372,6 +374,10 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   std::string t5 = config_text;
   t5.replace(t5.find("\"llama\""), 7, "\"t5\"");
   CHECK(with(good, t5).find("model_type 't5' is not supported") != std::string::npos);
+  // Mistral with a window shorter than the context: sliding-window attention is refused by name.
+  std::string windowed = config_text;
+  windowed.replace(windowed.find("\"llama\""), 7, "\"mistral\", \"sliding_window\": 16");
+  CHECK(with(good, windowed).find("sliding_window 16 is below max_position_embeddings") != std::string::npos);
   std::string no_layers = config_text;
   no_layers.replace(no_layers.find("\"num_hidden_layers\""), 19, "\"num_hidden_layerz\"");
   CHECK(with(good, no_layers).find("config.json: has no num_hidden_layers") != std::string::npos);

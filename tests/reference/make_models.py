@@ -60,6 +60,19 @@ MODELS = [
         "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
         "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": None, "eos_token_id": 5,
     }, "F32", 1),
+    ("qwen3_f32", {
+        "model_type": "qwen3", "hidden_size": 64, "intermediate_size": 144, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "vocab_size": 272,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "attention_bias": False,
+        "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": None, "eos_token_id": [6, 5],
+        "sliding_window": None, "use_sliding_window": False,
+    }, "F32", 1),
+    ("mistral_f32", {
+        "model_type": "mistral", "hidden_size": 64, "intermediate_size": 176, "num_hidden_layers": 2,
+        "num_attention_heads": 8, "num_key_value_heads": 2, "vocab_size": 288, "max_position_embeddings": 128,
+        "rms_norm_eps": 1e-5, "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": False,
+        "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+    }, "F32", 1),
     ("gpt2_f32", {
         "model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128,
         "vocab_size": 300, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None,
@@ -119,6 +132,17 @@ def qwen2_weights(c, gen):
         w[p + "q_proj.bias"] = 0.5 * torch.randn(nh * hd, generator=gen, dtype=torch.float64)
         w[p + "k_proj.bias"] = 0.5 * torch.randn(nkv * hd, generator=gen, dtype=torch.float64)
         w[p + "v_proj.bias"] = 0.5 * torch.randn(nkv * hd, generator=gen, dtype=torch.float64)
+    return w
+
+
+def qwen3_weights(c, gen):
+    """Llama's weights plus the per-head RMSNorm scales of q and k."""
+    w = llama_weights(c, gen)
+    hd = c.get("head_dim", c["hidden_size"] // c["num_attention_heads"])
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}.self_attn."
+        w[p + "q_norm.weight"] = 1.0 + 0.3 * torch.randn(hd, generator=gen, dtype=torch.float64)
+        w[p + "k_norm.weight"] = 1.0 + 0.3 * torch.randn(hd, generator=gen, dtype=torch.float64)
     return w
 
 
@@ -223,6 +247,8 @@ def llama_forward(c, w, tokens):
             return y.view(t, heads, hd)
 
         q, k, v = proj("self_attn.q_proj", nh), proj("self_attn.k_proj", nkv), proj("self_attn.v_proj", nkv)
+        if p + "self_attn.q_norm.weight" in w:  # Qwen3: each head's q and k RMS-normalized, then rotated
+            q, k = rms(q, w[p + "self_attn.q_norm.weight"]), rms(k, w[p + "self_attn.k_norm.weight"])
         q, k = rotate_halves(q, cos, sin), rotate_halves(k, cos, sin)
         k = k.repeat_interleave(nh // nkv, dim=1)
         v = v.repeat_interleave(nh // nkv, dim=1)
@@ -545,7 +571,7 @@ def main():
         if family == "gpt2":
             weights = gpt2_weights(config, gen, prefix)
         else:
-            weights = (qwen2_weights if family == "qwen2" else llama_weights)(config, gen)
+            weights = {"qwen2": qwen2_weights, "qwen3": qwen3_weights}.get(family, llama_weights)(config, gen)
         # The reference computes with the values as stored.
         weights = {k: v.to(TORCH_DTYPES[dtype]).to(torch.float64) for k, v in weights.items()}
         tokens = torch.randint(0, config["vocab_size"], (N_TOKENS,), generator=gen).tolist()

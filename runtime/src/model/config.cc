@@ -175,6 +175,8 @@ Error ReadLayer(const schema::LayerSpec* s, const ModelConfig& c, size_t index, 
   l->activation = act.value();
   l->attention_bias = s->attention_bias();
   l->mlp_bias = s->mlp_bias();
+  l->qk_norm = s->qk_norm();
+  if (l->qk_norm && l->norm != NormKind::kRMSNorm) return Unsupported(at + "qk_norm needs RMSNorm layers");
   if (c.family == Family::kDecoderOnly && l->mask == MaskKind::kBidirectional) {
     return Invalid(at + "a decoder cannot attend bidirectionally (use PrefixLM, or an encoder)");
   }

@@ -39,6 +39,7 @@ struct LayerConfig {
   ActivationKind activation = ActivationKind::kSwiGLU;
   bool attention_bias = false;  // bq, bk, bv present (bo optional)
   bool mlp_bias = false;        // b_up, b_down (and b_gate when gated) present
+  bool qk_norm = false;         // q and k RMS-normalized per head (q_norm, k_norm) before positions
 };
 
 struct ModelConfig {

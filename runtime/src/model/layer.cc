@@ -77,6 +77,11 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   EF_RETURN_IF_ERROR(linear(w.wq, w.bq, in, dim, s.q, q_dim));
   EF_RETURN_IF_ERROR(linear(w.wk, w.bk, in, dim, s.k_rows, kv_dim));
   EF_RETURN_IF_ERROR(linear(w.wv, w.bv, in, dim, s.v_rows, kv_dim));
+  if (lc.qk_norm) {  // per head: rows of head_dim
+    const ScopedOp t = timer(OpKind::kNorm);
+    ops::RmsNorm(s.q, w.q_norm.f32(), n * c.n_heads, hd, c.norm_eps, s.q);
+    ops::RmsNorm(s.k_rows, w.k_norm.f32(), n * c.n_kv_heads, hd, c.norm_eps, s.k_rows);
+  }
   if (lc.position == PositionKind::kRotary) {
     const ScopedOp t = timer(OpKind::kRope);
     for (size_t i = 0; i < n; ++i) {

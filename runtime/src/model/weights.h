@@ -28,6 +28,7 @@ struct LayerWeights {
   Weight wq, bq;          // [q_dim, dim], [q_dim]
   Weight wk, bk;          // [kv_dim, dim], [kv_dim]
   Weight wv, bv;          // [kv_dim, dim], [kv_dim]
+  Weight q_norm, k_norm;  // [head_dim] each (qk_norm)
   Weight relative_bias;   // [relative_buckets, n_heads] (T5, not shared)
   Weight wo, bo;          // [dim, q_dim], [dim]
   Weight ffn_norm;        // [dim]
