@@ -109,7 +109,7 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
     case 0:
       if (t.normalizers.empty() || rng.OneIn(4)) {
         t.normalizers.push_back(std::make_unique<s::NormalizerStepT>());
-        if (rng.OneIn(8)) t.normalizers.resize(17 + rng.Below(4));
+        while (rng.OneIn(8) && t.normalizers.size() < 20) t.normalizers.push_back(std::make_unique<s::NormalizerStepT>());
       } else {
         auto& n = t.normalizers[rng.Below(t.normalizers.size())];
         if (n == nullptr) n = std::make_unique<s::NormalizerStepT>();

@@ -1,5 +1,5 @@
-// The sampler: greedy picks, the filters (top-k, top-p), seeded repeatability and the shape of the
-// distribution it draws from.
+// The sampler: greedy picks, the filters (top-k, top-p, min-p), logit biases and the penalties
+// (worked by hand), seeded repeatability and the shape of the distribution it draws from.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -145,6 +145,98 @@ TEST_CASE("NaN and infinite logits (a broken model) never pick a NaN token nor l
       CHECK((b >= 0 && b < 300));
     }
   }
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("logit biases move and ban tokens, in greedy and sampled choices") {
+  const std::vector<float> logits = {2.0f, 1.0f, 0.5f};
+  const LogitBias lift[] = {{2, 1.6f}};
+  SamplerParams p;
+  p.logit_bias = lift;
+  p.n_logit_bias = 1;
+  Sampler s;
+  REQUIRE(s.Init(3, p).ok());
+  CHECK(s.Sample(logits.data()) == 2);  // 0.5 + 1.6 beats 2.0
+  const LogitBias ban[] = {{0, -INFINITY}, {1, -INFINITY}};
+  p.logit_bias = ban;
+  p.n_logit_bias = 2;
+  p.temperature = 1.0f;
+  REQUIRE(s.Configure(p).ok());
+  const std::vector<int> h = Histogram(s, logits, 2000);
+  CHECK(h[0] == 0);
+  CHECK(h[1] == 0);
+  CHECK(h[2] == 2000);
+}
+
+TEST_CASE("penalties: repetition divides or multiplies, presence once, frequency per occurrence, within the window") {
+  // Worked by hand: history 1 1 0 (oldest first).
+  const std::vector<float> logits = {2.0f, 1.9f, -1.0f, 1.1f};
+  const int32_t history[] = {2, 1, 1, 0};
+  Sampler s;
+  SamplerParams p;
+  p.repetition_penalty = 2.0f;  // 0: 2.0 -> 1.0; 1: 1.9 -> 0.95; 2 (-1.0) is outside a window of 3
+  p.penalty_last_n = 3;
+  REQUIRE(s.Init(4, p).ok());
+  CHECK(s.Sample(logits.data(), history, 4) == 3);  // 1.1 now leads
+  p.penalty_last_n = 4;  // 2 joins the window: -1.0 * 2 = -2.0, still last; 3 still leads
+  REQUIRE(s.Configure(p).ok());
+  CHECK(s.Sample(logits.data(), history, 4) == 3);
+  p.repetition_penalty = 1.0f;
+  p.penalty_last_n = 3;
+  p.frequency_penalty = 0.5f;  // 1: 1.9 - 2 * 0.5 = 0.9; 0: 2.0 - 0.5 = 1.5: 0 leads
+  REQUIRE(s.Configure(p).ok());
+  CHECK(s.Sample(logits.data(), history, 4) == 0);
+  p.presence_penalty = 0.5f;  // 0: 1.5 - 0.5 = 1.0 < 1.1: 3 leads
+  REQUIRE(s.Configure(p).ok());
+  CHECK(s.Sample(logits.data(), history, 4) == 3);
+  // Counts do not leak into the next call: without history nothing is penalized.
+  CHECK(s.Sample(logits.data()) == 0);
+  p.penalty_last_n = 0;
+  REQUIRE(s.Configure(p).ok());
+  CHECK(s.Sample(logits.data(), history, 4) == 0);
+}
+
+TEST_CASE("min-p keeps the tokens at least min_p times as probable as the top one") {
+  const std::vector<float> logits = LogitsOf({0.6f, 0.3f, 0.1f});
+  Sampler s;
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.min_p = 0.4f;  // keeps p >= 0.24: tokens 0 and 1, in proportion 2:1
+  p.seed = 7;
+  REQUIRE(s.Init(3, p).ok());
+  const std::vector<int> h = Histogram(s, logits, 30000);
+  CHECK(h[2] == 0);
+  CHECK(std::abs(h[0] / 30000.0 - 2.0 / 3.0) < 0.02);
+  p.min_p = 1.0f;  // only the top token
+  REQUIRE(s.Configure(p).ok());
+  CHECK(Histogram(s, logits, 1000)[0] == 1000);
+}
+
+TEST_CASE("bad penalty, min-p and bias parameters are refused") {
+  Sampler s;
+  REQUIRE(s.Init(3, SamplerParams{}).ok());
+  SamplerParams p;
+  p.min_p = 1.5f;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
+  p = SamplerParams{};
+  p.repetition_penalty = 0.0f;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
+  p = SamplerParams{};
+  p.frequency_penalty = NAN;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
+  p = SamplerParams{};
+  const LogitBias outside[] = {{3, 1.0f}};
+  p.logit_bias = outside;
+  p.n_logit_bias = 1;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
+  const LogitBias plus_inf[] = {{0, INFINITY}};
+  p.logit_bias = plus_inf;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
+  p.logit_bias = nullptr;
+  CHECK(s.Configure(p).status() == Status::kInvalidArgument);
 }
 
 }  // namespace edgeformer

@@ -297,11 +297,33 @@ EDGEFORMER_API edgeformer_status edgeformer_session_truncate(edgeformer_session*
  * not be destroyed meanwhile. */
 EDGEFORMER_API void edgeformer_session_cancel(edgeformer_session* session);
 
+/* A bias added to one token's logit before sampling (-INFINITY bans the token). */
+typedef struct edgeformer_logit_bias {
+  int32_t token;
+  float bias;
+} edgeformer_logit_bias;
+
+/* How the next token is chosen. In order: logit biases; the penalties, over the last
+ * penalty_last_n tokens of the context (prompt and generated alike); then greedy (temperature
+ * <= 0: the first highest logit), or softmax at the temperature, then top_k, min_p and top_p
+ * (each keeping at least the most probable token), and a draw from the seeded generator. */
 typedef struct edgeformer_sampler_params {
   float temperature; /* <= 0: greedy. Default 0.8. */
   uint32_t top_k;    /* 0: off. Default 0. */
   float top_p;       /* >= 1: off. Default 0.9. */
   uint64_t seed;     /* Default 0x5eed. */
+  float min_p;       /* 0: off. Keeps the tokens at least min_p times as probable as the most
+                        probable one. In [0, 1]. Default 0. */
+  float repetition_penalty; /* 1: off. A token in the window has its logit divided by it when
+                               positive, multiplied when negative (CTRL; llama.cpp's repeat
+                               penalty). > 0. Default 1. */
+  float presence_penalty;   /* 0: off. Subtracted from the logit of each token in the window.
+                               Default 0. */
+  float frequency_penalty;  /* 0: off. Subtracted once per occurrence in the window. Default 0. */
+  uint32_t penalty_last_n;  /* The window: that many last tokens (capped at the context). Default 64. */
+  const edgeformer_logit_bias* logit_bias; /* n_logit_bias entries (the caller's, read during
+                                              the call only; tokens in the vocabulary). Default NULL. */
+  size_t n_logit_bias;
 } edgeformer_sampler_params;
 
 /* The defaults, by value. Thread-safe. */

@@ -142,6 +142,14 @@ edgeformer::SamplerParams ToSamplerParams(const edgeformer_sampler_params& p) {
   s.top_k = p.top_k;
   s.top_p = p.top_p;
   s.seed = p.seed;
+  s.min_p = p.min_p;
+  s.repetition_penalty = p.repetition_penalty;
+  s.presence_penalty = p.presence_penalty;
+  s.frequency_penalty = p.frequency_penalty;
+  s.penalty_last_n = p.penalty_last_n;
+  static_assert(sizeof(edgeformer_logit_bias) == sizeof(edgeformer::LogitBias), "same layout");
+  s.logit_bias = reinterpret_cast<const edgeformer::LogitBias*>(p.logit_bias);
+  s.n_logit_bias = p.n_logit_bias;
   return s;
 }
 
@@ -407,6 +415,13 @@ edgeformer_sampler_params edgeformer_sampler_default_params(void) {
   p.top_k = 0;
   p.top_p = 0.9f;
   p.seed = 0x5eed;
+  p.min_p = 0.0f;
+  p.repetition_penalty = 1.0f;
+  p.presence_penalty = 0.0f;
+  p.frequency_penalty = 0.0f;
+  p.penalty_last_n = 64;
+  p.logit_bias = NULL;
+  p.n_logit_bias = 0;
   return p;
 }
 

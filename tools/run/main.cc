@@ -7,7 +7,10 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -76,9 +79,12 @@ int main(int argc, char** argv) {
   edgeformer_session_params sp = edgeformer_session_default_params();
   bool print_ids = false, verify = false, ignore_eos = false;
   app.add_option("model", model_path, "model file made by edgeformer-convert")->required();
-  auto* prompt_opt = app.add_option("-p,--prompt", prompt, "prompt text (BOS is added)");
+  auto* prompt_opt = app.add_option("-p,--prompt", prompt, "prompt text (the tokenizer's special tokens are added)");
+  std::string prompt_file;
+  auto* file_opt = app.add_option("-f,--file", prompt_file, "read the prompt text from FILE")->excludes(prompt_opt);
   app.add_option("--prompt-ids", prompt_ids_text, "prompt as comma-separated token ids, used as given")
-      ->excludes(prompt_opt);
+      ->excludes(prompt_opt)
+      ->excludes(file_opt);
   app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with the tokenizer's special tokens) and exit");
   bool no_parse_special = false;
   app.add_flag("--no-parse-special", no_parse_special,
@@ -98,6 +104,25 @@ int main(int argc, char** argv) {
   app.add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   app.add_option("--top-k", gen.sampler.top_k, "sample from the k most likely tokens (0 = all)")->capture_default_str();
   app.add_option("--top-p", gen.sampler.top_p, "nucleus sampling mass (1 = off)")->capture_default_str();
+  app.add_option("--min-p", gen.sampler.min_p, "drop tokens below this times the most likely one's probability (0 = off)")
+      ->capture_default_str();
+  app.add_option("--repeat-penalty", gen.sampler.repetition_penalty,
+                 "divide (multiply, when negative) the logits of tokens in the window (1 = off)")
+      ->capture_default_str();
+  app.add_option("--presence-penalty", gen.sampler.presence_penalty, "subtract from tokens in the window (0 = off)")
+      ->capture_default_str();
+  app.add_option("--frequency-penalty", gen.sampler.frequency_penalty,
+                 "subtract per occurrence in the window (0 = off)")
+      ->capture_default_str();
+  app.add_option("--repeat-last-n", gen.sampler.penalty_last_n, "the penalties' window: the last N tokens")
+      ->capture_default_str();
+  std::vector<std::string> logit_bias_text;
+  app.add_option("--logit-bias", logit_bias_text, "TOKEN=BIAS added to a token's logit (repeatable; -inf bans it)");
+  bool slide = false;
+  app.add_flag("--slide-context", slide,
+               "when the context is full, drop the older half (after --keep tokens) and go on, instead of stopping");
+  app.add_option("--keep", gen.keep_tokens, "with --slide-context: tokens kept at the start (a system prompt)")
+      ->capture_default_str();
   app.add_option("--seed", gen.sampler.seed,
                  "sampling seed (default: a random one, printed on stderr, so a run can be repeated)");
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
@@ -118,6 +143,29 @@ int main(int argc, char** argv) {
   edgeformer::cli::AddVersion(app, "edgeformer-run");
   const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-run");
   if (parsed >= 0) return parsed;
+  gen.slide_context = slide ? 1 : 0;
+  std::vector<edgeformer_logit_bias> biases;
+  for (const std::string& entry : logit_bias_text) {
+    const size_t eq = entry.find('=');
+    char* end = nullptr;
+    const long token = eq == std::string::npos ? -1 : std::strtol(entry.c_str(), &end, 10);
+    const float bias = eq == std::string::npos ? 0.0f : std::strtof(entry.c_str() + eq + 1, nullptr);
+    if (eq == std::string::npos || end != entry.c_str() + eq || token < 0 || token > INT32_MAX) {
+      std::fprintf(stderr, "edgeformer-run: --logit-bias takes TOKEN=BIAS, not '%s'\n", entry.c_str());
+      return 2;
+    }
+    biases.push_back({static_cast<int32_t>(token), bias});
+  }
+  gen.sampler.logit_bias = biases.empty() ? nullptr : biases.data();
+  gen.sampler.n_logit_bias = biases.size();
+  if (!prompt_file.empty()) {
+    std::ifstream in(prompt_file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "edgeformer-run: cannot read the prompt file '%s'\n", prompt_file.c_str());
+      return 1;
+    }
+    prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (app.count("--seed") == 0) {
     // A random seed per run, as a user of sampling expects; printed so --seed repeats the run.
     std::random_device entropy;

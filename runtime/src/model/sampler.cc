@@ -12,6 +12,8 @@ namespace edgeformer {
 Error Sampler::Init(uint32_t vocab_size, const SamplerParams& params) {
   try {
     probs_.assign(vocab_size, 0.0f);
+    adjusted_.assign(vocab_size, 0.0f);
+    counts_.assign(vocab_size, 0);
     order_.assign(vocab_size, 0);
   } catch (const std::bad_alloc&) {
     return Error(Status::kOutOfMemory, "cannot allocate the sampler's buffers");
@@ -24,6 +26,23 @@ Error Sampler::Configure(const SamplerParams& params) {
     return Error(Status::kInvalidArgument, "sampler: temperature and top_p must be numbers");
   }
   if (params.top_p <= 0.0f) return Error(Status::kInvalidArgument, "sampler: top_p must be > 0");
+  if (!(params.min_p >= 0.0f && params.min_p <= 1.0f)) return Error(Status::kInvalidArgument, "sampler: min_p must be in [0, 1]");
+  if (!(params.repetition_penalty > 0.0f) || !std::isfinite(params.repetition_penalty) ||
+      !std::isfinite(params.presence_penalty) || !std::isfinite(params.frequency_penalty)) {
+    return Error(Status::kInvalidArgument,
+                 "sampler: repetition_penalty must be a positive number, presence and frequency penalties numbers");
+  }
+  if (params.n_logit_bias > 0 && params.logit_bias == nullptr) {
+    return Error(Status::kInvalidArgument, "sampler: logit_bias is null but n_logit_bias is not 0");
+  }
+  for (size_t i = 0; i < params.n_logit_bias; ++i) {
+    const LogitBias& b = params.logit_bias[i];
+    if (b.token < 0 || static_cast<size_t>(b.token) >= probs_.size() || b.bias != b.bias || b.bias == INFINITY) {
+      return Error(Status::kInvalidArgument, "sampler: logit_bias " + std::to_string(i) + " (token " +
+                                                 std::to_string(b.token) + ", bias " + std::to_string(b.bias) +
+                                                 ") names no token or is not a number below +infinity");
+    }
+  }
   params_ = params;
   state_ = params.seed == 0 ? 0x9e3779b97f4a7c15ull : params.seed;
   return Error::Ok();
@@ -38,8 +57,33 @@ float Sampler::NextUniform() {
   return static_cast<float>(r >> 8) / 16777216.0f;
 }
 
-int32_t Sampler::Sample(const float* logits) {
+const float* Sampler::Adjust(const float* logits, const int32_t* history, size_t n_history) {
+  const size_t window = history == nullptr ? 0 : std::min<size_t>(params_.penalty_last_n, n_history);
+  const bool penalize = window > 0 && (params_.repetition_penalty != 1.0f || params_.presence_penalty != 0.0f ||
+                                       params_.frequency_penalty != 0.0f);
+  if (!penalize && params_.n_logit_bias == 0) return logits;
+  const size_t n = adjusted_.size();
+  std::copy(logits, logits + n, adjusted_.begin());
+  for (size_t i = 0; i < params_.n_logit_bias; ++i) adjusted_[params_.logit_bias[i].token] += params_.logit_bias[i].bias;
+  if (penalize) {
+    const int32_t* tail = history + (n_history - window);
+    for (size_t i = 0; i < window; ++i) {
+      if (tail[i] >= 0 && static_cast<size_t>(tail[i]) < n) ++counts_[tail[i]];
+    }
+    for (size_t i = 0; i < window; ++i) {
+      if (tail[i] < 0 || static_cast<size_t>(tail[i]) >= n || counts_[tail[i]] == 0) continue;
+      float& v = adjusted_[tail[i]];
+      v = v > 0.0f ? v / params_.repetition_penalty : v * params_.repetition_penalty;
+      v -= params_.presence_penalty + params_.frequency_penalty * static_cast<float>(counts_[tail[i]]);
+      counts_[tail[i]] = 0;  // once per distinct token; and zero again for the next call
+    }
+  }
+  return adjusted_.data();
+}
+
+int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t n_history) {
   const size_t n = probs_.size();
+  const float* logits = Adjust(raw_logits, history, n_history);
   if (params_.temperature <= 0.0f) {
     size_t best = 0;
     for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
@@ -67,6 +111,16 @@ int32_t Sampler::Sample(const float* logits) {
   if (params_.top_k > 0 && params_.top_k < n) {
     count = params_.top_k;
     std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(count - 1), order_.end(), by_prob);
+  }
+  if (params_.min_p > 0.0f) {
+    // Tokens below min_p times the most probable one go (after top_k, before top_p).
+    float top = 0.0f;
+    for (size_t i = 0; i < count; ++i) top = std::max(top, probs_[order_[i]]);
+    size_t kept = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (probs_[order_[i]] >= params_.min_p * top) order_[kept++] = order_[i];
+    }
+    count = kept;  // the most probable token always stays
   }
   if (params_.top_p < 1.0f) {
     if (count == n && n > 1) {

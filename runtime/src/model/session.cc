@@ -440,7 +440,7 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
     int32_t token;
     {
       const ScopedOp t(profile_, phase_, OpKind::kSample);
-      token = sampler.Sample(logits());
+      token = sampler.Sample(logits(), history(), pos_);
     }
     pending_ = token;
     if (options.stop_at_end_of_text && (token == c.eos_id || token == c.bos_id)) {

@@ -131,6 +131,8 @@ class Session {
 
   // Logits [vocab] after the last Prefill/Generate step, or nullptr if none yet.
   const float* logits() const { return has_logits_ ? logits_.as<float>() : nullptr; }
+  // The tokens of the cache, position 0 first (position() of them).
+  const int32_t* history() const { return history_.as<int32_t>(); }
   uint32_t position() const { return pos_; }
   // The newest token of the context (pending or in the cache), or -1 when it is empty.
   int32_t last_token() const;
