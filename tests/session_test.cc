@@ -571,3 +571,65 @@ TEST_CASE("slide_context: generation goes past the context, as if the kept token
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+namespace {
+
+struct Text {
+  std::string text;
+  std::vector<int32_t> tokens;
+};
+
+int CollectText(void* user, int32_t token, const char* piece, size_t len) {
+  auto* t = static_cast<Text*>(user);
+  t->text.append(piece, len);
+  t->tokens.push_back(token);
+  return 1;
+}
+
+}  // namespace
+
+TEST_CASE("stop strings end generation where the text reaches one, matched across tokens, not delivered") {
+  Model m(convert::Quant::kInt8);
+  Session s(m.model);
+  const std::vector<int32_t> prompt = Prompt(4);
+  edgeformer_generate_params g = Greedy(40);
+  g.stop_at_end_of_text = 0;
+  Text full;
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_generate(s.s, &g, CollectText, &full, nullptr, nullptr) == EDGEFORMER_OK);
+  REQUIRE(full.text.size() > 20);
+  // A stop string that straddles token boundaries: 5 bytes from the middle of the text.
+  const std::string stop = full.text.substr(full.text.size() / 2 - 2, 5);
+  const size_t at = full.text.find(stop);
+  const char* stops[] = {"\x01never", stop.c_str()};
+  g.stop_strings = stops;
+  g.n_stop_strings = 2;
+  Text cut;
+  size_t n = 0;
+  edgeformer_stop_reason reason = EDGEFORMER_STOP_MAX_TOKENS;
+  REQUIRE(edgeformer_session_reset(s.s) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_generate(s.s, &g, CollectText, &cut, &n, &reason) == EDGEFORMER_OK);
+  CHECK(reason == EDGEFORMER_STOP_STRING);
+  CHECK(cut.text == full.text.substr(0, at));
+  CHECK(n >= cut.tokens.size());
+  // Without a match everything is delivered, with the ordinary stop reason.
+  const char* absent[] = {"\x02\x03"};
+  g.stop_strings = absent;
+  g.n_stop_strings = 1;
+  Text all;
+  REQUIRE(edgeformer_session_reset(s.s) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_generate(s.s, &g, CollectText, &all, &n, &reason) == EDGEFORMER_OK);
+  CHECK(reason == EDGEFORMER_STOP_MAX_TOKENS);
+  CHECK(all.text == full.text);
+  CHECK(all.tokens == full.tokens);
+  // A bad stop string is refused before anything is generated.
+  const char* empty[] = {""};
+  g.stop_strings = empty;
+  CHECK(edgeformer_generate(s.s, &g, CollectText, &all, &n, &reason) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(n == 0);
+}
+
+}  // namespace edgeformer

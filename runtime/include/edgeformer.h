@@ -344,8 +344,9 @@ typedef enum edgeformer_stop_reason {
   EDGEFORMER_STOP_CANCELLED = 3,   /* edgeformer_session_cancel, or a deferred destroy */
   EDGEFORMER_STOP_CONTEXT_FULL = 4,/* the context is full (slide_context off); the call returns
                                       EDGEFORMER_CONTEXT_FULL */
-  EDGEFORMER_STOP_ERROR = 5        /* the call failed (see its status), before or while
+  EDGEFORMER_STOP_ERROR = 5,       /* the call failed (see its status), before or while
                                       generating */
+  EDGEFORMER_STOP_STRING = 6       /* the text reached one of the stop strings (not delivered) */
 } edgeformer_stop_reason;
 
 typedef struct edgeformer_generate_params {
@@ -362,13 +363,24 @@ typedef struct edgeformer_generate_params {
                                context_length - 2 (a larger value is refused, with
                                EDGEFORMER_INVALID_ARGUMENT, before anything is generated: there
                                would be nothing to drop). Default 0. */
+  const char* const* stop_strings; /* n_stop_strings NUL-terminated strings (the caller's, read
+                                      during the call; at most 16, each 1 to 128 bytes). The text
+                                      generated is matched against them across token boundaries:
+                                      a token is delivered to the callback only once its text
+                                      cannot begin one (so callbacks may lag a few tokens), and
+                                      when one completes, generation stops with
+                                      EDGEFORMER_STOP_STRING after delivering the text before it
+                                      (the token it begins in with its piece cut there). The
+                                      tokens stay in the context either way. Default NULL. */
+  size_t n_stop_strings;
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */
 EDGEFORMER_API edgeformer_generate_params edgeformer_generate_default_params(void);
 
 /* Generates tokens after the current context (prefill first), calling `callback` (may be NULL)
- * for each. Always sets *n_generated and *stop_reason (either may be NULL), also when it fails:
+ * for each (see stop_strings for when). *n_generated counts the tokens generated into the
+ * context. Always sets *n_generated and *stop_reason (either may be NULL), also when it fails:
  * then *stop_reason is EDGEFORMER_STOP_ERROR and *n_generated counts the tokens delivered
  * before the failure (0 for refused parameters). When the context fills up: returns
  * EDGEFORMER_CONTEXT_FULL with EDGEFORMER_STOP_CONTEXT_FULL, having delivered what fit, or

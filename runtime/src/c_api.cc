@@ -17,6 +17,7 @@
 #include "model/sampler.h"
 #include "model/isa_option.h"
 #include "model/session.h"
+#include "model/stop_strings.h"
 
 struct edgeformer_model {
   std::shared_ptr<const edgeformer::Model> model;
@@ -27,6 +28,7 @@ struct edgeformer_session {
   std::shared_ptr<const edgeformer::Model> model;  // declared first: outlives `session`
   std::unique_ptr<edgeformer::Session> session;
   edgeformer::Sampler sampler;
+  edgeformer::StopStrings stops;
   std::atomic<int> state{kIdle};
 };
 
@@ -160,20 +162,27 @@ struct CallbackBridge {
   int32_t prev;
   edgeformer_session* session;
   bool destroy_requested;
+  bool stop_string;
 };
+
+// The app's callback for one token the stop strings let through.
+bool DeliverToken(void* p, int32_t token, std::string_view piece) {
+  auto* b = static_cast<CallbackBridge*>(p);
+  return b->callback == nullptr || b->callback(b->user_data, token, piece.empty() ? "" : piece.data(), piece.size()) != 0;
+}
 
 bool BridgeToken(void* p, int32_t token) {
   auto* b = static_cast<CallbackBridge*>(p);
   const std::string_view piece = b->tokenizer->Piece(b->prev, token);
   b->prev = token;
-  const bool go_on = b->callback == nullptr || b->callback(b->user_data, token, piece.empty() ? "" : piece.data(),
-                                                            piece.size()) != 0;
+  const edgeformer::StopStrings::Outcome outcome = b->session->stops.Push(token, piece, &DeliverToken, b);
+  b->stop_string = outcome == edgeformer::StopStrings::Outcome::kStopString;
   // A destroy requested during the callback (or by another thread) stops generation here.
   if (b->session->state.load(std::memory_order_acquire) == edgeformer_session::kDestroyRequested) {
     b->destroy_requested = true;
     return false;
   }
-  return go_on;
+  return outcome == edgeformer::StopStrings::Outcome::kGoOn;
 }
 
 }  // namespace
@@ -333,6 +342,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     handle->model = model->model;
     handle->session = session.take();
     Error err = handle->sampler.Init(model->model->config().vocab_size, edgeformer::SamplerParams());
+    if (err.ok()) err = handle->stops.Init(model->model->tokenizer().max_piece_bytes());
     if (!err.ok()) return Report(err);
     *out_session = handle.release();
     return EDGEFORMER_OK;
@@ -432,6 +442,8 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
   p.sampler = edgeformer_sampler_default_params();
   p.slide_context = 0;
   p.keep_tokens = 0;
+  p.stop_strings = NULL;
+  p.n_stop_strings = 0;
   return p;
 }
 
@@ -444,6 +456,7 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
   const edgeformer_generate_params p = params ? *params : edgeformer_generate_default_params();
   return InCall(session, [&] {
     Error err = session->sampler.Configure(ToSamplerParams(p.sampler));
+    if (err.ok()) err = session->stops.Start(p.stop_strings, p.n_stop_strings);
     if (!err.ok()) return Report(err);
     edgeformer::GenerateOptions o;
     o.max_tokens = p.max_tokens;
@@ -451,13 +464,22 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     o.slide_context = p.slide_context != 0;
     o.keep_tokens = p.keep_tokens;
     CallbackBridge bridge{&session->model->tokenizer(), callback, user_data, session->session->last_token(),
-                          session, false};
+                          session, false, false};
     size_t n = 0;
     edgeformer::StopReason reason = edgeformer::StopReason::kError;
     err = session->session->Generate(session->sampler, o, &BridgeToken, &bridge, &n, &reason);
-    if (bridge.destroy_requested && reason == edgeformer::StopReason::kCallback) reason = edgeformer::StopReason::kCancelled;
+    edgeformer_stop_reason why = static_cast<edgeformer_stop_reason>(reason);
+    if (bridge.destroy_requested && reason == edgeformer::StopReason::kCallback) {
+      why = EDGEFORMER_STOP_CANCELLED;
+    } else if (bridge.stop_string) {
+      why = EDGEFORMER_STOP_STRING;
+    } else if (reason != edgeformer::StopReason::kCallback && !bridge.destroy_requested &&
+               session->stops.Flush(&DeliverToken, &bridge) == edgeformer::StopStrings::Outcome::kStopped &&
+               err.ok()) {
+      why = EDGEFORMER_STOP_CALLBACK;  // the text held back, delivered at the end, was refused
+    }
     if (n_generated != nullptr) *n_generated = n;
-    if (stop_reason != nullptr) *stop_reason = static_cast<edgeformer_stop_reason>(reason);
+    if (stop_reason != nullptr) *stop_reason = why;
     return Report(err);
   });
 }

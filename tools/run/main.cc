@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::vector<std::string> logit_bias_text;
   app.add_option("--logit-bias", logit_bias_text, "TOKEN=BIAS added to a token's logit (repeatable; -inf bans it)");
+  std::vector<std::string> stop_texts;
+  app.add_option("--stop", stop_texts, "stop when the text reaches STRING, which is not printed (repeatable)");
   bool slide = false;
   app.add_flag("--slide-context", slide,
                "when the context is full, drop the older half (after --keep tokens) and go on, instead of stopping");
@@ -144,6 +146,10 @@ int main(int argc, char** argv) {
   const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-run");
   if (parsed >= 0) return parsed;
   gen.slide_context = slide ? 1 : 0;
+  std::vector<const char*> stop_pointers;
+  for (const std::string& s : stop_texts) stop_pointers.push_back(s.c_str());
+  gen.stop_strings = stop_pointers.empty() ? nullptr : stop_pointers.data();
+  gen.n_stop_strings = stop_pointers.size();
   std::vector<edgeformer_logit_bias> biases;
   for (const std::string& entry : logit_bias_text) {
     const size_t eq = entry.find('=');

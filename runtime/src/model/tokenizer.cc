@@ -1,5 +1,6 @@
 #include "model/tokenizer.h"
 
+#include <algorithm>
 #include <limits>
 #include <queue>
 
@@ -198,6 +199,9 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
       if (types_[i] == TokenType::kNormal) spaced_[i] = " " + std::string(pieces_[i]);
     }
   }
+  max_piece_bytes_ = 0;
+  for (std::string_view p : pieces_) max_piece_bytes_ = std::max(max_piece_bytes_, p.size());
+  for (const std::string& p : spaced_) max_piece_bytes_ = std::max(max_piece_bytes_, p.size());
   present_ = true;
   return Error::Ok();
 }

@@ -53,6 +53,8 @@ class Tokenizer {
   Error Init(const schema::Tokenizer* table, uint32_t vocab_size);
 
   bool present() const { return present_; }
+  // The longest text Piece gives, in bytes (0 without a tokenizer).
+  size_t max_piece_bytes() const { return max_piece_bytes_; }
   uint32_t vocab_size() const { return static_cast<uint32_t>(pieces_.size()); }
   int32_t bos_id() const { return bos_id_; }
   int32_t eos_id() const { return eos_id_; }
@@ -128,6 +130,7 @@ class Tokenizer {
   int32_t eos_id_ = -1;
   int32_t unk_id_ = -1;
   bool present_ = false;
+  size_t max_piece_bytes_ = 0;
   bool add_dummy_prefix_ = false;
   bool strip_space_after_bos_ = false;
 };
