@@ -218,6 +218,13 @@ Error ConvertGguf(const ConvertOptions& options) {
   SetDecoderStack(&a);
   if (options.tokenizer_from_checkpoint) {
     EF_RETURN_IF_ERROR(FillTokenizer(g, a.vocab_size, &model));
+    const GgufValue* chat = g.Find("tokenizer.chat_template");
+    if (chat != nullptr && chat->type == GgufValue::kString) {
+      if (chat->text.size() > kMaxChatTemplateBytes) {
+        return Error(Status::kInvalidModel, g.path() + ": tokenizer.chat_template is longer than 1 MiB");
+      }
+      model.tokenizer.chat_template = chat->text;
+    }
     a.bos_id = model.tokenizer.bos_id;
     a.eos_id = model.tokenizer.eos_id;
   } else {

@@ -207,6 +207,7 @@ Error ConvertHf(const ConvertOptions& options) {
   }
   if (model.has_tokenizer) {
     EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
+    EF_RETURN_IF_ERROR(ReadChatTemplate(dir, &model.tokenizer.chat_template));
     if (c.eos_token_id >= 0) model.tokenizer.eos_id = c.eos_token_id;
     if (model.tokenizer.kind == schema::TokenizerKind::WordPiece) {
       // BERT's CLS and SEP are what its tokenizer puts around a text.

@@ -2,10 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <unordered_map>
 
 #include "converter/json_file.h"
+#include "core/mapped_file.h"
+#include "converter/safetensors.h"
 #include "converter/token_text.h"
 
 namespace edgeformer {
@@ -143,6 +147,39 @@ Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, sch
 }
 
 }  // namespace
+
+Error ReadChatTemplate(const std::string& dir, std::string* out) {
+  out->clear();
+  const std::string jinja = JoinPath(dir, "chat_template.jinja");
+  const std::string config = JoinPath(dir, "tokenizer_config.json");
+  if (PathExists(jinja)) {
+    std::ifstream in(jinja, std::ios::binary);
+    out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Error(Status::kIoError, jinja + ": cannot read");
+  } else if (PathExists(config)) {
+    EF_RETURN_IF_ERROR(GuardJson(config, [&]() -> Error {
+      Result<nlohmann::json> read = ReadJsonFile(config, uint64_t{64} << 20);
+      if (!read.ok()) return read.error();
+      const nlohmann::json& j = read.value();
+      const nlohmann::json t = j.is_object() && j.contains("chat_template") ? j["chat_template"] : nlohmann::json();
+      if (t.is_string()) {
+        *out = t.get<std::string>();
+      } else if (t.is_array()) {
+        for (const auto& named : t) {
+          if (named.is_object() && named.value("name", "") == "default" && named.contains("template") &&
+              named["template"].is_string()) {
+            *out = named["template"].get<std::string>();
+          }
+        }
+      } else if (!t.is_null()) {
+        return Bad(config, "chat_template is neither a string nor a list of named templates");
+      }
+      return Error::Ok();
+    }));
+  }
+  if (out->size() > kMaxChatTemplateBytes) return Error(Status::kInvalidModel, dir + ": the chat template is longer than 1 MiB");
+  return Error::Ok();
+}
 
 Error ReadHfTokenizer(const std::string& path, uint32_t vocab_size, schema::TokenizerT* out) {
   return GuardJson(path, [&] { return ReadHfTokenizerUnchecked(path, vocab_size, out); });

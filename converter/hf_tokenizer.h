@@ -38,6 +38,12 @@ bool DecodeByteLevelText(const std::string& s, const std::unordered_map<uint32_t
 Error ReadMerges(const std::string& path, const nlohmann::json& model,
                  std::vector<std::pair<std::string, std::string>>* out);
 
+// The chat template of the checkpoint in `dir`: chat_template.jinja, else tokenizer_config.json's
+// chat_template (a string, or a list of {name, template} of which "default" is taken); "" when it
+// has none.
+constexpr size_t kMaxChatTemplateBytes = size_t{1} << 20;
+Error ReadChatTemplate(const std::string& dir, std::string* out);
+
 // Hugging Face's BPE model with its whole text pipeline (converter/hf_bpe.cc).
 Error ReadRankedBpe(const std::string& path, const nlohmann::json& j, uint32_t vocab_size, schema::TokenizerT* out);
 

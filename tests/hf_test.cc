@@ -233,7 +233,10 @@ TEST_CASE("GGUF (F32, F16, Q8_0, llama tokenizer): logits as PyTorch's, tokens a
   if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;  // the GGUF borrows its vocabulary
   const std::string dir = ReferenceDir() + "/gguf_llama";
   CHECK(CheckModel("gguf_llama", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
-  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer.json", 1, [](edgeformer_model*) {});
+  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer.json", 1, [](edgeformer_model* m) {
+    // GGUF's tokenizer.chat_template comes along (make_models.py's GGUF_CHAT_TEMPLATE).
+    CHECK(std::string(edgeformer_model_chat_template(m)) == "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}");
+  });
 }
 
 TEST_CASE("byte-level BPE (GPT-2's vocabulary; GPT-2, Llama 3, Qwen2 splits): ids as the reference's") {
@@ -459,6 +462,48 @@ TEST_CASE("hostile JSON: deep nesting and oversized files are refused before the
   test::WriteFile(tmp.path("model.safetensors"), huge);
   std::filesystem::resize_file(tmp.path("model.safetensors"), length + 8);  // sparse: nothing written
   CHECK(Refused(tmp.path(""), out).find("more than the format's 100000000") != std::string::npos);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("the checkpoint's chat template comes with the model: tokenizer_config.json or chat_template.jinja") {
+  const std::string src = ReferenceDir() + "/sp_json";
+  test::TempDir tmp;
+  CopyDir(src, tmp, {"config.json", "model.safetensors", "tokenizer.json"});
+  auto convert_and_read = [&](const char* name) {
+    convert::ConvertOptions o;
+    o.checkpoint = tmp.path("");
+    o.output = tmp.path(name);
+    o.tokenizer_from_checkpoint = true;
+    const Error err = convert::ConvertHf(o);
+    INFO(err.message());
+    REQUIRE(err.ok());
+    edgeformer_model* m = nullptr;
+    REQUIRE(edgeformer_model_load(o.output.c_str(), nullptr, &m) == EDGEFORMER_OK);
+    const std::string t = edgeformer_model_chat_template(m);
+    edgeformer_model_destroy(m);
+    return t;
+  };
+  CHECK(convert_and_read("none.edgf").empty());
+  const std::string text = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}";
+  const std::string config = nlohmann::json{{"chat_template", text}, {"bos_token", "<s>"}}.dump();
+  test::WriteFile(tmp.path("tokenizer_config.json"), std::vector<uint8_t>(config.begin(), config.end()));
+  CHECK(convert_and_read("string.edgf") == text);
+  const std::string named = nlohmann::json{{"chat_template", nlohmann::json::array({{{"name", "tool_use"}, {"template", "x"}},
+                                                                                     {{"name", "default"}, {"template", text + "!"}}})}}
+                                .dump();
+  test::WriteFile(tmp.path("tokenizer_config.json"), std::vector<uint8_t>(named.begin(), named.end()));
+  CHECK(convert_and_read("named.edgf") == text + "!");
+  const std::string jinja = "{{ bos_token }}jinja";
+  test::WriteFile(tmp.path("chat_template.jinja"), std::vector<uint8_t>(jinja.begin(), jinja.end()));
+  CHECK(convert_and_read("jinja.edgf") == jinja);
+  CHECK(std::string(edgeformer_model_chat_template(nullptr)).empty());
+  const std::string bad = R"({"chat_template": 5})";
+  std::remove(tmp.path("chat_template.jinja").c_str());
+  test::WriteFile(tmp.path("tokenizer_config.json"), std::vector<uint8_t>(bad.begin(), bad.end()));
+  CHECK(Refused(tmp.path(""), tmp.path("bad.edgf"), true).find("chat_template is neither") != std::string::npos);
 }
 
 }  // namespace edgeformer

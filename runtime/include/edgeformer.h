@@ -171,6 +171,12 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
                                                      size_t text_len, int flags, int32_t* tokens,
                                                      size_t capacity, size_t* n_tokens);
 
+/* The chat template the model's checkpoint came with (tokenizer_config.json's chat_template, or
+ * GGUF's tokenizer.chat_template): Jinja text for the app to render with the conversation, as
+ * Hugging Face's apply_chat_template does; "" when it has none. Owned by the model (valid while
+ * it lives), never NULL. Thread-safe. */
+EDGEFORMER_API const char* edgeformer_model_chat_template(const edgeformer_model* model);
+
 /* The text of `token` when it follows `prev_token` (-1 for none), not NUL-terminated: *piece
  * points into the model (valid while it lives), *piece_len bytes. Control and unknown tokens,
  * and every token of a model without a tokenizer, give an empty piece: *piece is "" (never

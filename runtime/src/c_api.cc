@@ -225,6 +225,10 @@ edgeformer_status edgeformer_model_load_from_memory(const void* data, size_t siz
 
 void edgeformer_model_destroy(edgeformer_model* model) { delete model; }
 
+const char* edgeformer_model_chat_template(const edgeformer_model* model) {
+  return model == nullptr ? "" : model->model->tokenizer().chat_template();
+}
+
 edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgeformer_model_info* out_info) {
   if (model == nullptr) return Null("model");
   if (out_info == nullptr) return Null("out_info");

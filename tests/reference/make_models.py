@@ -85,6 +85,7 @@ MODELS = [
 ]
 
 N_TOKENS = 96
+GGUF_CHAT_TEMPLATE = "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
 
 
 def llama_weights(c, gen):
@@ -363,6 +364,7 @@ def make_gguf(out, sp_path):
         ("tokenizer.ggml.token_type", "arr_i32", types_of),
         ("tokenizer.ggml.bos_token_id", "u32", sp.bos_id()), ("tokenizer.ggml.eos_token_id", "u32", sp.eos_id()),
         ("tokenizer.ggml.unknown_token_id", "u32", sp.unk_id()), ("tokenizer.ggml.add_space_prefix", "bool", True),
+        ("tokenizer.chat_template", "str", GGUF_CHAT_TEMPLATE),
     ]
     d = write_llama_gguf(out, "gguf_llama", vocab, tokenizer, 77)
     texts = ["Hello world! The quick brown fox, jumps over 13 lazy dogs.",

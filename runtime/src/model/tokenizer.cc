@@ -74,6 +74,7 @@ size_t Utf8Length(std::string_view text, size_t i) {
 Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: " + what); };
   present_ = false;
+  chat_template_ = "";
   if (t == nullptr) return Error::Ok();
   if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE &&
       t->kind() != schema::TokenizerKind::WordPiece && t->kind() != schema::TokenizerKind::RankedBPE) {
@@ -108,6 +109,10 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   EF_RETURN_IF_ERROR(check_id(t->bos_id(), "BOS"));
   EF_RETURN_IF_ERROR(check_id(t->eos_id(), "EOS"));
   EF_RETURN_IF_ERROR(check_id(t->unk_id(), "UNK"));
+  if (t->chat_template() != nullptr && t->chat_template()->size() > (size_t{1} << 20)) {
+    return bad("the chat template is longer than 1 MiB");
+  }
+  chat_template_ = t->chat_template() != nullptr ? t->chat_template()->c_str() : "";
   bos_id_ = t->bos_id();
   eos_id_ = t->eos_id();
   unk_id_ = t->unk_id();

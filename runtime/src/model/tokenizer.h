@@ -53,6 +53,8 @@ class Tokenizer {
   Error Init(const schema::Tokenizer* table, uint32_t vocab_size);
 
   bool present() const { return present_; }
+  // The chat template the checkpoint gave (Jinja text, NUL-terminated in the mapping), or "".
+  const char* chat_template() const { return chat_template_; }
   // The longest text Piece gives, in bytes (0 without a tokenizer).
   size_t max_piece_bytes() const { return max_piece_bytes_; }
   uint32_t vocab_size() const { return static_cast<uint32_t>(pieces_.size()); }
@@ -131,6 +133,7 @@ class Tokenizer {
   int32_t unk_id_ = -1;
   bool present_ = false;
   size_t max_piece_bytes_ = 0;
+  const char* chat_template_ = "";
   bool add_dummy_prefix_ = false;
   bool strip_space_after_bos_ = false;
 };
