@@ -29,10 +29,12 @@ namespace {
 
 using schema::TensorRole;
 
-// Rows of each head reordered from the half-split rotary layout to adjacent pairs.
-std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, uint64_t head_dim, uint64_t cols) {
-  std::vector<float> out(w.size());
-  const uint64_t half = head_dim / 2;
+// Rows of each head reordered from the half-split rotary layout to adjacent pairs, in the first
+// rotary_dim rows of the head (the rest, not rotated, stay).
+std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, uint64_t head_dim, uint64_t rotary_dim,
+                                 uint64_t cols) {
+  std::vector<float> out(w);
+  const uint64_t half = rotary_dim / 2;
   for (uint64_t h = 0; h < heads; ++h) {
     for (uint64_t i = 0; i < half; ++i) {
       const float* first = &w[(h * head_dim + i) * cols];
@@ -44,14 +46,22 @@ std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, ui
   return out;
 }
 
+std::vector<float> Slice(const std::vector<float>& w, uint64_t first_row, uint64_t rows, uint64_t cols) {
+  return std::vector<float>(w.begin() + static_cast<std::ptrdiff_t>(first_row * cols),
+                            w.begin() + static_cast<std::ptrdiff_t>((first_row + rows) * cols));
+}
+
 Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, bool biases,
                           bool qk_norm, bool tied, ModelData* model) {
   const uint64_t dim = c.hidden_size, hidden = c.intermediate_size, hd = c.head_dim, vocab = c.vocab_size;
   const uint64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, q_dim = hd * nh, kv_dim = hd * nkv;
+  const uint64_t rd = c.rotary_dim;
+  const bool fused = c.model_type == "phi3";  // qkv_proj and gate_up_proj
   Builder b(model, options.report);
   const Quant q = options.quant;
   Reader reader(st, options,
-                3 + (9 + (biases ? 3 : 0) + (qk_norm ? 2 : 0)) * uint64_t{c.num_hidden_layers} - (tied ? 1 : 0));
+                3 + ((fused ? 6 : 9) + (biases ? 3 : 0) + (qk_norm ? 2 : 0)) * uint64_t{c.num_hidden_layers} -
+                    (tied ? 1 : 0));
   {
     EF_READ(embed, "model.embed_tokens.weight", vocab, dim);
     b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
@@ -61,35 +71,52 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     const std::string p = "model.layers." + std::to_string(l) + ".";
     EF_READ(attn_norm, p + "input_layernorm.weight", dim);
     b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
-    EF_READ(wq, p + "self_attn.q_proj.weight", q_dim, dim);
-    b.Matrix("wq", TensorRole::Wq, L, HalvesToPairs(wq, nh, hd, dim), q_dim, dim, q);
-    EF_READ(wk, p + "self_attn.k_proj.weight", kv_dim, dim);
-    b.Matrix("wk", TensorRole::Wk, L, HalvesToPairs(wk, nkv, hd, dim), kv_dim, dim, q);
-    EF_READ(wv, p + "self_attn.v_proj.weight", kv_dim, dim);
+    std::vector<float> wq, wk, wv;
+    if (fused) {  // Phi-3: rows q, then k, then v
+      EF_READ(qkv, p + "self_attn.qkv_proj.weight", q_dim + 2 * kv_dim, dim);
+      wq = Slice(qkv, 0, q_dim, dim);
+      wk = Slice(qkv, q_dim, kv_dim, dim);
+      wv = Slice(qkv, q_dim + kv_dim, kv_dim, dim);
+    } else {
+      EF_READ(q_rows, p + "self_attn.q_proj.weight", q_dim, dim);
+      EF_READ(k_rows, p + "self_attn.k_proj.weight", kv_dim, dim);
+      EF_READ(v_rows, p + "self_attn.v_proj.weight", kv_dim, dim);
+      wq = std::move(q_rows), wk = std::move(k_rows), wv = std::move(v_rows);
+    }
+    b.Matrix("wq", TensorRole::Wq, L, HalvesToPairs(wq, nh, hd, rd, dim), q_dim, dim, q);
+    b.Matrix("wk", TensorRole::Wk, L, HalvesToPairs(wk, nkv, hd, rd, dim), kv_dim, dim, q);
     b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
     if (biases) {
       EF_READ(bq, p + "self_attn.q_proj.bias", q_dim);
-      b.Vector("bq", TensorRole::Bq, L, HalvesToPairs(bq, nh, hd, 1));
+      b.Vector("bq", TensorRole::Bq, L, HalvesToPairs(bq, nh, hd, rd, 1));
       EF_READ(bk, p + "self_attn.k_proj.bias", kv_dim);
-      b.Vector("bk", TensorRole::Bk, L, HalvesToPairs(bk, nkv, hd, 1));
+      b.Vector("bk", TensorRole::Bk, L, HalvesToPairs(bk, nkv, hd, rd, 1));
       EF_READ(bv, p + "self_attn.v_proj.bias", kv_dim);
       b.Vector("bv", TensorRole::Bv, L, std::move(bv));
     }
     if (qk_norm) {  // scales of a head's dims: permuted as its rows are
       EF_READ(q_norm, p + "self_attn.q_norm.weight", hd);
-      b.Vector("q_norm", TensorRole::AttnQNorm, L, HalvesToPairs(q_norm, 1, hd, 1));
+      b.Vector("q_norm", TensorRole::AttnQNorm, L, HalvesToPairs(q_norm, 1, hd, rd, 1));
       EF_READ(k_norm, p + "self_attn.k_norm.weight", hd);
-      b.Vector("k_norm", TensorRole::AttnKNorm, L, HalvesToPairs(k_norm, 1, hd, 1));
+      b.Vector("k_norm", TensorRole::AttnKNorm, L, HalvesToPairs(k_norm, 1, hd, rd, 1));
     }
     EF_READ(wo, p + "self_attn.o_proj.weight", dim, q_dim);
     b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
     EF_READ(ffn_norm, p + "post_attention_layernorm.weight", dim);
     b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
-    EF_READ(gate, p + "mlp.gate_proj.weight", hidden, dim);
+    std::vector<float> gate, up;
+    if (fused) {  // Phi-3: the gate's rows, then the up projection's
+      EF_READ(gate_up, p + "mlp.gate_up_proj.weight", 2 * hidden, dim);
+      gate = Slice(gate_up, 0, hidden, dim);
+      up = Slice(gate_up, hidden, hidden, dim);
+    } else {
+      EF_READ(gate_rows, p + "mlp.gate_proj.weight", hidden, dim);
+      EF_READ(up_rows, p + "mlp.up_proj.weight", hidden, dim);
+      gate = std::move(gate_rows), up = std::move(up_rows);
+    }
     b.Matrix("w_gate", TensorRole::FfnGate, L, std::move(gate), hidden, dim, q);
     EF_READ(down, p + "mlp.down_proj.weight", dim, hidden);
     b.Matrix("w_down", TensorRole::FfnDown, L, std::move(down), dim, hidden, q);
-    EF_READ(up, p + "mlp.up_proj.weight", hidden, dim);
     b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
   }
   {
@@ -172,7 +199,7 @@ Error ConvertHf(const ConvertOptions& options) {
   const HfConfig& c = read_config.value();
   const bool gpt2 = c.model_type == "gpt2";
   const bool rotary = c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
-                      c.model_type == "qwen3";
+                      c.model_type == "qwen3" || c.model_type == "phi3";
   if (rotary && c.head_dim % 2 != 0) {
     return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
   }
@@ -235,7 +262,14 @@ Error ConvertHf(const ConvertOptions& options) {
     a.activation = schema::Activation::SwiGLU;
     a.position = schema::PositionKind::Rotary;
     a.rope_theta = c.rope_theta;
-    a.rotary_dim = c.head_dim;
+    a.rotary_dim = c.rotary_dim;
+    if (c.rope_longrope) {
+      a.rope_scaling = schema::RopeScaling::LongRoPE;
+      a.rope_short_factors = c.rope_short_factors;
+      a.rope_long_factors = c.rope_long_factors;
+      a.rope_attention_factor = c.rope_attention_factor;
+      a.rope_original_max_seq_len = c.rope_original_max_position;
+    }
     if (c.rope_llama3) {
       a.rope_scaling = schema::RopeScaling::Llama3;
       a.rope_scaling_factor = c.rope_factor;

@@ -146,10 +146,10 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     return c;
   }
   if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2" && c.model_type != "qwen3" &&
-      c.model_type != "edgeformer") {
+      c.model_type != "phi3" && c.model_type != "edgeformer") {
     return Error(Status::kUnsupported,
                  path + ": model_type '" + c.model_type +
-                     "' is not supported (supported: llama, mistral, qwen2, qwen3, gpt2, bert, bloom, edgeformer)");
+                     "' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gpt2, bert, bloom, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
@@ -173,11 +173,47 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
   if (c.model_type != "edgeformer" && j.contains("hidden_act") && j["hidden_act"] != "silu") {
     return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (supported: silu)");
   }
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
+  c.rotary_dim = c.head_dim;
+  if (j.contains("partial_rotary_factor") && !j["partial_rotary_factor"].is_null()) {
+    float factor = 1.0f;
+    EF_RETURN_IF_ERROR(r.Float("partial_rotary_factor", &factor));
+    if (!(factor > 0.0f && factor <= 1.0f)) return r.Bad("partial_rotary_factor must be in (0, 1]");
+    c.rotary_dim = static_cast<uint32_t>(static_cast<float>(c.head_dim) * factor);  // Python's int()
+    if (c.rotary_dim == 0 || c.rotary_dim % 2 != 0) return r.Bad("head_dim * partial_rotary_factor must be even and > 0");
+  }
+  const nlohmann::json scaling = j.contains("rope_scaling") ? j["rope_scaling"] : nlohmann::json();
+  const nlohmann::json scaling_type =
+      scaling.is_object() ? scaling.value("rope_type", scaling.value("type", nlohmann::json())) : nlohmann::json();
+  if (scaling_type == "longrope" || scaling_type == "su") {
+    const Reader rs(scaling, path);
+    c.rope_longrope = true;
+    uint32_t original = 0;
+    EF_RETURN_IF_ERROR(r.Uint("original_max_position_embeddings", &original, false));
+    EF_RETURN_IF_ERROR(rs.Uint("original_max_position_embeddings", &original, false));
+    if (original == 0) return r.Bad("longrope needs original_max_position_embeddings");
+    c.rope_original_max_position = original;
+    for (const auto& [key, out] : {std::pair<const char*, std::vector<float>*>{"short_factor", &c.rope_short_factors},
+                                   {"long_factor", &c.rope_long_factors}}) {
+      if (!scaling.contains(key) || !scaling[key].is_array() || scaling[key].size() * 2 != c.rotary_dim) {
+        return r.Bad(std::string("rope_scaling.") + key + " must list rotary_dim / 2 numbers");
+      }
+      for (const auto& v : scaling[key]) {
+        if (!v.is_number() || !(v.get<double>() > 0.0) || !std::isfinite(v.get<double>())) {
+          return r.Bad(std::string("rope_scaling.") + key + " holds a value that is not a number > 0");
+        }
+        out->push_back(v.get<float>());
+      }
+    }
+    const double ratio = static_cast<double>(c.max_position_embeddings) / original;
+    c.rope_attention_factor = ratio <= 1.0 ? 1.0f : static_cast<float>(std::sqrt(1.0 + std::log(ratio) / std::log(double(original))));
+    if (scaling.contains("attention_factor") && !scaling["attention_factor"].is_null()) {
+      EF_RETURN_IF_ERROR(rs.Float("attention_factor", &c.rope_attention_factor));
+    }
+  } else if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     const nlohmann::json& s = j["rope_scaling"];
     const nlohmann::json type = s.is_object() ? s.value("rope_type", s.value("type", nlohmann::json())) : nlohmann::json();
     if (type != "llama3") {
-      return Error(Status::kUnsupported, path + ": rope_scaling " + s.dump() + " (supported: none, llama3)");
+      return Error(Status::kUnsupported, path + ": rope_scaling " + s.dump() + " (supported: none, llama3, longrope)");
     }
     const Reader rs(s, path);
     c.rope_llama3 = true;
@@ -194,10 +230,10 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     c.attention_bias = j["attention_bias"].get<bool>();
     if (c.attention_bias) return Error(Status::kUnsupported, path + ": attention_bias true (Qwen3 checkpoints have none)");
   }
-  // Sliding-window attention (Mistral 7B v0.1; Qwen with use_sliding_window) is not run yet: a
+  // Sliding-window attention (Mistral 7B v0.1, Phi-3 mini 4k; Qwen with use_sliding_window) is not run yet: a
   // window that covers the whole context is plain causal attention, a smaller one is refused.
   if (j.contains("sliding_window") && !j["sliding_window"].is_null() &&
-      (c.model_type == "mistral" || j.value("use_sliding_window", false))) {
+      (c.model_type == "mistral" || c.model_type == "phi3" || j.value("use_sliding_window", false))) {
     if (!j["sliding_window"].is_number_unsigned()) return r.Bad("sliding_window must be a number of positions or null");
     if (j["sliding_window"].get<uint64_t>() < c.max_position_embeddings) {
       return Error(Status::kUnsupported, path + ": sliding_window " + j["sliding_window"].dump() +

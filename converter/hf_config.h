@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -35,6 +36,12 @@ struct HfConfig {
   int32_t pad_token_id = -1;
   std::string hidden_act;        // bert: "gelu" (erf), "gelu_new", "relu"
   bool attention_bias = false;   // qwen3: q/k/v (and o) biases, when the config asks for them
+  uint32_t rotary_dim = 0;       // head_dim * partial_rotary_factor (phi3), else head_dim
+  // rope_scaling "longrope" (Phi-3): per-pair factors, and the attention factor (Hugging Face's
+  // default: sqrt(1 + ln(max / original) / ln(original)) when max > original, else 1).
+  bool rope_longrope = false;
+  std::vector<float> rope_short_factors, rope_long_factors;
+  float rope_attention_factor = 1.0f;
 };
 
 // Reads `path`. Refuses model types other than the supported ones (llama, mistral, qwen2, qwen3,

@@ -72,10 +72,11 @@ std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, c
 }
 
 // Every position's logits from the runtime.
-std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens) {
+std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens, uint32_t context = 0) {
   edgeformer_model* model = nullptr;
   REQUIRE(edgeformer_model_load(model_path.c_str(), nullptr, &model) == EDGEFORMER_OK);
   edgeformer_session_params p = edgeformer_session_default_params();
+  p.context_length = context;
   edgeformer_session* session = nullptr;
   REQUIRE(edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK);
   edgeformer_model_info info;
@@ -192,8 +193,8 @@ void CheckTokenizerCases(const std::string& checkpoint, ConvertFn convert_fn, co
   edgeformer_model_destroy(model);
 }
 
-const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16", "qwen2_f32",
-                               "qwen3_f32", "mistral_f32", "gpt2_f32", "gpt2_f16_unprefixed"};
+const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16", "qwen2_f32", "qwen3_f32",
+                               "mistral_f32", "phi3_f32", "gpt2_f32", "gpt2_f16_unprefixed"};
 
 std::string Refused(const std::string& checkpoint, const std::string& output, bool tokenizer = false) {
   convert::ConvertOptions o;
@@ -216,10 +217,12 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 // llama3 rope scaling, BF16, tied, GQA 3:1, two shards. llama_f16: F16, no head_dim or kv heads
 // given (the defaults). qwen2_f32: q/k/v biases, tied, theta 1e6. qwen3_f32: q and k RMS-normalized
 // per head, head_dim 32 with hidden 64 and 4 heads (q is wider than the model), EOS a list.
-// mistral_f32: Llama's layer under another name, GQA 8:2, no sliding window. gpt2_f32: learned positions,
+// mistral_f32: Llama's layer under another name, GQA 8:2, no sliding window. phi3_f32: fused qkv and
+// gate_up projections, 3/4 of each head rotated, LongRoPE (the long factors: 96 tokens pass the
+// original context of 32) with its attention factor. gpt2_f32: learned positions,
 // LayerNorm, biases, tanh GELU, Conv1D weights, "transformer." names. gpt2_f16_unprefixed: the
 // original checkpoints' names, n_inner given, causal-mask buffers to ignore.
-TEST_CASE("Llama, Mistral, Qwen2, Qwen3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
+TEST_CASE("Llama, Mistral, Qwen2, Qwen3, Phi-3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
   size_t agree = 0, positions = 0;
   for (const char* name : kModels) {
     agree += CheckModel(name);
@@ -504,6 +507,29 @@ TEST_CASE("the checkpoint's chat template comes with the model: tokenizer_config
   std::remove(tmp.path("chat_template.jinja").c_str());
   test::WriteFile(tmp.path("tokenizer_config.json"), std::vector<uint8_t>(bad.begin(), bad.end()));
   CHECK(Refused(tmp.path(""), tmp.path("bad.edgf"), true).find("chat_template is neither") != std::string::npos);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("Phi-3's LongRoPE: a session whose context stays within the original one uses the short factors") {
+  const std::string dir = ReferenceDir() + "/phi3_f32";
+  const Reference ref = LoadReference(dir);
+  const std::vector<uint8_t> bytes = test::ReadFile(dir + "/logits_short.f32");
+  const size_t n = 32;  // original_max_position_embeddings
+  REQUIRE(bytes.size() == n * ref.vocab * sizeof(float));
+  std::vector<float> want(n * ref.vocab);
+  std::memcpy(want.data(), bytes.data(), bytes.size());
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, dir, convert::Quant::kNone, "f32.edgf", &convert::ConvertHf);
+  const std::vector<int32_t> tokens(ref.tokens.begin(), ref.tokens.begin() + n);
+  const std::vector<float> got = RunLogits(path, tokens, static_cast<uint32_t>(n));
+  Reference short_ref{tokens, ref.vocab, want};
+  CHECK(WorstRelativeDifference(short_ref, got) <= 1e-4);
+  // The long factors (a longer context) give other logits for the same tokens.
+  Reference long_ref{tokens, ref.vocab, RunLogits(path, tokens)};
+  CHECK(WorstRelativeDifference(long_ref, got) > 1e-2);
 }
 
 }  // namespace edgeformer

@@ -73,6 +73,15 @@ MODELS = [
         "rms_norm_eps": 1e-5, "rope_theta": 1000000.0, "sliding_window": None, "tie_word_embeddings": False,
         "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
     }, "F32", 1),
+    ("phi3_f32", {
+        "model_type": "phi3", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 264, "max_position_embeddings": 256,
+        "original_max_position_embeddings": 32, "partial_rotary_factor": 0.75, "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": False, "hidden_act": "silu",
+        "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.1, 1.3, 1.8, 2.5, 3.0],
+                         "long_factor": [1.0, 1.5, 2.5, 4.0, 7.0, 11.0]},
+        "bos_token_id": 1, "eos_token_id": 32000 % 264,
+    }, "F32", 1),
     ("gpt2_f32", {
         "model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128,
         "vocab_size": 300, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None,
@@ -147,6 +156,17 @@ def qwen3_weights(c, gen):
     return w
 
 
+def phi3_weights(c, gen):
+    """Llama's weights with q, k, v in one qkv_proj and gate, up in one gate_up_proj (Phi-3's)."""
+    w = llama_weights(c, gen)
+    for l in range(c["num_hidden_layers"]):
+        a, m = f"model.layers.{l}.self_attn.", f"model.layers.{l}.mlp."
+        w[a + "qkv_proj.weight"] = torch.cat([w.pop(a + "q_proj.weight"), w.pop(a + "k_proj.weight"),
+                                              w.pop(a + "v_proj.weight")])
+        w[m + "gate_up_proj.weight"] = torch.cat([w.pop(m + "gate_proj.weight"), w.pop(m + "up_proj.weight")])
+    return w
+
+
 def gpt2_weights(c, gen, prefix):
     """GPT-2's names and Conv1D layout ([in][out]); the classifier is wte."""
     d, layers = c["n_embd"], c["n_layer"]
@@ -202,10 +222,19 @@ def gpt2_forward(c, w, tokens, prefix):
     return ln(x, prefix + "ln_f") @ w[prefix + "wte.weight"].T
 
 
-def rope_frequencies(c, hd):
+def rope_frequencies(c, hd, seq_len=0):
+    """Inverse frequencies of the rotated dims (hd of them), and the factor cos and sin are scaled by."""
     theta = c.get("rope_theta", 10000.0)
     inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     s = c.get("rope_scaling")
+    if s and s.get("rope_type", s.get("type")) == "longrope":
+        # Phi-3's LongRoPE (Hugging Face's _compute_longrope_parameters): the long factors once the
+        # sequence passes the original context; cos and sin scaled by the attention factor.
+        original = c["original_max_position_embeddings"]
+        ext = torch.tensor(s["long_factor"] if seq_len > original else s["short_factor"], dtype=torch.float64)
+        ratio = c["max_position_embeddings"] / original
+        mscale = 1.0 if ratio <= 1.0 else math.sqrt(1 + math.log(ratio) / math.log(original))
+        return 1.0 / (ext * theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)), mscale
     if s:
         assert s["rope_type"] == "llama3"
         factor, low, high = s["factor"], s["low_freq_factor"], s["high_freq_factor"]
@@ -214,7 +243,7 @@ def rope_frequencies(c, hd):
         smooth = (old / wavelen - low) / (high - low)
         blended = (1 - smooth) * inv / factor + smooth * inv
         inv = torch.where(wavelen < old / high, inv, torch.where(wavelen > old / low, inv / factor, blended))
-    return inv
+    return inv, 1.0
 
 
 def rotate_halves(x, cos, sin):
@@ -227,15 +256,17 @@ def llama_forward(c, w, tokens):
     d = c["hidden_size"]
     nh, nkv = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"])
     hd = c.get("head_dim", d // nh)
+    rd = int(hd * c.get("partial_rotary_factor", 1.0))  # Phi-3/4: only the first rd dims rotate
     eps = c.get("rms_norm_eps", 1e-6)
     t = len(tokens)
 
     def rms(x, g):
         return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * g
 
-    angles = torch.arange(t, dtype=torch.float64)[:, None] * rope_frequencies(c, hd)[None, :]
-    cos = torch.cat([angles.cos(), angles.cos()], -1)[:, None, :]
-    sin = torch.cat([angles.sin(), angles.sin()], -1)[:, None, :]
+    inv, mscale = rope_frequencies(c, rd, t)
+    angles = torch.arange(t, dtype=torch.float64)[:, None] * inv[None, :]
+    cos = torch.cat([angles.cos(), angles.cos()], -1)[:, None, :] * mscale
+    sin = torch.cat([angles.sin(), angles.sin()], -1)[:, None, :] * mscale
     mask = torch.full((t, t), float("-inf"), dtype=torch.float64).triu(1)
     x = w["model.embed_tokens.weight"][torch.tensor(tokens)]
     for l in range(c["num_hidden_layers"]):
@@ -247,18 +278,26 @@ def llama_forward(c, w, tokens):
                 y = y + w[p + name + ".bias"]
             return y.view(t, heads, hd)
 
-        q, k, v = proj("self_attn.q_proj", nh), proj("self_attn.k_proj", nkv), proj("self_attn.v_proj", nkv)
+        if p + "self_attn.qkv_proj.weight" in w:  # Phi-3: one projection, split q | k | v
+            qkv = xb @ w[p + "self_attn.qkv_proj.weight"].T
+            q, k, v = (part.reshape(t, -1, hd) for part in qkv.split([nh * hd, nkv * hd, nkv * hd], dim=-1))
+        else:
+            q, k, v = proj("self_attn.q_proj", nh), proj("self_attn.k_proj", nkv), proj("self_attn.v_proj", nkv)
         if p + "self_attn.q_norm.weight" in w:  # Qwen3: each head's q and k RMS-normalized, then rotated
             q, k = rms(q, w[p + "self_attn.q_norm.weight"]), rms(k, w[p + "self_attn.k_norm.weight"])
-        q, k = rotate_halves(q, cos, sin), rotate_halves(k, cos, sin)
+        q = torch.cat([rotate_halves(q[..., :rd], cos, sin), q[..., rd:]], -1)
+        k = torch.cat([rotate_halves(k[..., :rd], cos, sin), k[..., rd:]], -1)
         k = k.repeat_interleave(nh // nkv, dim=1)
         v = v.repeat_interleave(nh // nkv, dim=1)
         scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
         att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, nh * hd)
         x = x + att @ w[p + "self_attn.o_proj.weight"].T
         xb = rms(x, w[p + "post_attention_layernorm.weight"])
-        gate = xb @ w[p + "mlp.gate_proj.weight"].T
-        up = xb @ w[p + "mlp.up_proj.weight"].T
+        if p + "mlp.gate_up_proj.weight" in w:  # Phi-3: gate | up in one projection
+            gate, up = (xb @ w[p + "mlp.gate_up_proj.weight"].T).chunk(2, dim=-1)
+        else:
+            gate = xb @ w[p + "mlp.gate_proj.weight"].T
+            up = xb @ w[p + "mlp.up_proj.weight"].T
         x = x + (torch.nn.functional.silu(gate) * up) @ w[p + "mlp.down_proj.weight"].T
     x = rms(x, w["model.norm.weight"])
     head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
@@ -573,7 +612,8 @@ def main():
         if family == "gpt2":
             weights = gpt2_weights(config, gen, prefix)
         else:
-            weights = {"qwen2": qwen2_weights, "qwen3": qwen3_weights}.get(family, llama_weights)(config, gen)
+            weights = {"qwen2": qwen2_weights, "qwen3": qwen3_weights, "phi3": phi3_weights}.get(family, llama_weights)(
+                config, gen)
         # The reference computes with the values as stored.
         weights = {k: v.to(TORCH_DTYPES[dtype]).to(torch.float64) for k, v in weights.items()}
         tokens = torch.randint(0, config["vocab_size"], (N_TOKENS,), generator=gen).tolist()
@@ -601,6 +641,11 @@ def main():
             json.dump({"tokens": tokens, "vocab_size": config["vocab_size"]}, f)
         with open(os.path.join(d, "logits.f32"), "wb") as f:
             f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
+        if family == "phi3":
+            # A sequence within the original context: LongRoPE's short factors.
+            short = llama_forward(config, weights, tokens[:config["original_max_position_embeddings"]])
+            with open(os.path.join(d, "logits_short.f32"), "wb") as f:
+                f.write(short.to(torch.float32).numpy().astype("<f4").tobytes())
         own = sum(int(logits[i].argmax()) == tokens[i] for i in range(len(tokens)))
         print(f"{name}: {len(names)} tensors ({dtype}, {shards} file(s)), {len(tokens)} reference positions, "
               f"top-1 is the position's own token at {own}")

@@ -79,7 +79,8 @@ Error ReadCommon(const schema::Architecture* a, ModelConfig* c) {
                    std::to_string(c->n_kv_heads));
   }
   if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("norm_eps must be > 0");
-  if (a->rope_scaling() != schema::RopeScaling::None && a->rope_scaling() != schema::RopeScaling::Llama3) {
+  if (a->rope_scaling() != schema::RopeScaling::None && a->rope_scaling() != schema::RopeScaling::Llama3 &&
+      a->rope_scaling() != schema::RopeScaling::LongRoPE) {
     return Unsupported("rope scaling " + std::to_string(Int(a->rope_scaling())) + " is not known");
   }
   RopeParams& r = c->rope;
@@ -95,6 +96,29 @@ Error ReadCommon(const schema::Architecture* a, ModelConfig* c) {
                    r.original_max_pos == 0)) {
     return Invalid("llama3 rope scaling needs factor > 0, 0 < low_freq_factor < high_freq_factor and an original "
                    "context > 0");
+  }
+  r.short_factors.clear();
+  r.long_factors.clear();
+  r.attention_factor = 1.0f;
+  if (a->rope_scaling() == schema::RopeScaling::LongRoPE) {
+    // Sizes against rotary_dim are checked once the stack is read (CheckLongRope).
+    const auto* s = a->rope_short_factors();
+    const auto* l = a->rope_long_factors();
+    if (s == nullptr || l == nullptr || s->size() != l->size() || s->size() == 0 || s->size() > 4096) {
+      return Invalid("LongRoPE needs short and long factors of one size (1 to 4096)");
+    }
+    for (size_t i = 0; i < s->size(); ++i) {
+      const float sf = s->Get(static_cast<flatbuffers::uoffset_t>(i)), lf = l->Get(static_cast<flatbuffers::uoffset_t>(i));
+      if (!(sf > 0.0f) || !std::isfinite(sf) || !(lf > 0.0f) || !std::isfinite(lf)) {
+        return Invalid("LongRoPE factor " + std::to_string(i) + " is not a number > 0");
+      }
+      r.short_factors.push_back(sf);
+      r.long_factors.push_back(lf);
+    }
+    r.attention_factor = a->rope_attention_factor();
+    if (!(r.attention_factor > 0.0f) || !std::isfinite(r.attention_factor) || r.original_max_pos == 0) {
+      return Invalid("LongRoPE needs an attention factor > 0 and an original context > 0");
+    }
   }
   for (const auto& [id, name] : {std::pair<int32_t, const char*>{c->bos_id, "BOS"}, {c->eos_id, "EOS"}}) {
     if (id < -1 || id >= static_cast<int64_t>(c->vocab_size)) {
@@ -280,7 +304,12 @@ Error ResolveConfig(const schema::Architecture* a, uint32_t format_version, Mode
                          " is not supported yet (decoder-only and encoder-only models are)");
   }
   EF_RETURN_IF_ERROR(ReadCommon(a, c));
-  return format_version >= 4 ? ReadStack(a, c) : ReadLegacy(a, c);
+  EF_RETURN_IF_ERROR(format_version >= 4 ? ReadStack(a, c) : ReadLegacy(a, c));
+  if (!c->rope.short_factors.empty() && c->rope.short_factors.size() * 2 != c->rotary_dim()) {
+    return Invalid("LongRoPE has " + std::to_string(c->rope.short_factors.size()) + " factors for rotary_dim " +
+                   std::to_string(c->rotary_dim()) + " (one per rotated pair)");
+  }
+  return Error::Ok();
 }
 
 }  // namespace edgeformer

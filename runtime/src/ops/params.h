@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace edgeformer {
 
@@ -18,6 +19,10 @@ struct RopeParams {
   bool llama3 = false;
   float factor = 1.0f, low_freq_factor = 1.0f, high_freq_factor = 4.0f;
   uint32_t original_max_pos = 0;
+  // LongRoPE (Phi-3): frequency i divided by short_factors[i], or long_factors[i] for a table
+  // longer than original_max_pos; cos and sin scaled by attention_factor. Empty: none.
+  std::vector<float> short_factors, long_factors;
+  float attention_factor = 1.0f;
 };
 
 // T5's relative position buckets.

@@ -7,8 +7,9 @@ namespace ops {
 
 namespace {
 
-float Frequency(size_t i, size_t rotary_dim, const RopeParams& p) {
+float Frequency(size_t i, size_t rotary_dim, const std::vector<float>* ext, const RopeParams& p) {
   const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
+  if (ext != nullptr) return 1.0f / ((*ext)[i] * std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim)));
   if (!p.llama3) return f;
   const float kPi = 3.14159265358979323846f;
   const float wavelength = 2.0f * kPi / f;
@@ -23,12 +24,17 @@ float Frequency(size_t i, size_t rotary_dim, const RopeParams& p) {
 
 void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, float* table) {
   const size_t half = rotary_dim / 2;
+  const std::vector<float>* ext = nullptr;
+  if (!params.short_factors.empty()) {
+    ext = max_pos > params.original_max_pos ? &params.long_factors : &params.short_factors;
+  }
+  const float m = ext != nullptr ? params.attention_factor : 1.0f;
   for (size_t pos = 0; pos < max_pos; ++pos) {
     for (size_t i = 0; i < half; ++i) {
-      const float freq = Frequency(i, rotary_dim, params);
+      const float freq = Frequency(i, rotary_dim, ext, params);
       const float angle = static_cast<float>(pos) * freq;
-      table[(pos * half + i) * 2 + 0] = std::cos(angle);
-      table[(pos * half + i) * 2 + 1] = std::sin(angle);
+      table[(pos * half + i) * 2 + 0] = std::cos(angle) * m;
+      table[(pos * half + i) * 2 + 1] = std::sin(angle) * m;
     }
   }
 }
