@@ -357,14 +357,7 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
   out->eos_id = -1;
   out->add_dummy_prefix = false;
   out->strip_space_after_bos = j.contains("decoder") && DecoderStripsFirstSpace(j["decoder"]);
-  out->piece_offsets.push_back(0);
-  for (uint32_t i = 0; i < vocab_size; ++i) {
-    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
-    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
-    out->scores.push_back(0.0f);
-    out->types.push_back(types[i]);
-    out->byte_values.push_back(byte_values[i]);
-  }
+  WritePieces(pieces, types, &byte_values, out);
   return Error::Ok();
 }
 

@@ -117,15 +117,20 @@ Error BuildByteLevelTokenizer(const std::string& where, const ByteLevelVocab& v,
   out->add_dummy_prefix = false;
   out->strip_space_after_bos = false;
   out->bos_id = out->eos_id = out->unk_id = -1;
+  WritePieces(pieces, v.types, nullptr, out);
+  return Error::Ok();
+}
+
+void WritePieces(const std::vector<std::string>& pieces, const std::vector<schema::TokenType>& types,
+                 const std::vector<uint8_t>* byte_values, schema::TokenizerT* out) {
   out->piece_offsets.push_back(0);
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < pieces.size(); ++i) {
     out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
     out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
     out->scores.push_back(0.0f);
-    out->types.push_back(v.types[i]);
-    out->byte_values.push_back(0);
+    out->types.push_back(types[i]);
+    out->byte_values.push_back(byte_values != nullptr ? (*byte_values)[i] : 0);
   }
-  return Error::Ok();
 }
 
 namespace {

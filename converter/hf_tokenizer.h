@@ -47,6 +47,11 @@ Error ReadChatTemplate(const std::string& dir, std::string* out);
 // Hugging Face's BPE model with its whole text pipeline (converter/hf_bpe.cc).
 Error ReadRankedBpe(const std::string& path, const nlohmann::json& j, uint32_t vocab_size, schema::TokenizerT* out);
 
+// Writes the piece table (piece_data, piece_offsets, scores 0, types, byte_values) of `pieces`;
+// byte_values may be null (all 0).
+void WritePieces(const std::vector<std::string>& pieces, const std::vector<schema::TokenType>& types,
+                 const std::vector<uint8_t>* byte_values, schema::TokenizerT* out);
+
 // A byte-level BPE vocabulary as files spell it (tokenizer.json, GGUF's "gpt2" tokenizer).
 struct ByteLevelVocab {
   std::vector<std::string> texts;         // per id: the byte-level spelling, or raw text when raw[id]

@@ -96,14 +96,7 @@ Error ReadWordPiece(const std::string& path, const nlohmann::json& j, uint32_t v
   out->mask_id = id_of("[MASK]");
   out->add_dummy_prefix = false;
   out->strip_space_after_bos = false;
-  out->piece_offsets.push_back(0);
-  for (uint32_t i = 0; i < vocab_size; ++i) {
-    out->piece_data.insert(out->piece_data.end(), pieces[i].begin(), pieces[i].end());
-    out->piece_offsets.push_back(static_cast<uint32_t>(out->piece_data.size()));
-    out->scores.push_back(0.0f);
-    out->types.push_back(types[i]);
-    out->byte_values.push_back(0);
-  }
+  WritePieces(pieces, types, nullptr, out);
   return Error::Ok();
 }
 

@@ -19,6 +19,8 @@ Usage: /usr/bin/python3 scripts/gen_normalize_tables.py > runtime/src/model/norm
 import sys
 import unicodedata
 
+from table_emit import emit
+
 
 def hangul(cp):
     return 0xAC00 <= cp <= 0xD7A3
@@ -26,21 +28,6 @@ def hangul(cp):
 
 def usable(cp):
     return not (0xD800 <= cp <= 0xDFFF)
-
-
-def emit(name, type_, items, fmt):
-    print(f"// {len(items)} entries")
-    print(f"constexpr {type_} {name}[] = {{")
-    line = ""
-    for it in items:
-        item = fmt(it) + ", "
-        if len(line) + len(item) > 100:
-            print("    " + line.rstrip())
-            line = ""
-        line += item
-    if line:
-        print("    " + line.rstrip())
-    print("};")
 
 
 ccc_ranges = []

@@ -18,14 +18,8 @@ struct Decomposition {
 struct Composition {
   uint32_t first, second, composite;
 };
-struct CodePair {
-  uint32_t from, to;
-};
-struct CodeMapping {
-  uint32_t from;
-  uint32_t to[3];
-  uint8_t n;
-};
+using utf8::CodeMapping;
+using utf8::CodePair;
 
 #include "model/normalize_tables.inc"
 
@@ -147,19 +141,13 @@ void Normalize(std::string_view text, NormalForm form, std::string* out) {
 }
 
 void AppendLowercase(uint32_t cp, std::vector<uint32_t>* out) {
-  const CodePair* pairs_end = kLower + sizeof(kLower) / sizeof(kLower[0]);
-  const CodePair* p = std::lower_bound(kLower, pairs_end, cp, [](const CodePair& e, uint32_t v) { return e.from < v; });
-  if (p != pairs_end && p->from == cp) {
+  if (const CodePair* p = utf8::FindFrom(kLower, cp)) {
     out->push_back(p->to);
-    return;
+  } else if (const CodeMapping* m = utf8::FindFrom(kLowerLong, cp)) {
+    out->insert(out->end(), m->to, m->to + m->n);
+  } else {
+    out->push_back(cp);
   }
-  for (const CodeMapping& m : kLowerLong) {
-    if (m.from == cp) {
-      out->insert(out->end(), m.to, m.to + m.n);
-      return;
-    }
-  }
-  out->push_back(cp);
 }
 
 void Lowercase(std::string_view text, std::string* out) {

@@ -56,6 +56,23 @@ struct CodeRange {
   uint32_t first, last;
 };
 
+// A code point's replacement: one code point, or up to three (tables sorted by `from`).
+struct CodePair {
+  uint32_t from, to;
+};
+struct CodeMapping {
+  uint32_t from;
+  uint32_t to[3];
+  uint8_t n;
+};
+
+// The entry for cp in a table sorted by `from`, or null.
+template <typename T, size_t N>
+const T* FindFrom(const T (&table)[N], uint32_t cp) {
+  const T* it = std::lower_bound(table, table + N, cp, [](const T& e, uint32_t v) { return e.from < v; });
+  return it != table + N && it->from == cp ? it : nullptr;
+}
+
 // Whether cp lies in one of the sorted, disjoint ranges.
 template <size_t N>
 bool InRanges(const CodeRange (&ranges)[N], uint32_t cp) {

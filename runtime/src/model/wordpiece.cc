@@ -11,29 +11,10 @@ namespace {
 
 using utf8::CodeRange;
 using utf8::InRanges;
-struct CodePair {
-  uint32_t from, to;
-};
-struct CodeMapping {
-  uint32_t from;
-  uint32_t to[3];
-  uint8_t n;
-};
+using utf8::CodeMapping;
+using utf8::CodePair;
 
 #include "model/wordpiece_tables.inc"
-
-template <size_t N>
-const CodePair* FindPair(const CodePair (&table)[N], uint32_t cp) {
-  const CodePair* it = std::lower_bound(table, table + N, cp, [](const CodePair& p, uint32_t v) { return p.from < v; });
-  return it != table + N && it->from == cp ? it : nullptr;
-}
-
-template <size_t N>
-const CodeMapping* FindMapping(const CodeMapping (&table)[N], uint32_t cp) {
-  const CodeMapping* it =
-      std::lower_bound(table, table + N, cp, [](const CodeMapping& p, uint32_t v) { return p.from < v; });
-  return it != table + N && it->from == cp ? it : nullptr;
-}
 
 constexpr uint32_t kReplacement = 0xFFFD;
 
@@ -62,9 +43,9 @@ void StripAccents(uint32_t cp, std::vector<uint32_t>* out) {
     if (s % 28 != 0) out->push_back(0x11A7 + s % 28);
     return;
   }
-  if (const CodePair* p = FindPair(kStrip, cp)) {
+  if (const CodePair* p = utf8::FindFrom(kStrip, cp)) {
     out->push_back(p->to);
-  } else if (const CodeMapping* m = FindMapping(kStripLong, cp)) {
+  } else if (const CodeMapping* m = utf8::FindFrom(kStripLong, cp)) {
     out->insert(out->end(), m->to, m->to + m->n);
   } else {
     out->push_back(cp);
