@@ -329,3 +329,28 @@ TEST_CASE("bad ranked BPE tables are refused with a reason, before any of it is 
 
 }  // namespace
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("normalizers that would multiply a text's size are stopped with an error, not run out of memory") {
+  schema::TokenizerT t;
+  RankedTable(&t);
+  // Each step replaces every byte "a" by 256 of them: four steps would make 4 GB of one "a".
+  for (int i = 0; i < 4; ++i) {
+    auto n = std::make_unique<schema::NormalizerStepT>();
+    n->kind = schema::NormalizerKind::Replace;
+    n->pattern = "a";
+    n->content.assign(256, 'a');
+    t.normalizers.push_back(std::move(n));
+  }
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.Finish(schema::Tokenizer::Pack(fbb, &t));
+  Tokenizer tok;
+  REQUIRE(tok.Init(flatbuffers::GetRoot<schema::Tokenizer>(fbb.GetBufferPointer()), static_cast<uint32_t>(t.scores.size())).ok());
+  std::vector<int32_t> ids;
+  const Error err = tok.Encode("aa", false, true, &ids);
+  CHECK(err.status() == Status::kInvalidModel);
+  CHECK(err.message().find("normalizers grow a text of 2 bytes") != std::string::npos);
+}
+
+}  // namespace edgeformer

@@ -22,6 +22,14 @@ size_t CharLength(const std::string& text, size_t i, uint32_t* cp) {
   return n == 0 ? 1 : n;
 }
 
+// The length *text would have after ReplaceAll.
+size_t ReplacedLength(const std::string& text, const std::string& pattern, const std::string& content) {
+  if (pattern.empty()) return text.size();
+  size_t count = 0;
+  for (size_t at = 0; (at = text.find(pattern, at)) != std::string::npos; at += pattern.size()) ++count;
+  return text.size() - count * pattern.size() + count * content.size();
+}
+
 void ReplaceAll(std::string* text, const std::string& pattern, const std::string& content) {
   if (pattern.empty()) return;
   std::string out;
@@ -204,9 +212,15 @@ void SplitPiece(const PreTokenizerStep& step, TextPiece piece, std::vector<TextP
 
 }  // namespace
 
-void ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* text) {
+bool ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* text, size_t max_bytes) {
   std::string out;
   for (const NormalizerStep& step : steps) {
+    // Replace and Prepend are checked before they run; the other steps, whose growth is bounded
+    // (NFKC's longest expansion is 18 characters), on their result.
+    if ((step.kind == NormalizerStep::Kind::kReplace && ReplacedLength(*text, step.pattern, step.content) > max_bytes) ||
+        (step.kind == NormalizerStep::Kind::kPrepend && text->size() + step.content.size() > max_bytes)) {
+      return false;
+    }
     switch (step.kind) {
       case NormalizerStep::Kind::kNfc:
       case NormalizerStep::Kind::kNfkc:
@@ -233,7 +247,9 @@ void ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* tex
         Strip(text, step.left, step.right);
         break;
     }
+    if (text->size() > max_bytes) return false;
   }
+  return true;
 }
 
 void ApplyPreTokenizers(const std::vector<PreTokenizerStep>& steps, std::vector<TextPiece>* pieces) {

@@ -50,8 +50,10 @@ struct TextPiece {
   bool at_start = false;
 };
 
-// Applies the normalizers in order to *text.
-void ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* text);
+// Applies the normalizers in order to *text. Returns false (text unspecified) when a step would
+// make it longer than max_bytes: a table's Replace and Prepend steps could otherwise multiply a
+// text's size at each step.
+bool ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* text, size_t max_bytes);
 
 // Splits every piece by each pre-tokenizer in order; empty pieces are dropped.
 void ApplyPreTokenizers(const std::vector<PreTokenizerStep>& steps, std::vector<TextPiece>* pieces);

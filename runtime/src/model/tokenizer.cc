@@ -290,7 +290,7 @@ Error Tokenizer::Encode(std::string_view text, bool add_special, bool parse_spec
   if (!present_) return Error(Status::kUnsupported, "this model has no tokenizer: give it token ids");
   if (ranked_) {
     if (add_special) out->insert(out->end(), template_prefix_.begin(), template_prefix_.end());
-    EncodeRanked(text, parse_special, out);
+    EF_RETURN_IF_ERROR(EncodeRanked(text, parse_special, out));
     if (add_special) out->insert(out->end(), template_suffix_.begin(), template_suffix_.end());
     return Error::Ok();
   }

@@ -81,7 +81,7 @@ class Tokenizer {
   Error InitMerges(const schema::Tokenizer* table);
   // tokenizer_ranked.cc: the RankedBPE kind.
   Error InitRanked(const schema::Tokenizer* table);
-  void EncodeRanked(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;
+  Error EncodeRanked(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;
   void EncodeRankedPiece(std::string_view piece, std::vector<int32_t>* out) const;
   Error EncodeScored(std::string_view text, std::vector<int32_t>* out) const;
   void EncodeByteLevel(std::string_view text, bool parse_special, std::vector<int32_t>* out) const;

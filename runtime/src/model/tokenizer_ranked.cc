@@ -15,6 +15,10 @@ constexpr size_t kMaxStepText = 256;    // bytes of a step's pattern or content
 constexpr size_t kMaxTemplate = 16;     // ids before or after a text
 constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
+// What normalization may make of n bytes: ample for real normalizers (NFKC's longest expansion is
+// 18 characters; a SentencePiece Replace triples spaces), and a bound for hostile ones.
+constexpr size_t kMaxNormalizedBytes(size_t n) { return 32 * n + 4096; }
+
 std::string Text(const flatbuffers::String* s) { return s == nullptr ? std::string() : s->str(); }
 
 }  // namespace
@@ -130,7 +134,9 @@ Error Tokenizer::InitRanked(const schema::Tokenizer* t) {
       if (a->normalized()) {
         // Matched as the normalizers write it, and decoded so (Hugging Face decodes it from its
         // normalized text).
-        ApplyNormalizers(normalizers_, &spec.text);
+        if (!ApplyNormalizers(normalizers_, &spec.text, kMaxNormalizedBytes(spec.text.size()))) {
+          return bad("the normalizers make added token " + std::to_string(a->id()) + " too long");
+        }
         if (spec.text.empty()) continue;
         std::string& piece = owned_pieces_.emplace_back(spec.text);
         if (marker_spaces_) {
@@ -150,7 +156,7 @@ Error Tokenizer::InitRanked(const schema::Tokenizer* t) {
   return Error::Ok();
 }
 
-void Tokenizer::EncodeRanked(std::string_view text, bool parse_special, std::vector<int32_t>* out) const {
+Error Tokenizer::EncodeRanked(std::string_view text, bool parse_special, std::vector<int32_t>* out) const {
   std::vector<AddedTokenMatcher::Part> parts, inner;
   std::vector<TextPiece> pieces;
   added_raw_.Split(text, parse_special, &parts);
@@ -160,7 +166,11 @@ void Tokenizer::EncodeRanked(std::string_view text, bool parse_special, std::vec
       continue;
     }
     std::string segment(text.substr(part.begin, part.end - part.begin));
-    ApplyNormalizers(normalizers_, &segment);
+    if (!ApplyNormalizers(normalizers_, &segment, kMaxNormalizedBytes(segment.size()))) {
+      return Error(Status::kInvalidModel, "tokenizer: the model's normalizers grow a text of " +
+                                              std::to_string(part.end - part.begin) + " bytes past " +
+                                              std::to_string(kMaxNormalizedBytes(part.end - part.begin)));
+    }
     inner.clear();
     added_normalized_.Split(segment, parse_special, &inner);
     for (const auto& p : inner) {
@@ -174,6 +184,7 @@ void Tokenizer::EncodeRanked(std::string_view text, bool parse_special, std::vec
       for (const TextPiece& piece : pieces) EncodeRankedPiece(piece.text, out);
     }
   }
+  return Error::Ok();
 }
 
 void Tokenizer::EncodeRankedPiece(std::string_view piece, std::vector<int32_t>* out) const {
