@@ -225,6 +225,16 @@ Error ConvertGguf(const ConvertOptions& options) {
       }
       model.tokenizer.chat_template = chat->text;
     }
+    // The template's bos_token and eos_token: the texts of the ids GGUF names.
+    const GgufValue* tokens = g.Find("tokenizer.ggml.tokens");
+    for (const auto& [key, target] : {std::pair<const char*, std::string*>{"tokenizer.ggml.bos_token_id", &model.tokenizer.chat_bos_token},
+                                      {"tokenizer.ggml.eos_token_id", &model.tokenizer.chat_eos_token}}) {
+      const GgufValue* id = g.Find(key);
+      if (id != nullptr && tokens != nullptr && id->type != GgufValue::kString && id->number >= 0 &&
+          id->number < static_cast<double>(tokens->texts.size())) {
+        *target = tokens->texts[static_cast<size_t>(id->number)];
+      }
+    }
     a.bos_id = model.tokenizer.bos_id;
     a.eos_id = model.tokenizer.eos_id;
   } else {

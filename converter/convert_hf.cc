@@ -234,7 +234,8 @@ Error ConvertHf(const ConvertOptions& options) {
   }
   if (model.has_tokenizer) {
     EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
-    EF_RETURN_IF_ERROR(ReadChatTemplate(dir, &model.tokenizer.chat_template));
+    EF_RETURN_IF_ERROR(ReadChatTemplate(dir, &model.tokenizer.chat_template, &model.tokenizer.chat_bos_token,
+                                        &model.tokenizer.chat_eos_token));
     if (c.eos_token_id >= 0) model.tokenizer.eos_id = c.eos_token_id;
     if (model.tokenizer.kind == schema::TokenizerKind::WordPiece) {
       // BERT's CLS and SEP are what its tokenizer puts around a text.

@@ -153,19 +153,22 @@ Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, sch
 
 }  // namespace
 
-Error ReadChatTemplate(const std::string& dir, std::string* out) {
+Error ReadChatTemplate(const std::string& dir, std::string* out, std::string* bos_token, std::string* eos_token) {
   out->clear();
+  bos_token->clear();
+  eos_token->clear();
   const std::string jinja = JoinPath(dir, "chat_template.jinja");
   const std::string config = JoinPath(dir, "tokenizer_config.json");
-  if (PathExists(jinja)) {
-    std::ifstream in(jinja, std::ios::binary);
-    out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return Error(Status::kIoError, jinja + ": cannot read");
-  } else if (PathExists(config)) {
+  if (PathExists(config)) {
     EF_RETURN_IF_ERROR(GuardJson(config, [&]() -> Error {
       Result<nlohmann::json> read = ReadJsonFile(config, uint64_t{64} << 20);
       if (!read.ok()) return read.error();
       const nlohmann::json& j = read.value();
+      for (const auto& [key, target] : {std::pair<const char*, std::string*>{"bos_token", bos_token}, {"eos_token", eos_token}}) {
+        const nlohmann::json t = j.is_object() && j.contains(key) ? j[key] : nlohmann::json();
+        if (t.is_string()) *target = t.get<std::string>();
+        if (t.is_object() && t.contains("content") && t["content"].is_string()) *target = t["content"].get<std::string>();
+      }
       const nlohmann::json t = j.is_object() && j.contains("chat_template") ? j["chat_template"] : nlohmann::json();
       if (t.is_string()) {
         *out = t.get<std::string>();
@@ -181,6 +184,11 @@ Error ReadChatTemplate(const std::string& dir, std::string* out) {
       }
       return Error::Ok();
     }));
+  }
+  if (PathExists(jinja)) {  // newer checkpoints keep the template in its own file
+    std::ifstream in(jinja, std::ios::binary);
+    out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Error(Status::kIoError, jinja + ": cannot read");
   }
   if (out->size() > kMaxChatTemplateBytes) return Error(Status::kInvalidModel, dir + ": the chat template is longer than 1 MiB");
   return Error::Ok();

@@ -41,8 +41,10 @@ Error ReadMerges(const std::string& path, const nlohmann::json& model,
 // The chat template of the checkpoint in `dir`: chat_template.jinja, else tokenizer_config.json's
 // chat_template (a string, or a list of {name, template} of which "default" is taken); "" when it
 // has none.
+// Also the bos_token and eos_token it is rendered with (tokenizer_config.json's, as a string or
+// {"content": ...}; "" when absent).
 constexpr size_t kMaxChatTemplateBytes = size_t{1} << 20;
-Error ReadChatTemplate(const std::string& dir, std::string* out);
+Error ReadChatTemplate(const std::string& dir, std::string* out, std::string* bos_token, std::string* eos_token);
 
 // Hugging Face's BPE model with its whole text pipeline (converter/hf_bpe.cc).
 Error ReadRankedBpe(const std::string& path, const nlohmann::json& j, uint32_t vocab_size, schema::TokenizerT* out);

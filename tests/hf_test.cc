@@ -533,3 +533,61 @@ TEST_CASE("Phi-3's LongRoPE: a session whose context stays within the original o
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("edgeformer_chat_format renders a conversation with the model's template and special tokens") {
+  const std::string src = ReferenceDir() + "/sp_json";
+  test::TempDir tmp;
+  CopyDir(src, tmp, {"config.json", "model.safetensors", "tokenizer.json"});
+  auto load = [&](const std::string& config, const char* name) {
+    test::WriteFile(tmp.path("tokenizer_config.json"), std::vector<uint8_t>(config.begin(), config.end()));
+    convert::ConvertOptions o;
+    o.checkpoint = tmp.path("");
+    o.output = tmp.path(name);
+    o.tokenizer_from_checkpoint = true;
+    REQUIRE(convert::ConvertHf(o).ok());
+    edgeformer_model* m = nullptr;
+    REQUIRE(edgeformer_model_load(o.output.c_str(), nullptr, &m) == EDGEFORMER_OK);
+    return m;
+  };
+  const std::string text =
+      "{{ bos_token }}{% for m in messages %}<{{ m['role'] }}>{{ m.content | trim }}{% endfor %}"
+      "{% if add_generation_prompt %}<assistant>{% endif %}{{ eos_token }}";
+  const std::string config =
+      nlohmann::json{{"chat_template", text}, {"bos_token", {{"content", "<s>"}}}, {"eos_token", "</s>"}}.dump();
+  edgeformer_model* m = load(config, "chat.edgf");
+  const edgeformer_chat_message messages[] = {{"system", "Be brief."}, {"user", " Hi "}};
+  std::vector<char> out(256);
+  size_t len = 0;
+  REQUIRE(edgeformer_chat_format(m, messages, 2, 1, out.data(), out.size(), &len) == EDGEFORMER_OK);
+  CHECK(std::string(out.data()) == "<s><system>Be brief.<user>Hi<assistant></s>");
+  CHECK(len == std::string(out.data()).size());
+  REQUIRE(edgeformer_chat_format(m, messages, 2, 0, out.data(), out.size(), &len) == EDGEFORMER_OK);
+  CHECK(std::string(out.data()) == "<s><system>Be brief.<user>Hi</s>");
+  // Too small a buffer: the length it needs, and an error.
+  char small[8];
+  CHECK(edgeformer_chat_format(m, messages, 2, 1, small, sizeof(small), &len) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(len == 43);
+  CHECK(edgeformer_chat_format(m, nullptr, 1, 1, out.data(), out.size(), &len) == EDGEFORMER_INVALID_ARGUMENT);
+  const edgeformer_chat_message null_role[] = {{nullptr, "x"}};
+  CHECK(edgeformer_chat_format(m, null_role, 1, 1, out.data(), out.size(), &len) == EDGEFORMER_INVALID_ARGUMENT);
+  edgeformer_model_destroy(m);
+
+  // A template that refuses the conversation, and one that does not parse: errors, with the line.
+  m = load(R"({"chat_template": "{% if messages | length > 1 %}{{ raise_exception('one at a time') }}{% endif %}"})",
+           "refusing.edgf");
+  CHECK(edgeformer_chat_format(m, messages, 2, 1, out.data(), out.size(), &len) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(std::string(edgeformer_last_error()).find("one at a time") != std::string::npos);
+  edgeformer_model_destroy(m);
+  m = load(R"({"chat_template": "line one\n{% if %}"})", "broken.edgf");
+  CHECK(edgeformer_chat_format(m, messages, 2, 1, out.data(), out.size(), &len) == EDGEFORMER_INVALID_ARGUMENT);
+  CHECK(std::string(edgeformer_last_error()).find("line 2") != std::string::npos);
+  edgeformer_model_destroy(m);
+  std::remove(tmp.path("tokenizer_config.json").c_str());
+  m = load("{}", "none.edgf");
+  CHECK(edgeformer_chat_format(m, messages, 2, 1, out.data(), out.size(), &len) == EDGEFORMER_UNSUPPORTED);
+  edgeformer_model_destroy(m);
+}
+
+}  // namespace edgeformer

@@ -177,6 +177,25 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
  * it lives), never NULL. Thread-safe. */
 EDGEFORMER_API const char* edgeformer_model_chat_template(const edgeformer_model* model);
 
+/* One message of a conversation: NUL-terminated UTF-8. */
+typedef struct edgeformer_chat_message {
+  const char* role;    /* "system", "user", "assistant", "tool", ... */
+  const char* content;
+} edgeformer_chat_message;
+
+/* Formats a conversation as the model's chat template does: Hugging Face's apply_chat_template
+ * (the template's Jinja run by edgeformer: messages, add_generation_prompt, bos_token,
+ * eos_token; strftime_now gives today's UTC date). Writes the text, NUL-terminated, to `out`
+ * (capacity bytes) and sets *out_len to its length: if capacity is not more than that, returns
+ * EDGEFORMER_INVALID_ARGUMENT and the caller retries with a larger buffer. Tokenize the text with
+ * EDGEFORMER_TOKENIZE_PARSE_SPECIAL (and without ADD_SPECIAL when the template writes BOS).
+ * EDGEFORMER_UNSUPPORTED when the model has no template; EDGEFORMER_INVALID_ARGUMENT, with the
+ * template's line, when it does not parse or refuses the conversation. Thread-safe. */
+EDGEFORMER_API edgeformer_status edgeformer_chat_format(const edgeformer_model* model,
+                                                        const edgeformer_chat_message* messages, size_t n_messages,
+                                                        int add_generation_prompt, char* out, size_t capacity,
+                                                        size_t* out_len);
+
 /* The text of `token` when it follows `prev_token` (-1 for none), not NUL-terminated: *piece
  * points into the model (valid while it lives), *piece_len bytes. Control and unknown tokens,
  * and every token of a model without a tokenizer, give an empty piece: *piece is "" (never

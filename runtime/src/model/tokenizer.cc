@@ -113,6 +113,22 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
     return bad("the chat template is longer than 1 MiB");
   }
   chat_template_ = t->chat_template() != nullptr ? t->chat_template()->c_str() : "";
+  for (const auto* s : {t->chat_bos_token(), t->chat_eos_token()}) {
+    if (s != nullptr && s->size() > 4096) return bad("the chat template's bos_token or eos_token is longer than 4096 bytes");
+  }
+  chat_bos_ = t->chat_bos_token() != nullptr ? t->chat_bos_token()->str() : "";
+  chat_eos_ = t->chat_eos_token() != nullptr ? t->chat_eos_token()->str() : "";
+  chat_.reset();
+  chat_error_.clear();
+  if (*chat_template_ != '\0') {
+    // A template that does not parse leaves the model usable: formatting reports why.
+    Result<jinja::Template> parsed = jinja::Template::Parse(chat_template_);
+    if (parsed.ok()) {
+      chat_ = std::make_shared<const jinja::Template>(parsed.take());
+    } else {
+      chat_error_ = parsed.error().message();
+    }
+  }
   bos_id_ = t->bos_id();
   eos_id_ = t->eos_id();
   unk_id_ = t->unk_id();
@@ -428,6 +444,28 @@ void Tokenizer::EncodeWordPieceText(std::string_view text, std::vector<int32_t>*
       out->insert(out->end(), pieces.begin(), pieces.end());
     }
   }
+}
+
+Error Tokenizer::FormatChat(const std::vector<std::pair<std::string, std::string>>& messages,
+                             bool add_generation_prompt, const std::string& today, std::string* out) const {
+  if (*chat_template_ == '\0') return Error(Status::kUnsupported, "this model has no chat template");
+  if (chat_ == nullptr) return Error(Status::kInvalidArgument, chat_error_);
+  jinja::List list;
+  for (const auto& [role, content] : messages) {
+    const jinja::Value m = jinja::Value::MakeDict();
+    m.Set("role", jinja::Value::String(role));
+    m.Set("content", jinja::Value::String(content));
+    list.push_back(m);
+  }
+  const jinja::Value globals = jinja::Value::MakeDict();
+  globals.Set("messages", jinja::Value::MakeList(std::move(list)));
+  globals.Set("add_generation_prompt", jinja::Value::Bool(add_generation_prompt));
+  globals.Set("bos_token", jinja::Value::String(chat_bos_));
+  globals.Set("eos_token", jinja::Value::String(chat_eos_));
+  Result<std::string> text = chat_->Render(globals, today);
+  if (!text.ok()) return text.error();
+  *out = text.take();
+  return Error::Ok();
 }
 
 std::string_view Tokenizer::Piece(int32_t prev, int32_t token) const {

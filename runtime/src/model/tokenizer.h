@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,7 @@
 
 #include "core/status.h"
 #include "model/added_tokens.h"
+#include "model/chat/jinja.h"
 #include "model/pretokenize.h"
 #include "model/text_pipeline.h"
 #include "model/wordpiece.h"
@@ -55,6 +57,13 @@ class Tokenizer {
   bool present() const { return present_; }
   // The chat template the checkpoint gave (Jinja text, NUL-terminated in the mapping), or "".
   const char* chat_template() const { return chat_template_; }
+
+  // The conversation (role, content pairs) as the chat template renders it, with
+  // add_generation_prompt and the template's bos_token and eos_token; `today` ("YYYY-MM-DD") is
+  // what strftime_now formats. kUnsupported without a template; kInvalidArgument when the
+  // template does not parse, refuses the conversation (raise_exception) or runs away.
+  Error FormatChat(const std::vector<std::pair<std::string, std::string>>& messages, bool add_generation_prompt,
+                   const std::string& today, std::string* out) const;
   // The longest text Piece gives, in bytes (0 without a tokenizer).
   size_t max_piece_bytes() const { return max_piece_bytes_; }
   uint32_t vocab_size() const { return static_cast<uint32_t>(pieces_.size()); }
@@ -134,6 +143,9 @@ class Tokenizer {
   bool present_ = false;
   size_t max_piece_bytes_ = 0;
   const char* chat_template_ = "";
+  std::string chat_bos_, chat_eos_;
+  std::shared_ptr<const jinja::Template> chat_;  // parsed at Init; null when it does not parse
+  std::string chat_error_;                       // why not
   bool add_dummy_prefix_ = false;
   bool strip_space_after_bos_ = false;
 };
