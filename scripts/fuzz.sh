@@ -29,7 +29,7 @@ cmake --build "$out" -j"$jobs" || { echo "0 passed, 1 failed"; exit 1; }
 
 # ---- Seeds: small valid files of each format ----
 seeds=$out/seeds
-rm -rf "$seeds" && mkdir -p "$seeds"/{fuzz_model,fuzz_tokenizer,fuzz_llama2c,fuzz_safetensors,fuzz_gguf,fuzz_hf_json}
+rm -rf "$seeds" && mkdir -p "$seeds"/{fuzz_model,fuzz_tokenizer,fuzz_chat_template,fuzz_llama2c,fuzz_safetensors,fuzz_gguf,fuzz_hf_json}
 convert=$tools/converter/edgeformer-convert
 tiny=$seeds/tiny
 "$tools/tools/edgeformer-synth" --dim 32 --hidden 48 --layers 1 --heads 2 --kv-heads 1 --vocab 260 --seq-len 16 \
@@ -78,6 +78,29 @@ for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece)):
     with open(f"{out}/tokenizer-{name}", "wb") as f:
         f.write(b"\x01" + json.dumps(doc).encode())
 PY
+# Chat templates: the shapes real ones have (ChatML with a default system prompt, Gemma's turns,
+# Llama 3's headers) and the rest of the language.
+cat > "$seeds/fuzz_chat_template/chatml" <<'JINJA'
+{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}
+{%- else %}{{- '<|im_start|>system\nYou are helpful.<|im_end|>\n' }}{%- endif %}
+{%- for message in messages %}{%- if message.role == "assistant" %}{% set content = message.content.split('</think>')[-1].lstrip('\n') %}
+{%- else %}{% set content = message.content %}{% endif %}{{- '<|im_start|>' + message.role + '\n' + content + '<|im_end|>\n' }}
+{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}
+JINJA
+cat > "$seeds/fuzz_chat_template/gemma" <<'JINJA'
+{{ bos_token }}{%- if messages[0]['role'] == 'system' -%}{%- set first = messages[0]['content'] + '\n\n' -%}{%- set loop_messages = messages[1:] -%}
+{%- else -%}{%- set first = "" -%}{%- set loop_messages = messages -%}{%- endif -%}
+{%- for message in loop_messages -%}{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}{{ raise_exception("alternate") }}{%- endif -%}
+{{ '<start_of_turn>' + ('model' if message['role'] == 'assistant' else message['role']) + '\n' + (first if loop.first else "") }}{{ message['content'] | trim }}<end_of_turn>
+{% endfor %}{% if add_generation_prompt %}<start_of_turn>model
+{% endif %}
+JINJA
+cat > "$seeds/fuzz_chat_template/language" <<'JINJA'
+{% set ns = namespace(n=0) %}{% macro t(r, x='?') %}[{{ r }}:{{ x }}]{% endmacro %}{% for m in messages if m.role != 'tool' %}
+{% set ns.n = ns.n + loop.index %}{{ t(m.role, m.content | trim | length) }}{% if loop.last %}{% break %}{% endif %}{% else %}none{% endfor %}
+{{ ns.n ~ (1, 2) ~ [3][::-1] ~ {'a': none} | tojson(indent=2) }}{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | join(', ') }}
+{{ strftime_now('%d %b %Y') }}{{ 7 // 2 ** 3 % 5 }}{{ 'x' if 1 < 2 < 3 else 'y' }}{{ range(3) | list }}{% set b %}{{ bos_token }}{% endset %}{{ b }}
+JINJA
 # Tokenizer models: fortunes2M's SentencePiece-style BPE (llama2.c's scored merges), GPT-2's
 # byte-level BPE with each pre-tokenizer and a SentencePiece vocabulary as tokenizer.json states
 # it (Hugging Face's ranked BPE and its pipeline), a WordPiece vocabulary.
@@ -112,8 +135,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for kind in model safetensors gguf hf_json; do
   rm -rf "$seeds/fuzz_${kind}_structured" && cp -r "$seeds/fuzz_$kind" "$seeds/fuzz_${kind}_structured"
 done
-all_targets="fuzz_model fuzz_model_structured fuzz_tokenizer fuzz_llama2c fuzz_safetensors fuzz_safetensors_structured
-             fuzz_gguf fuzz_gguf_structured fuzz_hf_json fuzz_hf_json_structured"
+all_targets="fuzz_model fuzz_model_structured fuzz_tokenizer fuzz_chat_template fuzz_llama2c fuzz_safetensors
+             fuzz_safetensors_structured fuzz_gguf fuzz_gguf_structured fuzz_hf_json fuzz_hf_json_structured"
 for target in ${FUZZ_TARGETS:-$all_targets}; do
   corpus=$out/corpus/$target
   regressions=$repo/fuzz/regressions/${target%_structured}
@@ -123,6 +146,7 @@ for target in ${FUZZ_TARGETS:-$all_targets}; do
   start=$(date +%s.%N)
   max_len=1048576  # the seeds are whole small models
   [[ $target == fuzz_tokenizer ]] && max_len=65536  # a long prompt
+  [[ $target == fuzz_chat_template ]] && max_len=16384
   extra=()
   [[ -d $regressions ]] && extra+=("$regressions")
   if "$out/fuzz/$target" -runs="$runs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \

@@ -69,13 +69,21 @@ class Value {
   // As Jinja prints it: strings as they are, None as "None", True/False, lists and dicts as
   // Python's repr.
   std::string ToString() const;
-  // Python's repr (strings quoted).
+  // Python's repr (strings quoted). A list or dict that contains itself (a template can append
+  // a list to itself) prints "[...]" below 64 levels, and no text grows past 1 MiB.
   std::string Repr() const;
-  // JSON, as Python's json.dumps (ensure_ascii off, ", " and ": " separators) or with `indent`.
-  std::string ToJson(int indent = -1, int depth = 0) const;
+  // JSON, as Python's json.dumps (ensure_ascii off, ", " and ": " separators) or with `indent`;
+  // nesting below 64 levels is written null, and no text grows past 1 MiB.
+  std::string ToJson(int indent = -1) const;
+  // Deep equality; the same object equals itself at once, and a comparison that would visit more
+  // than a million values is false.
   bool Equals(const Value& other) const;
 
  private:
+  void AppendRepr(std::string* out, int depth) const;
+  void AppendJson(std::string* out, int indent, int depth) const;
+  bool EqualsWithin(const Value& other, int depth, uint64_t* budget) const;
+
   Kind kind_ = Kind::kUndefined;
   int64_t int_ = 0;
   double float_ = 0.0;

@@ -11,7 +11,9 @@ namespace edgeformer {
 namespace jinja {
 namespace {
 
-constexpr int64_t kMaxRange = 100000;  // chat templates count messages
+constexpr int64_t kMaxRange = 100000;   // chat templates count messages
+constexpr size_t kMaxString = 16u << 20;  // no string a template makes grows past this
+constexpr size_t kMaxList = 1u << 20;
 using Kind = Value::Kind;
 
 Error Bad(const std::string& what) { return Error(Status::kInvalidArgument, what); }
@@ -100,8 +102,16 @@ std::string Capitalize(const std::string& s) {
   return out;
 }
 
-std::string ReplaceText(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
+Result<std::string> ReplaceText(const std::string& s, const std::string& from, const std::string& to, int64_t count) {
   if (from.empty()) return s;
+  size_t hits = 0;
+  for (size_t at = 0; (count < 0 || static_cast<int64_t>(hits) < count) && (at = s.find(from, at)) != std::string::npos;
+       at += from.size()) {
+    ++hits;
+  }
+  if (to.size() > from.size() && hits * (to.size() - from.size()) + s.size() > kMaxString) {
+    return Bad("replace makes a string longer than " + std::to_string(kMaxString) + " bytes");
+  }
   std::string out;
   size_t start = 0;
   for (size_t at; count != 0 && (at = s.find(from, start)) != std::string::npos; start = at + from.size(), --count) {
@@ -188,7 +198,11 @@ Result<Value> Slice(const Value& obj, const Value& start, const Value& stop, con
 }
 
 Result<Value> BinaryOp(const std::string& op, const Value& a, const Value& b) {
-  if (op == "~") return Value::String(a.ToString() + b.ToString());
+  if (op == "~" || (op == "+" && a.is(Kind::kString) && b.is(Kind::kString))) {
+    std::string x = a.ToString(), y = b.ToString();
+    if (x.size() + y.size() > kMaxString) return Bad("a string longer than " + std::to_string(kMaxString) + " bytes");
+    return Value::String(x + y);
+  }
   if (op == "==") return Value::Bool(a.Equals(b));
   if (op == "!=") return Value::Bool(!a.Equals(b));
   if (op == "in" || op == "not in") {
@@ -217,6 +231,7 @@ Result<Value> BinaryOp(const std::string& op, const Value& a, const Value& b) {
   if (op == "+") {
     if (a.is(Kind::kString) && b.is(Kind::kString)) return Value::String(a.str() + b.str());
     if (a.is(Kind::kList) && b.is(Kind::kList)) {
+      if (a.list().size() + b.list().size() > kMaxList) return Bad("a list longer than " + std::to_string(kMaxList));
       List l = a.list();
       l.insert(l.end(), b.list().begin(), b.list().end());
       return Value::MakeList(std::move(l));
@@ -224,7 +239,7 @@ Result<Value> BinaryOp(const std::string& op, const Value& a, const Value& b) {
   }
   if (op == "*" && a.is(Kind::kString) && b.numeric() && !b.is(Kind::kFloat)) {
     const int64_t times = b.as_int();
-    if (times > 0 && a.str().size() * static_cast<uint64_t>(times) > (16u << 20)) return Bad("a string repeated too long");
+    if (times > 0 && a.str().size() * static_cast<uint64_t>(times) > kMaxString) return Bad("a string repeated too long");
     std::string s;
     for (int64_t i = 0; i < times; ++i) s += a.str();
     return Value::String(s);
@@ -299,7 +314,7 @@ Result<Value> ApplyFilter(const std::string& name, const std::vector<Value>& arg
   if (name == "length" || name == "count") return Value::Int(Length(v));
   if (name == "tojson") {
     const Value indent = arg(1, "indent");
-    return Value::String(v.ToJson(indent.numeric() ? static_cast<int>(indent.as_int()) : -1));
+    return Value::String(v.ToJson(indent.numeric() ? static_cast<int>(std::clamp<int64_t>(indent.as_int(), 0, 64)) : -1));
   }
   if (name == "string") return Value::String(v.ToString());
   if (name == "upper") return Value::String(Upper(v.ToString()));
@@ -357,8 +372,10 @@ Result<Value> ApplyFilter(const std::string& name, const std::vector<Value>& arg
   }
   if (name == "replace") {
     const Value count = arg(3, "count");
-    return Value::String(ReplaceText(v.ToString(), arg(1, "old").ToString(), arg(2, "new").ToString(),
-                                     count.numeric() ? count.as_int() : -1));
+    Result<std::string> r = ReplaceText(v.ToString(), arg(1, "old").ToString(), arg(2, "new").ToString(),
+                                        count.numeric() ? count.as_int() : -1);
+    if (!r.ok()) return r.error();
+    return Value::String(r.take());
   }
   if (name == "int") return Value::Int(v.numeric() ? v.as_int() : v.is(Kind::kString) ? std::strtoll(v.str().c_str(), nullptr, 10) : 0);
   if (name == "float") return Value::Float(v.numeric() ? v.as_float() : v.is(Kind::kString) ? std::strtod(v.str().c_str(), nullptr) : 0.0);
@@ -442,7 +459,11 @@ Result<Value> CallMethod(const Value& obj, const std::string& name, const std::v
     if (name == "upper") return Value::String(Upper(s));
     if (name == "lower") return Value::String(Lower(s));
     if (name == "capitalize") return Value::String(Capitalize(s));
-    if (name == "replace") return Value::String(ReplaceText(s, a0.ToString(), a1.ToString(), args.size() > 2 && args[2].numeric() ? args[2].as_int() : -1));
+    if (name == "replace") {
+      Result<std::string> r = ReplaceText(s, a0.ToString(), a1.ToString(), args.size() > 2 && args[2].numeric() ? args[2].as_int() : -1);
+      if (!r.ok()) return r.error();
+      return Value::String(r.take());
+    }
     if (name == "startswith" || name == "endswith") {
       const List options = a0.is(Kind::kList) ? a0.list() : List{a0};
       for (const Value& o : options) {
@@ -474,16 +495,7 @@ Result<Value> CallMethod(const Value& obj, const std::string& name, const std::v
       return Value::Bool(all);
     }
   } else if (obj.is(Kind::kList)) {
-    if (name == "append") {
-      obj.list().push_back(a0);
-      return Value::None();
-    }
-    if (name == "pop") {
-      if (obj.list().empty()) return Bad("pop from an empty list");
-      const Value last = obj.list().back();
-      obj.list().pop_back();
-      return last;
-    }
+    // Lists are immutable, as in Hugging Face's sandbox (append and pop are refused there too).
     if (name == "index") {
       for (size_t i = 0; i < obj.list().size(); ++i) {
         if (obj.list()[i].Equals(a0)) return Value::Int(static_cast<int64_t>(i));

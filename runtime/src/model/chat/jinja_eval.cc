@@ -76,6 +76,12 @@ class Renderer {
 
   const std::string& output() const { return out_; }
 
+  // Namespaces are the only values a template can change, so the only ones that can come to
+  // hold themselves (set ns.me = ns): emptied after the render, they free.
+  ~Renderer() {
+    for (const Value& ns : namespaces_) ns.dict().clear();
+  }
+
  private:
   enum class Control { kNone, kBreak, kContinue };
   using Frame = std::map<std::string, Value>;
@@ -290,6 +296,7 @@ class Renderer {
       if (v.is(Value::Kind::kMacro)) return CallMacro(n, v.macro(), args, kwargs);
       Result<Value> r = CallGlobal(callee->text, args, kwargs, today_);
       if (!r.ok()) return Fail(n, r.error().message());
+      if (r.value().is(Value::Kind::kNamespace)) namespaces_.push_back(r.value());
       return r;
     }
     return Fail(n, "this cannot be called");
@@ -326,6 +333,7 @@ class Renderer {
   const std::string& today_;
   RenderLimits limits_;
   std::vector<Frame> frames_;
+  std::vector<Value> namespaces_;
   std::string out_;
   uint64_t steps_ = 0;
   Control control_ = Control::kNone;

@@ -102,69 +102,121 @@ bool Value::Truthy() const {
 }
 
 std::string Value::ToString() const {
-  switch (kind_) {
-    case Kind::kUndefined: return "";
-    case Kind::kString: return *string_;
-    default: return Repr();
-  }
+  return kind_ == Kind::kString ? *string_ : Repr();
 }
 
+namespace {
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxText = size_t{1} << 20;
+}  // namespace
+
 std::string Value::Repr() const {
+  std::string out;
+  AppendRepr(&out, 0);
+  return out;
+}
+
+void Value::AppendRepr(std::string* out, int depth) const {
+  if (out->size() > kMaxText) return;
   switch (kind_) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return int_ ? "True" : "False";
-    case Kind::kInt: return std::to_string(int_);
-    case Kind::kFloat: return FloatText(float_);
-    case Kind::kString: return Quote(*string_);
+    case Kind::kUndefined: return;
+    case Kind::kNone: *out += "None"; return;
+    case Kind::kBool: *out += int_ ? "True" : "False"; return;
+    case Kind::kInt: *out += std::to_string(int_); return;
+    case Kind::kFloat: *out += FloatText(float_); return;
+    case Kind::kString: *out += Quote(*string_); return;
     case Kind::kList: {
-      std::string s = tuple_ ? "(" : "[";
-      for (size_t i = 0; i < list_->size(); ++i) s += (i ? ", " : "") + (*list_)[i].Repr();
-      return s + (tuple_ ? (list_->size() == 1 ? ",)" : ")") : "]");
+      if (depth >= kMaxDepth) {
+        *out += "[...]";
+        return;
+      }
+      *out += tuple_ ? "(" : "[";
+      for (size_t i = 0; i < list_->size() && out->size() <= kMaxText; ++i) {
+        if (i) *out += ", ";
+        (*list_)[i].AppendRepr(out, depth + 1);
+      }
+      *out += tuple_ ? (list_->size() == 1 ? ",)" : ")") : "]";
+      return;
     }
     case Kind::kDict:
     case Kind::kNamespace: {
-      std::string s = kind_ == Kind::kNamespace ? "<Namespace {" : "{";
-      for (size_t i = 0; i < dict_->size(); ++i) s += (i ? ", " : "") + Quote((*dict_)[i].first) + ": " + (*dict_)[i].second.Repr();
-      return s + (kind_ == Kind::kNamespace ? "}>" : "}");
+      if (depth >= kMaxDepth) {
+        *out += "{...}";
+        return;
+      }
+      *out += kind_ == Kind::kNamespace ? "<Namespace {" : "{";
+      for (size_t i = 0; i < dict_->size() && out->size() <= kMaxText; ++i) {
+        *out += (i ? ", " : "") + Quote((*dict_)[i].first) + ": ";
+        (*dict_)[i].second.AppendRepr(out, depth + 1);
+      }
+      *out += kind_ == Kind::kNamespace ? "}>" : "}";
+      return;
     }
-    case Kind::kMacro: return "<Macro>";
+    case Kind::kMacro: *out += "<Macro>"; return;
   }
-  return "";
 }
 
-std::string Value::ToJson(int indent, int depth) const {
+std::string Value::ToJson(int indent) const {
+  std::string out;
+  AppendJson(&out, indent, 0);
+  return out;
+}
+
+void Value::AppendJson(std::string* out, int indent, int depth) const {
+  if (out->size() > kMaxText) return;
   const std::string newline = indent >= 0 ? "\n" + std::string(static_cast<size_t>(indent) * (depth + 1), ' ') : "";
   const std::string close = indent >= 0 ? "\n" + std::string(static_cast<size_t>(indent) * depth, ' ') : "";
   const char* comma = indent >= 0 ? "," : ", ";
+  if (depth >= kMaxDepth && (kind_ == Kind::kList || mapping())) {
+    *out += "null";
+    return;
+  }
   switch (kind_) {
     case Kind::kUndefined:
-    case Kind::kNone: return "null";
-    case Kind::kBool: return int_ ? "true" : "false";
-    case Kind::kInt: return std::to_string(int_);
-    case Kind::kFloat: return std::isfinite(float_) ? FloatText(float_) : (std::isnan(float_) ? "NaN" : float_ > 0 ? "Infinity" : "-Infinity");
-    case Kind::kString: return JsonString(*string_);
-    case Kind::kList: {
-      if (list_->empty()) return "[]";
-      std::string s = "[";
-      for (size_t i = 0; i < list_->size(); ++i) s += (i ? comma : "") + newline + (*list_)[i].ToJson(indent, depth + 1);
-      return s + close + "]";
-    }
-    case Kind::kDict:
-    case Kind::kNamespace: {
-      if (dict_->empty()) return "{}";
-      std::string s = "{";
-      for (size_t i = 0; i < dict_->size(); ++i) {
-        s += (i ? comma : "") + newline + JsonString((*dict_)[i].first) + ": " + (*dict_)[i].second.ToJson(indent, depth + 1);
+    case Kind::kNone:
+    case Kind::kMacro: *out += "null"; return;
+    case Kind::kBool: *out += int_ ? "true" : "false"; return;
+    case Kind::kInt: *out += std::to_string(int_); return;
+    case Kind::kFloat:
+      *out += std::isfinite(float_) ? FloatText(float_) : (std::isnan(float_) ? "NaN" : float_ > 0 ? "Infinity" : "-Infinity");
+      return;
+    case Kind::kString: *out += JsonString(*string_); return;
+    case Kind::kList:
+      if (list_->empty()) {
+        *out += "[]";
+        return;
       }
-      return s + close + "}";
-    }
-    case Kind::kMacro: return "null";
+      *out += "[";
+      for (size_t i = 0; i < list_->size() && out->size() <= kMaxText; ++i) {
+        *out += (i ? comma : "") + newline;
+        (*list_)[i].AppendJson(out, indent, depth + 1);
+      }
+      *out += close + "]";
+      return;
+    case Kind::kDict:
+    case Kind::kNamespace:
+      if (dict_->empty()) {
+        *out += "{}";
+        return;
+      }
+      *out += "{";
+      for (size_t i = 0; i < dict_->size() && out->size() <= kMaxText; ++i) {
+        *out += (i ? comma : "") + newline + JsonString((*dict_)[i].first) + ": ";
+        (*dict_)[i].second.AppendJson(out, indent, depth + 1);
+      }
+      *out += close + "}";
+      return;
   }
-  return "null";
 }
 
 bool Value::Equals(const Value& o) const {
+  uint64_t budget = 1000000;
+  return EqualsWithin(o, 0, &budget);
+}
+
+bool Value::EqualsWithin(const Value& o, int depth, uint64_t* budget) const {
+  if (*budget == 0 || depth > kMaxDepth) return false;
+  --*budget;
   if (numeric() && o.numeric()) {
     return (kind_ == Kind::kFloat || o.kind_ == Kind::kFloat) ? as_float() == o.as_float() : int_ == o.int_;
   }
@@ -174,17 +226,19 @@ bool Value::Equals(const Value& o) const {
     case Kind::kNone: return true;
     case Kind::kString: return *string_ == *o.string_;
     case Kind::kList:
+      if (list_ == o.list_) return true;
       if (list_->size() != o.list_->size()) return false;
       for (size_t i = 0; i < list_->size(); ++i) {
-        if (!(*list_)[i].Equals((*o.list_)[i])) return false;
+        if (!(*list_)[i].EqualsWithin((*o.list_)[i], depth + 1, budget)) return false;
       }
       return true;
     case Kind::kDict:
     case Kind::kNamespace:
+      if (dict_ == o.dict_) return true;
       if (dict_->size() != o.dict_->size()) return false;
       for (const auto& [k, v] : *dict_) {
         const Value* other = o.Find(k);
-        if (other == nullptr || !v.Equals(*other)) return false;
+        if (other == nullptr || !v.EqualsWithin(*other, depth + 1, budget)) return false;
       }
       return true;
     case Kind::kMacro: return macro_ == o.macro_;
