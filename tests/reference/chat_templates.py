@@ -82,7 +82,7 @@ FEATURES = {
     "date": "{{ strftime_now('%d %b %Y') }} {{ strftime_now('%Y-%m-%d %B') }}",
     "raise": "{% if messages | length > 1 %}{{ raise_exception('only one message, please') }}{% endif %}ok",
     "generation_prompt": "{% for m in messages %}<{{ m.role }}>{% endfor %}{% if add_generation_prompt %}"
-                         "<assistant>{% endif %}{{ bos_token }}{{ eos_token }}",
+                         "<assistant>{% endif %}{{ bos_token }}{{ eos_token }}{{ tools is none }}{{ documents }}",
 }
 
 
@@ -102,14 +102,14 @@ def main():
         token = lambda v: (v["content"] if isinstance(v, dict) else v) or ""
         for name, messages in CONVERSATIONS.items():
             for prompt in (True, False):
-                context = {"messages": messages, "add_generation_prompt": prompt,
+                context = {"messages": messages, "add_generation_prompt": prompt, "tools": None, "documents": None,
                            "bos_token": token(config.get("bos_token")), "eos_token": token(config.get("eos_token"))}
                 cases.append({"name": f"{family}/{name}/{prompt}", "template": config["chat_template"],
                               "context": context, **render(config["chat_template"], context)})
     for name, template in FEATURES.items():
         for conv in ("system_and_turns", "one_user"):
             context = {"messages": CONVERSATIONS[conv], "add_generation_prompt": True, "bos_token": "<s>",
-                       "eos_token": "</s>"}
+                       "eos_token": "</s>", "tools": None, "documents": None}
             cases.append({"name": f"{name}/{conv}", "template": template, "context": context,
                           **render(template, context)})
     with open(out, "w", encoding="utf-8") as f:

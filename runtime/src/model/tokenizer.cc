@@ -462,6 +462,9 @@ Error Tokenizer::FormatChat(const std::vector<std::pair<std::string, std::string
   globals.Set("add_generation_prompt", jinja::Value::Bool(add_generation_prompt));
   globals.Set("bos_token", jinja::Value::String(chat_bos_));
   globals.Set("eos_token", jinja::Value::String(chat_eos_));
+  // As apply_chat_template passes them when the caller gives none.
+  globals.Set("tools", jinja::Value::None());
+  globals.Set("documents", jinja::Value::None());
   Result<std::string> text = chat_->Render(globals, today);
   if (!text.ok()) return text.error();
   *out = text.take();
