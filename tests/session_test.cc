@@ -1,3 +1,5 @@
+// Over 600 lines: one suite for the session's C API contract (prefill, generate, cancel, slide,
+// stop strings) sharing its Model/Session fixtures; a split by topic is planned (issue 15's note).
 // Sessions through the C API on a small synthetic model: context limits, prefill/generate
 // bookkeeping, and that batching, threads, ISAs and sharing a model never change a single bit of
 // the logits.

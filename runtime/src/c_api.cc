@@ -1,3 +1,6 @@
+// Over 600 lines: the C API is one translation unit on purpose, so every exported function sits
+// beside the Guard/Enter/Leave helpers that keep the contract (status, no exceptions across the
+// ABI, BUSY); its per-area logic lives in model/ (splitting by area is tracked in issue 15's note).
 // The C API: a thin layer over Model and Session that turns Errors into status codes and a
 // thread-local message, and C++ exceptions (allocation failure) into EDGEFORMER_OUT_OF_MEMORY.
 //

@@ -1,3 +1,5 @@
+// Over 600 lines: the lexer and the recursive-descent parser share the Segment/Token types and
+// the Fail helper; splitting the lexer into its own file is planned (issue 15's note).
 // Lexing and parsing of the chat-template Jinja subset (model/chat/jinja.h). Whitespace rules
 // as Hugging Face's environment: trim_blocks (the first newline after a block or comment tag
 // goes), lstrip_blocks (spaces and tabs before a block or comment tag on its line go, unless
