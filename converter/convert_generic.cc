@@ -8,17 +8,20 @@
 // max_position_embeddings), bos_token_id, eos_token_id, tie_word_embeddings, and
 //   family            "decoder" | "encoder"
 //   norm              "rmsnorm" | "layernorm";  norm_eps
-//   norm_placement    "pre" | "post"
+//   norm_placement    "pre" | "post" | "sandwich"
 //   mask              "causal" | "bidirectional" | "prefix_lm";  prefix_len
 //   positions         "rotary" | "alibi" | "t5" | "learned" | "sinusoidal" | "none"
 //   rotary_dim, rotary_style ("pairs" | "half"), rope_theta
 //   relative_buckets, relative_max_distance, relative_bidirectional, relative_shared
 //   activation        "swiglu" | "geglu" | "geglu_tanh" | "gelu" | "gelu_tanh" | "relu"
 //   attention_bias, mlp_bias
+//   qk_norm, sliding_window, local_rope_theta (a layer's own unscaled rotary base)
 //   embedding_norm, embedding_scale, final_norm, attention_scale, type_vocab_size
+//   attention_softcap, logit_softcap, rope_linear_factor
 //   pooling           "none" | "cls" | "mean" | "last";  normalize;  classifier
 //   layers            optional list, one object per layer, overriding norm, norm_placement, mask,
-//                     positions, rotary_dim, rotary_style, activation, attention_bias, mlp_bias
+//                     positions, rotary_dim, rotary_style, activation, attention_bias, mlp_bias,
+//                     qk_norm, sliding_window, local_rope_theta
 // Tensors: "<role name>.weight" for the model's, "layers.N.<role name>.weight" for a layer's
 // (model/tensor_roles.h names them: token_embedding, wq, w_gate, relative_bias, ...).
 #include <nlohmann/json.hpp>
@@ -58,8 +61,10 @@ Error ReadLayerKeys(const nlohmann::json& j, const std::string& path, schema::La
   using P = schema::PositionKind;
   EF_RETURN_IF_ERROR(Choose<N>(j, "norm", {{"rmsnorm", N::RMSNorm}, {"layernorm", N::LayerNorm}}, path, &l->norm));
   EF_RETURN_IF_ERROR(Choose<schema::NormPlacement>(
-      j, "norm_placement", {{"pre", schema::NormPlacement::Pre}, {"post", schema::NormPlacement::Post}}, path,
-      &l->norm_placement));
+      j, "norm_placement",
+      {{"pre", schema::NormPlacement::Pre}, {"post", schema::NormPlacement::Post},
+       {"sandwich", schema::NormPlacement::Sandwich}},
+      path, &l->norm_placement));
   EF_RETURN_IF_ERROR(Choose<schema::AttentionMask>(j, "mask",
                                                    {{"causal", schema::AttentionMask::Causal},
                                                     {"bidirectional", schema::AttentionMask::Bidirectional},
@@ -94,6 +99,9 @@ Error ReadLayerKeys(const nlohmann::json& j, const std::string& path, schema::La
   if (j.contains("rotary_dim")) l->rotary_dim = j["rotary_dim"].get<uint32_t>();
   if (j.contains("attention_bias")) l->attention_bias = j["attention_bias"].get<bool>();
   if (j.contains("mlp_bias")) l->mlp_bias = j["mlp_bias"].get<bool>();
+  if (j.contains("qk_norm")) l->qk_norm = j["qk_norm"].get<bool>();
+  if (j.contains("sliding_window")) l->sliding_window = j["sliding_window"].get<uint32_t>();
+  if (j.contains("local_rope_theta")) l->rope_theta = j["local_rope_theta"].get<float>();
   return Error::Ok();
 }
 
@@ -123,6 +131,12 @@ Error ReadGenericStack(const nlohmann::json& j, const std::string& path, schema:
   s->embedding_scale = j.value("embedding_scale", 1.0f);
   s->final_norm = j.value("final_norm", true);
   s->attention_scale = j.value("attention_scale", 0.0f);
+  s->attention_softcap = j.value("attention_softcap", 0.0f);
+  s->logit_softcap = j.value("logit_softcap", 0.0f);
+  if (j.contains("rope_linear_factor")) {
+    a->rope_scaling = schema::RopeScaling::Linear;
+    a->rope_scaling_factor = j["rope_linear_factor"].get<float>();
+  }
   s->prefix_len = j.value("prefix_len", 0u);
   s->relative_buckets = j.value("relative_buckets", 0u);
   s->relative_max_distance = j.value("relative_max_distance", 0u);

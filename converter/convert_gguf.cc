@@ -3,6 +3,7 @@
 // as edgeformer does, so no permutation is needed. F32, F16 and Q8_0 tensors are read; Q8_0
 // (blocks of 32 with an f16 scale) is dequantized and quantized again per output channel, which
 // adds a second, smaller rounding.
+#include <algorithm>
 #include <cstdio>
 
 #include "converter/builder.h"
@@ -237,6 +238,13 @@ Error ConvertGguf(const ConvertOptions& options) {
     }
     a.bos_id = model.tokenizer.bos_id;
     a.eos_id = model.tokenizer.eos_id;
+    // llama.cpp's end-of-turn and end-of-message ids also end generation.
+    for (const char* key : {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
+      const int32_t end = TokenId(g, key, a.vocab_size);
+      if (end >= 0 && end != a.eos_id && std::find(a.end_ids.begin(), a.end_ids.end(), end) == a.end_ids.end()) {
+        a.end_ids.push_back(end);
+      }
+    }
   } else {
     model.has_tokenizer = false;
   }

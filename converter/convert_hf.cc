@@ -8,9 +8,18 @@
 // the rows of q_proj and k_proj (and their biases) are permuted once here: q.k is unchanged
 // because both sides get the same permutation, and v/o are untouched.
 //
+// gemma2 and gemma3_text: the same names, plus post_attention_layernorm and
+// post_feedforward_layernorm after each block and pre_feedforward_layernorm before the
+// feed-forward (the sandwich: input_layernorm -> attention -> post_attention_layernorm -> + x ->
+// pre_feedforward_layernorm -> GeGLU -> post_feedforward_layernorm -> + x); every norm (and
+// Gemma 3's q_norm and k_norm) scales by (1 + w), so 1 is added here; the embedding is scaled by
+// sqrt(hidden_size) and tied.
+//
 // gpt2: [transformer.]wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj},
 // ln_f; the classifier is tied to wte. Its linear layers are Conv1D, stored [in][out]: they are
 // transposed here, and c_attn is split into q, k and v.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "converter/builder.h"
@@ -57,11 +66,20 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
   const uint64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, q_dim = hd * nh, kv_dim = hd * nkv;
   const uint64_t rd = c.rotary_dim;
   const bool fused = c.model_type == "phi3";  // qkv_proj and gate_up_proj
+  const bool gemma = c.gemma();
   Builder b(model, options.report);
   const Quant q = options.quant;
   Reader reader(st, options,
-                3 + ((fused ? 6 : 9) + (biases ? 3 : 0) + (qk_norm ? 2 : 0)) * uint64_t{c.num_hidden_layers} -
+                3 + ((fused ? 6 : 9) + (biases ? 3 : 0) + (qk_norm ? 2 : 0) + (gemma ? 2 : 0)) *
+                        uint64_t{c.num_hidden_layers} -
                     (tied ? 1 : 0));
+  // Gemma's norms scale by (1 + w): the file holds 1 + w (in f32, as Hugging Face computes it).
+  auto norm = [gemma](std::vector<float> w) {
+    if (gemma) {
+      for (float& v : w) v = 1.0f + v;
+    }
+    return w;
+  };
   {
     EF_READ(embed, "model.embed_tokens.weight", vocab, dim);
     b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
@@ -70,7 +88,7 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     const int32_t L = static_cast<int32_t>(l);
     const std::string p = "model.layers." + std::to_string(l) + ".";
     EF_READ(attn_norm, p + "input_layernorm.weight", dim);
-    b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
+    b.Vector("attn_norm", TensorRole::AttnNorm, L, norm(std::move(attn_norm)));
     std::vector<float> wq, wk, wv;
     if (fused) {  // Phi-3: rows q, then k, then v
       EF_READ(qkv, p + "self_attn.qkv_proj.weight", q_dim + 2 * kv_dim, dim);
@@ -96,14 +114,23 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     }
     if (qk_norm) {  // scales of a head's dims: permuted as its rows are
       EF_READ(q_norm, p + "self_attn.q_norm.weight", hd);
-      b.Vector("q_norm", TensorRole::AttnQNorm, L, HalvesToPairs(q_norm, 1, hd, rd, 1));
+      b.Vector("q_norm", TensorRole::AttnQNorm, L, norm(HalvesToPairs(q_norm, 1, hd, rd, 1)));
       EF_READ(k_norm, p + "self_attn.k_norm.weight", hd);
-      b.Vector("k_norm", TensorRole::AttnKNorm, L, HalvesToPairs(k_norm, 1, hd, rd, 1));
+      b.Vector("k_norm", TensorRole::AttnKNorm, L, norm(HalvesToPairs(k_norm, 1, hd, rd, 1)));
     }
     EF_READ(wo, p + "self_attn.o_proj.weight", dim, q_dim);
     b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
-    EF_READ(ffn_norm, p + "post_attention_layernorm.weight", dim);
-    b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
+    if (gemma) {
+      EF_READ(post_attn_norm, p + "post_attention_layernorm.weight", dim);
+      b.Vector("post_attn_norm", TensorRole::PostAttnNorm, L, norm(std::move(post_attn_norm)));
+      EF_READ(ffn_norm, p + "pre_feedforward_layernorm.weight", dim);
+      b.Vector("ffn_norm", TensorRole::FfnNorm, L, norm(std::move(ffn_norm)));
+      EF_READ(post_ffn_norm, p + "post_feedforward_layernorm.weight", dim);
+      b.Vector("post_ffn_norm", TensorRole::PostFfnNorm, L, norm(std::move(post_ffn_norm)));
+    } else {
+      EF_READ(ffn_norm, p + "post_attention_layernorm.weight", dim);
+      b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
+    }
     std::vector<float> gate, up;
     if (fused) {  // Phi-3: the gate's rows, then the up projection's
       EF_READ(gate_up, p + "mlp.gate_up_proj.weight", 2 * hidden, dim);
@@ -120,8 +147,8 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
   }
   {
-    EF_READ(norm, "model.norm.weight", dim);
-    b.Vector("final_norm", TensorRole::FinalNorm, -1, std::move(norm));
+    EF_READ(final, "model.norm.weight", dim);
+    b.Vector("final_norm", TensorRole::FinalNorm, -1, norm(std::move(final)));
   }
   if (!tied) {
     EF_READ(head, "lm_head.weight", vocab, dim);
@@ -130,6 +157,22 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
   EF_RETURN_IF_ERROR(b.status());
   reader.Done(options.output);
   return Error::Ok();
+}
+
+// One layer spec per layer when some layers attend through a window (and, Gemma 3, rotate with
+// their own base).
+void SetSlidingLayers(const HfConfig& c, schema::StackSpecT* stack) {
+  if (c.sliding_layers.empty()) return;
+  const schema::LayerSpecT base = *stack->layers[0];
+  stack->layers.clear();
+  for (uint32_t l = 0; l < c.num_hidden_layers; ++l) {
+    auto layer = std::make_unique<schema::LayerSpecT>(base);
+    if (c.sliding_layers[l]) {
+      layer->sliding_window = c.sliding_window;
+      layer->rope_theta = c.rope_local_base_freq;
+    }
+    stack->layers.push_back(std::move(layer));
+  }
 }
 
 Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options,
@@ -199,7 +242,7 @@ Error ConvertHf(const ConvertOptions& options) {
   const HfConfig& c = read_config.value();
   const bool gpt2 = c.model_type == "gpt2";
   const bool rotary = c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" ||
-                      c.model_type == "qwen3" || c.model_type == "phi3";
+                      c.model_type == "qwen3" || c.model_type == "phi3" || c.gemma();
   if (rotary && c.head_dim % 2 != 0) {
     return Error(Status::kUnsupported, config_path + ": head_dim must be even for rotary positions");
   }
@@ -225,6 +268,16 @@ Error ConvertHf(const ConvertOptions& options) {
   a.norm_eps = c.norm_eps;
   a.bos_id = c.bos_token_id;
   a.eos_id = c.eos_token_id;
+  // Every id config.json and generation_config.json list as EOS ends generation (Llama 3.1's
+  // <|eot_id|>, Gemma's <end_of_turn>): those besides eos_id go to end_ids.
+  std::vector<int32_t> ends = c.eos_token_ids;
+  EF_RETURN_IF_ERROR(ReadGenerationEos(JoinPath(dir, "generation_config.json"), &ends));
+  for (int32_t id : ends) {
+    if (id == a.eos_id || static_cast<uint32_t>(id) >= c.vocab_size) continue;
+    if (std::find(a.end_ids.begin(), a.end_ids.end(), id) == a.end_ids.end() && a.end_ids.size() < 16) {
+      a.end_ids.push_back(id);
+    }
+  }
   // tokenizer.json, unless the caller asked for a model that takes token ids only.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
   model.has_tokenizer = options.tokenizer_from_checkpoint;
@@ -260,7 +313,7 @@ Error ConvertHf(const ConvertOptions& options) {
     EF_RETURN_IF_ERROR(ConvertGpt2Tensors(c, st, options, &model));
   } else {
     a.norm = schema::NormKind::RMSNorm;
-    a.activation = schema::Activation::SwiGLU;
+    a.activation = c.gemma() ? schema::Activation::GeGLUTanh : schema::Activation::SwiGLU;
     a.position = schema::PositionKind::Rotary;
     a.rope_theta = c.rope_theta;
     a.rotary_dim = c.rotary_dim;
@@ -278,11 +331,24 @@ Error ConvertHf(const ConvertOptions& options) {
       a.rope_high_freq_factor = c.rope_high_freq_factor;
       a.rope_original_max_seq_len = c.rope_original_max_position;
     }
-    a.tied_embeddings = c.tie_word_embeddings || st.Find("lm_head.weight") == nullptr;
+    if (c.rope_linear_factor > 0.0f) {
+      a.rope_scaling = schema::RopeScaling::Linear;
+      a.rope_scaling_factor = c.rope_linear_factor;
+    }
+    a.tied_embeddings = c.tie_word_embeddings || c.gemma() || st.Find("lm_head.weight") == nullptr;
     a.attention_bias = c.model_type == "qwen2";  // q, k and v biases (no o bias)
     SetDecoderStack(&a);
-    const bool qk_norm = c.model_type == "qwen3";
+    const bool qk_norm = c.model_type == "qwen3" || c.model_type == "gemma3_text";
     a.stack->layers[0]->qk_norm = qk_norm;
+    if (c.gemma()) {
+      schema::StackSpecT& stack = *a.stack;
+      stack.layers[0]->norm_placement = schema::NormPlacement::Sandwich;
+      stack.embedding_scale = std::sqrt(static_cast<float>(c.hidden_size));
+      stack.attention_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.query_pre_attn_scalar)));
+      stack.attention_softcap = c.attn_logit_softcapping;
+      stack.logit_softcap = c.final_logit_softcapping;
+    }
+    SetSlidingLayers(c, a.stack.get());
     EF_RETURN_IF_ERROR(ConvertLlamaTensors(c, st, options, a.attention_bias, qk_norm, a.tied_embeddings, &model));
   }
   return WriteModelFile(model, options.output);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "converter/json_file.h"
+#include "core/mapped_file.h"
 
 namespace edgeformer {
 namespace convert {
@@ -51,6 +52,20 @@ class Reader {
     return Error::Ok();
   }
 
+  // Every id of a token id or a list of them (none when absent).
+  Error TokenIds(const char* key, std::vector<int32_t>* out) const {
+    if (!j_.contains(key) || j_[key].is_null()) return Error::Ok();
+    const nlohmann::json list = j_[key].is_array() ? j_[key] : nlohmann::json::array({j_[key]});
+    if (list.size() > 64) return Bad(std::string(key) + " lists more than 64 ids");
+    for (const nlohmann::json& v : list) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxValue) {
+        return Bad(std::string(key) + " must be a token id (or a list of them), not " + j_[key].dump());
+      }
+      out->push_back(static_cast<int32_t>(v.get<int64_t>()));
+    }
+    return Error::Ok();
+  }
+
   Error Bad(const std::string& what) const { return Error(Status::kInvalidModel, path_ + ": " + what); }
 
  private:
@@ -61,6 +76,47 @@ class Reader {
 }  // namespace
 
 namespace {
+
+// Which layers attend through a sliding window, as Hugging Face decides it: layer_types when the
+// config lists them; else Mistral and Phi-3 all layers, Qwen2/3 with use_sliding_window the layers
+// from max_window_layers on, Gemma 2 the even layers, Gemma 3 all but every
+// sliding_window_pattern-th. A window that covers max_position_embeddings changes nothing (0).
+Error ReadSlidingWindow(const nlohmann::json& j, const Reader& r, HfConfig* c) {
+  const bool qwen = c->model_type == "qwen2" || c->model_type == "qwen3";
+  const bool used = c->model_type == "mistral" || c->model_type == "phi3" || c->gemma() ||
+                    (qwen && j.value("use_sliding_window", false));
+  const bool has_window = j.contains("sliding_window") && !j["sliding_window"].is_null();
+  // Gemma's layer types also choose the rotary base, window or not.
+  if (!used || (!has_window && !c->gemma())) return Error::Ok();
+  uint32_t window = 0;
+  EF_RETURN_IF_ERROR(r.Uint("sliding_window", &window, false));
+  const uint32_t n = c->num_hidden_layers;
+  std::vector<bool> layers(n, true);
+  if (j.contains("layer_types") && !j["layer_types"].is_null()) {
+    const nlohmann::json& types = j["layer_types"];
+    if (!types.is_array() || types.size() != n) return r.Bad("layer_types must list num_hidden_layers types");
+    for (uint32_t i = 0; i < n; ++i) {
+      if (types[i] != "sliding_attention" && types[i] != "full_attention") {
+        return Error(Status::kUnsupported, r.Bad("layer_types[" + std::to_string(i) + "] " + types[i].dump() +
+                                                 " (supported: sliding_attention, full_attention)").message());
+      }
+      layers[i] = types[i] == "sliding_attention";
+    }
+  } else if (c->model_type == "gemma2") {
+    for (uint32_t i = 0; i < n; ++i) layers[i] = i % 2 == 0;
+  } else if (c->model_type == "gemma3_text") {
+    uint32_t pattern = 6;
+    EF_RETURN_IF_ERROR(r.Uint("sliding_window_pattern", &pattern, false));
+    for (uint32_t i = 0; i < n; ++i) layers[i] = (i + 1) % pattern != 0;
+  } else if (qwen) {
+    uint32_t first = 28;
+    EF_RETURN_IF_ERROR(r.Uint("max_window_layers", &first, false, 0));
+    for (uint32_t i = 0; i < n; ++i) layers[i] = i >= first;
+  }
+  c->sliding_layers = layers;
+  c->sliding_window = window < c->max_position_embeddings ? window : 0;
+  return Error::Ok();
+}
 
 Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
   Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{1} << 20);  // real ones: about 1 KB
@@ -146,10 +202,10 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     return c;
   }
   if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2" && c.model_type != "qwen3" &&
-      c.model_type != "phi3" && c.model_type != "edgeformer") {
-    return Error(Status::kUnsupported,
-                 path + ": model_type '" + c.model_type +
-                     "' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gpt2, bert, bloom, edgeformer)");
+      c.model_type != "phi3" && !c.gemma() && c.model_type != "edgeformer") {
+    return Error(Status::kUnsupported, path + ": model_type '" + c.model_type +
+                                           "' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gemma2, "
+                                           "gemma3_text, gpt2, bert, bloom, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));
@@ -170,7 +226,28 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
     c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
   }
-  if (c.model_type != "edgeformer" && j.contains("hidden_act") && j["hidden_act"] != "silu") {
+  if (c.gemma()) {
+    // Gemma's GeGLU: hidden_activation (or, in older configs, hidden_act) is the tanh GELU.
+    const nlohmann::json act = j.contains("hidden_activation") && !j["hidden_activation"].is_null()
+                                   ? j["hidden_activation"]
+                                   : j.value("hidden_act", nlohmann::json("gelu_pytorch_tanh"));
+    if (act != "gelu_pytorch_tanh" && act != "gelu_new") {
+      return Error(Status::kUnsupported,
+                   path + ": hidden_activation " + act.dump() + " (supported: gelu_pytorch_tanh, gelu_new)");
+    }
+    c.query_pre_attn_scalar = static_cast<float>(c.head_dim);
+    EF_RETURN_IF_ERROR(r.Float("query_pre_attn_scalar", &c.query_pre_attn_scalar));
+    EF_RETURN_IF_ERROR(r.Float("attn_logit_softcapping", &c.attn_logit_softcapping));
+    EF_RETURN_IF_ERROR(r.Float("final_logit_softcapping", &c.final_logit_softcapping));
+    if (c.model_type == "gemma3_text") {
+      c.rope_local_base_freq = 10000.0f;
+      EF_RETURN_IF_ERROR(r.Float("rope_local_base_freq", &c.rope_local_base_freq));
+    }
+    if (j.value("attention_bias", false)) return Error(Status::kUnsupported, path + ": attention_bias true");
+    if (j.contains("rope_parameters")) {
+      return Error(Status::kUnsupported, path + ": rope_parameters (state rope_theta and rope_local_base_freq)");
+    }
+  } else if (c.model_type != "edgeformer" && j.contains("hidden_act") && j["hidden_act"] != "silu") {
     return Error(Status::kUnsupported, path + ": hidden_act " + j["hidden_act"].dump() + " (supported: silu)");
   }
   c.rotary_dim = c.head_dim;
@@ -212,10 +289,16 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
   } else if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
     const nlohmann::json& s = j["rope_scaling"];
     const nlohmann::json type = s.is_object() ? s.value("rope_type", s.value("type", nlohmann::json())) : nlohmann::json();
-    if (type != "llama3") {
-      return Error(Status::kUnsupported, path + ": rope_scaling " + s.dump() + " (supported: none, llama3, longrope)");
+    if (type != "llama3" && type != "linear") {
+      return Error(Status::kUnsupported,
+                   path + ": rope_scaling " + s.dump() + " (supported: none, linear, llama3, longrope)");
     }
     const Reader rs(s, path);
+    if (type == "linear") {
+      c.rope_linear_factor = 1.0f;
+      EF_RETURN_IF_ERROR(rs.Float("factor", &c.rope_linear_factor));
+      if (!(c.rope_linear_factor >= 1.0f)) return r.Bad("rope_scaling: a linear factor must be >= 1");
+    } else {
     c.rope_llama3 = true;
     EF_RETURN_IF_ERROR(rs.Float("factor", &c.rope_factor));
     EF_RETURN_IF_ERROR(rs.Float("low_freq_factor", &c.rope_low_freq_factor));
@@ -224,26 +307,17 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     if (!(c.rope_high_freq_factor > c.rope_low_freq_factor)) {
       return r.Bad("rope_scaling: high_freq_factor must exceed low_freq_factor");
     }
+    }
   }
   if (c.model_type == "qwen3" && j.contains("attention_bias")) {
     if (!j["attention_bias"].is_boolean()) return r.Bad("attention_bias must be true or false");
     c.attention_bias = j["attention_bias"].get<bool>();
     if (c.attention_bias) return Error(Status::kUnsupported, path + ": attention_bias true (Qwen3 checkpoints have none)");
   }
-  // Sliding-window attention (Mistral 7B v0.1, Phi-3 mini 4k; Qwen with use_sliding_window) is not run yet: a
-  // window that covers the whole context is plain causal attention, a smaller one is refused.
-  if (j.contains("sliding_window") && !j["sliding_window"].is_null() &&
-      (c.model_type == "mistral" || c.model_type == "phi3" || j.value("use_sliding_window", false))) {
-    if (!j["sliding_window"].is_number_unsigned()) return r.Bad("sliding_window must be a number of positions or null");
-    if (j["sliding_window"].get<uint64_t>() < c.max_position_embeddings) {
-      return Error(Status::kUnsupported, path + ": sliding_window " + j["sliding_window"].dump() +
-                                             " is below max_position_embeddings " +
-                                             std::to_string(c.max_position_embeddings) +
-                                             " (sliding-window attention is not implemented yet)");
-    }
-  }
+  EF_RETURN_IF_ERROR(ReadSlidingWindow(j, r, &c));
   EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
   EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+  EF_RETURN_IF_ERROR(r.TokenIds("eos_token_id", &c.eos_token_ids));
   return c;
 }
 
@@ -251,6 +325,16 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
 
 Result<HfConfig> ReadHfConfig(const std::string& path) {
   return GuardJson(path, [&] { return ReadHfConfigUnchecked(path); });
+}
+
+Error ReadGenerationEos(const std::string& path, std::vector<int32_t>* ids) {
+  if (!PathExists(path)) return Error::Ok();
+  return GuardJson(path, [&]() -> Error {
+    Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{1} << 20);
+    if (!read.ok()) return read.error();
+    if (!read.value().is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
+    return Reader(read.value(), path).TokenIds("eos_token_id", ids);
+  });
 }
 
 }  // namespace convert

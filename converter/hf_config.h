@@ -14,7 +14,8 @@ namespace convert {
 // The hyper-parameters under Llama's names; GPT-2's own keys (n_embd, n_layer, ...) are read
 // into the same fields.
 struct HfConfig {
-  std::string model_type;  // "llama", "mistral", "qwen2", "qwen3", "gpt2", "bert", "bloom", "edgeformer"
+  std::string model_type;  // "llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2",
+                           // "bert", "bloom", "edgeformer"
   uint32_t hidden_size = 0;
   uint32_t intermediate_size = 0;
   uint32_t num_hidden_layers = 0;
@@ -32,6 +33,7 @@ struct HfConfig {
   uint32_t rope_original_max_position = 0;
   int32_t bos_token_id = -1;
   int32_t eos_token_id = -1;  // the first, when the config lists several
+  std::vector<int32_t> eos_token_ids;  // all of them (decoders of the Llama-style families)
   uint32_t type_vocab_size = 0;  // bert: token types
   int32_t pad_token_id = -1;
   std::string hidden_act;        // bert: "gelu" (erf), "gelu_new", "relu"
@@ -42,12 +44,27 @@ struct HfConfig {
   bool rope_longrope = false;
   std::vector<float> rope_short_factors, rope_long_factors;
   float rope_attention_factor = 1.0f;
+  float rope_linear_factor = 0.0f;  // rope_scaling "linear" (0: none)
+  // Sliding-window attention: the window (0: none, or one that covers max_position_embeddings)
+  // and which layers use it (layer_types, or the family's pattern).
+  uint32_t sliding_window = 0;
+  std::vector<bool> sliding_layers;
+  // Gemma 2 and 3: scores scaled by query_pre_attn_scalar^-0.5; soft-capping (0: none); the
+  // local (sliding) layers' rotary base (Gemma 3; 0: the layers share rope_theta).
+  float query_pre_attn_scalar = 0.0f;
+  float attn_logit_softcapping = 0.0f, final_logit_softcapping = 0.0f;
+  float rope_local_base_freq = 0.0f;
+  bool gemma() const { return model_type == "gemma2" || model_type == "gemma3_text"; }
 };
 
 // Reads `path`. Refuses model types other than the supported ones (llama, mistral, qwen2, qwen3,
-// gpt2, bert, bloom, edgeformer) with a message that lists them. For "edgeformer" only the dimensions are read here
+// phi3, gemma2, gemma3_text, gpt2, bert, bloom, edgeformer) with a message that lists them. For "edgeformer" only the dimensions are read here
 // (converter/convert_generic.cc reads the stack).
 Result<HfConfig> ReadHfConfig(const std::string& path);
+
+// Adds generation_config.json's eos_token_id (one id or a list; what Hugging Face's generate()
+// stops at) to *ids, when the file exists; a malformed one is an error naming it.
+Error ReadGenerationEos(const std::string& path, std::vector<int32_t>* ids);
 
 }  // namespace convert
 }  // namespace edgeformer

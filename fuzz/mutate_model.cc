@@ -49,7 +49,56 @@ void Resize(Rng& rng, std::vector<T>& v) {
   }
 }
 
+// The stack: a layer spec's kinds, window, rotary base and flags (a layer spec added or dropped),
+// and the stack's scales, caps and prefix.
+void MutateStack(Rng& rng, s::StackSpecT& st) {
+  if (st.layers.empty() || rng.OneIn(8)) {
+    if (!st.layers.empty() && rng.OneIn(2)) {
+      st.layers.pop_back();
+    } else {
+      st.layers.push_back(std::make_unique<s::LayerSpecT>(st.layers.empty() ? s::LayerSpecT{} : *st.layers.front()));
+    }
+    return;
+  }
+  s::LayerSpecT& l = *st.layers[rng.Below(st.layers.size())];
+  float* floats[] = {&st.embedding_scale, &st.attention_scale, &st.attention_softcap, &st.logit_softcap, &l.rope_theta};
+  switch (rng.Below(5)) {
+    case 0: {
+      float* f = floats[rng.Below(sizeof(floats) / sizeof(floats[0]))];
+      *f = MutF32(rng, *f);
+      break;
+    }
+    case 1:
+      switch (rng.Below(3)) {
+        case 0: l.sliding_window = MutU32(rng, l.sliding_window); break;
+        case 1: l.rotary_dim = MutU32(rng, l.rotary_dim); break;
+        default: st.prefix_len = MutU32(rng, st.prefix_len); break;
+      }
+      break;
+    case 2:
+      switch (rng.Below(4)) {
+        case 0: l.norm_placement = InterestingEnum<s::NormPlacement>(rng, 3); break;
+        case 1: l.mask = InterestingEnum<s::AttentionMask>(rng, 3); break;
+        case 2: l.position = InterestingEnum<s::PositionKind>(rng, 6); break;
+        default: l.activation = InterestingEnum<s::Activation>(rng, 6); break;
+      }
+      break;
+    case 3:
+      switch (rng.Below(3)) {
+        case 0: l.qk_norm = !l.qk_norm; break;
+        case 1: l.attention_bias = !l.attention_bias; break;
+        default: l.mlp_bias = !l.mlp_bias; break;
+      }
+      break;
+    default: l.norm = InterestingEnum<s::NormKind>(rng, 2); break;
+  }
+}
+
 void MutateArchitecture(Rng& rng, s::ArchitectureT& a) {
+  if (a.stack != nullptr && rng.OneIn(3)) {
+    MutateStack(rng, *a.stack);
+    return;
+  }
   uint32_t* uints[] = {&a.n_layers, &a.dim, &a.hidden_dim, &a.n_heads, &a.n_kv_heads, &a.head_dim,
                        &a.vocab_size, &a.max_seq_len, &a.rotary_dim, &a.rope_original_max_seq_len};
   float* floats[] = {&a.norm_eps, &a.rope_theta, &a.rope_scaling_factor, &a.rope_low_freq_factor,
@@ -72,7 +121,7 @@ void MutateArchitecture(Rng& rng, s::ArchitectureT& a) {
         case 1: a.norm = InterestingEnum<s::NormKind>(rng, 2); break;
         case 2: a.activation = InterestingEnum<s::Activation>(rng, 4); break;
         case 3: a.position = InterestingEnum<s::PositionKind>(rng, 5); break;
-        default: a.rope_scaling = InterestingEnum<s::RopeScaling>(rng, 2); break;
+        default: a.rope_scaling = InterestingEnum<s::RopeScaling>(rng, 4); break;
       }
       break;
     case 4:

@@ -26,6 +26,8 @@ int main(void) {
       (any_fn)edgeformer_session_get_info,     (any_fn)edgeformer_version,
       (any_fn)edgeformer_embed_default_params, (any_fn)edgeformer_embed,
       (any_fn)edgeformer_embed_texts,          (any_fn)edgeformer_encode,
+      (any_fn)edgeformer_model_chat_template,  (any_fn)edgeformer_chat_format,
+      (any_fn)edgeformer_model_end_tokens,     (any_fn)edgeformer_session_tokens,
   };
   int failures = 0;
   size_t i;

@@ -21,6 +21,7 @@
 #include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "edgeformer.h"
+#include "platforms/isa.h"
 #include "tests/test_support.h"
 
 namespace edgeformer {
@@ -72,11 +73,13 @@ std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, c
 }
 
 // Every position's logits from the runtime.
-std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens, uint32_t context = 0) {
+std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens, uint32_t context = 0,
+                             const char* isa = nullptr) {
   edgeformer_model* model = nullptr;
   REQUIRE(edgeformer_model_load(model_path.c_str(), nullptr, &model) == EDGEFORMER_OK);
   edgeformer_session_params p = edgeformer_session_default_params();
   p.context_length = context;
+  p.max_isa = isa;
   edgeformer_session* session = nullptr;
   REQUIRE(edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK);
   edgeformer_model_info info;
@@ -193,8 +196,10 @@ void CheckTokenizerCases(const std::string& checkpoint, ConvertFn convert_fn, co
   edgeformer_model_destroy(model);
 }
 
-const char* const kModels[] = {"llama_f32", "llama3_bf16_tied_sharded", "llama_f16", "qwen2_f32", "qwen3_f32",
-                               "mistral_f32", "phi3_f32", "gpt2_f32", "gpt2_f16_unprefixed"};
+const char* const kModels[] = {"llama_f32",      "llama3_bf16_tied_sharded", "llama_f16",   "qwen2_f32",
+                               "qwen3_f32",      "mistral_f32",              "phi3_f32",    "mistral_sw_f32",
+                               "gemma2_f32",     "gemma3_f32",               "gemma3_layer_types_f16",
+                               "gpt2_f32",       "gpt2_f16_unprefixed"};
 
 std::string Refused(const std::string& checkpoint, const std::string& output, bool tokenizer = false) {
   convert::ConvertOptions o;
@@ -219,10 +224,14 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 // per head, head_dim 32 with hidden 64 and 4 heads (q is wider than the model), EOS a list.
 // mistral_f32: Llama's layer under another name, GQA 8:2, no sliding window. phi3_f32: fused qkv and
 // gate_up projections, 3/4 of each head rotated, LongRoPE (the long factors: 96 tokens pass the
-// original context of 32) with its attention factor. gpt2_f32: learned positions,
+// original context of 32) with its attention factor. mistral_sw_f32: a sliding window of 16 (the
+// session keeps a ring of the window). gemma2_f32: sandwich norms of (1 + w), the embedding times
+// sqrt(d), GeGLU tanh, query_pre_attn_scalar, attention and final soft-capping, windows on the even
+// layers. gemma3_f32: q/k norms, local layers (sliding_window_pattern 3) with their own rotary
+// base, global ones with linear rope scaling, GQA 4:1. gemma3_layer_types_f16: layer_types. gpt2_f32: learned positions,
 // LayerNorm, biases, tanh GELU, Conv1D weights, "transformer." names. gpt2_f16_unprefixed: the
 // original checkpoints' names, n_inner given, causal-mask buffers to ignore.
-TEST_CASE("Llama, Mistral, Qwen2, Qwen3, Phi-3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
+TEST_CASE("Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 2, Gemma 3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
   size_t agree = 0, positions = 0;
   for (const char* name : kModels) {
     agree += CheckModel(name);
@@ -380,10 +389,11 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   std::string t5 = config_text;
   t5.replace(t5.find("\"llama\""), 7, "\"t5\"");
   CHECK(with(good, t5).find("model_type 't5' is not supported") != std::string::npos);
-  // Mistral with a window shorter than the context: sliding-window attention is refused by name.
-  std::string windowed = config_text;
-  windowed.replace(windowed.find("\"llama\""), 7, "\"mistral\", \"sliding_window\": 16");
-  CHECK(with(good, windowed).find("sliding_window 16 is below max_position_embeddings") != std::string::npos);
+  // A layer type the runtime does not run is refused by name.
+  std::string chunked = config_text;
+  chunked.replace(chunked.find("\"llama\""), 7,
+                  "\"mistral\", \"sliding_window\": 16, \"layer_types\": [\"chunked_attention\", \"full_attention\"]");
+  CHECK(with(good, chunked).find("layer_types[0] \"chunked_attention\"") != std::string::npos);
   std::string no_layers = config_text;
   no_layers.replace(no_layers.find("\"num_hidden_layers\""), 19, "\"num_hidden_layerz\"");
   CHECK(with(good, no_layers).find("config.json: has no num_hidden_layers") != std::string::npos);
@@ -588,6 +598,70 @@ TEST_CASE("edgeformer_chat_format renders a conversation with the model's templa
   m = load("{}", "none.edgf");
   CHECK(edgeformer_chat_format(m, messages, 2, 1, out.data(), out.size(), &len) == EDGEFORMER_UNSUPPORTED);
   edgeformer_model_destroy(m);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+// The sliding-window models one token at a time (the ring wraps many times), and after going
+// back further than the ring keeps (the session recomputes what it keeps): the reference's logits.
+TEST_CASE("sliding-window layers keep a ring of the window: decode, truncate and context sliding match PyTorch") {
+  for (const char* name : {"mistral_sw_f32", "gemma2_f32", "gemma3_f32"}) {
+    INFO(name);
+    const std::string dir = ReferenceDir() + "/" + name;
+    const Reference ref = LoadReference(dir);
+    test::TempDir tmp;
+    const std::string path = ConvertHf(tmp, dir, convert::Quant::kNone, "f32.edgf", &convert::ConvertHf);
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    edgeformer_session_params p = edgeformer_session_default_params();
+    p.max_batch = 8;  // rings of window + 7 positions
+    edgeformer_session* session = nullptr;
+    REQUIRE(edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK);
+    const size_t n = ref.tokens.size(), vocab = ref.vocab;
+    std::vector<float> got(n * vocab);
+    for (size_t i = 0; i < n; ++i) {
+      REQUIRE(edgeformer_session_prefill_logits(session, &ref.tokens[i], 1, &got[i * vocab], vocab) == EDGEFORMER_OK);
+    }
+    CHECK(WorstRelativeDifference(ref, got) <= 1e-4);
+    // Back to 40 tokens (the rings have written over their keys): recomputed, then the rest again.
+    REQUIRE(edgeformer_session_truncate(session, 40) == EDGEFORMER_OK);
+    std::fill(got.begin() + 40 * vocab, got.end(), 0.0f);
+    REQUIRE(edgeformer_session_prefill_logits(session, &ref.tokens[40], n - 40, &got[40 * vocab], (n - 40) * vocab) ==
+            EDGEFORMER_OK);
+    CHECK(WorstRelativeDifference(ref, got) <= 1e-4);
+    // Back by a few tokens only: the rings still hold their keys.
+    REQUIRE(edgeformer_session_truncate(session, static_cast<uint32_t>(n - 3)) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_session_prefill_logits(session, &ref.tokens[n - 3], 3, &got[(n - 3) * vocab], 3 * vocab) ==
+            EDGEFORMER_OK);
+    CHECK(WorstRelativeDifference(ref, got) <= 1e-4);
+    edgeformer_session_destroy(session);
+    edgeformer_model_destroy(model);
+  }
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("sliding windows, sandwich norms and soft-capping give the same bits on every ISA (int8 and f16)") {
+  for (const char* name : {"mistral_sw_f32", "gemma2_f32", "gemma3_f32"}) {
+    INFO(name);
+    const std::string dir = ReferenceDir() + "/" + name;
+    const Reference ref = LoadReference(dir);
+    test::TempDir tmp;
+    for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kF16}) {
+      const std::string path = ConvertHf(tmp, dir, quant, "m.edgf", &convert::ConvertHf);
+      const std::vector<float> first = RunLogits(path, ref.tokens, 0, "reference");
+      for (Isa isa : BuildIsas()) {
+        if (!CpuSupports(isa)) continue;
+        CAPTURE(IsaName(isa));
+        const std::vector<float> got = RunLogits(path, ref.tokens, 0, IsaName(isa));
+        CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
+      }
+    }
+  }
 }
 
 }  // namespace edgeformer

@@ -62,7 +62,7 @@ typedef enum edgeformer_status {
 /* The version of the library the header belongs to, and the library's own: compare them to
  * catch a header and a shared library that do not match. */
 #define EDGEFORMER_VERSION_MAJOR 0
-#define EDGEFORMER_VERSION_MINOR 3
+#define EDGEFORMER_VERSION_MINOR 4
 #define EDGEFORMER_VERSION_PATCH 0
 
 /* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.2.0"). Static storage. Thread-safe. */
@@ -176,6 +176,13 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
  * Hugging Face's apply_chat_template does; "" when it has none. Owned by the model (valid while
  * it lives), never NULL. Thread-safe. */
 EDGEFORMER_API const char* edgeformer_model_chat_template(const edgeformer_model* model);
+
+/* The ids that end a text: EOS and the model's end-of-turn tokens (Llama 3's <|eot_id|>, Gemma's
+ * <end_of_turn>: every EOS its checkpoint lists). edgeformer_generate stops at any of them (and
+ * at BOS). Writes up to `capacity` ids and sets *n_ids to their count (at most 17); more than
+ * capacity: EDGEFORMER_INVALID_ARGUMENT. Thread-safe. */
+EDGEFORMER_API edgeformer_status edgeformer_model_end_tokens(const edgeformer_model* model, int32_t* ids,
+                                                             size_t capacity, size_t* n_ids);
 
 /* One message of a conversation: NUL-terminated UTF-8. */
 typedef struct edgeformer_chat_message {
@@ -302,6 +309,13 @@ EDGEFORMER_API edgeformer_status edgeformer_session_logits(const edgeformer_sess
 /* Tokens in the KV cache. (The last token edgeformer_generate delivered enters it with the next
  * prefill or generate call.) 0 for NULL. */
 EDGEFORMER_API uint32_t edgeformer_session_position(const edgeformer_session* session);
+
+/* Copies the tokens in the KV cache (edgeformer_session_position() of them, position 0 first)
+ * to `tokens` and sets *n_tokens to their count; if that exceeds capacity, returns
+ * EDGEFORMER_INVALID_ARGUMENT. For finding how much of a new prompt the cache already holds
+ * (then edgeformer_session_truncate to it). EDGEFORMER_BUSY during another call on the session. */
+EDGEFORMER_API edgeformer_status edgeformer_session_tokens(edgeformer_session* session, int32_t* tokens,
+                                                           size_t capacity, size_t* n_tokens);
 
 /* Forgets the context (the memory stays allocated). EDGEFORMER_INVALID_ARGUMENT for NULL;
  * EDGEFORMER_BUSY, doing nothing, during another call on the session. */

@@ -10,6 +10,7 @@
 // calls return EDGEFORMER_BUSY and defers a destroy to the end of the running call.
 #include "edgeformer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -319,6 +320,26 @@ edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char*
   });
 }
 
+edgeformer_status edgeformer_model_end_tokens(const edgeformer_model* model, int32_t* ids, size_t capacity,
+                                             size_t* n_ids) {
+  if (model == nullptr) return Null("model");
+  if (n_ids == nullptr) return Null("n_ids");
+  if (ids == nullptr && capacity > 0) return Null("ids");
+  const edgeformer::ModelConfig& c = model->model->config();
+  std::vector<int32_t> ends;
+  if (c.eos_id >= 0) ends.push_back(c.eos_id);
+  for (int32_t id : c.end_ids) {
+    if (id != c.eos_id) ends.push_back(id);
+  }
+  *n_ids = ends.size();
+  if (ends.size() > capacity) {
+    return Fail(Status::kInvalidArgument, "the model has " + std::to_string(ends.size()) +
+                                              " end ids but the buffer holds " + std::to_string(capacity));
+  }
+  std::copy(ends.begin(), ends.end(), ids);
+  return EDGEFORMER_OK;
+}
+
 edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t prev_token, int32_t token,
                                          const char** piece, size_t* piece_len) {
   if (model == nullptr) return Null("model");
@@ -442,6 +463,23 @@ edgeformer_status edgeformer_session_logits(const edgeformer_session* session, c
 
 uint32_t edgeformer_session_position(const edgeformer_session* session) {
   return session == nullptr ? 0 : session->session->position();
+}
+
+edgeformer_status edgeformer_session_tokens(edgeformer_session* session, int32_t* tokens, size_t capacity,
+                                            size_t* n_tokens) {
+  if (session == nullptr) return Null("session");
+  if (n_tokens == nullptr) return Null("n_tokens");
+  if (tokens == nullptr && capacity > 0) return Null("tokens");
+  return InCall(session, [&] {
+    const edgeformer::Session& s = *session->session;
+    *n_tokens = s.position();
+    if (s.position() > capacity) {
+      return Fail(Status::kInvalidArgument, "the cache holds " + std::to_string(s.position()) +
+                                                " tokens but the buffer holds " + std::to_string(capacity));
+    }
+    std::copy(s.history(), s.history() + s.position(), tokens);
+    return EDGEFORMER_OK;
+  });
 }
 
 edgeformer_status edgeformer_session_reset(edgeformer_session* session) {

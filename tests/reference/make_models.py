@@ -82,6 +82,37 @@ MODELS = [
                          "long_factor": [1.0, 1.5, 2.5, 4.0, 7.0, 11.0]},
         "bos_token_id": 1, "eos_token_id": 32000 % 264,
     }, "F32", 1),
+    ("mistral_sw_f32", {
+        "model_type": "mistral", "hidden_size": 48, "intermediate_size": 120, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 280, "max_position_embeddings": 128,
+        "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "sliding_window": 16, "tie_word_embeddings": False,
+        "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+    }, "F32", 1),
+    ("gemma2_f32", {
+        "model_type": "gemma2", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 24, "vocab_size": 320,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "sliding_window": 20,
+        "query_pre_attn_scalar": 32, "attn_logit_softcapping": 8.0, "final_logit_softcapping": 30.0,
+        "hidden_activation": "gelu_pytorch_tanh", "hidden_act": "gelu_pytorch_tanh", "attention_bias": False,
+        "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": [1, 107],
+    }, "F32", 1),
+    ("gemma3_f32", {
+        "model_type": "gemma3_text", "hidden_size": 64, "intermediate_size": 144, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 32, "vocab_size": 288,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 4.0},
+        "sliding_window": 12, "sliding_window_pattern": 3, "query_pre_attn_scalar": 24,
+        "attn_logit_softcapping": None, "final_logit_softcapping": None, "hidden_activation": "gelu_pytorch_tanh",
+        "attention_bias": False, "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": [1, 106],
+    }, "F32", 1),
+    ("gemma3_layer_types_f16", {
+        "model_type": "gemma3_text", "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 3,
+        "num_attention_heads": 2, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 272,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": None, "sliding_window": 10,
+        "layer_types": ["full_attention", "sliding_attention", "sliding_attention"], "query_pre_attn_scalar": 16,
+        "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": 1,
+    }, "F16", 1),
     ("gpt2_f32", {
         "model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128,
         "vocab_size": 300, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None,
@@ -167,6 +198,99 @@ def phi3_weights(c, gen):
     return w
 
 
+def gemma_weights(c, gen):
+    """Llama's weights, tied, with Gemma's sandwich norms (pre- and post-norm of both blocks; the
+    checkpoint stores w of the (1 + w) scale) and, Gemma 3, the q and k norms."""
+    w = llama_weights(c, gen)
+    d = c["hidden_size"]
+    hd = c.get("head_dim", d // c["num_attention_heads"])
+
+    def scale(n):
+        return 0.2 * torch.randn(n, generator=gen, dtype=torch.float64)
+
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        for name in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                     "post_feedforward_layernorm"):
+            w[p + name + ".weight"] = scale(d)
+        if c["model_type"] == "gemma3_text":
+            w[p + "self_attn.q_norm.weight"] = scale(hd)
+            w[p + "self_attn.k_norm.weight"] = scale(hd)
+    w["model.norm.weight"] = scale(d)
+    # The embedding is scaled by sqrt(d) on the way in: keep the tied classifier's logits in range.
+    w["model.embed_tokens.weight"] = w["model.embed_tokens.weight"] / math.sqrt(d) * 1.5
+    return w
+
+
+def gemma_sliding(c, layer):
+    """Whether a Gemma layer is a local (sliding-window) one: layer_types when given; else Gemma 2's
+    even layers, Gemma 3's all but every sliding_window_pattern-th."""
+    if c.get("layer_types"):
+        return c["layer_types"][layer] == "sliding_attention"
+    if c["model_type"] == "gemma2":
+        return layer % 2 == 0
+    return (layer + 1) % c.get("sliding_window_pattern", 6) != 0
+
+
+def gemma_forward(c, w, tokens):
+    """Gemma 2 and 3 (Gemma Team 2024, 2025; Hugging Face's Gemma2/Gemma3 modelling): the embedding
+    times sqrt(d); per layer RMSNorm(x) * (1 + w) before and after the attention and the GeGLU
+    (tanh GELU) feed-forward; scores scaled by query_pre_attn_scalar^-0.5, soft-capped (Gemma 2),
+    causal, and within the window on local layers; Gemma 3's q and k RMS-normalized per head, its
+    local layers rotating with rope_local_base_freq and its global ones with rope_theta (linear
+    scaling: frequencies / factor); the tied classifier, soft-capped (Gemma 2)."""
+    d = c["hidden_size"]
+    nh, nkv = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"])
+    hd = c.get("head_dim", d // nh)
+    eps = c.get("rms_norm_eps", 1e-6)
+    t = len(tokens)
+    gemma3 = c["model_type"] == "gemma3_text"
+
+    def rms(x, g):
+        return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps) * (1.0 + g)
+
+    def gelu_tanh(x):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+    def cap(x, value):
+        return torch.tanh(x / value) * value if value else x
+
+    pos = torch.arange(t)
+    causal = pos[None, :] <= pos[:, None]
+    x = w["model.embed_tokens.weight"][torch.tensor(tokens)] * math.sqrt(d)
+    for l in range(c["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        sliding = gemma_sliding(c, l)
+        theta = c["rope_local_base_freq"] if gemma3 and sliding else c.get("rope_theta", 10000.0)
+        inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+        scaling = c.get("rope_scaling")
+        if scaling and not (gemma3 and sliding):
+            inv = inv / scaling["factor"]
+        angles = torch.arange(t, dtype=torch.float64)[:, None] * inv[None, :]
+        cos = torch.cat([angles.cos(), angles.cos()], -1)[:, None, :]
+        sin = torch.cat([angles.sin(), angles.sin()], -1)[:, None, :]
+        allowed = causal & (pos[None, :] > pos[:, None] - c["sliding_window"]) if sliding else causal
+        mask = torch.zeros(t, t, dtype=torch.float64).masked_fill(~allowed, float("-inf"))
+        h = rms(x, w[p + "input_layernorm.weight"])
+        q = (h @ w[p + "self_attn.q_proj.weight"].T).view(t, nh, hd)
+        k = (h @ w[p + "self_attn.k_proj.weight"].T).view(t, nkv, hd)
+        v = (h @ w[p + "self_attn.v_proj.weight"].T).view(t, nkv, hd)
+        if gemma3:
+            q, k = rms(q, w[p + "self_attn.q_norm.weight"]), rms(k, w[p + "self_attn.k_norm.weight"])
+        q, k = rotate_halves(q, cos, sin), rotate_halves(k, cos, sin)
+        k = k.repeat_interleave(nh // nkv, dim=1)
+        v = v.repeat_interleave(nh // nkv, dim=1)
+        scores = torch.einsum("qhd,khd->hqk", q, k) * c["query_pre_attn_scalar"] ** -0.5
+        scores = cap(scores, c.get("attn_logit_softcapping")) + mask
+        att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, nh * hd)
+        x = x + rms(att @ w[p + "self_attn.o_proj.weight"].T, w[p + "post_attention_layernorm.weight"])
+        h = rms(x, w[p + "pre_feedforward_layernorm.weight"])
+        m = (gelu_tanh(h @ w[p + "mlp.gate_proj.weight"].T) * (h @ w[p + "mlp.up_proj.weight"].T))
+        x = x + rms(m @ w[p + "mlp.down_proj.weight"].T, w[p + "post_feedforward_layernorm.weight"])
+    x = rms(x, w["model.norm.weight"])
+    return cap(x @ w["model.embed_tokens.weight"].T, c.get("final_logit_softcapping"))
+
+
 def gpt2_weights(c, gen, prefix):
     """GPT-2's names and Conv1D layout ([in][out]); the classifier is wte."""
     d, layers = c["n_embd"], c["n_layer"]
@@ -209,6 +333,9 @@ def gpt2_forward(c, w, tokens, prefix):
         return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
     mask = torch.full((t, t), float("-inf"), dtype=torch.float64).triu(1)
+    if c.get("sliding_window") and c["sliding_window"] < c["max_position_embeddings"]:
+        # Mistral's window (Hugging Face's sliding_window_overlay): keys (p - window, p] only.
+        mask = mask.masked_fill(torch.ones(t, t, dtype=torch.bool).tril(-c["sliding_window"]), float("-inf"))
     x = w[prefix + "wte.weight"][torch.tensor(tokens)] + w[prefix + "wpe.weight"][:t]
     for l in range(c["n_layer"]):
         p = f"{prefix}h.{l}."
@@ -268,6 +395,9 @@ def llama_forward(c, w, tokens):
     cos = torch.cat([angles.cos(), angles.cos()], -1)[:, None, :] * mscale
     sin = torch.cat([angles.sin(), angles.sin()], -1)[:, None, :] * mscale
     mask = torch.full((t, t), float("-inf"), dtype=torch.float64).triu(1)
+    if c.get("sliding_window") and c["sliding_window"] < c["max_position_embeddings"]:
+        # Mistral's window (Hugging Face's sliding_window_overlay): keys (p - window, p] only.
+        mask = mask.masked_fill(torch.ones(t, t, dtype=torch.bool).tril(-c["sliding_window"]), float("-inf"))
     x = w["model.embed_tokens.weight"][torch.tensor(tokens)]
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}."
@@ -612,13 +742,15 @@ def main():
         if family == "gpt2":
             weights = gpt2_weights(config, gen, prefix)
         else:
-            weights = {"qwen2": qwen2_weights, "qwen3": qwen3_weights, "phi3": phi3_weights}.get(family, llama_weights)(
-                config, gen)
+            weights = {"qwen2": qwen2_weights, "qwen3": qwen3_weights, "phi3": phi3_weights,
+                       "gemma2": gemma_weights, "gemma3_text": gemma_weights}.get(family, llama_weights)(config, gen)
         # The reference computes with the values as stored.
         weights = {k: v.to(TORCH_DTYPES[dtype]).to(torch.float64) for k, v in weights.items()}
         tokens = torch.randint(0, config["vocab_size"], (N_TOKENS,), generator=gen).tolist()
         if family == "gpt2":
             logits = gpt2_forward(config, weights, tokens, prefix)
+        elif family.startswith("gemma"):
+            logits = gemma_forward(config, weights, tokens)
         else:
             logits = llama_forward(config, weights, tokens)
         d = os.path.join(out, name)

@@ -18,6 +18,7 @@
 
 #include "edgeformer.h"
 #include "tools/common/cli.h"
+#include "tools/run/chat.h"
 
 namespace {
 
@@ -142,6 +143,13 @@ int main(int argc, char** argv) {
                  "write the logits after the prompt (float32 little-endian, vocabulary order) to FILE");
   app.add_flag("--verify", verify, "verify every tensor's checksum at load");
   app.add_flag("--ignore-eos", ignore_eos, "keep generating past EOS/BOS");
+  bool chat = false;
+  edgeformer::run::ChatOptions chat_options;
+  auto* chat_flag = app.add_flag("--chat", chat,
+                                 "chat: each line of stdin is a user message; replies use the model's chat template "
+                                 "and the KV cache is kept between turns")
+                       ->excludes(prompt_opt);
+  app.add_option("--system", chat_options.system, "with --chat: a system message first")->needs(chat_flag);
   edgeformer::cli::AddVersion(app, "edgeformer-run");
   const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-run");
   if (parsed >= 0) return parsed;
@@ -274,6 +282,9 @@ int main(int argc, char** argv) {
   (void)edgeformer_session_get_info(session, &info);
   edgeformer_model_info model_info;
   (void)edgeformer_model_get_info(model, &model_info);
+
+  gen.stop_at_end_of_text = !ignore_eos;
+  if (chat) return edgeformer::run::RunChat(model, session, gen, chat_options, stdin, stdout);
 
   Stream stream{!print_ids, {}};
   if (!print_ids) {

@@ -80,17 +80,21 @@ Error ReadCommon(const schema::Architecture* a, ModelConfig* c) {
   }
   if (!(c->norm_eps > 0.0f) || !std::isfinite(c->norm_eps)) return Invalid("norm_eps must be > 0");
   if (a->rope_scaling() != schema::RopeScaling::None && a->rope_scaling() != schema::RopeScaling::Llama3 &&
-      a->rope_scaling() != schema::RopeScaling::LongRoPE) {
+      a->rope_scaling() != schema::RopeScaling::LongRoPE && a->rope_scaling() != schema::RopeScaling::Linear) {
     return Unsupported("rope scaling " + std::to_string(Int(a->rope_scaling())) + " is not known");
   }
   RopeParams& r = c->rope;
   r.theta = a->rope_theta();
   r.llama3 = a->rope_scaling() == schema::RopeScaling::Llama3;
+  r.linear = a->rope_scaling() == schema::RopeScaling::Linear;
   r.factor = a->rope_scaling_factor();
   r.low_freq_factor = a->rope_low_freq_factor();
   r.high_freq_factor = a->rope_high_freq_factor();
   r.original_max_pos = a->rope_original_max_seq_len();
   if (!(r.theta > 0.0f) || !std::isfinite(r.theta)) return Invalid("rope_theta must be > 0");
+  if (r.linear && (!(r.factor >= 1.0f) || !std::isfinite(r.factor) || r.factor > 1e6f)) {
+    return Invalid("linear rope scaling needs a factor in [1, 1e6]");
+  }
   if (r.llama3 && (!(r.factor > 0.0f) || !std::isfinite(r.factor) || !(r.low_freq_factor > 0.0f) ||
                    !std::isfinite(r.high_freq_factor) || !(r.high_freq_factor > r.low_freq_factor) ||
                    r.original_max_pos == 0)) {
@@ -123,6 +127,16 @@ Error ReadCommon(const schema::Architecture* a, ModelConfig* c) {
   for (const auto& [id, name] : {std::pair<int32_t, const char*>{c->bos_id, "BOS"}, {c->eos_id, "EOS"}}) {
     if (id < -1 || id >= static_cast<int64_t>(c->vocab_size)) {
       return Invalid(std::string(name) + " id " + std::to_string(id) + " is out of range");
+    }
+  }
+  c->end_ids.clear();
+  if (a->end_ids() != nullptr) {
+    if (a->end_ids()->size() > 16) return Invalid("more than 16 end ids");
+    for (const int32_t id : *a->end_ids()) {
+      if (id < 0 || id >= static_cast<int64_t>(c->vocab_size)) {
+        return Invalid("end id " + std::to_string(id) + " is out of range");
+      }
+      c->end_ids.push_back(id);
     }
   }
   return Error::Ok();
@@ -167,6 +181,7 @@ Error ReadLayer(const schema::LayerSpec* s, const ModelConfig& c, size_t index, 
   switch (s->norm_placement()) {
     case schema::NormPlacement::Pre: l->placement = NormPlacement::kPre; break;
     case schema::NormPlacement::Post: l->placement = NormPlacement::kPost; break;
+    case schema::NormPlacement::Sandwich: l->placement = NormPlacement::kSandwich; break;
     default: return Unsupported(at + "norm placement " + std::to_string(Int(s->norm_placement())) + " is not known");
   }
   switch (s->mask()) {
@@ -201,6 +216,16 @@ Error ReadLayer(const schema::LayerSpec* s, const ModelConfig& c, size_t index, 
   l->mlp_bias = s->mlp_bias();
   l->qk_norm = s->qk_norm();
   if (l->qk_norm && l->norm != NormKind::kRMSNorm) return Unsupported(at + "qk_norm needs RMSNorm layers");
+  if (l->placement == NormPlacement::kSandwich && l->norm != NormKind::kRMSNorm) {
+    return Unsupported(at + "sandwich norms need RMSNorm layers");
+  }
+  l->sliding_window = s->sliding_window();
+  if (l->sliding_window > 0 && l->mask != MaskKind::kCausal) {
+    return Unsupported(at + "a sliding window needs a causal mask");
+  }
+  EF_RETURN_IF_ERROR(Range("sliding_window", l->sliding_window, 0, kMaxSeqLen));
+  l->rope_theta = s->rope_theta();
+  if (!(l->rope_theta >= 0.0f) || !std::isfinite(l->rope_theta)) return Invalid(at + "rope_theta must be >= 0");
   if (c.family == Family::kDecoderOnly && l->mask == MaskKind::kBidirectional) {
     return Invalid(at + "a decoder cannot attend bidirectionally (use PrefixLM, or an encoder)");
   }
@@ -235,6 +260,11 @@ Error ReadStack(const schema::Architecture* a, ModelConfig* c) {
   c->attention_scale = s->attention_scale();
   if (!(c->attention_scale >= 0.0f) || !std::isfinite(c->attention_scale)) {
     return Invalid("attention_scale must be >= 0 (0: 1 / sqrt(head_dim))");
+  }
+  c->attention_softcap = s->attention_softcap();
+  c->logit_softcap = s->logit_softcap();
+  for (const float cap : {c->attention_softcap, c->logit_softcap}) {
+    if (!(cap >= 0.0f) || !std::isfinite(cap)) return Invalid("soft-capping values must be >= 0 (0: none)");
   }
   c->prefix_len = s->prefix_len();
   EF_RETURN_IF_ERROR(Range("prefix_len", c->prefix_len, 0, c->max_seq_len));
@@ -282,6 +312,9 @@ Error ReadStack(const schema::Architecture* a, ModelConfig* c) {
   for (const LayerConfig& l : c->layers) {
     if (l.position == PositionKind::kRotary && l.rotary_dim != c->rotary_dim()) {
       return Unsupported("rotary layers with different rotary_dim are not supported");
+    }
+    if (l.rope_theta != 0.0f && l.rope_theta != c->local_rope_theta()) {
+      return Unsupported("layers with their own rotary base must all share one");
     }
   }
   c->embedding_norm_kind = c->layers.front().norm;

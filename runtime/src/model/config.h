@@ -18,7 +18,7 @@ struct Architecture;
 
 enum class Family { kDecoderOnly, kEncoderOnly };
 enum class NormKind { kRMSNorm, kLayerNorm };
-enum class NormPlacement { kPre, kPost };
+enum class NormPlacement { kPre, kPost, kSandwich };
 enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU, kGeGLU, kGeGLUTanh };
 enum class PositionKind { kRotary, kLearned, kSinusoidal, kALiBi, kNone, kT5Relative };
 enum class Pooling { kNone, kCls, kMean, kLast, kPooler };
@@ -40,6 +40,8 @@ struct LayerConfig {
   bool attention_bias = false;  // bq, bk, bv present (bo optional)
   bool mlp_bias = false;        // b_up, b_down (and b_gate when gated) present
   bool qk_norm = false;         // q and k RMS-normalized per head (q_norm, k_norm) before positions
+  uint32_t sliding_window = 0;  // causal: keys (p - sliding_window, p] only; 0: all before p
+  float rope_theta = 0.0f;      // this layer's unscaled rotary base; 0: the model's rope
 };
 
 struct ModelConfig {
@@ -62,6 +64,8 @@ struct ModelConfig {
   float embedding_scale = 1.0f;
   // Attention: scores = q.k * attention_scale (+ position bias).
   float attention_scale = 0.0f;
+  float attention_softcap = 0.0f;  // scores -> cap * tanh(scores / cap) after the scale; 0: none
+  float logit_softcap = 0.0f;      // the same on the logits
   uint32_t prefix_len = 0;
   RelativeParams relative;
   // The head.
@@ -76,7 +80,17 @@ struct ModelConfig {
   bool normalize = false;
   int32_t bos_id = -1;
   int32_t eos_id = -1;
-  std::vector<LayerConfig> layers;  // n_layers of them
+  std::vector<int32_t> end_ids;  // more ids that end a text (end of turn)
+  std::vector<LayerConfig> layers;
+
+  // Whether `token` ends a text: EOS, BOS (which starts the next one) or an end id.
+  bool EndsText(int32_t token) const {
+    if (token == eos_id || token == bos_id) return token >= 0;
+    for (int32_t id : end_ids) {
+      if (token == id) return true;
+    }
+    return false;
+  }  // n_layers of them
 
   uint32_t q_dim() const { return n_heads * head_dim; }
   uint32_t kv_dim() const { return n_kv_heads * head_dim; }
@@ -86,6 +100,13 @@ struct ModelConfig {
       if (pred(l)) return true;
     }
     return false;
+  }
+  // The base of the rotary layers with their own (they all share one), or 0 when none has one.
+  float local_rope_theta() const {
+    for (const LayerConfig& l : layers) {
+      if (l.position == PositionKind::kRotary && l.rope_theta != 0.0f) return l.rope_theta;
+    }
+    return 0.0f;
   }
   // The rotary layers' rotary_dim (they all share one), or 0 when no layer is rotary.
   uint32_t rotary_dim() const {

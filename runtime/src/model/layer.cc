@@ -43,7 +43,8 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   const LayerConfig& lc = c.layers[l];
   const size_t n = rows.n, dim = c.dim, q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim;
   const size_t hd = c.head_dim;
-  const bool pre = lc.placement == NormPlacement::kPre;
+  const bool pre = lc.placement != NormPlacement::kPost;
+  const bool sandwich = lc.placement == NormPlacement::kSandwich;
   auto timer = [&](OpKind kind) { return ScopedOp(profile, phase, kind); };
   auto linear = [&](const Weight& weight, const Weight& bias, const float* in, size_t k, float* out,
                     size_t out_stride) -> Error {
@@ -58,8 +59,9 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     const ScopedOp t = timer(OpKind::kNorm);
     NormRows(lc.norm, weight, bias, in, n, dim, c.norm_eps, out);
   };
-  // x += out, then (post-norm) x = norm(x).
-  auto residual = [&](const float* out, const Weight& weight, const Weight& bias) {
+  // Sandwich: out = post_norm(out). x += out, then (post-norm) x = norm(x).
+  auto residual = [&](float* out, const Weight& weight, const Weight& bias, const Weight& post_norm) {
+    if (sandwich) norm(post_norm, Weight{}, out, out);
     {
       const ScopedOp t = timer(OpKind::kResidual);
       ops::AddInPlace(s.x, out, n * dim);
@@ -67,7 +69,8 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     if (!pre) norm(weight, bias, s.x, s.x);
   };
 
-  // Attention block: pre-norm x += wo(attention(norm(x))), post-norm x = norm(x + wo(attention(x))).
+  // Attention block: pre-norm x += wo(attention(norm(x))), post-norm x = norm(x + wo(attention(x))),
+  // sandwich x += post_norm(wo(attention(norm(x)))).
   const float* in = s.x;
   if (pre) {
     norm(w.attn_norm, w.attn_norm_bias, s.x, s.xb);
@@ -84,16 +87,17 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   }
   if (lc.position == PositionKind::kRotary) {
     const ScopedOp t = timer(OpKind::kRope);
+    const float* table = lc.rope_theta != 0.0f ? tables.rope_local : tables.rope;
     for (size_t i = 0; i < n; ++i) {
-      const float* angles = tables.rope + static_cast<size_t>(rows.positions[i]) * lc.rotary_dim;
+      const float* angles = table + static_cast<size_t>(rows.positions[i]) * lc.rotary_dim;
       ops::Rope(s.q + i * q_dim, c.n_heads, hd, lc.rotary_dim, lc.rotary_style, angles);
       ops::Rope(s.k_rows + i * kv_dim, c.n_kv_heads, hd, lc.rotary_dim, lc.rotary_style, angles);
     }
   }
   {
     const ScopedOp t = timer(OpKind::kAttention);
-    ops::StoreKv(s.k_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.k, cache.head_stride);
-    ops::StoreKv(s.v_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.v, cache.head_stride);
+    ops::StoreKv(s.k_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.k, cache.head_stride, cache.ring);
+    ops::StoreKv(s.v_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.v, cache.head_stride, cache.ring);
     ops::AttentionArgs args{s.q,        q_dim,     cache.k,    cache.v,      cache.type, cache.head_stride,
                             hd,         rows.first, n,         c.n_heads,    c.n_kv_heads,
                             hd,         s.scores,  s.scores_stride, s.att,   q_dim};
@@ -102,6 +106,9 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     args.seg_begin = rows.seg_begin;
     args.seg_end = rows.seg_end;
     args.scale = c.attention_scale;
+    args.softcap = c.attention_softcap;
+    args.window = lc.sliding_window;
+    args.ring = cache.ring;
     if (lc.position == PositionKind::kALiBi) args.alibi_slopes = tables.alibi_slopes;
     if (lc.position == PositionKind::kT5Relative) {
       args.relative_bias = (c.relative.shared ? shared_relative_bias : w.relative_bias).f32();
@@ -112,7 +119,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   }
   quantize_for({&w.wo}, s.att, q_dim);
   EF_RETURN_IF_ERROR(linear(w.wo, w.bo, s.att, q_dim, s.tmp, dim));
-  residual(s.tmp, w.attn_norm, w.attn_norm_bias);
+  residual(s.tmp, w.attn_norm, w.attn_norm_bias, w.post_attn_norm);
 
   // Feed-forward block: gated w_down(act(w_gate h) * w_up h), else w_down(act(w_up h)); the
   // activation ends in `gate` either way.
@@ -139,7 +146,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   }
   quantize_for({&w.w_down}, s.gate, hidden);
   EF_RETURN_IF_ERROR(linear(w.w_down, w.b_down, s.gate, hidden, s.tmp, dim));
-  residual(s.tmp, w.ffn_norm, w.ffn_norm_bias);
+  residual(s.tmp, w.ffn_norm, w.ffn_norm_bias, w.post_ffn_norm);
   return Error::Ok();
 }
 

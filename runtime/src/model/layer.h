@@ -46,17 +46,21 @@ struct LayerScratch {
 // Tables a session computes once.
 struct LayerTables {
   const float* rope = nullptr;          // [context][rotary_dim / 2][2]
+  const float* rope_local = nullptr;    // the same for the layers with their own base (rope_theta)
   const float* alibi_slopes = nullptr;  // [n_heads]
   const int32_t* buckets = nullptr;     // T5 bucket of (key - query + bucket_offset)
   int64_t bucket_offset = 0;
 };
 
-// One layer's keys and values: head-major, [n_kv_heads][context][head_dim] of `type`.
+// One layer's keys and values: head-major, [n_kv_heads][slots][head_dim] of `type`. Position s
+// is at slot s (slots = context), or, for a sliding-window layer with a ring, at slots s % ring
+// and s % ring + ring (slots = 2 ring; ops::StoreKv).
 struct LayerCache {
   char* k;
   char* v;
-  size_t head_stride;  // elements between two kv heads: context * head_dim
+  size_t head_stride;  // elements between two kv heads: slots * head_dim
   KvType type;
+  size_t ring = 0;
 };
 
 // Runs layer `l` of `c` on rows.n rows of scratch.x: writes their keys and values into the

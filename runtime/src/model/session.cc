@@ -85,6 +85,12 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
     ops::RopeTable(s->context_, c.rotary_dim(), c.rope, s->rope_.as<float>());
     s->tables_.rope = s->rope_.as<float>();
   }
+  if (c.local_rope_theta() != 0.0f) {
+    RopeParams local;
+    local.theta = c.local_rope_theta();
+    ops::RopeTable(s->context_, c.rotary_dim(), local, s->rope_local_.as<float>());
+    s->tables_.rope_local = s->rope_local_.as<float>();
+  }
   if (c.embedding_positions == PositionKind::kSinusoidal) ops::SinusoidalTable(s->context_, c.dim, s->sinusoidal_.as<float>());
   if (c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; })) {
     ops::AlibiSlopes(c.n_heads, s->alibi_.as<float>());
@@ -104,7 +110,21 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
-  const size_t cache = size_t{cache_layers_} * context_ * c.kv_dim() * KvTypeBytes(kv_type_);
+  cache_layout_.assign(cache_layers_, CacheLayout{});
+  rings_ = false;
+  size_t cache = 0;
+  for (uint32_t l = 0; l < cache_layers_; ++l) {
+    CacheLayout& layout = cache_layout_[l];
+    layout.window = cache_layers_ == c.n_layers ? c.layers[l].sliding_window : 0;
+    const size_t ring = size_t{layout.window} + b - 1;
+    if (layout.window > 0 && 2 * ring < context_) {
+      layout.ring = ring;
+      rings_ = true;
+    }
+    layout.slots = layout.ring != 0 ? 2 * layout.ring : context_;
+    layout.offset = cache;
+    cache += layout.slots * c.kv_dim() * KvTypeBytes(kv_type_);
+  }
   const bool alibi = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; });
   const bool t5 = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; });
   const bool sinusoidal = c.embedding_positions == PositionKind::kSinusoidal;
@@ -118,6 +138,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
       {&k_new_, b * c.kv_dim() * sizeof(float), true},
       {&v_new_, b * c.kv_dim() * sizeof(float), true},
       {&rope_, size_t{context_} * c.rotary_dim() * sizeof(float), true},
+      {&rope_local_, c.local_rope_theta() != 0.0f ? size_t{context_} * c.rotary_dim() * sizeof(float) : 0, true},
       {&sinusoidal_, sinusoidal ? size_t{context_} * c.dim * sizeof(float) : 0, true},
       {&alibi_, alibi ? size_t{c.n_heads} * sizeof(float) : 0, true},
       {&buckets_, t5 ? (2 * size_t{context_} - 1) * sizeof(int32_t) : 0, true},
@@ -156,6 +177,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
 
 void Session::Reset() {
   pos_ = 0;
+  written_ = 0;
   has_logits_ = false;
   pending_ = -1;
 }
@@ -165,10 +187,42 @@ Error Session::Truncate(uint32_t n) {
     return Error(Status::kInvalidArgument, "cannot keep " + std::to_string(n) + " tokens: the KV cache holds " +
                                                std::to_string(pos_));
   }
-  pos_ = n;
   pending_ = -1;
   has_logits_ = false;
-  return Error::Ok();
+  return RestoreTo(n);
+}
+
+bool Session::RingsHold(uint32_t n) const {
+  for (const CacheLayout& layout : cache_layout_) {
+    if (layout.ring == 0) continue;
+    // Keys [n - window + 1, n) are needed; position q was written over once q + ring was written.
+    const size_t oldest = n + 1 > layout.window ? n + 1 - layout.window : 0;
+    if (oldest + layout.ring < written_) return false;
+  }
+  return true;
+}
+
+Error Session::RestoreTo(uint32_t n) {
+  pos_ = n;
+  if (!rings_ || RingsHold(n)) return Error::Ok();
+  return Replay(n);
+}
+
+Error Session::Replay(uint32_t n) {
+  // Forward reads each chunk of history_ before writing it back, unchanged.
+  pos_ = 0;
+  written_ = 0;
+  const Phase phase = phase_;
+  phase_ = Phase::kPrefill;
+  Error err = Error::Ok();
+  for (uint32_t done = 0; err.ok() && done < n;) {
+    const uint32_t chunk = std::min(max_batch_, n - done);
+    err = Forward(history_.as<int32_t>() + done, chunk, false);
+    done += chunk;
+  }
+  phase_ = phase;
+  if (!err.ok()) Reset();
+  return err;
 }
 
 int32_t Session::last_token() const {
@@ -221,11 +275,11 @@ Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const
                              scores_.as<float>(),
                              context_,
                              xq};
-  const size_t layer_bytes = size_t{context_} * c.kv_dim() * KvTypeBytes(kv_type_);
+  if (rings_) written_ = std::max<uint32_t>(written_, static_cast<uint32_t>(rows.first + n));
   for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const size_t slot = cache_layers_ == 1 ? 0 : l;
-    const LayerCache cache{k_cache_.as<char>() + slot * layer_bytes, v_cache_.as<char>() + slot * layer_bytes,
-                           size_t{context_} * c.head_dim, kv_type_};
+    const CacheLayout& layout = cache_layout_[cache_layers_ == 1 ? 0 : l];
+    const LayerCache cache{k_cache_.as<char>() + layout.offset, v_cache_.as<char>() + layout.offset,
+                           layout.slots * c.head_dim, kv_type_, layout.ring};
     EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, model_.layer(l), g.relative_bias, tables_, cache, rows, scratch,
                                 profile_, phase_));
   }
@@ -262,7 +316,14 @@ Error Session::Head(size_t first, size_t count, float* hidden, float* logits) {
   }
   const ScopedOp t(profile_, phase_, OpKind::kClassifier);
   QuantizeFor({&g.classifier}, in, count, dim, xq);
-  return LinearRows(ctx, g.classifier, g.classifier_bias, count, in, dim, xq, logits, c.vocab_size);
+  EF_RETURN_IF_ERROR(LinearRows(ctx, g.classifier, g.classifier_bias, count, in, dim, xq, logits, c.vocab_size));
+  if (c.logit_softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
+    const size_t total = count * c.vocab_size;
+    for (size_t i = 0; i < total; ++i) logits[i] /= c.logit_softcap;
+    ops::Tanh(logits, total);
+    for (size_t i = 0; i < total; ++i) logits[i] *= c.logit_softcap;
+  }
+  return Error::Ok();
 }
 
 Error Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits) {
@@ -320,6 +381,15 @@ Error Session::SlideContext(uint32_t keep, bool* slid) {
   const int32_t* tokens = history_.as<int32_t>() + keep + drop;
   pos_ = keep;
   has_logits_ = false;
+  if (rings_) {
+    // The rings no longer hold the window before `keep`: the kept tokens and the tail are all
+    // recomputed, from position 0.
+    int32_t* history = history_.as<int32_t>();
+    std::copy(history + keep + drop, history + keep + drop + tail, history + keep);
+    EF_RETURN_IF_ERROR(Replay(keep + tail));
+    *slid = true;
+    return Error::Ok();
+  }
   for (uint32_t done = 0; done < tail;) {
     const uint32_t chunk = std::min(max_batch_, tail - done);
     EF_RETURN_IF_ERROR(Forward(tokens + done, chunk, false));
@@ -363,9 +433,11 @@ Error Session::RunPrefill(const int32_t* tokens, size_t n, float* all_logits) {
     has_logits_ = true;
   }
   if (!err.ok()) {
-    pos_ = pos_before;
     pending_ = pending_before;
     has_logits_ = had_logits;
+    // Rings that passes wrote over are recomputed (a failure to do so forgets the context).
+    // (If even that fails, the context is forgotten; the call's own error is what it returns.)
+    (void)RestoreTo(pos_before);
   }
   if (release_workers_) pool_->ReleaseWorkers();
   return err;
@@ -443,7 +515,7 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       token = sampler.Sample(logits(), history(), pos_);
     }
     pending_ = token;
-    if (options.stop_at_end_of_text && (token == c.eos_id || token == c.bos_id)) {
+    if (options.stop_at_end_of_text && c.EndsText(token)) {
       *reason = StopReason::kEndOfText;
       return Error::Ok();
     }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "core/aligned_buffer.h"
 #include "core/profile.h"
@@ -54,7 +55,8 @@ using TokenCallback = bool (*)(void* user_data, int32_t token);
 
 struct GenerateOptions {
   uint32_t max_tokens = 128;
-  bool stop_at_end_of_text = true;  // stop (without delivering it) at EOS, and at BOS, which starts a new text
+  bool stop_at_end_of_text = true;  // stop (without delivering it) at EOS or an end id (ModelConfig::EndsText),
+                                    // and at BOS, which starts a new text
   // When the context is full: false, return kContextFull; true, slide it: keep the first
   // keep_tokens, drop the older half of the rest and recompute the cache of what is kept.
   bool slide_context = false;
@@ -115,7 +117,8 @@ class Session {
 
   // Keeps the first n tokens of the KV cache (n <= position()) and forgets the rest: later
   // tokens, a pending one and the logits. The next call is a Prefill. For editing or
-  // regenerating the end of a conversation.
+  // regenerating the end of a conversation. Sliding-window layers keep only their window (plus
+  // max_batch) of positions: going back further than that recomputes the n tokens kept.
   Error Truncate(uint32_t n);
 
   // Asks the Prefill or Generate running on another thread to stop at its next step boundary
@@ -174,6 +177,14 @@ class Session {
   // nothing can go.
   Error SlideContext(uint32_t keep, bool* slid);
   Error FeedPending();
+  // Sets the context to its first n tokens. Where a sliding-window ring no longer holds the keys
+  // position n needs (written over by later positions), recomputes the n tokens from history_;
+  // if that fails, the context is forgotten.
+  Error RestoreTo(uint32_t n);
+  // Recomputes the cache of history_'s first n tokens from position 0 (Reset when that fails).
+  Error Replay(uint32_t n);
+  // Whether every ring still holds the keys the query at position n attends to.
+  bool RingsHold(uint32_t n) const;
 
   const Model& model_;
   KernelTable kernels_{};
@@ -195,9 +206,23 @@ class Session {
   // Encoders keep one layer's keys and values (the layers run one after another over a pass):
   // cache_layers_ is 1 for them, n_layers for decoders.
   uint32_t cache_layers_ = 0;
-  AlignedBuffer k_cache_, v_cache_;  // [cache_layers][n_kv_heads][context][head_dim] of kv_type_
+  // Each cache layer's keys (and values) in k_cache_ (v_cache_): [n_kv_heads][slots][head_dim]
+  // of kv_type_ from byte `offset`. A sliding-window layer whose window is much shorter than the
+  // context keeps a mirrored ring of ring = window + max_batch - 1 positions (slots = 2 ring):
+  // a pass of max_batch rows then finds every key its queries see (model/layer.h, LayerCache).
+  struct CacheLayout {
+    size_t offset = 0;
+    size_t slots = 0;
+    size_t ring = 0;
+    uint32_t window = 0;
+  };
+  std::vector<CacheLayout> cache_layout_;  // [cache_layers]
+  bool rings_ = false;
+  uint32_t written_ = 0;  // one past the highest position written since the last Reset
+  AlignedBuffer k_cache_, v_cache_;
   AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
   AlignedBuffer rope_;               // [context][rotary_dim / 2][2], when a layer is rotary
+  AlignedBuffer rope_local_;         // the same for the layers with their own base
   AlignedBuffer sinusoidal_;         // [context][dim], for sinusoidal embedding positions
   AlignedBuffer alibi_;              // [n_heads] slopes, when a layer uses ALiBi
   AlignedBuffer buckets_;            // [2 context - 1] int32: T5 bucket of (key - query + context - 1)

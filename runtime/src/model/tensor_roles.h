@@ -111,6 +111,8 @@ inline const TensorRoleInfo* Table(size_t* count) {
        [](C, L) { return Need::kRequired; }},
       {R::Bo, "bo", true, nullptr, &LayerWeights::bo, false, [](C c) { return ExpectedShape{0, c.dim}; },
        [](C, L l) { return l->attention_bias ? Need::kOptional : Need::kAbsent; }},
+      {R::PostAttnNorm, "post_attn_norm", true, nullptr, &LayerWeights::post_attn_norm, false,
+       [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->placement == NormPlacement::kSandwich); }},
       {R::FfnNorm, "ffn_norm", true, nullptr, &LayerWeights::ffn_norm, false,
        [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L) { return Need::kRequired; }},
       {R::FfnNormBias, "ffn_norm_bias", true, nullptr, &LayerWeights::ffn_norm_bias, false,
@@ -128,6 +130,8 @@ inline const TensorRoleInfo* Table(size_t* count) {
        [](C c) { return ExpectedShape{c.dim, c.hidden_dim}; }, [](C, L) { return Need::kRequired; }},
       {R::FfnDownBias, "b_down", true, nullptr, &LayerWeights::b_down, false,
        [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->mlp_bias); }},
+      {R::PostFfnNorm, "post_ffn_norm", true, nullptr, &LayerWeights::post_ffn_norm, false,
+       [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->placement == NormPlacement::kSandwich); }},
   };
   *count = sizeof(kTable) / sizeof(kTable[0]);
   return kTable;

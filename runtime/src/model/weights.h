@@ -33,6 +33,7 @@ struct LayerWeights {
   Weight wo, bo;          // [dim, q_dim], [dim]
   Weight ffn_norm;        // [dim]
   Weight ffn_norm_bias;   // [dim]
+  Weight post_attn_norm, post_ffn_norm;  // [dim] each (sandwich norms)
   Weight w_gate, b_gate;  // [hidden_dim, dim], [hidden_dim]
   Weight w_down, b_down;  // [dim, hidden_dim], [dim]
   Weight w_up, b_up;      // [hidden_dim, dim], [hidden_dim]

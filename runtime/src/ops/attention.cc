@@ -19,7 +19,10 @@ void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
   const size_t seg_end = a.seg_end != nullptr ? a.seg_end[t] : a.first_pos + a.n_queries;
   *begin = seg_begin;
   switch (a.mask) {
-    case MaskKind::kCausal: *end = p + 1; break;
+    case MaskKind::kCausal:
+      *end = p + 1;
+      if (a.window != 0 && p + 1 > seg_begin + a.window) *begin = p + 1 - a.window;
+      break;
     case MaskKind::kBidirectional: *end = seg_end; break;
     case MaskKind::kPrefixLM: {
       const size_t prefix_end = seg_begin + a.prefix_len < seg_end ? seg_begin + a.prefix_len : seg_end;
@@ -49,12 +52,17 @@ void RunHeads(void* p, size_t begin, size_t count) {
       size_t first = 0, last = 0;
       KeyRange(a, t, &first, &last);
       const size_t n = last - first;
-      const size_t skip = first * a.kv_stride * elem;
+      const size_t skip = (a.ring != 0 ? first % a.ring : first) * a.kv_stride * elem;
       task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k + skip, a.kv_stride, a.kv_type, scores);
       if (divide) {
         for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       } else {
         for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
+      }
+      if (a.softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
+        for (size_t s = 0; s < n; ++s) scores[s] /= a.softcap;
+        Tanh(scores, n);
+        for (size_t s = 0; s < n; ++s) scores[s] *= a.softcap;
       }
       if (a.alibi_slopes != nullptr) {
         const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
@@ -79,7 +87,9 @@ void RunHeads(void* p, size_t begin, size_t count) {
 void Attention(const Context& ctx, const AttentionArgs& args) {
   Task task{&args, &ctx.kernels->attn};
   const size_t threads = ctx.pool->threads();
-  const size_t work = args.n_queries * (args.first_pos + args.n_queries) * args.head_dim * args.n_heads;
+  const size_t keys = args.window != 0 && args.window < args.first_pos + args.n_queries ? args.window + args.n_queries
+                                                                                         : args.first_pos + args.n_queries;
+  const size_t work = args.n_queries * keys * args.head_dim * args.n_heads;
   if (threads <= 1 || work < (1 << 15)) {
     RunHeads(&task, 0, args.n_heads);
     return;

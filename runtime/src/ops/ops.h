@@ -99,15 +99,17 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
 // Attention of n_queries consecutive queries (cache positions first_pos, first_pos + 1, ..)
 // over one layer's cache. Query t belongs to a text whose rows sit at cache positions
 // [seg_begin[t], seg_end[t]) (null arrays: one text, [0, first_pos + n_queries)); it attends to
-// keys [seg_begin, p + 1) with a causal mask (p = first_pos + t), to its whole text with a
+// keys [seg_begin, p + 1) with a causal mask (p = first_pos + t; with a window, [max(seg_begin,
+// p + 1 - window), p + 1)), to its whole text with a
 // bidirectional one, and with a prefix-LM mask to [seg_begin, max(p + 1, min(seg_begin +
 // prefix_len, seg_end))). The cache is head-major: kv head h's value at position s starts
-// kv_head_stride * h + kv_stride * s elements of kv_type into k_cache / v_cache, so one head's
+// kv_head_stride * h + kv_stride * s elements of kv_type into k_cache / v_cache (with a ring,
+// at slot s % ring: a window of at most ring keys is then consecutive slots), so one head's
 // rows are contiguous when kv_stride is head_dim. kv head h serves query heads h * group .. h *
 // group + group - 1 (group = n_heads / n_kv_heads). q and out rows hold n_heads * head_dim
 // values. scores: scratch of n_heads rows of scores_stride >= first_pos + n_queries floats (one
 // per head, so heads can run on different threads). Score of key s = the kernel's dot product
-// times `scale`, plus alibi_slopes[h] * (s - seg_begin) (ALiBi, when not null), plus
+// times `scale` (soft-capped when softcap > 0), plus alibi_slopes[h] * (s - seg_begin) (ALiBi, when not null), plus
 // relative_bias[bucket[s - p + bucket_offset] * n_heads + h] (T5, when not null); then
 // ops::Softmax; outputs are the kernel's weighted sums.
 struct AttentionArgs {
@@ -132,6 +134,9 @@ struct AttentionArgs {
   const uint32_t* seg_begin = nullptr;
   const uint32_t* seg_end = nullptr;
   float scale = 0.0f;  // 0: 1 / sqrt(head_dim)
+  float softcap = 0.0f;  // scores -> softcap * tanh(scores / softcap) after the scale; 0: none
+  size_t window = 0;     // causal: keys (p - window, p] only; 0: none
+  size_t ring = 0;       // the cache holds position s at slot s % ring (and s % ring + ring); 0: at s
   const float* alibi_slopes = nullptr;
   const float* relative_bias = nullptr;
   const int32_t* bucket = nullptr;
@@ -141,8 +146,10 @@ struct AttentionArgs {
 // Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions
 // first_pos.. of a head-major cache laid out as in AttentionArgs (kv_stride = head_dim): a copy
 // for f32, round to nearest even for f16.
+// With ring > 0, position s goes to slots s % ring and s % ring + ring (a mirrored ring of
+// 2 ring slots per head), so that any ring consecutive positions are consecutive slots.
 void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
-             KvType kv_type, void* cache, size_t kv_head_stride);
+             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring = 0);
 
 // Splits the heads across the pool's threads.
 void Attention(const Context& ctx, const AttentionArgs& args);

@@ -17,6 +17,7 @@ enum class RotaryStyle { kAdjacentPairs, kHalfSplit };
 struct RopeParams {
   float theta = 10000.0f;
   bool llama3 = false;
+  bool linear = false;  // every frequency divided by factor
   float factor = 1.0f, low_freq_factor = 1.0f, high_freq_factor = 4.0f;
   uint32_t original_max_pos = 0;
   // LongRoPE (Phi-3): frequency i divided by short_factors[i], or long_factors[i] for a table

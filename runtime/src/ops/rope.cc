@@ -10,6 +10,7 @@ namespace {
 float Frequency(size_t i, size_t rotary_dim, const std::vector<float>* ext, const RopeParams& p) {
   const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
   if (ext != nullptr) return 1.0f / ((*ext)[i] * std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim)));
+  if (p.linear) return f / p.factor;
   if (!p.llama3) return f;
   const float kPi = 3.14159265358979323846f;
   const float wavelength = 2.0f * kPi / f;

@@ -7,16 +7,20 @@ namespace edgeformer {
 namespace ops {
 
 void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
-             KvType kv_type, void* cache, size_t kv_head_stride) {
+             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring) {
   for (size_t r = 0; r < n; ++r) {
-    for (size_t h = 0; h < n_kv_heads; ++h) {
-      const float* in = src + r * src_stride + h * head_dim;
-      const size_t at = h * kv_head_stride + (first_pos + r) * head_dim;
-      if (kv_type == KvType::kF16) {
-        uint16_t* out = static_cast<uint16_t*>(cache) + at;
-        for (size_t i = 0; i < head_dim; ++i) out[i] = F32ToF16(in[i]);
-      } else {
-        std::memcpy(static_cast<float*>(cache) + at, in, head_dim * sizeof(float));
+    const size_t pos = first_pos + r;
+    const size_t slots[2] = {ring == 0 ? pos : pos % ring, ring == 0 ? 0 : pos % ring + ring};
+    for (size_t copy = 0; copy < (ring == 0 ? 1u : 2u); ++copy) {
+      for (size_t h = 0; h < n_kv_heads; ++h) {
+        const float* in = src + r * src_stride + h * head_dim;
+        const size_t at = h * kv_head_stride + slots[copy] * head_dim;
+        if (kv_type == KvType::kF16) {
+          uint16_t* out = static_cast<uint16_t*>(cache) + at;
+          for (size_t i = 0; i < head_dim; ++i) out[i] = F32ToF16(in[i]);
+        } else {
+          std::memcpy(static_cast<float*>(cache) + at, in, head_dim * sizeof(float));
+        }
       }
     }
   }
