@@ -1,15 +1,20 @@
-// GGUF files (llama.cpp's format) to an edgeformer model file. Architecture "llama" with the
-// "llama" (SentencePiece-style) or "gpt2" (byte-level BPE: Llama 3, Qwen2 style) tokenizer. GGUF stores q and k in the adjacent-pair rotary layout,
-// as edgeformer does, so no permutation is needed. F32, F16 and Q8_0 tensors are read; Q8_0
+// GGUF files (llama.cpp's format) to an edgeformer model file. Architectures "llama" (Llama,
+// Mistral, SmolLM), "qwen2" (q/k/v biases), "qwen3" (q/k norms), "gemma2" and "gemma3" (sandwich
+// norms stored as 1 + w, soft-caps, local and global layers as llama.cpp decides them), with the
+// "llama" (SentencePiece-style) or "gpt2" (byte-level BPE: Llama 3, Qwen2 style) tokenizer.
+// "llama" files store q and k in the adjacent-pair rotary layout, as edgeformer does; the others
+// in halves (NEOX), reordered here. F32, F16 and Q8_0 tensors are read; Q8_0
 // (blocks of 32 with an f16 scale) is dequantized and quantized again per output channel, which
 // adds a second, smaller rounding.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "converter/builder.h"
 #include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/gguf.h"
+#include "converter/rotary_layout.h"
 #include "converter/hf_tokenizer.h"
 #include "converter/token_text.h"
 #include "converter/writer.h"
@@ -154,41 +159,76 @@ Error ConvertGguf(const ConvertOptions& options) {
   Result<std::unique_ptr<GgufFile>> open = GgufFile::Open(options.checkpoint);
   if (!open.ok()) return open.error();
   const GgufFile& g = *open.value();
-  Result<std::string> arch = g.String("general.architecture");
-  if (!arch.ok()) return arch.error();
-  if (arch.value() != "llama") {
-    return Error(Status::kUnsupported, g.path() + ": architecture '" + arch.value() + "' is not supported yet (llama is)");
+  Result<std::string> arch_read = g.String("general.architecture");
+  if (!arch_read.ok()) return arch_read.error();
+  const std::string arch = arch_read.value();
+  const bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma2 = arch == "gemma2", gemma3 = arch == "gemma3";
+  const bool gemma = gemma2 || gemma3;
+  if (arch != "llama" && !qwen2 && !qwen3 && !gemma) {
+    return Error(Status::kUnsupported, g.path() + ": architecture '" + arch +
+                                           "' is not supported yet (llama, qwen2, qwen3, gemma2 and gemma3 are)");
   }
-  if (g.Tensor("rope_freqs.weight") != nullptr || g.Find("llama.rope.scaling.type") != nullptr) {
-    return Error(Status::kUnsupported, g.path() + ": rope scaling in GGUF files is not supported yet");
+  const std::string k = arch + ".";  // the architecture's keys
+  if (g.Tensor("rope_freqs.weight") != nullptr) {
+    return Error(Status::kUnsupported, g.path() + ": rope_freqs (per-frequency rope factors) are not supported yet");
+  }
+  float linear_factor = 0.0f;
+  if (const GgufValue* scaling = g.Find(k + "rope.scaling.type")) {
+    const std::string type = scaling->type == GgufValue::kString ? scaling->text : "?";
+    if (type == "linear") {
+      Result<double> factor = NumberOr(g, k + "rope.scaling.factor", 1.0);
+      if (!factor.ok()) return factor.error();
+      if (!(factor.value() >= 1.0 && factor.value() <= 1e6)) {
+        return Error(Status::kInvalidModel, g.path() + ": rope.scaling.factor must be in [1, 1e6]");
+      }
+      linear_factor = static_cast<float>(factor.value());
+    } else if (type != "none") {
+      return Error(Status::kUnsupported, g.path() + ": rope scaling '" + type + "' is not supported yet (linear is)");
+    }
   }
   uint64_t v[6];
-  const char* keys[] = {"llama.embedding_length", "llama.block_count", "llama.feed_forward_length",
-                        "llama.attention.head_count", "llama.context_length", "llama.attention.head_count"};
+  const std::string keys[] = {k + "embedding_length", k + "block_count", k + "feed_forward_length",
+                              k + "attention.head_count", k + "context_length"};
   for (int i = 0; i < 5; ++i) {
     Result<uint64_t> r = g.Uint(keys[i]);
     if (!r.ok()) return r.error();
     v[i] = r.value();
   }
   v[5] = v[3];
-  if (g.Find("llama.attention.head_count_kv") != nullptr) {
-    Result<uint64_t> r = g.Uint("llama.attention.head_count_kv");
+  if (g.Find(k + "attention.head_count_kv") != nullptr) {
+    Result<uint64_t> r = g.Uint(k + "attention.head_count_kv");
     if (!r.ok()) return r.error();
     v[5] = r.value();
   }
   const uint64_t dim = v[0], layers = v[1], hidden = v[2], heads = v[3], context = v[4], kv_heads = v[5];
-  if (heads == 0 || kv_heads == 0 || dim % heads != 0 || heads % kv_heads != 0 || dim == 0 || layers == 0) {
+  if (heads == 0 || kv_heads == 0 || heads % kv_heads != 0 || dim == 0 || layers == 0 || layers > 1024 ||
+      (dim % heads != 0 && g.Find(k + "attention.key_length") == nullptr)) {
     return Error(Status::kInvalidModel, g.path() + ": inconsistent head counts or sizes");
   }
-  const uint64_t hd = dim / heads;
-  Result<double> eps = NumberOr(g, "llama.attention.layer_norm_rms_epsilon", 1e-5);
-  Result<double> theta = NumberOr(g, "llama.rope.freq_base", 10000.0);
-  Result<double> rot = NumberOr(g, "llama.rope.dimension_count", static_cast<double>(hd));
-  if (!eps.ok()) return eps.error();
-  if (!theta.ok()) return theta.error();
-  if (!rot.ok()) return rot.error();
+  Result<double> key_length = NumberOr(g, k + "attention.key_length", static_cast<double>(dim / heads));
+  if (!key_length.ok()) return key_length.error();
+  const uint64_t hd = static_cast<uint64_t>(key_length.value());
+  if (key_length.value() != static_cast<double>(hd) || hd < 2 || hd > 65536 || hd % 2 != 0) {
+    return Error(Status::kInvalidModel, g.path() + ": attention.key_length must be an even head size");
+  }
+  Result<double> eps = NumberOr(g, k + "attention.layer_norm_rms_epsilon", 1e-5);
+  Result<double> theta = NumberOr(g, k + "rope.freq_base", 10000.0);
+  Result<double> rot = NumberOr(g, k + "rope.dimension_count", static_cast<double>(hd));
+  Result<double> window = NumberOr(g, k + "attention.sliding_window", 0.0);
+  Result<double> attn_cap = NumberOr(g, k + "attn_logit_softcapping", 0.0);
+  Result<double> final_cap = NumberOr(g, k + "final_logit_softcapping", 0.0);
+  // llama.cpp's Gemma rules where the file is silent: local layers every layer but each 2nd
+  // (Gemma 2) or 6th (Gemma 3), Gemma 3's local rotary base 10000.
+  Result<double> pattern = NumberOr(g, k + "attention.sliding_window_pattern", gemma2 ? 2.0 : 6.0);
+  Result<double> local_theta = NumberOr(g, k + "rope.freq_base_swa", 10000.0);
+  for (const Result<double>* r : {&eps, &theta, &rot, &window, &attn_cap, &final_cap, &pattern, &local_theta}) {
+    if (!r->ok()) return r->error();
+  }
   if (rot.value() != static_cast<double>(hd)) {
     return Error(Status::kUnsupported, g.path() + ": partial rotary (rope.dimension_count != head size)");
+  }
+  if (!(window.value() >= 0.0 && window.value() <= 16777216.0) || !(pattern.value() >= 1.0 && pattern.value() <= 1024.0)) {
+    return Error(Status::kInvalidModel, g.path() + ": attention.sliding_window or its pattern is out of range");
   }
   const GgufTensor* embd = g.Tensor("token_embd.weight");
   if (embd == nullptr || embd->dims.size() != 2 || embd->dims[0] != dim) {
@@ -198,7 +238,7 @@ Error ConvertGguf(const ConvertOptions& options) {
   if (vocab > (1u << 24)) return Error(Status::kInvalidModel, g.path() + ": vocabulary too large");
 
   ModelData model;
-  model.producer = "edgeformer-convert (GGUF llama)";
+  model.producer = "edgeformer-convert (GGUF " + arch + ")";
   schema::ArchitectureT& a = model.architecture;
   a.family = schema::ModelFamily::DecoderOnly;
   a.n_layers = static_cast<uint32_t>(layers);
@@ -211,12 +251,43 @@ Error ConvertGguf(const ConvertOptions& options) {
   a.max_seq_len = static_cast<uint32_t>(context);
   a.norm = schema::NormKind::RMSNorm;
   a.norm_eps = static_cast<float>(eps.value());
-  a.activation = schema::Activation::SwiGLU;
+  a.activation = gemma ? schema::Activation::GeGLUTanh : schema::Activation::SwiGLU;
   a.position = schema::PositionKind::Rotary;
   a.rope_theta = static_cast<float>(theta.value());
   a.rotary_dim = a.head_dim;
+  if (linear_factor > 0.0f) {
+    a.rope_scaling = schema::RopeScaling::Linear;
+    a.rope_scaling_factor = linear_factor;
+  }
   a.tied_embeddings = g.Tensor("output.weight") == nullptr;
+  a.attention_bias = qwen2;
   SetDecoderStack(&a);
+  a.stack->layers[0]->qk_norm = qwen3 || gemma3;
+  if (gemma) {
+    // Gemma as llama.cpp runs it: the file's norms already hold 1 + w; queries scaled by
+    // 1/sqrt(head size), or 1/sqrt(dim / heads) for the 27B models (46 and 62 layers), which
+    // is what their query_pre_attn_scalar says.
+    schema::StackSpecT& st = *a.stack;
+    st.layers[0]->norm_placement = schema::NormPlacement::Sandwich;
+    st.embedding_scale = std::sqrt(static_cast<float>(dim));
+    const bool big = (gemma2 && layers == 46) || (gemma3 && layers == 62);
+    st.attention_scale = 1.0f / std::sqrt(static_cast<float>(big ? dim / heads : hd));
+    st.attention_softcap = static_cast<float>(attn_cap.value());
+    st.logit_softcap = static_cast<float>(final_cap.value());
+    const uint32_t w = static_cast<uint32_t>(window.value()), n = static_cast<uint32_t>(pattern.value());
+    if (w > 0) {
+      const schema::LayerSpecT base = *st.layers[0];
+      st.layers.clear();
+      for (uint32_t l = 0; l < a.n_layers; ++l) {
+        auto layer = std::make_unique<schema::LayerSpecT>(base);
+        if (l % n < n - 1) {  // llama.cpp's set_swa_pattern
+          layer->sliding_window = w < a.max_seq_len ? w : 0;
+          layer->rope_theta = gemma3 ? static_cast<float>(local_theta.value()) : 0.0f;
+        }
+        st.layers.push_back(std::move(layer));
+      }
+    }
+  }
   if (options.tokenizer_from_checkpoint) {
     EF_RETURN_IF_ERROR(FillTokenizer(g, a.vocab_size, &model));
     const GgufValue* chat = g.Find("tokenizer.chat_template");
@@ -249,10 +320,17 @@ Error ConvertGguf(const ConvertOptions& options) {
     model.has_tokenizer = false;
   }
 
-  const uint64_t q_dim = dim, kv_dim = hd * kv_heads;
+  // llama.cpp stores q and k of "llama" models in edgeformer's adjacent-pair layout; the others
+  // (NEOX rotary) in halves, which are reordered here as for Hugging Face checkpoints.
+  const bool halves = arch != "llama";
+  const uint64_t q_dim = hd * heads, kv_dim = hd * kv_heads;
+  auto pairs = [&](std::vector<float> w, uint64_t n_heads, uint64_t cols) {
+    return halves ? HalvesToPairs(w, n_heads, hd, hd, cols) : w;
+  };
   Builder b(&model, options.report);
   const Quant q = options.quant;
-  Progress progress(options.progress, 3 + 9 * layers - (a.tied_embeddings ? 1 : 0));
+  const uint64_t per_layer = 9 + (qwen2 ? 3 : 0) + (a.stack->layers[0]->qk_norm ? 2 : 0) + (gemma ? 2 : 0);
+  Progress progress(options.progress, 3 + per_layer * layers - (a.tied_embeddings ? 1 : 0));
   auto read = [&](const std::string& name, uint64_t rows, uint64_t cols) {
     progress.Next();
     return g.ReadF32(name, rows, cols);
@@ -271,13 +349,33 @@ Error ConvertGguf(const ConvertOptions& options) {
     EF_READ(attn_norm, p + "attn_norm.weight", 1, dim);
     b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
     EF_READ(wq, p + "attn_q.weight", q_dim, dim);
-    b.Matrix("wq", TensorRole::Wq, L, std::move(wq), q_dim, dim, q);
+    b.Matrix("wq", TensorRole::Wq, L, pairs(std::move(wq), heads, dim), q_dim, dim, q);
     EF_READ(wk, p + "attn_k.weight", kv_dim, dim);
-    b.Matrix("wk", TensorRole::Wk, L, std::move(wk), kv_dim, dim, q);
+    b.Matrix("wk", TensorRole::Wk, L, pairs(std::move(wk), kv_heads, dim), kv_dim, dim, q);
     EF_READ(wv, p + "attn_v.weight", kv_dim, dim);
     b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
+    if (qwen2) {
+      EF_READ(bq, p + "attn_q.bias", 1, q_dim);
+      b.Vector("bq", TensorRole::Bq, L, pairs(std::move(bq), heads, 1));
+      EF_READ(bk, p + "attn_k.bias", 1, kv_dim);
+      b.Vector("bk", TensorRole::Bk, L, pairs(std::move(bk), kv_heads, 1));
+      EF_READ(bv, p + "attn_v.bias", 1, kv_dim);
+      b.Vector("bv", TensorRole::Bv, L, std::move(bv));
+    }
+    if (a.stack->layers[0]->qk_norm) {
+      EF_READ(q_norm, p + "attn_q_norm.weight", 1, hd);
+      b.Vector("q_norm", TensorRole::AttnQNorm, L, pairs(std::move(q_norm), 1, 1));
+      EF_READ(k_norm, p + "attn_k_norm.weight", 1, hd);
+      b.Vector("k_norm", TensorRole::AttnKNorm, L, pairs(std::move(k_norm), 1, 1));
+    }
     EF_READ(wo, p + "attn_output.weight", dim, q_dim);
     b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
+    if (gemma) {
+      EF_READ(post_attn_norm, p + "post_attention_norm.weight", 1, dim);
+      b.Vector("post_attn_norm", TensorRole::PostAttnNorm, L, std::move(post_attn_norm));
+      EF_READ(post_ffn_norm, p + "post_ffw_norm.weight", 1, dim);
+      b.Vector("post_ffn_norm", TensorRole::PostFfnNorm, L, std::move(post_ffn_norm));
+    }
     EF_READ(ffn_norm, p + "ffn_norm.weight", 1, dim);
     b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
     EF_READ(gate, p + "ffn_gate.weight", hidden, dim);

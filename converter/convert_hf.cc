@@ -28,6 +28,7 @@
 #include "converter/hf_config.h"
 #include "converter/hf_families.h"
 #include "converter/hf_reader.h"
+#include "converter/rotary_layout.h"
 #include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "converter/writer.h"
@@ -37,28 +38,6 @@ namespace convert {
 namespace {
 
 using schema::TensorRole;
-
-// Rows of each head reordered from the half-split rotary layout to adjacent pairs, in the first
-// rotary_dim rows of the head (the rest, not rotated, stay).
-std::vector<float> HalvesToPairs(const std::vector<float>& w, uint64_t heads, uint64_t head_dim, uint64_t rotary_dim,
-                                 uint64_t cols) {
-  std::vector<float> out(w);
-  const uint64_t half = rotary_dim / 2;
-  for (uint64_t h = 0; h < heads; ++h) {
-    for (uint64_t i = 0; i < half; ++i) {
-      const float* first = &w[(h * head_dim + i) * cols];
-      const float* second = &w[(h * head_dim + i + half) * cols];
-      std::copy(first, first + cols, &out[(h * head_dim + 2 * i) * cols]);
-      std::copy(second, second + cols, &out[(h * head_dim + 2 * i + 1) * cols]);
-    }
-  }
-  return out;
-}
-
-std::vector<float> Slice(const std::vector<float>& w, uint64_t first_row, uint64_t rows, uint64_t cols) {
-  return std::vector<float>(w.begin() + static_cast<std::ptrdiff_t>(first_row * cols),
-                            w.begin() + static_cast<std::ptrdiff_t>((first_row + rows) * cols));
-}
 
 Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, bool biases,
                           bool qk_norm, bool tied, ModelData* model) {
@@ -92,9 +71,9 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     std::vector<float> wq, wk, wv;
     if (fused) {  // Phi-3: rows q, then k, then v
       EF_READ(qkv, p + "self_attn.qkv_proj.weight", q_dim + 2 * kv_dim, dim);
-      wq = Slice(qkv, 0, q_dim, dim);
-      wk = Slice(qkv, q_dim, kv_dim, dim);
-      wv = Slice(qkv, q_dim + kv_dim, kv_dim, dim);
+      wq = Rows(qkv, 0, q_dim, dim);
+      wk = Rows(qkv, q_dim, kv_dim, dim);
+      wv = Rows(qkv, q_dim + kv_dim, kv_dim, dim);
     } else {
       EF_READ(q_rows, p + "self_attn.q_proj.weight", q_dim, dim);
       EF_READ(k_rows, p + "self_attn.k_proj.weight", kv_dim, dim);
@@ -134,8 +113,8 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
     std::vector<float> gate, up;
     if (fused) {  // Phi-3: the gate's rows, then the up projection's
       EF_READ(gate_up, p + "mlp.gate_up_proj.weight", 2 * hidden, dim);
-      gate = Slice(gate_up, 0, hidden, dim);
-      up = Slice(gate_up, hidden, hidden, dim);
+      gate = Rows(gate_up, 0, hidden, dim);
+      up = Rows(gate_up, hidden, hidden, dim);
     } else {
       EF_READ(gate_rows, p + "mlp.gate_proj.weight", hidden, dim);
       EF_READ(up_rows, p + "mlp.up_proj.weight", hidden, dim);

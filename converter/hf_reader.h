@@ -3,6 +3,7 @@
 // and reshaping them.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ inline std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, 
 inline std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
   return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
 }
+
 
 
 }  // namespace convert

@@ -199,7 +199,8 @@ void CheckTokenizerCases(const std::string& checkpoint, ConvertFn convert_fn, co
 const char* const kModels[] = {"llama_f32",      "llama3_bf16_tied_sharded", "llama_f16",   "qwen2_f32",
                                "qwen3_f32",      "mistral_f32",              "phi3_f32",    "mistral_sw_f32",
                                "gemma2_f32",     "gemma3_f32",               "gemma3_layer_types_f16",
-                               "gpt2_f32",       "gpt2_f16_unprefixed"};
+                               "gemma2_gguf_f32", "gemma3_gguf_f32",         "gpt2_f32",
+                               "gpt2_f16_unprefixed"};
 
 std::string Refused(const std::string& checkpoint, const std::string& output, bool tokenizer = false) {
   convert::ConvertOptions o;
@@ -228,7 +229,9 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 // session keeps a ring of the window). gemma2_f32: sandwich norms of (1 + w), the embedding times
 // sqrt(d), GeGLU tanh, query_pre_attn_scalar, attention and final soft-capping, windows on the even
 // layers. gemma3_f32: q/k norms, local layers (sliding_window_pattern 3) with their own rotary
-// base, global ones with linear rope scaling, GQA 4:1. gemma3_layer_types_f16: layer_types. gpt2_f32: learned positions,
+// base, global ones with linear rope scaling, GQA 4:1. gemma3_layer_types_f16: layer_types.
+// gemma2_gguf_f32, gemma3_gguf_f32: as llama.cpp can state them in GGUF (scale 1/sqrt(head_dim),
+// Gemma 3's default pattern of 6 over 7 layers). gpt2_f32: learned positions,
 // LayerNorm, biases, tanh GELU, Conv1D weights, "transformer." names. gpt2_f16_unprefixed: the
 // original checkpoints' names, n_inner given, causal-mask buffers to ignore.
 TEST_CASE("Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 2, Gemma 3 and GPT-2 checkpoints: f32 and f16 logits as PyTorch's, int8 top-1 >= 97% pooled") {
@@ -660,6 +663,39 @@ TEST_CASE("sliding windows, sandwich norms and soft-capping give the same bits o
         const std::vector<float> got = RunLogits(path, ref.tokens, 0, IsaName(isa));
         CHECK(std::memcmp(first.data(), got.data(), first.size() * sizeof(float)) == 0);
       }
+    }
+  }
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+// The same checkpoints written as llama.cpp writes them (F32 GGUF: q and k in halves, Gemma's
+// norms as 1 + w, its layer pattern and scale implied): the logits of the Hugging Face
+// conversion, bit for bit, in f32 and int8.
+TEST_CASE("GGUF qwen2, qwen3, gemma2 and gemma3: the same model file's numbers as the Hugging Face conversion") {
+  for (const char* name : {"qwen2_f32", "qwen3_f32", "gemma2_gguf_f32", "gemma3_gguf_f32"}) {
+    INFO(name);
+    const std::string dir = ReferenceDir() + "/" + name;
+    const Reference ref = LoadReference(dir);
+    test::TempDir tmp;
+    for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
+      convert::ConvertOptions o;
+      o.checkpoint = dir + "/model.gguf";
+      o.output = tmp.path("gguf.edgf");
+      o.quant = quant;
+      o.tokenizer_from_checkpoint = false;
+      const Error err = convert::ConvertGguf(o);
+      INFO(err.message());
+      REQUIRE(err.ok());
+      const std::vector<float> gguf = RunLogits(o.output, ref.tokens);
+      if (quant == convert::Quant::kNone) CHECK(WorstRelativeDifference(ref, gguf) <= 1e-4);
+      o.checkpoint = dir;
+      o.output = tmp.path("hf.edgf");
+      REQUIRE(convert::ConvertHf(o).ok());
+      const std::vector<float> hf = RunLogits(o.output, ref.tokens);
+      CHECK(std::memcmp(gguf.data(), hf.data(), hf.size() * sizeof(float)) == 0);
     }
   }
 }

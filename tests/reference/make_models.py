@@ -113,6 +113,23 @@ MODELS = [
         "layer_types": ["full_attention", "sliding_attention", "sliding_attention"], "query_pre_attn_scalar": 16,
         "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": 1,
     }, "F16", 1),
+    # As llama.cpp runs Gemma from GGUF: queries scaled by 1/sqrt(head_dim), Gemma 3's default
+    # pattern of 6 and local base 10000 (written as GGUF too, below).
+    ("gemma2_gguf_f32", {
+        "model_type": "gemma2", "hidden_size": 48, "intermediate_size": 112, "num_hidden_layers": 3,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": 264,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "sliding_window": 14,
+        "query_pre_attn_scalar": 16, "attn_logit_softcapping": 6.0, "final_logit_softcapping": 20.0,
+        "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": 1,
+    }, "F32", 1),
+    ("gemma3_gguf_f32", {
+        "model_type": "gemma3_text", "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 7,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "vocab_size": 256,
+        "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 2.0},
+        "sliding_window": 10, "query_pre_attn_scalar": 16, "hidden_activation": "gelu_pytorch_tanh",
+        "tie_word_embeddings": True, "bos_token_id": 2, "eos_token_id": [1, 106],
+    }, "F32", 1),
     ("gpt2_f32", {
         "model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "n_positions": 128,
         "vocab_size": 300, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": None,
@@ -512,6 +529,61 @@ def write_gguf(path, metadata, tensors, alignment=32):
         f.write(out + b"".join(blobs))
 
 
+# GGUF's names for the Hugging Face tensors of the qwen2, qwen3, gemma2 and gemma3 architectures
+# (llama.cpp's convert_hf_to_gguf.py); q and k stay in halves (NEOX rotary).
+GGUF_LAYER_NAMES = {
+    "input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
+    "self_attn.k_norm": "attn_k_norm", "pre_feedforward_layernorm": "ffn_norm",
+    "post_feedforward_layernorm": "post_ffw_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+}
+
+
+def write_family_gguf(path, c, weights):
+    """The checkpoint as llama.cpp converts it (F32, no tokenizer): Gemma's norms stored as 1 + w,
+    its post_attention_layernorm as post_attention_norm (Qwen's as ffn_norm)."""
+    family = c["model_type"]
+    arch = {"gemma3_text": "gemma3"}.get(family, family)
+    gemma = arch.startswith("gemma")
+    d, nh = c["hidden_size"], c["num_attention_heads"]
+    hd = c.get("head_dim", d // nh)
+    tensors = []
+    for name, t in weights.items():
+        if name.startswith("model.layers."):
+            l, rest = name[len("model.layers."):].split(".", 1)
+            base, kind = rest.rsplit(".", 1)
+            if base == "post_attention_layernorm":
+                gname = "post_attention_norm" if gemma else "ffn_norm"
+            else:
+                gname = GGUF_LAYER_NAMES[base]
+            gname = f"blk.{l}.{gname}.{kind}"
+        else:
+            gname = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
+                     "lm_head.weight": "output.weight"}[name]
+        if gemma and name.endswith("norm.weight"):
+            t = t + 1.0
+        tensors.append((gname, "F32", tensor_bytes(t, "F32"), list(t.shape)))
+    metadata = [
+        ("general.architecture", "str", arch), (f"{arch}.context_length", "u32", c["max_position_embeddings"]),
+        (f"{arch}.embedding_length", "u32", d), (f"{arch}.block_count", "u32", c["num_hidden_layers"]),
+        (f"{arch}.feed_forward_length", "u32", c["intermediate_size"]), (f"{arch}.attention.head_count", "u32", nh),
+        (f"{arch}.attention.head_count_kv", "u32", c.get("num_key_value_heads", nh)),
+        (f"{arch}.attention.key_length", "u32", hd), (f"{arch}.attention.value_length", "u32", hd),
+        (f"{arch}.attention.layer_norm_rms_epsilon", "f32", c["rms_norm_eps"]),
+        (f"{arch}.rope.freq_base", "f32", c["rope_theta"]),
+    ]
+    if gemma:
+        metadata.append((f"{arch}.attention.sliding_window", "u32", c["sliding_window"]))
+    for key in ("attn_logit_softcapping", "final_logit_softcapping"):
+        if c.get(key):
+            metadata.append((f"{arch}.{key}", "f32", c[key]))
+    if c.get("rope_scaling"):
+        metadata += [(f"{arch}.rope.scaling.type", "str", "linear"),
+                     (f"{arch}.rope.scaling.factor", "f32", c["rope_scaling"]["factor"])]
+    write_gguf(path, metadata, tensors)
+
+
 def halves_to_pairs(w, heads, hd):
     """HF's rotate-half rows to the adjacent-pair layout llama.cpp's GGUF files use."""
     return w.reshape(heads, 2, hd // 2, -1).transpose(1, 2).reshape(heads * hd, -1)
@@ -778,6 +850,8 @@ def main():
             short = llama_forward(config, weights, tokens[:config["original_max_position_embeddings"]])
             with open(os.path.join(d, "logits_short.f32"), "wb") as f:
                 f.write(short.to(torch.float32).numpy().astype("<f4").tobytes())
+        if name in ("qwen2_f32", "qwen3_f32", "gemma2_gguf_f32", "gemma3_gguf_f32"):
+            write_family_gguf(os.path.join(d, "model.gguf"), config, weights)
         own = sum(int(logits[i].argmax()) == tokens[i] for i in range(len(tokens)))
         print(f"{name}: {len(names)} tensors ({dtype}, {shards} file(s)), {len(tokens)} reference positions, "
               f"top-1 is the position's own token at {own}")
