@@ -1,5 +1,6 @@
 // GGUF files (llama.cpp's format) to an edgeformer model file. Architectures "llama" (Llama,
-// Mistral, SmolLM), "qwen2" (q/k/v biases), "qwen3" (q/k norms), "gemma2" and "gemma3" (sandwich
+// Mistral, SmolLM; Llama 3.1's rope_freqs), "qwen2" (q/k/v biases), "qwen3" (q/k norms), "phi3"
+// (fused attn_qkv and gate+up in ffn_up, partial rotary, LongRoPE factors), "gemma2" and "gemma3" (sandwich
 // norms stored as 1 + w, soft-caps, local and global layers as llama.cpp decides them), with the
 // "llama" (SentencePiece-style) or "gpt2" (byte-level BPE: Llama 3, Qwen2 style) tokenizer.
 // "llama" files store q and k in the adjacent-pair rotary layout, as edgeformer does; the others
@@ -14,7 +15,7 @@
 #include "converter/stack.h"
 #include "converter/convert.h"
 #include "converter/gguf.h"
-#include "converter/rotary_layout.h"
+#include "converter/reshape.h"
 #include "converter/hf_tokenizer.h"
 #include "converter/token_text.h"
 #include "converter/writer.h"
@@ -153,6 +154,54 @@ Error FillTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   return Error::Ok();
 }
 
+// Per-frequency rotary factors: frequency i divided by factor i. Llama 3.1's rope_freqs (its
+// "llama3" scaling, precomputed) or Phi-3's LongRoPE (rope_factors_short and _long, the long ones
+// for a context past the original, cos and sin scaled by the attention factor). Both become
+// RopeScaling.LongRoPE; rope_freqs with the same factors either way and no attention factor.
+Error ReadRopeFactors(const GgufFile& g, const std::string& k, uint64_t rd, uint64_t context,
+                      schema::ArchitectureT* a) {
+  const bool freqs = g.Tensor("rope_freqs.weight") != nullptr;
+  const bool longrope = g.Tensor("rope_factors_long.weight") != nullptr || g.Tensor("rope_factors_short.weight") != nullptr;
+  if (!freqs && !longrope) return Error::Ok();
+  if (freqs && longrope) return Error(Status::kInvalidModel, g.path() + ": both rope_freqs and rope_factors");
+  auto factors = [&](const char* name, std::vector<float>* out) -> Error {
+    Result<std::vector<float>> read = g.ReadF32(name, 1, rd / 2);
+    if (!read.ok()) return read.error();
+    for (float f : read.value()) {
+      if (!(f > 0.0f) || !std::isfinite(f)) return Error(Status::kInvalidModel, g.path() + ": " + name + " holds a value that is not > 0");
+    }
+    *out = read.take();
+    return Error::Ok();
+  };
+  a->rope_scaling = schema::RopeScaling::LongRoPE;
+  if (freqs) {
+    EF_RETURN_IF_ERROR(factors("rope_freqs.weight", &a->rope_short_factors));
+    a->rope_long_factors = a->rope_short_factors;
+    a->rope_attention_factor = 1.0f;
+    a->rope_original_max_seq_len = static_cast<uint32_t>(context);
+    return Error::Ok();
+  }
+  EF_RETURN_IF_ERROR(factors("rope_factors_short.weight", &a->rope_short_factors));
+  EF_RETURN_IF_ERROR(factors("rope_factors_long.weight", &a->rope_long_factors));
+  Result<uint64_t> original = g.Uint(k + "rope.scaling.original_context_length");
+  if (!original.ok()) return original.error();
+  if (original.value() == 0 || original.value() > context) {
+    return Error(Status::kInvalidModel, g.path() + ": rope.scaling.original_context_length must be in [1, context]");
+  }
+  a->rope_original_max_seq_len = static_cast<uint32_t>(original.value());
+  // Hugging Face's default when the file states none: sqrt(1 + ln(context / original) / ln(original)).
+  const double ratio = static_cast<double>(context) / static_cast<double>(original.value());
+  const double fallback =
+      ratio <= 1.0 ? 1.0 : std::sqrt(1.0 + std::log(ratio) / std::log(static_cast<double>(original.value())));
+  Result<double> attn = NumberOr(g, k + "rope.scaling.attn_factor", fallback);
+  if (!attn.ok()) return attn.error();
+  if (!(attn.value() > 0.0) || !std::isfinite(attn.value())) {
+    return Error(Status::kInvalidModel, g.path() + ": rope.scaling.attn_factor must be > 0");
+  }
+  a->rope_attention_factor = static_cast<float>(attn.value());
+  return Error::Ok();
+}
+
 }  // namespace
 
 Error ConvertGguf(const ConvertOptions& options) {
@@ -163,15 +212,12 @@ Error ConvertGguf(const ConvertOptions& options) {
   if (!arch_read.ok()) return arch_read.error();
   const std::string arch = arch_read.value();
   const bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma2 = arch == "gemma2", gemma3 = arch == "gemma3";
-  const bool gemma = gemma2 || gemma3;
-  if (arch != "llama" && !qwen2 && !qwen3 && !gemma) {
+  const bool gemma = gemma2 || gemma3, phi3 = arch == "phi3";
+  if (arch != "llama" && !qwen2 && !qwen3 && !gemma && !phi3) {
     return Error(Status::kUnsupported, g.path() + ": architecture '" + arch +
-                                           "' is not supported yet (llama, qwen2, qwen3, gemma2 and gemma3 are)");
+                                           "' is not supported yet (llama, qwen2, qwen3, phi3, gemma2 and gemma3 are)");
   }
   const std::string k = arch + ".";  // the architecture's keys
-  if (g.Tensor("rope_freqs.weight") != nullptr) {
-    return Error(Status::kUnsupported, g.path() + ": rope_freqs (per-frequency rope factors) are not supported yet");
-  }
   float linear_factor = 0.0f;
   if (const GgufValue* scaling = g.Find(k + "rope.scaling.type")) {
     const std::string type = scaling->type == GgufValue::kString ? scaling->text : "?";
@@ -224,8 +270,12 @@ Error ConvertGguf(const ConvertOptions& options) {
   for (const Result<double>* r : {&eps, &theta, &rot, &window, &attn_cap, &final_cap, &pattern, &local_theta}) {
     if (!r->ok()) return r->error();
   }
-  if (rot.value() != static_cast<double>(hd)) {
-    return Error(Status::kUnsupported, g.path() + ": partial rotary (rope.dimension_count != head size)");
+  const uint64_t rd = static_cast<uint64_t>(rot.value());
+  if (rot.value() != static_cast<double>(rd) || rd == 0 || rd % 2 != 0 || rd > hd) {
+    return Error(Status::kInvalidModel, g.path() + ": rope.dimension_count must be even and at most the head size");
+  }
+  if (rd != hd && arch == "llama") {
+    return Error(Status::kUnsupported, g.path() + ": partial rotary in a llama file (rope.dimension_count != head size)");
   }
   if (!(window.value() >= 0.0 && window.value() <= 16777216.0) || !(pattern.value() >= 1.0 && pattern.value() <= 1024.0)) {
     return Error(Status::kInvalidModel, g.path() + ": attention.sliding_window or its pattern is out of range");
@@ -254,7 +304,8 @@ Error ConvertGguf(const ConvertOptions& options) {
   a.activation = gemma ? schema::Activation::GeGLUTanh : schema::Activation::SwiGLU;
   a.position = schema::PositionKind::Rotary;
   a.rope_theta = static_cast<float>(theta.value());
-  a.rotary_dim = a.head_dim;
+  a.rotary_dim = static_cast<uint32_t>(rd);
+  EF_RETURN_IF_ERROR(ReadRopeFactors(g, k, rd, context, &a));
   if (linear_factor > 0.0f) {
     a.rope_scaling = schema::RopeScaling::Linear;
     a.rope_scaling_factor = linear_factor;
@@ -325,11 +376,12 @@ Error ConvertGguf(const ConvertOptions& options) {
   const bool halves = arch != "llama";
   const uint64_t q_dim = hd * heads, kv_dim = hd * kv_heads;
   auto pairs = [&](std::vector<float> w, uint64_t n_heads, uint64_t cols) {
-    return halves ? HalvesToPairs(w, n_heads, hd, hd, cols) : w;
+    return halves ? HalvesToPairs(w, n_heads, hd, rd, cols) : w;
   };
   Builder b(&model, options.report);
   const Quant q = options.quant;
-  const uint64_t per_layer = 9 + (qwen2 ? 3 : 0) + (a.stack->layers[0]->qk_norm ? 2 : 0) + (gemma ? 2 : 0);
+  const uint64_t per_layer =
+      (phi3 ? 6 : 9) + (qwen2 ? 3 : 0) + (a.stack->layers[0]->qk_norm ? 2 : 0) + (gemma ? 2 : 0);
   Progress progress(options.progress, 3 + per_layer * layers - (a.tied_embeddings ? 1 : 0));
   auto read = [&](const std::string& name, uint64_t rows, uint64_t cols) {
     progress.Next();
@@ -348,11 +400,18 @@ Error ConvertGguf(const ConvertOptions& options) {
     const std::string p = "blk." + std::to_string(l) + ".";
     EF_READ(attn_norm, p + "attn_norm.weight", 1, dim);
     b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
-    EF_READ(wq, p + "attn_q.weight", q_dim, dim);
+    std::vector<float> wq, wk, wv;
+    if (phi3) {  // attn_qkv: rows q, then k, then v
+      EF_READ(qkv, p + "attn_qkv.weight", q_dim + 2 * kv_dim, dim);
+      wq = Rows(qkv, 0, q_dim, dim), wk = Rows(qkv, q_dim, kv_dim, dim), wv = Rows(qkv, q_dim + kv_dim, kv_dim, dim);
+    } else {
+      EF_READ(q_rows, p + "attn_q.weight", q_dim, dim);
+      EF_READ(k_rows, p + "attn_k.weight", kv_dim, dim);
+      EF_READ(v_rows, p + "attn_v.weight", kv_dim, dim);
+      wq = std::move(q_rows), wk = std::move(k_rows), wv = std::move(v_rows);
+    }
     b.Matrix("wq", TensorRole::Wq, L, pairs(std::move(wq), heads, dim), q_dim, dim, q);
-    EF_READ(wk, p + "attn_k.weight", kv_dim, dim);
     b.Matrix("wk", TensorRole::Wk, L, pairs(std::move(wk), kv_heads, dim), kv_dim, dim, q);
-    EF_READ(wv, p + "attn_v.weight", kv_dim, dim);
     b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
     if (qwen2) {
       EF_READ(bq, p + "attn_q.bias", 1, q_dim);
@@ -378,11 +437,18 @@ Error ConvertGguf(const ConvertOptions& options) {
     }
     EF_READ(ffn_norm, p + "ffn_norm.weight", 1, dim);
     b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
-    EF_READ(gate, p + "ffn_gate.weight", hidden, dim);
+    std::vector<float> gate, up;
+    if (phi3) {  // ffn_up: the gate's rows, then the up projection's
+      EF_READ(gate_up, p + "ffn_up.weight", 2 * hidden, dim);
+      gate = Rows(gate_up, 0, hidden, dim), up = Rows(gate_up, hidden, hidden, dim);
+    } else {
+      EF_READ(gate_rows, p + "ffn_gate.weight", hidden, dim);
+      EF_READ(up_rows, p + "ffn_up.weight", hidden, dim);
+      gate = std::move(gate_rows), up = std::move(up_rows);
+    }
     b.Matrix("w_gate", TensorRole::FfnGate, L, std::move(gate), hidden, dim, q);
     EF_READ(down, p + "ffn_down.weight", dim, hidden);
     b.Matrix("w_down", TensorRole::FfnDown, L, std::move(down), dim, hidden, q);
-    EF_READ(up, p + "ffn_up.weight", hidden, dim);
     b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
   }
   {

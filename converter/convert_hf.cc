@@ -28,7 +28,7 @@
 #include "converter/hf_config.h"
 #include "converter/hf_families.h"
 #include "converter/hf_reader.h"
-#include "converter/rotary_layout.h"
+#include "converter/reshape.h"
 #include "converter/hf_tokenizer.h"
 #include "converter/safetensors.h"
 #include "converter/writer.h"

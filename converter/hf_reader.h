@@ -1,6 +1,6 @@
 // Shared by the Hugging Face converters (convert_hf.cc, convert_bert.cc, convert_bloom.cc,
-// convert_generic.cc): reading tensors as f32 with the shape the config implies (with progress),
-// and reshaping them.
+// convert_generic.cc): reading tensors as f32 with the shape the config implies (with progress);
+// reshaping them is converter/reshape.h.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "converter/builder.h"
 #include "converter/convert.h"
+#include "converter/reshape.h"
 #include "converter/safetensors.h"
 
 namespace edgeformer {
@@ -31,20 +32,6 @@ class Reader {
   const SafetensorsSet& st_;
   Progress progress_;
 };
-
-// [rows][cols] -> [cols][rows].
-inline std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, uint64_t cols) {
-  std::vector<float> out(w.size());
-  for (uint64_t r = 0; r < rows; ++r)
-    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = w[r * cols + c];
-  return out;
-}
-
-inline std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
-  return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
-}
-
-
 
 }  // namespace convert
 }  // namespace edgeformer

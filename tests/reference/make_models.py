@@ -536,19 +536,33 @@ GGUF_LAYER_NAMES = {
     "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "self_attn.q_norm": "attn_q_norm",
     "self_attn.k_norm": "attn_k_norm", "pre_feedforward_layernorm": "ffn_norm",
     "post_feedforward_layernorm": "post_ffw_norm", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-    "mlp.down_proj": "ffn_down",
+    "mlp.down_proj": "ffn_down", "self_attn.qkv_proj": "attn_qkv", "mlp.gate_up_proj": "ffn_up",
 }
 
 
 def write_family_gguf(path, c, weights):
     """The checkpoint as llama.cpp converts it (F32, no tokenizer): Gemma's norms stored as 1 + w,
-    its post_attention_layernorm as post_attention_norm (Qwen's as ffn_norm)."""
+    its post_attention_layernorm as post_attention_norm (the others' as ffn_norm); Llama's q and k
+    in adjacent pairs and its llama3 scaling as rope_freqs (each frequency's divisor); Phi-3's
+    fused projections as they are, its LongRoPE factors as tensors."""
     family = c["model_type"]
     arch = {"gemma3_text": "gemma3"}.get(family, family)
     gemma = arch.startswith("gemma")
     d, nh = c["hidden_size"], c["num_attention_heads"]
+    nkv = c.get("num_key_value_heads", nh)
     hd = c.get("head_dim", d // nh)
+    rd = int(hd * c.get("partial_rotary_factor", 1.0))
     tensors = []
+    scaling = c.get("rope_scaling") or {}
+    scaling_type = scaling.get("rope_type", scaling.get("type"))
+    if scaling_type == "llama3":
+        base = 1.0 / (c["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+        scaled, _ = rope_frequencies(c, hd)
+        tensors.append(("rope_freqs.weight", "F32", tensor_bytes(base / scaled, "F32"), [hd // 2]))
+    elif scaling_type == "longrope":
+        for which in ("long", "short"):
+            factors = torch.tensor(scaling[which + "_factor"], dtype=torch.float64)
+            tensors.append((f"rope_factors_{which}.weight", "F32", tensor_bytes(factors, "F32"), [rd // 2]))
     for name, t in weights.items():
         if name.startswith("model.layers."):
             l, rest = name[len("model.layers."):].split(".", 1)
@@ -563,22 +577,32 @@ def write_family_gguf(path, c, weights):
                      "lm_head.weight": "output.weight"}[name]
         if gemma and name.endswith("norm.weight"):
             t = t + 1.0
+        if arch == "llama" and name.endswith("q_proj.weight"):
+            t = halves_to_pairs(t, nh, hd)
+        elif arch == "llama" and name.endswith("k_proj.weight"):
+            t = halves_to_pairs(t, nkv, hd)
         tensors.append((gname, "F32", tensor_bytes(t, "F32"), list(t.shape)))
     metadata = [
         ("general.architecture", "str", arch), (f"{arch}.context_length", "u32", c["max_position_embeddings"]),
         (f"{arch}.embedding_length", "u32", d), (f"{arch}.block_count", "u32", c["num_hidden_layers"]),
         (f"{arch}.feed_forward_length", "u32", c["intermediate_size"]), (f"{arch}.attention.head_count", "u32", nh),
-        (f"{arch}.attention.head_count_kv", "u32", c.get("num_key_value_heads", nh)),
+        (f"{arch}.attention.head_count_kv", "u32", nkv), (f"{arch}.rope.dimension_count", "u32", rd),
         (f"{arch}.attention.key_length", "u32", hd), (f"{arch}.attention.value_length", "u32", hd),
         (f"{arch}.attention.layer_norm_rms_epsilon", "f32", c["rms_norm_eps"]),
-        (f"{arch}.rope.freq_base", "f32", c["rope_theta"]),
+        (f"{arch}.rope.freq_base", "f32", c.get("rope_theta", 10000.0)),
     ]
+    if scaling_type == "longrope":
+        original = c["original_max_position_embeddings"]
+        ratio = c["max_position_embeddings"] / original
+        metadata += [(f"{arch}.rope.scaling.original_context_length", "u32", original),
+                     (f"{arch}.rope.scaling.attn_factor", "f32",
+                      1.0 if ratio <= 1.0 else math.sqrt(1 + math.log(ratio) / math.log(original)))]
     if gemma:
         metadata.append((f"{arch}.attention.sliding_window", "u32", c["sliding_window"]))
     for key in ("attn_logit_softcapping", "final_logit_softcapping"):
         if c.get(key):
             metadata.append((f"{arch}.{key}", "f32", c[key]))
-    if c.get("rope_scaling"):
+    if scaling_type == "linear":
         metadata += [(f"{arch}.rope.scaling.type", "str", "linear"),
                      (f"{arch}.rope.scaling.factor", "f32", c["rope_scaling"]["factor"])]
     write_gguf(path, metadata, tensors)
@@ -850,7 +874,8 @@ def main():
             short = llama_forward(config, weights, tokens[:config["original_max_position_embeddings"]])
             with open(os.path.join(d, "logits_short.f32"), "wb") as f:
                 f.write(short.to(torch.float32).numpy().astype("<f4").tobytes())
-        if name in ("qwen2_f32", "qwen3_f32", "gemma2_gguf_f32", "gemma3_gguf_f32"):
+        if name in ("llama3_bf16_tied_sharded", "qwen2_f32", "qwen3_f32", "phi3_f32", "gemma2_gguf_f32",
+                    "gemma3_gguf_f32"):
             write_family_gguf(os.path.join(d, "model.gguf"), config, weights)
         own = sum(int(logits[i].argmax()) == tokens[i] for i in range(len(tokens)))
         print(f"{name}: {len(names)} tensors ({dtype}, {shards} file(s)), {len(tokens)} reference positions, "

@@ -1,4 +1,5 @@
-// The rotary layouts of checkpoints and edgeformer's: shared by the Hugging Face and GGUF
+// Reshaping checkpoint tensors: transposes, row ranges, and the reorder from a checkpoint's
+// half-split rotary layout to edgeformer's adjacent pairs. Shared by the Hugging Face and GGUF
 // converters.
 #pragma once
 
@@ -8,6 +9,18 @@
 
 namespace edgeformer {
 namespace convert {
+
+// [rows][cols] -> [cols][rows].
+inline std::vector<float> Transpose(const std::vector<float>& w, uint64_t rows, uint64_t cols) {
+  std::vector<float> out(w.size());
+  for (uint64_t r = 0; r < rows; ++r)
+    for (uint64_t c = 0; c < cols; ++c) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+inline std::vector<float> Rows(const std::vector<float>& w, uint64_t first, uint64_t count, uint64_t cols) {
+  return std::vector<float>(w.begin() + static_cast<long>(first * cols), w.begin() + static_cast<long>((first + count) * cols));
+}
 
 // Rows of each of `heads` heads of head_dim rows [cols] reordered from the half-split rotary
 // layout (Hugging Face, llama.cpp's NEOX) to edgeformer's adjacent pairs, in the first
