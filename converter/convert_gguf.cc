@@ -314,6 +314,11 @@ Error ConvertGguf(const ConvertOptions& options) {
   a.attention_bias = qwen2;
   SetDecoderStack(&a);
   a.stack->layers[0]->qk_norm = qwen3 || gemma3;
+  if (phi3 && window.value() > 0.0 && window.value() < static_cast<double>(context)) {
+    // Phi-3's window covers every layer, as its Hugging Face modelling runs it (llama.cpp leaves
+    // it off).
+    a.stack->layers[0]->sliding_window = static_cast<uint32_t>(window.value());
+  }
   if (gemma) {
     // Gemma as llama.cpp runs it: the file's norms already hold 1 + w; queries scaled by
     // 1/sqrt(head size), or 1/sqrt(dim / heads) for the 27B models (46 and 62 layers), which

@@ -224,7 +224,7 @@ void CopyDir(const std::string& from, const test::TempDir& to, const std::vector
 // given (the defaults). qwen2_f32: q/k/v biases, tied, theta 1e6. qwen3_f32: q and k RMS-normalized
 // per head, head_dim 32 with hidden 64 and 4 heads (q is wider than the model), EOS a list.
 // mistral_f32: Llama's layer under another name, GQA 8:2, no sliding window. phi3_f32: fused qkv and
-// gate_up projections, 3/4 of each head rotated, LongRoPE (the long factors: 96 tokens pass the
+// gate_up projections, 3/4 of each head rotated, a sliding window of 48, LongRoPE (the long factors: 96 tokens pass the
 // original context of 32) with its attention factor. mistral_sw_f32: a sliding window of 16 (the
 // session keeps a ring of the window). gemma2_f32: sandwich norms of (1 + w), the embedding times
 // sqrt(d), GeGLU tanh, query_pre_attn_scalar, attention and final soft-capping, windows on the even

@@ -323,7 +323,10 @@ EDGEFORMER_API edgeformer_status edgeformer_session_reset(edgeformer_session* se
 
 /* Keeps the first n_keep tokens of the KV cache and forgets the rest (later tokens, the last
  * generated token, the logits): the next call is a prefill of the new text after them. For
- * editing or regenerating the end of a conversation without recomputing its start.
+ * editing or regenerating the end of a conversation without recomputing its start. Models with
+ * sliding-window layers keep only the window's keys there (plus max_batch positions): going back
+ * further recomputes the n_keep tokens (as a prefill of them would; if that fails, the context
+ * is forgotten and the error returned).
  * EDGEFORMER_INVALID_ARGUMENT when n_keep exceeds edgeformer_session_position(). */
 EDGEFORMER_API edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint32_t n_keep);
 

@@ -77,7 +77,7 @@ MODELS = [
         "model_type": "phi3", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 264, "max_position_embeddings": 256,
         "original_max_position_embeddings": 32, "partial_rotary_factor": 0.75, "rms_norm_eps": 1e-5,
-        "rope_theta": 10000.0, "sliding_window": 262144, "tie_word_embeddings": False, "hidden_act": "silu",
+        "rope_theta": 10000.0, "sliding_window": 48, "tie_word_embeddings": False, "hidden_act": "silu",
         "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.1, 1.3, 1.8, 2.5, 3.0],
                          "long_factor": [1.0, 1.5, 2.5, 4.0, 7.0, 11.0]},
         "bos_token_id": 1, "eos_token_id": 32000 % 264,
@@ -597,7 +597,7 @@ def write_family_gguf(path, c, weights):
         metadata += [(f"{arch}.rope.scaling.original_context_length", "u32", original),
                      (f"{arch}.rope.scaling.attn_factor", "f32",
                       1.0 if ratio <= 1.0 else math.sqrt(1 + math.log(ratio) / math.log(original)))]
-    if gemma:
+    if gemma or (c.get("sliding_window") and c["sliding_window"] < c["max_position_embeddings"]):
         metadata.append((f"{arch}.attention.sliding_window", "u32", c["sliding_window"]))
     for key in ("attn_logit_softcapping", "final_logit_softcapping"):
         if c.get(key):
