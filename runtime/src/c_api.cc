@@ -1,48 +1,22 @@
-// Over 600 lines: the C API is one translation unit on purpose, so every exported function sits
-// beside the Guard/Enter/Leave helpers that keep the contract (status, no exceptions across the
-// ABI, BUSY); its per-area logic lives in model/ (splitting by area is tracked in issue 15's note).
-// The C API: a thin layer over Model and Session that turns Errors into status codes and a
-// thread-local message, and C++ exceptions (allocation failure) into EDGEFORMER_OUT_OF_MEMORY.
-//
-// Lifetimes: the model is reference counted (shared_ptr): its handle holds one reference and each
-// session one more, so handles may be destroyed in any order. A session handle has a use state
-// (idle, in a call, in a call with a destroy requested) that makes re-entrant and concurrent
-// calls return EDGEFORMER_BUSY and defers a destroy to the end of the running call.
-#include "edgeformer.h"
-
+// The C API: a thin layer over Model and Session (runtime/include/edgeformer.h states the
+// contracts). This file: version and errors, models, sessions, generation; c_api_text.cc the
+// tokenizer and chat templates; c_api_embed.cc embeddings and encoding. The handles and the
+// helpers they share (status and message, BUSY, exceptions) are in c_api_internal.h.
 #include <algorithm>
-#include <atomic>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
-#include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
-#include "model/model.h"
-#include "model/sampler.h"
+#include "c_api_internal.h"
 #include "model/isa_option.h"
-#include "model/session.h"
-#include "model/stop_strings.h"
-
-struct edgeformer_model {
-  std::shared_ptr<const edgeformer::Model> model;
-};
-
-struct edgeformer_session {
-  enum State : int { kIdle = 0, kInCall = 1, kDestroyRequested = 2 };
-  std::shared_ptr<const edgeformer::Model> model;  // declared first: outlives `session`
-  std::unique_ptr<edgeformer::Session> session;
-  edgeformer::Sampler sampler;
-  edgeformer::StopStrings stops;
-  std::atomic<int> state{kIdle};
-};
 
 namespace {
 
+thread_local std::string g_last_error;
+
 using edgeformer::Error;
 using edgeformer::Status;
+using namespace edgeformer::capi;  // NOLINT(google-build-using-namespace): the C API's own helpers
 
 static_assert(static_cast<int>(Status::kOk) == EDGEFORMER_OK, "ok");
 static_assert(static_cast<int>(Status::kInvalidArgument) == EDGEFORMER_INVALID_ARGUMENT, "codes");
@@ -68,7 +42,10 @@ static_assert(static_cast<int>(edgeformer::Pooling::kNone) == EDGEFORMER_POOLING
 constexpr const char kVersion[] = EDGEFORMER_STRINGIFY(EDGEFORMER_VERSION_MAJOR) "." EDGEFORMER_STRINGIFY(
     EDGEFORMER_VERSION_MINOR) "." EDGEFORMER_STRINGIFY(EDGEFORMER_VERSION_PATCH);
 
-thread_local std::string g_last_error;
+}  // namespace
+
+namespace edgeformer {
+namespace capi {
 
 edgeformer_status Fail(Status status, const std::string& message) {
   try {
@@ -86,20 +63,6 @@ edgeformer_status Report(const Error& err) {
 
 edgeformer_status Null(const char* what) { return Fail(Status::kInvalidArgument, std::string(what) + " is NULL"); }
 
-// Runs `body`, mapping an escaped allocation failure to a status; nothing else throws.
-template <typename F>
-edgeformer_status Guard(F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Fail(Status::kOutOfMemory, "out of memory");
-  } catch (const std::exception& e) {
-    return Fail(Status::kInternal, e.what());
-  }
-}
-
-// A call on a session: BUSY unless the session is idle; the matching Leave frees the session if
-// a destroy was requested meanwhile. Usage: if (!Enter(s)) return Busy(); ...; Leave(s).
 bool Enter(edgeformer_session* s) {
   int idle = edgeformer_session::kIdle;
   return s->state.compare_exchange_strong(idle, edgeformer_session::kInCall, std::memory_order_acquire);
@@ -117,14 +80,10 @@ void Leave(edgeformer_session* s) {
   }
 }
 
-// Runs body() inside Enter/Leave; BUSY when the session is in another call.
-template <typename F>
-edgeformer_status InCall(edgeformer_session* s, F&& body) {
-  if (!Enter(s)) return Busy();
-  const edgeformer_status st = Guard(body);
-  Leave(s);
-  return st;
-}
+}  // namespace capi
+}  // namespace edgeformer
+
+namespace {
 
 edgeformer::LoadOptions ToLoadOptions(const edgeformer_model_params* p) {
   edgeformer_model_params d = p ? *p : edgeformer_model_default_params();
@@ -143,7 +102,6 @@ edgeformer_status FinishLoad(edgeformer::Result<std::unique_ptr<edgeformer::Mode
   *out_model = handle.release();
   return EDGEFORMER_OK;
 }
-
 
 edgeformer::SamplerParams ToSamplerParams(const edgeformer_sampler_params& p) {
   edgeformer::SamplerParams s;
@@ -232,42 +190,6 @@ edgeformer_status edgeformer_model_load_from_memory(const void* data, size_t siz
 
 void edgeformer_model_destroy(edgeformer_model* model) { delete model; }
 
-edgeformer_status edgeformer_chat_format(const edgeformer_model* model, const edgeformer_chat_message* messages,
-                                         size_t n_messages, int add_generation_prompt, char* out, size_t capacity,
-                                         size_t* out_len) {
-  if (model == nullptr) return Null("model");
-  if (messages == nullptr && n_messages > 0) return Null("messages");
-  if (out == nullptr && capacity > 0) return Null("out");
-  if (out_len == nullptr) return Null("out_len");
-  return Guard([&] {
-    std::vector<std::pair<std::string, std::string>> list;
-    for (size_t i = 0; i < n_messages; ++i) {
-      if (messages[i].role == nullptr || messages[i].content == nullptr) return Null("a message's role or content");
-      list.emplace_back(messages[i].role, messages[i].content);
-    }
-    const std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    char today[16];
-    std::snprintf(today, sizeof(today), "%04d-%02d-%02d", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday);
-    std::string text;
-    const Error err = model->model->tokenizer().FormatChat(list, add_generation_prompt != 0, today, &text);
-    if (!err.ok()) return Report(err);
-    *out_len = text.size();
-    if (text.size() >= capacity) {
-      return Fail(Status::kInvalidArgument, "the conversation needs " + std::to_string(text.size() + 1) +
-                                                " bytes but the buffer holds " + std::to_string(capacity));
-    }
-    std::memcpy(out, text.data(), text.size());
-    out[text.size()] = '\0';
-    return EDGEFORMER_OK;
-  });
-}
-
-const char* edgeformer_model_chat_template(const edgeformer_model* model) {
-  return model == nullptr ? "" : model->model->tokenizer().chat_template();
-}
-
 edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgeformer_model_info* out_info) {
   if (model == nullptr) return Null("model");
   if (out_info == nullptr) return Null("out_info");
@@ -292,65 +214,6 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
   info.has_logits = c.classifier ? 1 : 0;
   info.token_types = c.token_types;
   *out_info = info;
-  return EDGEFORMER_OK;
-}
-
-edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text, size_t text_len,
-                                      int flags, int32_t* tokens, size_t capacity, size_t* n_tokens) {
-  if (model == nullptr) return Null("model");
-  if ((flags & ~(EDGEFORMER_TOKENIZE_ADD_SPECIAL | EDGEFORMER_TOKENIZE_PARSE_SPECIAL)) != 0) {
-    return Fail(Status::kInvalidArgument, "tokenize: unknown flags " + std::to_string(flags));
-  }
-  if (text == nullptr && text_len > 0) return Null("text");
-  if (n_tokens == nullptr) return Null("n_tokens");
-  if (tokens == nullptr && capacity > 0) return Null("tokens");
-  return Guard([&] {
-    std::vector<int32_t> ids;
-    Error err = model->model->tokenizer().Encode(std::string_view(text ? text : "", text_len),
-                                                   (flags & EDGEFORMER_TOKENIZE_ADD_SPECIAL) != 0,
-                                                   (flags & EDGEFORMER_TOKENIZE_PARSE_SPECIAL) != 0, &ids);
-    if (!err.ok()) return Report(err);
-    *n_tokens = ids.size();
-    if (ids.size() > capacity) {
-      return Fail(Status::kInvalidArgument, "the text needs " + std::to_string(ids.size()) +
-                                                " tokens but the buffer holds " + std::to_string(capacity));
-    }
-    for (size_t i = 0; i < ids.size(); ++i) tokens[i] = ids[i];
-    return EDGEFORMER_OK;
-  });
-}
-
-edgeformer_status edgeformer_model_end_tokens(const edgeformer_model* model, int32_t* ids, size_t capacity,
-                                             size_t* n_ids) {
-  if (model == nullptr) return Null("model");
-  if (n_ids == nullptr) return Null("n_ids");
-  if (ids == nullptr && capacity > 0) return Null("ids");
-  const edgeformer::ModelConfig& c = model->model->config();
-  std::vector<int32_t> ends;
-  if (c.eos_id >= 0) ends.push_back(c.eos_id);
-  for (int32_t id : c.end_ids) {
-    if (id != c.eos_id) ends.push_back(id);
-  }
-  *n_ids = ends.size();
-  if (ends.size() > capacity) {
-    return Fail(Status::kInvalidArgument, "the model has " + std::to_string(ends.size()) +
-                                              " end ids but the buffer holds " + std::to_string(capacity));
-  }
-  std::copy(ends.begin(), ends.end(), ids);
-  return EDGEFORMER_OK;
-}
-
-edgeformer_status edgeformer_token_piece(const edgeformer_model* model, int32_t prev_token, int32_t token,
-                                         const char** piece, size_t* piece_len) {
-  if (model == nullptr) return Null("model");
-  if (piece == nullptr || piece_len == nullptr) return Null("piece");
-  const edgeformer::Tokenizer& t = model->model->tokenizer();
-  if (token < 0 || static_cast<uint32_t>(token) >= model->model->config().vocab_size) {
-    return Fail(Status::kInvalidArgument, "token id " + std::to_string(token) + " is outside the vocabulary");
-  }
-  const std::string_view p = t.Piece(prev_token, token);
-  *piece = p.empty() ? "" : p.data();
-  *piece_len = p.size();
   return EDGEFORMER_OK;
 }
 
@@ -561,91 +424,6 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     if (n_generated != nullptr) *n_generated = n;
     if (stop_reason != nullptr) *stop_reason = why;
     return Report(err);
-  });
-}
-
-edgeformer_embed_params edgeformer_embed_default_params(void) {
-  edgeformer_embed_params p;
-  p.pooling = EDGEFORMER_POOLING_MODEL;
-  p.normalize = -1;
-  return p;
-}
-
-edgeformer_status edgeformer_embed(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
-                                   const size_t* lengths, size_t n_texts, const edgeformer_embed_params* params,
-                                   float* embeddings, size_t capacity) {
-  if (session == nullptr) return Null("session");
-  if (tokens == nullptr || lengths == nullptr) return Null("tokens or lengths");
-  if (embeddings == nullptr) return Null("embeddings");
-  const edgeformer_embed_params p = params ? *params : edgeformer_embed_default_params();
-  if (p.pooling < EDGEFORMER_POOLING_MODEL || p.pooling > EDGEFORMER_POOLING_POOLER) {
-    return Fail(Status::kInvalidArgument, "unknown pooling " + std::to_string(p.pooling));
-  }
-  const edgeformer::ModelConfig& c = session->model->config();
-  if (n_texts > capacity / c.dim) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_texts) + " embeddings need " +
-                                              std::to_string(n_texts * c.dim) + " floats but the buffer holds " +
-                                              std::to_string(capacity));
-  }
-  return InCall(session, [&] {
-    edgeformer::EncodeInput in;
-    in.tokens = tokens;
-    in.token_types = token_types;
-    in.lengths = lengths;
-    in.n_texts = n_texts;
-    edgeformer::EncodeOutput out;
-    out.embeddings = embeddings;
-    out.pooling = static_cast<edgeformer::Pooling>(p.pooling);
-    out.normalize = p.normalize < 0 ? c.normalize : p.normalize != 0;
-    return Report(session->session->Encode(in, out));
-  });
-}
-
-edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char* const* texts, const size_t* text_lens,
-                                         size_t n_texts, const edgeformer_embed_params* params, float* embeddings,
-                                         size_t capacity) {
-  if (session == nullptr) return Null("session");
-  if (texts == nullptr || text_lens == nullptr) return Null("texts or text_lens");
-  return Guard([&] {
-    std::vector<int32_t> ids;
-    std::vector<size_t> lengths(n_texts);
-    for (size_t i = 0; i < n_texts; ++i) {
-      if (texts[i] == nullptr && text_lens[i] > 0) return Null("a text");
-      const size_t before = ids.size();
-      Error err = session->model->tokenizer().Encode(std::string_view(texts[i] ? texts[i] : "", text_lens[i]),
-                                                     /*add_special=*/true, /*parse_special=*/false, &ids);
-      if (!err.ok()) return Report(err);
-      lengths[i] = ids.size() - before;
-    }
-    return edgeformer_embed(session, ids.data(), nullptr, lengths.data(), n_texts, params, embeddings, capacity);
-  });
-}
-
-edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
-                                    size_t n_tokens, float* hidden, size_t hidden_capacity, float* logits,
-                                    size_t logits_capacity) {
-  if (session == nullptr) return Null("session");
-  if (tokens == nullptr) return Null("tokens");
-  const edgeformer::ModelConfig& c = session->model->config();
-  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
-                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
-  }
-  if (logits != nullptr && n_tokens > logits_capacity / c.vocab_size) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " +
-                                              std::to_string(n_tokens * c.vocab_size) + " logits but the buffer holds " +
-                                              std::to_string(logits_capacity));
-  }
-  return InCall(session, [&] {
-    edgeformer::EncodeInput in;
-    in.tokens = tokens;
-    in.token_types = token_types;
-    in.lengths = &n_tokens;
-    in.n_texts = 1;
-    edgeformer::EncodeOutput out;
-    out.hidden = hidden;
-    out.logits = logits;
-    return Report(session->session->Encode(in, out));
   });
 }
 

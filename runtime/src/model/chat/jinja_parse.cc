@@ -1,186 +1,15 @@
-// Over 600 lines: the lexer and the recursive-descent parser share the Segment/Token types and
-// the Fail helper; splitting the lexer into its own file is planned (issue 15's note).
-// Lexing and parsing of the chat-template Jinja subset (model/chat/jinja.h). Whitespace rules
-// as Hugging Face's environment: trim_blocks (the first newline after a block or comment tag
-// goes), lstrip_blocks (spaces and tabs before a block or comment tag on its line go, unless
-// "{%+"), and "-" inside a delimiter strips all whitespace on that side.
-#include <cctype>
+// Parsing of the chat-template Jinja subset (model/chat/jinja.h): a recursive-descent parser
+// over the lexer's segments (model/chat/jinja_lex.h).
 #include <set>
 
 #include "model/chat/jinja_ast.h"
+#include "model/chat/jinja_lex.h"
 
 namespace edgeformer {
 namespace jinja {
 namespace {
 
 constexpr int kMaxNesting = 200;
-
-struct Token {
-  enum class Kind : uint8_t { kName, kInt, kFloat, kString, kOp, kEnd } kind = Kind::kEnd;
-  std::string text;
-  int64_t int_value = 0;
-  double float_value = 0.0;
-};
-
-// One piece of template source: text, or a tag's tokens.
-struct Segment {
-  enum class Kind : uint8_t { kText, kOutput, kStatement } kind = Kind::kText;
-  std::string text;
-  std::vector<Token> tokens;
-  int line = 1;
-};
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-Error Fail(int line, const std::string& what) {
-  return Error(Status::kInvalidArgument, "chat template, line " + std::to_string(line) + ": " + what);
-}
-
-// Tokens of a tag's inside, from `at` to its closing delimiter `close` ("}}" or "%}"); *end is
-// where the delimiter (with its "-") starts.
-Error LexTag(std::string_view src, size_t at, std::string_view close, int line, std::vector<Token>* out, size_t* end) {
-  static const char* const kOps[] = {"//", "**", "==", "!=", "<=", ">=", "+", "-", "*", "/", "%", "~", "<", ">", "=",
-                                     "(", ")", "[", "]", "{", "}", ",", ".", ":", "|"};
-  for (size_t i = at; i < src.size();) {
-    const char c = src[i];
-    if (IsSpace(c)) {
-      ++i;
-      continue;
-    }
-    if ((c == '-' && src.compare(i + 1, close.size(), close) == 0) || src.compare(i, close.size(), close) == 0) {
-      *end = i;
-      return Error::Ok();
-    }
-    Token t;
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t j = i;
-      while (j < src.size() && (std::isalnum(static_cast<unsigned char>(src[j])) || src[j] == '_')) ++j;
-      t.kind = Token::Kind::kName;
-      t.text = std::string(src.substr(i, j - i));
-      i = j;
-    } else if (std::isdigit(static_cast<unsigned char>(c))) {
-      size_t j = i;
-      while (j < src.size() && std::isdigit(static_cast<unsigned char>(src[j]))) ++j;
-      bool real = j + 1 < src.size() && src[j] == '.' && std::isdigit(static_cast<unsigned char>(src[j + 1]));
-      if (real) {
-        ++j;
-        while (j < src.size() && std::isdigit(static_cast<unsigned char>(src[j]))) ++j;
-      }
-      t.text = std::string(src.substr(i, j - i));
-      if (real) {
-        t.kind = Token::Kind::kFloat;
-        t.float_value = std::strtod(t.text.c_str(), nullptr);
-      } else {
-        if (t.text.size() > 18) return Fail(line, "the number " + t.text + " is too large");
-        t.kind = Token::Kind::kInt;
-        t.int_value = std::strtoll(t.text.c_str(), nullptr, 10);
-      }
-      i = j;
-    } else if (c == '\'' || c == '"') {
-      t.kind = Token::Kind::kString;
-      size_t j = i + 1;
-      for (; j < src.size() && src[j] != c; ++j) {
-        if (src[j] == '\\' && j + 1 < src.size()) {
-          ++j;
-          switch (src[j]) {
-            case 'n': t.text += '\n'; break;
-            case 't': t.text += '\t'; break;
-            case 'r': t.text += '\r'; break;
-            default: t.text += src[j]; break;  // \\, \', \" and the rest as themselves
-          }
-        } else {
-          if (src[j] == '\n') ++line;
-          t.text += src[j];
-        }
-      }
-      if (j >= src.size()) return Fail(line, "a string is not closed");
-      i = j + 1;
-    } else {
-      for (const char* op : kOps) {
-        if (src.compare(i, std::char_traits<char>::length(op), op) == 0) {
-          t.kind = Token::Kind::kOp;
-          t.text = op;
-          break;
-        }
-      }
-      if (t.kind != Token::Kind::kOp) return Fail(line, std::string("unexpected character '") + c + "'");
-      i += t.text.size();
-    }
-    out->push_back(std::move(t));
-  }
-  return Fail(line, "a tag is not closed with " + std::string(close));
-}
-
-int CountLines(std::string_view s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
-
-Error Lex(std::string_view src, std::vector<Segment>* out) {
-  int line = 1;
-  bool strip_next = false, trim_newline = false;
-  size_t at = 0;
-  while (at <= src.size()) {
-    size_t open = src.find('{', at);
-    while (open != std::string_view::npos && open + 1 < src.size() && src[open + 1] != '{' && src[open + 1] != '%' &&
-           src[open + 1] != '#') {
-      open = src.find('{', open + 1);
-    }
-    if (open != std::string_view::npos && open + 1 >= src.size()) open = std::string_view::npos;
-    std::string text(src.substr(at, open == std::string_view::npos ? std::string_view::npos : open - at));
-    if (strip_next) {
-      size_t k = 0;
-      while (k < text.size() && IsSpace(text[k])) ++k;
-      text.erase(0, k);
-    } else if (trim_newline && !text.empty() && (text[0] == '\n' || text.compare(0, 2, "\r\n") == 0)) {
-      text.erase(0, text[0] == '\n' ? 1 : 2);
-    }
-    line += CountLines(src.substr(at, open == std::string_view::npos ? src.size() - at : open - at));
-    if (open == std::string_view::npos) {
-      if (!text.empty()) out->push_back(Segment{Segment::Kind::kText, text, {}, line});
-      return Error::Ok();
-    }
-    const char kind = src[open + 1];
-    const bool minus = open + 2 < src.size() && src[open + 2] == '-';
-    const bool plus = open + 2 < src.size() && src[open + 2] == '+';
-    if (minus) {
-      while (!text.empty() && IsSpace(text.back())) text.pop_back();
-    } else if (kind != '{' && !plus) {
-      // lstrip_blocks: the spaces and tabs before the tag, when only they precede it on its line.
-      size_t j = open;
-      while (j > 0 && (src[j - 1] == ' ' || src[j - 1] == '\t')) --j;
-      if (j == 0 || src[j - 1] == '\n') {
-        size_t k = text.size();
-        while (k > 0 && open - (text.size() - k) > j && (text[k - 1] == ' ' || text[k - 1] == '\t')) --k;
-        text.erase(k);
-      }
-    }
-    if (!text.empty()) out->push_back(Segment{Segment::Kind::kText, text, {}, line});
-    const size_t inner = open + 2 + (minus || plus ? 1 : 0);
-    if (kind == '#') {
-      const size_t close = src.find("#}", inner);
-      if (close == std::string_view::npos) return Fail(line, "a comment is not closed");
-      strip_next = src[close - 1] == '-';
-      trim_newline = true;
-      line += CountLines(src.substr(open, close + 2 - open));
-      at = close + 2;
-      continue;
-    }
-    Segment seg;
-    seg.kind = kind == '{' ? Segment::Kind::kOutput : Segment::Kind::kStatement;
-    seg.line = line;
-    size_t end = 0;
-    EF_RETURN_IF_ERROR(LexTag(src, inner, kind == '{' ? "}}" : "%}", line, &seg.tokens, &end));
-    strip_next = src[end] == '-';
-    trim_newline = kind == '%';
-    const size_t after = end + (strip_next ? 1 : 0) + 2;
-    line += CountLines(src.substr(open, after - open));
-    out->push_back(std::move(seg));
-    at = after;
-  }
-  return Error::Ok();
-}
 
 class Parser {
  public:
@@ -197,7 +26,7 @@ class Parser {
   // Statements into `block` until a statement named in `ends` (its name in *end; the segment
   // then current is that statement's) or the end of the template (only when ends is empty).
   Error ParseBody(Node* block, const std::set<std::string>& ends, std::string* end, int depth) {
-    if (depth > kMaxNesting) return Fail(Line(), "statements nested too deeply");
+    if (depth > kMaxNesting) return TemplateError(Line(), "statements nested too deeply");
     for (; seg_ < segments_.size(); ++seg_) {
       const Segment& s = segments_[seg_];
       if (s.kind == Segment::Kind::kText) {
@@ -217,7 +46,7 @@ class Parser {
         block->kids.push_back(std::move(n));
         continue;
       }
-      if (s.tokens.empty() || s.tokens[0].kind != Token::Kind::kName) return Fail(s.line, "a statement without a name");
+      if (s.tokens.empty() || s.tokens[0].kind != Token::Kind::kName) return TemplateError(s.line, "a statement without a name");
       const std::string name = s.tokens[0].text;
       if (ends.count(name) != 0) {
         *end = name;
@@ -228,7 +57,7 @@ class Parser {
       if (!stmt.ok()) return stmt.error();
       if (stmt.value() != nullptr) block->kids.push_back(stmt.take());
     }
-    if (!ends.empty()) return Fail(Line(), "the template ends inside a block (expected " + *ends.begin() + ")");
+    if (!ends.empty()) return TemplateError(Line(), "the template ends inside a block (expected " + *ends.begin() + ")");
     return Error::Ok();
   }
 
@@ -263,10 +92,10 @@ class Parser {
     if (name == "for") {
       auto n = Make(NodeType::kFor, line);
       do {
-        if (!PeekKind(Token::Kind::kName)) return Fail(line, "for needs a loop variable");
+        if (!PeekKind(Token::Kind::kName)) return TemplateError(line, "for needs a loop variable");
         n->names.push_back(Next().text);
       } while (Accept(","));
-      if (!AcceptName("in")) return Fail(line, "for needs 'in'");
+      if (!AcceptName("in")) return TemplateError(line, "for needs 'in'");
       auto iter = ParseExpression(1);  // no conditional expression: its "if" filters the loop
       if (!iter.ok()) return iter.error();
       n->kids.push_back(iter.take());
@@ -294,10 +123,10 @@ class Parser {
     }
     if (name == "set") {
       auto n = Make(NodeType::kSet, line);
-      if (!PeekKind(Token::Kind::kName)) return Fail(line, "set needs a name");
+      if (!PeekKind(Token::Kind::kName)) return TemplateError(line, "set needs a name");
       n->names.push_back(Next().text);
       if (Accept(".")) {
-        if (!PeekKind(Token::Kind::kName)) return Fail(line, "set needs an attribute name after '.'");
+        if (!PeekKind(Token::Kind::kName)) return TemplateError(line, "set needs an attribute name after '.'");
         n->text = Next().text;
       }
       if (!Accept("=")) {
@@ -318,12 +147,12 @@ class Parser {
     }
     if (name == "macro") {
       auto n = Make(NodeType::kMacro, line);
-      if (!PeekKind(Token::Kind::kName)) return Fail(line, "macro needs a name");
+      if (!PeekKind(Token::Kind::kName)) return TemplateError(line, "macro needs a name");
       n->text = Next().text;
-      if (!Accept("(")) return Fail(line, "macro needs its parameters in ( )");
+      if (!Accept("(")) return TemplateError(line, "macro needs its parameters in ( )");
       std::vector<std::unique_ptr<Node>> defaults;
       while (!Accept(")")) {
-        if (!PeekKind(Token::Kind::kName)) return Fail(line, "a macro parameter must be a name");
+        if (!PeekKind(Token::Kind::kName)) return TemplateError(line, "a macro parameter must be a name");
         n->names.push_back(Next().text);
         std::unique_ptr<Node> def;
         if (Accept("=")) {
@@ -332,7 +161,7 @@ class Parser {
           def = e.take();
         }
         defaults.push_back(std::move(def));
-        if (!Accept(",") && !Peek(")")) return Fail(line, "expected ',' or ')' in the macro's parameters");
+        if (!Accept(",") && !Peek(")")) return TemplateError(line, "expected ',' or ')' in the macro's parameters");
       }
       EF_RETURN_IF_ERROR(ExpectEnd());
       auto body = Make(NodeType::kBlock, line);
@@ -353,12 +182,12 @@ class Parser {
       EF_RETURN_IF_ERROR(ParseBody(body.get(), {"endgeneration"}, &end, depth + 1));
       return body;
     }
-    return Fail(line, "the statement '" + name + "' is not supported");
+    return TemplateError(line, "the statement '" + name + "' is not supported");
   }
 
   // Expressions, by precedence. `level` 1 parses no conditional expression at the top.
   Result<std::unique_ptr<Node>> ParseExpression(int level) {
-    if (++nesting_ > kMaxNesting) return Fail(Line(), "an expression nested too deeply");
+    if (++nesting_ > kMaxNesting) return TemplateError(Line(), "an expression nested too deeply");
     auto r = level == 0 ? ParseTernary() : ParseOr();
     --nesting_;
     return r;
@@ -413,7 +242,7 @@ class Parser {
 
   Result<std::unique_ptr<Node>> ParseNot() {
     if (AcceptName("not")) {
-      if (++nesting_ > kMaxNesting) return Fail(Line(), "an expression nested too deeply");
+      if (++nesting_ > kMaxNesting) return TemplateError(Line(), "an expression nested too deeply");
       auto a = ParseNot();
       --nesting_;
       if (!a.ok()) return a.error();
@@ -505,7 +334,7 @@ class Parser {
   Result<std::unique_ptr<Node>> ParseUnary() {
     if (Peek("-") || Peek("+")) {
       const std::string op = Next().text;
-      if (++nesting_ > kMaxNesting) return Fail(Line(), "an expression nested too deeply");
+      if (++nesting_ > kMaxNesting) return TemplateError(Line(), "an expression nested too deeply");
       auto a = ParseUnary();
       --nesting_;
       if (!a.ok()) return a.error();
@@ -518,7 +347,7 @@ class Parser {
     // Filters and tests bind to the unary expression: `x | length > 0`, `not x is defined`.
     while (a.ok()) {
       if (Accept("|")) {
-        if (!PeekKind(Token::Kind::kName)) return Fail(Line(), "a filter name must follow '|'");
+        if (!PeekKind(Token::Kind::kName)) return TemplateError(Line(), "a filter name must follow '|'");
         auto n = Make(NodeType::kFilter, Line());
         n->text = Next().text;
         n->kids.push_back(a.take());
@@ -527,7 +356,7 @@ class Parser {
       } else if (AcceptName("is")) {
         auto n = Make(NodeType::kTest, Line());
         n->flag = AcceptName("not");
-        if (!PeekKind(Token::Kind::kName)) return Fail(Line(), "a test name must follow 'is'");
+        if (!PeekKind(Token::Kind::kName)) return TemplateError(Line(), "a test name must follow 'is'");
         n->text = Next().text;
         n->kids.push_back(a.take());
         if (Accept("(")) {
@@ -552,12 +381,12 @@ class Parser {
         n->names.push_back(Next().text);
         Next();
       } else if (!n->names.empty()) {
-        return Fail(Line(), "a positional argument after a keyword one");
+        return TemplateError(Line(), "a positional argument after a keyword one");
       }
       auto e = ParseExpression(0);
       if (!e.ok()) return e.error();
       n->kids.push_back(e.take());
-      if (!Accept(",") && !Peek(")")) return Fail(Line(), "expected ',' or ')' in the arguments");
+      if (!Accept(",") && !Peek(")")) return TemplateError(Line(), "expected ',' or ')' in the arguments");
     }
     return Error::Ok();
   }
@@ -566,7 +395,7 @@ class Parser {
     auto a = ParsePrimary();
     while (a.ok()) {
       if (Accept(".")) {
-        if (!PeekKind(Token::Kind::kName) && !PeekKind(Token::Kind::kInt)) return Fail(Line(), "a name must follow '.'");
+        if (!PeekKind(Token::Kind::kName) && !PeekKind(Token::Kind::kInt)) return TemplateError(Line(), "a name must follow '.'");
         auto n = Make(NodeType::kAttr, Line());
         n->text = Next().text;
         n->kids.push_back(a.take());
@@ -576,10 +405,10 @@ class Parser {
         int colons = 0;
         while (!Accept("]")) {
           if (Accept(":")) {
-            if (++colons > 2) return Fail(Line(), "a slice has at most three parts");
+            if (++colons > 2) return TemplateError(Line(), "a slice has at most three parts");
             continue;
           }
-          if (parts[colons] != nullptr) return Fail(Line(), "expected ':' or ']'");
+          if (parts[colons] != nullptr) return TemplateError(Line(), "expected ':' or ']'");
           auto e = ParseExpression(0);
           if (!e.ok()) return e.error();
           parts[colons] = e.take();
@@ -587,7 +416,7 @@ class Parser {
         auto n = Make(colons == 0 ? NodeType::kSubscript : NodeType::kSlice, Line());
         n->kids.push_back(a.take());
         if (colons == 0) {
-          if (parts[0] == nullptr) return Fail(Line(), "an empty subscript");
+          if (parts[0] == nullptr) return TemplateError(Line(), "an empty subscript");
           n->kids.push_back(std::move(parts[0]));
         } else {
           for (auto& p : parts) n->kids.push_back(std::move(p));
@@ -606,7 +435,7 @@ class Parser {
   }
 
   Result<std::unique_ptr<Node>> ParsePrimary() {
-    if (pos_ >= tokens_->size()) return Fail(Line(), "an expression is missing");
+    if (pos_ >= tokens_->size()) return TemplateError(Line(), "an expression is missing");
     const Token& t = Next();
     auto n = Make(NodeType::kLiteral, Line());
     switch (t.kind) {
@@ -639,11 +468,11 @@ class Parser {
               auto item = ParseExpression(0);
               if (!item.ok()) return item.error();
               list->kids.push_back(item.take());
-              if (!Accept(",") && !Peek(")")) return Fail(Line(), "expected ',' or ')'");
+              if (!Accept(",") && !Peek(")")) return TemplateError(Line(), "expected ',' or ')'");
             }
             return list;
           }
-          if (!Accept(")")) return Fail(Line(), "expected ')'");
+          if (!Accept(")")) return TemplateError(Line(), "expected ')'");
           return e;
         }
         if (t.text == "[" || t.text == "{") {
@@ -654,17 +483,17 @@ class Parser {
             if (!item.ok()) return item.error();
             n->kids.push_back(item.take());
             if (dict) {
-              if (!Accept(":")) return Fail(Line(), "expected ':' in a dict");
+              if (!Accept(":")) return TemplateError(Line(), "expected ':' in a dict");
               auto value = ParseExpression(0);
               if (!value.ok()) return value.error();
               n->kids.push_back(value.take());
             }
-            if (!Accept(",") && !Peek(dict ? "}" : "]")) return Fail(Line(), "expected ',' in a list or dict");
+            if (!Accept(",") && !Peek(dict ? "}" : "]")) return TemplateError(Line(), "expected ',' in a list or dict");
           }
           return n;
         }
-        return Fail(Line(), "unexpected '" + t.text + "'");
-      default: return Fail(Line(), "an expression is missing");
+        return TemplateError(Line(), "unexpected '" + t.text + "'");
+      default: return TemplateError(Line(), "an expression is missing");
     }
   }
 
@@ -686,7 +515,7 @@ class Parser {
   bool AcceptName(const char* name) { return PeekName(name) ? (++pos_, true) : false; }
   const Token& Next() { return (*tokens_)[pos_++]; }
   Error ExpectEnd() const {
-    if (pos_ < tokens_->size()) return Fail(Line(), "unexpected '" + (*tokens_)[pos_].text + "'");
+    if (pos_ < tokens_->size()) return TemplateError(Line(), "unexpected '" + (*tokens_)[pos_].text + "'");
     return Error::Ok();
   }
 

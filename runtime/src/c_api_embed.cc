@@ -1,0 +1,103 @@
+// The C API of embeddings and encoding (c_api.cc says how the C API files divide).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "c_api_internal.h"
+
+namespace {
+
+using edgeformer::Error;
+using edgeformer::Status;
+using namespace edgeformer::capi;  // NOLINT(google-build-using-namespace): the C API's own helpers
+
+}  // namespace
+
+extern "C" {
+
+edgeformer_embed_params edgeformer_embed_default_params(void) {
+  edgeformer_embed_params p;
+  p.pooling = EDGEFORMER_POOLING_MODEL;
+  p.normalize = -1;
+  return p;
+}
+
+edgeformer_status edgeformer_embed(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
+                                   const size_t* lengths, size_t n_texts, const edgeformer_embed_params* params,
+                                   float* embeddings, size_t capacity) {
+  if (session == nullptr) return Null("session");
+  if (tokens == nullptr || lengths == nullptr) return Null("tokens or lengths");
+  if (embeddings == nullptr) return Null("embeddings");
+  const edgeformer_embed_params p = params ? *params : edgeformer_embed_default_params();
+  if (p.pooling < EDGEFORMER_POOLING_MODEL || p.pooling > EDGEFORMER_POOLING_POOLER) {
+    return Fail(Status::kInvalidArgument, "unknown pooling " + std::to_string(p.pooling));
+  }
+  const edgeformer::ModelConfig& c = session->model->config();
+  if (n_texts > capacity / c.dim) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_texts) + " embeddings need " +
+                                              std::to_string(n_texts * c.dim) + " floats but the buffer holds " +
+                                              std::to_string(capacity));
+  }
+  return InCall(session, [&] {
+    edgeformer::EncodeInput in;
+    in.tokens = tokens;
+    in.token_types = token_types;
+    in.lengths = lengths;
+    in.n_texts = n_texts;
+    edgeformer::EncodeOutput out;
+    out.embeddings = embeddings;
+    out.pooling = static_cast<edgeformer::Pooling>(p.pooling);
+    out.normalize = p.normalize < 0 ? c.normalize : p.normalize != 0;
+    return Report(session->session->Encode(in, out));
+  });
+}
+
+edgeformer_status edgeformer_embed_texts(edgeformer_session* session, const char* const* texts, const size_t* text_lens,
+                                         size_t n_texts, const edgeformer_embed_params* params, float* embeddings,
+                                         size_t capacity) {
+  if (session == nullptr) return Null("session");
+  if (texts == nullptr || text_lens == nullptr) return Null("texts or text_lens");
+  return Guard([&] {
+    std::vector<int32_t> ids;
+    std::vector<size_t> lengths(n_texts);
+    for (size_t i = 0; i < n_texts; ++i) {
+      if (texts[i] == nullptr && text_lens[i] > 0) return Null("a text");
+      const size_t before = ids.size();
+      Error err = session->model->tokenizer().Encode(std::string_view(texts[i] ? texts[i] : "", text_lens[i]),
+                                                     /*add_special=*/true, /*parse_special=*/false, &ids);
+      if (!err.ok()) return Report(err);
+      lengths[i] = ids.size() - before;
+    }
+    return edgeformer_embed(session, ids.data(), nullptr, lengths.data(), n_texts, params, embeddings, capacity);
+  });
+}
+
+edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* tokens, const int32_t* token_types,
+                                    size_t n_tokens, float* hidden, size_t hidden_capacity, float* logits,
+                                    size_t logits_capacity) {
+  if (session == nullptr) return Null("session");
+  if (tokens == nullptr) return Null("tokens");
+  const edgeformer::ModelConfig& c = session->model->config();
+  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
+                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
+  }
+  if (logits != nullptr && n_tokens > logits_capacity / c.vocab_size) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " +
+                                              std::to_string(n_tokens * c.vocab_size) + " logits but the buffer holds " +
+                                              std::to_string(logits_capacity));
+  }
+  return InCall(session, [&] {
+    edgeformer::EncodeInput in;
+    in.tokens = tokens;
+    in.token_types = token_types;
+    in.lengths = &n_tokens;
+    in.n_texts = 1;
+    edgeformer::EncodeOutput out;
+    out.hidden = hidden;
+    out.logits = logits;
+    return Report(session->session->Encode(in, out));
+  });
+}
+
+}  // extern "C"

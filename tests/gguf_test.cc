@@ -1,0 +1,101 @@
+// GGUF files (llama.cpp's format) against PyTorch and against the Hugging Face conversion of the
+// same weights (tests/reference/make_models.py writes both), and hostile GGUF files.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "converter/convert.h"
+#include "edgeformer.h"
+#include "tests/reference_models.h"
+#include "tests/test_support.h"
+
+namespace edgeformer {
+
+TEST_CASE("GGUF (F32, F16, Q8_0, llama tokenizer): logits as PyTorch's, tokens as sentencepiece's") {
+  if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;  // the GGUF borrows its vocabulary
+  const std::string dir = ReferenceDir() + "/gguf_llama";
+  CHECK(CheckModel("gguf_llama", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
+  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer.json", 1, [](edgeformer_model* m) {
+    // GGUF's tokenizer.chat_template comes along (make_models.py's GGUF_CHAT_TEMPLATE).
+    CHECK(std::string(edgeformer_model_chat_template(m)) == "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}");
+  });
+}
+
+TEST_CASE("GGUF with a gpt2 (byte-level) tokenizer and Qwen2's split: logits and ids as the references'") {
+  if (test::SharedFile("tokenizers/gpt2/tokenizer.json").empty()) return;
+  const std::string dir = ReferenceDir() + "/gguf_bpe";
+  CHECK(CheckModel("gguf_bpe", &convert::ConvertGguf, "model.gguf") * 100 >= 96 * 85);
+  // add_bos is asked, but the file says add_bos_token = false: no BOS.
+  CheckTokenizerCases(dir + "/model.gguf", &convert::ConvertGguf, dir + "/tokenizer_reference.json", 1,
+                      [](edgeformer_model*) {});
+}
+
+TEST_CASE("hostile GGUF files are refused with the file and the problem") {
+  if (test::SharedFile("models/fortunes2M/tokenizer.model").empty()) return;
+  const std::vector<uint8_t> good = test::ReadFile(ReferenceDir() + "/gguf_llama/model.gguf");
+  test::TempDir tmp;
+  const std::string in = tmp.path("m.gguf"), out = tmp.path("out.edgf");
+  auto refused = [&](const std::vector<uint8_t>& bytes) {
+    test::WriteFile(in, bytes);
+    convert::ConvertOptions o;
+    o.checkpoint = in;
+    o.output = out;
+    const Error err = convert::ConvertGguf(o);
+    CHECK_FALSE(err.ok());
+    CHECK_FALSE(std::ifstream(out).good());
+    CHECK(err.message().find(in) != std::string::npos);
+    return err.message();
+  };
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.begin() + 3)).find("truncated") != std::string::npos);
+  std::vector<uint8_t> bad = good;
+  bad[0] = 'X';
+  CHECK(refused(bad).find("not a GGUF file") != std::string::npos);
+  bad = good;
+  bad[4] = 9;
+  CHECK(refused(bad).find("GGUF version 9") != std::string::npos);
+  bad = good;
+  for (int i = 16; i < 24; ++i) bad[i] = 0xff;  // metadata count
+  CHECK(refused(bad).find("absurd") != std::string::npos);
+  // Cut inside the data: a tensor runs past the end.
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.end() - 1000)).find("run past the end") != std::string::npos);
+  // Cut inside the header: a string or array runs past the end.
+  CHECK(refused(std::vector<uint8_t>(good.begin(), good.begin() + 2000)).find("truncated") != std::string::npos);
+}
+
+// The same checkpoints written as llama.cpp writes them (F32 GGUF: q and k in halves but for
+// llama, Gemma's norms as 1 + w, its layer pattern and scale implied, Phi-3's fused projections
+// and LongRoPE factor tensors): PyTorch's logits, and those of the Hugging Face conversion bit for
+// bit in f32 and int8, except for Llama 3's rope scaling, which GGUF states as precomputed
+// per-frequency factors (rope_freqs).
+TEST_CASE("GGUF llama (rope_freqs), qwen2, qwen3, phi3, gemma2 and gemma3: the Hugging Face conversion's numbers") {
+  for (const char* name :
+       {"llama3_bf16_tied_sharded", "qwen2_f32", "qwen3_f32", "phi3_f32", "gemma2_gguf_f32", "gemma3_gguf_f32"}) {
+    INFO(name);
+    const bool same_rope = std::string(name) != "llama3_bf16_tied_sharded";
+    const std::string dir = ReferenceDir() + "/" + name;
+    const Reference ref = LoadReference(dir);
+    test::TempDir tmp;
+    for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
+      convert::ConvertOptions o;
+      o.checkpoint = dir + "/model.gguf";
+      o.output = tmp.path("gguf.edgf");
+      o.quant = quant;
+      o.tokenizer_from_checkpoint = false;
+      const Error err = convert::ConvertGguf(o);
+      INFO(err.message());
+      REQUIRE(err.ok());
+      const std::vector<float> gguf = RunLogits(o.output, ref.tokens);
+      if (quant == convert::Quant::kNone) CHECK(WorstRelativeDifference(ref, gguf) <= 1e-4);
+      o.checkpoint = dir;
+      o.output = tmp.path("hf.edgf");
+      REQUIRE(convert::ConvertHf(o).ok());
+      const std::vector<float> hf = RunLogits(o.output, ref.tokens);
+      if (same_rope) CHECK(std::memcmp(gguf.data(), hf.data(), hf.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+}  // namespace edgeformer
