@@ -208,11 +208,15 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
                                                std::to_string(room) + " tokens fits");
   }
   if (n_gen > 0) {
-    // Decode step i attends over start + i + 1 positions: K and V rows of every layer.
+    // Decode step i attends over start + i + 1 positions: K and V rows of every layer (of its
+    // window, for a sliding-window layer).
     const ModelConfig& c = model.config();
     const double positions = start + (n_gen + 1) / 2.0;
-    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.n_layers * c.kv_dim() * KvTypeBytes(session.kv_type()) *
-                                                 positions);
+    double rows = 0.0;
+    for (const LayerConfig& l : c.layers) {
+      rows += l.sliding_window != 0 ? std::min(positions, static_cast<double>(l.sliding_window)) : positions;
+    }
+    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * KvTypeBytes(session.kv_type()) * rows);
   }
   const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
   // Encoders: embed_batch texts of n_prompt tokens per call, pooled as the model says (or CLS).
