@@ -227,6 +227,10 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
   }
   if (c.gemma()) {
+    if (j.value("use_bidirectional_attention", false)) {
+      return Error(Status::kUnsupported, path + ": use_bidirectional_attention true (an embedding model such as "
+                                                "EmbeddingGemma; Gemma's decoder attends causally)");
+    }
     // Gemma's GeGLU: hidden_activation (or, in older configs, hidden_act) is the tanh GELU.
     const nlohmann::json act = j.contains("hidden_activation") && !j["hidden_activation"].is_null()
                                    ? j["hidden_activation"]

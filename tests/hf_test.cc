@@ -176,6 +176,10 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   chunked.replace(chunked.find("\"llama\""), 7,
                   "\"mistral\", \"sliding_window\": 16, \"layer_types\": [\"chunked_attention\", \"full_attention\"]");
   CHECK(with(good, chunked).find("layer_types[0] \"chunked_attention\"") != std::string::npos);
+  // Gemma's encoder variant (EmbeddingGemma) is not run as a decoder.
+  std::string bidirectional = config_text;
+  bidirectional.replace(bidirectional.find("\"llama\""), 7, "\"gemma3_text\", \"use_bidirectional_attention\": true");
+  CHECK(with(good, bidirectional).find("use_bidirectional_attention true") != std::string::npos);
   std::string no_layers = config_text;
   no_layers.replace(no_layers.find("\"num_hidden_layers\""), 19, "\"num_hidden_layerz\"");
   CHECK(with(good, no_layers).find("config.json: has no num_hidden_layers") != std::string::npos);
