@@ -25,16 +25,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
-for variant in "none f32" "int8 f32" "int8 f16"; do
-  read -r quant kv <<<"$variant"
-  model=$tmp/$quant.edgf
-  [[ -f $model ]] || "$x86/converter/edgeformer-convert" "$src/model.bin" --tokenizer "$src/tokenizer.bin" --quant "$quant" -q -o "$model"
-  prompt=1,$("$x86/tools/edgeformer-run" "$model" --prompt-ids 1 -n 100 --temperature 0 --ignore-eos --print-ids 2>/dev/null)
-  runs=()
-  for isa in reference avx2 avx512vnni amx; do runs+=("x86 $isa -"); done
-  for isa in reference neon neondot i8mm; do runs+=("arm $isa max"); done
-  runs+=("arm neon cortex-a53")
-  reference=""
+# Every ISA cap of both builds; an ISA this CPU lacks is capped down by dispatch: the run is still
+# valid, just repeated.
+runs=("x86 reference -" "x86 avx2 -" "x86 avx512vnni -" "x86 amx -" "arm reference max" "arm neon max"
+      "arm neondot max" "arm i8mm max" "arm neon cortex-a53")
+
+# same_everywhere LABEL IDS_ARGS LOGITS_ARGS: on every run, the ids `edgeformer-run IDS_ARGS` prints
+# and the logits file `edgeformer-run LOGITS_ARGS` writes to $tmp/logits (LOGITS_ARGS empty: IDS_ARGS
+# writes it) must digest as on the first run. Arguments are space-separated words.
+same_everywhere() {
+  local label=$1 ids_args=$2 logits_args=$3
+  local reference="" run arch isa cpu ids digest
+  local -a exe
   for run in "${runs[@]}"; do
     read -r arch isa cpu <<<"$run"
     if [[ $arch == x86 ]]; then
@@ -42,20 +44,32 @@ for variant in "none f32" "int8 f32" "int8 f16"; do
     else
       exe=(env QEMU_CPU="$cpu" qemu-aarch64 "$arm/tools/edgeformer-run")
     fi
-    # An ISA this CPU lacks is capped down by dispatch: the run is still valid, just repeated.
-    ids=$("${exe[@]}" "$model" --prompt-ids 1 -n 127 --temperature 0 --ignore-eos --print-ids --max-isa "$isa" --backend native \
-      --kv-type "$kv" 2>/dev/null)
-    "${exe[@]}" "$model" --prompt-ids "$prompt" -n 0 --dump-logits "$tmp/logits" --max-isa "$isa" --kv-type "$kv" --backend native \
-      >/dev/null 2>&1
-    digest="$(printf '%s' "$ids" | md5sum | cut -c1-32) $(md5sum <"$tmp/logits" | cut -c1-32)"
+    rm -f "$tmp/logits"  # a run that writes none must not pass on the last run's file
+    # shellcheck disable=SC2086  # the argument strings are word lists
+    ids=$("${exe[@]}" $ids_args --max-isa "$isa" --backend native 2>/dev/null)
+    if [[ -n $logits_args ]]; then
+      # shellcheck disable=SC2086
+      "${exe[@]}" $logits_args --max-isa "$isa" --backend native >/dev/null 2>&1
+    fi
+    digest="$(printf '%s' "$ids" | md5sum | cut -c1-32) $(md5sum <"$tmp/logits" 2>/dev/null | cut -c1-32)"
     if [[ -z $reference ]]; then reference=$digest; fi
     if [[ $digest == "$reference" ]]; then
       passed=$((passed + 1))
     else
       failed=$((failed + 1))
-      echo "cross-isa: $quant model (kv $kv) differs on $arch $isa ($cpu): $digest vs $reference" >&2
+      echo "cross-isa: $label differs on $arch $isa ($cpu): $digest vs $reference" >&2
     fi
   done
+}
+
+for variant in "none f32" "int8 f32" "int8 f16"; do
+  read -r quant kv <<<"$variant"
+  model=$tmp/$quant.edgf
+  [[ -f $model ]] || "$x86/converter/edgeformer-convert" "$src/model.bin" --tokenizer "$src/tokenizer.bin" --quant "$quant" -q -o "$model"
+  prompt=1,$("$x86/tools/edgeformer-run" "$model" --prompt-ids 1 -n 100 --temperature 0 --ignore-eos --print-ids 2>/dev/null)
+  same_everywhere "$quant model (kv $kv)" \
+    "$model --prompt-ids 1 -n 127 --temperature 0 --ignore-eos --print-ids --kv-type $kv" \
+    "$model --prompt-ids $prompt -n 0 --dump-logits $tmp/logits --kv-type $kv"
 done
 # The families' reference checkpoints (tests/reference/make_models.py, written by the x86 build's
 # reference fixture): sliding windows with a ring of the window (decode wraps it), sandwich norms,
@@ -71,26 +85,7 @@ for m in gemma2_f32 gemma3_f32 mistral_sw_f32 qwen3_f32 phi3_f32; do
   fi
   model=$tmp/$m.edgf
   "$x86/converter/edgeformer-convert" --from hf "$families/$m" --no-tokenizer --quant int8 -q -o "$model"
-  reference=""
-  for run in "x86 reference -" "x86 avx2 -" "x86 avx512vnni -" "x86 amx -" "arm reference max" "arm neon max" \
-             "arm neondot max" "arm i8mm max" "arm neon cortex-a53"; do
-    read -r arch isa cpu <<<"$run"
-    if [[ $arch == x86 ]]; then
-      exe=("$x86/tools/edgeformer-run")
-    else
-      exe=(env QEMU_CPU="$cpu" qemu-aarch64 "$arm/tools/edgeformer-run")
-    fi
-    ids=$("${exe[@]}" "$model" --prompt-ids "$prompt" -n 60 --temperature 0 --ignore-eos --print-ids --max-isa "$isa" \
-      --backend native --dump-logits "$tmp/logits" 2>/dev/null)
-    digest="$(printf '%s' "$ids" | md5sum | cut -c1-32) $(md5sum <"$tmp/logits" | cut -c1-32)"
-    if [[ -z $reference ]]; then reference=$digest; fi
-    if [[ $digest == "$reference" ]]; then
-      passed=$((passed + 1))
-    else
-      failed=$((failed + 1))
-      echo "cross-isa: $m differs on $arch $isa ($cpu): $digest vs $reference" >&2
-    fi
-  done
+  same_everywhere "$m" "$model --prompt-ids $prompt -n 60 --temperature 0 --ignore-eos --print-ids --dump-logits $tmp/logits" ""
 done
 echo "cross-isa: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
