@@ -12,10 +12,13 @@
 #   5. scripts/example-check.sh: install both builds, build examples/ against the installed
 #      package (CMake shared and static, pkg-config), run it (aarch64: under qemu; the static one
 #      also on the Nehalem; the pkg-config one as installed, found through the .pc file's rpath);
-#   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the fast tests;
+#   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the tests that go through the
+#      matmul and attention kernels;
 #   7. scripts/fuzz.sh: the libFuzzer targets, 20000 executions each (clang, ASan + UBSan);
-#   8. a ThreadSanitizer build running the fast tests;
+#   8. a ThreadSanitizer build running the tests labelled "threads" (the rest run one thread);
 #   9. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+# ctest runs $(nproc) tests at a time (tests write only to their own temporary folders). Each
+# step prints the minutes since the start, so a slow step shows in CI's log.
 # Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
 # EDGEFORMER_REQUIRE_SHARED=1 a missing model fails instead of skipping.
 set -euo pipefail
@@ -36,7 +39,7 @@ run_ctest() {
   shift
   local log
   log=$(mktemp)
-  if ctest --test-dir "$dir" --output-on-failure "$@" 2>&1 | tee "$log"; then :; fi
+  if ctest --test-dir "$dir" --output-on-failure --parallel "$jobs" "$@" 2>&1 | tee "$log"; then :; fi
   local line total fails
   line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1 || true)
   if [[ -z $line ]]; then
@@ -51,13 +54,24 @@ run_ctest() {
   rm -f "$log"
 }
 
-# Configures and builds the folder $1 with the CMake options that follow, then runs its fast tests.
+# Configures the folder $1 with the CMake options up to "--", builds the targets after it and runs
+# their tests (ctest -R); with no "--", builds everything and runs the tests not labelled slow.
 build_and_test() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir" -j"$jobs"
-  run_ctest "$dir" -LE slow
+  local options=() targets=()
+  while [[ $# -gt 0 && $1 != -- ]]; do options+=("$1"); shift; done
+  [[ $# -gt 0 ]] && { shift; targets=("$@"); }
+  cmake -S . -B "$dir" -G Ninja "${options[@]}" >/dev/null
+  if [[ ${#targets[@]} -eq 0 ]]; then
+    cmake --build "$dir" -j"$jobs"
+    run_ctest "$dir" -LE slow
+  else
+    cmake --build "$dir" -j"$jobs" --target "${targets[@]}"
+    local names
+    names=$(IFS='|'; echo "${targets[*]}")
+    run_ctest "$dir" -R "^(${names})\$"
+  fi
 }
 
 # Adds the counts of a script's last "N passed, M failed" line to the totals (no such line: one
@@ -74,7 +88,7 @@ add_counts() {
   failed=$((failed + ${counts#* }))
 }
 
-step() { printf '\n==== %s\n' "$*"; }
+step() { printf '\n==== [%d min] %s\n' $((SECONDS / 60)) "$*"; }
 
 # Runs the test executables of build folder $1 named after it on an emulated CPU without AVX.
 on_nehalem() {
@@ -138,19 +152,22 @@ echo "$example"
 add_counts "$example"
 
 step "x86-64 without XNNPACK (-DEDGEFORMER_XNNPACK=OFF): builds and passes with the native kernels"
-build_and_test build-noxnn -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF -DEDGEFORMER_BUILD_TOOLS=OFF
+build_and_test build-noxnn -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_XNNPACK=OFF -DEDGEFORMER_BUILD_TOOLS=OFF \
+  -- kernels_test session_test session_generate_test model_test alloc_test misuse_test hf_test gguf_test \
+  sliding_window_test stacks_test
 
 step "fuzz smoke: every libFuzzer target (clang, ASan + UBSan), 20000 executions each"
 if fuzz=$(bash scripts/fuzz.sh 20000 build); then :; fi
 echo "$fuzz" | grep -E '^(ok|FAIL) |passed' || echo "$fuzz" | tail -40
 add_counts "$fuzz"
 
-step "x86-64: ThreadSanitizer (the fast tests: sessions in several threads, shared pools)"
-build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread -DEDGEFORMER_BUILD_TOOLS=OFF
+step "x86-64: ThreadSanitizer (the tests labelled threads: sessions in several threads, shared pools)"
+build_and_test build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=thread -DEDGEFORMER_BUILD_TOOLS=OFF \
+  -- alloc_test misuse_test session_test thread_pool_test model_test xnnpack_test
 
 step "x86-64: AddressSanitizer + UndefinedBehaviorSanitizer"
 ASAN_OPTIONS=detect_leaks=1 build_and_test build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFORMER_SANITIZE=address,undefined
 
 printf '\n'
-echo "summary: $passed passed, $failed failed"
+echo "summary: $passed passed, $failed failed ($((SECONDS / 60)) min)"
 [[ $failed -eq 0 ]]
