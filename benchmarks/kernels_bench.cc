@@ -58,6 +58,42 @@ void BenchQGemm(benchmark::State& state, QGemmFn fn, Isa isa, Shape shape, size_
   state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
 }
 
+// int4 (groups of 32) x int8 GEMM at the same shapes, weights and f16 scales cycled like
+// BenchQGemm; weight GB/s counts the packed bytes and the scales.
+void BenchQ4Gemm(benchmark::State& state, Q4GemmFn fn, Isa isa, Shape shape, size_t m) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  const size_t group = 32;
+  const size_t bytes = Int4Bytes(shape.n, shape.k, group), n_scales = Int4ScaleCount(shape.n, shape.k, group);
+  const size_t copies = std::max<size_t>(1, kStreamBytes / (bytes + 2 * n_scales));
+  AlignedBuffer w, s, a, c;
+  const size_t a_stride = ActivationRowBytes(shape.k);
+  if (!w.Allocate(bytes * copies).ok() || !s.Allocate(n_scales * 2 * copies).ok() || !a.Allocate(m * a_stride).ok() ||
+      !c.Allocate(m * shape.n * 4).ok()) {
+    state.SkipWithError("out of memory");
+    return;
+  }
+  std::mt19937 rng(1);
+  for (size_t i = 0; i < bytes * copies; ++i) w.as<uint8_t>()[i] = static_cast<uint8_t>(rng());
+  for (size_t i = 0; i < n_scales * copies; ++i) s.as<uint16_t>()[i] = F32ToF16(0.01f);
+  for (size_t i = 0; i < m * a_stride; ++i) a.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
+  std::vector<float> a_scale(m, 0.01f);
+  size_t copy = 0;
+  for (auto _ : state) {
+    fn(m, shape.n, shape.k, group, a.as<int8_t>(), a_stride, a_scale.data(), w.as<uint8_t>() + copy * bytes,
+       s.as<uint16_t>() + copy * n_scales, c.as<float>(), shape.n);
+    benchmark::ClobberMemory();
+    copy = (copy + 1) % copies;
+  }
+  const double iters = static_cast<double>(state.iterations());
+  const double weights = static_cast<double>(shape.n) * shape.k;
+  state.counters["weight_GB/s"] =
+      benchmark::Counter(iters * static_cast<double>(bytes + 2 * n_scales) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GOP/s"] = benchmark::Counter(iters * 2.0 * m * weights / 1e9, benchmark::Counter::kIsRate);
+}
+
 // f32 GEMM at the same shapes, f32 or f16 weights cycled like BenchQGemm. Reports weight GB/s and
 // GFLOP/s.
 void BenchSGemm(benchmark::State& state, SGemmFn fn, Isa isa, Shape shape, size_t m, KvType w_type) {
@@ -165,6 +201,16 @@ void RegisterAll() {
           ->MinTime(0.2);                                                                             \
     }                                                                                                 \
   }
+#define EF_Q4GEMM_KERNEL(isa, fn)                                                                     \
+  for (const Shape& s : kShapes) {                                                                    \
+    for (size_t m : {size_t{1}, size_t{128}}) {                                                       \
+      if (m == 128 && Isa::isa == Isa::reference) continue; /* seconds per call */                   \
+      benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
+                                   BenchQ4Gemm, &isa::fn, Isa::isa, s, m)                             \
+          ->Unit(benchmark::kMicrosecond)                                                             \
+          ->MinTime(0.2);                                                                             \
+    }                                                                                                 \
+  }
 #define EF_SGEMM_KERNEL(isa, fn)                                                                        \
   for (KvType type : {KvType::kF32, KvType::kF16}) {                                                    \
     for (const Shape& s : kShapes) {                                                                    \
@@ -189,6 +235,7 @@ void RegisterAll() {
   }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 }

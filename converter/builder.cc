@@ -87,11 +87,47 @@ double Builder::HalvesInto(const float* w, uint64_t rows, uint64_t cols, TensorD
   return noise > 0.0 ? 10.0 * std::log10(signal / noise) : INFINITY;
 }
 
+double Builder::Int4Into(const float* w, uint64_t rows, uint64_t cols, TensorData* t) {
+  if (!Int4GroupSupported(group_size_) && status_.ok()) {
+    status_ = Error(Status::kInvalidArgument, "int4 group size " + std::to_string(group_size_) +
+                                                  " is not supported (32, 64 or 128)");
+  }
+  if (t->role == TensorRole::TokenEmbedding && status_.ok()) {
+    status_ = Error(Status::kInvalidArgument, "tensor '" + t->name + "': the token embedding cannot be int4 (its rows "
+                                                  "are looked up one by one): use --quant-embedding int8, f16 or none");
+  }
+  if (!status_.ok()) return 0.0;
+  QuantizedInt4 q = QuantizeGroupInt4(w, rows, cols, group_size_);
+  const size_t groups = Int4Groups(cols, group_size_);
+  std::vector<uint16_t> scales(Int4ScaleCount(rows, cols, group_size_), 0);
+  for (uint64_t r = 0; r < rows; ++r) {
+    for (size_t g = 0; g < groups; ++g) {
+      const uint16_t s = q.scales[r * groups + g];
+      if (!std::isfinite(F16ToF32(s)) && status_.ok()) {
+        status_ = Error(Status::kInvalidArgument, "tensor '" + t->name + "': a group's scale is past the f16 range; "
+                                                      "use --quant int8");
+      }
+      scales[Int4ScaleIndex(r, g, cols, group_size_)] = s;
+    }
+  }
+  std::vector<uint8_t> packed(Int4Bytes(rows, cols, group_size_));
+  PackInt4(q.values.data(), rows, cols, cols, group_size_, packed.data());
+  t->dtype = schema::DType::I4;
+  t->quant = schema::QuantScheme::GroupSymmetric;
+  t->layout = schema::WeightLayout::BlockedInt4;
+  t->group_size = group_size_;
+  t->data = OwnedBytes(packed);
+  t->scales = OwnedBytes(scales);
+  return q.snr_db;
+}
+
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});
   double snr = INFINITY;
-  if (quant == Quant::kInt8) {
+  if (quant == Quant::kInt4) {
+    snr = Int4Into(w, rows, cols, &t);
+  } else if (quant == Quant::kInt8) {
     snr = QuantizeInto(w, rows, cols, &t);
   } else if (quant == Quant::kF16) {
     snr = HalvesInto(w, rows, cols, &t);
@@ -105,7 +141,9 @@ void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, st
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});
   double snr = INFINITY;
-  if (quant == Quant::kInt8) {
+  if (quant == Quant::kInt4) {
+    snr = Int4Into(w.data(), rows, cols, &t);
+  } else if (quant == Quant::kInt8) {
     snr = QuantizeInto(w.data(), rows, cols, &t);
   } else if (quant == Quant::kF16) {
     snr = HalvesInto(w.data(), rows, cols, &t);

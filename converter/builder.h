@@ -29,8 +29,13 @@ class Progress {
 
 class Builder {
  public:
-  // `model` receives the tensors; `report` may be null. Both outlive the Builder.
-  Builder(ModelData* model, std::FILE* report) : model_(model), report_(report) {}
+  // `model` receives the tensors; `report` may be null. Both outlive the Builder. int4 matrices
+  // use groups of `group_size` columns.
+  Builder(ModelData* model, std::FILE* report, uint32_t group_size = 32)
+      : model_(model), report_(report), group_size_(group_size) {}
+  // The same with the options' report and group size.
+  Builder(ModelData* model, const ConvertOptions& options)
+      : Builder(model, options.report, options.group_size) {}
 
   // A matrix [rows][cols] from `w`, which must outlive the model's write when kept f32 (it is
   // borrowed); quantized and f16 matrices are copied. A value past the f16 range (|w| > 65504)
@@ -53,9 +58,13 @@ class Builder {
 
   // Stores w as f16 into t; returns the SNR. Sets status_ when a value does not fit.
   double HalvesInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t);
+  // Quantizes w into t as int4 in groups (BlockedInt4); returns the SNR. Sets status_ when a
+  // scale does not fit f16.
+  double Int4Into(const float* w, uint64_t rows, uint64_t cols, TensorData* t);
 
   ModelData* model_;
   std::FILE* report_;
+  uint32_t group_size_;
   Error status_ = Error::Ok();
 };
 

@@ -11,7 +11,7 @@ namespace convert {
 
 // kNone keeps f32; kF16 stores IEEE halves (round to nearest even); kInt8 quantizes per output
 // channel (Blocked16x4).
-enum class Quant { kNone, kF16, kInt8 };
+enum class Quant { kNone, kF16, kInt8, kInt4 };
 
 struct ConvertOptions {
   std::string checkpoint;  // llama2.c model.bin, or a Hugging Face checkpoint directory
@@ -19,6 +19,7 @@ struct ConvertOptions {
   std::string output;
   Quant quant = Quant::kInt8;           // the matrices of the layers (and an untied classifier: see main.cc)
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
+  uint32_t group_size = 32;              // int4: columns per scale (32, 64 or 128)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
   std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
   // GGUF metadata, or a Hugging Face tokenizer.json (required then). false: the model takes token

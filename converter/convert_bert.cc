@@ -90,7 +90,7 @@ Error ConvertBert(const HfConfig& c, const std::string& dir, const SafetensorsSe
   EF_RETURN_IF_ERROR(ReadSentenceTransformersPooling(dir, s.get()));
   a.stack = std::move(s);
 
-  Builder b(model, options.report);
+  Builder b(model, options);
   const Quant q = options.quant;
   Reader reader(st, options, 5 + (types > 0) + 16 * uint64_t{c.num_hidden_layers} + (pooler ? 2 : 0) + (mlm ? 5 : 0));
   {

@@ -41,7 +41,7 @@ Error ConvertBloom(const HfConfig& c, const SafetensorsSet& st, const ConvertOpt
   s->classifier = true;
   a.stack = std::move(s);
 
-  Builder b(model, options.report);
+  Builder b(model, options);
   const Quant q = options.quant;
   Reader reader(st, options, 5 + 12 * uint64_t{c.num_hidden_layers});
   {

@@ -178,7 +178,7 @@ Error ConvertGeneric(const HfConfig& c, const std::string& config_path, const Sa
   ModelConfig config;
   EF_RETURN_IF_ERROR(ResolveConfig(flatbuffers::GetRoot<schema::Architecture>(fbb.GetBufferPointer()), kFormatVersion,
                                    &config));
-  Builder b(model, options.report);
+  Builder b(model, options);
   uint64_t total = 0;
   ForEachRole([&](const TensorRoleInfo&) { total += 1 + c.num_hidden_layers; });
   Reader reader(st, options, total);

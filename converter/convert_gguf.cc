@@ -383,7 +383,7 @@ Error ConvertGguf(const ConvertOptions& options) {
   auto pairs = [&](std::vector<float> w, uint64_t n_heads, uint64_t cols) {
     return halves ? HalvesToPairs(w, n_heads, hd, rd, cols) : w;
   };
-  Builder b(&model, options.report);
+  Builder b(&model, options);
   const Quant q = options.quant;
   const uint64_t per_layer =
       (phi3 ? 6 : 9) + (qwen2 ? 3 : 0) + (a.stack->layers[0]->qk_norm ? 2 : 0) + (gemma ? 2 : 0);

@@ -46,7 +46,7 @@ Error ConvertLlamaTensors(const HfConfig& c, const SafetensorsSet& st, const Con
   const uint64_t rd = c.rotary_dim;
   const bool fused = c.model_type == "phi3";  // qkv_proj and gate_up_proj
   const bool gemma = c.gemma();
-  Builder b(model, options.report);
+  Builder b(model, options);
   const Quant q = options.quant;
   Reader reader(st, options,
                 3 + ((fused ? 6 : 9) + (biases ? 3 : 0) + (qk_norm ? 2 : 0) + (gemma ? 2 : 0)) *
@@ -160,7 +160,7 @@ Error ConvertGpt2Tensors(const HfConfig& c, const SafetensorsSet& st, const Conv
   const uint64_t positions = c.max_position_embeddings;
   // Hugging Face's GPT2LMHeadModel prefixes "transformer."; the original checkpoints do not.
   const std::string t = st.Find("transformer.wte.weight") != nullptr ? "transformer." : "";
-  Builder b(model, options.report);
+  Builder b(model, options);
   const Quant q = options.quant;
   Reader reader(st, options, 4 + 12 * uint64_t{c.num_hidden_layers});
   {

@@ -20,9 +20,12 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--tokenizer", options.tokenizer,
                  "the tokenizer (llama2.c tokenizer.bin); without one the model takes token ids only");
-  app.add_option("--quant", quant, "weight quantization of the layers: none (f32), f16 (IEEE halves) or int8 "
-                 "(per output channel; the default)")
-      ->check(CLI::IsMember({"none", "f16", "int8"}));
+  app.add_option("--quant", quant, "weight quantization of the layers: none (f32), f16 (IEEE halves), int8 "
+                 "(per output channel; the default) or int4 (in groups of --group-size columns, f16 scales)")
+      ->check(CLI::IsMember({"none", "f16", "int8", "int4"}));
+  app.add_option("--group-size", options.group_size, "with --quant int4: columns per scale")
+      ->check(CLI::IsMember({32, 64, 128}))
+      ->capture_default_str();
   app.add_option("--quant-embedding", embedding_quant,
                  "token embedding and classifier: none (f32), f16 or int8; default: f16 with --quant f16, else "
                  "none (they decide the next token, and int8 there flips near-ties)")
@@ -37,9 +40,10 @@ int main(int argc, char** argv) {
   if (parsed >= 0) return parsed;
 
   auto parse_quant = [](const std::string& name) {
-    return name == "none"  ? edgeformer::convert::Quant::kNone
-           : name == "f16" ? edgeformer::convert::Quant::kF16
-                           : edgeformer::convert::Quant::kInt8;
+    return name == "none"   ? edgeformer::convert::Quant::kNone
+           : name == "f16"  ? edgeformer::convert::Quant::kF16
+           : name == "int4" ? edgeformer::convert::Quant::kInt4
+                            : edgeformer::convert::Quant::kInt8;
   };
   if (embedding_quant.empty()) embedding_quant = quant == "f16" ? "f16" : "none";
   options.quant = parse_quant(quant);

@@ -1,7 +1,10 @@
 #include "converter/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "platforms/common/f16.h"
 
 namespace edgeformer {
 namespace convert {
@@ -30,6 +33,39 @@ QuantizedInt8 QuantizePerChannelInt8(const float* w, size_t rows, size_t cols) {
       noise += err * err;
     }
     q.row_sums[r] = sum;
+  }
+  q.snr_db = noise > 0.0 ? 10.0 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
+  return q;
+}
+
+QuantizedInt4 QuantizeGroupInt4(const float* w, size_t rows, size_t cols, size_t group) {
+  QuantizedInt4 q;
+  const size_t groups = (cols + group - 1) / group;
+  q.values.resize(rows * cols);
+  q.scales.resize(rows * groups);
+  double signal = 0.0, noise = 0.0;
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t begin = g * group, end = std::min(cols, begin + group);
+      const float* row = w + r * cols;
+      float amax = 0.0f, m = 0.0f;
+      for (size_t c = begin; c < end; ++c) {
+        if (std::fabs(row[c]) > amax) amax = std::fabs(row[c]), m = row[c];
+      }
+      const float d = m / -8.0f;
+      const float id = d != 0.0f ? 1.0f / d : 0.0f;
+      const uint16_t stored = F32ToF16(d);
+      q.scales[r * groups + g] = stored;
+      const double scale = F16ToF32(stored);
+      for (size_t c = begin; c < end; ++c) {
+        const float x = row[c] * id + 8.5f;  // in [0.5, 16.5]: truncation rounds half up
+        const int qv = std::min(15, static_cast<int>(x)) - 8;
+        q.values[r * cols + c] = static_cast<int8_t>(qv);
+        const double err = static_cast<double>(row[c]) - qv * scale;
+        signal += static_cast<double>(row[c]) * row[c];
+        noise += err * err;
+      }
+    }
   }
   q.snr_db = noise > 0.0 ? 10.0 * std::log10(signal / noise) : std::numeric_limits<double>::infinity();
   return q;

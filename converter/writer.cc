@@ -31,7 +31,7 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
     checksum = Fnv1a64(t.row_sums.data(), t.row_sums.size(), checksum);
     tensors.push_back(schema::CreateTensor(*fbb, fbb->CreateString(t.name), t.role, t.layer,
                                            fbb->CreateVector(t.shape), t.dtype, t.layout,
-                                           &data, t.quant, 0, &scales, &row_sums, checksum));
+                                           &data, t.quant, t.group_size, &scales, &row_sums, checksum));
   }
   auto arch = schema::Architecture::Pack(*fbb, &model.architecture);
   const auto tok = model.has_tokenizer ? schema::Tokenizer::Pack(*fbb, &model.tokenizer)

@@ -33,6 +33,7 @@ struct TensorData {
   Bytes data;
   Bytes scales;    // empty unless quantized
   Bytes row_sums;  // empty unless int8
+  uint32_t group_size = 0;  // int4: columns per scale
 };
 
 struct ModelData {

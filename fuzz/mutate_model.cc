@@ -306,7 +306,7 @@ void MutateTensor(Rng& rng, s::TensorT& t) {
     case 4: t.dtype = InterestingEnum<s::DType>(rng, 6); break;
     case 5:
       if (rng.OneIn(2)) {
-        t.layout = InterestingEnum<s::WeightLayout>(rng, 2);
+        t.layout = InterestingEnum<s::WeightLayout>(rng, 3);
       } else {
         t.quant = InterestingEnum<s::QuantScheme>(rng, 3);
       }

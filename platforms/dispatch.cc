@@ -4,16 +4,27 @@ namespace edgeformer {
 namespace {
 
 #define EF_QGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+#define EF_Q4GEMM_KERNEL(isa, fn)
 #define EF_SGEMM_KERNEL(isa, fn)
 #define EF_ATTN_KERNEL(isa, scores, values)
 const KernelEntry<QGemmFn> kQGemm[] = {
 #include "platforms/kernels.inc"
 };
 #undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
+
+#define EF_QGEMM_KERNEL(isa, fn)
+#define EF_Q4GEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+const KernelEntry<Q4GemmFn> kQ4Gemm[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 
 #define EF_QGEMM_KERNEL(isa, fn)
+#define EF_Q4GEMM_KERNEL(isa, fn)
 #define EF_SGEMM_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
 #define EF_ATTN_KERNEL(isa, scores, values)
 const KernelEntry<SGemmFn> kSGemm[] = {
@@ -28,6 +39,7 @@ const KernelEntry<AttnFns> kAttn[] = {
 #include "platforms/kernels.inc"
 };
 #undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 
@@ -48,6 +60,11 @@ const KernelEntry<QGemmFn>* QGemmKernels(size_t* count) {
   return kQGemm;
 }
 
+const KernelEntry<Q4GemmFn>* Q4GemmKernels(size_t* count) {
+  *count = sizeof(kQ4Gemm) / sizeof(kQ4Gemm[0]);
+  return kQ4Gemm;
+}
+
 const KernelEntry<SGemmFn>* SGemmKernels(size_t* count) {
   *count = sizeof(kSGemm) / sizeof(kSGemm[0]);
   return kSGemm;
@@ -63,7 +80,8 @@ KernelTable SelectKernels(Isa cap) {
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
   const KernelEntry<SGemmFn>& s = Pick(kSGemm, isa);
   const KernelEntry<AttnFns>& a = Pick(kAttn, isa);
-  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa, a.fn, a.name, a.isa};
+  const KernelEntry<Q4GemmFn>& q4 = Pick(kQ4Gemm, isa);
+  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa, a.fn, a.name, a.isa, q4.fn, q4.name, q4.isa};
 }
 
 }  // namespace edgeformer

@@ -12,6 +12,16 @@
 // w_row_sum (sum_k W[j][k]) are readable for BlockedRows(n) entries; kernels that bias
 // activations to unsigned (VNNI) use the row sums to stay exact. Strides are in elements.
 //
+// Q4GemmFn: for i < m, j < n, with W the [n][k] int4 matrix in groups of `group` columns (32, 64
+// or 128) stored at w in the BlockedInt4 layout (platforms/layout.h; w at a block boundary,
+// w_scale at that block's first f16 scale, [blocks][groups][16]):
+//   acc_g = sum over the columns kk < k of group g of a[i * a_stride + kk] * W[j][kk]  (exact int32)
+//   s = 0.0f; for g = 0, 1, ...: s = s + (float)acc_g * S[j][g]   (S widened exactly from f16; a
+//                                                                  multiply, then an add)
+//   c[i * c_stride + j] = s * a_scale[i]
+// a values are in [-127, 127], k <= 65536; activation rows readable for ActivationRowBytes(k)
+// bytes (values past k are ignored: W is 0 there).
+//
 // SGemmFn: for i < m, j < n: c[i * c_stride + j] = Dot16(a + i * a_stride, W_j, k)
 // (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add), where W_j is the
 // k values at w + j * w_stride elements of `w_type` (f32, or f16 widened exactly to f32).
@@ -44,6 +54,9 @@ using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a
                          const float* a_scale, const int8_t* w, const float* w_scale,
                          const int32_t* w_row_sum, float* c, size_t c_stride);
 
+using Q4GemmFn = void (*)(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
+                          const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride);
+
 using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
                          const void* w, size_t w_stride, KvType w_type, float* c, size_t c_stride);
 
@@ -57,6 +70,11 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
   void fn(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale, \
           const int8_t* w, const float* w_scale, const int32_t* w_row_sum, float* c,             \
           size_t c_stride);                                                                      \
+  }
+#define EF_Q4GEMM_KERNEL(isa, fn)                                                                  \
+  namespace isa {                                                                                  \
+  void fn(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,            \
+          const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride); \
   }
 #define EF_SGEMM_KERNEL(isa, fn)                                                          \
   namespace isa {                                                                         \
@@ -72,6 +90,7 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
   }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 
@@ -91,6 +110,7 @@ struct AttnFns {
 
 // Every kernel of this build, in kernels.inc order. Static storage.
 const KernelEntry<QGemmFn>* QGemmKernels(size_t* count);
+const KernelEntry<Q4GemmFn>* Q4GemmKernels(size_t* count);
 const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
 const KernelEntry<AttnFns>* AttnKernels(size_t* count);
 
@@ -106,6 +126,9 @@ struct KernelTable {
   AttnFns attn;
   const char* attn_name;
   Isa attn_isa;
+  Q4GemmFn q4gemm;
+  const char* q4gemm_name;
+  Isa q4gemm_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

@@ -39,8 +39,49 @@ static inline void PackBlocked16x4(const int8_t* w, size_t n, size_t k, size_t s
   }
 }
 
+// BlockedInt4 (schema WeightLayout.BlockedInt4): symmetric int4 values q in [-8, 7] with one scale
+// per `group` consecutive columns of a row (group 32, 64 or 128). Columns are padded with q = 0 to
+// a multiple of the group; rows to a multiple of 16. Blocks of 16 rows; inside a block, for each
+// 8 columns, 64 bytes: byte 4r + c (r < 16, c < 4) holds q + 8 of column 8i + c in its low nibble
+// and of column 8i + 4 + c in its high nibble. So one 64-byte load, split into nibbles, is two
+// Blocked16x4 steps of unsigned values q + 8 (the kernels subtract 8 times the activations' sum).
+// Scales are f16, block by block: [BlockedRows(n) / 16][groups][16] (zero for padded rows).
+constexpr size_t kInt4Cols = 8;  // columns per 64-byte step
+static constexpr size_t Int4PaddedCols(size_t k, size_t group) { return (k + group - 1) / group * group; }
+static constexpr size_t Int4Groups(size_t k, size_t group) { return Int4PaddedCols(k, group) / group; }
+static constexpr size_t Int4BlockBytes(size_t k, size_t group) { return kBlockRows * Int4PaddedCols(k, group) / 2; }
+static constexpr size_t Int4Bytes(size_t n, size_t k, size_t group) {
+  return BlockedRows(n) / kBlockRows * Int4BlockBytes(k, group);
+}
+static constexpr size_t Int4ScaleCount(size_t n, size_t k, size_t group) { return BlockedRows(n) * Int4Groups(k, group); }
+// The byte holding w[r][c], and the shift of its nibble (0 or 4).
+static constexpr size_t Int4Offset(size_t r, size_t c, size_t k, size_t group) {
+  return (r / kBlockRows) * Int4BlockBytes(k, group) + (c / kInt4Cols) * kBlockGroupBytes + (r % kBlockRows) * kGroupCols +
+         c % kGroupCols;
+}
+static constexpr unsigned Int4Shift(size_t c) { return (c / kGroupCols) % 2 * 4; }
+// Where the scale of row r, group g lives among the scales.
+static constexpr size_t Int4ScaleIndex(size_t r, size_t g, size_t k, size_t group) {
+  return (r / kBlockRows) * Int4Groups(k, group) * kBlockRows + g * kBlockRows + r % kBlockRows;
+}
+static constexpr bool Int4GroupSupported(size_t group) { return group == 32 || group == 64 || group == 128; }
+
+// Writes the row-major [n][k] values q (each in [-8, 7], row stride `stride`) to out,
+// Int4Bytes(n, k, group) bytes, padding included.
+static inline void PackInt4(const int8_t* q, size_t n, size_t k, size_t stride, size_t group, uint8_t* out) {
+  std::memset(out, 0x88, Int4Bytes(n, k, group));  // q = 0 everywhere, padding included
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t c = 0; c < k; ++c) {
+      uint8_t& byte = out[Int4Offset(r, c, k, group)];
+      const unsigned shift = Int4Shift(c);
+      byte = static_cast<uint8_t>((byte & ~(0xF << shift)) | ((static_cast<unsigned>(q[r * stride + c] + 8) & 0xF) << shift));
+    }
+  }
+}
+
 // Activation rows must be readable (any values) up to this many bytes: kernels load whole
-// 64-byte steps; weights are zero past k, so the extra values never count.
-static constexpr size_t ActivationRowBytes(size_t k) { return (k + 63) / 64 * 64; }
+// 64-byte steps (int4: whole groups of up to 128); weights are zero past k, so the extra values
+// never count.
+static constexpr size_t ActivationRowBytes(size_t k) { return (k + 127) / 128 * 128; }
 
 }  // namespace edgeformer

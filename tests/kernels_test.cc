@@ -3,6 +3,7 @@
 // reported as skipped, never passed silently.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -112,6 +113,79 @@ void CheckLargestK(QGemmFn kernel) {
   float c = 0.0f;
   kernel(1, 1, k, a.data(), k, one.data(), packed.data(), one.data(), sum.data(), &c, 1);
   CHECK(c == static_cast<float>(int64_t{127} * 128 * static_cast<int64_t>(k)));
+}
+
+// An int4 problem: m rows of activations (junk past k), an [n][k] matrix of int4 values in
+// groups, packed, with f16 scales (junk in the padded rows' scales must not be read: they are
+// NaN).
+struct Int4Problem {
+  size_t m, n, k, group, a_stride, c_stride;
+  std::vector<int8_t> a, q;  // q: [n][k] in [-8, 7]
+  std::vector<uint8_t> packed;
+  std::vector<uint16_t> scales;  // BlockedInt4's order
+  std::vector<float> a_scale;
+
+  Int4Problem(size_t m_, size_t n_, size_t k_, size_t group_, Fill fill, uint32_t seed)
+      : m(m_), n(n_), k(k_), group(group_), a_stride(ActivationRowBytes(k_) + 4), c_stride(n_ + 2) {
+    std::mt19937 rng(seed);
+    a.resize(m * a_stride);
+    for (int8_t& v : a) v = static_cast<int8_t>(rng() % 256);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t kk = 0; kk < k; ++kk) {
+        int v = static_cast<int>(rng() % 255) - 127;
+        if (fill == Fill::kMax) v = 127;
+        if (fill == Fill::kMin) v = -127;
+        if (fill == Fill::kAlternating) v = (kk + i) % 2 ? 127 : -127;
+        a[i * a_stride + kk] = static_cast<int8_t>(v);
+      }
+    }
+    q.resize(n * k);
+    for (size_t j = 0; j < n; ++j) {
+      for (size_t kk = 0; kk < k; ++kk) {
+        int v = static_cast<int>(rng() % 16) - 8;
+        if (fill == Fill::kMax) v = 7;
+        if (fill == Fill::kMin) v = -8;
+        if (fill == Fill::kAlternating) v = (kk + j) % 3 ? -8 : 7;
+        q[j * k + kk] = static_cast<int8_t>(v);
+      }
+    }
+    packed.resize(Int4Bytes(n, k, group));
+    PackInt4(q.data(), n, k, k, group, packed.data());
+    scales.assign(Int4ScaleCount(n, k, group), 0x7e00);  // NaN: padded rows' scales are not read
+    std::uniform_real_distribution<float> scale(1e-4f, 2.0f);
+    for (size_t j = 0; j < n; ++j) {
+      for (size_t g = 0; g < Int4Groups(k, group); ++g) scales[Int4ScaleIndex(j, g, k, group)] = F32ToF16(scale(rng));
+    }
+    for (size_t i = 0; i < m; ++i) a_scale.push_back(scale(rng));
+  }
+
+  std::vector<float> Run(Q4GemmFn fn) const {
+    std::vector<float> c(m * c_stride, -7.0f);
+    fn(m, n, k, group, a.data(), a_stride, a_scale.data(), packed.data(), scales.data(), c.data(), c_stride);
+    return c;
+  }
+};
+
+const Q4GemmFn kQ4Reference = &reference::q4gemm_s8_1x1__reference;
+
+void CheckQ4AgainstReference(const char* name, Q4GemmFn kernel) {
+  uint32_t seed = 7;
+  for (size_t group : {32, 64, 128}) {
+    for (size_t m : {1, 2, 3, 4, 5, 8, 9, 17}) {
+      for (size_t n : {1, 3, 15, 16, 17, 32, 33, 65}) {
+        for (size_t k : {1, 7, 8, 31, 32, 33, 63, 64, 65, 127, 128, 129, 300, 1000}) {
+          for (Fill fill : {Fill::kRandom, Fill::kMax, Fill::kMin, Fill::kAlternating}) {
+            if (fill != Fill::kRandom && (m > 4 || n > 17)) continue;
+            const Int4Problem p(m, n, k, group, fill, ++seed);
+            const std::vector<float> want = p.Run(kQ4Reference);
+            const std::vector<float> got = p.Run(kernel);
+            INFO(name << " group=" << group << " m=" << m << " n=" << n << " k=" << k << " fill=" << static_cast<int>(fill));
+            REQUIRE(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0);
+          }
+        }
+      }
+    }
+  }
 }
 
 // Every sgemm kernel against Dot16 of each row pair (f16 weights widened to f32 first), bit for
@@ -308,6 +382,41 @@ TEST_CASE("the Blocked16x4 layout: 16 rows x 4 columns per 64 bytes, zero paddin
     for (size_t c = 0; c < 5; ++c) CHECK(packed[BlockedOffset(r, c, 5)] == w[r * 5 + c]);
 }
 
+TEST_CASE("PackInt4 puts every value at Int4Offset, q + 8 in its nibble, and q = 0 in the padding") {
+  std::vector<int8_t> q(17 * 45);
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<int8_t>(static_cast<int>(i % 16) - 8);
+  std::vector<uint8_t> packed(Int4Bytes(17, 45, 32));
+  PackInt4(q.data(), 17, 45, 45, 32, packed.data());
+  CHECK(packed.size() == 2 * 16 * 64 / 2);  // 32 rows, 64 columns, half a byte each
+  for (size_t r = 0; r < 32; ++r) {
+    for (size_t c = 0; c < 64; ++c) {
+      const int got = static_cast<int>((packed[Int4Offset(r, c, 45, 32)] >> Int4Shift(c)) & 0xF) - 8;
+      CHECK(got == (r < 17 && c < 45 ? q[r * 45 + c] : 0));
+    }
+  }
+}
+
+TEST_CASE("the reference q4gemm sums exact group dot products times their scales, in group order") {
+  for (size_t group : {32, 128}) {
+    const Int4Problem p(3, 5, 300, group, Fill::kRandom, 13);
+    const std::vector<float> c = p.Run(kQ4Reference);
+    for (size_t i = 0; i < p.m; ++i) {
+      for (size_t j = 0; j < p.n; ++j) {
+        float s = 0.0f;
+        for (size_t g = 0; g * group < p.k; ++g) {
+          int32_t acc = 0;
+          for (size_t kk = g * group; kk < std::min(p.k, (g + 1) * group); ++kk) {
+            acc += int32_t{p.a[i * p.a_stride + kk]} * p.q[j * p.k + kk];
+          }
+          s = s + static_cast<float>(acc) * F16ToF32(p.scales[Int4ScaleIndex(j, g, p.k, group)]);
+        }
+        CHECK(c[i * p.c_stride + j] == s * p.a_scale[i]);
+      }
+      CHECK(c[i * p.c_stride + p.n] == -7.0f);
+    }
+  }
+}
+
 TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   for (size_t k : {1, 7, 300}) {
     Problem p(3, 5, k, Fill::kRandom, 11);
@@ -329,6 +438,10 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
     CheckAgainstReference(#fn, &isa::fn);                                                      \
     CheckLargestK(&isa::fn);                                                                   \
   }
+#define EF_Q4GEMM_KERNEL(isa, fn)                                                              \
+  TEST_CASE(#fn " matches the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
+    CheckQ4AgainstReference(#fn, &isa::fn);                                                     \
+  }
 #define EF_SGEMM_KERNEL(isa, fn) \
   TEST_CASE(#fn " matches Dot16 bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
     CheckSGemm(&isa::fn, KvType::kF32);                                                  \
@@ -340,6 +453,7 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 
@@ -347,6 +461,7 @@ TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
   const KernelTable ref = SelectKernels(Isa::reference);
   CHECK(ref.isa == Isa::reference);
   CHECK((ref.qgemm == kReference));
+  CHECK((ref.q4gemm == kQ4Reference));
   for (Isa isa : BuildIsas()) {
     const KernelTable t = SelectKernels(isa);
     CHECK(static_cast<int>(t.isa) <= static_cast<int>(isa));

@@ -111,6 +111,18 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn, const std::stri
     CHECK(worst <= (f16_checkpoint ? 1e-4 : 5e-3));
   }
   {
+    // int4 in groups of 32 (Q4_0's): a coarser grid; its agreement is reported and checked loosely
+    // (a broken path is near chance).
+    const std::vector<float> got =
+        RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kInt4, "int4.edgf", convert_fn), ref.tokens);
+    size_t agree = 0;
+    for (size_t t = 0; t < ref.tokens.size(); ++t) {
+      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
+    }
+    MESSAGE(name << ": int4 top-1 agreement " << agree << " of " << ref.tokens.size());
+    CHECK(agree * 100 >= ref.tokens.size() * 40);
+  }
+  {
     const std::vector<float> got =
         RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kInt8, "int8.edgf", convert_fn), ref.tokens);
     size_t agree = 0;

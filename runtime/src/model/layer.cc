@@ -5,7 +5,7 @@ namespace edgeformer {
 void QuantizeFor(std::initializer_list<const Weight*> group, const float* in, size_t n, size_t k,
                  const ops::QuantizedRows& xq) {
   for (const Weight* w : group) {
-    if (w->present() && w->type == WeightType::kInt8) {
+    if (w->present() && w->quantized()) {
       ops::QuantizeRows(in, n, k, k, xq);
       return;
     }

@@ -71,7 +71,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
                const RowLayout& rows, const LayerScratch& s, Profile* profile, Phase phase);
 
 // Quantizes n rows of `in` [n][k] into xq once for a group of matmuls that read them, when any of
-// them is int8. Helpers of the layer and the session's head.
+// them is int8 or int4. Helpers of the layer and the session's head.
 void QuantizeFor(std::initializer_list<const Weight*> group, const float* in, size_t n, size_t k,
                  const ops::QuantizedRows& xq);
 

@@ -7,6 +7,7 @@
 #include "core/checksum.h"
 #include "model/format.h"
 #include "model/tensor_roles.h"
+#include "platforms/common/f16.h"
 #include "platforms/layout.h"
 #include "model_generated.h"
 
@@ -116,6 +117,7 @@ Error Model::Parse(const LoadOptions& options) {
     int32_t layer;
     WeightType type;
     uint64_t rows, cols;
+    uint32_t group;
   };
   std::vector<Placed> placed;
   placed.reserve(tensors->size());
@@ -157,11 +159,13 @@ Error Model::Parse(const LoadOptions& options) {
     const uint64_t count = rows * cols;  // both <= 2^22, no overflow
     const bool row_major = tensor->layout() == schema::WeightLayout::RowMajor;
     const bool blocked = tensor->layout() == schema::WeightLayout::Blocked16x4;
-    if (!row_major && !blocked) {
+    const bool int4 = tensor->layout() == schema::WeightLayout::BlockedInt4;
+    if (!row_major && !blocked && !int4) {
       return Unsupported(what + ": weight layout " + std::to_string(static_cast<int>(tensor->layout())) +
                          " is not supported");
     }
     WeightType type = WeightType::kF32;
+    uint32_t group = 0;
     if (tensor->dtype() == schema::DType::F32 && tensor->quant() == schema::QuantScheme::None) {
       if (!row_major) return Unsupported(what + ": f32 tensors must be row-major");
       EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), count * 4, size, what + " data", &used));
@@ -189,14 +193,33 @@ Error Model::Parse(const LoadOptions& options) {
         }
       }
       type = WeightType::kInt8;
+    } else if (tensor->dtype() == schema::DType::I4 && tensor->quant() == schema::QuantScheme::GroupSymmetric &&
+               info->matrix && info->role != schema::TensorRole::TokenEmbedding) {
+      // The token embedding is looked up row by row: int4 there is not supported (f16 or int8 are).
+      if (!int4) return Unsupported(what + ": int4 weights must use the BlockedInt4 layout");
+      group = tensor->group_size();
+      if (!Int4GroupSupported(group)) {
+        return Unsupported(what + ": int4 group size " + std::to_string(group) + " is not supported (32, 64, 128 are)");
+      }
+      const uint64_t n_scales = Int4ScaleCount(rows, cols, group);
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->data(), Int4Bytes(rows, cols, group), size, what + " data", &used));
+      EF_RETURN_IF_ERROR(CheckSegment(tensor->scales(), n_scales * 2, size, what + " scales", &used));
+      const auto* scales = reinterpret_cast<const uint16_t*>(base + tensor->scales()->offset());
+      for (uint64_t i = 0; i < n_scales; ++i) {
+        const float v = F16ToF32(scales[i]);
+        if (!std::isfinite(v)) return Invalid(what + ": scale " + std::to_string(i) + " is not a finite number");
+      }
+      type = WeightType::kInt4;
     } else {
       return Unsupported(what + ": dtype " + schema::EnumNameDType(tensor->dtype()) + " with quantization " +
                          schema::EnumNameQuantScheme(tensor->quant()) + " is not supported for this role");
     }
     if (options.verify_checksums) {
       uint64_t checksum = Fnv1a64(base + tensor->data()->offset(), tensor->data()->size(), kFnv1aInit);
-      if (type == WeightType::kInt8) {
+      if (type == WeightType::kInt8 || type == WeightType::kInt4) {
         checksum = Fnv1a64(base + tensor->scales()->offset(), tensor->scales()->size(), checksum);
+      }
+      if (type == WeightType::kInt8) {
         checksum = Fnv1a64(base + tensor->row_sums()->offset(), tensor->row_sums()->size(), checksum);
       }
       if (checksum != tensor->checksum()) return Invalid(what + ": checksum mismatch (the file is corrupt)");
@@ -204,7 +227,7 @@ Error Model::Parse(const LoadOptions& options) {
     for (const Placed& p : placed) {
       if (p.info == info && p.layer == layer) return Invalid(what + ": a second tensor with the same role and layer");
     }
-    placed.push_back(Placed{tensor, info, layer, type, rows, cols});
+    placed.push_back(Placed{tensor, info, layer, type, rows, cols, group});
   }
   std::sort(used.begin(), used.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
   for (size_t i = 1; i < used.size(); ++i) {
@@ -221,6 +244,10 @@ Error Model::Parse(const LoadOptions& options) {
     if (p.type == WeightType::kInt8) {
       w.scales = reinterpret_cast<const float*>(base + p.tensor->scales()->offset());
       w.row_sums = reinterpret_cast<const int32_t*>(base + p.tensor->row_sums()->offset());
+    }
+    if (p.type == WeightType::kInt4) {
+      w.group = p.group;
+      w.int4_scales = reinterpret_cast<const uint16_t*>(base + p.tensor->scales()->offset());
     }
   }
   // Every tensor the architecture needs is there (the table says which).
@@ -240,7 +267,7 @@ Error Model::Parse(const LoadOptions& options) {
 
   // Bytes one decode step reads: every matrix and vector once, one row of each embedding table
   // (a tied classifier is the token embedding, read whole as the classifier).
-  auto bytes_of = [](const Weight& w) { return w.rows * w.cols * w.value_bytes() + (w.scales ? w.rows * 8 : 0); };
+  auto bytes_of = [](const Weight& w) { return w.stored_bytes(); };
   weight_bytes_ = 0;
   ForEachRole([&](const TensorRoleInfo& info) {
     const uint32_t count = info.per_layer ? c.n_layers : 1;

@@ -24,7 +24,12 @@ void RunColumns(void* p, size_t begin, size_t count) {
   const LinearTask& t = *static_cast<const LinearTask*>(p);
   const Weight& w = *t.w;
   const size_t k = w.cols;
-  if (w.type == WeightType::kInt8) {
+  if (w.type == WeightType::kInt4) {
+    // begin is a multiple of the block height: its block's values and scales start there.
+    t.ctx->kernels->q4gemm(t.m, count, k, w.group, t.xq->data, t.xq->stride, t.xq->scales,
+                           static_cast<const uint8_t*>(w.data) + begin / kBlockRows * Int4BlockBytes(k, w.group),
+                           w.int4_scales + begin * Int4Groups(k, w.group), t.y + begin, t.y_stride);
+  } else if (w.type == WeightType::kInt8) {
     // begin is a multiple of the block height, so it starts a block of the layout.
     t.ctx->kernels->qgemm(t.m, count, k, t.xq->data, t.xq->stride, t.xq->scales,
                           w.i8() + begin / kBlockRows * BlockBytes(k), w.scales + begin, w.row_sums + begin,
