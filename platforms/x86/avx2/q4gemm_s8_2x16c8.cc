@@ -1,0 +1,116 @@
+// int4 (grouped) x int8 GEMM for AVX2 over BlockedInt4 weights: tiles of up to 2 activation rows
+// x 1 block (16 output channels, two ymm halves of 8). A 64-byte step of a block is 16 channels x
+// 8 inputs as nibbles q + 8; masked to its low nibbles and shifted for its high ones it is two
+// Blocked16x4 steps of unsigned bytes in [0, 15]. vpmaddubsw multiplies them by each row's 4
+// broadcast signed activations and adds pairs into int16 (at most 2 x 15 x 127: no saturation),
+// vpmaddwd by ones adds those pairs into the 8 int32 dot products of a half.
+//
+// Per group the sums are sum((q + 8) a); subtracting 8 times the group's activation sum leaves
+// sum(q a), exact. Then s = s + (float)acc * scale lane by lane in group order (a multiply, then
+// an add), c = s * a_scale: the reference's arithmetic.
+#include "platforms/x86/intrinsics.h"
+
+#include <cstring>
+
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace avx2 {
+namespace {
+
+constexpr size_t kMR = 2;
+
+struct Q4Args {
+  size_t k, group, groups;
+  const int8_t* a;
+  size_t a_stride;
+  const float* a_scale;
+  const uint8_t* w;        // the block
+  const uint16_t* scales;  // the block's scales
+  float* c;
+  size_t c_stride;
+  size_t n_valid;
+};
+
+template <size_t MR>
+void Q4Tile(const Q4Args& t) {
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const size_t steps = t.group / kInt4Cols;
+  __m256 s[MR][2];
+  for (size_t i = 0; i < MR; ++i) s[i][0] = s[i][1] = _mm256_setzero_ps();
+  for (size_t g = 0; g < t.groups; ++g) {
+    int32_t sums[MR];
+    for (size_t i = 0; i < MR; ++i) {
+      const int8_t* ag = t.a + i * t.a_stride + g * t.group;
+      int32_t sum = 0;
+      for (size_t x = 0; x < t.group; ++x) sum += ag[x];
+      sums[i] = sum;
+    }
+    __m256i acc[MR][2];
+    for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    const uint8_t* wg = t.w + g * steps * kBlockGroupBytes;
+    for (size_t st = 0; st < steps; ++st) {
+      __m256i lo[2], hi[2];
+      for (size_t h = 0; h < 2; ++h) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + st * kBlockGroupBytes + h * 32));
+        lo[h] = _mm256_and_si256(v, low);
+        hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+      }
+      for (size_t i = 0; i < MR; ++i) {
+        const int8_t* ap = t.a + i * t.a_stride + g * t.group + st * kInt4Cols;
+        int32_t a_lo, a_hi;
+        std::memcpy(&a_lo, ap, sizeof(a_lo));
+        std::memcpy(&a_hi, ap + 4, sizeof(a_hi));
+        const __m256i al = _mm256_set1_epi32(a_lo), ah = _mm256_set1_epi32(a_hi);
+        for (size_t h = 0; h < 2; ++h) {
+          const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], al), _mm256_maddubs_epi16(hi[h], ah));
+          acc[i][h] = _mm256_add_epi32(acc[i][h], _mm256_madd_epi16(p, ones));
+        }
+      }
+    }
+    for (size_t h = 0; h < 2; ++h) {
+      const __m256 scale = _mm256_cvtph_ps(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.scales + g * kBlockRows + h * 8)));
+      for (size_t i = 0; i < MR; ++i) {
+        const __m256i exact = _mm256_sub_epi32(acc[i][h], _mm256_set1_epi32(8 * sums[i]));
+        s[i][h] = _mm256_add_ps(s[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(exact), scale));
+      }
+    }
+  }
+  for (size_t i = 0; i < MR; ++i) {
+    alignas(32) float out[16];
+    const __m256 a_scale = _mm256_set1_ps(t.a_scale[i]);
+    _mm256_store_ps(out, _mm256_mul_ps(s[i][0], a_scale));
+    _mm256_store_ps(out + 8, _mm256_mul_ps(s[i][1], a_scale));
+    std::memcpy(t.c + i * t.c_stride, out, t.n_valid * sizeof(float));
+  }
+}
+
+}  // namespace
+
+void q4gemm_s8_2x16c8__avx2(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
+                            const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c,
+                            size_t c_stride) {
+  const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
+  const size_t groups = Int4Groups(k, group);
+  Q4Args t{k, group, groups, a, a_stride, a_scale, w, w_scale, c, c_stride, 0};
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t col = b * kBlockRows;
+    t.w = w + b * Int4BlockBytes(k, group);
+    t.scales = w_scale + b * groups * kBlockRows;
+    t.n_valid = n - col < kBlockRows ? n - col : kBlockRows;
+    size_t i = 0;
+    for (; i + kMR <= m; i += kMR) {
+      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
+      Q4Tile<kMR>(t);
+    }
+    for (; i < m; ++i) {
+      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
+      Q4Tile<1>(t);
+    }
+  }
+}
+
+}  // namespace avx2
+}  // namespace edgeformer
