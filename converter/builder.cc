@@ -98,27 +98,42 @@ double Builder::Int4Into(const float* w, uint64_t rows, uint64_t cols, TensorDat
   }
   if (!status_.ok()) return 0.0;
   QuantizedInt4 q = QuantizeGroupInt4(w, rows, cols, group_size_);
-  const size_t groups = Int4Groups(cols, group_size_);
-  std::vector<uint16_t> scales(Int4ScaleCount(rows, cols, group_size_), 0);
+  PackInt4Into(q.values, q.scales, rows, cols, group_size_, t);
+  return q.snr_db;
+}
+
+void Builder::PackInt4Into(const std::vector<int8_t>& q, const std::vector<uint16_t>& row_scales, uint64_t rows,
+                           uint64_t cols, size_t group, TensorData* t) {
+  const size_t groups = Int4Groups(cols, group);
+  std::vector<uint16_t> scales(Int4ScaleCount(rows, cols, group), 0);
   for (uint64_t r = 0; r < rows; ++r) {
     for (size_t g = 0; g < groups; ++g) {
-      const uint16_t s = q.scales[r * groups + g];
+      const uint16_t s = row_scales[r * groups + g];
       if (!std::isfinite(F16ToF32(s)) && status_.ok()) {
-        status_ = Error(Status::kInvalidArgument, "tensor '" + t->name + "': a group's scale is past the f16 range; "
-                                                      "use --quant int8");
+        status_ = Error(Status::kInvalidArgument, "tensor '" + t->name + "': a group's scale is not a finite f16 "
+                                                      "number; use --quant int8");
       }
-      scales[Int4ScaleIndex(r, g, cols, group_size_)] = s;
+      scales[Int4ScaleIndex(r, g, cols, group)] = s;
     }
   }
-  std::vector<uint8_t> packed(Int4Bytes(rows, cols, group_size_));
-  PackInt4(q.values.data(), rows, cols, cols, group_size_, packed.data());
+  std::vector<uint8_t> packed(Int4Bytes(rows, cols, group));
+  PackInt4(q.data(), rows, cols, cols, group, packed.data());
   t->dtype = schema::DType::I4;
   t->quant = schema::QuantScheme::GroupSymmetric;
   t->layout = schema::WeightLayout::BlockedInt4;
-  t->group_size = group_size_;
+  t->group_size = static_cast<uint32_t>(group);
   t->data = OwnedBytes(packed);
   t->scales = OwnedBytes(scales);
-  return q.snr_db;
+}
+
+void Builder::Int4Matrix(const std::string& name, TensorRole role, int32_t layer, const std::vector<int8_t>& q,
+                         const std::vector<uint16_t>& scales, uint64_t rows, uint64_t cols) {
+  TensorData t = Header(name, role, layer, {rows, cols});
+  if (role == TensorRole::TokenEmbedding && status_.ok()) {
+    status_ = Error(Status::kInvalidArgument, "tensor '" + t.name + "': the token embedding cannot be int4");
+  }
+  PackInt4Into(q, scales, rows, cols, 32, &t);
+  Add(std::move(t), INFINITY);  // stored exactly as the checkpoint has it
 }
 
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,

@@ -46,6 +46,11 @@ class Builder {
   void Matrix(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& w, uint64_t rows,
               uint64_t cols, Quant quant);
 
+  // An int4 matrix already quantized in groups of 32 (GGUF's Q4_0): values q [rows][cols] in
+  // [-8, 7] and f16 scales [rows][cols / 32], stored as they are (no second rounding).
+  void Int4Matrix(const std::string& name, schema::TensorRole role, int32_t layer, const std::vector<int8_t>& q,
+                  const std::vector<uint16_t>& scales, uint64_t rows, uint64_t cols);
+
   // A vector, always f32: borrowed, or owned.
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, const float* v, uint64_t n);
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& v);
@@ -61,6 +66,9 @@ class Builder {
   // Quantizes w into t as int4 in groups (BlockedInt4); returns the SNR. Sets status_ when a
   // scale does not fit f16.
   double Int4Into(const float* w, uint64_t rows, uint64_t cols, TensorData* t);
+  // Packs q and row-major scales [rows][groups] into t (BlockedInt4, groups of `group`).
+  void PackInt4Into(const std::vector<int8_t>& q, const std::vector<uint16_t>& scales, uint64_t rows, uint64_t cols,
+                    size_t group, TensorData* t);
 
   ModelData* model_;
   std::FILE* report_;

@@ -396,6 +396,31 @@ Error ConvertGguf(const ConvertOptions& options) {
   Result<std::vector<float>> var##_read = read(name, rows, cols); \
   if (!var##_read.ok()) return var##_read.error();          \
   std::vector<float> var = var##_read.take()
+  // A layer matrix: Q4_0 kept exactly (values and scales as the file has them, rows reordered like
+  // q's and k's when `heads` > 0) when int4 in groups of 32 is asked for; else read as f32 and
+  // quantized as asked.
+  auto layer_matrix = [&](const std::string& file_name, const char* name, TensorRole role, int32_t layer,
+                          uint64_t rows, uint64_t cols, uint64_t n_heads) -> Error {
+    if (q == Quant::kInt4 && options.group_size == 32) {
+      std::vector<int8_t> values;
+      std::vector<uint16_t> scales;
+      Result<bool> exact = g.ReadQ4_0(file_name, rows, cols, &values, &scales);
+      if (!exact.ok()) return exact.error();
+      if (exact.value()) {
+        progress.Next();
+        if (n_heads > 0 && halves) {
+          values = HalvesToPairs(values, n_heads, hd, rd, cols);
+          scales = HalvesToPairs(scales, n_heads, hd, rd, cols / 32);
+        }
+        b.Int4Matrix(name, role, layer, values, scales, rows, cols);
+        return Error::Ok();
+      }
+    }
+    Result<std::vector<float>> w = read(file_name, rows, cols);
+    if (!w.ok()) return w.error();
+    b.Matrix(name, role, layer, n_heads > 0 ? pairs(w.take(), n_heads, cols) : w.take(), rows, cols, q);
+    return Error::Ok();
+  };
   {
     EF_READ(embed, "token_embd.weight", vocab, dim);
     b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, std::move(embed), vocab, dim, options.embedding_quant);
@@ -405,19 +430,16 @@ Error ConvertGguf(const ConvertOptions& options) {
     const std::string p = "blk." + std::to_string(l) + ".";
     EF_READ(attn_norm, p + "attn_norm.weight", 1, dim);
     b.Vector("attn_norm", TensorRole::AttnNorm, L, std::move(attn_norm));
-    std::vector<float> wq, wk, wv;
     if (phi3) {  // attn_qkv: rows q, then k, then v
       EF_READ(qkv, p + "attn_qkv.weight", q_dim + 2 * kv_dim, dim);
-      wq = Rows(qkv, 0, q_dim, dim), wk = Rows(qkv, q_dim, kv_dim, dim), wv = Rows(qkv, q_dim + kv_dim, kv_dim, dim);
+      b.Matrix("wq", TensorRole::Wq, L, pairs(Rows(qkv, 0, q_dim, dim), heads, dim), q_dim, dim, q);
+      b.Matrix("wk", TensorRole::Wk, L, pairs(Rows(qkv, q_dim, kv_dim, dim), kv_heads, dim), kv_dim, dim, q);
+      b.Matrix("wv", TensorRole::Wv, L, Rows(qkv, q_dim + kv_dim, kv_dim, dim), kv_dim, dim, q);
     } else {
-      EF_READ(q_rows, p + "attn_q.weight", q_dim, dim);
-      EF_READ(k_rows, p + "attn_k.weight", kv_dim, dim);
-      EF_READ(v_rows, p + "attn_v.weight", kv_dim, dim);
-      wq = std::move(q_rows), wk = std::move(k_rows), wv = std::move(v_rows);
+      EF_RETURN_IF_ERROR(layer_matrix(p + "attn_q.weight", "wq", TensorRole::Wq, L, q_dim, dim, heads));
+      EF_RETURN_IF_ERROR(layer_matrix(p + "attn_k.weight", "wk", TensorRole::Wk, L, kv_dim, dim, kv_heads));
+      EF_RETURN_IF_ERROR(layer_matrix(p + "attn_v.weight", "wv", TensorRole::Wv, L, kv_dim, dim, 0));
     }
-    b.Matrix("wq", TensorRole::Wq, L, pairs(std::move(wq), heads, dim), q_dim, dim, q);
-    b.Matrix("wk", TensorRole::Wk, L, pairs(std::move(wk), kv_heads, dim), kv_dim, dim, q);
-    b.Matrix("wv", TensorRole::Wv, L, std::move(wv), kv_dim, dim, q);
     if (qwen2) {
       EF_READ(bq, p + "attn_q.bias", 1, q_dim);
       b.Vector("bq", TensorRole::Bq, L, pairs(std::move(bq), heads, 1));
@@ -432,8 +454,7 @@ Error ConvertGguf(const ConvertOptions& options) {
       EF_READ(k_norm, p + "attn_k_norm.weight", 1, hd);
       b.Vector("k_norm", TensorRole::AttnKNorm, L, pairs(std::move(k_norm), 1, 1));
     }
-    EF_READ(wo, p + "attn_output.weight", dim, q_dim);
-    b.Matrix("wo", TensorRole::Wo, L, std::move(wo), dim, q_dim, q);
+    EF_RETURN_IF_ERROR(layer_matrix(p + "attn_output.weight", "wo", TensorRole::Wo, L, dim, q_dim, 0));
     if (gemma) {
       EF_READ(post_attn_norm, p + "post_attention_norm.weight", 1, dim);
       b.Vector("post_attn_norm", TensorRole::PostAttnNorm, L, std::move(post_attn_norm));
@@ -442,19 +463,15 @@ Error ConvertGguf(const ConvertOptions& options) {
     }
     EF_READ(ffn_norm, p + "ffn_norm.weight", 1, dim);
     b.Vector("ffn_norm", TensorRole::FfnNorm, L, std::move(ffn_norm));
-    std::vector<float> gate, up;
     if (phi3) {  // ffn_up: the gate's rows, then the up projection's
       EF_READ(gate_up, p + "ffn_up.weight", 2 * hidden, dim);
-      gate = Rows(gate_up, 0, hidden, dim), up = Rows(gate_up, hidden, hidden, dim);
+      b.Matrix("w_gate", TensorRole::FfnGate, L, Rows(gate_up, 0, hidden, dim), hidden, dim, q);
+      b.Matrix("w_up", TensorRole::FfnUp, L, Rows(gate_up, hidden, hidden, dim), hidden, dim, q);
     } else {
-      EF_READ(gate_rows, p + "ffn_gate.weight", hidden, dim);
-      EF_READ(up_rows, p + "ffn_up.weight", hidden, dim);
-      gate = std::move(gate_rows), up = std::move(up_rows);
+      EF_RETURN_IF_ERROR(layer_matrix(p + "ffn_gate.weight", "w_gate", TensorRole::FfnGate, L, hidden, dim, 0));
+      EF_RETURN_IF_ERROR(layer_matrix(p + "ffn_up.weight", "w_up", TensorRole::FfnUp, L, hidden, dim, 0));
     }
-    b.Matrix("w_gate", TensorRole::FfnGate, L, std::move(gate), hidden, dim, q);
-    EF_READ(down, p + "ffn_down.weight", dim, hidden);
-    b.Matrix("w_down", TensorRole::FfnDown, L, std::move(down), dim, hidden, q);
-    b.Matrix("w_up", TensorRole::FfnUp, L, std::move(up), hidden, dim, q);
+    EF_RETURN_IF_ERROR(layer_matrix(p + "ffn_down.weight", "w_down", TensorRole::FfnDown, L, dim, hidden, 0));
   }
   {
     EF_READ(norm, "output_norm.weight", 1, dim);

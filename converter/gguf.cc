@@ -13,8 +13,15 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr uint64_t kMaxCount = uint64_t{1} << 32;
-constexpr uint32_t kTypeF32 = 0, kTypeF16 = 1, kTypeQ8_0 = 8;
+constexpr uint32_t kTypeF32 = 0, kTypeF16 = 1, kTypeQ4_0 = 2, kTypeQ8_0 = 8;
 constexpr uint64_t kQ8Block = 32, kQ8BlockBytes = 34;  // f16 scale + 32 int8
+constexpr uint64_t kQ4Block = 32, kQ4BlockBytes = 18;  // f16 scale + 16 bytes: value j's q + 8 in byte
+                                                       // j % 16, the low nibble for j < 16
+
+// Value j (< 32) of a Q4_0 block: q - 8, in [-8, 7].
+int Q4Value(const uint8_t* block, uint64_t j) {
+  return ((j < 16 ? block[2 + j] : block[2 + j - 16] >> 4) & 0xF) - 8;
+}
 
 // Bytes of `count` elements of a ggml type the reader knows; 0 when unknown or not whole blocks.
 uint64_t TypeBytes(uint32_t type, uint64_t count) {
@@ -22,6 +29,7 @@ uint64_t TypeBytes(uint32_t type, uint64_t count) {
     case kTypeF32: return count * 4;
     case kTypeF16: return count * 2;
     case kTypeQ8_0: return count % kQ8Block == 0 ? count / kQ8Block * kQ8BlockBytes : 0;
+    case kTypeQ4_0: return count % kQ4Block == 0 ? count / kQ4Block * kQ4BlockBytes : 0;
     default: return 0;
   }
 }
@@ -256,7 +264,7 @@ Result<std::vector<float>> GgufFile::ReadF32(const std::string& name, uint64_t r
   }
   if (t->data == nullptr) {
     return Error(Status::kUnsupported, path_ + ": tensor '" + name + "' has type " + TypeName(t->type) +
-                                           "; the converter reads F32, F16 and Q8_0");
+                                           "; the converter reads F32, F16, Q8_0 and Q4_0");
   }
   const uint64_t count = rows * cols;
   std::vector<float> out(count);
@@ -265,6 +273,14 @@ Result<std::vector<float>> GgufFile::ReadF32(const std::string& name, uint64_t r
   } else if (t->type == kTypeF16) {
     for (uint64_t i = 0; i < count; ++i) {
       out[i] = F16ToF32(static_cast<uint16_t>(t->data[2 * i] | (t->data[2 * i + 1] << 8)));
+    }
+  } else if (t->type == kTypeQ4_0) {
+    for (uint64_t b = 0; b < count / kQ4Block; ++b) {
+      const uint8_t* block = t->data + b * kQ4BlockBytes;
+      const float d = F16ToF32(static_cast<uint16_t>(block[0] | (block[1] << 8)));
+      for (uint64_t j = 0; j < kQ4Block; ++j) {
+        out[b * kQ4Block + j] = d * static_cast<float>(Q4Value(block, j));
+      }
     }
   } else {
     for (uint64_t b = 0; b < count / kQ8Block; ++b) {
@@ -276,6 +292,23 @@ Result<std::vector<float>> GgufFile::ReadF32(const std::string& name, uint64_t r
     }
   }
   return out;
+}
+
+Result<bool> GgufFile::ReadQ4_0(const std::string& name, uint64_t rows, uint64_t cols, std::vector<int8_t>* q,
+                                std::vector<uint16_t>* scales) const {
+  const GgufTensor* t = Tensor(name);
+  if (t == nullptr || t->type != kTypeQ4_0) return false;
+  const std::vector<uint64_t> want = rows == 1 ? std::vector<uint64_t>{cols} : std::vector<uint64_t>{cols, rows};
+  if (t->dims != want || t->data == nullptr) return ReadF32(name, rows, cols).error();  // its message
+  const uint64_t blocks = rows * cols / kQ4Block;
+  q->resize(rows * cols);
+  scales->resize(blocks);
+  for (uint64_t b = 0; b < blocks; ++b) {
+    const uint8_t* block = t->data + b * kQ4BlockBytes;
+    (*scales)[b] = static_cast<uint16_t>(block[0] | (block[1] << 8));
+    for (uint64_t j = 0; j < kQ4Block; ++j) (*q)[b * kQ4Block + j] = static_cast<int8_t>(Q4Value(block, j));
+  }
+  return true;
 }
 
 }  // namespace convert

@@ -3,7 +3,7 @@
 //
 // The file is mapped, never copied. Everything is validated before use: counts and string and
 // array lengths against the bytes left, value types, tensor dimensions (at most 4, products that
-// do not overflow), types the converter reads (F32, F16, Q8_0; others are named in the error
+// do not overflow), types the converter reads (F32, F16, Q8_0, Q4_0; others are named in the error
 // only when the tensor is used), data offsets aligned and inside the file, no overlaps. Errors
 // name the file and what is wrong.
 //
@@ -60,6 +60,13 @@ class GgufFile {
   // The tensor as f32 [rows][cols] (F32, F16, Q8_0 dequantized), after checking it exists and
   // has ggml dims {cols, rows} (or {cols} for a vector, rows = 1).
   Result<std::vector<float>> ReadF32(const std::string& name, uint64_t rows, uint64_t cols) const;
+
+  // A Q4_0 tensor [rows][cols] as its values q in [-8, 7] ([rows][cols]) and its f16 scales (one
+  // per 32 values of a row, [rows][cols / 32]): value = scale * q, exactly edgeformer's int4 in
+  // groups of 32. False (nothing read) when the tensor is not Q4_0; an error when it is but its
+  // dims disagree.
+  Result<bool> ReadQ4_0(const std::string& name, uint64_t rows, uint64_t cols, std::vector<int8_t>* q,
+                        std::vector<uint16_t>* scales) const;
 
  private:
   std::string path_;

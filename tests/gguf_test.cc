@@ -99,3 +99,42 @@ TEST_CASE("GGUF llama (rope_freqs), qwen2, qwen3, phi3, gemma2 and gemma3: the H
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+// Q4_0 tensors (tests/reference/make_models.py writes them from llama.cpp's published block layout
+// and computes the reference from their dequantized values): read as f32 they give PyTorch's
+// logits; converted with --quant int4 (groups of 32) they are kept as they are, which gives the
+// same model file's numbers as converting the dequantized weights (Hugging Face layout, beside it)
+// to int4, bit for bit: Q4_0's blocks are what edgeformer's int4 quantizer makes of those values.
+TEST_CASE("GGUF Q4_0: dequantized as PyTorch's reference; kept exactly as int4 in groups of 32") {
+  const std::string dir = ReferenceDir() + "/gguf_q4_0";
+  const Reference ref = LoadReference(dir);
+  test::TempDir tmp;
+  convert::ConvertOptions o;
+  o.checkpoint = dir + "/model.gguf";
+  o.tokenizer_from_checkpoint = false;
+  o.quant = convert::Quant::kNone;
+  o.output = tmp.path("f32.edgf");
+  REQUIRE(convert::ConvertGguf(o).ok());
+  CHECK(WorstRelativeDifference(ref, RunLogits(o.output, ref.tokens)) <= 1e-4);
+  o.quant = convert::Quant::kInt4;
+  o.output = tmp.path("int4.edgf");
+  const Error err = convert::ConvertGguf(o);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  const std::vector<float> gguf = RunLogits(o.output, ref.tokens);
+  size_t agree = 0;
+  for (size_t t = 0; t < ref.tokens.size(); ++t) {
+    agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&gguf[t * ref.vocab], ref.vocab);
+  }
+  MESSAGE("Q4_0 kept as int4: top-1 agreement with the dequantized reference " << agree << " of " << ref.tokens.size());
+  CHECK(agree * 100 >= ref.tokens.size() * 90);  // only the activations are quantized on top
+  o.checkpoint = dir;
+  o.output = tmp.path("hf_int4.edgf");
+  REQUIRE(convert::ConvertHf(o).ok());
+  const std::vector<float> hf = RunLogits(o.output, ref.tokens);
+  CHECK(std::memcmp(gguf.data(), hf.data(), hf.size() * sizeof(float)) == 0);
+}
+
+}  // namespace edgeformer

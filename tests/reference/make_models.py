@@ -477,7 +477,7 @@ def write_safetensors(path, tensors, dtype):
             f.write(blob)
 
 
-GGUF_TYPES = {"F32": 0, "F16": 1, "Q8_0": 8}
+GGUF_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8}
 
 
 def q8_0(w):
@@ -606,6 +606,77 @@ def write_family_gguf(path, c, weights):
         metadata += [(f"{arch}.rope.scaling.type", "str", "linear"),
                      (f"{arch}.rope.scaling.factor", "f32", c["rope_scaling"]["factor"])]
     write_gguf(path, metadata, tensors)
+
+
+def q4_0(w):
+    """llama.cpp's Q4_0 of a [rows][cols] matrix (cols a multiple of 32), from its published
+    layout: per block of 32, d = m / -8 for the value m of largest magnitude (the first such),
+    q = min(15, trunc(x / d + 8.5)) in float32, then 2 bytes of f16 d and 16 bytes holding value j's q
+    in the low nibble of byte j (j < 16) or the high nibble of byte j - 16. Returns (bytes, the
+    dequantized values d16 * (q - 8))."""
+    x = w.to(torch.float32).reshape(-1, 32)
+    idx = x.abs().argmax(dim=1)
+    m = x.gather(1, idx[:, None]).squeeze(1)
+    d = m / -8.0
+    inv = torch.where(d != 0, 1.0 / d, torch.zeros_like(d))
+    q = torch.clamp((x * inv[:, None] + 8.5).to(torch.int32), max=15)
+    d16 = d.to(torch.float16)
+    packed = (q[:, :16] | (q[:, 16:] << 4)).to(torch.uint8)
+    blocks = torch.cat([d16.view(torch.int16).view(torch.uint8).reshape(-1, 2), packed], dim=1)
+    deq = d16.to(torch.float64)[:, None] * (q - 8).to(torch.float64)
+    return blocks.numpy().tobytes(), deq.reshape(w.shape)
+
+
+def make_q4_0_gguf(out):
+    """A tiny Qwen3 written as GGUF with Q4_0 layer matrices (q and k in halves, as llama.cpp writes
+    qwen3), the reference computed from their dequantized values; the same dequantized weights as a
+    Hugging Face checkpoint beside it (config.json, model.safetensors)."""
+    c = {"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "vocab_size": 288,
+         "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+         "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": None, "eos_token_id": 5}
+    gen = torch.Generator().manual_seed(77)
+    w = qwen3_weights(c, gen)
+    w = {k: v.to(torch.float32).to(torch.float64) for k, v in w.items()}
+    tensors, stored = [], {}
+    for name, t in w.items():
+        if name.startswith("model.layers."):
+            l, rest = name[len("model.layers."):].split(".", 1)
+            base, kind = rest.rsplit(".", 1)
+            gname = "ffn_norm" if base == "post_attention_layernorm" else GGUF_LAYER_NAMES[base]
+            gname = f"blk.{l}.{gname}.{kind}"
+        else:
+            gname = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight"}[name]
+        if t.dim() == 2 and name.startswith("model.layers."):
+            blob, deq = q4_0(t)
+            tensors.append((gname, "Q4_0", blob, list(t.shape)))
+            stored[name] = deq
+        else:
+            tensors.append((gname, "F32", tensor_bytes(t, "F32"), list(t.shape)))
+            stored[name] = t
+    d, nh = c["hidden_size"], c["num_attention_heads"]
+    metadata = [
+        ("general.architecture", "str", "qwen3"), ("qwen3.context_length", "u32", c["max_position_embeddings"]),
+        ("qwen3.embedding_length", "u32", d), ("qwen3.block_count", "u32", c["num_hidden_layers"]),
+        ("qwen3.feed_forward_length", "u32", c["intermediate_size"]), ("qwen3.attention.head_count", "u32", nh),
+        ("qwen3.attention.head_count_kv", "u32", c["num_key_value_heads"]),
+        ("qwen3.attention.key_length", "u32", c["head_dim"]), ("qwen3.attention.value_length", "u32", c["head_dim"]),
+        ("qwen3.attention.layer_norm_rms_epsilon", "f32", c["rms_norm_eps"]),
+        ("qwen3.rope.freq_base", "f32", c["rope_theta"]),
+    ]
+    folder = os.path.join(out, "gguf_q4_0")
+    os.makedirs(folder, exist_ok=True)
+    write_gguf(os.path.join(folder, "model.gguf"), metadata, tensors)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(c, f, indent=2)
+    write_safetensors(os.path.join(folder, "model.safetensors"), stored, "F32")
+    tokens = torch.randint(0, c["vocab_size"], (N_TOKENS,), generator=gen).tolist()
+    logits = llama_forward(c, stored, tokens)
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump({"tokens": tokens, "vocab_size": c["vocab_size"]}, f)
+    with open(os.path.join(folder, "logits.f32"), "wb") as f:
+        f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
+    print(f"gguf_q4_0: {len(tensors)} tensors (Q4_0 layer matrices), {len(tokens)} reference positions")
 
 
 def halves_to_pairs(w, heads, hd):
@@ -831,6 +902,7 @@ def main():
             make_bpe_tokenizers(out, options["--gpt2-tokenizer"])
         else:
             missing(f"{options['--gpt2-tokenizer']} is missing: no byte-level BPE reference")
+    make_q4_0_gguf(out)
     for index, (name, config, dtype, shards) in enumerate(MODELS):
         gen = torch.Generator().manual_seed(1000 + index)
         family = config["model_type"]
