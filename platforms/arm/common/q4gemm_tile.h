@@ -1,7 +1,8 @@
 // The AArch64 q4gemm tile over BlockedInt4 weights, shared by the NEON kernels, which differ only
 // in how a 16-byte weight register (4 channels x 4 inputs, unsigned nibbles q + 8 in [0, 15]) meets
 // a register holding one row's 4 activations 4 times, adding 4 dot products to 4 int32 lanes:
-// Dot::Apply(acc, w, a4). Tiles of up to 2 activation rows x 16 channels. Per group the sums are
+// Dot::Apply(acc, w, a4). Tiles of up to 2 activation rows x 16 channels (ArmQ4Micro, run by
+// platforms/common/q4gemm_driver.h's loop). Per group the sums are
 // sum((q + 8) a); subtracting 8 times the group's activation sum leaves sum(q a), exact; then
 // s = s + (float)acc * scale, a multiply and then an add (no fused multiply-add: the build's
 // -ffp-contract=off), c = s * a_scale: the reference's arithmetic. Included by the kernel files
@@ -14,26 +15,24 @@
 #include <cstdint>
 #include <cstring>
 
+#include "platforms/common/q4gemm_driver.h"
 #include "platforms/layout.h"
 
 namespace {  // internal linkage: compiled into each ISA's files with that ISA's flags
 
-constexpr size_t kQ4MR = 2;
+template <typename Dot>
+struct ArmQ4Micro {
+  static constexpr size_t kMR = 2;
+  static constexpr size_t kNB = 1;
 
-struct Q4TileArgs {
-  size_t group, groups;
-  const int8_t* a;
-  size_t a_stride;
-  const float* a_scale;
-  const uint8_t* w;        // the block
-  const uint16_t* scales;  // the block's scales
-  float* c;
-  size_t c_stride;
-  size_t n_valid;
+  template <size_t MR, size_t NB>
+  static void Tile(const Q4TileArgs& t);
 };
 
-template <typename Dot, size_t MR>
-void Q4Tile(const Q4TileArgs& t) {
+template <typename Dot>
+template <size_t MR, size_t NB>
+void ArmQ4Micro<Dot>::Tile(const Q4TileArgs& t) {
+  static_assert(NB == 1, "one block per tile");
   using edgeformer::kBlockGroupBytes;
   using edgeformer::kBlockRows;
   const uint8x16_t low = vdupq_n_u8(0x0F);
@@ -43,12 +42,7 @@ void Q4Tile(const Q4TileArgs& t) {
     for (size_t q = 0; q < 4; ++q) s[i][q] = vdupq_n_f32(0.0f);
   for (size_t g = 0; g < t.groups; ++g) {
     int32_t sums[MR];
-    for (size_t i = 0; i < MR; ++i) {
-      const int8_t* ag = t.a + i * t.a_stride + g * t.group;
-      int32_t sum = 0;
-      for (size_t x = 0; x < t.group; ++x) sum += ag[x];
-      sums[i] = sum;
-    }
+    Q4GroupSums<MR>(t, g, sums);
     int32x4_t acc[MR][4];
     for (size_t i = 0; i < MR; ++i)
       for (size_t q = 0; q < 4; ++q) acc[i][q] = vdupq_n_s32(0);
@@ -84,30 +78,6 @@ void Q4Tile(const Q4TileArgs& t) {
     float out[16];
     for (size_t q = 0; q < 4; ++q) vst1q_f32(out + 4 * q, vmulq_f32(s[i][q], vdupq_n_f32(t.a_scale[i])));
     std::memcpy(t.c + i * t.c_stride, out, t.n_valid * sizeof(float));
-  }
-}
-
-template <typename Dot>
-void Q4GemmBlocks(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride, const float* a_scale,
-                  const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride) {
-  using edgeformer::kBlockRows;
-  const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
-  const size_t groups = edgeformer::Int4Groups(k, group);
-  Q4TileArgs t{group, groups, a, a_stride, a_scale, w, w_scale, c, c_stride, 0};
-  for (size_t b = 0; b < blocks; ++b) {
-    const size_t col = b * kBlockRows;
-    t.w = w + b * edgeformer::Int4BlockBytes(k, group);
-    t.scales = w_scale + b * groups * kBlockRows;
-    t.n_valid = n - col < kBlockRows ? n - col : kBlockRows;
-    size_t i = 0;
-    for (; i + kQ4MR <= m; i += kQ4MR) {
-      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
-      Q4Tile<Dot, kQ4MR>(t);
-    }
-    for (; i < m; ++i) {
-      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
-      Q4Tile<Dot, 1>(t);
-    }
   }
 }
 

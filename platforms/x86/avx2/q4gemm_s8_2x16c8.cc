@@ -12,28 +12,24 @@
 
 #include <cstring>
 
+#include "platforms/common/q4gemm_driver.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace avx2 {
 namespace {
 
-constexpr size_t kMR = 2;
+struct Micro {
+  static constexpr size_t kMR = 2;
+  static constexpr size_t kNB = 1;
 
-struct Q4Args {
-  size_t k, group, groups;
-  const int8_t* a;
-  size_t a_stride;
-  const float* a_scale;
-  const uint8_t* w;        // the block
-  const uint16_t* scales;  // the block's scales
-  float* c;
-  size_t c_stride;
-  size_t n_valid;
+  template <size_t MR, size_t NB>
+  static void Tile(const Q4TileArgs& t);
 };
 
-template <size_t MR>
-void Q4Tile(const Q4Args& t) {
+template <size_t MR, size_t NB>
+void Micro::Tile(const Q4TileArgs& t) {
+  static_assert(NB == 1, "one block per tile");
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   const size_t steps = t.group / kInt4Cols;
@@ -41,12 +37,7 @@ void Q4Tile(const Q4Args& t) {
   for (size_t i = 0; i < MR; ++i) s[i][0] = s[i][1] = _mm256_setzero_ps();
   for (size_t g = 0; g < t.groups; ++g) {
     int32_t sums[MR];
-    for (size_t i = 0; i < MR; ++i) {
-      const int8_t* ag = t.a + i * t.a_stride + g * t.group;
-      int32_t sum = 0;
-      for (size_t x = 0; x < t.group; ++x) sum += ag[x];
-      sums[i] = sum;
-    }
+    Q4GroupSums<MR>(t, g, sums);
     __m256i acc[MR][2];
     for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
     const uint8_t* wg = t.w + g * steps * kBlockGroupBytes;
@@ -92,24 +83,7 @@ void Q4Tile(const Q4Args& t) {
 void q4gemm_s8_2x16c8__avx2(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
                             const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c,
                             size_t c_stride) {
-  const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
-  const size_t groups = Int4Groups(k, group);
-  Q4Args t{k, group, groups, a, a_stride, a_scale, w, w_scale, c, c_stride, 0};
-  for (size_t b = 0; b < blocks; ++b) {
-    const size_t col = b * kBlockRows;
-    t.w = w + b * Int4BlockBytes(k, group);
-    t.scales = w_scale + b * groups * kBlockRows;
-    t.n_valid = n - col < kBlockRows ? n - col : kBlockRows;
-    size_t i = 0;
-    for (; i + kMR <= m; i += kMR) {
-      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
-      Q4Tile<kMR>(t);
-    }
-    for (; i < m; ++i) {
-      t.a = a + i * a_stride, t.a_scale = a_scale + i, t.c = c + i * c_stride + col;
-      Q4Tile<1>(t);
-    }
-  }
+  Q4GemmBlocked<Micro>(m, n, k, group, a, a_stride, a_scale, w, w_scale, c, c_stride);
 }
 
 }  // namespace avx2

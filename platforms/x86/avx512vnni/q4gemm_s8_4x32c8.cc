@@ -12,30 +12,23 @@
 
 #include <cstring>
 
+#include "platforms/common/q4gemm_driver.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace avx512vnni {
 namespace {
 
-constexpr size_t kMR = 4;
-constexpr size_t kNB = 2;
+struct Micro {
+  static constexpr size_t kMR = 4;
+  static constexpr size_t kNB = 2;
 
-struct Q4Args {
-  size_t k, group, groups;
-  const int8_t* a;
-  size_t a_stride;
-  const float* a_scale;
-  const uint8_t* w;  // the tile's first block
-  size_t block_bytes;
-  const uint16_t* scales;  // the tile's first block's scales
-  float* c;
-  size_t c_stride;
-  size_t n_valid;
+  template <size_t MR, size_t NB>
+  static void Tile(const Q4TileArgs& t);
 };
 
 template <size_t MR, size_t NB>
-void Q4Tile(const Q4Args& t) {
+void Micro::Tile(const Q4TileArgs& t) {
   const __m512i low = _mm512_set1_epi8(0x0F);
   const size_t steps = t.group / kInt4Cols;
   const size_t block_scales = t.groups * kBlockRows;
@@ -43,14 +36,8 @@ void Q4Tile(const Q4Args& t) {
   for (size_t i = 0; i < MR; ++i)
     for (size_t j = 0; j < NB; ++j) s[i][j] = _mm512_setzero_ps();
   for (size_t g = 0; g < t.groups; ++g) {
-    // The group's activation sums (its whole width: ActivationRowBytes(k) covers the padding).
     int32_t sums[MR];
-    for (size_t i = 0; i < MR; ++i) {
-      const int8_t* ag = t.a + i * t.a_stride + g * t.group;
-      int32_t sum = 0;
-      for (size_t x = 0; x < t.group; ++x) sum += ag[x];
-      sums[i] = sum;
-    }
+    Q4GroupSums<MR>(t, g, sums);
     __m512i acc[MR][NB];
     for (size_t i = 0; i < MR; ++i)
       for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_si512();
@@ -93,40 +80,12 @@ void Q4Tile(const Q4Args& t) {
   }
 }
 
-template <size_t NB>
-void Q4Columns(size_t m, Q4Args t, const int8_t* a, const float* a_scale, float* c) {
-  size_t i = 0;
-  for (; i + kMR <= m; i += kMR) {
-    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.c = c + i * t.c_stride;
-    Q4Tile<kMR, NB>(t);
-  }
-  for (; i < m; ++i) {
-    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.c = c + i * t.c_stride;
-    Q4Tile<1, NB>(t);
-  }
-}
-
 }  // namespace
 
 void q4gemm_s8_4x32c8__avx512vnni(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
                                   const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c,
                                   size_t c_stride) {
-  const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
-  const size_t groups = Int4Groups(k, group);
-  Q4Args t{k, group, groups, a, a_stride, a_scale, w, Int4BlockBytes(k, group), w_scale, c, c_stride, 0};
-  for (size_t b = 0; b < blocks;) {
-    const size_t nb = b + kNB <= blocks ? kNB : 1;
-    const size_t col = b * kBlockRows;
-    t.w = w + b * t.block_bytes;
-    t.scales = w_scale + b * groups * kBlockRows;
-    t.n_valid = n - col < nb * kBlockRows ? n - col : nb * kBlockRows;
-    if (nb == kNB) {
-      Q4Columns<kNB>(m, t, a, a_scale, c + col);
-    } else {
-      Q4Columns<1>(m, t, a, a_scale, c + col);
-    }
-    b += nb;
-  }
+  Q4GemmBlocked<Micro>(m, n, k, group, a, a_stride, a_scale, w, w_scale, c, c_stride);
 }
 
 }  // namespace avx512vnni
