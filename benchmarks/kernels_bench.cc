@@ -80,9 +80,10 @@ void BenchQ4Gemm(benchmark::State& state, Q4GemmFn fn, Isa isa, Shape shape, siz
   for (size_t i = 0; i < n_scales * copies; ++i) s.as<uint16_t>()[i] = F32ToF16(0.01f);
   for (size_t i = 0; i < m * a_stride; ++i) a.as<int8_t>()[i] = static_cast<int8_t>(rng() % 255 - 127);
   std::vector<float> a_scale(m, 0.01f);
+  std::vector<int32_t> a_sums(m * (a_stride / 32), 0);
   size_t copy = 0;
   for (auto _ : state) {
-    fn(m, shape.n, shape.k, group, a.as<int8_t>(), a_stride, a_scale.data(), w.as<uint8_t>() + copy * bytes,
+    fn(m, shape.n, shape.k, group, a.as<int8_t>(), a_stride, a_scale.data(), a_sums.data(), w.as<uint8_t>() + copy * bytes,
        s.as<uint16_t>() + copy * n_scales, c.as<float>(), shape.n);
     benchmark::ClobberMemory();
     copy = (copy + 1) % copies;

@@ -20,7 +20,9 @@
 //                                                                  multiply, then an add)
 //   c[i * c_stride + j] = s * a_scale[i]
 // a values are in [-127, 127], k <= 65536; activation rows readable for ActivationRowBytes(k)
-// bytes (values past k are ignored: W is 0 there).
+// bytes (values past k are ignored: W is 0 there). a_sums[i * (a_stride / 32) + x] is the sum of
+// row i's values 32x .. 32x + 31 (the kernels that multiply by q + 8 subtract 8 times a group's
+// sum), for x < ActivationRowBytes(k) / 32.
 //
 // SGemmFn: for i < m, j < n: c[i * c_stride + j] = Dot16(a + i * a_stride, W_j, k)
 // (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add), where W_j is the
@@ -55,7 +57,8 @@ using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a
                          const int32_t* w_row_sum, float* c, size_t c_stride);
 
 using Q4GemmFn = void (*)(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
-                          const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride);
+                          const float* a_scale, const int32_t* a_sums, const uint8_t* w, const uint16_t* w_scale,
+                          float* c, size_t c_stride);
 
 using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_stride,
                          const void* w, size_t w_stride, KvType w_type, float* c, size_t c_stride);
@@ -74,7 +77,8 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
 #define EF_Q4GEMM_KERNEL(isa, fn)                                                                  \
   namespace isa {                                                                                  \
   void fn(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,            \
-          const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride); \
+          const float* a_scale, const int32_t* a_sums, const uint8_t* w, const uint16_t* w_scale,      \
+          float* c, size_t c_stride);                                                              \
   }
 #define EF_SGEMM_KERNEL(isa, fn)                                                          \
   namespace isa {                                                                         \

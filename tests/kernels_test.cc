@@ -124,6 +124,7 @@ struct Int4Problem {
   std::vector<uint8_t> packed;
   std::vector<uint16_t> scales;  // BlockedInt4's order
   std::vector<float> a_scale;
+  std::vector<int32_t> a_sums;  // [m][a_stride / 32]: of the bytes as they are, junk included
 
   Int4Problem(size_t m_, size_t n_, size_t k_, size_t group_, Fill fill, uint32_t seed)
       : m(m_), n(n_), k(k_), group(group_), a_stride(ActivationRowBytes(k_) + 4), c_stride(n_ + 2) {
@@ -157,11 +158,18 @@ struct Int4Problem {
       for (size_t g = 0; g < Int4Groups(k, group); ++g) scales[Int4ScaleIndex(j, g, k, group)] = F32ToF16(scale(rng));
     }
     for (size_t i = 0; i < m; ++i) a_scale.push_back(scale(rng));
+    a_sums.assign(m * (a_stride / 32), 0);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t x = 0; x < ActivationRowBytes(k) / 32; ++x) {
+        for (size_t j = 0; j < 32; ++j) a_sums[i * (a_stride / 32) + x] += a[i * a_stride + 32 * x + j];
+      }
+    }
   }
 
   std::vector<float> Run(Q4GemmFn fn) const {
     std::vector<float> c(m * c_stride, -7.0f);
-    fn(m, n, k, group, a.data(), a_stride, a_scale.data(), packed.data(), scales.data(), c.data(), c_stride);
+    fn(m, n, k, group, a.data(), a_stride, a_scale.data(), a_sums.data(), packed.data(), scales.data(), c.data(),
+       c_stride);
     return c;
   }
 };

@@ -24,6 +24,7 @@ struct Q4TileArgs {
   const int8_t* a;  // the tile's first activation row
   size_t a_stride;
   const float* a_scale;    // of that row
+  const int32_t* a_sums;   // that row's 32-value sums (a_stride / 32 per row)
   const uint8_t* w;        // the tile's first block
   size_t block_bytes;      // between two blocks
   const uint16_t* scales;  // the first block's scales; a block's are groups * 16 further
@@ -32,38 +33,41 @@ struct Q4TileArgs {
   size_t n_valid;  // columns of the tile to write, <= 16 NB
 };
 
-// Each of MR rows' activation sum over group g, its whole width (ActivationRowBytes(k) covers the
-// padding): the kernels multiply the weights as q + 8 and subtract 8 times this.
+// Each of MR rows' activation sum over group g (from the rows' 32-value sums): the kernels
+// multiply the weights as q + 8 and subtract 8 times this.
 template <size_t MR>
 inline void Q4GroupSums(const Q4TileArgs& t, size_t g, int32_t* sums) {
+  const size_t per_group = t.group / 32, row_sums = t.a_stride / 32;
   for (size_t i = 0; i < MR; ++i) {
-    const int8_t* ag = t.a + i * t.a_stride + g * t.group;
+    const int32_t* s = t.a_sums + i * row_sums + g * per_group;
     int32_t sum = 0;
-    for (size_t x = 0; x < t.group; ++x) sum += ag[x];
+    for (size_t x = 0; x < per_group; ++x) sum += s[x];
     sums[i] = sum;
   }
 }
 
 template <typename Micro, size_t NB>
-void Q4Rows(size_t m, Q4TileArgs t, const int8_t* a, const float* a_scale, float* c) {
+void Q4Rows(size_t m, Q4TileArgs t, const int8_t* a, const float* a_scale, const int32_t* a_sums, float* c) {
   size_t i = 0;
   for (; i + Micro::kMR <= m; i += Micro::kMR) {
-    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.c = c + i * t.c_stride;
+    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.a_sums = a_sums + i * (t.a_stride / 32);
+    t.c = c + i * t.c_stride;
     Micro::template Tile<Micro::kMR, NB>(t);
   }
   for (; i < m; ++i) {
-    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.c = c + i * t.c_stride;
+    t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.a_sums = a_sums + i * (t.a_stride / 32);
+    t.c = c + i * t.c_stride;
     Micro::template Tile<1, NB>(t);
   }
 }
 
 template <typename Micro>
 void Q4GemmBlocked(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride, const float* a_scale,
-                   const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride) {
+                   const int32_t* a_sums, const uint8_t* w, const uint16_t* w_scale, float* c, size_t c_stride) {
   using edgeformer::kBlockRows;
   const size_t blocks = (n + kBlockRows - 1) / kBlockRows;
   const size_t groups = edgeformer::Int4Groups(k, group);
-  Q4TileArgs t{group, groups, a, a_stride, a_scale, w, edgeformer::Int4BlockBytes(k, group), w_scale, c, c_stride, 0};
+  Q4TileArgs t{group, groups, a, a_stride, a_scale, a_sums, w, edgeformer::Int4BlockBytes(k, group), w_scale, c, c_stride, 0};
   for (size_t b = 0; b < blocks;) {
     const size_t nb = b + Micro::kNB <= blocks ? Micro::kNB : 1;
     const size_t col = b * kBlockRows;
@@ -71,9 +75,9 @@ void Q4GemmBlocked(size_t m, size_t n, size_t k, size_t group, const int8_t* a, 
     t.scales = w_scale + b * groups * kBlockRows;
     t.n_valid = n - col < nb * kBlockRows ? n - col : nb * kBlockRows;
     if (nb == Micro::kNB) {
-      Q4Rows<Micro, Micro::kNB>(m, t, a, a_scale, c + col);
+      Q4Rows<Micro, Micro::kNB>(m, t, a, a_scale, a_sums, c + col);
     } else {
-      Q4Rows<Micro, 1>(m, t, a, a_scale, c + col);
+      Q4Rows<Micro, 1>(m, t, a, a_scale, a_sums, c + col);
     }
     b += nb;
   }

@@ -7,7 +7,7 @@ namespace edgeformer {
 namespace reference {
 
 void q4gemm_s8_1x1__reference(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
-                              const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c,
+                              const float* a_scale, const int32_t* /*a_sums*/, const uint8_t* w, const uint16_t* w_scale, float* c,
                               size_t c_stride) {
   const size_t groups = Int4Groups(k, group);
   for (size_t i = 0; i < m; ++i) {

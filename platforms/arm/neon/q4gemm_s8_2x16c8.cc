@@ -20,9 +20,9 @@ struct Widen {
 }  // namespace
 
 void q4gemm_s8_2x16c8__neon(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
-                            const float* a_scale, const uint8_t* w, const uint16_t* w_scale, float* c,
+                            const float* a_scale, const int32_t* a_sums, const uint8_t* w, const uint16_t* w_scale, float* c,
                             size_t c_stride) {
-  Q4GemmBlocked<ArmQ4Micro<Widen>>(m, n, k, group, a, a_stride, a_scale, w, w_scale, c, c_stride);
+  Q4GemmBlocked<ArmQ4Micro<Widen>>(m, n, k, group, a, a_stride, a_scale, a_sums, w, w_scale, c, c_stride);
 }
 
 }  // namespace neon

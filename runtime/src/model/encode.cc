@@ -35,7 +35,7 @@ Error Session::Pool(Pooling pooling, const float* hidden, size_t n, bool normali
     case Pooling::kPooler: {
       // BERT's pooler: tanh(dense(first token)).
       const GlobalWeights& g = model_.globals();
-      const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
+      const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
       const ops::Context ctx{&kernels_, pool_.get(), nullptr, 1};
       float* first = pooled_.as<float>();
       std::copy(hidden, hidden + dim, first);

@@ -155,6 +155,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
       {&up_, b * c.hidden_dim * sizeof(float), true},
       {&xq_, b * xq_stride_, true},
       {&xq_scales_, b * sizeof(float), true},
+      {&xq_sums_, b * (xq_stride_ / 32) * sizeof(int32_t), true},
       {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
       {&logits_, size_t{c.vocab_size} * sizeof(float), true},
       {&pooled_, size_t{c.dim} * sizeof(float), true},
@@ -235,7 +236,7 @@ Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const
   const GlobalWeights& g = model_.globals();
   const size_t dim = c.dim, n = rows.n;
   float* x = x_.as<float>();
-  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
+  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
   // kAuto leaves decode (one row) to the native kernels.
   const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
   {
@@ -301,7 +302,7 @@ Error Session::Head(size_t first, size_t count, float* hidden, float* logits) {
     }
   }
   if (logits == nullptr) return Error::Ok();
-  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_};
+  const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
   const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
   const float* in = h;
   if (c.mlm_head) {

@@ -233,6 +233,7 @@ class Session {
   AlignedBuffer q_, att_;            // [max_batch][q_dim]
   AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]
   AlignedBuffer xq_, xq_scales_;     // [max_batch][xq_stride_] int8, [max_batch] f32
+  AlignedBuffer xq_sums_;            // [max_batch][xq_stride_ / 32] int32: 32-value sums (int4)
   size_t xq_stride_ = 0;             // ActivationRowBytes of the widest matmul input
   AlignedBuffer scores_;             // [n_heads][context]
   AlignedBuffer logits_;             // [vocab]

@@ -26,7 +26,7 @@ void RunColumns(void* p, size_t begin, size_t count) {
   const size_t k = w.cols;
   if (w.type == WeightType::kInt4) {
     // begin is a multiple of the block height: its block's values and scales start there.
-    t.ctx->kernels->q4gemm(t.m, count, k, w.group, t.xq->data, t.xq->stride, t.xq->scales,
+    t.ctx->kernels->q4gemm(t.m, count, k, w.group, t.xq->data, t.xq->stride, t.xq->scales, t.xq->sums,
                            static_cast<const uint8_t*>(w.data) + begin / kBlockRows * Int4BlockBytes(k, w.group),
                            w.int4_scales + begin * Int4Groups(k, w.group), t.y + begin, t.y_stride);
   } else if (w.type == WeightType::kInt8) {

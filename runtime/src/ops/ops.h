@@ -31,13 +31,16 @@ struct Context {
 // Int8 rows with one f32 scale each: value[i][k] = scales[i] * data[i * stride + k]. stride is at
 // least ActivationRowBytes(k) of the widest row, as the kernels read whole steps.
 struct QuantizedRows {
-  int8_t* data;
-  float* scales;
-  size_t stride;
+  int8_t* data;    // [m][stride]
+  float* scales;   // [m]
+  size_t stride;   // >= ActivationRowBytes(k)
+  int32_t* sums;   // [m][stride / 32]: each 32 values' sum (the int4 kernels' correction)
 };
 
 // Symmetric dynamic quantization of each row of x [m][k]: scale = max|x| / 127,
-// q = round-half-even(x / scale) in [-127, 127]. All-zero rows get scale 0 and q = 0.
+// q = round-half-even(x / scale) in [-127, 127]. All-zero rows get scale 0 and q = 0. The row's
+// values from k to ActivationRowBytes(k) are set to 0, and the sums of its 32-value groups up to
+// there are written.
 void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const QuantizedRows& out);
 
 // y [m][w.rows] = x [m][w.cols] * w^T. Int8 weights read `xq` (x already quantized by

@@ -49,6 +49,14 @@ void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const Qua
       v = (v + kRound) - kRound;
       q[j] = static_cast<int8_t>(static_cast<int32_t>(v));
     }
+    const size_t padded = ActivationRowBytes(k);
+    for (size_t j = k; j < padded; ++j) q[j] = 0;
+    int32_t* sums = out.sums + i * (out.stride / 32);
+    for (size_t g = 0; g < padded / 32; ++g) {
+      int32_t sum = 0;
+      for (size_t j = 0; j < 32; ++j) sum += q[g * 32 + j];
+      sums[g] = sum;
+    }
   }
 }
 
