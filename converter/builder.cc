@@ -187,12 +187,13 @@ void Builder::Add(TensorData&& t, double snr) {
     std::string shape;
     for (uint64_t d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
     const uint64_t bytes = t.data.size() + t.scales.size() + t.row_sums.size();
+    const std::string from = source_.empty() ? "" : "  (from " + source_ + ")";
     if (std::isinf(snr)) {
-      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  exact\n", t.name.c_str(), shape.c_str(),
-                   schema::EnumNameDType(t.dtype), bytes);
+      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  exact%s\n", t.name.c_str(), shape.c_str(),
+                   schema::EnumNameDType(t.dtype), bytes, from.c_str());
     } else {
-      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB\n", t.name.c_str(), shape.c_str(),
-                   schema::EnumNameDType(t.dtype), bytes, snr);
+      std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB%s\n", t.name.c_str(),
+                   shape.c_str(), schema::EnumNameDType(t.dtype), bytes, snr, from.c_str());
     }
   }
   model_->tensors.push_back(std::move(t));

@@ -55,6 +55,10 @@ class Builder {
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, const float* v, uint64_t n);
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& v);
 
+  // Where the tensors added from now on came from ("Q4_K", dequantized; "" for none), named on
+  // their report lines: their SNR is then the error of requantizing those values.
+  void SetSource(std::string source) { source_ = std::move(source); }
+
   // The first error of the matrices added so far (Ok when none); check it before writing.
   const Error& status() const { return status_; }
 
@@ -73,6 +77,7 @@ class Builder {
   ModelData* model_;
   std::FILE* report_;
   uint32_t group_size_;
+  std::string source_;
   Error status_ = Error::Ok();
 };
 

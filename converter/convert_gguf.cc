@@ -388,8 +388,11 @@ Error ConvertGguf(const ConvertOptions& options) {
   const uint64_t per_layer =
       (phi3 ? 6 : 9) + (qwen2 ? 3 : 0) + (a.stack->layers[0]->qk_norm ? 2 : 0) + (gemma ? 2 : 0);
   Progress progress(options.progress, 3 + per_layer * layers - (a.tied_embeddings ? 1 : 0));
+  // Reads a tensor as f32; a quantized one is named on the report lines of what is made of it.
   auto read = [&](const std::string& name, uint64_t rows, uint64_t cols) {
     progress.Next();
+    const std::string type = g.TypeName(name);
+    b.SetSource(type == "F32" || type == "F16" || type == "BF16" ? "" : type);
     return g.ReadF32(name, rows, cols);
   };
 #define EF_READ(var, name, rows, cols)                      \
@@ -412,6 +415,7 @@ Error ConvertGguf(const ConvertOptions& options) {
           values = HalvesToPairs(values, n_heads, hd, rd, cols);
           scales = HalvesToPairs(scales, n_heads, hd, rd, cols / 32);
         }
+        b.SetSource("Q4_0, kept");
         b.Int4Matrix(name, role, layer, values, scales, rows, cols);
         return Error::Ok();
       }

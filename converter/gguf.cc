@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "converter/safetensors.h"
-#include "platforms/common/f16.h"
+#include "converter/ggml_blocks.h"
 
 namespace edgeformer {
 namespace convert {
@@ -13,8 +13,7 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
 constexpr uint64_t kMaxCount = uint64_t{1} << 32;
-constexpr uint32_t kTypeF32 = 0, kTypeF16 = 1, kTypeQ4_0 = 2, kTypeQ8_0 = 8;
-constexpr uint64_t kQ8Block = 32, kQ8BlockBytes = 34;  // f16 scale + 32 int8
+constexpr uint32_t kTypeQ4_0 = 2;
 constexpr uint64_t kQ4Block = 32, kQ4BlockBytes = 18;  // f16 scale + 16 bytes: value j's q + 8 in byte
                                                        // j % 16, the low nibble for j < 16
 
@@ -25,19 +24,9 @@ int Q4Value(const uint8_t* block, uint64_t j) {
 
 // Bytes of `count` elements of a ggml type the reader knows; 0 when unknown or not whole blocks.
 uint64_t TypeBytes(uint32_t type, uint64_t count) {
-  switch (type) {
-    case kTypeF32: return count * 4;
-    case kTypeF16: return count * 2;
-    case kTypeQ8_0: return count % kQ8Block == 0 ? count / kQ8Block * kQ8BlockBytes : 0;
-    case kTypeQ4_0: return count % kQ4Block == 0 ? count / kQ4Block * kQ4BlockBytes : 0;
-    default: return 0;
-  }
-}
-
-const char* TypeName(uint32_t type) {
-  static const char* const kNames[] = {"F32",  "F16",  "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", "Q8_0",
-                                       "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K"};
-  return type < sizeof(kNames) / sizeof(kNames[0]) ? kNames[type] : "unknown";
+  const GgmlType* t = FindGgmlType(type);
+  if (t == nullptr || count % t->elements != 0) return 0;
+  return count / t->elements * t->bytes;
 }
 
 }  // namespace
@@ -263,35 +252,21 @@ Result<std::vector<float>> GgufFile::ReadF32(const std::string& name, uint64_t r
                                             ", the metadata implies " + ShapeString(want));
   }
   if (t->data == nullptr) {
-    return Error(Status::kUnsupported, path_ + ": tensor '" + name + "' has type " + TypeName(t->type) +
-                                           "; the converter reads F32, F16, Q8_0 and Q4_0");
+    return Error(Status::kUnsupported, path_ + ": tensor '" + name + "' has type " + GgmlTypeName(t->type) +
+                                           "; the converter reads " + GgmlTypesRead());
   }
+  const GgmlType* type = FindGgmlType(t->type);  // known: t->data is set only for these
   const uint64_t count = rows * cols;
   std::vector<float> out(count);
-  if (t->type == kTypeF32) {
-    std::memcpy(out.data(), t->data, count * 4);
-  } else if (t->type == kTypeF16) {
-    for (uint64_t i = 0; i < count; ++i) {
-      out[i] = F16ToF32(static_cast<uint16_t>(t->data[2 * i] | (t->data[2 * i + 1] << 8)));
-    }
-  } else if (t->type == kTypeQ4_0) {
-    for (uint64_t b = 0; b < count / kQ4Block; ++b) {
-      const uint8_t* block = t->data + b * kQ4BlockBytes;
-      const float d = F16ToF32(static_cast<uint16_t>(block[0] | (block[1] << 8)));
-      for (uint64_t j = 0; j < kQ4Block; ++j) {
-        out[b * kQ4Block + j] = d * static_cast<float>(Q4Value(block, j));
-      }
-    }
-  } else {
-    for (uint64_t b = 0; b < count / kQ8Block; ++b) {
-      const uint8_t* block = t->data + b * kQ8BlockBytes;
-      const float d = F16ToF32(static_cast<uint16_t>(block[0] | (block[1] << 8)));
-      for (uint64_t j = 0; j < kQ8Block; ++j) {
-        out[b * kQ8Block + j] = d * static_cast<float>(static_cast<int8_t>(block[2 + j]));
-      }
-    }
+  for (uint64_t b = 0; b < count / type->elements; ++b) {
+    type->dequantize(t->data + b * type->bytes, out.data() + b * type->elements);
   }
   return out;
+}
+
+std::string GgufFile::TypeName(const std::string& name) const {
+  const GgufTensor* t = Tensor(name);
+  return t == nullptr ? std::string() : GgmlTypeName(t->type);
 }
 
 Result<bool> GgufFile::ReadQ4_0(const std::string& name, uint64_t rows, uint64_t cols, std::vector<int8_t>* q,

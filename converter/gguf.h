@@ -3,8 +3,8 @@
 //
 // The file is mapped, never copied. Everything is validated before use: counts and string and
 // array lengths against the bytes left, value types, tensor dimensions (at most 4, products that
-// do not overflow), types the converter reads (F32, F16, Q8_0, Q4_0; others are named in the error
-// only when the tensor is used), data offsets aligned and inside the file, no overlaps. Errors
+// do not overflow), types the converter reads (converter/ggml_blocks.h; others are named in the
+// error only when the tensor is used), data offsets aligned and inside the file, no overlaps. Errors
 // name the file and what is wrong.
 //
 // Thread safety: immutable after Open; the views live as long as the GgufFile.
@@ -57,9 +57,12 @@ class GgufFile {
   Result<double> Number(const std::string& key) const;
   Result<std::string> String(const std::string& key) const;
 
-  // The tensor as f32 [rows][cols] (F32, F16, Q8_0 dequantized), after checking it exists and
-  // has ggml dims {cols, rows} (or {cols} for a vector, rows = 1).
+  // The tensor as f32 [rows][cols] (quantized types dequantized as ggml does), after checking it
+  // exists and has ggml dims {cols, rows} (or {cols} for a vector, rows = 1).
   Result<std::vector<float>> ReadF32(const std::string& name, uint64_t rows, uint64_t cols) const;
+
+  // The ggml name of a tensor's type ("Q4_K"), or "" when there is no such tensor.
+  std::string TypeName(const std::string& name) const;
 
   // A Q4_0 tensor [rows][cols] as its values q in [-8, 7] ([rows][cols]) and its f16 scales (one
   // per 32 values of a row, [rows][cols / 32]): value = scale * q, exactly edgeformer's int4 in

@@ -59,7 +59,8 @@ for m in bert_mlm bloom t5_encoder; do
 done
 [[ -f $ref/stacks/bert_mlm/tokenizer.json ]] && { printf '\1'; cat "$ref/stacks/bert_mlm/tokenizer.json"; } > "$seeds/fuzz_hf_json/tokenizer-wordpiece"
 [[ -f $ref/gguf_llama/model.gguf ]] && cp "$ref/gguf_llama/model.gguf" "$seeds/fuzz_gguf/gguf_llama.gguf"
-for m in phi3_f32 gemma2_gguf_f32; do  # the new paths: fused tensors, rope factors, Gemma's keys
+# The new paths: fused tensors, rope factors, Gemma's keys; every ggml block type (gguf_blocks).
+for m in phi3_f32 gemma2_gguf_f32 gguf_q4_0 gguf_blocks; do
   [[ -f $ref/$m/model.gguf ]] && cp "$ref/$m/model.gguf" "$seeds/fuzz_gguf/$m.gguf"
 done
 for m in mistral_sw_f32 gemma2_f32 gemma3_f32 gemma3_layer_types_f16 phi3_f32 qwen3_f32; do

@@ -2,6 +2,9 @@
 // same weights (tests/reference/make_models.py writes both), and hostile GGUF files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -135,6 +138,79 @@ TEST_CASE("GGUF Q4_0: dequantized as PyTorch's reference; kept exactly as int4 i
   REQUIRE(convert::ConvertHf(o).ok());
   const std::vector<float> hf = RunLogits(o.output, ref.tokens);
   CHECK(std::memcmp(gguf.data(), hf.data(), hf.size() * sizeof(float)) == 0);
+}
+
+}  // namespace edgeformer
+
+namespace edgeformer {
+
+// Every block type llama.cpp writes weights in (tests/reference/ggml_blocks.py encodes them from
+// the published block structs; make_models.py's gguf_blocks gives each layer matrix another type
+// and the embedding Q6_K): kept f32, they are exactly PyTorch's dequantized values; requantized
+// to int8 or int4, the report names each tensor's source type beside the requantization's SNR.
+TEST_CASE("GGUF Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16, F16: dequantized as ggml does; requantized with the error reported") {
+  const std::string dir = ReferenceDir() + "/gguf_blocks";
+  const Reference ref = LoadReference(dir);
+  test::TempDir tmp;
+  convert::ConvertOptions o;
+  o.checkpoint = dir + "/model.gguf";
+  o.tokenizer_from_checkpoint = false;
+  o.quant = convert::Quant::kNone;
+  o.embedding_quant = convert::Quant::kNone;
+  o.output = tmp.path("f32.edgf");
+  REQUIRE(convert::ConvertGguf(o).ok());
+  CHECK(WorstRelativeDifference(ref, RunLogits(o.output, ref.tokens)) <= 1e-4);
+
+  for (const convert::Quant q : {convert::Quant::kInt8, convert::Quant::kInt4}) {
+    CAPTURE(static_cast<int>(q));
+    char* text = nullptr;
+    size_t size = 0;
+    std::FILE* report = open_memstream(&text, &size);
+    REQUIRE(report != nullptr);
+    o.quant = q;
+    o.embedding_quant = convert::Quant::kInt8;
+    o.report = report;
+    o.output = tmp.path("q.edgf");
+    const Error err = convert::ConvertGguf(o);
+    std::fclose(report);
+    const std::string lines(text, size);
+    std::free(text);
+    INFO(err.message());
+    REQUIRE(err.ok());
+    CHECK(lines.find("SNR") != std::string::npos);
+    for (const char* type : {"Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"}) {
+      INFO(type << " in\n" << lines);
+      CHECK(lines.find(std::string("(from ") + type + ")") != std::string::npos);
+    }
+    // Q4_0 is kept as it is by int4 in groups of 32, requantized by int8.
+    CHECK((lines.find("(from Q4_0, kept)") != std::string::npos) == (q == convert::Quant::kInt4));
+    const std::vector<float> logits = RunLogits(o.output, ref.tokens);
+    size_t agree = 0;
+    for (size_t t = 0; t < ref.tokens.size(); ++t) {
+      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&logits[t * ref.vocab], ref.vocab);
+    }
+    MESSAGE("requantized: top-1 agreement with the dequantized reference " << agree << " of " << ref.tokens.size());
+    CHECK(agree * 100 >= ref.tokens.size() * (q == convert::Quant::kInt8 ? 90 : 70));
+  }
+
+  // A type the converter does not read (IQ4_XS, 23; or no ggml type at all) is refused by name
+  // when the tensor is used.
+  const std::vector<uint8_t> good = test::ReadFile(o.checkpoint);
+  const std::string name = "blk.1.ffn_down.weight";
+  const auto at = std::search(good.begin(), good.end(), name.begin(), name.end());
+  REQUIRE(at != good.end());
+  const size_t type_at = static_cast<size_t>(at - good.begin()) + name.size() + 4 + 2 * 8;  // n_dims, dims
+  for (const auto& [type, said] : {std::pair<uint8_t, const char*>{23, "has type IQ4_XS"}, {200, "has type unknown"}}) {
+    std::vector<uint8_t> bad = good;
+    bad[type_at] = type;
+    o.checkpoint = tmp.path("bad.gguf");
+    test::WriteFile(o.checkpoint, bad);
+    o.report = nullptr;
+    const Error err = convert::ConvertGguf(o);
+    CHECK(err.status() == Status::kUnsupported);
+    CHECK(err.message().find(said) != std::string::npos);
+    CHECK(err.message().find("the converter reads F32, F16, BF16, Q4_0") != std::string::npos);
+  }
 }
 
 }  // namespace edgeformer

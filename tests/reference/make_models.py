@@ -32,6 +32,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ggml_blocks import GGUF_TYPES, WRITERS, q4_0, q8_0  # noqa: E402
+
 # (name, config, safetensors dtype, shards): shapes chosen to be awkward (head_dim unlike
 # hidden_size / heads, odd hidden sizes, grouped-query attention) but fast.
 MODELS = [
@@ -477,22 +480,6 @@ def write_safetensors(path, tensors, dtype):
             f.write(blob)
 
 
-GGUF_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 8}
-
-
-def q8_0(w):
-    """llama.cpp's Q8_0 of a [rows][cols] matrix (cols a multiple of 32): per block of 32, the f16
-    scale max|x| / 127 and round(x / d). Returns (bytes, the dequantized values)."""
-    x = w.to(torch.float32).reshape(-1, 32)
-    d = x.abs().max(dim=1).values / 127.0
-    inv = torch.where(d > 0, 1.0 / d, torch.zeros_like(d))
-    q = torch.sign(x * inv[:, None]) * torch.floor((x * inv[:, None]).abs() + 0.5)  # half away from zero
-    q = q.to(torch.int8)
-    d16 = d.to(torch.float16)
-    blocks = torch.cat([d16.view(torch.int16).view(torch.uint8).reshape(-1, 2), q.view(torch.uint8)], dim=1)
-    return blocks.numpy().tobytes(), (d16.to(torch.float64)[:, None] * q.to(torch.float64)).reshape(w.shape)
-
-
 def gguf_string(text):
     b = text.encode()
     return struct.pack("<Q", len(b)) + b
@@ -608,37 +595,20 @@ def write_family_gguf(path, c, weights):
     write_gguf(path, metadata, tensors)
 
 
-def q4_0(w):
-    """llama.cpp's Q4_0 of a [rows][cols] matrix (cols a multiple of 32), from its published
-    layout: per block of 32, d = m / -8 for the value m of largest magnitude (the first such),
-    q = min(15, trunc(x / d + 8.5)) in float32, then 2 bytes of f16 d and 16 bytes holding value j's q
-    in the low nibble of byte j (j < 16) or the high nibble of byte j - 16. Returns (bytes, the
-    dequantized values d16 * (q - 8))."""
-    x = w.to(torch.float32).reshape(-1, 32)
-    idx = x.abs().argmax(dim=1)
-    m = x.gather(1, idx[:, None]).squeeze(1)
-    d = m / -8.0
-    inv = torch.where(d != 0, 1.0 / d, torch.zeros_like(d))
-    q = torch.clamp((x * inv[:, None] + 8.5).to(torch.int32), max=15)
-    d16 = d.to(torch.float16)
-    packed = (q[:, :16] | (q[:, 16:] << 4)).to(torch.uint8)
-    blocks = torch.cat([d16.view(torch.int16).view(torch.uint8).reshape(-1, 2), packed], dim=1)
-    deq = d16.to(torch.float64)[:, None] * (q - 8).to(torch.float64)
-    return blocks.numpy().tobytes(), deq.reshape(w.shape)
-
-
-def make_q4_0_gguf(out):
-    """A tiny Qwen3 written as GGUF with Q4_0 layer matrices (q and k in halves, as llama.cpp writes
-    qwen3), the reference computed from their dequantized values; the same dequantized weights as a
-    Hugging Face checkpoint beside it (config.json, model.safetensors)."""
-    c = {"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 160, "num_hidden_layers": 2,
-         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32, "vocab_size": 288,
+def make_quantized_gguf(out, folder_name, layer_types, embedding_type="F32", hidden=64, intermediate=160,
+                        head_dim=32):
+    """A tiny Qwen3 written as GGUF with quantized layer matrices (q and k in halves, as llama.cpp
+    writes qwen3): the i-th layer matrix in the type layer_types[i % len], the token embedding in
+    embedding_type; the reference computed from their dequantized values, and the same dequantized
+    weights as a Hugging Face checkpoint beside it (config.json, model.safetensors)."""
+    c = {"model_type": "qwen3", "hidden_size": hidden, "intermediate_size": intermediate, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": head_dim, "vocab_size": 288,
          "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
          "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": None, "eos_token_id": 5}
     gen = torch.Generator().manual_seed(77)
     w = qwen3_weights(c, gen)
     w = {k: v.to(torch.float32).to(torch.float64) for k, v in w.items()}
-    tensors, stored = [], {}
+    tensors, stored, matrices, kinds = [], {}, 0, set()
     for name, t in w.items():
         if name.startswith("model.layers."):
             l, rest = name[len("model.layers."):].split(".", 1)
@@ -647,10 +617,17 @@ def make_q4_0_gguf(out):
             gname = f"blk.{l}.{gname}.{kind}"
         else:
             gname = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight"}[name]
+        kind = None
         if t.dim() == 2 and name.startswith("model.layers."):
-            blob, deq = q4_0(t)
-            tensors.append((gname, "Q4_0", blob, list(t.shape)))
+            kind = layer_types[matrices % len(layer_types)]
+            matrices += 1
+        elif name == "model.embed_tokens.weight" and embedding_type != "F32":
+            kind = embedding_type
+        if kind is not None:
+            blob, deq = WRITERS[kind](t)
+            tensors.append((gname, kind, blob, list(t.shape)))
             stored[name] = deq
+            kinds.add(kind)
         else:
             tensors.append((gname, "F32", tensor_bytes(t, "F32"), list(t.shape)))
             stored[name] = t
@@ -664,7 +641,7 @@ def make_q4_0_gguf(out):
         ("qwen3.attention.layer_norm_rms_epsilon", "f32", c["rms_norm_eps"]),
         ("qwen3.rope.freq_base", "f32", c["rope_theta"]),
     ]
-    folder = os.path.join(out, "gguf_q4_0")
+    folder = os.path.join(out, folder_name)
     os.makedirs(folder, exist_ok=True)
     write_gguf(os.path.join(folder, "model.gguf"), metadata, tensors)
     with open(os.path.join(folder, "config.json"), "w") as f:
@@ -676,7 +653,7 @@ def make_q4_0_gguf(out):
         json.dump({"tokens": tokens, "vocab_size": c["vocab_size"]}, f)
     with open(os.path.join(folder, "logits.f32"), "wb") as f:
         f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
-    print(f"gguf_q4_0: {len(tensors)} tensors (Q4_0 layer matrices), {len(tokens)} reference positions")
+    print(f"{folder_name}: {len(tensors)} tensors ({', '.join(sorted(kinds))}), {len(tokens)} reference positions")
 
 
 def halves_to_pairs(w, heads, hd):
@@ -902,7 +879,12 @@ def main():
             make_bpe_tokenizers(out, options["--gpt2-tokenizer"])
         else:
             missing(f"{options['--gpt2-tokenizer']} is missing: no byte-level BPE reference")
-    make_q4_0_gguf(out)
+    make_quantized_gguf(out, "gguf_q4_0", ["Q4_0"])
+    # Every block type llama.cpp's files use for weights, hidden sizes a multiple of the K types'
+    # 256-value super-blocks.
+    make_quantized_gguf(out, "gguf_blocks", ["Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "BF16", "F16",
+                                             "Q4_0"], embedding_type="Q6_K", hidden=256, intermediate=256,
+                        head_dim=64)
     for index, (name, config, dtype, shards) in enumerate(MODELS):
         gen = torch.Generator().manual_seed(1000 + index)
         family = config["model_type"]
