@@ -30,7 +30,8 @@
 //
 // AttnScoresFn (attention scores of one query head): for s < n,
 //   out[s] = Dot16(q, K_s, d)         (platforms/common/fixed_order.h: 16 lanes, fixed tree)
-// where K_s is the d values at k + s * k_stride elements of `type`, widened exactly to f32.
+// where K_s is the d values at k + s * k_stride elements of `type`, widened exactly to f32 (int8
+// values too: a cache of type kI8 holds per-row scales the caller applies, see ops::Attention).
 // AttnValuesFn (the weighted sum of values): for i < d,
 //   out[i] = (((0.0f + w[0] * V_0[i]) + w[1] * V_1[i]) + ...) + w[n-1] * V_{n-1}[i]
 // with V_s like K_s. Both read exactly those n rows of d values.
@@ -47,10 +48,11 @@
 
 namespace edgeformer {
 
-// How a KV cache or a float weight stores its values: f32, or IEEE half (platforms/common/f16.h).
-enum class KvType : uint8_t { kF32 = 0, kF16 = 1 };
+// How a KV cache or a float weight stores its values: f32, IEEE half (platforms/common/f16.h), or
+// int8 (KV caches only; the kernels read the integers, the scales are the caller's).
+enum class KvType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2 };
 
-inline size_t KvTypeBytes(KvType type) { return type == KvType::kF16 ? 2 : 4; }
+inline size_t KvTypeBytes(KvType type) { return type == KvType::kI8 ? 1 : type == KvType::kF16 ? 2 : 4; }
 
 using QGemmFn = void (*)(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride,
                          const float* a_scale, const int8_t* w, const float* w_scale,

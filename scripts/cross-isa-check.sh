@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The same tokens on every CPU: converts ../shared/models/aidreams260K (f32 and int8), then
+# The same tokens on every CPU: converts ../shared/models/aidreams260K (f32, int8, int4), then
 # generates 127 greedy tokens and dumps the logits after a 101-token prompt with the x86-64 build
 # at every ISA cap and with the aarch64 build under qemu at every ISA cap (QEMU_CPU=max, and a
-# Cortex-A53 without dotprod), with an f32 KV cache and (int8) an f16 one. Every run must give the
+# Cortex-A53 without dotprod), with an f32 KV cache, (int8) an f16 one and (int4) an int8 one. Every run must give the
 # same ids and bit-identical logits (native backend: XNNPACK, which AUTO uses for f32 prefill, is
 # not bit-exact).
 #
@@ -62,7 +62,7 @@ same_everywhere() {
   done
 }
 
-for variant in "none f32" "int8 f32" "int8 f16"; do
+for variant in "none f32" "int8 f32" "int8 f16" "int4 int8"; do
   read -r quant kv <<<"$variant"
   model=$tmp/$quant.edgf
   [[ -f $model ]] || "$x86/converter/edgeformer-convert" "$src/model.bin" --tokenizer "$src/tokenizer.bin" --quant "$quant" -q -o "$model"

@@ -243,6 +243,7 @@ struct AttnProblem {
   KvType type;
   std::vector<float> q, w, rows;  // rows as f32 (already rounded through f16 for f16 caches)
   std::vector<uint16_t> rows16;
+  std::vector<int8_t> rows8;      // int8 caches: integers in [-127, 127]; -128 past d (junk)
 
   AttnProblem(size_t n_, size_t d_, KvType type_, AttnFill fill, uint32_t seed)
       : n(n_), d(d_), stride(d_ + 3), type(type_) {
@@ -261,17 +262,22 @@ struct AttnProblem {
     for (size_t s = 0; s < n; ++s) w.push_back(fill == AttnFill::kHuge ? 3e34f * std::fabs(unit(rng)) : value());
     rows.assign(n * stride, 0.0f);
     rows16.assign(n * stride, 0);
+    rows8.assign(n * stride, -128);
     for (size_t s = 0; s < n; ++s) {
       for (size_t i = 0; i < stride; ++i) {
         // Values past d are junk the kernels must not use (infinity in the f32 rows).
         const float v = i < d ? value() : std::numeric_limits<float>::infinity();
         rows16[s * stride + i] = F32ToF16(v);
-        rows[s * stride + i] = type == KvType::kF16 ? F16ToF32(rows16[s * stride + i]) : v;
+        if (i < d) rows8[s * stride + i] = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+        rows[s * stride + i] = type == KvType::kF16 ? F16ToF32(rows16[s * stride + i])
+                               : type == KvType::kI8 ? static_cast<float>(rows8[s * stride + i])
+                                                     : v;
       }
     }
   }
 
   const void* cache() const {
+    if (type == KvType::kI8) return rows8.data();
     return type == KvType::kF16 ? static_cast<const void*>(rows16.data()) : static_cast<const void*>(rows.data());
   }
 
@@ -303,13 +309,13 @@ bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
 
 void CheckAttnAgainstReference(const char* name, AttnFns fns) {
   uint32_t seed = 1;
-  for (KvType type : {KvType::kF32, KvType::kF16}) {
+  for (KvType type : {KvType::kF32, KvType::kF16, KvType::kI8}) {
     for (size_t n : {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 100}) {
       for (size_t d : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 64, 65, 80, 100, 128, 130}) {
         for (AttnFill fill : {AttnFill::kRandom, AttnFill::kMixedMagnitudes, AttnFill::kHuge, AttnFill::kSubnormal}) {
           if (fill != AttnFill::kRandom && n > 17) continue;
           const AttnProblem p(n, d, type, fill, ++seed);
-          INFO(name << " n=" << n << " d=" << d << " f16=" << (type == KvType::kF16)
+          INFO(name << " n=" << n << " d=" << d << " kv type " << static_cast<int>(type)
                     << " fill=" << static_cast<int>(fill));
           REQUIRE(SameBits(p.Scores(kAttnReference.scores), p.Scores(fns.scores)));
           REQUIRE(SameBits(p.Values(kAttnReference.values), p.Values(fns.values)));
@@ -353,18 +359,22 @@ TEST_CASE("f16 conversions: exact widening, round to nearest even, as the compil
 }
 
 TEST_CASE("the attention reference follows the fixed-order contract") {
-  for (size_t d : {1, 17, 64, 100}) {
-    const AttnProblem p(9, d, KvType::kF32, AttnFill::kMixedMagnitudes, 7);
-    const std::vector<float> scores = p.Scores(kAttnReference.scores);
-    const std::vector<float> values = p.Values(kAttnReference.values);
-    for (size_t s = 0; s < p.n; ++s) CHECK(FloatBits(scores[s]) == FloatBits(Dot16(p.q.data(), &p.rows[s * p.stride], d)));
-    CHECK(scores[p.n] == -7.0f);
-    for (size_t i = 0; i < d; ++i) {
-      float acc = 0.0f;
-      for (size_t s = 0; s < p.n; ++s) acc += p.w[s] * p.rows[s * p.stride + i];
-      CHECK(FloatBits(values[i]) == FloatBits(acc));
+  for (KvType type : {KvType::kF32, KvType::kI8}) {
+    for (size_t d : {1, 17, 64, 100}) {
+      const AttnProblem p(9, d, type, AttnFill::kMixedMagnitudes, 7);
+      const std::vector<float> scores = p.Scores(kAttnReference.scores);
+      const std::vector<float> values = p.Values(kAttnReference.values);
+      for (size_t s = 0; s < p.n; ++s) {
+        CHECK(FloatBits(scores[s]) == FloatBits(Dot16(p.q.data(), &p.rows[s * p.stride], d)));
+      }
+      CHECK(scores[p.n] == -7.0f);
+      for (size_t i = 0; i < d; ++i) {
+        float acc = 0.0f;
+        for (size_t s = 0; s < p.n; ++s) acc += p.w[s] * p.rows[s * p.stride + i];
+        CHECK(FloatBits(values[i]) == FloatBits(acc));
+      }
+      CHECK(values[d] == -7.0f);
     }
-    CHECK(values[d] == -7.0f);
   }
 }
 

@@ -119,7 +119,7 @@ TEST_CASE("aidreams260K f32 and f16 reproduce the reference greedy text on every
   Loaded m(path);
   for (Isa isa : BuildIsas()) {
     if (!CpuSupports(isa)) continue;
-    INFO("isa " << IsaName(isa) << ", " << path);
+    INFO("isa " << std::string(IsaName(isa)) << ", " << path);
     const Run empty = Greedy(m.model, "", 128, IsaName(isa));
     CHECK(empty.text.substr(0, sizeof(kGoldenEmpty) - 1) == kGoldenEmpty);
     const Run echoes = Greedy(m.model, "Echoes of", 128, IsaName(isa));
@@ -139,7 +139,7 @@ TEST_CASE("aidreams260K int8 agrees with f32") {
     for (Isa isa : BuildIsas()) {
       if (!CpuSupports(isa)) continue;
       const Run got = Greedy(int8.model, prompt, 128, IsaName(isa));
-      INFO("isa " << IsaName(isa) << "\nf32:  " << want.text << "\nint8: " << got.text);
+      INFO("isa " << std::string(IsaName(isa)) << "\nf32:  " << want.text << "\nint8: " << got.text);
       CHECK(CommonPrefix(want.ids, got.ids) >= 32);
     }
     // Teacher forcing on the f32 text, as far as the context goes.

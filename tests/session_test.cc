@@ -79,7 +79,7 @@ TEST_CASE("bad calls are refused") {
 
 TEST_CASE("batching, threads and every ISA give bit-identical logits") {
   for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone, convert::Quant::kF16}) {
-  for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16}) {
+  for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16, EDGEFORMER_KV_I8}) {
     Model m(quant);
     const std::vector<int32_t> prompt = Prompt(23);
     edgeformer_session_params base = edgeformer_session_default_params();
@@ -92,7 +92,7 @@ TEST_CASE("batching, threads and every ISA give bit-identical logits") {
     const std::vector<float> want = ref.Logits();
     for (Isa isa : BuildIsas()) {
       if (!CpuSupports(isa)) {
-        MESSAGE("skipped " << IsaName(isa) << ": not supported by this CPU");
+        MESSAGE("skipped " << std::string(IsaName(isa)) << ": not supported by this CPU");
         continue;
       }
       for (uint32_t batch : {1u, 5u, 32u}) {
@@ -103,7 +103,7 @@ TEST_CASE("batching, threads and every ISA give bit-identical logits") {
           p.n_threads = threads;
           Session s(m.model, p);
           REQUIRE(edgeformer_session_prefill(s.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-          INFO("isa " << IsaName(isa) << " batch " << batch << " threads " << threads << " kv " << kv);
+          INFO("isa " << std::string(IsaName(isa)) << " batch " << batch << " threads " << threads << " kv " << kv);
           CHECK(SameBits(s.Logits(), want));
         }
       }
@@ -205,6 +205,39 @@ TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {
   CHECK(edgeformer_session_create(m.model, &p, &none) == EDGEFORMER_INVALID_ARGUMENT);
   CHECK(std::string(edgeformer_last_error()).find("kv_type") != std::string::npos);
   CHECK(none == nullptr);
+}
+
+// int8 keys and values with a scale per position and kv head (ops::StoreKv): a quarter of f32's
+// bytes plus the scales; the logits stay close to the f32 cache's, and the greedy tokens of a
+// short continuation are mostly the same.
+TEST_CASE("an int8 KV cache takes a quarter of the memory plus its scales and stays close to f32") {
+  Model m(convert::Quant::kInt8);
+  const std::vector<int32_t> prompt = Prompt(40);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  Session f32(m.model, p);
+  p.kv_type = EDGEFORMER_KV_I8;
+  Session i8(m.model, p);
+  edgeformer_model_info mi;
+  REQUIRE(edgeformer_model_get_info(m.model, &mi) == EDGEFORMER_OK);
+  edgeformer_session_info a, b;
+  REQUIRE(edgeformer_session_get_info(f32.s, &a) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_get_info(i8.s, &b) == EDGEFORMER_OK);
+  auto align64 = [](uint64_t bytes) { return (bytes + 63) / 64 * 64; };
+  const uint64_t slots = a.context_length, kv_dim = uint64_t{mi.n_kv_heads} * mi.head_dim;
+  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * align64(slots * kv_dim * 4);
+  const uint64_t cache_i8 = uint64_t{2} * mi.n_layers * (align64(slots * kv_dim) + align64(slots * mi.n_kv_heads * 4));
+  CHECK(a.allocated_bytes - b.allocated_bytes == cache_f32 - cache_i8);
+  REQUIRE(edgeformer_session_prefill(f32.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_prefill(i8.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  const std::vector<float> x = f32.Logits(), y = i8.Logits();
+  float max_abs = 0.0f, max_diff = 0.0f;
+  for (size_t i = 0; i < x.size(); ++i) {
+    max_abs = std::max(max_abs, std::fabs(x[i]));
+    max_diff = std::max(max_diff, std::fabs(x[i] - y[i]));
+  }
+  MESSAGE("int8 KV: largest logit change " << max_diff << " of a largest logit " << max_abs);
+  CHECK(max_diff > 0.0f);
+  CHECK(max_diff < 0.05f * max_abs);
 }
 
 TEST_CASE("sessions on one model are independent; reset starts over") {

@@ -10,6 +10,7 @@ namespace {
 
 float Load(const void* base, size_t index, KvType type) {
   if (type == KvType::kF16) return F16ToF32(static_cast<const uint16_t*>(base)[index]);
+  if (type == KvType::kI8) return static_cast<float>(static_cast<const int8_t*>(base)[index]);
   return static_cast<const float*>(base)[index];
 }
 

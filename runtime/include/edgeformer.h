@@ -221,6 +221,10 @@ typedef struct edgeformer_session edgeformer_session;
 typedef enum edgeformer_kv_type {
   EDGEFORMER_KV_F32 = 0,
   EDGEFORMER_KV_F16 = 1,
+  /* int8 with one f32 scale per position and kv head (max |x| / 127): about a quarter of f32's
+     bytes; outputs differ more from f32 than f16's do (docs/performance.md has the perplexity),
+     and are the same on every CPU. */
+  EDGEFORMER_KV_I8 = 2,
   EDGEFORMER_KV_TYPE_MAX_ = 0x7fffffff /* not a type: keeps the enum int-sized, so any int a
                                           caller stores is a value the library can check */
 } edgeformer_kv_type;

@@ -245,10 +245,12 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.context_length = p.context_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
-    if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16) {
+    if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16 && p.kv_type != EDGEFORMER_KV_I8) {
       return Report(Error(edgeformer::Status::kInvalidArgument, "unknown kv_type " + std::to_string(p.kv_type)));
     }
-    o.kv_type = p.kv_type == EDGEFORMER_KV_F16 ? edgeformer::KvType::kF16 : edgeformer::KvType::kF32;
+    o.kv_type = p.kv_type == EDGEFORMER_KV_F16  ? edgeformer::KvType::kF16
+                : p.kv_type == EDGEFORMER_KV_I8 ? edgeformer::KvType::kI8
+                                                : edgeformer::KvType::kF32;
     if (p.backend != EDGEFORMER_BACKEND_NATIVE && p.backend != EDGEFORMER_BACKEND_XNNPACK &&
         p.backend != EDGEFORMER_BACKEND_AUTO) {
       return Report(Error(edgeformer::Status::kInvalidArgument, "unknown backend " + std::to_string(p.backend)));

@@ -31,9 +31,9 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->delimiter(',')
       ->check(CLI::IsMember({"native", "xnnpack", "auto"}))
       ->capture_default_str();
-  app.add_option("--kv-type", c->kv_type, "KV cache storage: f32, f16")
+  app.add_option("--kv-type", c->kv_type, "KV cache storage: f32, f16, int8")
       ->delimiter(',')
-      ->check(CLI::IsMember({"f32", "f16"}))
+      ->check(CLI::IsMember({"f32", "f16", "int8"}))
       ->capture_default_str();
   app.add_option("-o,--output", c->output, "output format: md, csv or json (JSON lines)")
       ->check(CLI::IsMember({"md", "csv", "json"}))

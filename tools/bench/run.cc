@@ -167,7 +167,8 @@ Result<Backend> ParseBackend(const std::string& b) {
 Result<KvType> ParseKvType(const std::string& t) {
   if (t == "f32") return KvType::kF32;
   if (t == "f16") return KvType::kF16;
-  return Error(Status::kInvalidArgument, "unknown KV cache type '" + t + "' (f32 or f16)");
+  if (t == "int8") return KvType::kI8;
+  return Error(Status::kInvalidArgument, "unknown KV cache type '" + t + "' (f32, f16 or int8)");
 }
 
 // Per-repetition (start, end) times of one session's timed part, for the makespan of several.
@@ -216,7 +217,9 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     for (const LayerConfig& l : c.layers) {
       rows += l.sliding_window != 0 ? std::min(positions, static_cast<double>(l.sliding_window)) : positions;
     }
-    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * KvTypeBytes(session.kv_type()) * rows);
+    // int8: a 4-byte scale per head and position beside the head_dim values.
+    const double bytes = session.kv_type() == KvType::kI8 ? 1.0 + 4.0 / c.head_dim : KvTypeBytes(session.kv_type());
+    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * bytes * rows);
   }
   const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
   // Encoders: embed_batch texts of n_prompt tokens per call, pooled as the model says (or CLS).

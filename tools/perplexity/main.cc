@@ -29,12 +29,13 @@ int main(int argc, char** argv) {
                "instead of all of it in strided windows");
   app.add_option("--max-isa", max_isa, "cap the kernels' ISA");
   std::string kv_type = "f32";
-  app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")->check(CLI::IsMember({"f32", "f16"}));
+  app.add_option("--kv-type", kv_type, "KV cache storage: f32, f16 or int8")
+      ->check(CLI::IsMember({"f32", "f16", "int8"}));
   edgeformer::cli::AddVersion(app, "edgeformer-perplexity");
   const int parsed = edgeformer::cli::Parse(app, argc, argv, "edgeformer-perplexity");
   if (parsed >= 0) return parsed;
   if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
-  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
+  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : kv_type == "int8" ? EDGEFORMER_KV_I8 : EDGEFORMER_KV_F32;
 
   std::ifstream in(text_path, std::ios::binary);
   std::stringstream buffer;

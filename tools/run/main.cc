@@ -135,8 +135,8 @@ int main(int argc, char** argv) {
   app.add_option("--backend", backend, "float matmuls: auto (XNNPACK for f32 prefill, native for decode and f16), native, xnnpack")
       ->check(CLI::IsMember({"auto", "native", "xnnpack"}))
       ->capture_default_str();
-  app.add_option("--kv-type", kv_type, "KV cache storage: f32 or f16")
-      ->check(CLI::IsMember({"f32", "f16"}))
+  app.add_option("--kv-type", kv_type, "KV cache storage: f32, f16 or int8")
+      ->check(CLI::IsMember({"f32", "f16", "int8"}))
       ->capture_default_str();
   app.add_flag("--print-ids", print_ids, "print the generated ids (comma-separated) instead of the text");
   app.add_option("--dump-logits", dump_logits,
@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   }
 
   if (!max_isa.empty()) sp.max_isa = max_isa.c_str();
-  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : EDGEFORMER_KV_F32;
+  sp.kv_type = kv_type == "f16" ? EDGEFORMER_KV_F16 : kv_type == "int8" ? EDGEFORMER_KV_I8 : EDGEFORMER_KV_F32;
   sp.backend = backend == "xnnpack" ? EDGEFORMER_BACKEND_XNNPACK
                : backend == "native"  ? EDGEFORMER_BACKEND_NATIVE
                                       : EDGEFORMER_BACKEND_AUTO;

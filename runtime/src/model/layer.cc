@@ -96,8 +96,10 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   }
   {
     const ScopedOp t = timer(OpKind::kAttention);
-    ops::StoreKv(s.k_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.k, cache.head_stride, cache.ring);
-    ops::StoreKv(s.v_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.v, cache.head_stride, cache.ring);
+    ops::StoreKv(s.k_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.k, cache.head_stride, cache.ring,
+                 cache.k_scales);
+    ops::StoreKv(s.v_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.v, cache.head_stride, cache.ring,
+                 cache.v_scales);
     ops::AttentionArgs args{s.q,        q_dim,     cache.k,    cache.v,      cache.type, cache.head_stride,
                             hd,         rows.first, n,         c.n_heads,    c.n_kv_heads,
                             hd,         s.scores,  s.scores_stride, s.att,   q_dim};
@@ -109,6 +111,9 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     args.softcap = c.attention_softcap;
     args.window = lc.sliding_window;
     args.ring = cache.ring;
+    args.k_scales = cache.k_scales;
+    args.v_scales = cache.v_scales;
+    args.scale_head_stride = cache.head_stride / hd;
     if (lc.position == PositionKind::kALiBi) args.alibi_slopes = tables.alibi_slopes;
     if (lc.position == PositionKind::kT5Relative) {
       args.relative_bias = (c.relative.shared ? shared_relative_bias : w.relative_bias).f32();

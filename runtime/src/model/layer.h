@@ -54,13 +54,16 @@ struct LayerTables {
 
 // One layer's keys and values: head-major, [n_kv_heads][slots][head_dim] of `type`. Position s
 // is at slot s (slots = context), or, for a sliding-window layer with a ring, at slots s % ring
-// and s % ring + ring (slots = 2 ring; ops::StoreKv).
+// and s % ring + ring (slots = 2 ring; ops::StoreKv). An int8 cache has a scale per kv head and
+// slot: k_scales / v_scales [n_kv_heads][slots].
 struct LayerCache {
   char* k;
   char* v;
   size_t head_stride;  // elements between two kv heads: slots * head_dim
   KvType type;
   size_t ring = 0;
+  float* k_scales = nullptr;  // kI8 only
+  float* v_scales = nullptr;
 };
 
 // Runs layer `l` of `c` on rows.n rows of scratch.x: writes their keys and values into the

@@ -111,6 +111,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const size_t b = max_batch_;
   xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
   cache_layout_.assign(cache_layers_, CacheLayout{});
+  auto Align64 = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
   rings_ = false;
   size_t cache = 0;
   for (uint32_t l = 0; l < cache_layers_; ++l) {
@@ -123,7 +124,11 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
     }
     layout.slots = layout.ring != 0 ? 2 * layout.ring : context_;
     layout.offset = cache;
-    cache += layout.slots * c.kv_dim() * KvTypeBytes(kv_type_);
+    cache += Align64(layout.slots * c.kv_dim() * KvTypeBytes(kv_type_));
+    if (kv_type_ == KvType::kI8) {  // a scale per kv head and slot after the values
+      layout.scales = cache;
+      cache += Align64(layout.slots * c.n_kv_heads * sizeof(float));
+    }
   }
   const bool alibi = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; });
   const bool t5 = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; });
@@ -279,8 +284,12 @@ Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const
   if (rings_) written_ = std::max<uint32_t>(written_, static_cast<uint32_t>(rows.first + n));
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const CacheLayout& layout = cache_layout_[cache_layers_ == 1 ? 0 : l];
-    const LayerCache cache{k_cache_.as<char>() + layout.offset, v_cache_.as<char>() + layout.offset,
-                           layout.slots * c.head_dim, kv_type_, layout.ring};
+    LayerCache cache{k_cache_.as<char>() + layout.offset, v_cache_.as<char>() + layout.offset,
+                     layout.slots * c.head_dim, kv_type_, layout.ring};
+    if (kv_type_ == KvType::kI8) {
+      cache.k_scales = reinterpret_cast<float*>(k_cache_.as<char>() + layout.scales);
+      cache.v_scales = reinterpret_cast<float*>(v_cache_.as<char>() + layout.scales);
+    }
     EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, model_.layer(l), g.relative_bias, tables_, cache, rows, scratch,
                                 profile_, phase_));
   }

@@ -41,7 +41,8 @@ struct SessionOptions {
   Isa max_isa = Isa::reference; // used only when use_max_isa is set
   bool use_max_isa = false;     // false: EDGEFORMER_MAX_ISA, or the best the CPU has
   bool release_workers = true;  // let worker threads sleep after each prefill and token
-  KvType kv_type = KvType::kF32; // KV cache storage: f32, or f16 (half the memory, rounded)
+  KvType kv_type = KvType::kF32; // KV cache storage: f32, f16 (half the memory, rounded) or
+                                // int8 (a scale per head and position; ops::StoreKv)
   Backend backend = Backend::kAuto;  // who runs float matmuls
   uint64_t memory_budget = 0;   // bytes the session may allocate (KV cache, activations, XNNPACK's
                                 // packed weights); 0: no limit. Create refuses a larger plan.
@@ -207,11 +208,12 @@ class Session {
   // cache_layers_ is 1 for them, n_layers for decoders.
   uint32_t cache_layers_ = 0;
   // Each cache layer's keys (and values) in k_cache_ (v_cache_): [n_kv_heads][slots][head_dim]
-  // of kv_type_ from byte `offset`. A sliding-window layer whose window is much shorter than the
+  // of kv_type_ from byte `offset` (int8: then f32 scales [n_kv_heads][slots] from `scales`). A sliding-window layer whose window is much shorter than the
   // context keeps a mirrored ring of ring = window + max_batch - 1 positions (slots = 2 ring):
   // a pass of max_batch rows then finds every key its queries see (model/layer.h, LayerCache).
   struct CacheLayout {
     size_t offset = 0;
+    size_t scales = 0;  // int8 caches: byte offset of the scales [n_kv_heads][slots] (f32)
     size_t slots = 0;
     size_t ring = 0;
     uint32_t window = 0;

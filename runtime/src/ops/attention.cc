@@ -54,6 +54,10 @@ void RunHeads(void* p, size_t begin, size_t count) {
       const size_t n = last - first;
       const size_t skip = (a.ring != 0 ? first % a.ring : first) * a.kv_stride * elem;
       task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k + skip, a.kv_stride, a.kv_type, scores);
+      const size_t scale_at = (h / group) * a.scale_head_stride + (a.ring != 0 ? first % a.ring : first);
+      if (a.kv_type == KvType::kI8) {
+        for (size_t s = 0; s < n; ++s) scores[s] *= a.k_scales[scale_at + s];
+      }
       if (divide) {
         for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       } else {
@@ -77,6 +81,9 @@ void RunHeads(void* p, size_t begin, size_t count) {
         }
       }
       Softmax(scores, n);
+      if (a.kv_type == KvType::kI8) {
+        for (size_t s = 0; s < n; ++s) scores[s] *= a.v_scales[scale_at + s];
+      }
       task.fns->values(n, hd, scores, v + skip, a.kv_stride, a.kv_type, a.out + t * a.out_stride + h * hd);
     }
   }

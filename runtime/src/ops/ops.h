@@ -114,7 +114,10 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
 // per head, so heads can run on different threads). Score of key s = the kernel's dot product
 // times `scale` (soft-capped when softcap > 0), plus alibi_slopes[h] * (s - seg_begin) (ALiBi, when not null), plus
 // relative_bias[bucket[s - p + bucket_offset] * n_heads + h] (T5, when not null); then
-// ops::Softmax; outputs are the kernel's weighted sums.
+// ops::Softmax; outputs are the kernel's weighted sums. An int8 cache (kv_type kI8) has a scale per
+// kv head and slot, k_scales / v_scales[scale_head_stride * h + slot]: a key's dot product is
+// multiplied by its scale before everything above, and each softmax weight by its value's scale
+// before the weighted sum.
 struct AttentionArgs {
   const float* q;
   size_t q_stride;
@@ -144,15 +147,21 @@ struct AttentionArgs {
   const float* relative_bias = nullptr;
   const int32_t* bucket = nullptr;
   int64_t bucket_offset = 0;
+  const float* k_scales = nullptr;  // kI8 only
+  const float* v_scales = nullptr;
+  size_t scale_head_stride = 0;
 };
 
 // Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions
 // first_pos.. of a head-major cache laid out as in AttentionArgs (kv_stride = head_dim): a copy
-// for f32, round to nearest even for f16.
+// for f32, round to nearest even for f16. int8 (kI8) keeps one scale per head and position in
+// scales [n_kv_heads][kv_head_stride / head_dim] (same slots): scale = max|x| / 127 over the
+// head's values, q = x / scale rounded to nearest even (all zero: scale 0; a value that is not
+// finite: scale NaN, so attention sees NaN as it would in f32).
 // With ring > 0, position s goes to slots s % ring and s % ring + ring (a mirrored ring of
 // 2 ring slots per head), so that any ring consecutive positions are consecutive slots.
 void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
-             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring = 0);
+             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring = 0, float* scales = nullptr);
 
 // Splits the heads across the pool's threads.
 void Attention(const Context& ctx, const AttentionArgs& args);

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstring>
 
 #include "ops/ops.h"
@@ -6,8 +7,32 @@
 namespace edgeformer {
 namespace ops {
 
+namespace {
+
+// One head's values as int8 and their scale (ops.h, StoreKv).
+float QuantizeHead(const float* in, size_t n, int8_t* out) {
+  float amax = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    const float a = std::fabs(in[i]);
+    if (!(a <= amax)) amax = a;  // NaN sticks
+  }
+  if (amax == 0.0f || !std::isfinite(amax)) {
+    std::memset(out, 0, n);
+    return amax == 0.0f ? 0.0f : NAN;
+  }
+  const float scale = amax / 127.0f;
+  for (size_t i = 0; i < n; ++i) {
+    const float q = std::nearbyint(in[i] / scale);
+    out[i] = static_cast<int8_t>(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
+  }
+  return scale;
+}
+
+}  // namespace
+
 void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, size_t head_dim, size_t first_pos,
-             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring) {
+             KvType kv_type, void* cache, size_t kv_head_stride, size_t ring, float* scales) {
+  const size_t scale_head_stride = kv_head_stride / head_dim;
   for (size_t r = 0; r < n; ++r) {
     const size_t pos = first_pos + r;
     const size_t slots[2] = {ring == 0 ? pos : pos % ring, ring == 0 ? 0 : pos % ring + ring};
@@ -18,6 +43,8 @@ void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, s
         if (kv_type == KvType::kF16) {
           uint16_t* out = static_cast<uint16_t*>(cache) + at;
           for (size_t i = 0; i < head_dim; ++i) out[i] = F32ToF16(in[i]);
+        } else if (kv_type == KvType::kI8) {
+          scales[h * scale_head_stride + slots[copy]] = QuantizeHead(in, head_dim, static_cast<int8_t*>(cache) + at);
         } else {
           std::memcpy(static_cast<float*>(cache) + at, in, head_dim * sizeof(float));
         }
