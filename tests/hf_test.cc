@@ -309,6 +309,29 @@ TEST_CASE("the checkpoint's chat template comes with the model: tokenizer_config
 
 namespace edgeformer {
 
+// The int8 KV cache against PyTorch with the same quantization of keys and values
+// (make_models.py's int8_rows, written from ops::StoreKv's contract) on Qwen3 (grouped kv heads,
+// q/k norms): closer to that reference than to the unquantized one, which it still follows.
+TEST_CASE("an int8 KV cache gives PyTorch's logits with keys and values quantized the same way") {
+  const std::string dir = ReferenceDir() + "/qwen3_f32";
+  const Reference ref = LoadReference(dir);
+  const std::vector<uint8_t> bytes = test::ReadFile(dir + "/logits_kv_int8.f32");
+  REQUIRE(bytes.size() == ref.logits.size() * sizeof(float));
+  Reference quantized{ref.tokens, ref.vocab, std::vector<float>(ref.logits.size())};
+  std::memcpy(quantized.logits.data(), bytes.data(), bytes.size());
+  test::TempDir tmp;
+  const std::string path = ConvertHf(tmp, dir, convert::Quant::kNone, "f32.edgf", &convert::ConvertHf);
+  const std::vector<float> got = RunLogits(path, ref.tokens, 0, nullptr, EDGEFORMER_KV_I8);
+  const double to_quantized = WorstRelativeDifference(quantized, got), to_plain = WorstRelativeDifference(ref, got);
+  MESSAGE("int8 KV: worst relative difference " << to_quantized << " to the int8 reference, " << to_plain
+                                                << " to the f32 one");
+  // (Measured: 5e-7. A key whose float32 and float64 values straddle a rounding point would land
+  // one int8 step apart; the bound leaves room for a few such.)
+  CHECK(to_quantized <= 1e-3);
+  CHECK(to_quantized * 4 < to_plain);
+  CHECK(to_plain <= 5e-2);
+}
+
 TEST_CASE("Phi-3's LongRoPE: a session whose context stays within the original one uses the short factors") {
   const std::string dir = ReferenceDir() + "/phi3_f32";
   const Reference ref = LoadReference(dir);

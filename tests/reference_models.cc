@@ -46,12 +46,13 @@ std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, c
 
 // Every position's logits from the runtime.
 std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens, uint32_t context,
-                             const char* isa) {
+                             const char* isa, edgeformer_kv_type kv_type) {
   edgeformer_model* model = nullptr;
   REQUIRE(edgeformer_model_load(model_path.c_str(), nullptr, &model) == EDGEFORMER_OK);
   edgeformer_session_params p = edgeformer_session_default_params();
   p.context_length = context;
   p.max_isa = isa;
+  p.kv_type = kv_type;
   edgeformer_session* session = nullptr;
   REQUIRE(edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK);
   edgeformer_model_info info;

@@ -39,7 +39,7 @@ std::string ConvertHf(const test::TempDir& tmp, const std::string& checkpoint, c
 
 // Every position's logits from the runtime (context 0: the model's; isa null: the best).
 std::vector<float> RunLogits(const std::string& model_path, const std::vector<int32_t>& tokens, uint32_t context = 0,
-                             const char* isa = nullptr);
+                             const char* isa = nullptr, edgeformer_kv_type kv_type = EDGEFORMER_KV_F32);
 
 // The largest |want - have| of a position over the largest |want| of that position.
 double WorstRelativeDifference(const Reference& ref, const std::vector<float>& got);

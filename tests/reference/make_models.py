@@ -399,7 +399,18 @@ def rotate_halves(x, cos, sin):
     return x * cos + rotated * sin
 
 
-def llama_forward(c, w, tokens):
+def int8_rows(x):
+    """edgeformer's int8 KV cache as published (runtime/src/ops/ops.h, StoreKv): per position and
+    kv head (x [t][heads][hd]), scale = max|x| / 127 in float32, q = x / scale rounded to nearest
+    even; the cache then holds q * scale."""
+    x32 = x.to(torch.float32)
+    scale = x32.abs().amax(-1, keepdim=True) / 127.0
+    safe = torch.where(scale > 0, scale, torch.ones_like(scale))
+    q = torch.clamp(torch.round(x32 / safe), -127, 127)
+    return torch.where(scale > 0, q * scale, torch.zeros_like(x32)).to(torch.float64)
+
+
+def llama_forward(c, w, tokens, kv_int8=False):
     d = c["hidden_size"]
     nh, nkv = c["num_attention_heads"], c.get("num_key_value_heads", c["num_attention_heads"])
     hd = c.get("head_dim", d // nh)
@@ -437,6 +448,8 @@ def llama_forward(c, w, tokens):
             q, k = rms(q, w[p + "self_attn.q_norm.weight"]), rms(k, w[p + "self_attn.k_norm.weight"])
         q = torch.cat([rotate_halves(q[..., :rd], cos, sin), q[..., rd:]], -1)
         k = torch.cat([rotate_halves(k[..., :rd], cos, sin), k[..., rd:]], -1)
+        if kv_int8:
+            k, v = int8_rows(k), int8_rows(v)
         k = k.repeat_interleave(nh // nkv, dim=1)
         v = v.repeat_interleave(nh // nkv, dim=1)
         scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
@@ -923,6 +936,10 @@ def main():
             json.dump({"tokens": tokens, "vocab_size": config["vocab_size"]}, f)
         with open(os.path.join(d, "logits.f32"), "wb") as f:
             f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
+        if name == "qwen3_f32":
+            # The same with edgeformer's int8 KV cache (int8_rows).
+            with open(os.path.join(d, "logits_kv_int8.f32"), "wb") as f:
+                f.write(llama_forward(config, weights, tokens, kv_int8=True).to(torch.float32).numpy().astype("<f4").tobytes())
         if family == "phi3":
             # A sequence within the original context: LongRoPE's short factors.
             short = llama_forward(config, weights, tokens[:config["original_max_position_embeddings"]])
