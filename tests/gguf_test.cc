@@ -114,23 +114,14 @@ TEST_CASE("GGUF Q4_0: dequantized as PyTorch's reference; kept exactly as int4 i
   const std::string dir = ReferenceDir() + "/gguf_q4_0";
   const Reference ref = LoadReference(dir);
   test::TempDir tmp;
-  convert::ConvertOptions o;
-  o.checkpoint = dir + "/model.gguf";
-  o.tokenizer_from_checkpoint = false;
-  o.quant = convert::Quant::kNone;
-  o.output = tmp.path("f32.edgf");
-  REQUIRE(convert::ConvertGguf(o).ok());
-  CHECK(WorstRelativeDifference(ref, RunLogits(o.output, ref.tokens)) <= 1e-4);
+  convert::ConvertOptions o = CheckGgufF32(dir, ref, tmp);
   o.quant = convert::Quant::kInt4;
   o.output = tmp.path("int4.edgf");
   const Error err = convert::ConvertGguf(o);
   INFO(err.message());
   REQUIRE(err.ok());
   const std::vector<float> gguf = RunLogits(o.output, ref.tokens);
-  size_t agree = 0;
-  for (size_t t = 0; t < ref.tokens.size(); ++t) {
-    agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&gguf[t * ref.vocab], ref.vocab);
-  }
+  const size_t agree = TopOneAgreements(ref, gguf);
   MESSAGE("Q4_0 kept as int4: top-1 agreement with the dequantized reference " << agree << " of " << ref.tokens.size());
   CHECK(agree * 100 >= ref.tokens.size() * 90);  // only the activations are quantized on top
   o.checkpoint = dir;
@@ -152,14 +143,7 @@ TEST_CASE("GGUF Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16, F16: dequantized
   const std::string dir = ReferenceDir() + "/gguf_blocks";
   const Reference ref = LoadReference(dir);
   test::TempDir tmp;
-  convert::ConvertOptions o;
-  o.checkpoint = dir + "/model.gguf";
-  o.tokenizer_from_checkpoint = false;
-  o.quant = convert::Quant::kNone;
-  o.embedding_quant = convert::Quant::kNone;
-  o.output = tmp.path("f32.edgf");
-  REQUIRE(convert::ConvertGguf(o).ok());
-  CHECK(WorstRelativeDifference(ref, RunLogits(o.output, ref.tokens)) <= 1e-4);
+  convert::ConvertOptions o = CheckGgufF32(dir, ref, tmp);
 
   for (const convert::Quant q : {convert::Quant::kInt8, convert::Quant::kInt4}) {
     CAPTURE(static_cast<int>(q));
@@ -184,11 +168,7 @@ TEST_CASE("GGUF Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16, F16: dequantized
     }
     // Q4_0 is kept as it is by int4 in groups of 32, requantized by int8.
     CHECK((lines.find("(from Q4_0, kept)") != std::string::npos) == (q == convert::Quant::kInt4));
-    const std::vector<float> logits = RunLogits(o.output, ref.tokens);
-    size_t agree = 0;
-    for (size_t t = 0; t < ref.tokens.size(); ++t) {
-      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&logits[t * ref.vocab], ref.vocab);
-    }
+    const size_t agree = TopOneAgreements(ref, RunLogits(o.output, ref.tokens));
     MESSAGE("requantized: top-1 agreement with the dequantized reference " << agree << " of " << ref.tokens.size());
     CHECK(agree * 100 >= ref.tokens.size() * (q == convert::Quant::kInt8 ? 90 : 70));
   }

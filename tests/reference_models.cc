@@ -116,24 +116,39 @@ size_t CheckModel(const std::string& name, ConvertFn convert_fn, const std::stri
     // (a broken path is near chance).
     const std::vector<float> got =
         RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kInt4, "int4.edgf", convert_fn), ref.tokens);
-    size_t agree = 0;
-    for (size_t t = 0; t < ref.tokens.size(); ++t) {
-      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
-    }
+    const size_t agree = TopOneAgreements(ref, got);
     MESSAGE(name << ": int4 top-1 agreement " << agree << " of " << ref.tokens.size());
     CHECK(agree * 100 >= ref.tokens.size() * 40);
   }
   {
     const std::vector<float> got =
         RunLogits(ConvertHf(tmp, checkpoint, convert::Quant::kInt8, "int8.edgf", convert_fn), ref.tokens);
-    size_t agree = 0;
-    for (size_t t = 0; t < ref.tokens.size(); ++t) {
-      agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
-    }
+    const size_t agree = TopOneAgreements(ref, got);
     MESSAGE(name << ": int8 top-1 agreement " << agree << " of " << ref.tokens.size());
     CHECK(agree * 100 >= ref.tokens.size() * 85);  // each model (a broken one is near chance); 97% is pooled
     return agree;
   }
+}
+
+size_t TopOneAgreements(const Reference& ref, const std::vector<float>& got) {
+  REQUIRE(got.size() == ref.logits.size());
+  size_t agree = 0;
+  for (size_t t = 0; t < ref.tokens.size(); ++t) {
+    agree += ArgMax(&ref.logits[t * ref.vocab], ref.vocab) == ArgMax(&got[t * ref.vocab], ref.vocab);
+  }
+  return agree;
+}
+
+convert::ConvertOptions CheckGgufF32(const std::string& dir, const Reference& ref, const test::TempDir& tmp) {
+  convert::ConvertOptions o;
+  o.checkpoint = dir + "/model.gguf";
+  o.tokenizer_from_checkpoint = false;
+  o.quant = convert::Quant::kNone;
+  o.embedding_quant = convert::Quant::kNone;
+  o.output = tmp.path("f32.edgf");
+  REQUIRE(convert::ConvertGguf(o).ok());
+  CHECK(WorstRelativeDifference(ref, RunLogits(o.output, ref.tokens)) <= 1e-4);
+  return o;
 }
 
 // Encodes `text` through the C API; checks that the pieces of the ids spell it again.

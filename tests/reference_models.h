@@ -46,6 +46,13 @@ double WorstRelativeDifference(const Reference& ref, const std::vector<float>& g
 
 size_t ArgMax(const float* v, size_t n);
 
+// The positions whose top-1 token in `got` ([tokens][vocab]) is the reference's.
+size_t TopOneAgreements(const Reference& ref, const std::vector<float>& got);
+
+// Converts dir/model.gguf (no tokenizer, f32 throughout) into tmp and checks PyTorch's logits on
+// it; returns the options, for further conversions of the same file.
+convert::ConvertOptions CheckGgufF32(const std::string& dir, const Reference& ref, const test::TempDir& tmp);
+
 // Checks the f32 and f16 logits of one reference model; returns its int8 top-1 agreements (of
 // 96). `file` is the checkpoint inside the model's folder ("" for the folder itself).
 size_t CheckModel(const std::string& name, ConvertFn convert_fn = &convert::ConvertHf, const std::string& file = "");

@@ -174,32 +174,53 @@ TEST_CASE("sessions on two threads share the app's pthreadpool, which outlives t
   pthreadpool_destroy(pool);
 }
 
-TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {
-  Model m(convert::Quant::kInt8);
+namespace {
+
+// A session with an f32 cache against one with `kv`, on the same model and prompt: the bytes the
+// other cache saves, and the largest logit change against the largest logit.
+struct KvAgainstF32 {
+  uint64_t saved_bytes = 0;
+  float max_diff = 0.0f, max_abs = 0.0f;
+  edgeformer_model_info model{};
+  uint64_t slots = 0;  // the context length
+};
+
+KvAgainstF32 CompareKv(const Model& m, edgeformer_kv_type kv) {
+  KvAgainstF32 r;
   const std::vector<int32_t> prompt = Prompt(40);
   edgeformer_session_params p = edgeformer_session_default_params();
   Session f32(m.model, p);
-  p.kv_type = EDGEFORMER_KV_F16;
-  Session f16(m.model, p);
-  edgeformer_model_info mi;
-  REQUIRE(edgeformer_model_get_info(m.model, &mi) == EDGEFORMER_OK);
+  p.kv_type = kv;
+  Session other(m.model, p);
+  REQUIRE(edgeformer_model_get_info(m.model, &r.model) == EDGEFORMER_OK);
   edgeformer_session_info a, b;
   REQUIRE(edgeformer_session_get_info(f32.s, &a) == EDGEFORMER_OK);
-  REQUIRE(edgeformer_session_get_info(f16.s, &b) == EDGEFORMER_OK);
-  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * a.context_length * mi.n_kv_heads * mi.head_dim * 4;
-  CHECK(a.allocated_bytes - b.allocated_bytes == cache_f32 / 2);
+  REQUIRE(edgeformer_session_get_info(other.s, &b) == EDGEFORMER_OK);
+  r.saved_bytes = a.allocated_bytes - b.allocated_bytes;
+  r.slots = a.context_length;
   REQUIRE(edgeformer_session_prefill(f32.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-  REQUIRE(edgeformer_session_prefill(f16.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-  const std::vector<float> x = f32.Logits(), y = f16.Logits();
-  float max_abs = 0.0f, max_diff = 0.0f;
+  REQUIRE(edgeformer_session_prefill(other.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  const std::vector<float> x = f32.Logits(), y = other.Logits();
   for (size_t i = 0; i < x.size(); ++i) {
-    max_abs = std::max(max_abs, std::fabs(x[i]));
-    max_diff = std::max(max_diff, std::fabs(x[i] - y[i]));
+    r.max_abs = std::max(r.max_abs, std::fabs(x[i]));
+    r.max_diff = std::max(r.max_diff, std::fabs(x[i] - y[i]));
   }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {
+  Model m(convert::Quant::kInt8);
+  const KvAgainstF32 r = CompareKv(m, EDGEFORMER_KV_F16);
+  const edgeformer_model_info& mi = r.model;
+  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * r.slots * mi.n_kv_heads * mi.head_dim * 4;
+  CHECK(r.saved_bytes == cache_f32 / 2);
   // Half precision keeps 11 significant bits: the logits move by far less than their range, but
   // they do move (the cache really is rounded).
-  CHECK(max_diff > 0.0f);
-  CHECK(max_diff < 0.01f * max_abs);
+  CHECK(r.max_diff > 0.0f);
+  CHECK(r.max_diff < 0.01f * r.max_abs);
+  edgeformer_session_params p = edgeformer_session_default_params();
   p.kv_type = static_cast<edgeformer_kv_type>(7);
   edgeformer_session* none = nullptr;
   CHECK(edgeformer_session_create(m.model, &p, &none) == EDGEFORMER_INVALID_ARGUMENT);
@@ -208,36 +229,19 @@ TEST_CASE("an f16 KV cache takes half the memory and stays close to f32") {
 }
 
 // int8 keys and values with a scale per position and kv head (ops::StoreKv): a quarter of f32's
-// bytes plus the scales; the logits stay close to the f32 cache's, and the greedy tokens of a
-// short continuation are mostly the same.
+// bytes plus the scales, each part aligned to 64 bytes; the logits stay close to the f32 cache's.
 TEST_CASE("an int8 KV cache takes a quarter of the memory plus its scales and stays close to f32") {
   Model m(convert::Quant::kInt8);
-  const std::vector<int32_t> prompt = Prompt(40);
-  edgeformer_session_params p = edgeformer_session_default_params();
-  Session f32(m.model, p);
-  p.kv_type = EDGEFORMER_KV_I8;
-  Session i8(m.model, p);
-  edgeformer_model_info mi;
-  REQUIRE(edgeformer_model_get_info(m.model, &mi) == EDGEFORMER_OK);
-  edgeformer_session_info a, b;
-  REQUIRE(edgeformer_session_get_info(f32.s, &a) == EDGEFORMER_OK);
-  REQUIRE(edgeformer_session_get_info(i8.s, &b) == EDGEFORMER_OK);
+  const KvAgainstF32 r = CompareKv(m, EDGEFORMER_KV_I8);
+  const edgeformer_model_info& mi = r.model;
   auto align64 = [](uint64_t bytes) { return (bytes + 63) / 64 * 64; };
-  const uint64_t slots = a.context_length, kv_dim = uint64_t{mi.n_kv_heads} * mi.head_dim;
-  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * align64(slots * kv_dim * 4);
-  const uint64_t cache_i8 = uint64_t{2} * mi.n_layers * (align64(slots * kv_dim) + align64(slots * mi.n_kv_heads * 4));
-  CHECK(a.allocated_bytes - b.allocated_bytes == cache_f32 - cache_i8);
-  REQUIRE(edgeformer_session_prefill(f32.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-  REQUIRE(edgeformer_session_prefill(i8.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
-  const std::vector<float> x = f32.Logits(), y = i8.Logits();
-  float max_abs = 0.0f, max_diff = 0.0f;
-  for (size_t i = 0; i < x.size(); ++i) {
-    max_abs = std::max(max_abs, std::fabs(x[i]));
-    max_diff = std::max(max_diff, std::fabs(x[i] - y[i]));
-  }
-  MESSAGE("int8 KV: largest logit change " << max_diff << " of a largest logit " << max_abs);
-  CHECK(max_diff > 0.0f);
-  CHECK(max_diff < 0.05f * max_abs);
+  const uint64_t kv_dim = uint64_t{mi.n_kv_heads} * mi.head_dim;
+  const uint64_t cache_f32 = uint64_t{2} * mi.n_layers * align64(r.slots * kv_dim * 4);
+  const uint64_t cache_i8 = uint64_t{2} * mi.n_layers * (align64(r.slots * kv_dim) + align64(r.slots * mi.n_kv_heads * 4));
+  CHECK(r.saved_bytes == cache_f32 - cache_i8);
+  MESSAGE("int8 KV: largest logit change " << r.max_diff << " of a largest logit " << r.max_abs);
+  CHECK(r.max_diff > 0.0f);
+  CHECK(r.max_diff < 0.05f * r.max_abs);
 }
 
 TEST_CASE("sessions on one model are independent; reset starts over") {
