@@ -34,7 +34,7 @@ convert=$tools/converter/edgeformer-convert
 tiny=$seeds/tiny
 "$tools/tools/edgeformer-synth" --dim 32 --hidden 48 --layers 1 --heads 2 --kv-heads 1 --vocab 260 --seq-len 16 \
   -o "$tiny.bin" --tokenizer-output "$tiny.tok" >/dev/null 2>&1
-for q in int8 none f16; do
+for q in int8 none f16 int4; do
   "$convert" "$tiny.bin" --tokenizer "$tiny.tok" --quant "$q" -q -o "$seeds/fuzz_model/tiny-$q.edgf"
 done
 ref=$tools/reference

@@ -269,6 +269,10 @@ TEST_CASE("mutants of real model files: no crash, no hang, every refusal explain
   const std::string f = test::Convert(dir, fortunes, test::SharedFile("models/fortunes2M/tokenizer.bin"),
                                       convert::Quant::kF16, "fortunes");
   RunCorpus(f, 40, 2);
+  // int4 in groups (BlockedInt4: nibbles, f16 scales per group, group_size).
+  const std::string a4 = test::Convert(dir, aidreams, test::SharedFile("models/aidreams260K/tokenizer.bin"),
+                                       convert::Quant::kInt4, "aidreams-int4");
+  RunCorpus(a4, 40, 5);
 }
 
 TEST_CASE("mutants of a byte-level (GPT-2 vocabulary) model file: merges and pre-tokenizer included") {
