@@ -59,13 +59,25 @@ double QuantizeInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t)
 void Progress::Next() {
   ++done_;
   if (out_ == nullptr) return;
-  std::fprintf(out_, "\rreading tensor %llu of %llu", static_cast<unsigned long long>(done_),
-               static_cast<unsigned long long>(total_));
+  std::fprintf(out_, "\rconverting tensor %llu of %llu (%llu%%)", static_cast<unsigned long long>(done_),
+               static_cast<unsigned long long>(total_),
+               static_cast<unsigned long long>(total_ ? 100 * done_ / total_ : 100));
   std::fflush(out_);
 }
 
 void Progress::Done(const std::string& output) const {
-  if (out_ != nullptr) std::fprintf(out_, "\rread %llu tensors; writing %s\n", static_cast<unsigned long long>(done_), output.c_str());
+  if (out_ != nullptr) std::fprintf(out_, "\rconverted %llu tensors; writing %s\n", static_cast<unsigned long long>(done_), output.c_str());
+}
+
+Builder::Builder(ModelData* model, const ConvertOptions& options)
+    : model_(model), report_(options.report), group_size_(options.group_size), choose_(options.choose) {
+  if (model_->spool) return;
+  Result<std::unique_ptr<SegmentSpool>> spool = SegmentSpool::Create(options.output + ".segments.tmp");
+  if (spool.ok()) {
+    model_->spool = spool.take();
+  } else {
+    status_ = spool.error();
+  }
 }
 
 double Builder::HalvesInto(const float* w, uint64_t rows, uint64_t cols, TensorData* t) {
@@ -139,6 +151,7 @@ void Builder::Int4Matrix(const std::string& name, TensorRole role, int32_t layer
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, const float* w, uint64_t rows,
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});
+  if (choose_) quant = choose_(t.name, role, rows, cols, quant);
   double snr = INFINITY;
   if (quant == Quant::kInt4) {
     snr = Int4Into(w, rows, cols, &t);
@@ -150,11 +163,13 @@ void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, co
     t.data = Borrowed(w, rows * cols);
   }
   Add(std::move(t), snr);
+  if (source_file_ != nullptr) source_file_->Release(w, rows * cols * sizeof(float));
 }
 
 void Builder::Matrix(const std::string& name, TensorRole role, int32_t layer, std::vector<float>&& w, uint64_t rows,
                      uint64_t cols, Quant quant) {
   TensorData t = Header(name, role, layer, {rows, cols});
+  if (choose_) quant = choose_(t.name, role, rows, cols, quant);
   double snr = INFINITY;
   if (quant == Quant::kInt4) {
     snr = Int4Into(w.data(), rows, cols, &t);
@@ -173,6 +188,7 @@ void Builder::Vector(const std::string& name, TensorRole role, int32_t layer, co
   TensorData t = Header(name, role, layer, {n});
   t.data = Borrowed(v, n);
   Add(std::move(t), INFINITY);
+  if (source_file_ != nullptr) source_file_->Release(v, n * sizeof(float));
 }
 
 void Builder::Vector(const std::string& name, TensorRole role, int32_t layer, std::vector<float>&& v) {
@@ -195,6 +211,10 @@ void Builder::Add(TensorData&& t, double snr) {
       std::fprintf(report_, "%-28s %-12s %-4s %12" PRIu64 " bytes  SNR %6.2f dB%s\n", t.name.c_str(),
                    shape.c_str(), schema::EnumNameDType(t.dtype), bytes, snr, from.c_str());
     }
+  }
+  if (model_->spool && status_.ok()) {
+    const Error spooled = model_->spool->Take(&t);
+    if (!spooled.ok()) status_ = spooled;
   }
   model_->tensors.push_back(std::move(t));
 }

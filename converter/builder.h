@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "converter/convert.h"
+#include "core/mapped_file.h"
 #include "converter/writer.h"
 
 namespace edgeformer {
 namespace convert {
 
-// "reading tensor i of n" on one line of `out` (none when out is null), then where the file goes.
+// "converting tensor i of n (p%)" on one line of `out` (none when out is null), then where the file goes.
 class Progress {
  public:
   Progress(std::FILE* out, uint64_t total) : out_(out), total_(total) {}
@@ -29,16 +30,17 @@ class Progress {
 
 class Builder {
  public:
-  // `model` receives the tensors; `report` may be null. Both outlive the Builder. int4 matrices
-  // use groups of `group_size` columns.
-  Builder(ModelData* model, std::FILE* report, uint32_t group_size = 32)
-      : model_(model), report_(report), group_size_(group_size) {}
-  // The same with the options' report and group size.
-  Builder(ModelData* model, const ConvertOptions& options)
-      : Builder(model, options.report, options.group_size) {}
+  // `model` receives the tensors, `options.report` (may be null) a line per tensor; int4 matrices
+  // use groups of `options.group_size`. Each tensor's segments go to a spool beside
+  // `options.output` as the tensor is added (ModelData::spool), so the converter holds one
+  // converted tensor at a time. `model` outlives the Builder.
+  Builder(ModelData* model, const ConvertOptions& options);
 
-  // A matrix [rows][cols] from `w`, which must outlive the model's write when kept f32 (it is
-  // borrowed); quantized and f16 matrices are copied. A value past the f16 range (|w| > 65504)
+  // The checkpoint's mapping: the pages of a borrowed matrix or vector read from it are dropped
+  // from the resident set once the tensor is converted (MappedFile::Release). May be null.
+  void SetSourceFile(const MappedFile* file) { source_file_ = file; }
+
+  // A matrix [rows][cols] from `w` (read before the call returns). A value past the f16 range (|w| > 65504)
   // fails the build: see status().
   void Matrix(const std::string& name, schema::TensorRole role, int32_t layer, const float* w, uint64_t rows,
               uint64_t cols, Quant quant);
@@ -51,7 +53,7 @@ class Builder {
   void Int4Matrix(const std::string& name, schema::TensorRole role, int32_t layer, const std::vector<int8_t>& q,
                   const std::vector<uint16_t>& scales, uint64_t rows, uint64_t cols);
 
-  // A vector, always f32: borrowed, or owned.
+  // A vector, always f32.
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, const float* v, uint64_t n);
   void Vector(const std::string& name, schema::TensorRole role, int32_t layer, std::vector<float>&& v);
 
@@ -78,6 +80,8 @@ class Builder {
   std::FILE* report_;
   uint32_t group_size_;
   std::string source_;
+  const MappedFile* source_file_ = nullptr;
+  std::function<Quant(const std::string&, schema::TensorRole, uint64_t, uint64_t, Quant)> choose_;
   Error status_ = Error::Ok();
 };
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
+#include "model_generated.h"
 
 namespace edgeformer {
 namespace convert {
@@ -21,10 +23,15 @@ struct ConvertOptions {
   Quant embedding_quant = Quant::kNone;  // the token embedding (and the classifier tied to it)
   uint32_t group_size = 32;              // int4: columns per scale (32, 64 or 128)
   std::FILE* report = nullptr;    // per-tensor lines (shape, bytes, SNR) when not null
-  std::FILE* progress = nullptr;  // "reading tensor i of n" when not null
+  std::FILE* progress = nullptr;  // "converting tensor i of n (p%)" when not null
   // GGUF metadata, or a Hugging Face tokenizer.json (required then). false: the model takes token
   // ids only.
   bool tokenizer_from_checkpoint = true;
+  // Precision per matrix (--quant auto): when set, called for every matrix with its name in the
+  // file ("layers.3.wq"), its role, its shape and the precision the fields above give it; returns
+  // the precision to store it in.
+  std::function<Quant(const std::string& name, schema::TensorRole role, uint64_t rows, uint64_t cols, Quant given)>
+      choose;
 };
 
 Error ConvertLlama2c(const ConvertOptions& options);

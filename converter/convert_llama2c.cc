@@ -87,6 +87,7 @@ Error ConvertLlama2c(const ConvertOptions& options) {
   const uint64_t dim = c.dim, hidden = c.hidden_dim, head = a.head_dim;
   const uint64_t q_dim = head * c.n_heads, kv_dim = head * c.n_kv_heads;
   Builder b(&model, options);
+  b.SetSourceFile(ck.file.get());
   const Quant q = options.quant;
   b.Matrix("token_embedding", TensorRole::TokenEmbedding, -1, ck.token_embedding, c.vocab_size, dim,
            options.embedding_quant);

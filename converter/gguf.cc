@@ -261,6 +261,7 @@ Result<std::vector<float>> GgufFile::ReadF32(const std::string& name, uint64_t r
   for (uint64_t b = 0; b < count / type->elements; ++b) {
     type->dequantize(t->data + b * type->bytes, out.data() + b * type->elements);
   }
+  file_->Release(t->data, count / type->elements * type->bytes);  // read once
   return out;
 }
 
@@ -283,6 +284,7 @@ Result<bool> GgufFile::ReadQ4_0(const std::string& name, uint64_t rows, uint64_t
     (*scales)[b] = static_cast<uint16_t>(block[0] | (block[1] << 8));
     for (uint64_t j = 0; j < kQ4Block; ++j) (*q)[b * kQ4Block + j] = static_cast<int8_t>(Q4Value(block, j));
   }
+  file_->Release(t->data, blocks * kQ4BlockBytes);
   return true;
 }
 

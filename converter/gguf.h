@@ -58,7 +58,8 @@ class GgufFile {
   Result<std::string> String(const std::string& key) const;
 
   // The tensor as f32 [rows][cols] (quantized types dequantized as ggml does), after checking it
-  // exists and has ggml dims {cols, rows} (or {cols} for a vector, rows = 1).
+  // exists and has ggml dims {cols, rows} (or {cols} for a vector, rows = 1). Its pages in the
+  // mapped file are released once read (MappedFile::Release).
   Result<std::vector<float>> ReadF32(const std::string& name, uint64_t rows, uint64_t cols) const;
 
   // The ggml name of a tensor's type ("Q4_K"), or "" when there is no such tensor.

@@ -134,6 +134,7 @@ Error SafetensorsSet::Add(const std::string& path) {
   Result<std::vector<SafeTensor>> tensors = ParseSafetensors(*file.value(), path);
   if (!tensors.ok()) return tensors.error();
   for (SafeTensor& t : tensors.value()) {
+    t.mapping = file.value().get();
     if (by_name_.count(t.name)) return Bad(path, "tensor '" + t.name + "' is also in " + by_name_[t.name].file);
     by_name_[t.name] = std::move(t);
   }
@@ -212,6 +213,7 @@ Result<std::vector<float>> SafetensorsSet::ReadF32(const std::string& name, cons
     return Error(Status::kUnsupported, t->file + ": tensor '" + name + "' has dtype " + t->dtype +
                                            "; the converter reads F32, F16 and BF16");
   }
+  if (t->mapping != nullptr) t->mapping->Release(t->data, t->bytes);
   return out;
 }
 

@@ -31,6 +31,7 @@ struct SafeTensor {
   const uint8_t* data = nullptr;  // inside the mapped file, `bytes` long
   uint64_t bytes = 0;
   std::string file;  // for messages
+  const MappedFile* mapping = nullptr;  // the file `data` is in
 };
 
 // Parses and validates one file's header; `tensors` view into `file`.
@@ -48,7 +49,8 @@ class SafetensorsSet {
   size_t size() const { return by_name_.size(); }
 
   // The tensor `name` as f32 (F32, F16 and BF16 are read; other dtypes are refused), after
-  // checking that it exists and has `shape`.
+  // checking that it exists and has `shape`. Its pages in the mapped file are released once read
+  // (MappedFile::Release): a converter reads each tensor once.
   Result<std::vector<float>> ReadF32(const std::string& name, const std::vector<uint64_t>& shape) const;
 
  private:

@@ -29,7 +29,9 @@ Error WriteSyntheticStack(const schema::ArchitectureT& architecture, const schem
   if (tokenizer != nullptr) model.tokenizer = *tokenizer;
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  Builder b(&model, nullptr);
+  ConvertOptions options;
+  options.output = path;
+  Builder b(&model, options);
   ForEachRole([&](const TensorRoleInfo& info) {
     for (uint32_t l = 0; l < (info.per_layer ? c.n_layers : 1); ++l) {
       const LayerConfig* lc = info.per_layer ? &c.layers[l] : nullptr;

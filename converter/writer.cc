@@ -1,5 +1,6 @@
 #include "converter/writer.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/checksum.h"
@@ -11,6 +12,15 @@ namespace convert {
 namespace {
 
 uint64_t AlignUp(uint64_t v) { return (v + kSegmentAlignment - 1) / kSegmentAlignment * kSegmentAlignment; }
+
+// The checksum of a tensor's segments in memory (the header's Tensor.checksum).
+uint64_t Checksum(const TensorData& t) {
+  uint64_t checksum = Fnv1a64(t.data.data(), t.data.size());
+  checksum = Fnv1a64(t.scales.data(), t.scales.size(), checksum);
+  return Fnv1a64(t.row_sums.data(), t.row_sums.size(), checksum);
+}
+
+const uint8_t kZeros[kSegmentAlignment] = {};
 
 // Builds the header with the segments placed one after another from `data_start`, each aligned.
 void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size,
@@ -26,9 +36,7 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
   std::vector<flatbuffers::Offset<schema::Tensor>> tensors;
   for (const TensorData& t : model.tensors) {
     const schema::Segment data = place(t.data), scales = place(t.scales), row_sums = place(t.row_sums);
-    uint64_t checksum = Fnv1a64(t.data.data(), t.data.size());
-    checksum = Fnv1a64(t.scales.data(), t.scales.size(), checksum);
-    checksum = Fnv1a64(t.row_sums.data(), t.row_sums.size(), checksum);
+    const uint64_t checksum = t.checksum;
     tensors.push_back(schema::CreateTensor(*fbb, fbb->CreateString(t.name), t.role, t.layer,
                                            fbb->CreateVector(t.shape), t.dtype, t.layout,
                                            &data, t.quant, t.group_size, &scales, &row_sums, checksum));
@@ -43,8 +51,60 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
 
 }  // namespace
 
+Result<std::unique_ptr<SegmentSpool>> SegmentSpool::Create(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "w+b");
+  if (f == nullptr) return Error(Status::kIoError, "cannot create " + path);
+  return std::unique_ptr<SegmentSpool>(new SegmentSpool(f, path));
+}
+
+SegmentSpool::~SegmentSpool() {
+  std::fclose(file_);
+  std::remove(path_.c_str());
+}
+
+Error SegmentSpool::Take(TensorData* t) {
+  uint64_t at = end_;
+  bool ok = true;
+  for (const Bytes* b : {&t->data, &t->scales, &t->row_sums}) {
+    if (b->size() == 0) continue;
+    const uint64_t pad = AlignUp(at) - at;
+    ok = ok && std::fwrite(kZeros, 1, pad, file_) == pad;
+    ok = ok && std::fwrite(b->data(), 1, b->size(), file_) == b->size();
+    at += pad + b->size();
+  }
+  if (!ok) return Error(Status::kIoError, "cannot write " + path_ + " (is the disk full?)");
+  end_ = at;
+  t->checksum = Checksum(*t);
+  t->spooled = true;
+  for (Bytes* b : {&t->data, &t->scales, &t->row_sums}) {
+    const uint64_t n = b->size();
+    *b = Bytes();
+    b->spooled_size = n;
+  }
+  return Error::Ok();
+}
+
+Error SegmentSpool::CopyTo(std::FILE* out) {
+  if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
+    return Error(Status::kIoError, "cannot read back " + path_);
+  }
+  std::vector<uint8_t> chunk(uint64_t{4} << 20);
+  for (uint64_t left = end_; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, chunk.size()));
+    if (std::fread(chunk.data(), 1, n, file_) != n) return Error(Status::kIoError, "cannot read back " + path_);
+    if (std::fwrite(chunk.data(), 1, n, out) != n) return Error(Status::kIoError, "cannot write the model file");
+    left -= n;
+  }
+  return Error::Ok();
+}
+
 Error WriteModelFile(const ModelData& model, const std::string& path) {
   EF_RETURN_IF_ERROR(CheckModelData(model));
+  for (const TensorData& t : model.tensors) {
+    if (!t.spooled || model.spool == nullptr) {
+      return Error(Status::kInternal, "converter bug: tensor '" + t.name + "' is not in the segment spool");
+    }
+  }
   flatbuffers::FlatBufferBuilder fbb;
   // Pass 1 measures the header; pass 2 writes the real offsets (same size, all fields forced).
   BuildHeader(model, 0, 0, &fbb);
@@ -63,21 +123,11 @@ Error WriteModelFile(const ModelData& model, const std::string& path) {
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return Error(Status::kIoError, "cannot create " + tmp);
   bool ok = std::fwrite(fbb.GetBufferPointer(), 1, fbb.GetSize(), f) == fbb.GetSize();
-  uint64_t at = fbb.GetSize();
-  static const uint8_t kZeros[kSegmentAlignment] = {};
-  auto put = [&](const Bytes& b) {
-    if (b.size() == 0) return;
-    const uint64_t pad = AlignUp(at) - at;
-    ok = ok && std::fwrite(kZeros, 1, pad, f) == pad;
-    ok = ok && std::fwrite(b.data(), 1, b.size(), f) == b.size();
-    at += pad + b.size();
-  };
-  for (const TensorData& t : model.tensors) {
-    put(t.data);
-    put(t.scales);
-    put(t.row_sums);
-  }
-  ok = (std::fclose(f) == 0) && ok && at == file_size;
+  // Every tensor is in the spool, in the order the header places them, from data_start on.
+  const uint64_t pad = data_start - fbb.GetSize();
+  ok = ok && std::fwrite(kZeros, 1, pad, f) == pad;
+  ok = ok && model.spool->size() == file_size - data_start && model.spool->CopyTo(f).ok();
+  ok = (std::fclose(f) == 0) && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     return Error(Status::kIoError, "cannot write " + path);

@@ -1,8 +1,15 @@
 // Writes an edgeformer model file (schemas/model.fbs): the size-prefixed FlatBuffer header, then
 // each tensor's segments at 64-byte-aligned absolute offsets.
+//
+// The segments are spooled to a temporary file as each tensor is converted (ModelData::spool,
+// filled by the Builder), so a converter holds one tensor at a time whatever the model's size;
+// the header, which needs every tensor's place, is written last at the front, and the spool is
+// copied after it.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,14 +19,16 @@
 namespace edgeformer {
 namespace convert {
 
-// Bytes of one segment: either owned, or borrowed from memory that outlives the write.
+// Bytes of one segment: owned, or borrowed from memory that outlives the write, or already in the
+// spool (spooled_size bytes; data() is then null).
 struct Bytes {
   std::vector<uint8_t> owned;
   const uint8_t* borrowed = nullptr;
   uint64_t borrowed_size = 0;
+  uint64_t spooled_size = 0;
 
   const uint8_t* data() const { return borrowed ? borrowed : owned.data(); }
-  uint64_t size() const { return borrowed ? borrowed_size : owned.size(); }
+  uint64_t size() const { return spooled_size ? spooled_size : borrowed ? borrowed_size : owned.size(); }
 };
 
 struct TensorData {
@@ -34,6 +43,33 @@ struct TensorData {
   Bytes scales;    // empty unless quantized
   Bytes row_sums;  // empty unless int8
   uint32_t group_size = 0;  // int4: columns per scale
+  bool spooled = false;     // the segments are in ModelData::spool; checksum is theirs
+  uint64_t checksum = 0;
+};
+
+// A temporary file beside the output that takes a model's segments in order as they are built,
+// each at a 64-byte-aligned offset from its start: the same places, shifted by the header's size,
+// that they have in the model file. Removed on destruction. Not thread-safe.
+class SegmentSpool {
+ public:
+  static Result<std::unique_ptr<SegmentSpool>> Create(const std::string& path);
+  ~SegmentSpool();
+  SegmentSpool(const SegmentSpool&) = delete;
+  SegmentSpool& operator=(const SegmentSpool&) = delete;
+
+  // Moves t's segments into the spool (their memory is freed; borrowed bytes are only read) and
+  // records their checksum. An I/O error is returned and leaves t unchanged.
+  Error Take(TensorData* t);
+  // Bytes spooled so far (the end of the last segment).
+  uint64_t size() const { return end_; }
+  // Appends the spool's bytes [0, size()) to `out`.
+  Error CopyTo(std::FILE* out);
+
+ private:
+  SegmentSpool(std::FILE* f, std::string path) : file_(f), path_(std::move(path)) {}
+  std::FILE* file_;
+  std::string path_;
+  uint64_t end_ = 0;
 };
 
 struct ModelData {
@@ -42,9 +78,12 @@ struct ModelData {
   schema::TokenizerT tokenizer;
   std::vector<TensorData> tensors;
   std::string producer;
+  // Where the Builder puts each tensor's segments as it adds them (created by the first Builder).
+  std::unique_ptr<SegmentSpool> spool;
 };
 
-// Writes `model` to `path`. On failure nothing usable is left at `path`.
+// Writes `model`, every tensor of which is in model.spool, to `path`. On failure nothing usable
+// is left at `path`.
 Error WriteModelFile(const ModelData& model, const std::string& path);
 
 }  // namespace convert

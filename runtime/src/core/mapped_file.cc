@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace edgeformer {
@@ -63,6 +64,16 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
 
 std::unique_ptr<MappedFile> MappedFile::Borrow(const void* data, size_t size) {
   return std::unique_ptr<MappedFile>(new MappedFile(static_cast<const uint8_t*>(data), size, false));
+}
+
+void MappedFile::Release(const void* p, size_t n) const {
+  const uint8_t* begin = static_cast<const uint8_t*>(p);
+  if (!owned_ || data_ == nullptr || n == 0 || begin < data_ || begin + n > data_ + size_) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  // Whole pages only: a page shared with a neighbour is dropped too, and read again if touched.
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(begin) / page * page;
+  const uintptr_t hi = reinterpret_cast<uintptr_t>(begin + n);
+  ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -35,6 +35,12 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
 
+  // Drops the pages that cover [p, p + n) from the process's resident set: the bytes stay
+  // readable (touched again, they are read again from the file). For a reader that is done with a
+  // part of a large file (the converter, one tensor at a time). A no-op for a borrowed buffer or a
+  // range outside the mapping. Safe to call from any thread; it changes no visible byte.
+  void Release(const void* p, size_t n) const;
+
  private:
   MappedFile(const uint8_t* data, size_t size, bool owned) : data_(data), size_(size), owned_(owned) {}
   const uint8_t* data_;
