@@ -83,5 +83,16 @@ if [[ $fields == 64 && $(wc -l < "$tmp/out") == 1 ]]; then passed=$((passed + 1)
 expect "embed with a bad --embed-ids" 2 "${run[@]}" "$tmp/mlm.edgf" --embed-ids 1,x
 expect "embed with a bad --pooling" 2 "${run[@]}" "$tmp/mlm.edgf" --embed hi --pooling max
 
+# --quant auto: its options, a run on the small model, and an encoder (no perplexity) refused.
+printf 'ab ba abba\nbaab a b\n' > "$tmp/cal.txt"
+expect "convert --quant auto without --calibration" 2 "${convert[@]}" "$tmp/m.bin" --quant auto -o "$tmp/x.edgf"
+expect "convert --quant auto with a bad budget" 2 "${convert[@]}" "$tmp/m.bin" --quant auto --calibration "$tmp/cal.txt" --max-ppl-increase 2x -o "$tmp/x.edgf"
+expect "convert --calibration without --quant auto" 2 "${convert[@]}" "$tmp/m.bin" --calibration "$tmp/cal.txt" -o "$tmp/x.edgf"
+expect "convert --quant auto with an unknown type" 2 "${convert[@]}" "$tmp/m.bin" --quant auto --calibration "$tmp/cal.txt" --auto-types int3 -o "$tmp/x.edgf"
+expect "convert --quant auto" 0 "${convert[@]}" "$tmp/m.bin" --tokenizer "$tmp/m.tok" --quant auto --calibration "$tmp/cal.txt" --max-ppl-increase 50% -o "$tmp/auto.edgf"
+contains "--quant auto prints its table" "$tmp/out" "all-int8"
+expect "convert --quant auto on an encoder" 1 "${convert[@]}" --from hf "$src/tests/data/fortunes-mlm" --quant auto --calibration "$tmp/cal.txt" -o "$tmp/x.edgf"
+contains "--quant auto needs a decoder" "$tmp/err" "needs a decoder"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -194,6 +194,14 @@ TEST_CASE("--quant auto meets its perplexity budget with fewer bytes than all-in
     if (fields >> name >> shape >> type && name.rfind("layers.", 0) == 0) types.insert(type);
   }
   CHECK(types == std::set<std::string>{"int4", "int8"});
+  // The runtime names the mix: a count per type in the classes that mix them.
+  edgeformer_model* mixed = nullptr;
+  REQUIRE(edgeformer_model_load(o.output.c_str(), nullptr, &mixed) == EDGEFORMER_OK);
+  const std::string weights = edgeformer_model_weights(mixed);
+  edgeformer_model_destroy(mixed);
+  INFO(weights);
+  CHECK(weights.find("int4/g32 x") != std::string::npos);
+  CHECK(weights.find("+int8 x") != std::string::npos);
   CHECK(std::exp(Nll(int4, cal_docs) - ref) - 1.0 > 0.003);  // so the mix was needed
 
   // int4 only, no increase allowed: every assignment is over, so nothing is written.

@@ -133,7 +133,9 @@ typedef struct edgeformer_model_info {
   int32_t bos_id, eos_id;    /* -1: none (encoders: CLS and SEP) */
   uint64_t file_bytes;       /* size of the model file */
   uint64_t weight_bytes;     /* bytes of weights one decode step reads */
-  const char* weight_type;   /* "f32", "f16" or "int8" (the linear layers' type); static storage */
+  const char* weight_type;   /* "f32", "f16", "int8" or "int4": the first layer's matrices (all the
+                                layers' unless the converter chose per matrix: edgeformer_model_weights
+                                says); static storage */
   edgeformer_family family;  /* decoder or encoder */
   edgeformer_pooling pooling;/* the model's own pooling (EDGEFORMER_POOLING_MODEL when it states none) */
   int normalize;             /* nonzero: its embeddings are L2-normalized by default */
@@ -176,6 +178,13 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
  * Hugging Face's apply_chat_template does; "" when it has none. Owned by the model (valid while
  * it lives), never NULL. Thread-safe. */
 EDGEFORMER_API const char* edgeformer_model_chat_template(const edgeformer_model* model);
+
+/* How the model stores its matrices, by class (embedding, attention, ffn, classifier, head): for
+ * example "embedding int8, attention int4/g32, ffn int4/g32 x10+int8 x2, classifier tied", with a
+ * count per type where a class mixes them (edgeformer-convert --quant auto). int4/gN: int4 in
+ * groups of N values per scale. Owned by the model (valid while it lives), never NULL; "" for a
+ * NULL model. Thread-safe. */
+EDGEFORMER_API const char* edgeformer_model_weights(const edgeformer_model* model);
 
 /* The ids that end a text: EOS and the model's end-of-turn tokens (Llama 3's <|eot_id|>, Gemma's
  * <end_of_turn>: every EOS its checkpoint lists). edgeformer_generate stops at any of them (and
@@ -486,6 +495,7 @@ typedef struct edgeformer_session_info {
   const char* sgemm_kernel;/* name of the native float matmul kernel (f32 and f16 weights); static storage */
   uint32_t active_threads; /* threads the session runs with now: n_threads, or fewer while it
                               measures that the cores are busy with other work */
+  const char* q4gemm_kernel;/* name of the int4 matmul kernel; static storage */
 } edgeformer_session_info;
 
 /* Fills *out_info (the caller's). Its strings are static. */

@@ -435,6 +435,7 @@ edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
   const edgeformer::Session& s = *session->session;
   out_info->isa = edgeformer::IsaName(s.kernels().isa);
   out_info->qgemm_kernel = s.kernels().qgemm_name;
+  out_info->q4gemm_kernel = s.kernels().q4gemm_name;
   out_info->n_threads = static_cast<uint32_t>(s.threads());
   out_info->context_length = s.context_length();
   out_info->allocated_bytes = s.allocated_bytes();

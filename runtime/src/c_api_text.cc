@@ -51,6 +51,10 @@ edgeformer_status edgeformer_chat_format(const edgeformer_model* model, const ed
   });
 }
 
+const char* edgeformer_model_weights(const edgeformer_model* model) {
+  return model == nullptr ? "" : model->model->weights_summary().c_str();
+}
+
 const char* edgeformer_model_chat_template(const edgeformer_model* model) {
   return model == nullptr ? "" : model->model->tokenizer().chat_template();
 }

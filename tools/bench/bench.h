@@ -50,7 +50,8 @@ struct Machine {
 
 struct ModelInfo {
   std::string path;
-  std::string quant;  // "int8", "f32" or "mixed": the layers' matrices
+  std::string quant;  // "int8", "int4", "f16", "f32" or "mixed": the layers' matrices
+  std::string weights;  // every class's types (edgeformer_model_weights)
   uint64_t params = 0;
   uint64_t file_bytes = 0;
   uint64_t weight_bytes_per_token = 0;

@@ -42,6 +42,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["backend"] = t.backend;
   j["kv_type"] = t.kv_type;
   j["quant"] = r.model.quant;
+  j["weights"] = r.model.weights;
   j["tokens_per_s_median"] = t.tokens_per_s.median;
   j["sentences_per_s_median"] = t.sentences_per_s.median;
   j["tokens_per_s_mean"] = t.tokens_per_s.mean;
@@ -78,7 +79,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
 // The columns of the CSV output, in order: the scalar fields of the JSON lines.
 const char* const kCsvColumns[] = {
     "test",          "n_prompt",        "n_gen",          "depth",          "threads",
-    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "tokens_per_s_median", "sentences_per_s_median",
+    "isa",           "kernel",          "backend",        "kv_type",        "quant",          "weights",        "tokens_per_s_median", "sentences_per_s_median",
     "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
     "background_load", "active_threads", "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps",
@@ -120,7 +121,7 @@ std::string FormatCsv(const Report& r) {
 std::string FormatMarkdown(const Report& r) {
   std::ostringstream o;
   const ModelInfo& m = r.model;
-  o << "model: " << m.path << " (" << Fixed(static_cast<double>(m.params) / 1e6, 1) << "M params, " << m.quant
+  o << "model: " << m.path << " (" << Fixed(static_cast<double>(m.params) / 1e6, 1) << "M params, " << m.weights
     << ", dim " << m.dim << ", hidden " << m.hidden_dim << ", " << m.n_layers << " layers, " << m.n_heads << "/"
     << m.n_kv_heads << " heads, vocab " << m.vocab << ", context " << m.context << ", file " << MiB(m.file_bytes)
     << " MiB, " << MiB(m.weight_bytes_per_token) << " MiB of weights read per token)\n";

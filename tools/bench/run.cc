@@ -86,6 +86,7 @@ ModelInfo Describe(const Model& m, const std::string& path) {
   // type of the layers' matrices.
   info.params = 0;
   info.quant = "";
+  info.weights = m.weights_summary();
   ForEachRole([&](const TensorRoleInfo& role) {
     for (uint32_t l = 0; l < (role.per_layer ? c.n_layers : 1); ++l) {
       const Weight& w = role.per_layer ? m.layer(l).*(role.layer) : m.globals().*(role.global);
@@ -186,11 +187,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.depth = combo.depth;
   r.repetitions = config.repetitions;
   r.threads = static_cast<uint32_t>(session.threads());
-  // The matmul kernel the layers use: int8 or float (f32, f16) by the model's weights.
+  // The matmul kernel the layers use: int8, int4 or float (f32, f16) by the first layer's weights.
   const bool int8 = model.matmul_type() == WeightType::kInt8;
+  const bool int4 = model.matmul_type() == WeightType::kInt4;
   const KernelTable& k = session.kernels();
-  r.isa = IsaName(int8 ? k.qgemm_isa : k.sgemm_isa);
+  r.isa = IsaName(int8 ? k.qgemm_isa : int4 ? k.q4gemm_isa : k.sgemm_isa);
   r.kernel = int8                                  ? k.qgemm_name
+             : int4                                ? k.q4gemm_name
              : session.backend() == Backend::kXnnpack ? "xnn_fully_connected_nc_f32"
              : session.backend() == Backend::kAuto    ? "xnn_fully_connected_nc_f32 (prefill)"
                                                        : k.sgemm_name;

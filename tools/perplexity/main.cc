@@ -90,13 +90,15 @@ int main(int argc, char** argv) {
   const double tps = score.seconds > 0 ? static_cast<double>(score.tokens) / score.seconds : 0.0;
   if (output == "json") {
     std::printf("{\"nll_per_token\": %.9f, \"perplexity\": %.6f, \"tokens\": %llu, \"documents\": %llu, "
-                "\"tokens_per_s\": %.1f, \"weight_type\": \"%s\"}\n",
+                "\"tokens_per_s\": %.1f, \"weight_type\": \"%s\", \"weights\": \"%s\", \"kv_type\": \"%s\"}\n",
                 nll, std::exp(nll), static_cast<unsigned long long>(score.tokens),
-                static_cast<unsigned long long>(score.documents), tps, info.weight_type);
+                static_cast<unsigned long long>(score.documents), tps, info.weight_type, edgeformer_model_weights(model),
+                kv_type.c_str());
   } else {
-    std::printf("documents %llu, predicted tokens %llu, nll %.6f nats/token, perplexity %.4f, %.1f tokens/s\n",
+    std::printf("documents %llu, predicted tokens %llu, nll %.6f nats/token, perplexity %.4f, %.1f tokens/s "
+                "(weights %s; KV cache %s)\n",
                 static_cast<unsigned long long>(score.documents), static_cast<unsigned long long>(score.tokens), nll,
-                std::exp(nll), tps);
+                std::exp(nll), tps, edgeformer_model_weights(model), kv_type.c_str());
   }
   return 0;
 }

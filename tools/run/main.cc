@@ -328,11 +328,13 @@ int main(int argc, char** argv) {
   const double prefill_s = Seconds(t0, t1), decode_s = Seconds(t1, t2);
   std::fprintf(stderr,
                "load %.1f ms | prompt %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
-               "(%.1f tok/s) | %s kernels (%s), %u thread(s) | seed %llu\n",
+               "(%.1f tok/s) | %s kernels (%s), %u thread(s) | weights %s | seed %llu\n",
                Seconds(t_load, t_loaded) * 1e3, prompt_ids.size(), prefill_s * 1e3,
                prefill_s > 0 ? prompt_ids.size() / prefill_s : 0.0, n_generated, decode_s * 1e3,
                decode_s > 0 ? n_generated / decode_s : 0.0, info.isa,
-               std::strcmp(model_info.weight_type, "int8") == 0 ? info.qgemm_kernel : info.sgemm_kernel, info.n_threads,
-               static_cast<unsigned long long>(gen.sampler.seed));
+               std::strcmp(model_info.weight_type, "int8") == 0   ? info.qgemm_kernel
+               : std::strcmp(model_info.weight_type, "int4") == 0 ? info.q4gemm_kernel
+                                                                  : info.sgemm_kernel,
+               info.n_threads, edgeformer_model_weights(model), static_cast<unsigned long long>(gen.sampler.seed));
   return 0;
 }

@@ -280,7 +280,48 @@ Error Model::Parse(const LoadOptions& options) {
       weight_bytes_ += table ? w.cols * w.value_bytes() : bytes_of(w);
     }
   });
+  weights_summary_ = SummarizeWeights();
   return Error::Ok();
+}
+
+std::string Model::SummarizeWeights() const {
+  using R = schema::TensorRole;
+  // Per class: the matrices of each type ("int4/g32" names its group), in the order met.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, uint32_t>>>> classes;
+  ForEachRole([&](const TensorRoleInfo& info) {
+    if (!info.matrix) return;
+    const R r = info.role;
+    const char* cls = r == R::TokenEmbedding                                         ? "embedding"
+                      : r == R::Wq || r == R::Wk || r == R::Wv || r == R::Wo           ? "attention"
+                      : r == R::FfnGate || r == R::FfnUp || r == R::FfnDown           ? "ffn"
+                      : r == R::Classifier                                            ? "classifier"
+                                                                                      : "head";
+    for (uint32_t l = 0; l < (info.per_layer ? config_.n_layers : 1); ++l) {
+      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
+      if (!w.present()) continue;
+      std::string type = WeightTypeName(w.type);
+      if (w.type == WeightType::kInt4) type += "/g" + std::to_string(w.group);
+      if (r == R::Classifier && w.data == globals_.token_embedding.data) type = "tied";
+      auto c = std::find_if(classes.begin(), classes.end(), [&](const auto& e) { return e.first == cls; });
+      if (c == classes.end()) c = classes.insert(classes.end(), {cls, {}});
+      auto t = std::find_if(c->second.begin(), c->second.end(), [&](const auto& e) { return e.first == type; });
+      if (t == c->second.end()) t = c->second.insert(c->second.end(), {type, 0});
+      ++t->second;
+    }
+  });
+  // In the forward pass's order.
+  const char* const kOrder[] = {"embedding", "attention", "ffn", "head", "classifier"};
+  auto rank = [&](const std::string& cls) { return std::find(std::begin(kOrder), std::end(kOrder), cls) - kOrder; };
+  std::stable_sort(classes.begin(), classes.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  std::string out;
+  for (const auto& [cls, types] : classes) {
+    out += (out.empty() ? "" : ", ") + cls + " ";
+    for (size_t i = 0; i < types.size(); ++i) {
+      out += (i ? "+" : "") + types[i].first;
+      if (types.size() > 1) out += " x" + std::to_string(types[i].second);
+    }
+  }
+  return out;
 }
 
 }  // namespace edgeformer

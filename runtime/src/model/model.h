@@ -40,17 +40,21 @@ class Model {
   const Weight& token_embedding() const { return globals_.token_embedding; }  // [vocab, dim]
   const Weight& classifier() const { return globals_.classifier; }            // [vocab, dim]
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
-  // The type of the layers' matrices (the converter writes them all alike): what decides the
-  // kernels and the backend.
+  // The type of the first layer's matrices (all of them unless the converter chose per matrix,
+  // --quant auto): what the backend's choice and the tools' one-word summary go by.
   WeightType matmul_type() const { return layers_[0].wq.type; }
   // Bytes of weights a decode step reads (every matrix once, one embedding row).
   uint64_t weight_bytes() const { return weight_bytes_; }
   size_t file_size() const { return file_->size(); }
+  // The matrices' types by class, as the tools print it: "embedding int8, attention int4/g32,
+  // ffn int4/g32 x10+int8 x2, classifier tied" (a count per type where a class mixes them).
+  const std::string& weights_summary() const { return weights_summary_; }
 
  private:
   static Result<std::unique_ptr<Model>> FromFile(std::unique_ptr<MappedFile> file,
                                                  const LoadOptions& options);
   Error Parse(const LoadOptions& options);
+  std::string SummarizeWeights() const;
 
   std::unique_ptr<MappedFile> file_;
   ModelConfig config_;
@@ -58,6 +62,7 @@ class Model {
   GlobalWeights globals_;
   std::vector<LayerWeights> layers_;
   uint64_t weight_bytes_ = 0;
+  std::string weights_summary_;
 };
 
 }  // namespace edgeformer

@@ -42,9 +42,9 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   }
   s->release_workers_ = options.release_workers;
   s->kv_type_ = options.kv_type;
-  // AUTO leaves f16 models native: XNNPACK's only fast route widens their weights to f32, three
-  // times the file's memory and seconds of packing at creation, for +70% prefill
-  // (docs/performance.md, "XNNPACK or native").
+  // AUTO leaves f16 weights native: XNNPACK's only fast route widens them to f32, three times the
+  // file's memory and seconds of packing at creation, for +70% prefill (docs/performance.md,
+  // "XNNPACK or native"). A model of mixed precisions (--quant auto) is judged by its first layer.
   const bool f16_model = model.matmul_type() == WeightType::kF16;
   const bool use_xnn = options.backend == Backend::kXnnpack ||
                        (options.backend == Backend::kAuto && !f16_model && ops::XnnAvailable());
@@ -62,7 +62,10 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
     ForEachRole([&](const TensorRoleInfo& info) {
       if (!info.matrix) return;
       if (info.per_layer) {
-        for (uint32_t l = 0; l < c.n_layers; ++l) xnn_weights.push_back(&(model.layer(l).*(info.layer)));
+        for (uint32_t l = 0; l < c.n_layers; ++l) {
+          const Weight& w = model.layer(l).*(info.layer);
+          if (all || w.type != WeightType::kF16) xnn_weights.push_back(&w);
+        }
       } else if (all && info.role == schema::TensorRole::Classifier && c.classifier) {
         xnn_weights.push_back(&model.classifier());
       }
