@@ -87,6 +87,9 @@ class Calibrator {
       return Error(Status::kInternal, std::string("scoring the calibration text: ") + edgeformer_last_error());
     }
     if (score.tokens == 0) return Error(Status::kInvalidArgument, "the calibration text has no token to predict");
+    if (!std::isfinite(score.nll_per_token())) {
+      return Error(Status::kInvalidModel, "the model's perplexity on the calibration text is not finite");
+    }
     Measured m;
     m.nll = score.nll_per_token();
     m.tokens = score.tokens;
@@ -119,7 +122,9 @@ double Choose(std::vector<Matrix>* matrices, double budget_nll) {
         const Candidate& c = m.candidates[to];
         const double removed = now.nll_cost - c.nll_cost;
         if (removed <= 0.0) continue;
-        const double gain = removed / static_cast<double>(std::max<uint64_t>(1, c.bytes - now.bytes));
+        // Candidates are in order of bytes; one of the same size is a free improvement.
+        const double added = static_cast<double>(c.bytes) - static_cast<double>(now.bytes);
+        const double gain = added > 0.0 ? removed / added : INFINITY;
         if (gain > best_gain) best = &m, best_to = to, best_gain = gain;
       }
     }
@@ -215,6 +220,9 @@ Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& a, Error (*con
       }
       m.candidates.push_back(Candidate{q, MatrixBytes(q, m.rows, m.cols, options.group_size), cost});
     }
+    // Cheapest first (a small matrix's int8 row padding can outweigh f16).
+    std::stable_sort(m.candidates.begin(), m.candidates.end(),
+                     [](const Candidate& x, const Candidate& y) { return x.bytes < y.bytes; });
   }
   if (progress && trials) std::fprintf(progress, "\n");
 
@@ -242,7 +250,7 @@ Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& a, Error (*con
     EF_RETURN_IF_ERROR(convert_chosen(trial, nullptr));
     Result<Measured> r = calibrator.Score(trial);
     if (!r.ok()) return r.error();
-    met = r.value().nll - ref_nll <= budget;
+    met = r.value().nll - ref_nll <= budget;  // Score refuses a non-finite nll
     if (progress) {
       std::fprintf(progress, "round %d: predicted %+.3f%%, measured %+.3f%% perplexity, %" PRIu64 " bytes\n",
                    round + 1, Percent(predicted + ref_nll, ref_nll), Percent(r.value().nll, ref_nll),
@@ -265,7 +273,7 @@ Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& a, Error (*con
 
   // The table of choices.
   uint64_t all_int8 = 0, chosen_bytes = 0;
-  std::fprintf(out, "%-28s %-12s %-5s %12s  %s\n", "tensor", "shape", "type", "bytes", "alone (int4 / int8)");
+  if (report) std::fprintf(report, "%-28s %-12s %-5s %12s  %s\n", "tensor", "shape", "type", "bytes", "alone (int4 / int8)");
   for (const Matrix& m : matrices) {
     const Candidate& c = m.candidates[m.chosen];
     chosen_bytes += c.bytes;
@@ -279,8 +287,10 @@ Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& a, Error (*con
       alone += buf;
     }
     const std::string shape = std::to_string(m.rows) + "x" + std::to_string(m.cols);
-    std::fprintf(out, "%-28s %-12s %-5s %12" PRIu64 "  %s\n", m.name.c_str(), shape.c_str(), QuantName(c.quant),
-                 c.bytes, alone.c_str());
+    if (report) {
+      std::fprintf(report, "%-28s %-12s %-5s %12" PRIu64 "  %s\n", m.name.c_str(), shape.c_str(), QuantName(c.quant),
+                   c.bytes, alone.c_str());
+    }
   }
   std::fprintf(out,
                "matrices: %" PRIu64 " bytes (all-int8: %" PRIu64 ", %.1f%%); calibration perplexity %.4f against "
@@ -288,11 +298,12 @@ Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& a, Error (*con
                chosen_bytes, all_int8, 100.0 * static_cast<double>(chosen_bytes) / static_cast<double>(all_int8),
                std::exp(best.nll), std::exp(ref_nll), Percent(best.nll, ref_nll),
                Percent(best_predicted + ref_nll, ref_nll), 100.0 * a.max_ppl_increase);
-  if (best.nll - ref_nll > budget) {
-    char buf[160];
+  if (!(best.nll - ref_nll <= budget)) {
+    char buf[200];
     std::snprintf(buf, sizeof(buf), "no assignment met the perplexity budget of +%.3f%%: the best measured was %+.3f%% "
-                  "at %" PRIu64 " bytes (the table above); allow more, or allow f16",
-                  100.0 * a.max_ppl_increase, Percent(best.nll, ref_nll), best.file_bytes);
+                  "at %" PRIu64 " bytes; allow a larger increase%s",
+                  100.0 * a.max_ppl_increase, Percent(best.nll, ref_nll), best.file_bytes,
+                  a.allow_f16 && a.allow_int8 ? "" : ", or more types (--auto-types)");
     return Error(Status::kInvalidArgument, buf);
   }
   // The chosen assignment, written where asked, with the per-tensor report.

@@ -37,7 +37,8 @@ struct AutoQuantOptions {
 
 // Converts options.checkpoint with `convert` (ConvertHf, ConvertGguf or ConvertLlama2c) to
 // options.output at the fewest bytes whose calibration perplexity is within the budget; prints
-// the table of choices and the measured result to `out`, progress to options.progress.
+// the table of choices (and the output's per-tensor report) to options.report when it is set,
+// the measured result to `out`, progress to options.progress.
 // options.quant, embedding_quant and choose are set here. An error (and no output file) when no
 // assignment meets the budget.
 Error ConvertAuto(ConvertOptions options, const AutoQuantOptions& auto_options,

@@ -72,7 +72,7 @@ void Progress::Done(const std::string& output) const {
 Builder::Builder(ModelData* model, const ConvertOptions& options)
     : model_(model), report_(options.report), group_size_(options.group_size), choose_(options.choose) {
   if (model_->spool) return;
-  Result<std::unique_ptr<SegmentSpool>> spool = SegmentSpool::Create(options.output + ".segments.tmp");
+  Result<std::unique_ptr<SegmentSpool>> spool = SegmentSpool::Create(options.output);
   if (spool.ok()) {
     model_->spool = spool.take();
   } else {
@@ -212,9 +212,13 @@ void Builder::Add(TensorData&& t, double snr) {
                    shape.c_str(), schema::EnumNameDType(t.dtype), bytes, snr, from.c_str());
     }
   }
-  if (model_->spool && status_.ok()) {
-    const Error spooled = model_->spool->Take(&t);
-    if (!spooled.ok()) status_ = spooled;
+  // After an error nothing more is kept (the converter reports it once it is done reading), so
+  // memory stays at one tensor.
+  if (!status_.ok()) return;
+  const Error spooled = model_->spool->Take(&t);
+  if (!spooled.ok()) {
+    status_ = spooled;
+    return;
   }
   model_->tensors.push_back(std::move(t));
 }

@@ -63,8 +63,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgeformer-convert: --quant auto needs --calibration FILE\n");
     return edgeformer::cli::kExitUsage;
   }
-  if (quant != "auto" && (app.count("--calibration") || app.count("--max-ppl-increase") || app.count("--auto-types"))) {
-    std::fprintf(stderr, "edgeformer-convert: --calibration, --max-ppl-increase and --auto-types go with --quant auto\n");
+  if (quant != "auto" && (app.count("--calibration") || app.count("--max-ppl-increase") || app.count("--auto-types") ||
+                          app.count("--calibration-separator") || app.count("--threads"))) {
+    std::fprintf(stderr, "edgeformer-convert: --calibration, --calibration-separator, --max-ppl-increase, --auto-types "
+                         "and --threads go with --quant auto\n");
     return edgeformer::cli::kExitUsage;
   }
   if (quant == "auto" && !embedding_quant.empty()) {

@@ -1,6 +1,12 @@
 #include "converter/writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <cstdio>
 
 #include "core/checksum.h"
@@ -52,17 +58,24 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
 }  // namespace
 
 Result<std::unique_ptr<SegmentSpool>> SegmentSpool::Create(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "w+b");
-  if (f == nullptr) return Error(Status::kIoError, "cannot create " + path);
+  // A unique name, unlinked at once: the open file holds the bytes, and nothing is left behind
+  // however the process ends.
+  std::string name = path + ".XXXXXX";
+  const int fd = ::mkstemp(&name[0]);
+  if (fd < 0) return Error(Status::kIoError, "cannot create a temporary file beside " + path + ": " + std::strerror(errno));
+  ::unlink(name.c_str());
+  std::FILE* f = ::fdopen(fd, "w+b");
+  if (f == nullptr) {
+    ::close(fd);
+    return Error(Status::kIoError, "cannot open a temporary file beside " + path);
+  }
   return std::unique_ptr<SegmentSpool>(new SegmentSpool(f, path));
 }
 
-SegmentSpool::~SegmentSpool() {
-  std::fclose(file_);
-  std::remove(path_.c_str());
-}
+SegmentSpool::~SegmentSpool() { std::fclose(file_); }
 
 Error SegmentSpool::Take(TensorData* t) {
+  if (failed_) return Error(Status::kIoError, "cannot write the segments spooled beside " + path_);
   uint64_t at = end_;
   bool ok = true;
   for (const Bytes* b : {&t->data, &t->scales, &t->row_sums}) {
@@ -72,7 +85,10 @@ Error SegmentSpool::Take(TensorData* t) {
     ok = ok && std::fwrite(b->data(), 1, b->size(), file_) == b->size();
     at += pad + b->size();
   }
-  if (!ok) return Error(Status::kIoError, "cannot write " + path_ + " (is the disk full?)");
+  if (!ok) {
+    failed_ = true;  // the file no longer matches end_: every later Take and the write fail
+    return Error(Status::kIoError, "cannot write the segments spooled beside " + path_ + " (is the disk full?)");
+  }
   end_ = at;
   t->checksum = Checksum(*t);
   t->spooled = true;
@@ -85,7 +101,7 @@ Error SegmentSpool::Take(TensorData* t) {
 }
 
 Error SegmentSpool::CopyTo(std::FILE* out) {
-  if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
+  if (failed_ || std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
     return Error(Status::kIoError, "cannot read back " + path_);
   }
   std::vector<uint8_t> chunk(uint64_t{4} << 20);

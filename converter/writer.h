@@ -49,9 +49,12 @@ struct TensorData {
 
 // A temporary file beside the output that takes a model's segments in order as they are built,
 // each at a 64-byte-aligned offset from its start: the same places, shifted by the header's size,
-// that they have in the model file. Removed on destruction. Not thread-safe.
+// that they have in the model file. Unlinked as soon as it is created (nothing is left behind,
+// however the process ends); closed on destruction. After a failed write every call fails. Not
+// thread-safe.
 class SegmentSpool {
  public:
+  // A spool in the folder of the model file `path`.
   static Result<std::unique_ptr<SegmentSpool>> Create(const std::string& path);
   ~SegmentSpool();
   SegmentSpool(const SegmentSpool&) = delete;
@@ -68,8 +71,9 @@ class SegmentSpool {
  private:
   SegmentSpool(std::FILE* f, std::string path) : file_(f), path_(std::move(path)) {}
   std::FILE* file_;
-  std::string path_;
+  std::string path_;  // the output it is beside: for messages
   uint64_t end_ = 0;
+  bool failed_ = false;
 };
 
 struct ModelData {

@@ -146,7 +146,7 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
     for (const char* k : keys) CHECK_MESSAGE(j.contains(k), k);
     CHECK(j["test"] == r.tests[i].test);
     CHECK(j["quant"] == "int8");
-    CHECK(j["weights"].get<std::string>().find("attention int8, ffn int8") != std::string::npos);
+    CHECK(j["weights"].get<std::string>().find("attention int8; ffn int8") != std::string::npos);
     CHECK(j["tokens_per_s_mean"].get<double>() == doctest::Approx(r.tests[i].tokens_per_s.mean));
   }
   // CSV: a header and a row per test, all with the same number of fields.

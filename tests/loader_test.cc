@@ -108,7 +108,7 @@ TEST_CASE("a valid file loads, and loads from memory too") {
   REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
   CHECK(info.n_kv_heads == 2);
   CHECK(std::string(info.weight_type) == "int8");
-  CHECK(std::string(edgeformer_model_weights(model)) == "embedding f32, attention int8, ffn int8, classifier tied");
+  CHECK(std::string(edgeformer_model_weights(model)) == "embedding f32; attention int8; ffn int8; classifier tied");
   edgeformer_model_destroy(model);
   CHECK(std::string(edgeformer_model_weights(nullptr)).empty());
 }

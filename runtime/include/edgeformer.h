@@ -180,7 +180,7 @@ EDGEFORMER_API edgeformer_status edgeformer_tokenize(const edgeformer_model* mod
 EDGEFORMER_API const char* edgeformer_model_chat_template(const edgeformer_model* model);
 
 /* How the model stores its matrices, by class (embedding, attention, ffn, classifier, head): for
- * example "embedding int8, attention int4/g32, ffn int4/g32 x10+int8 x2, classifier tied", with a
+ * example "embedding int8; attention int4/g32; ffn int4/g32 x10+int8 x2; classifier tied", with a
  * count per type where a class mixes them (edgeformer-convert --quant auto). int4/gN: int4 in
  * groups of N values per scale. Owned by the model (valid while it lives), never NULL; "" for a
  * NULL model. Thread-safe. */

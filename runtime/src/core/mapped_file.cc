@@ -68,7 +68,10 @@ std::unique_ptr<MappedFile> MappedFile::Borrow(const void* data, size_t size) {
 
 void MappedFile::Release(const void* p, size_t n) const {
   const uint8_t* begin = static_cast<const uint8_t*>(p);
-  if (!owned_ || data_ == nullptr || n == 0 || begin < data_ || begin + n > data_ + size_) return;
+  if (!owned_ || data_ == nullptr || n == 0 || begin < data_ || begin >= data_ + size_ ||
+      n > size_ - static_cast<size_t>(begin - data_)) {
+    return;
+  }
   const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   // Whole pages only: a page shared with a neighbour is dropped too, and read again if touched.
   const uintptr_t lo = reinterpret_cast<uintptr_t>(begin) / page * page;

@@ -312,10 +312,11 @@ std::string Model::SummarizeWeights() const {
   // In the forward pass's order.
   const char* const kOrder[] = {"embedding", "attention", "ffn", "head", "classifier"};
   auto rank = [&](const std::string& cls) { return std::find(std::begin(kOrder), std::end(kOrder), cls) - kOrder; };
-  std::stable_sort(classes.begin(), classes.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+  // (std::sort: stable_sort's buffer would hide a failed allocation; every class appears once.)
+  std::sort(classes.begin(), classes.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
   std::string out;
   for (const auto& [cls, types] : classes) {
-    out += (out.empty() ? "" : ", ") + cls + " ";
+    out += (out.empty() ? "" : "; ") + cls + " ";
     for (size_t i = 0; i < types.size(); ++i) {
       out += (i ? "+" : "") + types[i].first;
       if (types.size() > 1) out += " x" + std::to_string(types[i].second);

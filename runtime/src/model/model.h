@@ -46,8 +46,8 @@ class Model {
   // Bytes of weights a decode step reads (every matrix once, one embedding row).
   uint64_t weight_bytes() const { return weight_bytes_; }
   size_t file_size() const { return file_->size(); }
-  // The matrices' types by class, as the tools print it: "embedding int8, attention int4/g32,
-  // ffn int4/g32 x10+int8 x2, classifier tied" (a count per type where a class mixes them).
+  // The matrices' types by class, as the tools print it: "embedding int8; attention int4/g32;
+  // ffn int4/g32 x10+int8 x2; classifier tied" (a count per type where a class mixes them).
   const std::string& weights_summary() const { return weights_summary_; }
 
  private:
