@@ -4,8 +4,8 @@
 // ones (inputs 4-7) it is two Blocked16x4 steps of unsigned bytes, which vpdpbusd multiplies by
 // each row's 4 broadcast signed activations, 16 dot products in place.
 //
-// Per group the sums are sum((q + 8) a); subtracting 8 times the group's activation sum leaves
-// sum(q a), exact (padded columns hold q = 0, so whatever activations sit there cancel). Then
+// Per group the sums are sum((q + 8) a); starting them at -8 times the group's activation sum
+// leaves sum(q a), exact (padded columns hold q = 0, so whatever activations sit there cancel). Then
 // s = s + (float)acc * scale, lane by lane in group order, a multiply and then an add as the
 // reference does; c = s * a_scale.
 #include "platforms/x86/intrinsics.h"
@@ -38,9 +38,12 @@ void Micro::Tile(const Q4TileArgs& t) {
   for (size_t g = 0; g < t.groups; ++g) {
     int32_t sums[MR];
     Q4GroupSums<MR>(t, g, sums);
+    // Starting at -8 times the group's activation sum leaves sum(q a) at the end.
     __m512i acc[MR][NB];
-    for (size_t i = 0; i < MR; ++i)
-      for (size_t j = 0; j < NB; ++j) acc[i][j] = _mm512_setzero_si512();
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512i start = _mm512_set1_epi32(-8 * sums[i]);
+      for (size_t j = 0; j < NB; ++j) acc[i][j] = start;
+    }
     const uint8_t* wg = t.w + g * steps * kBlockGroupBytes;
     for (size_t st = 0; st < steps; ++st) {
       __m512i lo[NB], hi[NB];
@@ -65,8 +68,7 @@ void Micro::Tile(const Q4TileArgs& t) {
       const __m512 scale = _mm512_cvtph_ps(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.scales + j * block_scales + g * kBlockRows)));
       for (size_t i = 0; i < MR; ++i) {
-        const __m512i exact = _mm512_sub_epi32(acc[i][j], _mm512_set1_epi32(8 * sums[i]));
-        s[i][j] = _mm512_add_ps(s[i][j], _mm512_mul_ps(_mm512_cvtepi32_ps(exact), scale));
+        s[i][j] = _mm512_add_ps(s[i][j], _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][j]), scale));
       }
     }
   }
