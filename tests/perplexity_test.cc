@@ -17,15 +17,31 @@
 #include "tools/perplexity/perplexity.h"
 
 namespace edgeformer {
+namespace {
+
+// fortunes2M's checkpoint, tokenizer and validation documents (split at its "%" lines); `ok` is
+// false (the test returns) when the shared models are absent and not required.
+struct Fortunes2M {
+  std::string bin = test::SharedFile("models/fortunes2M/model.bin");
+  std::string tok = test::SharedFile("models/fortunes2M/tokenizer.bin");
+  std::string text = test::SharedFile("models/fortunes2M/validation.txt");
+  bool ok = !bin.empty() && !tok.empty() && !text.empty();
+  std::vector<std::string> docs;
+  Fortunes2M() {
+    if (!ok) return;
+    const std::vector<uint8_t> bytes = test::ReadFile(text);
+    docs = perplexity::SplitDocuments(std::string(bytes.begin(), bytes.end()), "%");
+  }
+};
+
+}  // namespace
 
 TEST_CASE("perplexity of fortunes2M f32 on validation.txt is the loss its README states") {
-  const std::string bin = test::SharedFile("models/fortunes2M/model.bin");
-  const std::string tok = test::SharedFile("models/fortunes2M/tokenizer.bin");
-  const std::string text = test::SharedFile("models/fortunes2M/validation.txt");
-  if (bin.empty() || tok.empty() || text.empty()) return;
+  const Fortunes2M f;
+  if (!f.ok) return;
+  const std::string &bin = f.bin, &tok = f.tok;
+  const std::vector<std::string>& docs = f.docs;
   test::TempDir dir;
-  const std::vector<uint8_t> bytes = test::ReadFile(text);
-  const std::vector<std::string> docs = perplexity::SplitDocuments(std::string(bytes.begin(), bytes.end()), "%");
   CHECK(docs.size() == 312);
   double nll[2] = {};
   for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt8}) {
@@ -61,14 +77,11 @@ TEST_CASE("perplexity of fortunes2M f32 on validation.txt is the loss its README
 // and attention kernels of every ISA are bit-identical to the reference, so any of them gives
 // these numbers).
 TEST_CASE("fortunes2M: int4 g32 within 5% of f32 perplexity, an int8 KV cache within 2% of f32's") {
-  const std::string bin = test::SharedFile("models/fortunes2M/model.bin");
-  const std::string tok = test::SharedFile("models/fortunes2M/tokenizer.bin");
-  const std::string text = test::SharedFile("models/fortunes2M/validation.txt");
-  if (bin.empty() || tok.empty() || text.empty()) return;
+  const Fortunes2M f;
+  if (!f.ok) return;
+  const std::string &bin = f.bin, &tok = f.tok;
+  const std::vector<std::string> docs(f.docs.begin(), f.docs.begin() + 60);
   test::TempDir dir;
-  const std::vector<uint8_t> bytes = test::ReadFile(text);
-  std::vector<std::string> docs = perplexity::SplitDocuments(std::string(bytes.begin(), bytes.end()), "%");
-  docs.resize(60);
   double nll[2][2] = {};  // [int4 weights][int8 cache]
   for (convert::Quant quant : {convert::Quant::kNone, convert::Quant::kInt4}) {
     const bool int4 = quant == convert::Quant::kInt4;
@@ -129,13 +142,11 @@ std::string Printed(std::FILE* f) {
 // budget is measured again here, independently of the converter's own report; the choice is
 // deterministic (every ISA's kernels are bit-identical to the reference).
 TEST_CASE("--quant auto meets its perplexity budget with fewer bytes than all-int8, and refuses one it cannot meet") {
-  const std::string bin = test::SharedFile("models/fortunes2M/model.bin");
-  const std::string tok = test::SharedFile("models/fortunes2M/tokenizer.bin");
-  const std::string text = test::SharedFile("models/fortunes2M/validation.txt");
-  if (bin.empty() || tok.empty() || text.empty()) return;
+  const Fortunes2M f;
+  if (!f.ok) return;
+  const std::string &bin = f.bin, &tok = f.tok;
+  const std::vector<std::string>& docs = f.docs;
   test::TempDir dir;
-  const std::vector<uint8_t> bytes = test::ReadFile(text);
-  const std::vector<std::string> docs = perplexity::SplitDocuments(std::string(bytes.begin(), bytes.end()), "%");
   const std::vector<std::string> held_out(docs.begin(), docs.begin() + 60);
   auto calibration = [&](size_t n) {
     const std::vector<std::string> cal(docs.begin() + 100, docs.begin() + 100 + n);
