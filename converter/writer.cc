@@ -91,7 +91,6 @@ Error SegmentSpool::Take(TensorData* t) {
   }
   end_ = at;
   t->checksum = Checksum(*t);
-  t->spooled = true;
   for (Bytes* b : {&t->data, &t->scales, &t->row_sums}) {
     const uint64_t n = b->size();
     *b = Bytes();
@@ -116,11 +115,8 @@ Error SegmentSpool::CopyTo(std::FILE* out) {
 
 Error WriteModelFile(const ModelData& model, const std::string& path) {
   EF_RETURN_IF_ERROR(CheckModelData(model));
-  for (const TensorData& t : model.tensors) {
-    if (!t.spooled || model.spool == nullptr) {
-      return Error(Status::kInternal, "converter bug: tensor '" + t.name + "' is not in the segment spool");
-    }
-  }
+  // The Builder adds a tensor only once its segments are in the spool.
+  if (model.spool == nullptr) return Error(Status::kInternal, "converter bug: the model has no segment spool");
   flatbuffers::FlatBufferBuilder fbb;
   // Pass 1 measures the header; pass 2 writes the real offsets (same size, all fields forced).
   BuildHeader(model, 0, 0, &fbb);

@@ -43,8 +43,7 @@ struct TensorData {
   Bytes scales;    // empty unless quantized
   Bytes row_sums;  // empty unless int8
   uint32_t group_size = 0;  // int4: columns per scale
-  bool spooled = false;     // the segments are in ModelData::spool; checksum is theirs
-  uint64_t checksum = 0;
+  uint64_t checksum = 0;    // of the segments, set by SegmentSpool::Take
 };
 
 // A temporary file beside the output that takes a model's segments in order as they are built,
