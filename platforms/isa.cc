@@ -24,7 +24,7 @@ struct IsaInfo {
 };
 
 constexpr IsaInfo kIsas[] = {
-    {Isa::reference, "reference"}, {Isa::avx2, "avx2"},       {Isa::avx512vnni, "avx512vnni"},
+    {Isa::reference, "reference"}, {Isa::avx2, "avx2"},       {Isa::avxvnni, "avxvnni"}, {Isa::avx512vnni, "avx512vnni"},
     {Isa::neon, "neon"},           {Isa::neondot, "neondot"},     {Isa::amx, "amx"},
     {Isa::i8mm, "i8mm"},
 };
@@ -35,6 +35,18 @@ bool CpuinfoReady() {
 }
 
 #if defined(EDGEFORMER_ARCH_X86_64)
+// AVX-VNNI (the VEX-encoded vpdpbusd): CPUID 7.1 EAX bit 4. cpuinfo of 2022 does not know it; the
+// OS's saving of ymm state is checked with AVX2 (CpuSupports(Isa::avx2)).
+bool X86HasAvxVnni() {
+  static const bool has = [] {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || eax < 1) return false;  // leaf 7's subleaves
+    if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
+    return (eax & (1u << 4)) != 0;
+  }();
+  return has;
+}
+
 // AMX-INT8: the CPU has it (CPUID 7.0 EDX bits 24 and 25), the OS saves its state (XCR0 bits 17
 // and 18), and Linux granted this process the tile data permission (arch_prctl, once; a refusal
 // means no AMX, and the VNNI kernels run instead). cpuinfo of 2022 does not know AMX.
@@ -108,7 +120,7 @@ std::string IsaNames() {
 
 std::vector<Isa> BuildIsas() {
 #if defined(EDGEFORMER_ARCH_X86_64)
-  return {Isa::reference, Isa::avx2, Isa::avx512vnni, Isa::amx};
+  return {Isa::reference, Isa::avx2, Isa::avxvnni, Isa::avx512vnni, Isa::amx};
 #elif defined(EDGEFORMER_ARCH_AARCH64)
   return {Isa::reference, Isa::neon, Isa::neondot, Isa::i8mm};
 #else
@@ -123,6 +135,8 @@ bool CpuSupports(Isa isa) {
 #if defined(EDGEFORMER_ARCH_X86_64)
     case Isa::avx2:
       return CpuinfoReady() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_f16c();
+    case Isa::avxvnni:
+      return CpuSupports(Isa::avx2) && X86HasAvxVnni();
     case Isa::avx512vnni:
       return CpuinfoReady() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vl() && cpuinfo_has_x86_avx512vnni();

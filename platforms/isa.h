@@ -13,11 +13,12 @@ namespace edgeformer {
 enum class Isa : int {
   reference = 0,
   avx2 = 1,
-  avx512vnni = 2,
-  neon = 3,
-  neondot = 4,
-  amx = 5,   // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
-  i8mm = 6,  // AArch64 int8 matrix multiply (with dotprod), above neondot
+  avxvnni = 2,     // x86 AVX2 with AVX-VNNI (VEX vpdpbusd on ymm), between avx2 and avx512vnni
+  avx512vnni = 3,
+  neon = 4,
+  neondot = 5,
+  amx = 6,   // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
+  i8mm = 7,  // AArch64 int8 matrix multiply (with dotprod), above neondot
 };
 
 const char* IsaName(Isa isa);

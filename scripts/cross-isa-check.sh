@@ -27,7 +27,7 @@ passed=0
 failed=0
 # Every ISA cap of both builds; an ISA this CPU lacks is capped down by dispatch: the run is still
 # valid, just repeated.
-runs=("x86 reference -" "x86 avx2 -" "x86 avx512vnni -" "x86 amx -" "arm reference max" "arm neon max"
+runs=("x86 reference -" "x86 avx2 -" "x86 avxvnni -" "x86 avx512vnni -" "x86 amx -" "arm reference max" "arm neon max"
       "arm neondot max" "arm i8mm max" "arm neon cortex-a53")
 
 # same_everywhere LABEL IDS_ARGS LOGITS_ARGS: on every run, the ids `edgeformer-run IDS_ARGS` prints

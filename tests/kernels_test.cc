@@ -475,6 +475,27 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 
+#if defined(EDGEFORMER_ARCH_X86_64)
+// The AVX-VNNI kernels' sources compiled with the EVEX vpdpbusd (tests/CMakeLists.txt,
+// platforms/x86/avxvnni/vnni256.h): the same arithmetic, runnable on AVX512-VNNI CPUs, which
+// mostly lack AVX-VNNI (the test cases above run the real ones where the CPU has it).
+namespace avxvnni_evex_twin {
+void qgemm_s8_6x16c4__avxvnni(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale,
+                              const int8_t* w, const float* w_scale, const int32_t* w_row_sum, float* c,
+                              size_t c_stride);
+void q4gemm_s8_4x16c8__avxvnni(size_t m, size_t n, size_t k, size_t group, const int8_t* a, size_t a_stride,
+                               const float* a_scale, const int32_t* a_sums, const uint8_t* w, const uint16_t* w_scale,
+                               float* c, size_t c_stride);
+}  // namespace avxvnni_evex_twin
+
+TEST_CASE("the AVX-VNNI kernels, as their EVEX twins, match the reference bit for bit" *
+          doctest::skip(!CpuSupports(Isa::avx512vnni))) {
+  CheckAgainstReference("qgemm_s8_6x16c4__avxvnni (EVEX twin)", &avxvnni_evex_twin::qgemm_s8_6x16c4__avxvnni);
+  CheckLargestK(&avxvnni_evex_twin::qgemm_s8_6x16c4__avxvnni);
+  CheckQ4AgainstReference("q4gemm_s8_4x16c8__avxvnni (EVEX twin)", &avxvnni_evex_twin::q4gemm_s8_4x16c8__avxvnni);
+}
+#endif
+
 TEST_CASE("dispatch picks the best supported kernel at or below the cap") {
   const KernelTable ref = SelectKernels(Isa::reference);
   CHECK(ref.isa == Isa::reference);

@@ -24,7 +24,7 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
   app.add_option("-d,--depth", c->depth, "KV-cache depths filled before each test")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--isa", c->isa, "kernel ISAs: auto (the best the CPU has), reference, avx2, avx512vnni, amx, neon, neondot, i8mm")
+  app.add_option("--isa", c->isa, "kernel ISAs: auto (the best the CPU has), reference, avx2, avxvnni, avx512vnni, amx, neon, neondot, i8mm")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--backend", c->backend, "float matmul backends: native, xnnpack, auto")

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
                  "sampling seed (default: a random one, printed on stderr, so a run can be repeated)");
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("--context", sp.context_length, "context length (0 = the model's)")->capture_default_str();
-  app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avx512vnni, amx, neon, neondot, i8mm)");
+  app.add_option("--max-isa", max_isa, "cap the kernels' ISA (reference, avx2, avxvnni, avx512vnni, amx, neon, neondot, i8mm)");
   std::string kv_type = "f32", backend = "auto";
   app.add_option("--backend", backend, "float matmuls: auto (XNNPACK for f32 prefill, native for decode and f16), native, xnnpack")
       ->check(CLI::IsMember({"auto", "native", "xnnpack"}))
