@@ -349,9 +349,13 @@ bool MutateModelFile(const uint8_t* data, size_t size, Rng& rng, std::vector<uin
   uint32_t header = 0;
   std::memcpy(&header, data, 4);
   if (header > size - 4) return false;
-  flatbuffers::Verifier verifier(data, header + 4);
+  // libFuzzer's buffers have any alignment, and FlatBuffers reads 8-byte scalars in place, checked
+  // for alignment relative to the buffer's start only (the runtime refuses buffers that are not
+  // 8-aligned): verify and unpack an aligned copy of the header.
+  const std::vector<uint8_t> head(data, data + header + 4);
+  flatbuffers::Verifier verifier(head.data(), head.size());
   if (!s::VerifySizePrefixedModelBuffer(verifier)) return false;
-  std::unique_ptr<s::ModelT> m(s::GetSizePrefixedModel(data)->UnPack());
+  std::unique_ptr<s::ModelT> m(s::GetSizePrefixedModel(head.data())->UnPack());
   const uint64_t old_base = Align64(uint64_t{header} + 4);
   std::vector<uint8_t> weights(data + std::min<uint64_t>(old_base, size), data + size);
 
