@@ -10,6 +10,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -355,7 +356,15 @@ bool MutateModelFile(const uint8_t* data, size_t size, Rng& rng, std::vector<uin
   const std::vector<uint8_t> head(data, data + header + 4);
   flatbuffers::Verifier verifier(head.data(), head.size());
   if (!s::VerifySizePrefixedModelBuffer(verifier)) return false;
-  std::unique_ptr<s::ModelT> m(s::GetSizePrefixedModel(head.data())->UnPack());
+  // The verifier leaves a vector's 8-byte values unchecked for alignment; unpacking misaligned
+  // shapes would be undefined (the runtime refuses such a header).
+  const s::Model* verified = s::GetSizePrefixedModel(head.data());
+  if (verified->tensors() != nullptr) {
+    for (const s::Tensor* t : *verified->tensors()) {
+      if (t->shape() != nullptr && reinterpret_cast<uintptr_t>(t->shape()->Data()) % alignof(uint64_t) != 0) return false;
+    }
+  }
+  std::unique_ptr<s::ModelT> m(verified->UnPack());
   const uint64_t old_base = Align64(uint64_t{header} + 4);
   std::vector<uint8_t> weights(data + std::min<uint64_t>(old_base, size), data + size);
 

@@ -203,6 +203,30 @@ TEST_CASE("a tensor whose size disagrees with its shape and dtype") {
                 EDGEFORMER_INVALID_MODEL, "disagrees with the architecture");
 }
 
+// The verifier checks a vector's length field for 4-byte alignment only: moving a shape's start 4
+// bytes on (onto its first value's low half, rewritten as the length 2) still verifies, with the
+// 8-byte dimensions at 4 mod 8. The loader must refuse it before reading them.
+TEST_CASE("a tensor whose shape's 8-byte values are misaligned") {
+  Fixture f;
+  const schema::Tensor* t = Tensor(f.header(f.bytes), "layers.1.w_gate");
+  const uint8_t* base = f.bytes.data();
+  const size_t field =
+      static_cast<size_t>(reinterpret_cast<const flatbuffers::Table*>(t)->GetAddressOf(schema::Tensor::VT_SHAPE) - base);
+  const size_t vec = static_cast<size_t>(reinterpret_cast<const uint8_t*>(t->shape()) - base);
+  REQUIRE(vec % 8 == 4);  // a length field, then 8-aligned values
+  std::vector<uint8_t> moved = f.bytes;
+  uint32_t offset = 0, length = 2;
+  std::memcpy(&offset, moved.data() + field, 4);
+  offset += 4;
+  std::memcpy(moved.data() + field, &offset, 4);
+  std::memcpy(moved.data() + vec + 4, &length, 4);
+  uint32_t header = 0;
+  std::memcpy(&header, moved.data(), 4);
+  flatbuffers::Verifier verifier(moved.data(), header + 4);
+  REQUIRE(schema::VerifySizePrefixedModelBuffer(verifier));  // what makes this case: it verifies
+  ExpectRefused(LoadBytes(moved), EDGEFORMER_INVALID_MODEL, "the shape's values are misaligned");
+}
+
 TEST_CASE("a tokenizer id out of range") {
   Fixture f;
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { m->mutable_tokenizer()->mutate_eos_id(300); }),

@@ -149,6 +149,12 @@ Error Model::Parse(const LoadOptions& options) {
     if (shape == nullptr || shape->size() != (is_vector ? 1u : 2u)) {
       return Invalid(what + ": expected a " + std::string(is_vector ? "1" : "2") + "-D shape");
     }
+    // The FlatBuffer verifier checks a vector's length field for 4-byte alignment, not its
+    // elements: a hostile header can put the 8-byte dimensions at 4 mod 8 (the buffer itself is
+    // 8-aligned, checked above), where reading them is undefined behaviour.
+    if (reinterpret_cast<uintptr_t>(shape->Data()) % alignof(uint64_t) != 0) {
+      return Invalid(what + ": the shape's values are misaligned (a corrupt header)");
+    }
     const uint64_t rows = is_vector ? 1 : shape->Get(0);
     const uint64_t cols = shape->Get(shape->size() - 1);
     if ((!is_vector && rows != expect.rows) || cols != expect.cols) {
