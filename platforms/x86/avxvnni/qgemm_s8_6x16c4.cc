@@ -13,6 +13,7 @@
 
 #include "platforms/common/qgemm_driver.h"
 #include "platforms/kernels.h"
+#include "platforms/x86/ymm_util.h"
 
 namespace edgeformer {
 namespace EDGEFORMER_AVXVNNI_NS {
@@ -66,14 +67,7 @@ struct Micro {
       for (size_t i = 0; i < MR; ++i) {
         const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(t.a_scale[i]), w_scale);
         const __m256 out = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc[i][h], bias_sum)), scale);
-        float* dst = t.c + i * t.c_stride + col;
-        if (t.n_valid - col >= 8) {
-          _mm256_storeu_ps(dst, out);
-        } else {
-          alignas(32) float tmp[8];
-          _mm256_store_ps(tmp, out);
-          std::memcpy(dst, tmp, (t.n_valid - col) * sizeof(float));
-        }
+        StoreFirst8(t.c + i * t.c_stride + col, out, t.n_valid - col);
       }
     }
   }
