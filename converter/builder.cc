@@ -199,6 +199,8 @@ void Builder::Vector(const std::string& name, TensorRole role, int32_t layer, st
 }
 
 void Builder::Add(TensorData&& t, double snr) {
+  t.stack = stack_;
+  if (stack_ == 1) t.name = "encoder." + t.name;
   if (report_ != nullptr) {
     std::string shape;
     for (uint64_t d : t.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);

@@ -61,6 +61,10 @@ class Builder {
   // their report lines: their SNR is then the error of requantizing those values.
   void SetSource(std::string source) { source_ = std::move(source); }
 
+  // The stack the tensors added from now on belong to (TensorData::stack): 1 names them
+  // "encoder.<name>" and puts them in an encoder-decoder's encoder; 0 (the default) the decoder.
+  void SetStack(uint8_t stack) { stack_ = stack; }
+
   // The first error of the matrices added so far (Ok when none); check it before writing.
   const Error& status() const { return status_; }
 
@@ -80,6 +84,7 @@ class Builder {
   std::FILE* report_;
   uint32_t group_size_;
   std::string source_;
+  uint8_t stack_ = 0;
   const MappedFile* source_file_ = nullptr;
   std::function<Quant(const std::string&, schema::TensorRole, uint64_t, uint64_t, Quant)> choose_;
   Error status_ = Error::Ok();

@@ -6,7 +6,7 @@
 // config.json: the dimensions under Llama's names (hidden_size, intermediate_size,
 // num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim, vocab_size,
 // max_position_embeddings), bos_token_id, eos_token_id, tie_word_embeddings, and
-//   family            "decoder" | "encoder"
+//   family            "decoder" | "encoder" | "encoder-decoder"
 //   norm              "rmsnorm" | "layernorm";  norm_eps
 //   norm_placement    "pre" | "post" | "sandwich"
 //   mask              "causal" | "bidirectional" | "prefix_lm";  prefix_len
@@ -21,7 +21,15 @@
 //   pooling           "none" | "cls" | "mean" | "last";  normalize;  classifier
 //   layers            optional list, one object per layer, overriding norm, norm_placement, mask,
 //                     positions, rotary_dim, rotary_style, activation, attention_bias, mlp_bias,
-//                     qk_norm, sliding_window, local_rope_theta
+//                     qk_norm, sliding_window, local_rope_theta, cross_attention
+// An encoder-decoder's config states its decoder as above (every layer has cross-attention unless
+// a layer says "cross_attention": false), plus
+//   decoder_start_ids (a list), suppress_ids (a list)
+//   encoder           an object with the encoder's dimensions (hidden_size, intermediate_size,
+//                     num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim,
+//                     vocab_size, max_position_embeddings: the decoder's where absent) and stack
+//                     keys as above, and shared_embedding (it reads the decoder's token embedding)
+// Its encoder's tensors are named "encoder.<role name>.weight" and "encoder.layers.N.<...>".
 // Tensors: "<role name>.weight" for the model's, "layers.N.<role name>.weight" for a layer's
 // (model/tensor_roles.h names them: token_embedding, wq, w_gate, relative_bias, ...).
 #include <nlohmann/json.hpp>
@@ -102,19 +110,23 @@ Error ReadLayerKeys(const nlohmann::json& j, const std::string& path, schema::La
   if (j.contains("qk_norm")) l->qk_norm = j["qk_norm"].get<bool>();
   if (j.contains("sliding_window")) l->sliding_window = j["sliding_window"].get<uint32_t>();
   if (j.contains("local_rope_theta")) l->rope_theta = j["local_rope_theta"].get<float>();
+  if (j.contains("cross_attention")) l->cross_attention = j["cross_attention"].get<bool>();
   return Error::Ok();
 }
 
 Error ReadGenericStack(const nlohmann::json& j, const std::string& path, schema::ArchitectureT* a) {
   if (!j.is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
-  EF_RETURN_IF_ERROR(Choose<schema::ModelFamily>(
-      j, "family", {{"decoder", schema::ModelFamily::DecoderOnly}, {"encoder", schema::ModelFamily::EncoderOnly}},
-      path, &a->family));
+  EF_RETURN_IF_ERROR(Choose<schema::ModelFamily>(j, "family",
+                                                 {{"decoder", schema::ModelFamily::DecoderOnly},
+                                                  {"encoder", schema::ModelFamily::EncoderOnly},
+                                                  {"encoder-decoder", schema::ModelFamily::EncoderDecoder}},
+                                                 path, &a->family));
   if (j.contains("norm_eps")) a->norm_eps = j["norm_eps"].get<float>();
   auto s = std::make_unique<schema::StackSpecT>();
   schema::LayerSpecT base;
   base.mask = a->family == schema::ModelFamily::EncoderOnly ? schema::AttentionMask::Bidirectional
                                                             : schema::AttentionMask::Causal;
+  base.cross_attention = a->family == schema::ModelFamily::EncoderDecoder;
   EF_RETURN_IF_ERROR(ReadLayerKeys(j, path, &base, &s->embedding_positions));
   if (j.contains("layers")) {
     if (!j["layers"].is_array()) return Error(Status::kInvalidModel, path + ": layers must be a list");
@@ -163,6 +175,33 @@ Error ReadGenericStack(const nlohmann::json& j, const std::string& path, schema:
   return Error::Ok();
 }
 
+// An encoder-decoder's encoder (the "encoder" object) and start and suppressed ids; `a` is the
+// decoder, read.
+Error ReadGenericEncoder(const nlohmann::json& j, const std::string& path, schema::ArchitectureT* a) {
+  if (!j.contains("encoder") || !j["encoder"].is_object()) {
+    return Error(Status::kInvalidModel, path + ": an encoder-decoder needs an \"encoder\" object");
+  }
+  const nlohmann::json& ej = j["encoder"];
+  auto e = std::make_unique<schema::ArchitectureT>();
+  e->family = schema::ModelFamily::EncoderOnly;
+  e->dim = ej.value("hidden_size", a->dim);
+  e->hidden_dim = ej.value("intermediate_size", a->hidden_dim);
+  e->n_layers = ej.value("num_hidden_layers", a->n_layers);
+  e->n_heads = ej.value("num_attention_heads", a->n_heads);
+  e->n_kv_heads = ej.value("num_key_value_heads", e->n_heads);
+  e->head_dim = ej.value("head_dim", e->n_heads != 0 ? e->dim / e->n_heads : 0);
+  e->vocab_size = ej.value("vocab_size", a->vocab_size);
+  e->max_seq_len = ej.value("max_position_embeddings", a->max_seq_len);
+  e->norm_eps = a->norm_eps;
+  EF_RETURN_IF_ERROR(ReadGenericStack(ej, path + " (encoder)", e.get()));
+  e->stack->classifier = false;
+  e->stack->shared_embedding = ej.value("shared_embedding", false);
+  a->encoder = std::move(e);
+  a->decoder_start_ids = j.value("decoder_start_ids", std::vector<int32_t>{});
+  a->suppress_ids = j.value("suppress_ids", std::vector<int32_t>{});
+  return Error::Ok();
+}
+
 }  // namespace
 
 Error ConvertGeneric(const HfConfig& c, const std::string& config_path, const SafetensorsSet& st,
@@ -171,7 +210,11 @@ Error ConvertGeneric(const HfConfig& c, const std::string& config_path, const Sa
   if (!read.ok()) return read.error();
   schema::ArchitectureT& a = model->architecture;
   a.tied_embeddings = c.tie_word_embeddings;
-  EF_RETURN_IF_ERROR(GuardJson(config_path, [&] { return ReadGenericStack(read.value(), config_path, &a); }));
+  EF_RETURN_IF_ERROR(GuardJson(config_path, [&] {
+    EF_RETURN_IF_ERROR(ReadGenericStack(read.value(), config_path, &a));
+    if (a.family != schema::ModelFamily::EncoderDecoder) return Error::Ok();
+    return ReadGenericEncoder(read.value(), config_path, &a);
+  }));
   // The runtime's view of the stack says which tensors exist and their shapes.
   flatbuffers::FlatBufferBuilder fbb;
   fbb.Finish(schema::Architecture::Pack(fbb, &a));
@@ -179,33 +222,43 @@ Error ConvertGeneric(const HfConfig& c, const std::string& config_path, const Sa
   EF_RETURN_IF_ERROR(ResolveConfig(flatbuffers::GetRoot<schema::Architecture>(fbb.GetBufferPointer()), kFormatVersion,
                                    &config));
   Builder b(model, options);
+  const ModelConfig* stacks[2] = {&config, config.encoder.get()};
   uint64_t total = 0;
-  ForEachRole([&](const TensorRoleInfo&) { total += 1 + c.num_hidden_layers; });
+  for (const ModelConfig* sc : stacks) {
+    if (sc != nullptr) ForEachRole([&](const TensorRoleInfo&) { total += 1 + sc->n_layers; });
+  }
   Reader reader(st, options, total);
   Error err = Error::Ok();
-  ForEachRole([&](const TensorRoleInfo& info) {
-    for (uint32_t l = 0; l < (info.per_layer ? c.num_hidden_layers : 1) && err.ok(); ++l) {
-      const LayerConfig* lc = info.per_layer ? &config.layers[l] : nullptr;
-      const Need need = info.need(config, lc);
-      const std::string name = info.per_layer ? "layers." + std::to_string(l) + "." + info.name : info.name;
-      if (need == Need::kAbsent || (need == Need::kOptional && st.Find(name + ".weight") == nullptr)) continue;
-      const ExpectedShape e = info.shape(config);
-      const int32_t layer = info.per_layer ? static_cast<int32_t>(l) : -1;
-      Result<std::vector<float>> values =
-          e.rows == 0 ? reader.Read(name + ".weight", {e.cols}) : reader.Read(name + ".weight", {e.rows, e.cols});
-      if (!values.ok()) {
-        err = values.error();
-        return;
+  for (uint8_t stack = 0; stack < 2 && stacks[stack] != nullptr; ++stack) {
+    const ModelConfig& sc = *stacks[stack];
+    const std::string prefix = stack == 1 ? "encoder." : "";
+    b.SetStack(stack);
+    ForEachRole([&](const TensorRoleInfo& info) {
+      for (uint32_t l = 0; l < (info.per_layer ? sc.n_layers : 1) && err.ok(); ++l) {
+        const LayerConfig* lc = info.per_layer ? &sc.layers[l] : nullptr;
+        const Need need = info.need(sc, lc);
+        const std::string name =
+            prefix + (info.per_layer ? "layers." + std::to_string(l) + "." + info.name : std::string(info.name));
+        if (need == Need::kAbsent || (need == Need::kOptional && st.Find(name + ".weight") == nullptr)) continue;
+        const ExpectedShape e = info.shape(sc);
+        const int32_t layer = info.per_layer ? static_cast<int32_t>(l) : -1;
+        Result<std::vector<float>> values =
+            e.rows == 0 ? reader.Read(name + ".weight", {e.cols}) : reader.Read(name + ".weight", {e.rows, e.cols});
+        if (!values.ok()) {
+          err = values.error();
+          return;
+        }
+        if (e.rows == 0) {
+          b.Vector(info.name, info.role, layer, values.take());
+        } else {
+          const bool embedding =
+              info.role == schema::TensorRole::TokenEmbedding || info.role == schema::TensorRole::Classifier;
+          const Quant quant = !info.matrix ? Quant::kNone : embedding ? options.embedding_quant : options.quant;
+          b.Matrix(info.name, info.role, layer, values.take(), e.rows, e.cols, quant);
+        }
       }
-      if (e.rows == 0) {
-        b.Vector(info.name, info.role, layer, values.take());
-      } else {
-        const bool embedding = info.role == schema::TensorRole::TokenEmbedding || info.role == schema::TensorRole::Classifier;
-        const Quant quant = !info.matrix ? Quant::kNone : embedding ? options.embedding_quant : options.quant;
-        b.Matrix(info.name, info.role, layer, values.take(), e.rows, e.cols, quant);
-      }
-    }
-  });
+    });
+  }
   EF_RETURN_IF_ERROR(err);
   EF_RETURN_IF_ERROR(b.status());
   reader.Done(options.output);

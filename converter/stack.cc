@@ -39,30 +39,41 @@ Error CheckModelData(const ModelData& model) {
   const Error resolved =
       ResolveConfig(flatbuffers::GetRoot<schema::Architecture>(fbb.GetBufferPointer()), kFormatVersion, &c);
   if (!resolved.ok()) return bug("the architecture it wrote is refused: " + resolved.message());
-  std::vector<std::vector<bool>> seen;
+  for (const TensorData& t : model.tensors) {
+    if (t.stack > 1 || (t.stack == 1 && c.encoder == nullptr)) {
+      return bug("tensor '" + t.name + "' is in a stack the model does not have");
+    }
+  }
   size_t n_roles = 0;
   const TensorRoleInfo* table = roles::Table(&n_roles);
-  seen.assign(n_roles, std::vector<bool>(c.n_layers + 1, false));
-  for (const TensorData& t : model.tensors) {
-    const TensorRoleInfo* info = FindRole(t.role, t.layer >= 0);
-    if (info == nullptr || t.layer >= static_cast<int64_t>(c.n_layers)) {
-      return bug("tensor '" + t.name + "' has a role or layer the runtime does not place");
+  const ModelConfig* stacks[2] = {&c, c.encoder.get()};
+  for (uint8_t stack = 0; stack < 2 && stacks[stack] != nullptr; ++stack) {
+    const ModelConfig& sc = *stacks[stack];
+    std::vector<std::vector<bool>> seen(n_roles, std::vector<bool>(sc.n_layers + 1, false));
+    for (const TensorData& t : model.tensors) {
+      if (t.stack != stack) continue;
+      const TensorRoleInfo* info = FindRole(t.role, t.layer >= 0);
+      if (info == nullptr || t.layer >= static_cast<int64_t>(sc.n_layers)) {
+        return bug("tensor '" + t.name + "' has a role or layer the runtime does not place");
+      }
+      const LayerConfig* lc = t.layer >= 0 ? &sc.layers[t.layer] : nullptr;
+      if (info->need(sc, lc) == Need::kAbsent) return bug("tensor '" + t.name + "' is not used by its architecture");
+      const ExpectedShape e = info->shape(sc);
+      const std::vector<uint64_t> want =
+          e.rows == 0 ? std::vector<uint64_t>{e.cols} : std::vector<uint64_t>{e.rows, e.cols};
+      if (t.shape != want) return bug("tensor '" + t.name + "' has a shape its architecture does not imply");
+      std::vector<bool>::reference mark = seen[info - table][t.layer >= 0 ? t.layer : sc.n_layers];
+      if (mark) return bug("tensor '" + t.name + "' is written twice");
+      mark = true;
     }
-    const LayerConfig* lc = t.layer >= 0 ? &c.layers[t.layer] : nullptr;
-    if (info->need(c, lc) == Need::kAbsent) return bug("tensor '" + t.name + "' is not used by its architecture");
-    const ExpectedShape e = info->shape(c);
-    const std::vector<uint64_t> want = e.rows == 0 ? std::vector<uint64_t>{e.cols} : std::vector<uint64_t>{e.rows, e.cols};
-    if (t.shape != want) return bug("tensor '" + t.name + "' has a shape its architecture does not imply");
-    std::vector<bool>::reference mark = seen[info - table][t.layer >= 0 ? t.layer : c.n_layers];
-    if (mark) return bug("tensor '" + t.name + "' is written twice");
-    mark = true;
-  }
-  for (size_t i = 0; i < n_roles; ++i) {
-    const TensorRoleInfo& info = table[i];
-    for (uint32_t l = 0; l < (info.per_layer ? c.n_layers : 1); ++l) {
-      const LayerConfig* lc = info.per_layer ? &c.layers[l] : nullptr;
-      if (info.need(c, lc) == Need::kRequired && !seen[i][info.per_layer ? l : c.n_layers]) {
-        return bug(std::string("no ") + info.name + (info.per_layer ? " in layer " + std::to_string(l) : "") + " was written");
+    for (size_t i = 0; i < n_roles; ++i) {
+      const TensorRoleInfo& info = table[i];
+      for (uint32_t l = 0; l < (info.per_layer ? sc.n_layers : 1); ++l) {
+        const LayerConfig* lc = info.per_layer ? &sc.layers[l] : nullptr;
+        if (info.need(sc, lc) == Need::kRequired && !seen[i][info.per_layer ? l : sc.n_layers]) {
+          return bug(std::string("no ") + (stack == 1 ? "encoder " : "") + info.name +
+                     (info.per_layer ? " in layer " + std::to_string(l) : "") + " was written");
+        }
       }
     }
   }

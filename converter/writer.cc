@@ -45,7 +45,7 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
     const uint64_t checksum = t.checksum;
     tensors.push_back(schema::CreateTensor(*fbb, fbb->CreateString(t.name), t.role, t.layer,
                                            fbb->CreateVector(t.shape), t.dtype, t.layout,
-                                           &data, t.quant, t.group_size, &scales, &row_sums, checksum));
+                                           &data, t.quant, t.group_size, &scales, &row_sums, checksum, t.stack));
   }
   auto arch = schema::Architecture::Pack(*fbb, &model.architecture);
   const auto tok = model.has_tokenizer ? schema::Tokenizer::Pack(*fbb, &model.tokenizer)

@@ -44,6 +44,7 @@ struct TensorData {
   Bytes row_sums;  // empty unless int8
   uint32_t group_size = 0;  // int4: columns per scale
   uint64_t checksum = 0;    // of the segments, set by SegmentSpool::Take
+  uint8_t stack = 0;        // 0: the decoder or only stack; 1: an encoder-decoder's encoder
 };
 
 // A temporary file beside the output that takes a model's segments in order as they are built,

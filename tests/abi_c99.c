@@ -28,7 +28,7 @@ int main(void) {
       (any_fn)edgeformer_embed_texts,          (any_fn)edgeformer_encode,
       (any_fn)edgeformer_model_chat_template,  (any_fn)edgeformer_chat_format,
       (any_fn)edgeformer_model_end_tokens,     (any_fn)edgeformer_session_tokens,
-      (any_fn)edgeformer_model_weights,
+      (any_fn)edgeformer_model_weights,        (any_fn)edgeformer_encode_source,
   };
   int failures = 0;
   size_t i;

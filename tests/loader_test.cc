@@ -374,7 +374,7 @@ TEST_CASE("a duplicated or missing tensor") {
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) {
     Tensor(m, "layers.1.wq")->mutate_layer(0);
   }),
-                EDGEFORMER_INVALID_MODEL, "a second tensor with the same role and layer");
+                EDGEFORMER_INVALID_MODEL, "a second tensor with the same role, layer and stack");
   ExpectRefused(f.Edit([](schema::Model* m, std::vector<uint8_t>&) { Tensor(m, "layers.1.wq")->mutate_layer(9); }),
                 EDGEFORMER_INVALID_MODEL, "layer 9 is out of range");
 }

@@ -72,35 +72,6 @@ struct Loaded {
 std::vector<float> Floats(const nlohmann::json& j) { return j.get<std::vector<float>>(); }
 std::vector<int32_t> Ids(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
 
-// The largest |want - have| of a row over the largest |want| of that row, over all rows.
-double WorstRowDifference(const std::vector<float>& want, const std::vector<float>& have, size_t row) {
-  REQUIRE(want.size() == have.size());
-  double worst = 0.0;
-  for (size_t r = 0; r * row < want.size(); ++r) {
-    float scale = 0.0f, diff = 0.0f;
-    for (size_t i = r * row; i < (r + 1) * row; ++i) {
-      scale = std::max(scale, std::fabs(want[i]));
-      diff = std::max(diff, std::fabs(want[i] - have[i]));
-    }
-    worst = std::max(worst, static_cast<double>(diff / std::max(scale, 1e-6f)));
-  }
-  return worst;
-}
-
-double Cosine(const float* a, const float* b, size_t n) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < n; ++i) {
-    ab += double{a[i]} * b[i];
-    aa += double{a[i]} * a[i];
-    bb += double{b[i]} * b[i];
-  }
-  return ab / std::sqrt(aa * bb);
-}
-
-bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 // Every position's logits of a decoder.
 std::vector<float> DecoderLogits(Loaded& m, const std::vector<int32_t>& tokens) {
   std::vector<float> logits(tokens.size() * m.info.vocab_size);
@@ -127,12 +98,15 @@ void EncodeText(Loaded& m, const std::vector<int32_t>& ids, const std::vector<in
 template <typename Fn>
 void SameOnEveryIsa(Fn fn) {
   const std::vector<float> first = fn("reference");
-  for (Isa isa : BuildIsas()) {
-    if (!CpuSupports(isa)) continue;
-    CAPTURE(IsaName(isa));
-    CHECK(SameBits(first, fn(IsaName(isa))));
+  for (const std::string& isa : test::CpuIsaNames()) {
+    CAPTURE(isa);
+    CHECK(test::SameBits(first, fn(isa.c_str())));
   }
 }
+
+using test::Cosine;
+using test::SameBits;
+using test::WorstRowDifference;
 
 }  // namespace
 

@@ -3,12 +3,16 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "converter/synthetic.h"
+#include "platforms/isa.h"
 
 namespace edgeformer {
 namespace test {
@@ -49,6 +53,42 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
   REQUIRE(out.good());
+}
+
+double WorstRowDifference(const std::vector<float>& want, const std::vector<float>& have, size_t row) {
+  REQUIRE(want.size() == have.size());
+  double worst = 0.0;
+  for (size_t r = 0; r * row < want.size(); ++r) {
+    float scale = 0.0f, diff = 0.0f;
+    for (size_t i = r * row; i < (r + 1) * row; ++i) {
+      scale = std::max(scale, std::fabs(want[i]));
+      diff = std::max(diff, std::fabs(want[i] - have[i]));
+    }
+    worst = std::max(worst, static_cast<double>(diff / std::max(scale, 1e-6f)));
+  }
+  return worst;
+}
+
+double Cosine(const float* a, const float* b, size_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ab += double{a[i]} * b[i];
+    aa += double{a[i]} * a[i];
+    bb += double{b[i]} * b[i];
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+std::vector<std::string> CpuIsaNames() {
+  std::vector<std::string> names{"reference"};
+  for (Isa isa : BuildIsas()) {
+    if (CpuSupports(isa) && isa != Isa::reference) names.push_back(IsaName(isa));
+  }
+  return names;
 }
 
 edgeformer_generate_params Greedy(uint32_t max_tokens) {

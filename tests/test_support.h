@@ -52,6 +52,16 @@ edgeformer_generate_params Greedy(uint32_t max_tokens);
 // random weights and no tokenizer; returns its path.
 std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const std::string& name = "encoder");
 
+// The largest |want - have| of a row (`row` values) over the largest |want| of that row, over
+// all rows; the sizes must match.
+double WorstRowDifference(const std::vector<float>& want, const std::vector<float>& have, size_t row);
+// The cosine of the angle between a [n] and b [n].
+double Cosine(const float* a, const float* b, size_t n);
+// Whether a and b hold the same floats bit for bit.
+bool SameBits(const std::vector<float>& a, const std::vector<float>& b);
+// The ISA names this CPU runs ("reference" first); for checking that each gives the same bits.
+std::vector<std::string> CpuIsaNames();
+
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
                     convert::Quant quant, const std::string& name);

@@ -110,11 +110,14 @@ EDGEFORMER_API edgeformer_status edgeformer_model_load_from_memory(const void* d
  * thread may be using it (tokenize, token_piece, get_info, session_create) meanwhile. */
 EDGEFORMER_API void edgeformer_model_destroy(edgeformer_model* model);
 
-/* What a model does: continue a text (decoders: prefill and generate) or turn texts into vectors
- * (encoders: edgeformer_embed and edgeformer_encode). Decoders can be encoded too. */
+/* What a model does: continue a text (decoders: prefill and generate), turn texts into vectors
+ * (encoders: edgeformer_embed and edgeformer_encode; decoders can be encoded too), or turn a
+ * source into a target (encoder-decoders: edgeformer_encode_source, then prefill and generate
+ * as a decoder). */
 typedef enum edgeformer_family {
   EDGEFORMER_FAMILY_DECODER = 0,
   EDGEFORMER_FAMILY_ENCODER = 1,
+  EDGEFORMER_FAMILY_ENCODER_DECODER = 2, /* the other fields describe the decoder */
   EDGEFORMER_FAMILY_MAX_ = 0x7fffffff /* not a family: keeps the enum int-sized */
 } edgeformer_family;
 
@@ -141,6 +144,11 @@ typedef struct edgeformer_model_info {
   int normalize;             /* nonzero: its embeddings are L2-normalized by default */
   int has_logits;            /* nonzero: edgeformer_encode can give logits over the vocabulary */
   uint32_t token_types;      /* token type ids it takes (0: none; types are then 0) */
+  /* Encoder-decoders (0 otherwise): the encoder's layers and vocabulary, its longest source, and
+     the bytes of weights encoding a source reads (the encoder's and every cross-attention
+     layer's keys and values). */
+  uint32_t encoder_layers, encoder_vocab_size, max_source_length;
+  uint64_t encoder_weight_bytes;
 } edgeformer_model_info;
 
 /* Fills *out_info (the caller's). Its strings are static. Thread-safe. */
@@ -278,6 +286,9 @@ typedef struct edgeformer_session_params {
                               packed weights); a larger plan is refused with
                               EDGEFORMER_OUT_OF_MEMORY before anything is allocated. 0: no
                               limit. Default 0. */
+  uint32_t max_source_length; /* encoder-decoders: the longest source the session encodes (its
+                              encoder keys and the cross-attention cache are sized for it); 0 =
+                              the encoder's maximum. Must be 0 for other models. Default 0. */
 } edgeformer_session_params;
 
 /* The defaults, by value. Thread-safe. */
@@ -485,6 +496,18 @@ EDGEFORMER_API edgeformer_status edgeformer_embed_texts(edgeformer_session* sess
 EDGEFORMER_API edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* tokens,
                                                    const int32_t* token_types, size_t n_tokens, float* hidden,
                                                    size_t hidden_capacity, float* logits, size_t logits_capacity);
+
+/* Encoder-decoders: forgets the session's context and source, runs the encoder once over the
+ * source ids [n_tokens] (1 to the session's max_source_length, each below
+ * model_info.encoder_vocab_size; the tokenizer's EOS and the like are the caller's), keeps every
+ * cross-attention layer's keys and values of it, and prefills the decoder's start ids: the logits
+ * of the first target token are then ready (edgeformer_session_logits), and prefill (a forced
+ * target prefix) and edgeformer_generate continue the target. edgeformer_session_reset forgets
+ * the source; edgeformer_session_truncate keeps it. When hidden is not NULL it receives the
+ * encoder's final hidden states [n_tokens][dim] (hidden_capacity floats). On failure the context
+ * and the source are forgotten. Allocates nothing. */
+EDGEFORMER_API edgeformer_status edgeformer_encode_source(edgeformer_session* session, const int32_t* tokens,
+                                                          size_t n_tokens, float* hidden, size_t hidden_capacity);
 
 typedef struct edgeformer_session_info {
   const char* isa;         /* ISA of the kernels in use; static storage */

@@ -208,11 +208,17 @@ edgeformer_status edgeformer_model_get_info(const edgeformer_model* model, edgef
   info.file_bytes = model->model->file_size();
   info.weight_bytes = model->model->weight_bytes();
   info.weight_type = edgeformer::WeightTypeName(model->model->matmul_type());
-  info.family = c.family == edgeformer::Family::kEncoderOnly ? EDGEFORMER_FAMILY_ENCODER : EDGEFORMER_FAMILY_DECODER;
+  info.family = c.family == edgeformer::Family::kEncoderOnly      ? EDGEFORMER_FAMILY_ENCODER
+                : c.family == edgeformer::Family::kEncoderDecoder ? EDGEFORMER_FAMILY_ENCODER_DECODER
+                                                                  : EDGEFORMER_FAMILY_DECODER;
   info.pooling = static_cast<edgeformer_pooling>(c.pooling);  // the enums share their values
   info.normalize = c.normalize ? 1 : 0;
   info.has_logits = c.classifier ? 1 : 0;
   info.token_types = c.token_types;
+  info.encoder_layers = c.encoder != nullptr ? c.encoder->n_layers : 0;
+  info.encoder_vocab_size = c.encoder != nullptr ? c.encoder->vocab_size : 0;
+  info.max_source_length = c.encoder != nullptr ? c.encoder->max_seq_len : 0;
+  info.encoder_weight_bytes = model->model->encoder_weight_bytes();
   *out_info = info;
   return EDGEFORMER_OK;
 }
@@ -228,6 +234,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.backend = EDGEFORMER_BACKEND_AUTO;
   p.threadpool = nullptr;
   p.memory_budget = 0;
+  p.max_source_length = 0;
   return p;
 }
 
@@ -243,6 +250,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.pool = static_cast<pthreadpool*>(p.threadpool);
     o.memory_budget = p.memory_budget;
     o.context_length = p.context_length;
+    o.max_source_length = p.max_source_length;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
     if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16 && p.kv_type != EDGEFORMER_KV_I8) {

@@ -100,4 +100,16 @@ edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* 
   });
 }
 
+edgeformer_status edgeformer_encode_source(edgeformer_session* session, const int32_t* tokens, size_t n_tokens,
+                                           float* hidden, size_t hidden_capacity) {
+  if (session == nullptr) return Null("session");
+  if (tokens == nullptr) return Null("tokens");
+  const edgeformer::ModelConfig& c = session->model->config();
+  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
+    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
+                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
+  }
+  return InCall(session, [&] { return Report(session->session->EncodeSource(tokens, n_tokens, hidden)); });
+}
+
 }  // extern "C"

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 
 #include "model_generated.h"
 
@@ -226,8 +227,18 @@ Error ReadLayer(const schema::LayerSpec* s, const ModelConfig& c, size_t index, 
   EF_RETURN_IF_ERROR(Range("sliding_window", l->sliding_window, 0, kMaxSeqLen));
   l->rope_theta = s->rope_theta();
   if (!(l->rope_theta >= 0.0f) || !std::isfinite(l->rope_theta)) return Invalid(at + "rope_theta must be >= 0");
-  if (c.family == Family::kDecoderOnly && l->mask == MaskKind::kBidirectional) {
+  if (c.decoder() && l->mask == MaskKind::kBidirectional) {
     return Invalid(at + "a decoder cannot attend bidirectionally (use PrefixLM, or an encoder)");
+  }
+  l->cross_attention = s->cross_attention();
+  if (l->cross_attention && l->placement == NormPlacement::kSandwich) {
+    return Unsupported(at + "cross-attention in a sandwich-norm layer is not supported");
+  }
+  if (l->cross_attention && c.family != Family::kEncoderDecoder) {
+    return Invalid(at + "cross-attention needs an encoder-decoder model");
+  }
+  if (c.family == Family::kEncoderDecoder && l->mask != MaskKind::kCausal) {
+    return Unsupported(at + "an encoder-decoder's decoder layers must be causal");
   }
   if (l->mask == MaskKind::kPrefixLM && c.prefix_len == 0) return Invalid(at + "a PrefixLM mask needs prefix_len > 0");
   if (l->position == PositionKind::kT5Relative && c.relative.buckets == 0) {
@@ -294,7 +305,8 @@ Error ReadStack(const schema::Architecture* a, ModelConfig* c) {
   c->mlm_activation = mlm_act.value();
   if (IsGated(c->mlm_activation)) return Invalid("the masked-LM head's activation cannot be gated");
   c->classifier = s->classifier();
-  if (c->family == Family::kDecoderOnly && !c->classifier) return Invalid("a decoder needs a classifier");
+  if (c->decoder() && !c->classifier) return Invalid("a decoder needs a classifier");
+  c->shared_embedding = s->shared_embedding();
   if (c->mlm_head && !c->classifier) return Invalid("a masked-LM head needs the classifier");
   if (c->pooling == Pooling::kPooler && !c->pooler) return Invalid("pooling Pooler needs the pooler's tensors");
   const auto* layers = s->layers();
@@ -322,9 +334,58 @@ Error ReadStack(const schema::Architecture* a, ModelConfig* c) {
   return Error::Ok();
 }
 
-}  // namespace
+Error Resolve(const schema::Architecture* a, uint32_t format_version, bool paired_encoder, ModelConfig* c);
 
-Error ResolveConfig(const schema::Architecture* a, uint32_t format_version, ModelConfig* c) {
+// Version 7, an encoder-decoder (c is its decoder, already read): the encoder, the start and
+// suppressed ids.
+Error ReadEncoderDecoder(const schema::Architecture* a, uint32_t format_version, ModelConfig* c) {
+  if (c->shared_embedding) return Invalid("the decoder cannot share the encoder's embedding (the encoder shares the decoder's)");
+  if (!c->AnyLayer([](const LayerConfig& l) { return l.cross_attention; })) {
+    return Invalid("an encoder-decoder's decoder has no cross-attention layer");
+  }
+  const schema::Architecture* e = a->encoder();
+  if (e == nullptr) return Invalid("an encoder-decoder states its encoder (Architecture.encoder is missing)");
+  if (e->family() != schema::ModelFamily::EncoderOnly) return Invalid("the encoder's family must be EncoderOnly");
+  if (e->encoder() != nullptr || e->decoder_start_ids() != nullptr || e->suppress_ids() != nullptr) {
+    return Invalid("the encoder cannot have an encoder, start ids or suppressed ids of its own");
+  }
+  auto encoder = std::make_shared<ModelConfig>();
+  const Error err = Resolve(e, format_version, /*paired_encoder=*/true, encoder.get());
+  if (!err.ok()) return Error(err.status(), "encoder " + err.message());
+  if (encoder->dim != c->dim) {
+    return Unsupported("the encoder's dim " + std::to_string(encoder->dim) + " differs from the decoder's " +
+                       std::to_string(c->dim));
+  }
+  if (encoder->classifier || encoder->mlm_head || encoder->pooler) {
+    return Invalid("an encoder-decoder's encoder has no head (classifier, masked-LM head or pooler)");
+  }
+  if (encoder->shared_embedding && encoder->vocab_size != c->vocab_size) {
+    return Invalid("an encoder sharing the decoder's embedding needs the decoder's vocab_size");
+  }
+  c->encoder = std::move(encoder);
+  c->decoder_start_ids.clear();
+  c->suppress_ids.clear();
+  const auto* start = a->decoder_start_ids();
+  if (start == nullptr || start->size() == 0 || start->size() > 16) {
+    return Invalid("an encoder-decoder needs 1 to 16 decoder start ids");
+  }
+  const auto* suppress = a->suppress_ids();
+  if (suppress != nullptr && suppress->size() > 1024) return Invalid("more than 1024 suppressed ids");
+  for (const auto& [list, out, name] : {std::make_tuple(start, &c->decoder_start_ids, "decoder start id"),
+                                        std::make_tuple(suppress, &c->suppress_ids, "suppressed id")}) {
+    if (list == nullptr) continue;
+    for (const int32_t id : *list) {
+      if (id < 0 || id >= static_cast<int64_t>(c->vocab_size)) {
+        return Invalid(std::string(name) + " " + std::to_string(id) + " is out of range");
+      }
+      out->push_back(id);
+    }
+  }
+  if (c->decoder_start_ids.size() >= c->max_seq_len) return Invalid("the decoder start ids fill the context");
+  return Error::Ok();
+}
+
+Error Resolve(const schema::Architecture* a, uint32_t format_version, bool paired_encoder, ModelConfig* c) {
   if (a == nullptr) return Error(Status::kInvalidModel, "the model has no architecture table");
   switch (a->family()) {
     case schema::ModelFamily::DecoderOnly: c->family = Family::kDecoderOnly; break;
@@ -332,9 +393,12 @@ Error ResolveConfig(const schema::Architecture* a, uint32_t format_version, Mode
       if (format_version < 4) return Invalid("an encoder needs a version 4 file");
       c->family = Family::kEncoderOnly;
       break;
+    case schema::ModelFamily::EncoderDecoder:
+      if (format_version < 7) return Invalid("an encoder-decoder needs a version 7 file");
+      c->family = Family::kEncoderDecoder;
+      break;
     default:
-      return Unsupported(std::string("model family ") + schema::EnumNameModelFamily(a->family()) +
-                         " is not supported yet (decoder-only and encoder-only models are)");
+      return Unsupported("model family " + std::to_string(Int(a->family())) + " is not known");
   }
   EF_RETURN_IF_ERROR(ReadCommon(a, c));
   EF_RETURN_IF_ERROR(format_version >= 4 ? ReadStack(a, c) : ReadLegacy(a, c));
@@ -342,7 +406,25 @@ Error ResolveConfig(const schema::Architecture* a, uint32_t format_version, Mode
     return Invalid("LongRoPE has " + std::to_string(c->rope.short_factors.size()) + " factors for rotary_dim " +
                    std::to_string(c->rotary_dim()) + " (one per rotated pair)");
   }
-  return Error::Ok();
+  if (c->family != Family::kEncoderDecoder) {
+    if (format_version >= 7 && (a->encoder() != nullptr || a->decoder_start_ids() != nullptr)) {
+      return Invalid("only an encoder-decoder has an encoder and decoder start ids");
+    }
+    if (c->shared_embedding && !paired_encoder) {
+      return Invalid("shared_embedding is for the encoder of an encoder-decoder");
+    }
+    c->encoder.reset();
+    c->decoder_start_ids.clear();
+    c->suppress_ids.clear();
+    return Error::Ok();
+  }
+  return ReadEncoderDecoder(a, format_version, c);
+}
+
+}  // namespace
+
+Error ResolveConfig(const schema::Architecture* a, uint32_t format_version, ModelConfig* c) {
+  return Resolve(a, format_version, /*paired_encoder=*/false, c);
 }
 
 }  // namespace edgeformer

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/status.h"
@@ -16,7 +17,7 @@ namespace schema {
 struct Architecture;
 }
 
-enum class Family { kDecoderOnly, kEncoderOnly };
+enum class Family { kDecoderOnly, kEncoderOnly, kEncoderDecoder };
 enum class NormKind { kRMSNorm, kLayerNorm };
 enum class NormPlacement { kPre, kPost, kSandwich };
 enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU, kGeGLU, kGeGLUTanh };
@@ -42,6 +43,7 @@ struct LayerConfig {
   bool qk_norm = false;         // q and k RMS-normalized per head (q_norm, k_norm) before positions
   uint32_t sliding_window = 0;  // causal: keys (p - sliding_window, p] only; 0: all before p
   float rope_theta = 0.0f;      // this layer's unscaled rotary base; 0: the model's rope
+  bool cross_attention = false; // a cross-attention block over the source follows the self-attention
 };
 
 struct ModelConfig {
@@ -82,6 +84,14 @@ struct ModelConfig {
   int32_t eos_id = -1;
   std::vector<int32_t> end_ids;  // more ids that end a text (end of turn)
   std::vector<LayerConfig> layers;
+  // Encoder-decoder models (family kEncoderDecoder; this config is the decoder's): the encoder
+  // stack (family kEncoderOnly, same dim; its max_seq_len is the longest source), the ids every
+  // target starts with, and the ids generation never produces. An encoder-decoder's encoder
+  // reads the decoder's token embedding when shared_embedding.
+  std::shared_ptr<const ModelConfig> encoder;
+  std::vector<int32_t> decoder_start_ids;
+  std::vector<int32_t> suppress_ids;
+  bool shared_embedding = false;
 
   // Whether `token` ends a text: EOS, BOS (which starts the next one) or an end id.
   bool EndsText(int32_t token) const {
@@ -90,8 +100,9 @@ struct ModelConfig {
       if (token == id) return true;
     }
     return false;
-  }  // n_layers of them
+  }
 
+  bool decoder() const { return family != Family::kEncoderOnly; }
   uint32_t q_dim() const { return n_heads * head_dim; }
   uint32_t kv_dim() const { return n_kv_heads * head_dim; }
   // Whether any layer uses a feature (the session sizes its tables by these).

@@ -53,6 +53,10 @@ Error Session::Pool(Pooling pooling, const float* hidden, size_t n, bool normali
 
 Error Session::Encode(const EncodeInput& in, const EncodeOutput& out) {
   const ModelConfig& c = model_.config();
+  if (c.family == Family::kEncoderDecoder) {
+    return Error(Status::kUnsupported, "an encoder-decoder encodes a source (edgeformer_encode_source), which also "
+                                       "gives the encoder's hidden states");
+  }
   if (in.n_texts == 0) return Error(Status::kInvalidArgument, "no texts to encode");
   if (in.tokens == nullptr || in.lengths == nullptr) return Error(Status::kInvalidArgument, "tokens or lengths is null");
   if (out.embeddings == nullptr && out.hidden == nullptr && out.logits == nullptr) {
@@ -172,7 +176,7 @@ Error Session::EncodePacked(const EncodeInput& in, const EncodeOutput& out) {
     layout.positions = positions;
     layout.seg_begin = seg_begin;
     layout.seg_end = seg_end;
-    EF_RETURN_IF_ERROR(RunStack(in.tokens + first_token,
+    EF_RETURN_IF_ERROR(RunStack(DecoderView(), in.tokens + first_token,
                                 in.token_types != nullptr ? in.token_types + first_token : nullptr, layout));
     float* hidden = out.hidden != nullptr ? out.hidden + first_token * dim : nullptr;
     EF_RETURN_IF_ERROR(Head(0, rows, hidden, out.logits != nullptr ? out.logits + first_token * vocab : nullptr));

@@ -7,7 +7,7 @@
 
 namespace edgeformer {
 
-constexpr uint32_t kFormatVersion = 6;     // written by the converter
+constexpr uint32_t kFormatVersion = 7;     // written by the converter
 constexpr uint32_t kMinFormatVersion = 2;  // oldest still read (no rope scaling)
 constexpr uint64_t kSegmentAlignment = 64;
 

@@ -126,6 +126,34 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   EF_RETURN_IF_ERROR(linear(w.wo, w.bo, s.att, q_dim, s.tmp, dim));
   residual(s.tmp, w.attn_norm, w.attn_norm_bias, w.post_attn_norm);
 
+  // Cross-attention block (encoder-decoders), placed as the layer's norms are: queries from the
+  // stream, keys and values of the source (computed once per source), no mask, no positions.
+  if (lc.cross_attention) {
+    in = s.x;
+    if (pre) {
+      norm(w.cross_norm, w.cross_norm_bias, s.x, s.xb);
+      in = s.xb;
+    }
+    quantize_for({&w.cross_wq}, in, dim);
+    EF_RETURN_IF_ERROR(linear(w.cross_wq, w.cross_bq, in, dim, s.q, q_dim));
+    {
+      const ScopedOp t = timer(OpKind::kAttention);
+      const LayerCache::Source& src = cache.source;
+      ops::AttentionArgs args{s.q,      q_dim,        src.k,     src.v,           cache.type, src.head_stride,
+                              hd,       0,            n,         c.n_heads,       c.n_kv_heads,
+                              hd,       s.scores,     s.scores_stride, s.att,     q_dim};
+      args.n_keys = src.n_keys;
+      args.scale = c.attention_scale;
+      args.k_scales = src.k_scales;
+      args.v_scales = src.v_scales;
+      args.scale_head_stride = src.head_stride / hd;
+      ops::Attention(ctx, args);
+    }
+    quantize_for({&w.cross_wo}, s.att, q_dim);
+    EF_RETURN_IF_ERROR(linear(w.cross_wo, w.cross_bo, s.att, q_dim, s.tmp, dim));
+    residual(s.tmp, w.cross_norm, w.cross_norm_bias, Weight{});
+  }
+
   // Feed-forward block: gated w_down(act(w_gate h) * w_up h), else w_down(act(w_up h)); the
   // activation ends in `gate` either way.
   in = s.x;

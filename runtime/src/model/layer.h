@@ -64,10 +64,21 @@ struct LayerCache {
   size_t ring = 0;
   float* k_scales = nullptr;  // kI8 only
   float* v_scales = nullptr;
+  // A cross-attention layer's source keys and values (encoder-decoders), of the same type and
+  // layout from slot 0: n_keys positions, every query attends to all of them.
+  struct Source {
+    const char* k = nullptr;
+    const char* v = nullptr;
+    size_t head_stride = 0;
+    size_t n_keys = 0;
+    const float* k_scales = nullptr;  // kI8 only
+    const float* v_scales = nullptr;
+  } source;
 };
 
 // Runs layer `l` of `c` on rows.n rows of scratch.x: writes their keys and values into the
-// cache, attends as the layer's mask says, and updates x in place. Fails only when an XNNPACK
+// cache, attends as the layer's mask says (then, in a cross-attention layer, to cache.source,
+// which must hold at least one key), and updates x in place. Fails only when an XNNPACK
 // operator does. Times its operators into `profile` (may be null) under `phase`.
 Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const LayerWeights& w,
                const Weight& shared_relative_bias, const LayerTables& tables, const LayerCache& cache,

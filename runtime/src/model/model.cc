@@ -118,6 +118,7 @@ Error Model::Parse(const LoadOptions& options) {
     WeightType type;
     uint64_t rows, cols;
     uint32_t group;
+    uint8_t stack;
   };
   std::vector<Placed> placed;
   placed.reserve(tensors->size());
@@ -128,7 +129,13 @@ Error Model::Parse(const LoadOptions& options) {
     const std::string name = tensor->name() ? tensor->name()->str() : "#" + std::to_string(t);
     const std::string what = "tensor '" + name + "'";
     const int32_t layer = tensor->layer();
-    if (layer < -1 || layer >= static_cast<int64_t>(c.n_layers)) {
+    const uint8_t stack = tensor->stack();
+    if (stack > 1 || (stack == 1 && c.encoder == nullptr)) {
+      return Invalid(what + ": stack " + std::to_string(stack) + " is not one of the model's (0" +
+                     (c.encoder != nullptr ? ", or 1 for the encoder)" : ")"));
+    }
+    const ModelConfig& sc = stack == 1 ? *c.encoder : c;
+    if (layer < -1 || layer >= static_cast<int64_t>(sc.n_layers)) {
       return Invalid(what + ": layer " + std::to_string(layer) + " is out of range");
     }
     const TensorRoleInfo* info = FindRole(tensor->role(), layer >= 0);
@@ -139,11 +146,12 @@ Error Model::Parse(const LoadOptions& options) {
                    : Unsupported(what + ": role " + std::to_string(static_cast<int>(tensor->role())) +
                                  " is not supported");
     }
-    const LayerConfig* lc = layer >= 0 ? &c.layers[layer] : nullptr;
-    if (info->need(c, lc) == Need::kAbsent) {
-      return Invalid(what + ": the architecture has no " + info->name + (layer >= 0 ? " in this layer" : ""));
+    const LayerConfig* lc = layer >= 0 ? &sc.layers[layer] : nullptr;
+    if (info->need(sc, lc) == Need::kAbsent) {
+      return Invalid(what + ": the " + (stack == 1 ? "encoder" : "architecture") + " has no " + info->name +
+                     (layer >= 0 ? " in this layer" : ""));
     }
-    const ExpectedShape expect = info->shape(c);
+    const ExpectedShape expect = info->shape(sc);
     const auto* shape = tensor->shape();
     const bool is_vector = expect.rows == 0;
     if (shape == nullptr || shape->size() != (is_vector ? 1u : 2u)) {
@@ -231,9 +239,11 @@ Error Model::Parse(const LoadOptions& options) {
       if (checksum != tensor->checksum()) return Invalid(what + ": checksum mismatch (the file is corrupt)");
     }
     for (const Placed& p : placed) {
-      if (p.info == info && p.layer == layer) return Invalid(what + ": a second tensor with the same role and layer");
+      if (p.info == info && p.layer == layer && p.stack == stack) {
+        return Invalid(what + ": a second tensor with the same role, layer and stack");
+      }
     }
-    placed.push_back(Placed{tensor, info, layer, type, rows, cols, group});
+    placed.push_back(Placed{tensor, info, layer, type, rows, cols, group, stack});
   }
   std::sort(used.begin(), used.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
   for (size_t i = 1; i < used.size(); ++i) {
@@ -241,8 +251,11 @@ Error Model::Parse(const LoadOptions& options) {
   }
 
   layers_.resize(c.n_layers);
+  encoder_layers_.resize(c.encoder != nullptr ? c.encoder->n_layers : 0);
   for (const Placed& p : placed) {
-    Weight& w = p.layer >= 0 ? layers_[p.layer].*(p.info->layer) : globals_.*(p.info->global);
+    std::vector<LayerWeights>& layers = p.stack == 1 ? encoder_layers_ : layers_;
+    GlobalWeights& globals = p.stack == 1 ? encoder_globals_ : globals_;
+    Weight& w = p.layer >= 0 ? layers[p.layer].*(p.info->layer) : globals.*(p.info->global);
     w.type = p.type;
     w.rows = p.rows;
     w.cols = p.cols;
@@ -258,33 +271,30 @@ Error Model::Parse(const LoadOptions& options) {
   }
   // Every tensor the architecture needs is there (the table says which).
   Error missing = Error::Ok();
-  ForEachRole([&](const TensorRoleInfo& info) {
-    const uint32_t count = info.per_layer ? c.n_layers : 1;
-    for (uint32_t l = 0; l < count && missing.ok(); ++l) {
-      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
-      if (info.need(c, info.per_layer ? &c.layers[l] : nullptr) == Need::kRequired && !w.present()) {
-        missing = Invalid(std::string("the model is missing ") + info.name +
-                          (info.per_layer ? " in layer " + std::to_string(l) : std::string()));
-      }
-    }
+  ForEachWeight([&](const ModelConfig& sc, const TensorRoleInfo& info, int32_t l, const Weight& w) {
+    if (!missing.ok() || w.present() || info.need(sc, l >= 0 ? &sc.layers[l] : nullptr) != Need::kRequired) return;
+    missing = Invalid(std::string("the model is missing ") + (&sc != &c ? "the encoder's " : "") + info.name +
+                      (l >= 0 ? " in layer " + std::to_string(l) : std::string()));
   });
   EF_RETURN_IF_ERROR(missing);
   if (c.classifier && c.tied_embeddings) globals_.classifier = globals_.token_embedding;
+  if (c.encoder != nullptr && c.encoder->shared_embedding) encoder_globals_.token_embedding = globals_.token_embedding;
 
   // Bytes one decode step reads: every matrix and vector once, one row of each embedding table
-  // (a tied classifier is the token embedding, read whole as the classifier).
-  auto bytes_of = [](const Weight& w) { return w.stored_bytes(); };
+  // (a tied classifier is the token embedding, read whole as the classifier). The encoder and the
+  // cross-attention keys and values are read once per source.
   weight_bytes_ = 0;
-  ForEachRole([&](const TensorRoleInfo& info) {
-    const uint32_t count = info.per_layer ? c.n_layers : 1;
-    for (uint32_t l = 0; l < count; ++l) {
-      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
-      if (!w.present()) continue;
-      const bool table = info.role == schema::TensorRole::TokenEmbedding ||
-                         info.role == schema::TensorRole::PositionEmbedding ||
-                         info.role == schema::TensorRole::TokenTypeEmbedding;
-      weight_bytes_ += table ? w.cols * w.value_bytes() : bytes_of(w);
-    }
+  encoder_weight_bytes_ = 0;
+  ForEachWeight([&](const ModelConfig& sc, const TensorRoleInfo& info, int32_t, const Weight& w) {
+    if (!w.present()) return;
+    const bool table = info.role == schema::TensorRole::TokenEmbedding ||
+                       info.role == schema::TensorRole::PositionEmbedding ||
+                       info.role == schema::TensorRole::TokenTypeEmbedding;
+    const uint64_t bytes = table ? w.cols * w.value_bytes() : w.stored_bytes();
+    const bool per_source = &sc != &c || info.role == schema::TensorRole::CrossWk ||
+                            info.role == schema::TensorRole::CrossWv || info.role == schema::TensorRole::CrossBk ||
+                            info.role == schema::TensorRole::CrossBv;
+    (per_source ? encoder_weight_bytes_ : weight_bytes_) += bytes;
   });
   weights_summary_ = SummarizeWeights();
   return Error::Ok();
@@ -294,26 +304,25 @@ std::string Model::SummarizeWeights() const {
   using R = schema::TensorRole;
   // Per class: the matrices of each type ("int4/g32" names its group), in the order met.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, uint32_t>>>> classes;
-  ForEachRole([&](const TensorRoleInfo& info) {
-    if (!info.matrix) return;
+  ForEachWeight([&](const ModelConfig&, const TensorRoleInfo& info, int32_t, const Weight& w) {
+    if (!info.matrix || !w.present()) return;
     const R r = info.role;
     const char* cls = r == R::TokenEmbedding                                         ? "embedding"
                       : r == R::Wq || r == R::Wk || r == R::Wv || r == R::Wo           ? "attention"
+                      : r == R::CrossWq || r == R::CrossWk || r == R::CrossWv || r == R::CrossWo ? "attention"
                       : r == R::FfnGate || r == R::FfnUp || r == R::FfnDown           ? "ffn"
                       : r == R::Classifier                                            ? "classifier"
                                                                                       : "head";
-    for (uint32_t l = 0; l < (info.per_layer ? config_.n_layers : 1); ++l) {
-      const Weight& w = info.per_layer ? layers_[l].*(info.layer) : globals_.*(info.global);
-      if (!w.present()) continue;
-      std::string type = WeightTypeName(w.type);
-      if (w.type == WeightType::kInt4) type += "/g" + std::to_string(w.group);
-      if (r == R::Classifier && w.data == globals_.token_embedding.data) type = "tied";
-      auto c = std::find_if(classes.begin(), classes.end(), [&](const auto& e) { return e.first == cls; });
-      if (c == classes.end()) c = classes.insert(classes.end(), {cls, {}});
-      auto t = std::find_if(c->second.begin(), c->second.end(), [&](const auto& e) { return e.first == type; });
-      if (t == c->second.end()) t = c->second.insert(c->second.end(), {type, 0});
-      ++t->second;
-    }
+    std::string type = WeightTypeName(w.type);
+    if (w.type == WeightType::kInt4) type += "/g" + std::to_string(w.group);
+    if (r == R::Classifier && w.data == globals_.token_embedding.data) type = "tied";
+    // A shared embedding is counted once (with the decoder's).
+    if (r == R::TokenEmbedding && &w == &encoder_globals_.token_embedding && w.data == globals_.token_embedding.data) return;
+    auto c = std::find_if(classes.begin(), classes.end(), [&](const auto& e) { return e.first == cls; });
+    if (c == classes.end()) c = classes.insert(classes.end(), {cls, {}});
+    auto t = std::find_if(c->second.begin(), c->second.end(), [&](const auto& e) { return e.first == type; });
+    if (t == c->second.end()) t = c->second.insert(c->second.end(), {type, 0});
+    ++t->second;
   });
   // In the forward pass's order.
   const char* const kOrder[] = {"embedding", "attention", "ffn", "head", "classifier"};

@@ -15,6 +15,7 @@
 #include "core/mapped_file.h"
 #include "core/status.h"
 #include "model/config.h"
+#include "model/tensor_roles.h"
 #include "model/tokenizer.h"
 #include "model/weights.h"
 
@@ -40,11 +41,37 @@ class Model {
   const Weight& token_embedding() const { return globals_.token_embedding; }  // [vocab, dim]
   const Weight& classifier() const { return globals_.classifier; }            // [vocab, dim]
   const LayerWeights& layer(uint32_t i) const { return layers_[i]; }
+  // An encoder-decoder's encoder stack (config().encoder): its own tensors and layers.
+  const GlobalWeights& encoder_globals() const { return encoder_globals_; }
+  const LayerWeights& encoder_layer(uint32_t i) const { return encoder_layers_[i]; }
+  // Calls f(config, info, layer, weight) for every role of the table in every stack (the
+  // decoder's or only one, then an encoder's), for each of a stack's layers (layer -1: the
+  // stack's own tensors), present or not.
+  template <typename F>
+  void ForEachWeight(F&& f) const {
+    const ModelConfig* configs[2] = {&config_, config_.encoder.get()};
+    const GlobalWeights* globals[2] = {&globals_, &encoder_globals_};
+    const std::vector<LayerWeights>* layers[2] = {&layers_, &encoder_layers_};
+    for (int stack = 0; stack < 2 && configs[stack] != nullptr; ++stack) {
+      const ModelConfig& c = *configs[stack];
+      ForEachRole([&](const TensorRoleInfo& info) {
+        if (!info.per_layer) {
+          f(c, info, -1, globals[stack]->*(info.global));
+          return;
+        }
+        for (uint32_t l = 0; l < c.n_layers; ++l) f(c, info, static_cast<int32_t>(l), (*layers[stack])[l].*(info.layer));
+      });
+    }
+  }
   // The type of the first layer's matrices (all of them unless the converter chose per matrix,
   // --quant auto): what the backend's choice and the tools' one-word summary go by.
   WeightType matmul_type() const { return layers_[0].wq.type; }
-  // Bytes of weights a decode step reads (every matrix once, one embedding row).
+  // Bytes of weights a decode step reads (every matrix once, one embedding row; an
+  // encoder-decoder's decoder without the cross-attention keys and values, read once per source).
   uint64_t weight_bytes() const { return weight_bytes_; }
+  // Bytes of weights encoding a source reads (the encoder's, and the cross-attention keys' and
+  // values' of every decoder layer); 0 unless an encoder-decoder.
+  uint64_t encoder_weight_bytes() const { return encoder_weight_bytes_; }
   size_t file_size() const { return file_->size(); }
   // The matrices' types by class, as the tools print it: "embedding int8; attention int4/g32;
   // ffn int4/g32 x10+int8 x2; classifier tied" (a count per type where a class mixes them).
@@ -61,7 +88,10 @@ class Model {
   Tokenizer tokenizer_;
   GlobalWeights globals_;
   std::vector<LayerWeights> layers_;
+  GlobalWeights encoder_globals_;
+  std::vector<LayerWeights> encoder_layers_;
   uint64_t weight_bytes_ = 0;
+  uint64_t encoder_weight_bytes_ = 0;
   std::string weights_summary_;
 };
 

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
 #include <new>
 
@@ -35,7 +36,21 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   // An encoder's text runs in one pass (its attention sees the whole text), so a pass holds a
   // whole context; it keeps one layer's keys and values at a time.
   s->max_batch_ = encoder ? s->context_ : std::clamp<uint32_t>(options.max_batch, 1, std::min(kMaxBatchLimit, s->context_));
-  s->cache_layers_ = encoder ? 1 : c.n_layers;
+  if (c.encoder != nullptr) {
+    // An encoder-decoder's source runs through the encoder in one pass too.
+    if (options.max_source_length > c.encoder->max_seq_len) {
+      return Error(Status::kInvalidArgument, "max source length " + std::to_string(options.max_source_length) +
+                                                 " exceeds the encoder's maximum of " +
+                                                 std::to_string(c.encoder->max_seq_len));
+    }
+    s->max_source_ = options.max_source_length == 0 ? c.encoder->max_seq_len : options.max_source_length;
+    if (c.decoder_start_ids.size() >= s->context_) {
+      return Error(Status::kInvalidArgument, "the context of " + std::to_string(s->context_) +
+                                                 " tokens leaves no room after the decoder's start ids");
+    }
+  } else if (options.max_source_length != 0) {
+    return Error(Status::kInvalidArgument, "max_source_length is for encoder-decoder models");
+  }
   // A prefix-LM prefix is attended both ways, so it is computed in one step.
   if (!encoder && c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
     s->max_batch_ = std::max(s->max_batch_, std::min(c.prefix_len, s->context_));
@@ -59,14 +74,11 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   // when every float matmul goes to it.
   std::vector<const Weight*> xnn_weights;
   if (use_xnn) {
-    ForEachRole([&](const TensorRoleInfo& info) {
-      if (!info.matrix) return;
-      if (info.per_layer) {
-        for (uint32_t l = 0; l < c.n_layers; ++l) {
-          const Weight& w = model.layer(l).*(info.layer);
-          if (all || w.type != WeightType::kF16) xnn_weights.push_back(&w);
-        }
-      } else if (all && info.role == schema::TensorRole::Classifier && c.classifier) {
+    model.ForEachWeight([&](const ModelConfig& sc, const TensorRoleInfo& info, int32_t l, const Weight& w) {
+      if (!info.matrix || !w.present()) return;
+      if (l >= 0) {
+        if (all || w.type != WeightType::kF16) xnn_weights.push_back(&w);
+      } else if (all && info.role == schema::TensorRole::Classifier && sc.classifier && &sc == &c) {
         xnn_weights.push_back(&model.classifier());
       }
     });
@@ -84,107 +96,122 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
     }
   }
   // Tables: rotary angles, sinusoidal positions, ALiBi slopes, T5 buckets, as the layers need.
-  if (c.rotary_dim() > 0) {
-    ops::RopeTable(s->context_, c.rotary_dim(), c.rope, s->rope_.as<float>());
-    s->tables_.rope = s->rope_.as<float>();
-  }
-  if (c.local_rope_theta() != 0.0f) {
-    RopeParams local;
-    local.theta = c.local_rope_theta();
-    ops::RopeTable(s->context_, c.rotary_dim(), local, s->rope_local_.as<float>());
-    s->tables_.rope_local = s->rope_local_.as<float>();
-  }
-  if (c.embedding_positions == PositionKind::kSinusoidal) ops::SinusoidalTable(s->context_, c.dim, s->sinusoidal_.as<float>());
-  if (c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; })) {
-    ops::AlibiSlopes(c.n_heads, s->alibi_.as<float>());
-    s->tables_.alibi_slopes = s->alibi_.as<float>();
-  }
-  if (c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; })) {
-    int32_t* buckets = s->buckets_.as<int32_t>();
-    const int64_t offset = static_cast<int64_t>(s->context_) - 1;
-    for (int64_t r = -offset; r <= offset; ++r) buckets[r + offset] = ops::T5Bucket(r, c.relative);
-    s->tables_.buckets = buckets;
-    s->tables_.bucket_offset = offset;
-  }
+  s->tables_.Fill(c, s->context_);
+  if (c.encoder != nullptr) s->encoder_tables_.Fill(*c.encoder, s->max_source_);
   return s;
+}
+
+void Session::KvStore::AddLayer(size_t slots, size_t ring, uint32_t window, size_t kv_dim, size_t n_kv_heads,
+                                KvType type) {
+  auto Align64 = [](size_t n) { return (n + 63) / 64 * 64; };
+  CacheLayout layout;
+  layout.slots = slots;
+  layout.ring = ring;
+  layout.window = window;
+  layout.offset = bytes;
+  bytes += Align64(slots * kv_dim * KvTypeBytes(type));
+  if (type == KvType::kI8) {  // a scale per kv head and slot after the values
+    layout.scales = bytes;
+    bytes += Align64(slots * n_kv_heads * sizeof(float));
+  }
+  layouts.push_back(layout);
+}
+
+LayerCache Session::KvStore::View(size_t l, size_t head_dim, KvType type) const {
+  const CacheLayout& layout = layouts[l];
+  LayerCache cache{k.as<char>() + layout.offset, v.as<char>() + layout.offset, layout.slots * head_dim, type,
+                   layout.ring, nullptr, nullptr, {}};
+  if (type == KvType::kI8) {
+    cache.k_scales = reinterpret_cast<float*>(k.as<char>() + layout.scales);
+    cache.v_scales = reinterpret_cast<float*>(v.as<char>() + layout.scales);
+  }
+  return cache;
 }
 
 Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
-  const size_t b = max_batch_;
-  xq_stride_ = ActivationRowBytes(std::max({c.dim, c.q_dim(), c.hidden_dim}));
-  cache_layout_.assign(cache_layers_, CacheLayout{});
-  auto Align64 = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const ModelConfig* e = c.encoder.get();
+  // Rows and widths: the widest of the stacks.
+  const size_t b = std::max(max_batch_, max_source_);
+  uint32_t q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, heads = c.n_heads;
+  if (e != nullptr) {
+    q_dim = std::max(q_dim, e->q_dim());
+    kv_dim = std::max(kv_dim, e->kv_dim());
+    hidden = std::max(hidden, e->hidden_dim);
+    heads = std::max(heads, e->n_heads);
+  }
+  xq_stride_ = ActivationRowBytes(std::max({c.dim, q_dim, hidden}));
+  scores_stride_ = std::max(context_, max_source_);
+  const bool encoder = c.family == Family::kEncoderOnly;
+  cache_ = KvStore{};
   rings_ = false;
-  size_t cache = 0;
-  for (uint32_t l = 0; l < cache_layers_; ++l) {
-    CacheLayout& layout = cache_layout_[l];
-    layout.window = cache_layers_ == c.n_layers ? c.layers[l].sliding_window : 0;
-    const size_t ring = size_t{layout.window} + b - 1;
-    if (layout.window > 0 && 2 * ring < context_) {
-      layout.ring = ring;
-      rings_ = true;
-    }
-    layout.slots = layout.ring != 0 ? 2 * layout.ring : context_;
-    layout.offset = cache;
-    cache += Align64(layout.slots * c.kv_dim() * KvTypeBytes(kv_type_));
-    if (kv_type_ == KvType::kI8) {  // a scale per kv head and slot after the values
-      layout.scales = cache;
-      cache += Align64(layout.slots * c.n_kv_heads * sizeof(float));
+  for (uint32_t l = 0; l < (encoder ? 1 : c.n_layers); ++l) {
+    const uint32_t window = encoder ? 0 : c.layers[l].sliding_window;
+    const size_t ring = size_t{window} + max_batch_ - 1;
+    const bool use_ring = window > 0 && 2 * ring < context_;
+    rings_ = rings_ || use_ring;
+    cache_.AddLayer(use_ring ? 2 * ring : context_, use_ring ? ring : 0, window, c.kv_dim(), c.n_kv_heads, kv_type_);
+  }
+  encoder_cache_ = KvStore{};
+  source_cache_ = KvStore{};
+  if (e != nullptr) {
+    encoder_cache_.AddLayer(max_source_, 0, 0, e->kv_dim(), e->n_kv_heads, kv_type_);
+    for (uint32_t l = 0; l < c.n_layers; ++l) {
+      source_cache_.AddLayer(c.layers[l].cross_attention ? max_source_ : 0, 0, 0, c.kv_dim(), c.n_kv_heads, kv_type_);
     }
   }
-  const bool alibi = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kALiBi; });
-  const bool t5 = c.AnyLayer([](const LayerConfig& l) { return l.position == PositionKind::kT5Relative; });
-  const bool sinusoidal = c.embedding_positions == PositionKind::kSinusoidal;
-  struct Plan {
-    AlignedBuffer* buffer;
-    size_t bytes;
-    bool zero;
-  } plan[] = {
-      {&k_cache_, cache, false},
-      {&v_cache_, cache, false},
-      {&k_new_, b * c.kv_dim() * sizeof(float), true},
-      {&v_new_, b * c.kv_dim() * sizeof(float), true},
-      {&rope_, size_t{context_} * c.rotary_dim() * sizeof(float), true},
-      {&rope_local_, c.local_rope_theta() != 0.0f ? size_t{context_} * c.rotary_dim() * sizeof(float) : 0, true},
-      {&sinusoidal_, sinusoidal ? size_t{context_} * c.dim * sizeof(float) : 0, true},
-      {&alibi_, alibi ? size_t{c.n_heads} * sizeof(float) : 0, true},
-      {&buckets_, t5 ? (2 * size_t{context_} - 1) * sizeof(int32_t) : 0, true},
-      {&positions_, b * sizeof(int32_t), true},
-      {&seg_begin_, b * sizeof(uint32_t), true},
-      {&seg_end_, b * sizeof(uint32_t), true},
-      {&history_, size_t{context_} * sizeof(int32_t), true},
-      {&x_, b * c.dim * sizeof(float), true},
-      {&xb_, b * c.dim * sizeof(float), true},
-      {&tmp_, b * c.dim * sizeof(float), true},
-      {&q_, b * c.q_dim() * sizeof(float), true},
-      {&att_, b * c.q_dim() * sizeof(float), true},
-      {&gate_, b * c.hidden_dim * sizeof(float), true},
-      {&up_, b * c.hidden_dim * sizeof(float), true},
-      {&xq_, b * xq_stride_, true},
-      {&xq_scales_, b * sizeof(float), true},
-      {&xq_sums_, b * (xq_stride_ / 32) * sizeof(int32_t), true},
-      {&scores_, size_t{c.n_heads} * context_ * sizeof(float), true},
-      {&logits_, size_t{c.vocab_size} * sizeof(float), true},
-      {&pooled_, size_t{c.dim} * sizeof(float), true},
+  std::vector<StackTables::Need> plan = {
+      {&cache_.k, cache_.bytes},
+      {&cache_.v, cache_.bytes},
+      {&encoder_cache_.k, encoder_cache_.bytes},
+      {&encoder_cache_.v, encoder_cache_.bytes},
+      {&source_cache_.k, source_cache_.bytes},
+      {&source_cache_.v, source_cache_.bytes},
+      {&k_new_, b * kv_dim * sizeof(float)},
+      {&v_new_, b * kv_dim * sizeof(float)},
+      {&positions_, b * sizeof(int32_t)},
+      {&seg_begin_, b * sizeof(uint32_t)},
+      {&seg_end_, b * sizeof(uint32_t)},
+      {&history_, size_t{context_} * sizeof(int32_t)},
+      {&x_, b * c.dim * sizeof(float)},
+      {&xb_, b * c.dim * sizeof(float)},
+      {&tmp_, b * c.dim * sizeof(float)},
+      {&q_, b * q_dim * sizeof(float)},
+      {&att_, b * q_dim * sizeof(float)},
+      {&gate_, b * hidden * sizeof(float)},
+      {&up_, b * hidden * sizeof(float)},
+      {&xq_, b * xq_stride_},
+      {&xq_scales_, b * sizeof(float)},
+      {&xq_sums_, b * (xq_stride_ / 32) * sizeof(int32_t)},
+      {&scores_, size_t{heads} * scores_stride_ * sizeof(float)},
+      {&logits_, size_t{c.vocab_size} * sizeof(float)},
+      {&pooled_, size_t{c.dim} * sizeof(float)},
   };
+  tables_.Plan(c, context_, &plan);
+  if (e != nullptr) encoder_tables_.Plan(*e, max_source_, &plan);
+  const uint64_t kv_bytes = 2 * uint64_t{cache_.bytes} + 2 * uint64_t{encoder_cache_.bytes} + 2 * uint64_t{source_cache_.bytes};
   uint64_t total = extra;
-  for (const Plan& p : plan) total += p.bytes;
+  for (const StackTables::Need& p : plan) total += p.bytes;
   if (budget != 0 && total > budget) {
-    return Error(Status::kOutOfMemory, "the session needs " + std::to_string(total) + " bytes (KV cache " +
-                                           std::to_string(2 * cache) + ", XNNPACK's weights " + std::to_string(extra) +
+    return Error(Status::kOutOfMemory, "the session needs " + std::to_string(total) + " bytes (KV caches " +
+                                           std::to_string(kv_bytes) + ", XNNPACK's weights " + std::to_string(extra) +
                                            ", activations the rest) but its memory budget is " +
                                            std::to_string(budget) + "; lower context_length or use an f16 KV cache");
   }
   allocated_ = 0;
-  for (const Plan& p : plan) {
-    EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, p.zero));
+  // The caches' untouched pages cost no resident memory until used: not zero-filled.
+  const AlignedBuffer* caches[] = {&cache_.k, &cache_.v, &encoder_cache_.k, &encoder_cache_.v, &source_cache_.k,
+                                   &source_cache_.v};
+  for (const StackTables::Need& p : plan) {
+    const bool cache = std::find(std::begin(caches), std::end(caches), p.buffer) != std::end(caches);
+    EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, !cache));
     allocated_ += p.bytes;
   }
   return Error::Ok();
 }
 
 void Session::Reset() {
+  source_len_ = 0;
   pos_ = 0;
   written_ = 0;
   has_logits_ = false;
@@ -202,7 +229,7 @@ Error Session::Truncate(uint32_t n) {
 }
 
 bool Session::RingsHold(uint32_t n) const {
-  for (const CacheLayout& layout : cache_layout_) {
+  for (const CacheLayout& layout : cache_.layouts) {
     if (layout.ring == 0) continue;
     // Keys [n - window + 1, n) are needed; position q was written over once q + ring was written.
     const size_t oldest = n + 1 > layout.window ? n + 1 - layout.window : 0;
@@ -239,9 +266,21 @@ int32_t Session::last_token() const {
   return pos_ > 0 ? history_.as<int32_t>()[pos_ - 1] : -1;
 }
 
-Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const RowLayout& rows) {
+Session::StackView Session::DecoderView() const {
   const ModelConfig& c = model_.config();
-  const GlobalWeights& g = model_.globals();
+  return StackView{&c, &model_.globals(), &model_.layer(0), &tables_, &cache_,
+                   c.encoder != nullptr ? &source_cache_ : nullptr};
+}
+
+Session::StackView Session::EncoderView() const {
+  return StackView{model_.config().encoder.get(), &model_.encoder_globals(), &model_.encoder_layer(0), &encoder_tables_,
+                   &encoder_cache_, nullptr};
+}
+
+Error Session::RunStack(const StackView& stack, const int32_t* tokens, const int32_t* token_types,
+                        const RowLayout& rows) {
+  const ModelConfig& c = *stack.config;
+  const GlobalWeights& g = *stack.globals;
   const size_t dim = c.dim, n = rows.n;
   float* x = x_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
@@ -260,7 +299,7 @@ Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const
       if (c.embedding_positions == PositionKind::kLearned) {
         ops::AddInPlace(row, g.position_embedding.f32() + pos * dim, dim);
       } else if (c.embedding_positions == PositionKind::kSinusoidal) {
-        ops::AddInPlace(row, sinusoidal_.as<float>() + pos * dim, dim);
+        ops::AddInPlace(row, stack.tables->sinusoidal.as<float>() + pos * dim, dim);
       }
       if (c.token_types > 0) {
         const size_t type = token_types != nullptr ? static_cast<size_t>(token_types[i]) : 0;
@@ -282,18 +321,17 @@ Error Session::RunStack(const int32_t* tokens, const int32_t* token_types, const
                              gate_.as<float>(),
                              up_.as<float>(),
                              scores_.as<float>(),
-                             context_,
+                             scores_stride_,
                              xq};
-  if (rings_) written_ = std::max<uint32_t>(written_, static_cast<uint32_t>(rows.first + n));
+  if (rings_ && stack.cache == &cache_) written_ = std::max<uint32_t>(written_, static_cast<uint32_t>(rows.first + n));
+  const bool one_cache_layer = stack.cache->layouts.size() == 1;
   for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const CacheLayout& layout = cache_layout_[cache_layers_ == 1 ? 0 : l];
-    LayerCache cache{k_cache_.as<char>() + layout.offset, v_cache_.as<char>() + layout.offset,
-                     layout.slots * c.head_dim, kv_type_, layout.ring};
-    if (kv_type_ == KvType::kI8) {
-      cache.k_scales = reinterpret_cast<float*>(k_cache_.as<char>() + layout.scales);
-      cache.v_scales = reinterpret_cast<float*>(v_cache_.as<char>() + layout.scales);
+    LayerCache cache = stack.cache->View(one_cache_layer ? 0 : l, c.head_dim, kv_type_);
+    if (stack.source != nullptr && c.layers[l].cross_attention) {
+      const LayerCache src = stack.source->View(l, c.head_dim, kv_type_);
+      cache.source = LayerCache::Source{src.k, src.v, src.head_stride, source_len_, src.k_scales, src.v_scales};
     }
-    EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, model_.layer(l), g.relative_bias, tables_, cache, rows, scratch,
+    EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, stack.layers[l], g.relative_bias, stack.tables->view, cache, rows, scratch,
                                 profile_, phase_));
   }
   return Error::Ok();
@@ -346,7 +384,7 @@ Error Session::Forward(const int32_t* tokens, size_t n, bool want_logits, float*
   rows.n = n;
   rows.first = pos_;
   rows.positions = positions;
-  EF_RETURN_IF_ERROR(RunStack(tokens, nullptr, rows));
+  EF_RETURN_IF_ERROR(RunStack(DecoderView(), tokens, nullptr, rows));
   for (size_t i = 0; i < n; ++i) history_.as<int32_t>()[pos_ + i] = tokens[i];
   pos_ += static_cast<uint32_t>(n);
   has_logits_ = want_logits;
@@ -360,6 +398,9 @@ Error Session::CheckPrefill(const int32_t* tokens, size_t n) const {
   if (c.family == Family::kEncoderOnly) {
     return Error(Status::kUnsupported, "an encoder has no context to prefill or continue: encode texts instead "
                                        "(edgeformer_embed, edgeformer_encode)");
+  }
+  if (c.family == Family::kEncoderDecoder && source_len_ == 0) {
+    return Error(Status::kInvalidArgument, "an encoder-decoder needs a source first (edgeformer_encode_source)");
   }
   if (n == 0) return Error(Status::kInvalidArgument, "prefill needs at least one token");
   if (tokens == nullptr) return Error(Status::kInvalidArgument, "tokens is null");
@@ -471,6 +512,9 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
     return Error(Status::kUnsupported, "an encoder does not generate: encode texts instead (edgeformer_embed, "
                                        "edgeformer_encode)");
   }
+  if (model_.config().family == Family::kEncoderDecoder && source_len_ == 0) {
+    return Error(Status::kInvalidArgument, "an encoder-decoder needs a source first (edgeformer_encode_source)");
+  }
   if (!has_logits_ && pending_ < 0) {
     return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
   }
@@ -525,6 +569,8 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
     int32_t token;
     {
       const ScopedOp t(profile_, phase_, OpKind::kSample);
+      // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
+      for (const int32_t id : c.suppress_ids) logits_.as<float>()[id] = -INFINITY;
       token = sampler.Sample(logits(), history(), pos_);
     }
     pending_ = token;

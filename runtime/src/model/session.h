@@ -20,6 +20,7 @@
 #include "model/layer.h"
 #include "model/model.h"
 #include "model/sampler.h"
+#include "model/stack_tables.h"
 #include "ops/xnn_linear.h"
 #include "platforms/kernels.h"
 
@@ -46,6 +47,8 @@ struct SessionOptions {
   Backend backend = Backend::kAuto;  // who runs float matmuls
   uint64_t memory_budget = 0;   // bytes the session may allocate (KV cache, activations, XNNPACK's
                                 // packed weights); 0: no limit. Create refuses a larger plan.
+  uint32_t max_source_length = 0;  // encoder-decoders: the longest source; 0: the encoder's
+                                   // max_seq_len; never more than it
 };
 
 // The values of the C API's edgeformer_stop_reason, in its order.
@@ -113,7 +116,15 @@ class Session {
   // the context. Allocates nothing.
   Error Encode(const EncodeInput& in, const EncodeOutput& out);
 
-  // Forgets the context.
+  // Encoder-decoders: forgets the context and the source, runs the encoder once on the source
+  // ids [n] (1 <= n <= max_source_length(), each in the encoder's vocabulary), stores every
+  // cross-attention layer's keys and values of it, then prefills the decoder's start ids, so
+  // logits() holds the first target token's. Writes the encoder's final hidden states
+  // [n][dim] to `hidden` when it is not null (caller-owned). Allocates nothing. On failure the
+  // context and the source are forgotten.
+  Error EncodeSource(const int32_t* ids, size_t n, float* hidden);
+
+  // Forgets the context (and an encoder-decoder's source).
   void Reset();
 
   // Keeps the first n tokens of the KV cache (n <= position()) and forgets the rest: later
@@ -141,6 +152,9 @@ class Session {
   // The newest token of the context (pending or in the cache), or -1 when it is empty.
   int32_t last_token() const;
   uint32_t context_length() const { return context_; }
+  // Encoder-decoders: the longest source, and the length of the current one (0: none).
+  uint32_t max_source_length() const { return max_source_; }
+  uint32_t source_length() const { return source_len_; }
   const KernelTable& kernels() const { return kernels_; }
   KvType kv_type() const { return kv_type_; }
   Backend backend() const { return backend_; }
@@ -161,8 +175,41 @@ class Session {
   // all_logits [n][vocab] (logits_ untouched) when that is not null. Fails only when an XNNPACK
   // operator does (kInternal).
   Error Forward(const int32_t* tokens, size_t n, bool want_logits, float* all_logits = nullptr);
-  // The stack on rows.n rows (embedding and every layer): x_ ends as their last hidden states.
-  Error RunStack(const int32_t* tokens, const int32_t* token_types, const RowLayout& rows);
+  // A KV cache region: per cache layer, [n_kv_heads][slots][head_dim] of kv_type_ from byte
+  // `offset` of k (and of v); int8: then f32 scales [n_kv_heads][slots] from `scales`. A
+  // sliding-window layer whose window is much shorter than the context keeps a mirrored ring of
+  // ring = window + max_batch - 1 positions (slots = 2 ring): a pass of max_batch rows then finds
+  // every key its queries see (model/layer.h, LayerCache).
+  struct CacheLayout {
+    size_t offset = 0;
+    size_t scales = 0;
+    size_t slots = 0;
+    size_t ring = 0;
+    uint32_t window = 0;
+  };
+  struct KvStore {
+    AlignedBuffer k, v;
+    std::vector<CacheLayout> layouts;  // one per cache layer
+    size_t bytes = 0;                  // of k, and of v
+    // Lays out one more cache layer of `slots` slots (ring: 0, or its length) of kv_dim values.
+    void AddLayer(size_t slots, size_t ring, uint32_t window, size_t kv_dim, size_t n_kv_heads, KvType type);
+    // Layer `l`'s view (head_dim values per head and slot).
+    LayerCache View(size_t l, size_t head_dim, KvType type) const;
+  };
+  // One stack as RunStack runs it: its config and weights, tables, and cache (one cache layer
+  // for all layers, or one each); `source` set for a decoder that attends to the source.
+  struct StackView {
+    const ModelConfig* config;
+    const GlobalWeights* globals;
+    const LayerWeights* layers;  // [config->n_layers]
+    const StackTables* tables;
+    const KvStore* cache;
+    const KvStore* source;
+  };
+  StackView DecoderView() const;
+  StackView EncoderView() const;
+  // A stack on rows.n rows (embedding and every layer): x_ ends as their last hidden states.
+  Error RunStack(const StackView& stack, const int32_t* tokens, const int32_t* token_types, const RowLayout& rows);
   // The head on `count` rows of x_ from `first`: hidden [count][dim] after the final norm (into
   // xb_ when out is null); logits [count][vocab] when `logits` is not null.
   Error Head(size_t first, size_t count, float* hidden, float* logits);
@@ -204,43 +251,35 @@ class Session {
   Backend backend_ = Backend::kNative;     // as chosen (kNative when the model has no float matmul)
   Phase phase_ = Phase::kPrefill;
 
-  // Encoders keep one layer's keys and values (the layers run one after another over a pass):
-  // cache_layers_ is 1 for them, n_layers for decoders.
-  uint32_t cache_layers_ = 0;
-  // Each cache layer's keys (and values) in k_cache_ (v_cache_): [n_kv_heads][slots][head_dim]
-  // of kv_type_ from byte `offset` (int8: then f32 scales [n_kv_heads][slots] from `scales`). A sliding-window layer whose window is much shorter than the
-  // context keeps a mirrored ring of ring = window + max_batch - 1 positions (slots = 2 ring):
-  // a pass of max_batch rows then finds every key its queries see (model/layer.h, LayerCache).
-  struct CacheLayout {
-    size_t offset = 0;
-    size_t scales = 0;  // int8 caches: byte offset of the scales [n_kv_heads][slots] (f32)
-    size_t slots = 0;
-    size_t ring = 0;
-    uint32_t window = 0;
-  };
-  std::vector<CacheLayout> cache_layout_;  // [cache_layers]
+  // The context's keys and values: one cache layer for an encoder (its layers run one after
+  // another over a pass), one per layer for decoders.
+  KvStore cache_;
   bool rings_ = false;
   uint32_t written_ = 0;  // one past the highest position written since the last Reset
-  AlignedBuffer k_cache_, v_cache_;
-  AlignedBuffer k_new_, v_new_;      // [max_batch][kv_dim] f32: this step's keys and values
-  AlignedBuffer rope_;               // [context][rotary_dim / 2][2], when a layer is rotary
-  AlignedBuffer rope_local_;         // the same for the layers with their own base
-  AlignedBuffer sinusoidal_;         // [context][dim], for sinusoidal embedding positions
-  AlignedBuffer alibi_;              // [n_heads] slopes, when a layer uses ALiBi
-  AlignedBuffer buckets_;            // [2 context - 1] int32: T5 bucket of (key - query + context - 1)
-  AlignedBuffer positions_;          // [max_batch] int32: each row's position in its text
-  AlignedBuffer seg_begin_, seg_end_;  // [max_batch] uint32: each row's text (packed encoder passes)
+  // Encoder-decoders: the encoder's one cache layer and every decoder layer's source keys and
+  // values, max_source_ slots each; the scratch rows hold max(max_batch_, max_source_) rows.
+  KvStore encoder_cache_;
+  KvStore source_cache_;
+  uint32_t max_source_ = 0;
+  uint32_t source_len_ = 0;
+  StackTables encoder_tables_;
+  // Scratch of `rows` rows (max_batch_; an encoder-decoder's also hold a source), each
+  // as wide as the widest stack needs.
+  AlignedBuffer k_new_, v_new_;      // [rows][kv_dim] f32: this step's keys and values
+  AlignedBuffer positions_;          // [rows] int32: each row's position in its text
+  AlignedBuffer seg_begin_, seg_end_;  // [rows] uint32: each row's text (packed encoder passes)
   AlignedBuffer history_;            // [context] int32: the token at each position of the cache
-  AlignedBuffer x_, xb_, tmp_;       // [max_batch][dim]
-  AlignedBuffer q_, att_;            // [max_batch][q_dim]
-  AlignedBuffer gate_, up_;          // [max_batch][hidden_dim]
-  AlignedBuffer xq_, xq_scales_;     // [max_batch][xq_stride_] int8, [max_batch] f32
-  AlignedBuffer xq_sums_;            // [max_batch][xq_stride_ / 32] int32: 32-value sums (int4)
+  AlignedBuffer x_, xb_, tmp_;       // [rows][dim]
+  AlignedBuffer q_, att_;            // [rows][q_dim]
+  AlignedBuffer gate_, up_;          // [rows][hidden_dim]
+  AlignedBuffer xq_, xq_scales_;     // [rows][xq_stride_] int8, [rows] f32
+  AlignedBuffer xq_sums_;            // [rows][xq_stride_ / 32] int32: 32-value sums (int4)
   size_t xq_stride_ = 0;             // ActivationRowBytes of the widest matmul input
-  AlignedBuffer scores_;             // [n_heads][context]
+  AlignedBuffer scores_;             // [n_heads][scores_stride_]: max(context, max_source)
+  size_t scores_stride_ = 0;
   AlignedBuffer logits_;             // [vocab]
   AlignedBuffer pooled_;             // [dim]: a pooler's input row
-  LayerTables tables_;
+  StackTables tables_;
 };
 
 }  // namespace edgeformer

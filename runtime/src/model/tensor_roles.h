@@ -37,14 +37,16 @@ namespace roles {
 inline Need If(bool needed) { return needed ? Need::kRequired : Need::kAbsent; }
 inline bool Ln(NormKind k) { return k == NormKind::kLayerNorm; }
 
-// The table. Order: the model's tensors, then a layer's, in the order of the forward pass.
+// The table. Order: the model's tensors, then a layer's, in the order of the forward pass. An
+// encoder-decoder's two stacks each follow it with their own config (the encoder's has no head
+// and no cross-attention).
 inline const TensorRoleInfo* Table(size_t* count) {
   using R = schema::TensorRole;
   using C = const ModelConfig&;
   using L = const LayerConfig*;
   static const TensorRoleInfo kTable[] = {
       {R::TokenEmbedding, "token_embedding", false, &GlobalWeights::token_embedding, nullptr, true,
-       [](C c) { return ExpectedShape{c.vocab_size, c.dim}; }, [](C, L) { return Need::kRequired; }},
+       [](C c) { return ExpectedShape{c.vocab_size, c.dim}; }, [](C c, L) { return If(!c.shared_embedding); }},
       {R::PositionEmbedding, "position_embedding", false, &GlobalWeights::position_embedding, nullptr, false,
        [](C c) { return ExpectedShape{c.max_seq_len, c.dim}; },
        [](C c, L) { return If(c.embedding_positions == PositionKind::kLearned); }},
@@ -113,6 +115,27 @@ inline const TensorRoleInfo* Table(size_t* count) {
        [](C, L l) { return l->attention_bias ? Need::kOptional : Need::kAbsent; }},
       {R::PostAttnNorm, "post_attn_norm", true, nullptr, &LayerWeights::post_attn_norm, false,
        [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->placement == NormPlacement::kSandwich); }},
+      {R::CrossAttnNorm, "cross_norm", true, nullptr, &LayerWeights::cross_norm, false,
+       [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->cross_attention); }},
+      {R::CrossAttnNormBias, "cross_norm_bias", true, nullptr, &LayerWeights::cross_norm_bias, false,
+       [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L l) { return If(l->cross_attention && Ln(l->norm)); }},
+      {R::CrossWq, "cross_wq", true, nullptr, &LayerWeights::cross_wq, true,
+       [](C c) { return ExpectedShape{c.q_dim(), c.dim}; }, [](C, L l) { return If(l->cross_attention); }},
+      {R::CrossWk, "cross_wk", true, nullptr, &LayerWeights::cross_wk, true,
+       [](C c) { return ExpectedShape{c.kv_dim(), c.dim}; }, [](C, L l) { return If(l->cross_attention); }},
+      {R::CrossWv, "cross_wv", true, nullptr, &LayerWeights::cross_wv, true,
+       [](C c) { return ExpectedShape{c.kv_dim(), c.dim}; }, [](C, L l) { return If(l->cross_attention); }},
+      {R::CrossBq, "cross_bq", true, nullptr, &LayerWeights::cross_bq, false,
+       [](C c) { return ExpectedShape{0, c.q_dim()}; }, [](C, L l) { return If(l->cross_attention && l->attention_bias); }},
+      {R::CrossBk, "cross_bk", true, nullptr, &LayerWeights::cross_bk, false,
+       [](C c) { return ExpectedShape{0, c.kv_dim()}; }, [](C, L l) { return If(l->cross_attention && l->attention_bias); }},
+      {R::CrossBv, "cross_bv", true, nullptr, &LayerWeights::cross_bv, false,
+       [](C c) { return ExpectedShape{0, c.kv_dim()}; }, [](C, L l) { return If(l->cross_attention && l->attention_bias); }},
+      {R::CrossWo, "cross_wo", true, nullptr, &LayerWeights::cross_wo, true,
+       [](C c) { return ExpectedShape{c.dim, c.q_dim()}; }, [](C, L l) { return If(l->cross_attention); }},
+      {R::CrossBo, "cross_bo", true, nullptr, &LayerWeights::cross_bo, false,
+       [](C c) { return ExpectedShape{0, c.dim}; },
+       [](C, L l) { return l->cross_attention && l->attention_bias ? Need::kOptional : Need::kAbsent; }},
       {R::FfnNorm, "ffn_norm", true, nullptr, &LayerWeights::ffn_norm, false,
        [](C c) { return ExpectedShape{0, c.dim}; }, [](C, L) { return Need::kRequired; }},
       {R::FfnNormBias, "ffn_norm_bias", true, nullptr, &LayerWeights::ffn_norm_bias, false,

@@ -34,6 +34,13 @@ struct LayerWeights {
   Weight ffn_norm;        // [dim]
   Weight ffn_norm_bias;   // [dim]
   Weight post_attn_norm, post_ffn_norm;  // [dim] each (sandwich norms)
+  // Cross-attention (decoders of encoder-decoders): the norm, queries from the decoder's stream,
+  // keys and values from the encoder's output.
+  Weight cross_norm, cross_norm_bias;  // [dim]
+  Weight cross_wq, cross_bq;  // [q_dim, dim], [q_dim]
+  Weight cross_wk, cross_bk;  // [kv_dim, dim], [kv_dim]
+  Weight cross_wv, cross_bv;  // [kv_dim, dim], [kv_dim]
+  Weight cross_wo, cross_bo;  // [dim, q_dim], [dim]
   Weight w_gate, b_gate;  // [hidden_dim, dim], [hidden_dim]
   Weight w_down, b_down;  // [dim, hidden_dim], [dim]
   Weight w_up, b_up;      // [hidden_dim, dim], [hidden_dim]

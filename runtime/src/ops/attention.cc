@@ -14,6 +14,11 @@ struct Task {
 
 // The cache positions [begin, end) query t attends to (AttentionArgs says which).
 void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
+  if (a.n_keys != 0) {
+    *begin = 0;
+    *end = a.n_keys;
+    return;
+  }
   const size_t p = a.first_pos + t;
   const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
   const size_t seg_end = a.seg_end != nullptr ? a.seg_end[t] : a.first_pos + a.n_queries;
@@ -94,7 +99,8 @@ void RunHeads(void* p, size_t begin, size_t count) {
 void Attention(const Context& ctx, const AttentionArgs& args) {
   Task task{&args, &ctx.kernels->attn};
   const size_t threads = ctx.pool->threads();
-  const size_t keys = args.window != 0 && args.window < args.first_pos + args.n_queries ? args.window + args.n_queries
+  const size_t keys = args.n_keys != 0                                                 ? args.n_keys
+                      : args.window != 0 && args.window < args.first_pos + args.n_queries ? args.window + args.n_queries
                                                                                          : args.first_pos + args.n_queries;
   const size_t work = args.n_queries * keys * args.head_dim * args.n_heads;
   if (threads <= 1 || work < (1 << 15)) {

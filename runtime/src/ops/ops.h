@@ -150,6 +150,9 @@ struct AttentionArgs {
   const float* k_scales = nullptr;  // kI8 only
   const float* v_scales = nullptr;
   size_t scale_head_stride = 0;
+  // Cross-attention: when not 0, every query attends to keys [0, n_keys) of the cache (mask,
+  // window, ring and seg_* unused; no position bias).
+  size_t n_keys = 0;
 };
 
 // Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions

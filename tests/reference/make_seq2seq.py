@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""Tiny encoder-decoder checkpoints in edgeformer's own config format (model_type "edgeformer",
+family "encoder-decoder", converter/convert_generic.cc) with random weights, and their reference
+outputs computed by PyTorch in float64, written here from the papers (Vaswani et al. 2017: the
+encoder reads the source once; each decoder layer has a causal self-attention, a cross-attention
+over the encoder's output with no mask and no positions, and a feed-forward):
+
+  encdec_pre    pre-norm RMSNorm stacks with rotary positions in both, GQA in the decoder, a
+                gated SiLU feed-forward, an encoder with its own vocabulary, dims and heads,
+                two decoder start ids.
+  encdec_post   the original Transformer's post-norm LayerNorm layers with biases: sinusoidal
+                positions in the encoder, learned ones in the decoder, embeddings scaled by
+                sqrt(d), the encoder sharing the decoder's embedding, a tied classifier, a
+                suppressed id that greedy decoding never produces.
+  encdec_t5     T5's layout: RMSNorm without mean subtraction, relative position buckets
+                (bidirectional in the encoder, causal in the decoder, one table per stack),
+                attention scores not scaled (also in the cross-attention), gated GELU (tanh),
+                a shared embedding, decoder start id 0.
+
+Each folder gets config.json, model.safetensors and reference.json: per source, the encoder's
+final hidden states, the decoder's logits at every position of a teacher-forced target (start
+ids first), and greedy ids (one full forward pass per token, suppressed ids masked).
+
+Usage: /usr/bin/python3 tests/reference/make_seq2seq.py OUT_DIR
+"""
+import json
+import math
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_models import write_safetensors  # noqa: E402
+from make_stacks import (F64, as_f32_list, attend, causal, gelu_tanh, layer_norm, mat, rms_norm, rnd,  # noqa: E402
+                         sinusoidal, t5_bucket)
+
+GREEDY_TOKENS = 10
+
+
+def dims(c):
+    nh = c["num_attention_heads"]
+    return c["hidden_size"], nh, c.get("num_key_value_heads", nh), c.get("head_dim", c["hidden_size"] // nh)
+
+
+def stack_weights(c, gen, prefix, cross, token_embedding):
+    """Weights named by the runtime's role table; `c` is one stack's config."""
+    d, nh, nkv, hd = dims(c)
+    h, ln, bias = c["intermediate_size"], c["norm"] == "layernorm", c.get("attention_bias", False)
+    # Unscaled scores (T5) come with queries initialized smaller by 1 / sqrt(head_dim), as T5's are.
+    q_gain = 2.0 / math.sqrt(hd) if c.get("attention_scale") == 1.0 else 2.0
+    w = {}
+
+    def norm(name):
+        w[prefix + name + ".weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+        if ln:
+            w[prefix + name + "_bias.weight"] = rnd(gen, d, scale=0.2)
+
+    if token_embedding:
+        w[prefix + "token_embedding.weight"] = rnd(gen, c["vocab_size"], d, scale=0.7)
+    if c.get("positions") == "learned":
+        w[prefix + "position_embedding.weight"] = rnd(gen, c["max_position_embeddings"], d, scale=0.3)
+    if c.get("positions") == "t5":
+        w[prefix + "relative_bias.weight"] = rnd(gen, c["relative_buckets"], nh)
+    if c.get("final_norm", True):
+        norm("final_norm")
+    for l in range(c["num_hidden_layers"]):
+        p = f"{prefix}layers.{l}."
+        blocks = [("", "attn_norm")] + ([("cross_", "cross_norm")] if cross else [])
+        for kind, norm_name in blocks:
+            norm(f"layers.{l}.{norm_name}")
+            w[p + kind + "wq.weight"], w[p + kind + "wk.weight"] = mat(gen, nh * hd, d, q_gain), mat(gen, nkv * hd, d, 2.0)
+            w[p + kind + "wv.weight"], w[p + kind + "wo.weight"] = mat(gen, nkv * hd, d), mat(gen, d, nh * hd)
+            if bias:
+                for n, size in [("bq", nh * hd), ("bk", nkv * hd), ("bv", nkv * hd), ("bo", d)]:
+                    w[p + kind + n + ".weight"] = rnd(gen, size, scale=0.2)
+        norm(f"layers.{l}.ffn_norm")
+        if c["activation"] in ("swiglu", "geglu_tanh"):
+            w[p + "w_gate.weight"] = mat(gen, h, d)
+        w[p + "w_up.weight"], w[p + "w_down.weight"] = mat(gen, h, d), mat(gen, d, h)
+        if c.get("mlp_bias", False):
+            w[p + "b_up.weight"], w[p + "b_down.weight"] = rnd(gen, h, scale=0.2), rnd(gen, d, scale=0.2)
+    return w
+
+
+def rotate_pairs(v, pos, theta=10000.0):
+    """Rotary positions on adjacent pairs (0, 1), (2, 3), .. of each head: v [t, heads, hd]."""
+    hd = v.shape[-1]
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=F64) / hd))
+    ang = torch.tensor(pos, dtype=F64)[:, None] * inv[None, :]
+    cos, sin = ang.cos()[:, None, :], ang.sin()[:, None, :]
+    a, b = v[..., 0::2].clone(), v[..., 1::2].clone()
+    out = v.clone()
+    out[..., 0::2], out[..., 1::2] = a * cos - b * sin, a * sin + b * cos
+    return out
+
+
+def stack_forward(c, w, prefix, ids, embedding, memory=None, mem_c=None):
+    """One stack over ids [t]: the encoder when memory is None (bidirectional), else the decoder
+    (causal self-attention, then cross-attention over memory [s, d]). Returns the hidden states
+    after the final norm."""
+    d, nh, nkv, hd = dims(c)
+    t, eps = len(ids), c.get("norm_eps", 1e-6)
+    ln, pre = c["norm"] == "layernorm", c.get("norm_placement", "pre") == "pre"
+    decoder = memory is not None
+    x = embedding[torch.tensor(ids)] * c.get("embedding_scale", 1.0)
+    if c.get("positions") == "learned":
+        x = x + w[prefix + "position_embedding.weight"][:t]
+    elif c.get("positions") == "sinusoidal":
+        x = x + sinusoidal(t, d)
+    mask = causal(t) if decoder else torch.zeros(t, t, dtype=F64)
+    bias = None
+    if c.get("positions") == "t5":
+        pos = torch.arange(t)
+        b = t5_bucket(pos[None, :] - pos[:, None], not decoder, c["relative_buckets"], c["relative_max_distance"])
+        bias = w[prefix + "relative_bias.weight"][b].permute(2, 0, 1)
+    scale = c.get("attention_scale") or 1.0 / math.sqrt(hd)
+
+    def norm(name, y):
+        if ln:
+            return layer_norm(y, w[prefix + name + ".weight"], w[prefix + name + "_bias.weight"], eps)
+        return rms_norm(y, w[prefix + name + ".weight"], eps)
+
+    def lin(name, y):
+        out = y @ w[prefix + name + ".weight"].T
+        bias_name = prefix + name.replace("wq", "bq").replace("wk", "bk").replace("wv", "bv").replace("wo", "bo")
+        bias_name = bias_name.replace("w_up", "b_up").replace("w_down", "b_down") + ".weight"
+        return out + w[bias_name] if bias_name in w and bias_name != prefix + name + ".weight" else out
+
+    def block(l, norm_name, f):
+        nonlocal x
+        if pre:
+            x = x + f(norm(f"layers.{l}.{norm_name}", x))
+        else:
+            x = norm(f"layers.{l}.{norm_name}", x + f(x))
+
+    for l in range(c["num_hidden_layers"]):
+        p = f"layers.{l}."
+
+        def self_attention(y):
+            q = lin(p + "wq", y).view(t, nh, hd)
+            k = lin(p + "wk", y).view(t, nkv, hd)
+            v = lin(p + "wv", y).view(t, nkv, hd)
+            if c.get("positions") == "rotary":
+                q, k = rotate_pairs(q, list(range(t))), rotate_pairs(k, list(range(t)))
+            k, v = k.repeat_interleave(nh // nkv, 1), v.repeat_interleave(nh // nkv, 1)
+            return lin(p + "wo", attend(q, k, v, mask, scale, bias))
+
+        def cross_attention(y):
+            s = memory.shape[0]
+            q = lin(p + "cross_wq", y).view(t, nh, hd)
+            k = lin(p + "cross_wk", memory).view(s, nkv, hd).repeat_interleave(nh // nkv, 1)
+            v = lin(p + "cross_wv", memory).view(s, nkv, hd).repeat_interleave(nh // nkv, 1)
+            return lin(p + "cross_wo", attend(q, k, v, torch.zeros(t, s, dtype=F64), scale))
+
+        def feed_forward(y):
+            act = c["activation"]
+            up = lin(p + "w_up", y)
+            if act == "swiglu":
+                return lin(p + "w_down", torch.nn.functional.silu(y @ w[prefix + p + "w_gate.weight"].T) * up)
+            if act == "geglu_tanh":
+                return lin(p + "w_down", gelu_tanh(y @ w[prefix + p + "w_gate.weight"].T) * up)
+            return lin(p + "w_down", torch.relu(up) if act == "relu" else gelu_tanh(up))
+
+        block(l, "attn_norm", self_attention)
+        if decoder:
+            block(l, "cross_norm", cross_attention)
+        block(l, "ffn_norm", feed_forward)
+    if c.get("final_norm", True):
+        x = norm("final_norm", x)
+    return x
+
+
+def encoder_config(c):
+    e = dict(c["encoder"])
+    for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
+                "max_position_embeddings", "norm_eps"):
+        e.setdefault(key, c[key])
+    return e
+
+
+def make(out, name, c, seed, sources, target_len):
+    gen = torch.Generator().manual_seed(seed)
+    e = encoder_config(c)
+    shared = e.get("shared_embedding", False)
+    w = stack_weights(c, gen, "", True, True)
+    w.update(stack_weights(e, gen, "encoder.", False, not shared))
+    if not c.get("tie_word_embeddings", False):
+        w["classifier.weight"] = w["token_embedding.weight"] + rnd(gen, c["vocab_size"], c["hidden_size"], scale=0.5)
+    classifier = w["token_embedding.weight" if c.get("tie_word_embeddings", False) else "classifier.weight"]
+    enc_embedding = w["token_embedding.weight" if shared else "encoder.token_embedding.weight"]
+    start, suppress = c["decoder_start_ids"], c.get("suppress_ids", [])
+    cases = []
+    for n in sources:
+        src = torch.randint(0, e["vocab_size"], (n,), generator=gen).tolist()
+        memory = stack_forward(e, w, "encoder.", src, enc_embedding)
+        target = start + torch.randint(0, c["vocab_size"], (target_len,), generator=gen).tolist()
+        logits = stack_forward(c, w, "", target, w["token_embedding.weight"], memory) @ classifier.T
+        greedy = list(start)
+        for _ in range(GREEDY_TOKENS):
+            last = stack_forward(c, w, "", greedy, w["token_embedding.weight"], memory)[-1] @ classifier.T
+            last[suppress] = float("-inf")
+            greedy.append(int(last.argmax()))
+        cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
+                      "logits": as_f32_list(logits), "greedy": greedy[len(start):]})
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump({"dim": c["hidden_size"], "vocab_size": c["vocab_size"], "start": start, "cases": cases}, f)
+    print(f"{name}: {len(cases)} sources, {target_len}-token targets, {GREEDY_TOKENS} greedy ids each")
+
+
+def main():
+    out = sys.argv[1]
+    base = {"model_type": "edgeformer", "family": "encoder-decoder", "norm_eps": 1e-6}
+    pre = dict(base, hidden_size=32, intermediate_size=72, num_hidden_layers=2, num_attention_heads=4,
+               num_key_value_heads=2, head_dim=8, vocab_size=97, max_position_embeddings=48, norm="rmsnorm",
+               norm_placement="pre", positions="rotary", activation="swiglu", tie_word_embeddings=False,
+               decoder_start_ids=[3, 5],
+               encoder={"num_hidden_layers": 3, "num_attention_heads": 2, "head_dim": 16, "intermediate_size": 56,
+                        "vocab_size": 113, "max_position_embeddings": 40, "norm": "rmsnorm", "positions": "rotary",
+                        "activation": "swiglu"})
+    post = dict(base, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                vocab_size=90, max_position_embeddings=48, norm="layernorm", norm_eps=1e-5, norm_placement="post",
+                positions="learned", activation="relu", attention_bias=True, mlp_bias=True,
+                embedding_scale=math.sqrt(32), final_norm=False, tie_word_embeddings=True, decoder_start_ids=[2],
+                suppress_ids=[1],
+                encoder={"num_hidden_layers": 2, "norm": "layernorm", "norm_placement": "post",
+                         "positions": "sinusoidal", "activation": "gelu_tanh", "attention_bias": True,
+                         "mlp_bias": True, "embedding_scale": math.sqrt(32), "final_norm": False,
+                         "shared_embedding": True})
+    t5 = dict(base, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, head_dim=12,
+              vocab_size=100, max_position_embeddings=64, norm="rmsnorm", positions="t5", activation="geglu_tanh",
+              attention_scale=1.0, relative_buckets=16, relative_max_distance=40, relative_shared=True,
+              tie_word_embeddings=False, decoder_start_ids=[0],
+              encoder={"num_hidden_layers": 2, "num_attention_heads": 4, "head_dim": 12, "norm": "rmsnorm",
+                       "positions": "t5", "activation": "geglu_tanh", "attention_scale": 1.0, "relative_buckets": 16,
+                       "relative_max_distance": 40, "relative_bidirectional": True, "relative_shared": True,
+                       "shared_embedding": True})
+    make(out, "encdec_pre", pre, 81, [11, 1, 40], 14)
+    make(out, "encdec_post", post, 82, [9, 30], 12)
+    make(out, "encdec_t5", t5, 83, [23, 5, 64], 16)
+
+
+if __name__ == "__main__":
+    main()
