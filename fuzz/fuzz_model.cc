@@ -28,15 +28,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     // Layers and widths are bounded by the loader; keep the work per input small anyway.
-    const uint64_t work = uint64_t{info.n_layers} * info.dim * (info.dim + info.hidden_dim) + uint64_t{info.vocab_size} * info.dim;
+    const uint64_t work = uint64_t{info.n_layers + info.encoder_layers} * info.dim * (info.dim + info.hidden_dim) +
+                          uint64_t{info.vocab_size} * info.dim;
     edgeformer_session_params p = edgeformer_session_default_params();
     p.context_length = info.max_seq_len < 8 ? info.max_seq_len : 8;
+    p.max_source_length = info.max_source_length < 8 ? info.max_source_length : 8;
     p.backend = EDGEFORMER_BACKEND_NATIVE;
     p.memory_budget = 64u << 20;
     edgeformer_session* session = nullptr;
     if (work < (64u << 20) && edgeformer_session_create(model, &p, &session) == EDGEFORMER_OK) {
       const int32_t prompt[2] = {0, static_cast<int32_t>(info.vocab_size - 1)};
-      if (edgeformer_session_prefill(session, prompt, 2) == EDGEFORMER_OK) {
+      bool ready = true;
+      if (info.family == EDGEFORMER_FAMILY_ENCODER_DECODER) {  // a source of the encoder's first and last ids
+        const int32_t source[2] = {0, static_cast<int32_t>(info.encoder_vocab_size) - 1};
+        ready = edgeformer_encode_source(session, source, p.max_source_length < 2 ? 1 : 2, nullptr, 0) == EDGEFORMER_OK;
+      }
+      if (ready && edgeformer_session_prefill(session, prompt, 2) == EDGEFORMER_OK) {
         edgeformer_generate_params g = edgeformer_generate_default_params();
         g.max_tokens = 3;
         edgeformer_generate(session, &g, nullptr, nullptr, nullptr, nullptr);

@@ -85,9 +85,11 @@ void MutateStack(Rng& rng, s::StackSpecT& st) {
       }
       break;
     case 3:
-      switch (rng.Below(3)) {
+      switch (rng.Below(5)) {
         case 0: l.qk_norm = !l.qk_norm; break;
         case 1: l.attention_bias = !l.attention_bias; break;
+        case 2: l.cross_attention = !l.cross_attention; break;
+        case 3: st.shared_embedding = !st.shared_embedding; break;
         default: l.mlp_bias = !l.mlp_bias; break;
       }
       break;
@@ -98,6 +100,24 @@ void MutateStack(Rng& rng, s::StackSpecT& st) {
 void MutateArchitecture(Rng& rng, s::ArchitectureT& a) {
   if (a.stack != nullptr && rng.OneIn(3)) {
     MutateStack(rng, *a.stack);
+    return;
+  }
+  // An encoder-decoder's encoder (a nested Architecture, mutated alike), start and suppressed ids.
+  if (rng.OneIn(5)) {
+    switch (rng.Below(4)) {
+      case 0:
+        if (a.encoder != nullptr && !rng.OneIn(8)) {
+          MutateArchitecture(rng, *a.encoder);
+        } else if (a.encoder != nullptr) {
+          a.encoder.reset();
+        } else {
+          a.encoder = std::make_unique<s::ArchitectureT>();
+        }
+        break;
+      case 1: MutateElement(rng, a.decoder_start_ids, &MutI32); break;
+      case 2: MutateElement(rng, a.suppress_ids, &MutI32); break;
+      default: a.family = s::ModelFamily::EncoderDecoder; break;
+    }
     return;
   }
   uint32_t* uints[] = {&a.n_layers, &a.dim, &a.hidden_dim, &a.n_heads, &a.n_kv_heads, &a.head_dim,
@@ -300,7 +320,7 @@ void MutateSegment(Rng& rng, std::unique_ptr<s::Segment>& seg) {
 
 void MutateTensor(Rng& rng, s::TensorT& t) {
   switch (rng.Below(10)) {
-    case 0: t.role = static_cast<s::TensorRole>(rng.OneIn(4) ? rng.Below(65536) : rng.Below(26)); break;
+    case 0: t.role = static_cast<s::TensorRole>(rng.OneIn(4) ? rng.Below(65536) : rng.Below(48)); break;
     case 1: t.layer = MutI32(rng, t.layer); break;
     case 2: MutateElement(rng, t.shape, &MutU64); break;
     case 3: Resize(rng, t.shape); break;
@@ -314,7 +334,13 @@ void MutateTensor(Rng& rng, s::TensorT& t) {
       break;
     case 6: MutateSegment(rng, t.data); break;
     case 7: MutateSegment(rng, rng.OneIn(2) ? t.scales : t.row_sums); break;
-    case 8: t.group_size = MutU32(rng, t.group_size); break;
+    case 8:
+      if (rng.OneIn(2)) {
+        t.group_size = MutU32(rng, t.group_size);
+      } else {
+        t.stack = MutU8(rng, t.stack);
+      }
+      break;
     default: t.checksum = MutU64(rng, t.checksum); break;
   }
 }

@@ -6,7 +6,8 @@
 # same ids and bit-identical logits (native backend: XNNPACK, which AUTO uses for f32 prefill, is
 # not bit-exact).
 #
-# The same for the reference checkpoints of the Hugging Face families (see below).
+# The same for the reference checkpoints of the Hugging Face families and the encoder-decoders
+# (see below).
 #
 # Usage: bash scripts/cross-isa-check.sh <x86-build-dir> <arm64-build-dir>
 # Prints "cross-isa: N passed, M failed" and exits non-zero on any difference.
@@ -86,6 +87,20 @@ for m in gemma2_f32 gemma3_f32 mistral_sw_f32 qwen3_f32 phi3_f32; do
   model=$tmp/$m.edgf
   "$x86/converter/edgeformer-convert" --from hf "$families/$m" --no-tokenizer --quant int8 -q -o "$model"
   same_everywhere "$m" "$model --prompt-ids $prompt -n 60 --temperature 0 --ignore-eos --print-ids --dump-logits $tmp/logits" ""
+done
+# Encoder-decoders (tests/reference/make_seq2seq.py): a 40-token source through the encoder, the
+# cross-attention caches (f32 and int8), 30 greedy target tokens and the first target logits.
+for variant in "encdec_t5 f32" "encdec_post int8"; do
+  read -r m kv <<<"$variant"
+  if [[ ! -f $families/seq2seq/$m/config.json ]]; then
+    echo "cross-isa: $families/seq2seq/$m is missing (run the x86 tests first)" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  model=$tmp/$m.edgf
+  "$x86/converter/edgeformer-convert" --from hf "$families/seq2seq/$m" --no-tokenizer --quant int8 -q -o "$model"
+  same_everywhere "$m (kv $kv)" \
+    "$model --source-ids $(seq -s, 2 2 80) -n 30 --temperature 0 --ignore-eos --print-ids --kv-type $kv --dump-logits $tmp/logits" ""
 done
 echo "cross-isa: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -48,6 +48,10 @@ done
 for m in bert_mlm bloom t5_encoder prefix_lm; do
   [[ -d $ref/stacks/$m ]] && "$convert" "$ref/stacks/$m" --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
 done
+# Encoder-decoders (tests/reference/make_seq2seq.py): two stacks, cross-attention.
+for m in encdec_post encdec_t5; do
+  [[ -d $ref/seq2seq/$m ]] && "$convert" "$ref/seq2seq/$m" --no-tokenizer --quant int8 -q -o "$seeds/fuzz_model/$m.edgf"
+done
 { printf '\0'; cat "$tiny.bin"; } > "$seeds/fuzz_llama2c/model"
 { printf '\1'; head -c 2000 "$tiny.tok"; } > "$seeds/fuzz_llama2c/tokenizer"
 for m in llama_f32 gpt2_f16_unprefixed llama3_bf16_tied_sharded; do

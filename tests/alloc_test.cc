@@ -277,3 +277,51 @@ TEST_CASE("encoding allocates nothing once a session exists: packed embeddings, 
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("an encoder-decoder allocates nothing once a session exists: sources, targets, new sources") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  for (convert::Quant quant : {convert::Quant::kInt8, convert::Quant::kNone}) {
+    const std::string path = test::MakeSyntheticEncoderDecoder(dir, quant, "s" + std::to_string(static_cast<int>(quant)));
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_I8}) {
+      for (uint32_t threads : {1u, 2u}) {
+        edgeformer_session_params p = edgeformer_session_default_params();
+        p.n_threads = threads;
+        p.kv_type = kv;
+        p.max_batch = 4;  // targets in several steps
+        edgeformer_session* s = nullptr;
+        REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+        std::vector<int32_t> source;
+        for (int i = 0; i < 48; ++i) source.push_back(2 + (i * 37) % 197);
+        std::vector<float> hidden(48 * 32);
+        const edgeformer_generate_params g = test::Greedy(12);
+        Arm(0);
+        const edgeformer_status a = edgeformer_encode_source(s, source.data(), 48, hidden.data(), hidden.size());
+        const edgeformer_status b = edgeformer_session_prefill(s, source.data() + 3, 9);
+        const edgeformer_status c = edgeformer_generate(s, &g, nullptr, nullptr, nullptr, nullptr);
+        const edgeformer_status d = edgeformer_encode_source(s, source.data() + 10, 20, nullptr, 0);
+        const edgeformer_status e = edgeformer_generate(s, &g, nullptr, nullptr, nullptr, nullptr);
+        Disarm();
+        INFO("quant " << static_cast<int>(quant) << ", kv " << kv << ", threads " << threads << ": "
+                      << edgeformer_last_error());
+        CHECK(a == EDGEFORMER_OK);
+        CHECK(b == EDGEFORMER_OK);
+        CHECK(c == EDGEFORMER_OK);
+        CHECK(d == EDGEFORMER_OK);
+        CHECK(e == EDGEFORMER_OK);
+        CHECK(allocations.load() == 0);
+        edgeformer_session_destroy(s);
+      }
+    }
+    edgeformer_model_destroy(model);
+  }
+}
+
+}  // namespace edgeformer

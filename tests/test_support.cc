@@ -154,6 +154,49 @@ std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const
   return path;
 }
 
+std::vector<uint8_t> RepackHeader(const std::vector<uint8_t>& file, const std::function<void(schema::ModelT&)>& edit) {
+  REQUIRE(file.size() >= 8);
+  uint32_t header = 0;
+  std::memcpy(&header, file.data(), 4);
+  std::unique_ptr<schema::ModelT> m(schema::GetSizePrefixedModel(file.data())->UnPack());
+  edit(*m);
+  auto align64 = [](uint64_t n) { return (n + 63) / 64 * 64; };
+  const uint64_t old_base = align64(uint64_t{header} + 4);
+  REQUIRE(old_base <= file.size());
+  const std::vector<uint8_t> weights(file.begin() + static_cast<std::ptrdiff_t>(old_base), file.end());
+  uint64_t base = old_base;
+  // Moving the segments can change the header's size (omitted defaults): a few passes settle it.
+  for (int pass = 0; pass < 4; ++pass) {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.FinishSizePrefixed(schema::Model::Pack(fbb, m.get()), schema::ModelIdentifier());
+    const uint64_t new_base = align64(fbb.GetSize());
+    if (new_base == base) {
+      std::vector<uint8_t> out(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+      out.resize(new_base, 0);
+      out.insert(out.end(), weights.begin(), weights.end());
+      return out;
+    }
+    for (auto& t : m->tensors) {
+      for (std::unique_ptr<schema::Segment>* seg : {&t->data, &t->scales, &t->row_sums}) {
+        if (*seg) *seg = std::make_unique<schema::Segment>((*seg)->offset() + new_base - base, (*seg)->size());
+      }
+    }
+    m->file_size = m->file_size + new_base - base;
+    base = new_base;
+  }
+  FAIL("the header's size did not settle");
+  return {};
+}
+
+std::string MakeSyntheticEncoderDecoder(const TempDir& dir, convert::Quant quant, const std::string& name) {
+  const schema::ArchitectureT a = convert::SyntheticEncoderDecoder(32, 64, 2, 4, 200, 48);
+  const std::string path = dir.path(name + ".edgf");
+  const Error err = convert::WriteSyntheticStack(a, nullptr, 13, quant, path);
+  INFO(err.message());
+  REQUIRE(err.ok());
+  return path;
+}
+
 std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const std::string& name) {
   const convert::Llama2cConfig c = convert::Llama2cShape(64, 96, 2, 4, 2, 300, 48);
   const std::string bin = dir.path(name + ".bin"), tok = dir.path(name + ".tok");

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "converter/convert.h"
 #include "edgeformer.h"
 #include "converter/llama2c.h"
+#include "model_generated.h"
 
 namespace edgeformer {
 namespace test {
@@ -61,6 +63,16 @@ double Cosine(const float* a, const float* b, size_t n);
 bool SameBits(const std::vector<float>& a, const std::vector<float>& b);
 // The ISA names this CPU runs ("reference" first); for checking that each gives the same bits.
 std::vector<std::string> CpuIsaNames();
+
+// The model file `file` (valid) with its header unpacked, changed by `edit` and packed again: the
+// weight segments follow the new header (their offsets and file_size moved with it), so only
+// what `edit` changed differs.
+std::vector<uint8_t> RepackHeader(const std::vector<uint8_t>& file, const std::function<void(schema::ModelT&)>& edit);
+
+// A small synthetic encoder-decoder (convert::SyntheticEncoderDecoder: dim 32, 2 + 2 layers, 4
+// heads, vocab 200, sources and targets of up to 48 tokens) with random weights and no tokenizer;
+// returns its path.
+std::string MakeSyntheticEncoderDecoder(const TempDir& dir, convert::Quant quant, const std::string& name = "encdec");
 
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,

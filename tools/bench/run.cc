@@ -111,6 +111,7 @@ void Say(std::FILE* progress, const std::string& s) {
 struct Combo {
   uint32_t threads, depth;
   std::string isa, backend, kv_type;
+  uint32_t source = 0;  // encoder-decoders: the source's tokens (the srcN test's, or the tg test's)
 };
 
 // Lets `parties` threads start each repetition together.
@@ -181,7 +182,14 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
                            uint32_t n_gen, const Config& config, Barrier* barrier = nullptr, Spans* spans = nullptr) {
   TestResult r;
   const bool encoder = model.config().family == Family::kEncoderOnly;
-  r.test = encoder ? "emb" + std::to_string(n_prompt) : n_prompt > 0 ? "pp" + std::to_string(n_prompt) : "tg" + std::to_string(n_gen);
+  // Encoder-decoders: srcN encodes a source of N tokens (through the first target token's
+  // logits); tgN@srcS generates N target tokens after a source of S.
+  const bool seq2seq = model.config().family == Family::kEncoderDecoder;
+  r.test = encoder                  ? "emb" + std::to_string(n_prompt)
+           : seq2seq && n_prompt > 0 ? "src" + std::to_string(n_prompt)
+           : n_prompt > 0            ? "pp" + std::to_string(n_prompt)
+           : seq2seq                 ? "tg" + std::to_string(n_gen) + "@src" + std::to_string(combo.source)
+                                     : "tg" + std::to_string(n_gen);
   r.n_prompt = n_prompt;
   r.n_gen = n_gen;
   r.depth = combo.depth;
@@ -200,9 +208,16 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   r.backend = combo.backend;
   r.kv_type = combo.kv_type;
   const uint32_t vocab = model.config().vocab_size;
-  // Decode starts from the depth's context, or from one token when the depth is 0.
-  const uint32_t start = n_gen > 0 ? std::max<uint32_t>(combo.depth, 1) : combo.depth;
-  const uint64_t needed = uint64_t{start} + n_prompt + n_gen;
+  // Decode starts from the depth's context, or from one token when the depth is 0 (an
+  // encoder-decoder's target: from its start ids, then the depth's tokens).
+  const uint32_t start = n_gen > 0 && !seq2seq ? std::max<uint32_t>(combo.depth, 1) : combo.depth;
+  const uint64_t needed = seq2seq ? uint64_t{start} + n_gen + model.config().decoder_start_ids.size()
+                                  : uint64_t{start} + n_prompt + n_gen;
+  if (seq2seq && combo.source > session.max_source_length()) {
+    return Error(Status::kInvalidArgument, r.test + " needs a source of " + std::to_string(combo.source) +
+                                               " tokens; the encoder takes at most " +
+                                               std::to_string(session.max_source_length()));
+  }
   if (needed > session.context_length()) {
     const uint64_t room = session.context_length() > start ? session.context_length() - start : 0;
     return Error(Status::kInvalidArgument, r.test + " at depth " + std::to_string(combo.depth) + " needs " +
@@ -221,9 +236,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
       rows += l.sliding_window != 0 ? std::min(positions, static_cast<double>(l.sliding_window)) : positions;
     }
     // int8: a 4-byte scale per head and position beside the head_dim values.
+    // A cross-attention layer reads the source's keys and values too.
+    for (const LayerConfig& l : c.layers) rows += l.cross_attention ? combo.source : 0;
     const double bytes = session.kv_type() == KvType::kI8 ? 1.0 + 4.0 / c.head_dim : KvTypeBytes(session.kv_type());
     r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * bytes * rows);
   }
+  const uint32_t source_vocab = seq2seq ? model.config().encoder->vocab_size : 0;
+  const std::vector<int32_t> source = Tokens(combo.source, std::max<uint32_t>(source_vocab, 1), 4);
   const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
   // Encoders: embed_batch texts of n_prompt tokens per call, pooled as the model says (or CLS).
   const size_t batch = config.embed_batch;
@@ -249,13 +268,25 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     const bool timed = rep > 0;
     session.Reset();
     session.SetProfile(nullptr);
-    if (start > 0 && !encoder) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
+    if (seq2seq && n_prompt == 0) EF_RETURN_IF_ERROR(session.EncodeSource(source.data(), source.size(), nullptr));
+    if (start > 0 && !encoder && n_prompt == 0) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
+    if (start > 0 && !encoder && !seq2seq && n_prompt > 0) {
+      EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
+    }
     if (timed && config.profile) session.SetProfile(&profile);
     if (barrier != nullptr) barrier->Wait();
     const auto t0 = Clock::now();
     if (encoder) {
       EF_RETURN_IF_ERROR(session.Encode(encode_in, encode_out));
       if (timed) seconds.push_back(Since(t0));
+    } else if (seq2seq && n_prompt > 0) {
+      EF_RETURN_IF_ERROR(session.EncodeSource(source.data(), source.size(), nullptr));
+      const double encoded = Since(t0);
+      (void)sampler.Sample(session.logits());
+      if (timed) {
+        seconds.push_back(encoded);
+        ttft.push_back(Since(t0));
+      }
     } else if (n_prompt > 0) {
       EF_RETURN_IF_ERROR(session.Prefill(prompt.data(), prompt.size()));
       const double prefill = Since(t0);
@@ -451,7 +482,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
           sessions.push_back(session.take());
         }
         for (uint32_t depth : config.depth) {
-          const Combo combo{threads, depth, isa_name, backend, kv_type};
+          Combo combo{threads, depth, isa_name, backend, kv_type};
           auto run = [&](uint32_t p, uint32_t n) -> Error {
             Say(progress, std::string("running ") + (p ? "pp" + std::to_string(p) : "tg" + std::to_string(n)) +
                               " depth " + std::to_string(depth) + ", " + std::to_string(threads) + " thread(s), isa " +
@@ -472,12 +503,20 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             report.tests.push_back(r.take());
             return Error::Ok();
           };
+          const bool seq2seq = model->config().family == Family::kEncoderDecoder;
           for (uint32_t p : n_prompt) {
+            combo.source = seq2seq ? p : 0;
             if (p > 0) EF_RETURN_IF_ERROR(run(p, 0));
           }
           for (uint32_t n : n_gen) {
-            // An encoder does not generate: its tests are embN (the -p lengths).
-            if (n > 0 && model->config().family != Family::kEncoderOnly) EF_RETURN_IF_ERROR(run(0, n));
+            // An encoder does not generate: its tests are embN (the -p lengths). An
+            // encoder-decoder generates after a source of each -p length.
+            if (n == 0 || model->config().family == Family::kEncoderOnly) continue;
+            if (!seq2seq) EF_RETURN_IF_ERROR(run(0, n));
+            for (uint32_t p : n_prompt) {
+              combo.source = p;
+              if (seq2seq && p > 0) EF_RETURN_IF_ERROR(run(0, n));
+            }
           }
         }
       }

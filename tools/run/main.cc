@@ -86,6 +86,14 @@ int main(int argc, char** argv) {
   app.add_option("--prompt-ids", prompt_ids_text, "prompt as comma-separated token ids, used as given")
       ->excludes(prompt_opt)
       ->excludes(file_opt);
+  std::string source_text, source_ids_text;
+  auto* source_opt = app.add_option("--source", source_text,
+                                    "encoder-decoders: the source TEXT to translate or summarize (the tokenizer's "
+                                    "special tokens are added); a prompt, if any, is a forced start of the target");
+  app.add_option("--source-ids", source_ids_text, "encoder-decoders: the source as comma-separated token ids")
+      ->excludes(source_opt);
+  app.add_option("--max-source", sp.max_source_length, "encoder-decoders: the longest source (0 = the model's)")
+      ->capture_default_str();
   app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with the tokenizer's special tokens) and exit");
   bool no_parse_special = false;
   app.add_flag("--no-parse-special", no_parse_special,
@@ -262,13 +270,32 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  edgeformer_model_info model_info;
+  (void)edgeformer_model_get_info(model, &model_info);
+  const bool seq2seq = model_info.family == EDGEFORMER_FAMILY_ENCODER_DECODER;
+  std::vector<int32_t> source_ids;
+  if (seq2seq != (!source_text.empty() || !source_ids_text.empty())) {
+    std::fprintf(stderr, "edgeformer-run: %s\n",
+                 seq2seq ? "an encoder-decoder needs --source TEXT or --source-ids IDS"
+                         : "--source and --source-ids are for encoder-decoder models");
+    return edgeformer::cli::kExitUsage;
+  }
+  if (!source_ids_text.empty()) {
+    if (!ParseIds(source_ids_text, &source_ids)) {
+      std::fprintf(stderr, "edgeformer-run: --source-ids must be comma-separated integers\n");
+      return edgeformer::cli::kExitUsage;
+    }
+  } else if (seq2seq) {
+    st = tokenize(source_text, &source_ids);
+    if (st != EDGEFORMER_OK) return Fail("cannot tokenize the source", st);
+  }
   std::vector<int32_t> prompt_ids;
   if (!prompt_ids_text.empty()) {
     if (!ParseIds(prompt_ids_text, &prompt_ids)) {
       std::fprintf(stderr, "edgeformer-run: --prompt-ids must be comma-separated integers\n");
       return edgeformer::cli::kExitUsage;
     }
-  } else {
+  } else if (!seq2seq || !prompt.empty()) {  // an encoder-decoder's target prefix is empty by default
     st = tokenize(prompt, &prompt_ids);
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize the prompt", st);
   }
@@ -280,8 +307,6 @@ int main(int argc, char** argv) {
                                                                                        &edgeformer_session_destroy);
   edgeformer_session_info info;
   (void)edgeformer_session_get_info(session, &info);
-  edgeformer_model_info model_info;
-  (void)edgeformer_model_get_info(model, &model_info);
 
   gen.stop_at_end_of_text = !ignore_eos;
   if (chat) return edgeformer::run::RunChat(model, session, gen, chat_options, stdin, stdout);
@@ -298,8 +323,14 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  st = edgeformer_session_prefill(session, prompt_ids.data(), prompt_ids.size());
-  if (st != EDGEFORMER_OK) return Fail("cannot process the prompt", st);
+  if (seq2seq) {
+    st = edgeformer_encode_source(session, source_ids.data(), source_ids.size(), nullptr, 0);
+    if (st != EDGEFORMER_OK) return Fail("cannot encode the source", st);
+  }
+  if (!prompt_ids.empty()) {
+    st = edgeformer_session_prefill(session, prompt_ids.data(), prompt_ids.size());
+    if (st != EDGEFORMER_OK) return Fail("cannot process the prompt", st);
+  }
   const auto t1 = std::chrono::steady_clock::now();
   if (!dump_logits.empty()) {
     const float* logits = nullptr;
@@ -326,11 +357,12 @@ int main(int argc, char** argv) {
     return Fail("generation failed", st);
   }
   const double prefill_s = Seconds(t0, t1), decode_s = Seconds(t1, t2);
+  const size_t prefilled = seq2seq ? source_ids.size() : prompt_ids.size();
   std::fprintf(stderr,
-               "load %.1f ms | prompt %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
+               "load %.1f ms | %s %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
                "(%.1f tok/s) | %s kernels (%s), %u thread(s) | weights %s | seed %llu\n",
-               Seconds(t_load, t_loaded) * 1e3, prompt_ids.size(), prefill_s * 1e3,
-               prefill_s > 0 ? prompt_ids.size() / prefill_s : 0.0, n_generated, decode_s * 1e3,
+               Seconds(t_load, t_loaded) * 1e3, seq2seq ? "source" : "prompt", prefilled, prefill_s * 1e3,
+               prefill_s > 0 ? prefilled / prefill_s : 0.0, n_generated, decode_s * 1e3,
                decode_s > 0 ? n_generated / decode_s : 0.0, info.isa,
                std::strcmp(model_info.weight_type, "int8") == 0   ? info.qgemm_kernel
                : std::strcmp(model_info.weight_type, "int4") == 0 ? info.q4gemm_kernel
