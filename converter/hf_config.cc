@@ -201,11 +201,37 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
     return c;
   }
+  if (c.model_type == "t5") {
+    // The decoder's dimensions (convert_t5.cc reads the encoder's layer count and the rest).
+    EF_RETURN_IF_ERROR(r.Uint("d_model", &c.hidden_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("d_ff", &c.intermediate_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("d_kv", &c.head_dim, true));
+    EF_RETURN_IF_ERROR(r.Uint("num_heads", &c.num_attention_heads, true));
+    EF_RETURN_IF_ERROR(r.Uint("num_layers", &c.num_hidden_layers, true));
+    EF_RETURN_IF_ERROR(r.Uint("num_decoder_layers", &c.num_hidden_layers, false));
+    EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+    c.num_key_value_heads = c.num_attention_heads;
+    // Relative positions have no maximum: n_positions (512 in T5's configs) bounds the context.
+    c.max_position_embeddings = 512;
+    EF_RETURN_IF_ERROR(r.Uint("n_positions", &c.max_position_embeddings, false));
+    c.norm_eps = 1e-6f;
+    EF_RETURN_IF_ERROR(r.Float("layer_norm_epsilon", &c.norm_eps));
+    c.tie_word_embeddings = true;
+    if (j.contains("tie_word_embeddings")) {
+      if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
+      c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
+    }
+    c.eos_token_id = 1;
+    EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+    c.pad_token_id = 0;
+    EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
+    return c;
+  }
   if (c.model_type != "llama" && c.model_type != "mistral" && c.model_type != "qwen2" && c.model_type != "qwen3" &&
       c.model_type != "phi3" && !c.gemma() && c.model_type != "edgeformer") {
     return Error(Status::kUnsupported, path + ": model_type '" + c.model_type +
                                            "' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gemma2, "
-                                           "gemma3_text, gpt2, bert, bloom, edgeformer)");
+                                           "gemma3_text, gpt2, bert, bloom, t5, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));

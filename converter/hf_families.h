@@ -21,6 +21,11 @@ Error ConvertBert(const HfConfig& c, const std::string& dir, const SafetensorsSe
 // bloom: a decoder with ALiBi, an embedding LayerNorm, a fused query_key_value, GELU tanh.
 Error ConvertBloom(const HfConfig& c, const SafetensorsSet& st, const ConvertOptions& options, ModelData* model);
 
+// t5: an encoder-decoder (T5 v1.0 and v1.1: relative buckets, unscaled scores, RMSNorm without
+// biases, ReLU or gated tanh GELU, a shared embedding; convert_t5.cc).
+Error ConvertT5(const HfConfig& c, const std::string& config_path, const SafetensorsSet& st,
+                const ConvertOptions& options, ModelData* model);
+
 // edgeformer: any stack the file format can state, written out in config.json (see
 // convert_generic.cc for the keys), with tensors named by the role table ("token_embedding",
 // "layers.N.wq", ... + ".weight"). For reference models and custom architectures.

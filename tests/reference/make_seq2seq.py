@@ -17,6 +17,15 @@ over the encoder's output with no mask and no positions, and a feed-forward):
                 attention scores not scaled (also in the cross-attention), gated GELU (tanh),
                 a shared embedding, decoder start id 0.
 
+and Hugging Face checkpoints, named and configured as transformers writes them, with forwards
+written here from transformers' modeling code:
+
+  t5_v1_0       T5ForConditionalGeneration as T5 v1.0: ReLU feed-forward, tied embeddings (the
+                decoder's output times d_model^-0.5 before the shared embedding), d_kv * heads !=
+                d_model.
+  t5_v1_1       as T5 v1.1 / flan-t5: "gated-gelu" (tanh GELU) feed-forward, an untied lm_head,
+                more encoder than decoder layers.
+
 Each folder gets config.json, model.safetensors and reference.json: per source, the encoder's
 final hidden states, the decoder's logits at every position of a teacher-forced target (start
 ids first), and greedy ids (one full forward pass per token, suppressed ids masked).
@@ -213,6 +222,112 @@ def make(out, name, c, seed, sources, target_len):
     print(f"{name}: {len(cases)} sources, {target_len}-token targets, {GREEDY_TOKENS} greedy ids each")
 
 
+def t5_model(c, gen):
+    """T5ForConditionalGeneration's weights by their Hugging Face names."""
+    d, inner, ff, nh = c["d_model"], c["num_heads"] * c["d_kv"], c["d_ff"], c["num_heads"]
+    gated = c["feed_forward_proj"] == "gated-gelu"
+    w = {"shared.weight": rnd(gen, c["vocab_size"], d, scale=0.7)}
+    for s, layers in [("encoder", c["num_layers"]), ("decoder", c["num_decoder_layers"])]:
+        w[f"{s}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"] = rnd(gen, c["relative_attention_num_buckets"], nh)
+        w[f"{s}.final_layer_norm.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+        for i in range(layers):
+            p = f"{s}.block.{i}.layer."
+            blocks = ["SelfAttention", "EncDecAttention"] if s == "decoder" else ["SelfAttention"]
+            for j, sub in enumerate(blocks):
+                w[f"{p}{j}.layer_norm.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+                # T5's initialization: queries by (d_model * d_kv)^-0.5, as scores are not scaled.
+                w[f"{p}{j}.{sub}.q.weight"] = mat(gen, inner, d, 2.0 / math.sqrt(c["d_kv"]))
+                w[f"{p}{j}.{sub}.k.weight"] = mat(gen, inner, d, 2.0)
+                w[f"{p}{j}.{sub}.v.weight"] = mat(gen, inner, d)
+                w[f"{p}{j}.{sub}.o.weight"] = mat(gen, d, inner)
+            f = f"{p}{len(blocks)}."
+            w[f + "layer_norm.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+            if gated:
+                w[f + "DenseReluDense.wi_0.weight"], w[f + "DenseReluDense.wi_1.weight"] = mat(gen, ff, d), mat(gen, ff, d)
+            else:
+                w[f + "DenseReluDense.wi.weight"] = mat(gen, ff, d)
+            w[f + "DenseReluDense.wo.weight"] = mat(gen, d, ff)
+    if not c.get("tie_word_embeddings", True):
+        w["lm_head.weight"] = w["shared.weight"] + rnd(gen, c["vocab_size"], d, scale=0.5)
+    return w
+
+
+def t5_forward(c, w, src, tgt):
+    """transformers' T5ForConditionalGeneration: returns (encoder output, decoder logits)."""
+    nh, dkv, eps = c["num_heads"], c["d_kv"], c["layer_norm_epsilon"]
+    gated = c["feed_forward_proj"] == "gated-gelu"
+
+    def norm(x, name):  # T5LayerNorm: no mean subtraction, no bias
+        return w[name] * (x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps))
+
+    def attention(x, kv, p, mask):
+        t, s = x.shape[0], kv.shape[0]
+        q = (x @ w[p + "q.weight"].T).view(t, nh, dkv)
+        k = (kv @ w[p + "k.weight"].T).view(s, nh, dkv)
+        v = (kv @ w[p + "v.weight"].T).view(s, nh, dkv)
+        scores = torch.einsum("qhd,khd->hqk", q, k) + mask  # no 1 / sqrt(d_kv)
+        return torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, -1) @ w[p + "o.weight"].T
+
+    def position_bias(stack, t, bidirectional):
+        pos = torch.arange(t)
+        b = t5_bucket(pos[None, :] - pos[:, None], bidirectional, c["relative_attention_num_buckets"],
+                      c["relative_attention_max_distance"])
+        return w[f"{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"][b].permute(2, 0, 1)
+
+    def feed_forward(x, p):
+        if gated:
+            h = gelu_tanh(x @ w[p + "DenseReluDense.wi_0.weight"].T) * (x @ w[p + "DenseReluDense.wi_1.weight"].T)
+        else:
+            h = torch.relu(x @ w[p + "DenseReluDense.wi.weight"].T)
+        return h @ w[p + "DenseReluDense.wo.weight"].T
+
+    x = w["shared.weight"][torch.tensor(src)]
+    bias = position_bias("encoder", len(src), True)
+    for i in range(c["num_layers"]):
+        p = f"encoder.block.{i}.layer."
+        x = x + attention(norm(x, p + "0.layer_norm.weight"), norm(x, p + "0.layer_norm.weight"), p + "0.SelfAttention.", bias)
+        x = x + feed_forward(norm(x, p + "1.layer_norm.weight"), p + "1.")
+    memory = norm(x, "encoder.final_layer_norm.weight")
+    y = w["shared.weight"][torch.tensor(tgt)]
+    t = len(tgt)
+    bias = position_bias("decoder", t, False) + causal(t)
+    for i in range(c["num_decoder_layers"]):
+        p = f"decoder.block.{i}.layer."
+        h = norm(y, p + "0.layer_norm.weight")
+        y = y + attention(h, h, p + "0.SelfAttention.", bias)
+        y = y + attention(norm(y, p + "1.layer_norm.weight"), memory, p + "1.EncDecAttention.",
+                          torch.zeros(t, memory.shape[0], dtype=F64))
+        y = y + feed_forward(norm(y, p + "2.layer_norm.weight"), p + "2.")
+    y = norm(y, "decoder.final_layer_norm.weight")
+    if c.get("tie_word_embeddings", True):
+        return memory, (y * c["d_model"] ** -0.5) @ w["shared.weight"].T
+    return memory, y @ w["lm_head.weight"].T
+
+
+def make_t5(out, name, c, seed, sources, target_len):
+    gen = torch.Generator().manual_seed(seed)
+    w = t5_model(c, gen)
+    start = [c["decoder_start_token_id"]]
+    cases = []
+    for n in sources:
+        src = torch.randint(2, c["vocab_size"], (n,), generator=gen).tolist() + [c["eos_token_id"]]
+        target = start + torch.randint(2, c["vocab_size"], (target_len,), generator=gen).tolist()
+        memory, logits = t5_forward(c, w, src, target)
+        greedy = list(start)
+        for _ in range(GREEDY_TOKENS):
+            greedy.append(int(t5_forward(c, w, src, greedy)[1][-1].argmax()))
+        cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
+                      "logits": as_f32_list(logits), "greedy": greedy[1:]})
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump({"dim": c["d_model"], "vocab_size": c["vocab_size"], "start": start, "cases": cases}, f)
+    print(f"{name}: T5ForConditionalGeneration, {len(cases)} sources")
+
+
 def main():
     out = sys.argv[1]
     base = {"model_type": "edgeformer", "family": "encoder-decoder", "norm_eps": 1e-6}
@@ -243,6 +358,14 @@ def main():
     make(out, "encdec_pre", pre, 81, [11, 1, 40], 14)
     make(out, "encdec_post", post, 82, [9, 30], 12)
     make(out, "encdec_t5", t5, 83, [23, 5, 64], 16)
+    t5_base = {"architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "is_encoder_decoder": True,
+               "d_model": 32, "d_kv": 12, "num_heads": 4, "vocab_size": 120, "relative_attention_num_buckets": 16,
+               "relative_attention_max_distance": 40, "layer_norm_epsilon": 1e-6, "pad_token_id": 0,
+               "eos_token_id": 1, "decoder_start_token_id": 0, "dropout_rate": 0.1, "initializer_factor": 1.0}
+    make_t5(out, "t5_v1_0", dict(t5_base, d_ff=64, num_layers=2, num_decoder_layers=2, feed_forward_proj="relu",
+                                 tie_word_embeddings=True), 84, [12, 1, 47], 14)
+    make_t5(out, "t5_v1_1", dict(t5_base, d_ff=72, num_layers=3, num_decoder_layers=2,
+                                 feed_forward_proj="gated-gelu", tie_word_embeddings=False), 85, [20, 6], 12)
 
 
 if __name__ == "__main__":
