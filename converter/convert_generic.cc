@@ -13,7 +13,7 @@
 //   positions         "rotary" | "alibi" | "t5" | "learned" | "sinusoidal" | "none"
 //   rotary_dim, rotary_style ("pairs" | "half"), rope_theta
 //   relative_buckets, relative_max_distance, relative_bidirectional, relative_shared
-//   activation        "swiglu" | "geglu" | "geglu_tanh" | "gelu" | "gelu_tanh" | "relu"
+//   activation        "swiglu" | "geglu" | "geglu_tanh" | "gelu" | "gelu_tanh" | "relu" | "silu"
 //   attention_bias, mlp_bias
 //   qk_norm, sliding_window, local_rope_theta (a layer's own unscaled rotary base)
 //   embedding_norm, embedding_scale, final_norm, attention_scale, type_vocab_size
@@ -102,7 +102,8 @@ Error ReadLayerKeys(const nlohmann::json& j, const std::string& path, schema::La
                                 {"geglu_tanh", A::GeGLUTanh},
                                 {"gelu", A::GELU},
                                 {"gelu_tanh", A::GELUTanh},
-                                {"relu", A::ReLU}},
+                                {"relu", A::ReLU},
+                                {"silu", A::SiLU}},
                                path, &l->activation));
   if (j.contains("rotary_dim")) l->rotary_dim = j["rotary_dim"].get<uint32_t>();
   if (j.contains("attention_bias")) l->attention_bias = j["attention_bias"].get<bool>();

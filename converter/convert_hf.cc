@@ -283,6 +283,8 @@ Error ConvertHf(const ConvertOptions& options) {
     EF_RETURN_IF_ERROR(ConvertGeneric(c, config_path, st, options, &model));
   } else if (c.model_type == "t5") {
     EF_RETURN_IF_ERROR(ConvertT5(c, config_path, st, options, &model));
+  } else if (c.model_type == "bart" || c.model_type == "marian") {
+    EF_RETURN_IF_ERROR(ConvertBart(c, config_path, st, options, &model));
   } else if (gpt2) {
     a.norm = schema::NormKind::LayerNorm;
     a.activation = schema::Activation::GELUTanh;

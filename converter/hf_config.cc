@@ -201,6 +201,29 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
     EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
     return c;
   }
+  if (c.model_type == "bart" || c.model_type == "marian") {
+    // The decoder's dimensions (convert_bart.cc reads the encoder's and the rest).
+    EF_RETURN_IF_ERROR(r.Uint("d_model", &c.hidden_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("decoder_ffn_dim", &c.intermediate_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("decoder_layers", &c.num_hidden_layers, true));
+    EF_RETURN_IF_ERROR(r.Uint("decoder_attention_heads", &c.num_attention_heads, true));
+    EF_RETURN_IF_ERROR(r.Uint("vocab_size", &c.vocab_size, true));
+    EF_RETURN_IF_ERROR(r.Uint("decoder_vocab_size", &c.vocab_size, false));
+    EF_RETURN_IF_ERROR(r.Uint("max_position_embeddings", &c.max_position_embeddings, true));
+    if (c.hidden_size % c.num_attention_heads != 0) return r.Bad("d_model is not a multiple of decoder_attention_heads");
+    c.num_key_value_heads = c.num_attention_heads;
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+    c.norm_eps = 1e-5f;  // torch.nn.LayerNorm's default, which BART and Marian use
+    c.tie_word_embeddings = true;
+    if (j.contains("tie_word_embeddings")) {
+      if (!j["tie_word_embeddings"].is_boolean()) return r.Bad("tie_word_embeddings must be true or false");
+      c.tie_word_embeddings = j["tie_word_embeddings"].get<bool>();
+    }
+    EF_RETURN_IF_ERROR(r.TokenId("bos_token_id", &c.bos_token_id));
+    EF_RETURN_IF_ERROR(r.TokenId("eos_token_id", &c.eos_token_id));
+    EF_RETURN_IF_ERROR(r.TokenId("pad_token_id", &c.pad_token_id));
+    return c;
+  }
   if (c.model_type == "t5") {
     // The decoder's dimensions (convert_t5.cc reads the encoder's layer count and the rest).
     EF_RETURN_IF_ERROR(r.Uint("d_model", &c.hidden_size, true));
@@ -231,7 +254,7 @@ Result<HfConfig> ReadHfConfigUnchecked(const std::string& path) {
       c.model_type != "phi3" && !c.gemma() && c.model_type != "edgeformer") {
     return Error(Status::kUnsupported, path + ": model_type '" + c.model_type +
                                            "' is not supported (supported: llama, mistral, qwen2, qwen3, phi3, gemma2, "
-                                           "gemma3_text, gpt2, bert, bloom, t5, edgeformer)");
+                                           "gemma3_text, gpt2, bert, bloom, t5, bart, marian, edgeformer)");
   }
   EF_RETURN_IF_ERROR(r.Uint("hidden_size", &c.hidden_size, true));
   EF_RETURN_IF_ERROR(r.Uint("intermediate_size", &c.intermediate_size, true));

@@ -26,6 +26,13 @@ Error ConvertBloom(const HfConfig& c, const SafetensorsSet& st, const ConvertOpt
 Error ConvertT5(const HfConfig& c, const std::string& config_path, const SafetensorsSet& st,
                 const ConvertOptions& options, ModelData* model);
 
+// bart and marian: encoder-decoders of post-norm LayerNorm layers with biases (BART: learned
+// positions past their offset of 2, an embedding LayerNorm, erf GELU; Marian: fixed sinusoidal
+// positions in [sin | cos] halves, embeddings scaled by sqrt(d_model), SiLU, the pad id as the
+// decoder start and never generated), final_logits_bias; convert_bart.cc.
+Error ConvertBart(const HfConfig& c, const std::string& config_path, const SafetensorsSet& st,
+                  const ConvertOptions& options, ModelData* model);
+
 // edgeformer: any stack the file format can state, written out in config.json (see
 // convert_generic.cc for the keys), with tensors named by the role table ("token_embedding",
 // "layers.N.wq", ... + ".weight"). For reference models and custom architectures.

@@ -81,7 +81,7 @@ void MutateStack(Rng& rng, s::StackSpecT& st) {
         case 0: l.norm_placement = InterestingEnum<s::NormPlacement>(rng, 3); break;
         case 1: l.mask = InterestingEnum<s::AttentionMask>(rng, 3); break;
         case 2: l.position = InterestingEnum<s::PositionKind>(rng, 6); break;
-        default: l.activation = InterestingEnum<s::Activation>(rng, 6); break;
+        default: l.activation = InterestingEnum<s::Activation>(rng, 7); break;
       }
       break;
     case 3:

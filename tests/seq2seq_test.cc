@@ -1,7 +1,7 @@
 // Encoder-decoders against PyTorch (tests/reference/make_seq2seq.py): the encoder's hidden states,
 // the decoder's logits at every position of a teacher-forced target, greedy ids with a suppressed
 // id; pre-norm rotary, post-norm sinusoidal/learned with a shared embedding, T5's relative
-// buckets with unscaled scores, and Hugging Face T5 checkpoints (v1.0 and v1.1). f32 within 1e-4 (of each row's largest value), f16 and int8
+// buckets with unscaled scores, and Hugging Face T5 (v1.0 and v1.1), BART and Marian checkpoints. f32 within 1e-4 (of each row's largest value), f16 and int8
 // caches and int8 weights close, the same bits on every ISA this CPU has, and the session's
 // rules: a source first, a new source resets, truncation keeps the source.
 #include <doctest/doctest.h>
@@ -189,6 +189,14 @@ TEST_CASE("Hugging Face T5 v1.0 (ReLU, tied embeddings scaled by d_model^-0.5) a
 
 TEST_CASE("Hugging Face T5 v1.1 (gated tanh GELU, an untied lm_head, 3 encoder and 2 decoder layers)") {
   CheckFamily("t5_v1_1");
+}
+
+TEST_CASE("Hugging Face BART: learned positions past their offset, the embedding norm, the forced BOS start") {
+  CheckFamily("bart");
+}
+
+TEST_CASE("Hugging Face Marian: sinusoid halves, scaled embeddings, SiLU, separate vocabularies, pad never generated") {
+  CheckFamily("marian");
 }
 
 TEST_CASE("encoder-decoder sessions: a source first, its length, a new source, reset and truncate") {

@@ -25,6 +25,12 @@ written here from transformers' modeling code:
                 d_model.
   t5_v1_1       as T5 v1.1 / flan-t5: "gated-gelu" (tanh GELU) feed-forward, an untied lm_head,
                 more encoder than decoder layers.
+  bart          BartForConditionalGeneration: post-norm LayerNorm layers with biases, learned
+                positions offset by 2, the embedding LayerNorm, erf GELU, final_logits_bias,
+                decoder start EOS then the forced BOS.
+  marian        MarianMTModel (OPUS-MT): sinusoidal positions in [sin | cos] halves, embeddings
+                scaled by sqrt(d_model), "swish" (SiLU), the pad id as decoder start and never
+                generated, its own source vocabulary (share_encoder_decoder_embeddings false).
 
 Each folder gets config.json, model.safetensors and reference.json: per source, the encoder's
 final hidden states, the decoder's logits at every position of a teacher-forced target (start
@@ -41,8 +47,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_models import write_safetensors  # noqa: E402
-from make_stacks import (F64, as_f32_list, attend, causal, gelu_tanh, layer_norm, mat, rms_norm, rnd,  # noqa: E402
-                         sinusoidal, t5_bucket)
+from make_stacks import (F64, as_f32_list, attend, causal, gelu_erf, gelu_tanh, layer_norm, mat, rms_norm,  # noqa: E402
+                         rnd, sinusoidal, t5_bucket)
 
 GREEDY_TOKENS = 10
 
@@ -304,6 +310,120 @@ def t5_forward(c, w, src, tgt):
     return memory, y @ w["lm_head.weight"].T
 
 
+def bart_model(c, gen, marian):
+    """BartForConditionalGeneration / MarianMTModel weights by their Hugging Face names."""
+    d, vocab = c["d_model"], c.get("decoder_vocab_size", c["vocab_size"])
+    shared = c.get("share_encoder_decoder_embeddings", True)
+    w = {"model.shared.weight": rnd(gen, vocab, d, scale=0.7 if not marian else 0.12),
+         "final_logits_bias": rnd(gen, 1, vocab, scale=0.3)}
+    if not shared:
+        w["model.decoder.embed_tokens.weight"] = w.pop("model.shared.weight")
+        w["model.encoder.embed_tokens.weight"] = rnd(gen, c["vocab_size"], d, scale=0.12)
+    for s in ("encoder", "decoder"):
+        layers, ffn = c[f"{s}_layers"], c[f"{s}_ffn_dim"]
+        if not marian:
+            w[f"model.{s}.embed_positions.weight"] = rnd(gen, c["max_position_embeddings"] + 2, d, scale=0.3)
+            w[f"model.{s}.layernorm_embedding.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+            w[f"model.{s}.layernorm_embedding.bias"] = rnd(gen, d, scale=0.2)
+        for i in range(layers):
+            p = f"model.{s}.layers.{i}."
+            for att in (["self_attn", "encoder_attn"] if s == "decoder" else ["self_attn"]):
+                for n, gain in [("q_proj", 2.0), ("k_proj", 2.0), ("v_proj", 1.0), ("out_proj", 1.0)]:
+                    w[f"{p}{att}.{n}.weight"], w[f"{p}{att}.{n}.bias"] = mat(gen, d, d, gain), rnd(gen, d, scale=0.2)
+                w[f"{p}{att}_layer_norm.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+                w[f"{p}{att}_layer_norm.bias"] = rnd(gen, d, scale=0.2)
+            w[p + "fc1.weight"], w[p + "fc1.bias"] = mat(gen, ffn, d), rnd(gen, ffn, scale=0.2)
+            w[p + "fc2.weight"], w[p + "fc2.bias"] = mat(gen, d, ffn), rnd(gen, d, scale=0.2)
+            w[p + "final_layer_norm.weight"] = rnd(gen, d, scale=0.2, mean=1.0)
+            w[p + "final_layer_norm.bias"] = rnd(gen, d, scale=0.2)
+    return w
+
+
+def marian_positions(n, d):
+    """MarianSinusoidalPositionalEmbedding._init_weight, in float64."""
+    enc = torch.tensor([[pos / (10000 ** (2 * (j // 2) / d)) for j in range(d)] for pos in range(n)], dtype=F64)
+    out = torch.zeros(n, d, dtype=F64)
+    out[:, : d // 2] = torch.sin(enc[:, 0::2])
+    out[:, d // 2:] = torch.cos(enc[:, 1::2])
+    return out
+
+
+def bart_forward(c, w, src, tgt, marian):
+    """transformers' BartForConditionalGeneration / MarianMTModel: (encoder output, logits)."""
+    d, eps = c["d_model"], 1e-5
+    scale = math.sqrt(d) if c.get("scale_embedding", False) else 1.0
+    act = {"gelu": gelu_erf, "swish": torch.nn.functional.silu, "relu": torch.relu}[c["activation_function"]]
+    shared = c.get("share_encoder_decoder_embeddings", True)
+
+    def ln(x, name):
+        return layer_norm(x, w[name + ".weight"], w[name + ".bias"], eps)
+
+    def lin(x, name):
+        return x @ w[name + ".weight"].T + w[name + ".bias"]
+
+    def attention(x, kv, p, heads, mask):
+        t, s, hd = x.shape[0], kv.shape[0], d // heads
+        q = (lin(x, p + "q_proj") * hd ** -0.5).view(t, heads, hd)
+        k, v = lin(kv, p + "k_proj").view(s, heads, hd), lin(kv, p + "v_proj").view(s, heads, hd)
+        return lin(attend(q, k, v, mask, 1.0), p + "out_proj")
+
+    def embed(stack, ids):
+        table = w["model.shared.weight"] if shared else w[f"model.{stack}.embed_tokens.weight"]
+        x = table[torch.tensor(ids)] * scale
+        if marian:
+            x = x + marian_positions(len(ids), d)
+        else:
+            x = ln(x + w[f"model.{stack}.embed_positions.weight"][2: 2 + len(ids)], f"model.{stack}.layernorm_embedding")
+        return x
+
+    x = embed("encoder", src)
+    zero = torch.zeros(len(src), len(src), dtype=F64)
+    for i in range(c["encoder_layers"]):
+        p = f"model.encoder.layers.{i}."
+        x = ln(x + attention(x, x, p + "self_attn.", c["encoder_attention_heads"], zero), p + "self_attn_layer_norm")
+        x = ln(x + lin(act(lin(x, p + "fc1")), p + "fc2"), p + "final_layer_norm")
+    memory = x
+    y = embed("decoder", tgt)
+    t = len(tgt)
+    for i in range(c["decoder_layers"]):
+        p = f"model.decoder.layers.{i}."
+        y = ln(y + attention(y, y, p + "self_attn.", c["decoder_attention_heads"], causal(t)), p + "self_attn_layer_norm")
+        y = ln(y + attention(y, memory, p + "encoder_attn.", c["decoder_attention_heads"],
+                             torch.zeros(t, len(src), dtype=F64)), p + "encoder_attn_layer_norm")
+        y = ln(y + lin(act(lin(y, p + "fc1")), p + "fc2"), p + "final_layer_norm")
+    table = w["model.shared.weight"] if shared else w["model.decoder.embed_tokens.weight"]
+    return memory, y @ table.T + w["final_logits_bias"][0]
+
+
+def make_bart(out, name, c, seed, sources, target_len):
+    marian = c["model_type"] == "marian"
+    gen = torch.Generator().manual_seed(seed)
+    w = bart_model(c, gen, marian)
+    start = [c["decoder_start_token_id"]] + ([c["forced_bos_token_id"]] if c.get("forced_bos_token_id") is not None else [])
+    vocab, src_vocab = c.get("decoder_vocab_size", c["vocab_size"]), c["vocab_size"]
+    suppress = [c["pad_token_id"]] if marian else []
+    cases = []
+    for n in sources:
+        src = torch.randint(3, src_vocab, (n,), generator=gen).tolist() + [c["eos_token_id"]]
+        target = start + torch.randint(3, vocab, (target_len,), generator=gen).tolist()
+        memory, logits = bart_forward(c, w, src, target, marian)
+        greedy = list(start)
+        for _ in range(GREEDY_TOKENS):
+            last = bart_forward(c, w, src, greedy, marian)[1][-1]
+            last[suppress] = float("-inf")
+            greedy.append(int(last.argmax()))
+        cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
+                      "logits": as_f32_list(logits), "greedy": greedy[len(start):]})
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(c, f, indent=1)
+    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump({"dim": c["d_model"], "vocab_size": vocab, "start": start, "cases": cases}, f)
+    print(f"{name}: {c['model_type']}, {len(cases)} sources")
+
+
 def make_t5(out, name, c, seed, sources, target_len):
     gen = torch.Generator().manual_seed(seed)
     w = t5_model(c, gen)
@@ -366,6 +486,20 @@ def main():
                                  tie_word_embeddings=True), 84, [12, 1, 47], 14)
     make_t5(out, "t5_v1_1", dict(t5_base, d_ff=72, num_layers=3, num_decoder_layers=2,
                                  feed_forward_proj="gated-gelu", tie_word_embeddings=False), 85, [20, 6], 12)
+    bart = {"architectures": ["BartForConditionalGeneration"], "model_type": "bart", "is_encoder_decoder": True,
+            "d_model": 32, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4,
+            "decoder_attention_heads": 2, "encoder_ffn_dim": 64, "decoder_ffn_dim": 72, "vocab_size": 110,
+            "max_position_embeddings": 48, "activation_function": "gelu", "scale_embedding": False,
+            "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "decoder_start_token_id": 2,
+            "forced_bos_token_id": 0, "forced_eos_token_id": 2, "tie_word_embeddings": True}
+    make_bart(out, "bart", bart, 86, [15, 1, 40], 12)
+    marian = {"architectures": ["MarianMTModel"], "model_type": "marian", "is_encoder_decoder": True, "d_model": 32,
+              "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4,
+              "encoder_ffn_dim": 64, "decoder_ffn_dim": 64, "vocab_size": 130, "decoder_vocab_size": 101,
+              "share_encoder_decoder_embeddings": False, "max_position_embeddings": 64,
+              "activation_function": "swish", "scale_embedding": True, "pad_token_id": 100, "eos_token_id": 0,
+              "decoder_start_token_id": 100, "tie_word_embeddings": True}
+    make_bart(out, "marian", marian, 87, [18, 50], 12)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ Result<ActivationKind> ActivationOf(schema::Activation a) {
     case schema::Activation::ReLU: return ActivationKind::kReLU;
     case schema::Activation::GeGLU: return ActivationKind::kGeGLU;
     case schema::Activation::GeGLUTanh: return ActivationKind::kGeGLUTanh;
+    case schema::Activation::SiLU: return ActivationKind::kSiLU;
   }
   return Unsupported("activation " + std::to_string(Int(a)) + " is not known");
 }

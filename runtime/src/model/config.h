@@ -20,7 +20,7 @@ struct Architecture;
 enum class Family { kDecoderOnly, kEncoderOnly, kEncoderDecoder };
 enum class NormKind { kRMSNorm, kLayerNorm };
 enum class NormPlacement { kPre, kPost, kSandwich };
-enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU, kGeGLU, kGeGLUTanh };
+enum class ActivationKind { kSwiGLU, kGELU, kGELUTanh, kReLU, kGeGLU, kGeGLUTanh, kSiLU };
 enum class PositionKind { kRotary, kLearned, kSinusoidal, kALiBi, kNone, kT5Relative };
 enum class Pooling { kNone, kCls, kMean, kLast, kPooler };
 

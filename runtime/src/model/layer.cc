@@ -33,6 +33,7 @@ void Activate(ActivationKind kind, float* x, size_t n) {
     case ActivationKind::kGELUTanh: ops::GeluTanh(x, n); break;
     case ActivationKind::kGELU: ops::GeluErf(x, n); break;
     case ActivationKind::kReLU: ops::Relu(x, n); break;
+    case ActivationKind::kSiLU: ops::Silu(x, n); break;
     default: break;  // gated kinds are applied with their up projection (RunLayer)
   }
 }

@@ -97,7 +97,7 @@ Error LinearRows(const ops::Context& ctx, const Weight& w, const Weight& bias, s
 void NormRows(NormKind kind, const Weight& weight, const Weight& bias, const float* in, size_t n, size_t dim,
               float eps, float* out);
 
-// Applies a non-gated activation in place (ReLU, GELU, GELU tanh) to n values.
+// Applies a non-gated activation in place (ReLU, GELU, GELU tanh, SiLU) to n values.
 void Activate(ActivationKind kind, float* x, size_t n);
 
 }  // namespace edgeformer

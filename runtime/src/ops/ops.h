@@ -69,6 +69,9 @@ float GeluErfValue(float v);
 // x[i] = max(x[i], 0).
 void Relu(float* x, size_t n);
 
+// x[i] = silu(x[i]) = x[i] / (1 + exp(-x[i])) (Marian's "swish"), exp from ops::Exp.
+void Silu(float* x, size_t n);
+
 // x[i] = tanh(x[i]) (from ops::Exp).
 void Tanh(float* x, size_t n);
 
