@@ -168,9 +168,9 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   overlapping.replace(begin, end_close - begin, std::to_string(start - 4) + ", " + std::to_string(end - 4));
   CHECK(with(rewritten(overlapping), config_text).find("overlap") != std::string::npos);
 
-  std::string t5 = config_text;
-  t5.replace(t5.find("\"llama\""), 7, "\"t5\"");
-  CHECK(with(good, t5).find("model_type 't5' is not supported") != std::string::npos);
+  std::string xlnet = config_text;
+  xlnet.replace(xlnet.find("\"llama\""), 7, "\"xlnet\"");
+  CHECK(with(good, xlnet).find("model_type 'xlnet' is not supported") != std::string::npos);
   // A layer type the runtime does not run is refused by name.
   std::string chunked = config_text;
   chunked.replace(chunked.find("\"llama\""), 7,
