@@ -18,6 +18,7 @@
 #include "converter/hf_families.h"
 #include "converter/hf_reader.h"
 #include "converter/json_file.h"
+#include "converter/stack.h"
 
 namespace edgeformer {
 namespace convert {
@@ -26,7 +27,7 @@ namespace {
 using schema::TensorRole;
 
 struct BartShape {
-  uint32_t layers, ffn, heads, vocab;
+  uint32_t layers, ffn, heads;
 };
 
 void BartStack(schema::ArchitectureT* a, bool decoder, schema::Activation act, float scale, bool embed_norm,
@@ -138,17 +139,13 @@ Error ConvertBart(const HfConfig& c, const std::string& config_path, const Safet
   a.bos_id = -1;
   if (marian && c.pad_token_id >= 0) a.suppress_ids = {c.pad_token_id};
   BartStack(&a, true, act, scale, embed_norm, shared);
-  auto e = std::make_unique<schema::ArchitectureT>();
-  e->family = schema::ModelFamily::EncoderOnly;
+  std::unique_ptr<schema::ArchitectureT> e = EncoderArchitecture(a);
   e->n_layers = enc.layers;
-  e->dim = a.dim;
   e->hidden_dim = enc.ffn;
   e->n_heads = enc.heads;
   e->n_kv_heads = enc.heads;
   e->head_dim = enc.heads != 0 ? a.dim / enc.heads : 0;
   e->vocab_size = source_vocab;
-  e->max_seq_len = a.max_seq_len;
-  e->norm_eps = a.norm_eps;
   BartStack(e.get(), false, act, scale, embed_norm, shared);
   a.encoder = std::move(e);
 

@@ -183,8 +183,7 @@ Error ReadGenericEncoder(const nlohmann::json& j, const std::string& path, schem
     return Error(Status::kInvalidModel, path + ": an encoder-decoder needs an \"encoder\" object");
   }
   const nlohmann::json& ej = j["encoder"];
-  auto e = std::make_unique<schema::ArchitectureT>();
-  e->family = schema::ModelFamily::EncoderOnly;
+  std::unique_ptr<schema::ArchitectureT> e = EncoderArchitecture(*a);
   e->dim = ej.value("hidden_size", a->dim);
   e->hidden_dim = ej.value("intermediate_size", a->hidden_dim);
   e->n_layers = ej.value("num_hidden_layers", a->n_layers);
@@ -193,7 +192,6 @@ Error ReadGenericEncoder(const nlohmann::json& j, const std::string& path, schem
   e->head_dim = ej.value("head_dim", e->n_heads != 0 ? e->dim / e->n_heads : 0);
   e->vocab_size = ej.value("vocab_size", a->vocab_size);
   e->max_seq_len = ej.value("max_position_embeddings", a->max_seq_len);
-  e->norm_eps = a->norm_eps;
   EF_RETURN_IF_ERROR(ReadGenericStack(ej, path + " (encoder)", e.get()));
   e->stack->classifier = false;
   e->stack->shared_embedding = ej.value("shared_embedding", false);

@@ -74,17 +74,8 @@ Error ConvertT5(const HfConfig& c, const std::string& config_path, const Safeten
   a.bos_id = -1;
   a.decoder_start_ids = {start};
   T5Stack(&a, true, act, buckets, max_distance);
-  auto e = std::make_unique<schema::ArchitectureT>();
-  e->family = schema::ModelFamily::EncoderOnly;
+  std::unique_ptr<schema::ArchitectureT> e = EncoderArchitecture(a);
   e->n_layers = encoder_layers;
-  e->dim = a.dim;
-  e->hidden_dim = a.hidden_dim;
-  e->n_heads = a.n_heads;
-  e->n_kv_heads = a.n_kv_heads;
-  e->head_dim = a.head_dim;
-  e->vocab_size = a.vocab_size;
-  e->max_seq_len = a.max_seq_len;
-  e->norm_eps = a.norm_eps;
   T5Stack(e.get(), false, act, buckets, max_distance);
   a.encoder = std::move(e);
 

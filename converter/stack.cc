@@ -31,6 +31,21 @@ void SetDecoderStack(schema::ArchitectureT* a) {
   a->stack = std::move(stack);
 }
 
+std::unique_ptr<schema::ArchitectureT> EncoderArchitecture(const schema::ArchitectureT& decoder) {
+  auto e = std::make_unique<schema::ArchitectureT>();
+  e->family = schema::ModelFamily::EncoderOnly;
+  e->n_layers = decoder.n_layers;
+  e->dim = decoder.dim;
+  e->hidden_dim = decoder.hidden_dim;
+  e->n_heads = decoder.n_heads;
+  e->n_kv_heads = decoder.n_kv_heads;
+  e->head_dim = decoder.head_dim;
+  e->vocab_size = decoder.vocab_size;
+  e->max_seq_len = decoder.max_seq_len;
+  e->norm_eps = decoder.norm_eps;
+  return e;
+}
+
 Error CheckModelData(const ModelData& model) {
   auto bug = [](const std::string& what) { return Error(Status::kInternal, "converter bug: " + what); };
   flatbuffers::FlatBufferBuilder fbb;

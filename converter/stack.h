@@ -17,6 +17,11 @@ namespace convert {
 // Face llama, qwen2 and gpt2 checkpoints are. Sets a->stack.
 void SetDecoderStack(schema::ArchitectureT* a);
 
+// An encoder-decoder's encoder architecture with the decoder's dimensions (layers, widths, heads,
+// vocabulary, positions, norm epsilon) and family EncoderOnly, for a converter to adjust and put
+// in decoder->encoder. No stack yet.
+std::unique_ptr<schema::ArchitectureT> EncoderArchitecture(const schema::ArchitectureT& decoder);
+
 // Checks `model`'s architecture resolves (as the runtime would) and that its tensors are exactly
 // the ones the role table asks for, with their shapes. kInternal names a converter bug.
 Error CheckModelData(const ModelData& model);

@@ -44,28 +44,7 @@ std::string Convert(const test::TempDir& tmp, const std::string& name, convert::
   return o.output;
 }
 
-struct Loaded {
-  edgeformer_model* model = nullptr;
-  edgeformer_session* session = nullptr;
-  edgeformer_model_info info{};
-  explicit Loaded(const std::string& path, const char* isa = nullptr, edgeformer_kv_type kv = EDGEFORMER_KV_F32,
-                  uint32_t max_batch = 0) {
-    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
-    REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
-    edgeformer_session_params p = edgeformer_session_default_params();
-    p.max_isa = isa;
-    p.kv_type = kv;
-    p.max_batch = max_batch;
-    p.backend = EDGEFORMER_BACKEND_NATIVE;
-    const edgeformer_status st = edgeformer_session_create(model, &p, &session);
-    INFO(edgeformer_last_error());
-    REQUIRE(st == EDGEFORMER_OK);
-  }
-  ~Loaded() {
-    edgeformer_session_destroy(session);
-    edgeformer_model_destroy(model);
-  }
-};
+using Loaded = test::LoadedModel;
 
 std::vector<int32_t> Ids(const nlohmann::json& j) { return j.get<std::vector<int32_t>>(); }
 

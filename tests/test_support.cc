@@ -55,6 +55,24 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   REQUIRE(out.good());
 }
 
+LoadedModel::LoadedModel(const std::string& path, const char* isa, edgeformer_kv_type kv, uint32_t max_batch) {
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.max_isa = isa;
+  p.kv_type = kv;
+  p.max_batch = max_batch;
+  p.backend = EDGEFORMER_BACKEND_NATIVE;
+  const edgeformer_status st = edgeformer_session_create(model, &p, &session);
+  INFO(edgeformer_last_error());
+  REQUIRE(st == EDGEFORMER_OK);
+}
+
+LoadedModel::~LoadedModel() {
+  edgeformer_session_destroy(session);
+  edgeformer_model_destroy(model);
+}
+
 double WorstRowDifference(const std::vector<float>& want, const std::vector<float>& have, size_t row) {
   REQUIRE(want.size() == have.size());
   double worst = 0.0;

@@ -11,6 +11,15 @@ using edgeformer::Error;
 using edgeformer::Status;
 using namespace edgeformer::capi;  // NOLINT(google-build-using-namespace): the C API's own helpers
 
+// Whether an optional output buffer (null: not wanted) holds n_tokens rows of `row` floats; else
+// fails with what it needed.
+bool Fits(const float* buffer, size_t n_tokens, size_t row, size_t capacity, const char* what, edgeformer_status* st) {
+  if (buffer == nullptr || n_tokens <= capacity / row) return true;
+  *st = Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * row) +
+                                           " " + what + " but the buffer holds " + std::to_string(capacity));
+  return false;
+}
+
 }  // namespace
 
 extern "C" {
@@ -78,14 +87,10 @@ edgeformer_status edgeformer_encode(edgeformer_session* session, const int32_t* 
   if (session == nullptr) return Null("session");
   if (tokens == nullptr) return Null("tokens");
   const edgeformer::ModelConfig& c = session->model->config();
-  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
-                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
-  }
-  if (logits != nullptr && n_tokens > logits_capacity / c.vocab_size) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " +
-                                              std::to_string(n_tokens * c.vocab_size) + " logits but the buffer holds " +
-                                              std::to_string(logits_capacity));
+  edgeformer_status st = EDGEFORMER_OK;
+  if (!Fits(hidden, n_tokens, c.dim, hidden_capacity, "hidden floats", &st) ||
+      !Fits(logits, n_tokens, c.vocab_size, logits_capacity, "logits", &st)) {
+    return st;
   }
   return InCall(session, [&] {
     edgeformer::EncodeInput in;
@@ -104,11 +109,8 @@ edgeformer_status edgeformer_encode_source(edgeformer_session* session, const in
                                            float* hidden, size_t hidden_capacity) {
   if (session == nullptr) return Null("session");
   if (tokens == nullptr) return Null("tokens");
-  const edgeformer::ModelConfig& c = session->model->config();
-  if (hidden != nullptr && n_tokens > hidden_capacity / c.dim) {
-    return Fail(Status::kInvalidArgument, std::to_string(n_tokens) + " tokens need " + std::to_string(n_tokens * c.dim) +
-                                              " hidden floats but the buffer holds " + std::to_string(hidden_capacity));
-  }
+  edgeformer_status st = EDGEFORMER_OK;
+  if (!Fits(hidden, n_tokens, session->model->config().dim, hidden_capacity, "hidden floats", &st)) return st;
   return InCall(session, [&] { return Report(session->session->EncodeSource(tokens, n_tokens, hidden)); });
 }
 

@@ -186,6 +186,27 @@ def stack_forward(c, w, prefix, ids, embedding, memory=None, mem_c=None):
     return x
 
 
+def greedy(step, start, suppress=()):
+    """GREEDY_TOKENS ids after `start`, one full forward pass each: step(ids) gives the last
+    position's logits; suppressed ids are never chosen."""
+    ids = list(start)
+    for _ in range(GREEDY_TOKENS):
+        last = step(ids)
+        last[list(suppress)] = float("-inf")
+        ids.append(int(last.argmax()))
+    return ids[len(start):]
+
+
+def save(out, name, config, weights, dim, vocab, start, cases):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(config, f, indent=1)
+    write_safetensors(os.path.join(d, "model.safetensors"), weights, "F32")
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump({"dim": dim, "vocab_size": vocab, "start": start, "cases": cases}, f)
+
+
 def encoder_config(c):
     e = dict(c["encoder"])
     for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
@@ -211,20 +232,11 @@ def make(out, name, c, seed, sources, target_len):
         memory = stack_forward(e, w, "encoder.", src, enc_embedding)
         target = start + torch.randint(0, c["vocab_size"], (target_len,), generator=gen).tolist()
         logits = stack_forward(c, w, "", target, w["token_embedding.weight"], memory) @ classifier.T
-        greedy = list(start)
-        for _ in range(GREEDY_TOKENS):
-            last = stack_forward(c, w, "", greedy, w["token_embedding.weight"], memory)[-1] @ classifier.T
-            last[suppress] = float("-inf")
-            greedy.append(int(last.argmax()))
+        ids = greedy(lambda t: stack_forward(c, w, "", t, w["token_embedding.weight"], memory)[-1] @ classifier.T,
+                     start, suppress)
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": greedy[len(start):]})
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(c, f, indent=1)
-    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
-    with open(os.path.join(d, "reference.json"), "w") as f:
-        json.dump({"dim": c["hidden_size"], "vocab_size": c["vocab_size"], "start": start, "cases": cases}, f)
+                      "logits": as_f32_list(logits), "greedy": ids})
+    save(out, name, c, w, c["hidden_size"], c["vocab_size"], start, cases)
     print(f"{name}: {len(cases)} sources, {target_len}-token targets, {GREEDY_TOKENS} greedy ids each")
 
 
@@ -407,20 +419,10 @@ def make_bart(out, name, c, seed, sources, target_len):
         src = torch.randint(3, src_vocab, (n,), generator=gen).tolist() + [c["eos_token_id"]]
         target = start + torch.randint(3, vocab, (target_len,), generator=gen).tolist()
         memory, logits = bart_forward(c, w, src, target, marian)
-        greedy = list(start)
-        for _ in range(GREEDY_TOKENS):
-            last = bart_forward(c, w, src, greedy, marian)[1][-1]
-            last[suppress] = float("-inf")
-            greedy.append(int(last.argmax()))
+        ids = greedy(lambda t: bart_forward(c, w, src, t, marian)[1][-1], start, suppress)
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": greedy[len(start):]})
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(c, f, indent=1)
-    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
-    with open(os.path.join(d, "reference.json"), "w") as f:
-        json.dump({"dim": c["d_model"], "vocab_size": vocab, "start": start, "cases": cases}, f)
+                      "logits": as_f32_list(logits), "greedy": ids})
+    save(out, name, c, w, c["d_model"], vocab, start, cases)
     print(f"{name}: {c['model_type']}, {len(cases)} sources")
 
 
@@ -433,18 +435,10 @@ def make_t5(out, name, c, seed, sources, target_len):
         src = torch.randint(2, c["vocab_size"], (n,), generator=gen).tolist() + [c["eos_token_id"]]
         target = start + torch.randint(2, c["vocab_size"], (target_len,), generator=gen).tolist()
         memory, logits = t5_forward(c, w, src, target)
-        greedy = list(start)
-        for _ in range(GREEDY_TOKENS):
-            greedy.append(int(t5_forward(c, w, src, greedy)[1][-1].argmax()))
+        ids = greedy(lambda t: t5_forward(c, w, src, t)[1][-1], start)
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": greedy[1:]})
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(c, f, indent=1)
-    write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
-    with open(os.path.join(d, "reference.json"), "w") as f:
-        json.dump({"dim": c["d_model"], "vocab_size": c["vocab_size"], "start": start, "cases": cases}, f)
+                      "logits": as_f32_list(logits), "greedy": ids})
+    save(out, name, c, w, c["d_model"], c["vocab_size"], start, cases)
     print(f"{name}: T5ForConditionalGeneration, {len(cases)} sources")
 
 
