@@ -162,7 +162,7 @@ void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t k
   std::vector<float> q(d, 0.01f), scores(n), out(d);
   for (auto _ : state) {
     fns.scores(n, d, q.data(), k.as<void>(), kv_dim, type, scores.data());
-    fns.values(n, d, scores.data(), v.as<void>(), kv_dim, type, out.data());
+    fns.values(n, d, scores.data(), v.as<void>(), kv_dim, type, false, out.data());
     benchmark::ClobberMemory();
   }
   const double iters = static_cast<double>(state.iterations());

@@ -33,8 +33,10 @@
 // where K_s is the d values at k + s * k_stride elements of `type`, widened exactly to f32 (int8
 // values too: a cache of type kI8 holds per-row scales the caller applies, see ops::Attention).
 // AttnValuesFn (the weighted sum of values): for i < d,
-//   out[i] = (((0.0f + w[0] * V_0[i]) + w[1] * V_1[i]) + ...) + w[n-1] * V_{n-1}[i]
-// with V_s like K_s. Both read exactly those n rows of d values.
+//   out[i] = (((a + w[0] * V_0[i]) + w[1] * V_1[i]) + ...) + w[n-1] * V_{n-1}[i]
+// with V_s like K_s, and a = out[i] when `accumulate` (the sum goes on from a previous call's, so
+// positions split into runs give the bits of one call), else +0.0f. Both read exactly those n rows
+// of d values.
 //
 // Kernels write only c[i][j] for i < m, j < n, read nothing outside the given rows, allocate
 // nothing and are thread-safe on disjoint outputs.
@@ -68,7 +70,7 @@ using SGemmFn = void (*)(size_t m, size_t n, size_t k, const float* a, size_t a_
 using AttnScoresFn = void (*)(size_t n, size_t d, const float* q, const void* k, size_t k_stride,
                              KvType type, float* out);
 using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v, size_t v_stride,
-                              KvType type, float* out);
+                              KvType type, bool accumulate, float* out);
 
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
@@ -92,7 +94,7 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
   void scores(size_t n, size_t d, const float* q, const void* k, size_t k_stride, KvType type,     \
               float* out);                                                                         \
   void values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,     \
-              float* out);                                                                         \
+              bool accumulate, float* out);                                                        \
   }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL

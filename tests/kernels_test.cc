@@ -289,7 +289,16 @@ struct AttnProblem {
   }
   std::vector<float> Values(AttnValuesFn fn) const {
     std::vector<float> out(d + 2, -7.0f);
-    fn(n, d, w.data(), cache(), stride, type, out.data());
+    fn(n, d, w.data(), cache(), stride, type, false, out.data());
+    return out;
+  }
+  // The same sum in two calls, positions [0, split) then [split, n) accumulating.
+  std::vector<float> ChainedValues(AttnValuesFn fn, size_t split) const {
+    std::vector<float> out(d + 2, -7.0f);
+    const size_t elem = KvTypeBytes(type);
+    fn(split, d, w.data(), cache(), stride, type, false, out.data());
+    fn(n - split, d, w.data() + split, static_cast<const char*>(cache()) + split * stride * elem, stride, type, true,
+       out.data());
     return out;
   }
 };
@@ -319,6 +328,12 @@ void CheckAttnAgainstReference(const char* name, AttnFns fns) {
                     << " fill=" << static_cast<int>(fill));
           REQUIRE(SameBits(p.Scores(kAttnReference.scores), p.Scores(fns.scores)));
           REQUIRE(SameBits(p.Values(kAttnReference.values), p.Values(fns.values)));
+          // Positions in two runs (the KV blocks of a beam) give the bits of one call.
+          for (size_t split : {size_t{1}, n / 2, n - 1}) {
+            if (split == 0 || split >= n) continue;
+            CAPTURE(split);
+            REQUIRE(SameBits(p.Values(kAttnReference.values), p.ChainedValues(fns.values, split)));
+          }
         }
       }
     }

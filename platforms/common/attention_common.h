@@ -32,9 +32,9 @@ static inline float LoadScalar(const KvElem<T>* p) {
 // out[i] for begin <= i < d: the AttnValuesFn sum, one value at a time.
 template <KvType T>
 static inline void ValuesScalar(size_t n, size_t begin, size_t d, const float* w, const KvElem<T>* v, size_t stride,
-                                float* out) {
+                                bool accumulate, float* out) {
   for (size_t i = begin; i < d; ++i) {
-    float acc = 0.0f;
+    float acc = accumulate ? out[i] : 0.0f;
     for (size_t s = 0; s < n; ++s) acc += w[s] * LoadScalar<T>(v + s * stride + i);
     out[i] = acc;
   }
@@ -56,12 +56,12 @@ static inline void ValuesScalar(size_t n, size_t begin, size_t d, const float* w
     }                                                                                                \
   }                                                                                                  \
   void values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,       \
-              float* out) {                                                                          \
+              bool accumulate, float* out) {                                                         \
     if (type == KvType::kF16) {                                                                      \
-      Values<KvType::kF16>(n, d, w, v, v_stride, out);                                               \
+      Values<KvType::kF16>(n, d, w, v, v_stride, accumulate, out);                                   \
     } else if (type == KvType::kI8) {                                                                \
-      Values<KvType::kI8>(n, d, w, v, v_stride, out);                                                \
+      Values<KvType::kI8>(n, d, w, v, v_stride, accumulate, out);                                    \
     } else {                                                                                         \
-      Values<KvType::kF32>(n, d, w, v, v_stride, out);                                               \
+      Values<KvType::kF32>(n, d, w, v, v_stride, accumulate, out);                                   \
     }                                                                                                \
   }

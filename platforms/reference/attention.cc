@@ -26,9 +26,9 @@ void attn_scores_1p__reference(size_t n, size_t d, const float* q, const void* k
 }
 
 void attn_values_1d__reference(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,
-                               float* out) {
+                               bool accumulate, float* out) {
   for (size_t i = 0; i < d; ++i) {
-    float acc = 0.0f;
+    float acc = accumulate ? out[i] : 0.0f;
     for (size_t s = 0; s < n; ++s) acc += w[s] * Load(v, s * v_stride + i, type);
     out[i] = acc;
   }

@@ -1,7 +1,8 @@
 // Attention over an f32 or f16 KV cache with NEON (Armv8.0), in the canonical order of
 // kernels.h. Scores: Dot16Rows (dot16.h), 4 positions at a time. Values: 16 output values (four
 // vectors) per pass over the positions, then 4, then one at a time; each value sums its products
-// in increasing position order from +0.0f, as separate multiplies and adds in every path.
+// in increasing position order from +0.0f (or, accumulating, from out), as separate multiplies
+// and adds in every path.
 #include "platforms/arm/neon/dot16.h"
 
 namespace edgeformer {
@@ -9,9 +10,9 @@ namespace neon {
 namespace {
 
 template <KvType T, int kVectors>
-inline void ValuesBlock(size_t n, const float* w, const KvElem<T>* v, size_t stride, float* out) {
+inline void ValuesBlock(size_t n, const float* w, const KvElem<T>* v, size_t stride, bool accumulate, float* out) {
   float32x4_t acc[kVectors];
-  for (int c = 0; c < kVectors; ++c) acc[c] = vdupq_n_f32(0.0f);
+  for (int c = 0; c < kVectors; ++c) acc[c] = accumulate ? vld1q_f32(out + 4 * c) : vdupq_n_f32(0.0f);
   for (size_t s = 0; s < n; ++s) {
     const float32x4_t ws = vdupq_n_f32(w[s]);
     for (int c = 0; c < kVectors; ++c) acc[c] = vaddq_f32(acc[c], vmulq_f32(ws, Load4<T>(v + s * stride + 4 * c)));
@@ -20,12 +21,12 @@ inline void ValuesBlock(size_t n, const float* w, const KvElem<T>* v, size_t str
 }
 
 template <KvType T>
-void Values(size_t n, size_t d, const float* w, const void* values, size_t stride, float* out) {
+void Values(size_t n, size_t d, const float* w, const void* values, size_t stride, bool accumulate, float* out) {
   const KvElem<T>* v = static_cast<const KvElem<T>*>(values);
   size_t i = 0;
-  for (; i + 16 <= d; i += 16) ValuesBlock<T, 4>(n, w, v + i, stride, out + i);
-  for (; i + 4 <= d; i += 4) ValuesBlock<T, 1>(n, w, v + i, stride, out + i);
-  ValuesScalar<T>(n, i, d, w, v, stride, out);
+  for (; i + 16 <= d; i += 16) ValuesBlock<T, 4>(n, w, v + i, stride, accumulate, out + i);
+  for (; i + 4 <= d; i += 4) ValuesBlock<T, 1>(n, w, v + i, stride, accumulate, out + i);
+  ValuesScalar<T>(n, i, d, w, v, stride, accumulate, out);
 }
 
 }  // namespace

@@ -89,7 +89,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
       if (a.kv_type == KvType::kI8) {
         for (size_t s = 0; s < n; ++s) scores[s] *= a.v_scales[scale_at + s];
       }
-      task.fns->values(n, hd, scores, v + skip, a.kv_stride, a.kv_type, a.out + t * a.out_stride + h * hd);
+      task.fns->values(n, hd, scores, v + skip, a.kv_stride, a.kv_type, false, a.out + t * a.out_stride + h * hd);
     }
   }
 }
