@@ -89,7 +89,8 @@ for m in gemma2_f32 gemma3_f32 mistral_sw_f32 qwen3_f32 phi3_f32; do
   same_everywhere "$m" "$model --prompt-ids $prompt -n 60 --temperature 0 --ignore-eos --print-ids --dump-logits $tmp/logits" ""
 done
 # Encoder-decoders (tests/reference/make_seq2seq.py): a 40-token source through the encoder, the
-# cross-attention caches (f32 and int8), 30 greedy target tokens and the first target logits.
+# cross-attention caches (f32 and int8), 30 greedy target tokens and the first target logits, and
+# a beam search's 4 best hypotheses.
 for variant in "encdec_t5 f32" "encdec_post int8"; do
   read -r m kv <<<"$variant"
   if [[ ! -f $families/seq2seq/$m/config.json ]]; then
@@ -101,6 +102,9 @@ for variant in "encdec_t5 f32" "encdec_post int8"; do
   "$x86/converter/edgeformer-convert" --from hf "$families/seq2seq/$m" --no-tokenizer --quant int8 -q -o "$model"
   same_everywhere "$m (kv $kv)" \
     "$model --source-ids $(seq -s, 2 2 80) -n 30 --temperature 0 --ignore-eos --print-ids --kv-type $kv --dump-logits $tmp/logits" ""
+  # Beam search: 4 beams sharing KV blocks, the 4 best hypotheses.
+  same_everywhere "$m beams (kv $kv)" \
+    "$model --source-ids $(seq -s, 3 2 81) -n 20 --beam 4 --n-best 4 --print-ids --kv-type $kv --dump-logits $tmp/logits" ""
 done
 echo "cross-isa: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -29,6 +29,7 @@ int main(void) {
       (any_fn)edgeformer_model_chat_template,  (any_fn)edgeformer_chat_format,
       (any_fn)edgeformer_model_end_tokens,     (any_fn)edgeformer_session_tokens,
       (any_fn)edgeformer_model_weights,        (any_fn)edgeformer_encode_source,
+      (any_fn)edgeformer_beam_default_params,  (any_fn)edgeformer_generate_beam,
   };
   int failures = 0;
   size_t i;
@@ -43,6 +44,7 @@ int main(void) {
   /* Enums are int-sized, so any int an app stores is a value the library can check. */
   failures += sizeof(edgeformer_kv_type) != sizeof(int) || sizeof(edgeformer_backend) != sizeof(int);
   failures += sizeof(edgeformer_pooling) != sizeof(int) || sizeof(edgeformer_family) != sizeof(int);
+  failures += sizeof(edgeformer_early_stopping) != sizeof(int);
   {
     edgeformer_embed_params ep = edgeformer_embed_default_params();
     failures += ep.pooling != EDGEFORMER_POOLING_MODEL || ep.normalize != -1;

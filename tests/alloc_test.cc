@@ -325,3 +325,52 @@ TEST_CASE("an encoder-decoder allocates nothing once a session exists: sources, 
 }
 
 }  // namespace edgeformer
+
+namespace edgeformer {
+
+TEST_CASE("beam search allocates nothing once a session exists: decoder and encoder-decoder, 1 to 4 beams") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  for (const bool seq2seq : {false, true}) {
+    const std::string path = seq2seq ? test::MakeSyntheticEncoderDecoder(dir, convert::Quant::kInt8, "b")
+                                     : test::MakeSyntheticModel(dir, convert::Quant::kInt8, "b");
+    edgeformer_model* model = nullptr;
+    REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+    for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_I8}) {
+      edgeformer_session_params p = edgeformer_session_default_params();
+      p.n_threads = 2;
+      p.kv_type = kv;
+      p.max_beams = 4;
+      p.max_beam_tokens = 20;
+      edgeformer_session* s = nullptr;
+      REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+      const int32_t prompt[7] = {1, 20, 30, 40, 50, 60, 70};
+      std::vector<int32_t> tokens(4 * 20);
+      uint32_t lengths[4], n = 0;
+      float scores[4];
+      Arm(0);
+      edgeformer_status st = seq2seq ? edgeformer_encode_source(s, prompt, 7, nullptr, 0)
+                                     : edgeformer_session_prefill(s, prompt, 7);
+      for (uint32_t beams : {4u, 1u, 3u}) {
+        edgeformer_beam_params b = edgeformer_beam_default_params();
+        b.beams = beams;
+        b.n_best = beams;
+        b.max_tokens = 20;
+        b.early_stopping = EDGEFORMER_EARLY_STOPPING_NEVER;
+        if (st == EDGEFORMER_OK) st = edgeformer_generate_beam(s, &b, tokens.data(), 20, lengths, scores, &n);
+      }
+      Disarm();
+      INFO("seq2seq " << seq2seq << ", kv " << kv << ": " << edgeformer_last_error());
+      CHECK(st == EDGEFORMER_OK);
+      CHECK(n == 3);
+      CHECK(allocations.load() == 0);
+      edgeformer_session_destroy(s);
+    }
+    edgeformer_model_destroy(model);
+  }
+}
+
+}  // namespace edgeformer

@@ -20,14 +20,6 @@ struct Outcome {
   std::string message;
 };
 
-Outcome Load(const std::vector<uint8_t>& bytes) {
-  edgeformer_model* model = nullptr;
-  const edgeformer_status st = edgeformer_model_load_from_memory(bytes.data(), bytes.size(), nullptr, &model);
-  Outcome o{st, st == EDGEFORMER_OK ? "" : edgeformer_last_error()};
-  edgeformer_model_destroy(model);
-  return o;
-}
-
 void ExpectRefused(const Outcome& o, edgeformer_status status, const std::string& needle) {
   INFO("message: " << o.message);
   CHECK(o.status == status);

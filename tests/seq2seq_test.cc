@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -86,6 +88,46 @@ std::vector<int32_t> Greedy(Loaded& m, const std::vector<int32_t>& source, uint3
   return ids;
 }
 
+// Beam search after the current context, as the reference's settings say; checks every
+// hypothesis's tokens and score (f32 caches), or the best one's within 1e-2 (rounded caches, whose
+// near-equal hypotheses may swap).
+void CheckBeams(const std::string& model, const nlohmann::json& want, edgeformer_kv_type kv,
+                const std::function<void(test::LoadedModel&)>& start) {
+  const bool exact = kv == EDGEFORMER_KV_F32;
+  for (const auto& b : want) {
+    const uint32_t beams = b["beams"], max_tokens = b["max_tokens"];
+    CAPTURE(beams);
+    CAPTURE(max_tokens);
+    test::LoadedModel m(model, nullptr, kv, 0, beams);
+    start(m);
+    edgeformer_beam_params p = edgeformer_beam_default_params();
+    p.beams = beams;
+    p.max_tokens = max_tokens;
+    p.length_penalty = b["length_penalty"];
+    const std::string early = b["early_stopping"];
+    p.early_stopping = early == "always" ? EDGEFORMER_EARLY_STOPPING_ALWAYS
+                       : early == "never" ? EDGEFORMER_EARLY_STOPPING_NEVER
+                                          : EDGEFORMER_EARLY_STOPPING_HEURISTIC;
+    p.n_best = beams;
+    std::vector<int32_t> tokens(size_t{beams} * max_tokens);
+    std::vector<uint32_t> lengths(beams);
+    std::vector<float> scores(beams);
+    uint32_t n = 0;
+    const edgeformer_status st =
+        edgeformer_generate_beam(m.session, &p, tokens.data(), max_tokens, lengths.data(), scores.data(), &n);
+    INFO(edgeformer_last_error());
+    REQUIRE(st == EDGEFORMER_OK);
+    REQUIRE(n == b["tokens"].size());
+    for (uint32_t i = 0; i < (exact ? n : 1); ++i) {
+      CAPTURE(i);
+      const std::vector<int32_t> want_ids = b["tokens"][i].get<std::vector<int32_t>>();
+      CHECK(std::vector<int32_t>(tokens.begin() + i * max_tokens, tokens.begin() + i * max_tokens + lengths[i]) ==
+            want_ids);
+      CHECK(std::fabs(scores[i] - b["scores"][i].get<double>()) <= (exact ? 1e-4 : 1e-2) * (1.0 + std::fabs(scores[i])));
+    }
+  }
+}
+
 void CheckFamily(const std::string& name) {
   CAPTURE(name);
   const nlohmann::json ref = LoadReference(name);
@@ -118,6 +160,33 @@ void CheckFamily(const std::string& name) {
     CHECK(test::WorstRowDifference(want_logits, logits, vocab) <= 1e-4);
     CHECK(test::SameBits(logits, TargetLogits(one_row, source, target)));
     CHECK(Greedy(m, source, 10) == Ids(c["greedy"]));
+    if (c.contains("beams")) {
+      // Beam search (beams sharing blocks of the KV cache) as the reference; f32 and int8 caches.
+      for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16}) {
+        CAPTURE(kv);
+        CheckBeams(f32, c["beams"], kv, [&](test::LoadedModel& b) { EncodeSource(b, source); });
+      }
+      // One beam is greedy decoding (until an ending id); the context after a search is the
+      // source and the start ids, as before it.
+      test::LoadedModel one(f32, nullptr, EDGEFORMER_KV_F32, 0, 4);
+      EncodeSource(one, source);
+      edgeformer_beam_params p = edgeformer_beam_default_params();
+      p.beams = 1;
+      p.max_tokens = 10;
+      std::vector<int32_t> ids(10);
+      uint32_t length = 0, n = 0;
+      REQUIRE(edgeformer_generate_beam(one.session, &p, ids.data(), 10, &length, nullptr, &n) == EDGEFORMER_OK);
+      const std::vector<int32_t> greedy = Ids(c["greedy"]);
+      CHECK(std::vector<int32_t>(ids.begin(), ids.begin() + length) ==
+            std::vector<int32_t>(greedy.begin(), greedy.begin() + length));
+      p.beams = 4;
+      REQUIRE(edgeformer_generate_beam(one.session, &p, nullptr, 0, nullptr, nullptr, &n) == EDGEFORMER_OK);
+      CHECK(edgeformer_session_position(one.session) == n_start);
+      std::vector<float> rest((target.size() - n_start) * vocab);
+      REQUIRE(edgeformer_session_prefill_logits(one.session, target.data() + n_start, target.size() - n_start,
+                                                rest.data(), rest.size()) == EDGEFORMER_OK);
+      CHECK(test::SameBits(rest, std::vector<float>(logits.begin() + n_start * vocab, logits.end())));
+    }
     // Caches of f16 and int8 (self and cross), and int8 weights: close.
     const std::vector<float> hl = TargetLogits(half, source, target), il = TargetLogits(i8kv, source, target);
     const std::vector<float> ql = TargetLogits(q, source, target);
@@ -178,6 +247,22 @@ TEST_CASE("Hugging Face Marian: sinusoid halves, scaled embeddings, SiLU, separa
   CheckFamily("marian");
 }
 
+TEST_CASE("beam search on a decoder-only model: hypotheses and scores as transformers' beam search") {
+  const nlohmann::json ref = LoadReference("beam_llama");
+  test::TempDir tmp;
+  const std::string path = Convert(tmp, "beam_llama", convert::Quant::kNone);
+  for (const auto& c : ref["cases"]) {
+    const std::vector<int32_t> prompt = Ids(c["prompt"]);
+    CAPTURE(prompt.size());
+    CheckBeams(path, c["beams"], EDGEFORMER_KV_F32, [&](test::LoadedModel& m) {
+      REQUIRE(edgeformer_session_prefill(m.session, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    });
+    CheckBeams(path, c["beams"], EDGEFORMER_KV_F16, [&](test::LoadedModel& m) {
+      REQUIRE(edgeformer_session_prefill(m.session, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    });
+  }
+}
+
 TEST_CASE("encoder-decoder sessions: a source first, its length, a new source, reset and truncate") {
   const nlohmann::json ref = LoadReference("encdec_pre");
   test::TempDir tmp;
@@ -221,6 +306,34 @@ TEST_CASE("encoder-decoder sessions: a source first, its length, a new source, r
   // Reset forgets the source.
   REQUIRE(edgeformer_session_reset(m.session) == EDGEFORMER_OK);
   CHECK(edgeformer_session_prefill(m.session, target.data(), target.size()) == EDGEFORMER_INVALID_ARGUMENT);
+  // Beam search's limits: the session's beams and tokens, n_best, the context; refused before
+  // anything runs.
+  {
+    test::LoadedModel b(f32, nullptr, EDGEFORMER_KV_F32, 0, 2);
+    edgeformer_beam_params p = edgeformer_beam_default_params();
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+    EncodeSource(b, a);
+    p.beams = 3;
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+    p.beams = 2;
+    p.n_best = 3;
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+    p.n_best = 1;
+    p.max_tokens = 257;  // past max_beam_tokens (256)
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+    p.max_tokens = 48;  // past the context after the start ids
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_CONTEXT_FULL);
+    p.max_tokens = 8;
+    p.early_stopping = static_cast<edgeformer_early_stopping>(7);
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
+    p.early_stopping = EDGEFORMER_EARLY_STOPPING_ALWAYS;
+    uint32_t n = 0;
+    CHECK(edgeformer_generate_beam(b.session, &p, nullptr, 0, nullptr, nullptr, &n) == EDGEFORMER_OK);
+    CHECK(n == 1);
+    edgeformer_session_params bad = edgeformer_session_default_params();
+    bad.max_beams = 65;
+    CHECK(edgeformer_session_create(b.model, &bad, &s) == EDGEFORMER_INVALID_ARGUMENT);
+  }
   // An encoder-decoder is not encoded as a text; a decoder has no source.
   std::vector<float> h(a.size() * m.info.dim);
   CHECK(edgeformer_encode(m.session, a.data(), nullptr, a.size(), h.data(), h.size(), nullptr, 0) ==

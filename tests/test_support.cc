@@ -55,13 +55,15 @@ void WriteFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   REQUIRE(out.good());
 }
 
-LoadedModel::LoadedModel(const std::string& path, const char* isa, edgeformer_kv_type kv, uint32_t max_batch) {
+LoadedModel::LoadedModel(const std::string& path, const char* isa, edgeformer_kv_type kv, uint32_t max_batch,
+                         uint32_t max_beams) {
   REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
   REQUIRE(edgeformer_model_get_info(model, &info) == EDGEFORMER_OK);
   edgeformer_session_params p = edgeformer_session_default_params();
   p.max_isa = isa;
   p.kv_type = kv;
   p.max_batch = max_batch;
+  p.max_beams = max_beams;
   p.backend = EDGEFORMER_BACKEND_NATIVE;
   const edgeformer_status st = edgeformer_session_create(model, &p, &session);
   INFO(edgeformer_last_error());

@@ -54,14 +54,14 @@ edgeformer_generate_params Greedy(uint32_t max_tokens);
 // random weights and no tokenizer; returns its path.
 std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const std::string& name = "encoder");
 
-// A model and a session on it with the native backend (and, when given, an ISA cap, a KV type and
-// a max_batch), destroyed together; fails the test when either cannot be made.
+// A model and a session on it with the native backend (and, when given, an ISA cap, a KV type, a
+// max_batch and max_beams), destroyed together; fails the test when either cannot be made.
 struct LoadedModel {
   edgeformer_model* model = nullptr;
   edgeformer_session* session = nullptr;
   edgeformer_model_info info{};
   explicit LoadedModel(const std::string& path, const char* isa = nullptr, edgeformer_kv_type kv = EDGEFORMER_KV_F32,
-                       uint32_t max_batch = 0);
+                       uint32_t max_batch = 0, uint32_t max_beams = 1);
   ~LoadedModel();
   LoadedModel(const LoadedModel&) = delete;
   LoadedModel& operator=(const LoadedModel&) = delete;

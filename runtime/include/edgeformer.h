@@ -289,6 +289,12 @@ typedef struct edgeformer_session_params {
   uint32_t max_source_length; /* encoder-decoders: the longest source the session encodes (its
                               encoder keys and the cross-attention cache are sized for it); 0 =
                               the encoder's maximum. Must be 0 for other models. Default 0. */
+  uint32_t max_beams;      /* the most beams edgeformer_generate_beam runs, 1 to 64: the KV cache
+                              holds that many sequences (max_beams times its memory); 0 means 1.
+                              Not with sliding-window models whose window is much shorter than
+                              the context. Default 1. */
+  uint32_t max_beam_tokens;/* the most tokens edgeformer_generate_beam generates; 0 means 256.
+                              Default 256. */
 } edgeformer_session_params;
 
 /* The defaults, by value. Thread-safe. */
@@ -508,6 +514,44 @@ EDGEFORMER_API edgeformer_status edgeformer_encode(edgeformer_session* session, 
  * and the source are forgotten. Allocates nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_encode_source(edgeformer_session* session, const int32_t* tokens,
                                                           size_t n_tokens, float* hidden, size_t hidden_capacity);
+
+/* When beam search stops (transformers' early_stopping): once `beams` hypotheses have ended
+ * (ALWAYS); once no running beam can beat the worst of them, judged by its score so far
+ * (HEURISTIC, transformers' default False); or only when none can, judged at the maximum length
+ * (NEVER). */
+typedef enum edgeformer_early_stopping {
+  EDGEFORMER_EARLY_STOPPING_HEURISTIC = 0,
+  EDGEFORMER_EARLY_STOPPING_ALWAYS = 1,
+  EDGEFORMER_EARLY_STOPPING_NEVER = 2,
+  EDGEFORMER_EARLY_STOPPING_MAX_ = 0x7fffffff /* not a value: keeps the enum int-sized */
+} edgeformer_early_stopping;
+
+typedef struct edgeformer_beam_params {
+  uint32_t beams;           /* 1 to the session's max_beams. Default 4. */
+  uint32_t max_tokens;      /* generated tokens at most (an ending token included). Default 64. */
+  float length_penalty;     /* a hypothesis scores sum(log p) / generated_length^length_penalty.
+                               Default 1. */
+  edgeformer_early_stopping early_stopping; /* Default HEURISTIC. */
+  uint32_t n_best;          /* hypotheses returned, 1 to beams. Default 1. */
+} edgeformer_beam_params;
+
+/* The defaults, by value. Thread-safe. */
+EDGEFORMER_API edgeformer_beam_params edgeformer_beam_default_params(void);
+
+/* Beam search after the current context (a prefill, or an encoder-decoder's source), as Hugging
+ * Face transformers' generate(num_beams=...) does it: every step runs all beams' tokens through
+ * the model together, and beams share the KV cache of their common prefix (blocks of 16
+ * positions, reordered by table, copied only where a shared block is written). Suppressed ids
+ * are never chosen; EOS and the end ids end a hypothesis (the ending token is not returned). The
+ * best n_results (<= n_best) hypotheses, best first, go to tokens [n_best][capacity] (a
+ * hypothesis longer than capacity is cut, its length still the full one), lengths [n_best] and
+ * scores [n_best] (its length-normalized log-probability); tokens, lengths or scores may be NULL.
+ * Afterwards the context is what it was before the call, with its logits.
+ * edgeformer_session_cancel stops it with EDGEFORMER_CANCELLED. Allocates nothing. */
+EDGEFORMER_API edgeformer_status edgeformer_generate_beam(edgeformer_session* session,
+                                                          const edgeformer_beam_params* params, int32_t* tokens,
+                                                          size_t capacity, uint32_t* lengths, float* scores,
+                                                          uint32_t* n_results);
 
 typedef struct edgeformer_session_info {
   const char* isa;         /* ISA of the kernels in use; static storage */

@@ -235,6 +235,8 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.threadpool = nullptr;
   p.memory_budget = 0;
   p.max_source_length = 0;
+  p.max_beams = 1;
+  p.max_beam_tokens = 256;
   return p;
 }
 
@@ -251,6 +253,8 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.memory_budget = p.memory_budget;
     o.context_length = p.context_length;
     o.max_source_length = p.max_source_length;
+    o.max_beams = p.max_beams == 0 ? 1 : p.max_beams;
+    o.max_beam_tokens = p.max_beam_tokens == 0 ? 256 : p.max_beam_tokens;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
     if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16 && p.kv_type != EDGEFORMER_KV_I8) {

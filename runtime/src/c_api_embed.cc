@@ -1,4 +1,5 @@
 // The C API of embeddings and encoding (c_api.cc says how the C API files divide).
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,6 +113,50 @@ edgeformer_status edgeformer_encode_source(edgeformer_session* session, const in
   edgeformer_status st = EDGEFORMER_OK;
   if (!Fits(hidden, n_tokens, session->model->config().dim, hidden_capacity, "hidden floats", &st)) return st;
   return InCall(session, [&] { return Report(session->session->EncodeSource(tokens, n_tokens, hidden)); });
+}
+
+edgeformer_beam_params edgeformer_beam_default_params(void) {
+  edgeformer_beam_params p;
+  p.beams = 4;
+  p.max_tokens = 64;
+  p.length_penalty = 1.0f;
+  p.early_stopping = EDGEFORMER_EARLY_STOPPING_HEURISTIC;
+  p.n_best = 1;
+  return p;
+}
+
+edgeformer_status edgeformer_generate_beam(edgeformer_session* session, const edgeformer_beam_params* params,
+                                           int32_t* tokens, size_t capacity, uint32_t* lengths, float* scores,
+                                           uint32_t* n_results) {
+  if (n_results != nullptr) *n_results = 0;
+  if (session == nullptr) return Null("session");
+  const edgeformer_beam_params p = params ? *params : edgeformer_beam_default_params();
+  if (p.early_stopping < EDGEFORMER_EARLY_STOPPING_HEURISTIC || p.early_stopping > EDGEFORMER_EARLY_STOPPING_NEVER) {
+    return Fail(Status::kInvalidArgument, "unknown early_stopping " + std::to_string(p.early_stopping));
+  }
+  if (tokens != nullptr && capacity == 0) return Fail(Status::kInvalidArgument, "tokens has no capacity");
+  return InCall(session, [&] {
+    edgeformer::BeamOptions o;
+    o.beams = p.beams;
+    o.max_tokens = p.max_tokens;
+    o.length_penalty = p.length_penalty;
+    o.early_stopping = p.early_stopping == EDGEFORMER_EARLY_STOPPING_ALWAYS  ? edgeformer::EarlyStopping::kAlways
+                       : p.early_stopping == EDGEFORMER_EARLY_STOPPING_NEVER ? edgeformer::EarlyStopping::kNever
+                                                                             : edgeformer::EarlyStopping::kHeuristic;
+    o.n_best = p.n_best;
+    const Error err = session->session->GenerateBeam(o);
+    if (!err.ok()) return Report(err);
+    const edgeformer::BeamSearch& beam = session->session->beam_results();
+    for (uint32_t i = 0; i < beam.results(); ++i) {
+      uint32_t n = 0;
+      const int32_t* ids = beam.result_tokens(i, &n);
+      if (tokens != nullptr) std::copy_n(ids, std::min<size_t>(n, capacity), tokens + i * capacity);
+      if (lengths != nullptr) lengths[i] = n;
+      if (scores != nullptr) scores[i] = beam.result_score(i);
+    }
+    if (n_results != nullptr) *n_results = beam.results();
+    return EDGEFORMER_OK;
+  });
 }
 
 }  // extern "C"

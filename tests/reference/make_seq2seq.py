@@ -34,7 +34,9 @@ written here from transformers' modeling code:
 
 Each folder gets config.json, model.safetensors and reference.json: per source, the encoder's
 final hidden states, the decoder's logits at every position of a teacher-forced target (start
-ids first), and greedy ids (one full forward pass per token, suppressed ids masked).
+ids first), greedy ids (one full forward pass per token, suppressed ids masked), and beam search
+results (beam_search below, written from transformers' BeamSearchScorer semantics). beam_llama
+is a Llama decoder (make_models.py's) with beam search results after a prompt.
 
 Usage: /usr/bin/python3 tests/reference/make_seq2seq.py OUT_DIR
 """
@@ -46,7 +48,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_models import write_safetensors  # noqa: E402
+from make_models import llama_forward, llama_weights, write_safetensors  # noqa: E402
 from make_stacks import (F64, as_f32_list, attend, causal, gelu_erf, gelu_tanh, layer_norm, mat, rms_norm,  # noqa: E402
                          rnd, sinusoidal, t5_bucket)
 
@@ -197,6 +199,79 @@ def greedy(step, start, suppress=()):
     return ids[len(start):]
 
 
+def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
+    """transformers' beam search (generate(num_beams=k), BeamSearchScorer of 4.38 and later),
+    independently of the runtime: each step adds the running beams' log-softmax (suppressed ids
+    after it, at -inf) to their scores and ranks beams x vocabulary (equal scores: lower beam,
+    then lower id; at the first step only beam 0, every beam being the prompt); of the best 2k,
+    an ending id within the first k finishes a hypothesis (score sum / generated_len^lp, the
+    ending id counted, not kept), the others fill the k next beams. Done once k hypotheses exist
+    and: "always"; "heuristic": the best candidate's sum over the current length cannot beat the
+    worst hypothesis; "never": the same at max_new when lp > 0. At max_new tokens the running
+    beams become hypotheses. Returns [(score, tokens)], best first."""
+    hyps, worst = [], 1e9
+
+    def add(tokens, total, length):
+        nonlocal worst
+        score = total / length ** lp
+        if len(hyps) < k or score > worst:
+            hyps.append((score, tokens))
+            if len(hyps) > k:
+                low = min(range(len(hyps)), key=lambda i: (hyps[i][0], i))
+                del hyps[low]
+                worst = min(h[0] for h in hyps)
+            else:
+                worst = min(score, worst)
+
+    running = [([], 0.0)] * k
+    length, done = 0, False
+    while True:
+        cands = []
+        for j, (toks, total) in enumerate(running[:1] if length == 0 else running):
+            lps = torch.log_softmax(step(list(start) + toks).to(F64), -1)
+            lps[list(suppress)] = float("-inf")
+            cands += [(total + float(lps[v]), j, v) for v in range(lps.shape[0])]
+        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+        cands = cands[: 2 * k]
+        nxt = []
+        for rank, (total, j, v) in enumerate(cands):
+            if v in eos:
+                if rank < k:
+                    add(running[j][0], total, length + 1)
+                continue
+            nxt.append((running[j][0] + [v], total))
+            if len(nxt) == k:
+                break
+        if len(hyps) >= k:
+            if early == "always":
+                done = True
+            else:
+                n = max_new if early == "never" and lp > 0 else length + 1
+                done = worst >= cands[0][0] / n ** lp
+        if done:
+            break
+        running, length = nxt, length + 1
+        if length >= max_new:
+            break
+    if not done:
+        for toks, total in running:
+            add(toks, total, length)
+    return sorted(hyps, key=lambda h: -h[0])
+
+
+BEAM_SETTINGS = [(4, 12, 1.0, "heuristic"), (3, 9, 0.6, "always"), (2, 7, 1.5, "never")]
+
+
+def beams(step, start, eos, suppress=()):
+    """The beam references of one source or prompt: every BEAM_SETTINGS entry, all hypotheses."""
+    out = []
+    for k, max_new, lp, early in BEAM_SETTINGS:
+        hyps = beam_search(step, start, k, max_new, lp, early, eos, suppress)
+        out.append({"beams": k, "max_tokens": max_new, "length_penalty": lp, "early_stopping": early,
+                    "tokens": [h[1] for h in hyps], "scores": [h[0] for h in hyps]})
+    return out
+
+
 def save(out, name, config, weights, dim, vocab, start, cases):
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
@@ -232,10 +307,10 @@ def make(out, name, c, seed, sources, target_len):
         memory = stack_forward(e, w, "encoder.", src, enc_embedding)
         target = start + torch.randint(0, c["vocab_size"], (target_len,), generator=gen).tolist()
         logits = stack_forward(c, w, "", target, w["token_embedding.weight"], memory) @ classifier.T
-        ids = greedy(lambda t: stack_forward(c, w, "", t, w["token_embedding.weight"], memory)[-1] @ classifier.T,
-                     start, suppress)
+        step = lambda t: stack_forward(c, w, "", t, w["token_embedding.weight"], memory)[-1] @ classifier.T  # noqa: E731
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": ids})
+                      "logits": as_f32_list(logits), "greedy": greedy(step, start, suppress),
+                      "beams": beams(step, start, [c["eos_token_id"]] if "eos_token_id" in c else [], suppress)})
     save(out, name, c, w, c["hidden_size"], c["vocab_size"], start, cases)
     print(f"{name}: {len(cases)} sources, {target_len}-token targets, {GREEDY_TOKENS} greedy ids each")
 
@@ -419,9 +494,10 @@ def make_bart(out, name, c, seed, sources, target_len):
         src = torch.randint(3, src_vocab, (n,), generator=gen).tolist() + [c["eos_token_id"]]
         target = start + torch.randint(3, vocab, (target_len,), generator=gen).tolist()
         memory, logits = bart_forward(c, w, src, target, marian)
-        ids = greedy(lambda t: bart_forward(c, w, src, t, marian)[1][-1], start, suppress)
+        step = lambda t: bart_forward(c, w, src, t, marian)[1][-1]  # noqa: E731
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": ids})
+                      "logits": as_f32_list(logits), "greedy": greedy(step, start, suppress),
+                      "beams": beams(step, start, [c["eos_token_id"]], suppress)})
     save(out, name, c, w, c["d_model"], vocab, start, cases)
     print(f"{name}: {c['model_type']}, {len(cases)} sources")
 
@@ -435,11 +511,29 @@ def make_t5(out, name, c, seed, sources, target_len):
         src = torch.randint(2, c["vocab_size"], (n,), generator=gen).tolist() + [c["eos_token_id"]]
         target = start + torch.randint(2, c["vocab_size"], (target_len,), generator=gen).tolist()
         memory, logits = t5_forward(c, w, src, target)
-        ids = greedy(lambda t: t5_forward(c, w, src, t)[1][-1], start)
+        step = lambda t: t5_forward(c, w, src, t)[1][-1]  # noqa: E731
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": ids})
+                      "logits": as_f32_list(logits), "greedy": greedy(step, start),
+                      "beams": beams(step, start, [c["eos_token_id"]])})
     save(out, name, c, w, c["d_model"], c["vocab_size"], start, cases)
     print(f"{name}: T5ForConditionalGeneration, {len(cases)} sources")
+
+
+def make_beam_llama(out):
+    """A Llama decoder with beam search references after two prompts (EOS = a frequent id)."""
+    c = {"model_type": "llama", "hidden_size": 48, "intermediate_size": 96, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12, "vocab_size": 90,
+         "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "tie_word_embeddings": False,
+         "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2}
+    gen = torch.Generator().manual_seed(88)
+    w = llama_weights(c, gen)
+    prompts = [[1] + torch.randint(3, c["vocab_size"], (n - 1,), generator=gen).tolist() for n in (5, 23)]
+    step = lambda t: llama_forward(c, w, t)[-1]  # noqa: E731
+    # EOS: the id greedy decoding picks third after the first prompt, so hypotheses end on the way.
+    c["eos_token_id"] = greedy(step, prompts[0])[2]
+    cases = [{"prompt": p, "beams": beams(step, p, [c["eos_token_id"]])} for p in prompts]
+    save(out, "beam_llama", c, w, c["hidden_size"], c["vocab_size"], [], cases)
+    print(f"beam_llama: a Llama decoder, beam search after {len(cases)} prompts")
 
 
 def main():
@@ -448,7 +542,7 @@ def main():
     pre = dict(base, hidden_size=32, intermediate_size=72, num_hidden_layers=2, num_attention_heads=4,
                num_key_value_heads=2, head_dim=8, vocab_size=97, max_position_embeddings=48, norm="rmsnorm",
                norm_placement="pre", positions="rotary", activation="swiglu", tie_word_embeddings=False,
-               decoder_start_ids=[3, 5],
+               decoder_start_ids=[3, 5], eos_token_id=4,
                encoder={"num_hidden_layers": 3, "num_attention_heads": 2, "head_dim": 16, "intermediate_size": 56,
                         "vocab_size": 113, "max_position_embeddings": 40, "norm": "rmsnorm", "positions": "rotary",
                         "activation": "swiglu"})
@@ -494,6 +588,7 @@ def main():
               "activation_function": "swish", "scale_embedding": True, "pad_token_id": 100, "eos_token_id": 0,
               "decoder_start_token_id": 100, "tie_word_embeddings": True}
     make_bart(out, "marian", marian, 87, [18, 50], 12)
+    make_beam_llama(out)
 
 
 if __name__ == "__main__":

@@ -94,6 +94,13 @@ int main(int argc, char** argv) {
       ->excludes(source_opt);
   app.add_option("--max-source", sp.max_source_length, "encoder-decoders: the longest source (0 = the model's)")
       ->capture_default_str();
+  edgeformer_beam_params beam = edgeformer_beam_default_params();
+  beam.beams = 0;
+  app.add_option("--beam", beam.beams, "beam search with N beams (prints the best hypothesis; 0 = sample or greedy)");
+  app.add_option("--n-best", beam.n_best, "with --beam: print the N best hypotheses, one per line, with their scores")
+      ->capture_default_str();
+  app.add_option("--length-penalty", beam.length_penalty, "with --beam: scores are log p / length^PENALTY")
+      ->capture_default_str();
   app.add_option("--tokenize", tokenize_text, "print the ids of TEXT (with the tokenizer's special tokens) and exit");
   bool no_parse_special = false;
   app.add_flag("--no-parse-special", no_parse_special,
@@ -300,6 +307,10 @@ int main(int argc, char** argv) {
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize the prompt", st);
   }
 
+  if (beam.beams > 0) {
+    sp.max_beams = beam.beams;
+    sp.max_beam_tokens = gen.max_tokens;
+  }
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
@@ -342,6 +353,34 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "edgeformer-run: cannot write %s\n", dump_logits.c_str());
       return edgeformer::cli::kExitFailure;
     }
+  }
+  if (beam.beams > 0) {
+    // Beam search: the n best hypotheses, one per line (ids or text), each score to stderr.
+    beam.max_tokens = gen.max_tokens;
+    std::vector<int32_t> hyps(size_t{beam.n_best} * gen.max_tokens);
+    std::vector<uint32_t> lengths(beam.n_best);
+    std::vector<float> scores(beam.n_best);
+    uint32_t n_results = 0;
+    st = edgeformer_generate_beam(session, &beam, hyps.data(), gen.max_tokens, lengths.data(), scores.data(), &n_results);
+    if (st != EDGEFORMER_OK) return Fail("beam search failed", st);
+    for (uint32_t i = 0; i < n_results; ++i) {
+      const std::vector<int32_t> ids(hyps.begin() + i * gen.max_tokens, hyps.begin() + i * gen.max_tokens + lengths[i]);
+      if (print_ids) {
+        std::printf("%s%s", i ? "\n" : "", JoinIds(ids).c_str());
+      } else {
+        int32_t prev = -1;
+        for (int32_t id : ids) {
+          const char* piece = nullptr;
+          size_t len = 0;
+          if (edgeformer_token_piece(model, prev, id, &piece, &len) == EDGEFORMER_OK) std::fwrite(piece, 1, len, stdout);
+          prev = id;
+        }
+        if (i + 1 < n_results) std::printf("\n");
+      }
+      std::fprintf(stderr, "hypothesis %u: %u tokens, score %.6f\n", i + 1, lengths[i], scores[i]);
+    }
+    std::printf("\n");
+    return 0;
   }
   gen.stop_at_end_of_text = !ignore_eos;
   size_t n_generated = 0;

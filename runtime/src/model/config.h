@@ -94,8 +94,10 @@ struct ModelConfig {
   bool shared_embedding = false;
 
   // Whether `token` ends a text: EOS, BOS (which starts the next one) or an end id.
-  bool EndsText(int32_t token) const {
-    if (token == eos_id || token == bos_id) return token >= 0;
+  bool EndsText(int32_t token) const { return (token == bos_id && token >= 0) || IsEnd(token); }
+  // Whether `token` is EOS or an end id (what ends a beam search hypothesis, as in transformers).
+  bool IsEnd(int32_t token) const {
+    if (token == eos_id) return token >= 0;
     for (int32_t id : end_ids) {
       if (token == id) return true;
     }

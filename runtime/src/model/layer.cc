@@ -97,10 +97,17 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   }
   {
     const ScopedOp t = timer(OpKind::kAttention);
-    ops::StoreKv(s.k_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.k, cache.head_stride, cache.ring,
-                 cache.k_scales);
-    ops::StoreKv(s.v_rows, n, kv_dim, c.n_kv_heads, hd, rows.first, cache.type, cache.v, cache.head_stride, cache.ring,
-                 cache.v_scales);
+    // Beams: each row at its own sequence's slot of the position.
+    for (size_t i = 0; i < (rows.tables != nullptr ? n : 1); ++i) {
+      const size_t count = rows.tables != nullptr ? 1 : n;
+      const size_t slot = rows.tables != nullptr
+                              ? size_t{rows.tables[i][rows.first / rows.block]} * rows.block + rows.first % rows.block
+                              : rows.first;
+      ops::StoreKv(s.k_rows + i * kv_dim, count, kv_dim, c.n_kv_heads, hd, slot, cache.type, cache.k, cache.head_stride,
+                   cache.ring, cache.k_scales);
+      ops::StoreKv(s.v_rows + i * kv_dim, count, kv_dim, c.n_kv_heads, hd, slot, cache.type, cache.v, cache.head_stride,
+                   cache.ring, cache.v_scales);
+    }
     ops::AttentionArgs args{s.q,        q_dim,     cache.k,    cache.v,      cache.type, cache.head_stride,
                             hd,         rows.first, n,         c.n_heads,    c.n_kv_heads,
                             hd,         s.scores,  s.scores_stride, s.att,   q_dim};
@@ -115,6 +122,8 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     args.k_scales = cache.k_scales;
     args.v_scales = cache.v_scales;
     args.scale_head_stride = cache.head_stride / hd;
+    args.tables = rows.tables;
+    args.block = rows.block;
     if (lc.position == PositionKind::kALiBi) args.alibi_slopes = tables.alibi_slopes;
     if (lc.position == PositionKind::kT5Relative) {
       args.relative_bias = (c.relative.shared ? shared_relative_bias : w.relative_bias).f32();

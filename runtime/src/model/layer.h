@@ -25,6 +25,11 @@ struct RowLayout {
   const int32_t* positions = nullptr;
   const uint32_t* seg_begin = nullptr;
   const uint32_t* seg_end = nullptr;
+  // Beams: when not null, row i is sequence i's token at position `first` (every row at that
+  // position), kept at slot tables[i][first / block] * block + first % block of the cache, its
+  // keys found through tables[i] (model/kv_blocks.h).
+  const uint32_t* const* tables = nullptr;
+  size_t block = 0;
 };
 
 // The session's buffers a layer works in: [rows][width] each, rows >= RowLayout::n.

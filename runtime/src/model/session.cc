@@ -51,6 +51,19 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   } else if (options.max_source_length != 0) {
     return Error(Status::kInvalidArgument, "max_source_length is for encoder-decoder models");
   }
+  if (options.max_beams < 1 || options.max_beams > 64) {
+    return Error(Status::kInvalidArgument, "max_beams must be 1 to 64");
+  }
+  if (options.max_beams > 1 && encoder) return Error(Status::kInvalidArgument, "an encoder has no beams");
+  s->max_beams_ = options.max_beams;
+  if (s->max_beams_ > 1) {
+    EF_RETURN_IF_ERROR(s->blocks_.Init(s->max_beams_, (s->context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock));
+  }
+  EF_RETURN_IF_ERROR(s->beam_.Init(s->max_beams_, std::max<uint32_t>(1, std::min(options.max_beam_tokens, s->context_)),
+                                   c.vocab_size));
+  s->beam_tables_.assign(s->max_beams_, nullptr);
+  s->beam_parents_.assign(s->max_beams_, 0);
+  s->beam_tokens_.assign(s->max_beams_, 0);
   // A prefix-LM prefix is attended both ways, so it is computed in one step.
   if (!encoder && c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
     s->max_batch_ = std::max(s->max_batch_, std::min(c.prefix_len, s->context_));
@@ -86,6 +99,9 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(xnn_weights) : 0;
   Error err = s->Allocate(options.memory_budget, xnn_bytes);
   if (!err.ok()) return err;
+  if (s->max_beams_ > 1 && s->rings_) {
+    return Error(Status::kUnsupported, "beams are not supported with sliding-window rings (max_beams must be 1)");
+  }
   if (use_xnn) {
     Result<std::unique_ptr<ops::XnnOperators>> xnn = ops::XnnOperators::Create(xnn_weights);
     if (!xnn.ok()) return xnn.error();
@@ -132,7 +148,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
   const ModelConfig* e = c.encoder.get();
   // Rows and widths: the widest of the stacks.
-  const size_t b = std::max(max_batch_, max_source_);
+  const size_t b = std::max({max_batch_, max_source_, max_beams_});
   uint32_t q_dim = c.q_dim(), kv_dim = c.kv_dim(), hidden = c.hidden_dim, heads = c.n_heads;
   if (e != nullptr) {
     q_dim = std::max(q_dim, e->q_dim());
@@ -150,7 +166,9 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
     const size_t ring = size_t{window} + max_batch_ - 1;
     const bool use_ring = window > 0 && 2 * ring < context_;
     rings_ = rings_ || use_ring;
-    cache_.AddLayer(use_ring ? 2 * ring : context_, use_ring ? ring : 0, window, c.kv_dim(), c.n_kv_heads, kv_type_);
+    // Beams: every block of the pool (blocks_ holds max_beams sequences of the context).
+    const size_t slots = max_beams_ > 1 ? blocks_.blocks() * KvBlocks::kBlock : context_;
+    cache_.AddLayer(use_ring ? 2 * ring : slots, use_ring ? ring : 0, window, c.kv_dim(), c.n_kv_heads, kv_type_);
   }
   encoder_cache_ = KvStore{};
   source_cache_ = KvStore{};
@@ -184,7 +202,7 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
       {&xq_scales_, b * sizeof(float)},
       {&xq_sums_, b * (xq_stride_ / 32) * sizeof(int32_t)},
       {&scores_, size_t{heads} * scores_stride_ * sizeof(float)},
-      {&logits_, size_t{c.vocab_size} * sizeof(float)},
+      {&logits_, (size_t{max_beams_} + 1) * c.vocab_size * sizeof(float)},
       {&pooled_, size_t{c.dim} * sizeof(float)},
   };
   tables_.Plan(c, context_, &plan);

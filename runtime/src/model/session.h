@@ -16,7 +16,9 @@
 #include "core/profile.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "model/beam_search.h"
 #include "model/isa_option.h"
+#include "model/kv_blocks.h"
 #include "model/layer.h"
 #include "model/model.h"
 #include "model/sampler.h"
@@ -49,6 +51,9 @@ struct SessionOptions {
                                 // packed weights); 0: no limit. Create refuses a larger plan.
   uint32_t max_source_length = 0;  // encoder-decoders: the longest source; 0: the encoder's
                                    // max_seq_len; never more than it
+  uint32_t max_beams = 1;          // the most beams GenerateBeam runs (1 to 64): the KV cache holds
+                                   // that many sequences (model/kv_blocks.h), max_beams x context
+  uint32_t max_beam_tokens = 256;  // the most tokens GenerateBeam generates (its state's size)
 };
 
 // The values of the C API's edgeformer_stop_reason, in its order.
@@ -123,6 +128,17 @@ class Session {
   // [n][dim] to `hidden` when it is not null (caller-owned). Allocates nothing. On failure the
   // context and the source are forgotten.
   Error EncodeSource(const int32_t* ids, size_t n, float* hidden);
+
+  // Beam search (model/beam_search.h) from the current context (a prefill, or an
+  // encoder-decoder's source): options.beams <= SessionOptions::max_beams, 1 <= n_best <= beams,
+  // 1 <= max_tokens <= SessionOptions::max_beam_tokens, fitting the context. Each step runs every
+  // beam's token through the model together (one matmul of `beams` rows per weight); beams share
+  // the KV blocks of their common prefix and are reordered by their block tables. Afterwards
+  // beam_results() holds the hypotheses, and the context is what it was before the call, its
+  // logits too. Cancel stops it with kCancelled (the context restored).
+  // Allocates nothing.
+  Error GenerateBeam(const BeamOptions& options);
+  const BeamSearch& beam_results() const { return beam_; }
 
   // Forgets the context (and an encoder-decoder's source).
   void Reset();
@@ -208,6 +224,12 @@ class Session {
   };
   StackView DecoderView() const;
   StackView EncoderView() const;
+  // Runs tokens[k], the next token of beams 0..k-1 (block tables blocks_), at position pos; their
+  // logits into logits_ [k][vocab].
+  Error ForwardBeams(const int32_t* tokens, uint32_t k, uint32_t pos);
+  // Copies `count` slots of every cache layer (keys, values, int8 scales) from slot `from` on to
+  // slot `to` on.
+  void CopySlots(size_t from, size_t to, size_t count);
   // A stack on rows.n rows (embedding and every layer): x_ ends as their last hidden states.
   Error RunStack(const StackView& stack, const int32_t* tokens, const int32_t* token_types, const RowLayout& rows);
   // The head on `count` rows of x_ from `first`: hidden [count][dim] after the final norm (into
@@ -263,6 +285,13 @@ class Session {
   uint32_t max_source_ = 0;
   uint32_t source_len_ = 0;
   StackTables encoder_tables_;
+  // Beam search: sequences of the cache, the search's state, each step's beams.
+  uint32_t max_beams_ = 1;
+  KvBlocks blocks_;
+  BeamSearch beam_;
+  std::vector<const uint32_t*> beam_tables_;
+  std::vector<uint32_t> beam_parents_;
+  std::vector<int32_t> beam_tokens_;
   // Scratch of `rows` rows (max_batch_; an encoder-decoder's also hold a source), each
   // as wide as the widest stack needs.
   AlignedBuffer k_new_, v_new_;      // [rows][kv_dim] f32: this step's keys and values
@@ -277,7 +306,7 @@ class Session {
   size_t xq_stride_ = 0;             // ActivationRowBytes of the widest matmul input
   AlignedBuffer scores_;             // [n_heads][scores_stride_]: max(context, max_source)
   size_t scores_stride_ = 0;
-  AlignedBuffer logits_;             // [vocab]
+  AlignedBuffer logits_;             // [max_beams + 1][vocab]: beams, then the prompt's kept by GenerateBeam
   AlignedBuffer pooled_;             // [dim]: a pooler's input row
   StackTables tables_;
 };

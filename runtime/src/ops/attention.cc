@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "ops/math.h"
@@ -19,7 +20,7 @@ void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
     *end = a.n_keys;
     return;
   }
-  const size_t p = a.first_pos + t;
+  const size_t p = a.tables != nullptr ? a.first_pos : a.first_pos + t;
   const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
   const size_t seg_end = a.seg_end != nullptr ? a.seg_end[t] : a.first_pos + a.n_queries;
   *begin = seg_begin;
@@ -57,12 +58,31 @@ void RunHeads(void* p, size_t begin, size_t count) {
       size_t first = 0, last = 0;
       KeyRange(a, t, &first, &last);
       const size_t n = last - first;
-      const size_t skip = (a.ring != 0 ? first % a.ring : first) * a.kv_stride * elem;
-      task.fns->scores(n, hd, a.q + t * a.q_stride + h * hd, k + skip, a.kv_stride, a.kv_type, scores);
-      const size_t scale_at = (h / group) * a.scale_head_stride + (a.ring != 0 ? first % a.ring : first);
-      if (a.kv_type == KvType::kI8) {
-        for (size_t s = 0; s < n; ++s) scores[s] *= a.k_scales[scale_at + s];
-      }
+      // The keys [first, last) as runs of consecutive slots: fn(offset among the n, slot, count).
+      auto for_each_run = [&](auto fn) {
+        if (a.tables == nullptr) {
+          fn(size_t{0}, a.ring != 0 ? first % a.ring : first, n);
+          return;
+        }
+        const uint32_t* table = a.tables[t];
+        for (size_t s = first; s < last;) {
+          const size_t slot = size_t{table[s / a.block]} * a.block + s % a.block;
+          size_t count = std::min(a.block - s % a.block, last - s);
+          while (s + count < last && size_t{table[(s + count) / a.block]} * a.block == slot + count) {
+            count += std::min(a.block, last - s - count);
+          }
+          fn(s - first, slot, count);
+          s += count;
+        }
+      };
+      const size_t scale_head = (h / group) * a.scale_head_stride;
+      for_each_run([&](size_t at, size_t slot, size_t count) {
+        task.fns->scores(count, hd, a.q + t * a.q_stride + h * hd, k + slot * a.kv_stride * elem, a.kv_stride,
+                         a.kv_type, scores + at);
+        if (a.kv_type == KvType::kI8) {
+          for (size_t s = 0; s < count; ++s) scores[at + s] *= a.k_scales[scale_head + slot + s];
+        }
+      });
       if (divide) {
         for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       } else {
@@ -79,17 +99,20 @@ void RunHeads(void* p, size_t begin, size_t count) {
         for (size_t s = 0; s < n; ++s) scores[s] += slope * static_cast<float>(first + s - seg_begin);
       }
       if (a.relative_bias != nullptr) {
-        const int64_t query = static_cast<int64_t>(a.first_pos + t);
+        const int64_t query = static_cast<int64_t>(a.tables != nullptr ? a.first_pos : a.first_pos + t);
         for (size_t s = 0; s < n; ++s) {
           const int64_t relative = static_cast<int64_t>(first + s) - query;
           scores[s] += a.relative_bias[static_cast<size_t>(a.bucket[relative + a.bucket_offset]) * a.n_heads + h];
         }
       }
       Softmax(scores, n);
-      if (a.kv_type == KvType::kI8) {
-        for (size_t s = 0; s < n; ++s) scores[s] *= a.v_scales[scale_at + s];
-      }
-      task.fns->values(n, hd, scores, v + skip, a.kv_stride, a.kv_type, false, a.out + t * a.out_stride + h * hd);
+      float* out = a.out + t * a.out_stride + h * hd;
+      for_each_run([&](size_t at, size_t slot, size_t count) {
+        if (a.kv_type == KvType::kI8) {
+          for (size_t s = 0; s < count; ++s) scores[at + s] *= a.v_scales[scale_head + slot + s];
+        }
+        task.fns->values(count, hd, scores + at, v + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, at != 0, out);
+      });
     }
   }
 }

@@ -4,6 +4,7 @@
 // (no fused multiply-add: -ffp-contract=off), so results are bit-identical on every CPU.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -35,6 +36,30 @@ inline float Exp(float x) {
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return input == input ? p * scale : input;  // ...and comes back out as NaN
+}
+
+// ln(x) for finite x > 0 to about 2 ulp: x = m 2^e with m in [sqrt(1/2), sqrt(2)) (frexp,
+// exact), ln m = 2 atanh(f) with f = (m - 1) / (m + 1) by its odd series to f^11, plus e ln 2.
+// Separate multiplies and adds, so the same on every CPU. x <= 0 or not finite: NaN.
+inline float Log(float x) {
+  if (!(x > 0.0f) || !std::isfinite(x)) return x == 0.0f ? -INFINITY : NAN;
+  int e = 0;
+  float m = std::frexp(x, &e);  // [0.5, 1)
+  if (m < 0.70710678f) {
+    m = m * 2.0f;
+    e = e - 1;
+  }
+  const float f = (m - 1.0f) / (m + 1.0f);
+  const float f2 = f * f;
+  float p = 1.0f / 11.0f;
+  p = p * f2 + 1.0f / 9.0f;
+  p = p * f2 + 1.0f / 7.0f;
+  p = p * f2 + 1.0f / 5.0f;
+  p = p * f2 + 1.0f / 3.0f;
+  p = p * f2 + 1.0f;
+  const float kLn2Hi = 0.693145751953125f, kLn2Lo = 1.428606765330187e-06f;
+  const float ef = static_cast<float>(e);
+  return (ef * kLn2Hi + 2.0f * f * p) + ef * kLn2Lo;
 }
 
 // erf(x) to a few ulp: the rational approximation TensorFlow, XLA and Eigen use for f32 (odd

@@ -156,6 +156,12 @@ struct AttentionArgs {
   // Cross-attention: when not 0, every query attends to keys [0, n_keys) of the cache (mask,
   // window, ring and seg_* unused; no position bias).
   size_t n_keys = 0;
+  // Beams (model/kv_blocks.h): when not null, every query is at position first_pos (one token of
+  // each of n_queries sequences) and query t's position s is at slot
+  // tables[t][s / block] * block + s % block (ring unused). Each run of consecutive slots is one
+  // kernel call, the values chained (accumulate), so the bits are those of one call.
+  const uint32_t* const* tables = nullptr;
+  size_t block = 0;
 };
 
 // Stores n rows of n_kv_heads * head_dim f32 values (row stride src_stride) at positions
