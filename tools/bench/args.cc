@@ -47,6 +47,11 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
                  "encoders: texts embedded per call in the embN tests (N = each -p length)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
+  app.add_option("--beam", c->beams,
+                 "also run each decode test as a beam search of this many beams (tgN-beamK: tokens/s per output "
+                 "token, every beam's step together); 0: none")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
   app.add_option("--sessions", c->sessions,
                  "sessions running each test at the same time, one app thread each (figures per session; "
                  "wall time from the common start to the last end)")

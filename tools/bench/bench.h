@@ -33,6 +33,7 @@ struct Config {
   uint32_t background_load = 0;  // busy threads running beside every test (a loaded phone)
   uint32_t embed_batch = 8;      // encoders: texts of -p tokens embedded per call (the embN tests)
   uint32_t sessions = 1;         // sessions running each test at once, each on its own thread
+  uint32_t beams = 0;            // > 0: each decode test also as a beam search of this many beams
   // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
   // are shortened to fit (and say so) instead of refused.
   bool fit_to_context = false;

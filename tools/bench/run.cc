@@ -112,6 +112,7 @@ struct Combo {
   uint32_t threads, depth;
   std::string isa, backend, kv_type;
   uint32_t source = 0;  // encoder-decoders: the source's tokens (the srcN test's, or the tg test's)
+  uint32_t beams = 0;   // > 0: the decode test is a beam search of this many beams
 };
 
 // Lets `parties` threads start each repetition together.
@@ -190,6 +191,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
            : n_prompt > 0            ? "pp" + std::to_string(n_prompt)
            : seq2seq                 ? "tg" + std::to_string(n_gen) + "@src" + std::to_string(combo.source)
                                      : "tg" + std::to_string(n_gen);
+  if (combo.beams > 0) r.test += "-beam" + std::to_string(combo.beams);
   r.n_prompt = n_prompt;
   r.n_gen = n_gen;
   r.depth = combo.depth;
@@ -239,7 +241,8 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     // A cross-attention layer reads the source's keys and values too.
     for (const LayerConfig& l : c.layers) rows += l.cross_attention ? combo.source : 0;
     const double bytes = session.kv_type() == KvType::kI8 ? 1.0 + 4.0 / c.head_dim : KvTypeBytes(session.kv_type());
-    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * bytes * rows);
+    // Beams: each reads its own keys and values (the cross-attention's are shared but read per beam).
+    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * bytes * rows * std::max<uint32_t>(1, combo.beams));
   }
   const uint32_t source_vocab = seq2seq ? model.config().encoder->vocab_size : 0;
   const std::vector<int32_t> source = Tokens(combo.source, std::max<uint32_t>(source_vocab, 1), 4);
@@ -294,6 +297,17 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
       if (timed) {
         seconds.push_back(prefill);
         ttft.push_back(Since(t0));
+      }
+    } else if (combo.beams > 0) {
+      // Beam search of n_gen steps (early stopping never; a search that ends sooner counts
+      // the steps it ran): tokens/s per output token.
+      BeamOptions beam;
+      beam.beams = combo.beams;
+      beam.max_tokens = n_gen;
+      beam.early_stopping = EarlyStopping::kNever;
+      EF_RETURN_IF_ERROR(session.GenerateBeam(beam));
+      if (timed) {
+        seconds.push_back(Since(t0) * n_gen / std::max<uint32_t>(1, session.beam_results().length()));
       }
     } else {
       size_t n = 0;
@@ -473,6 +487,8 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
       for (uint32_t threads : config.threads) {
         so.n_threads = threads;
         so.max_batch = 512;
+        so.max_beams = std::max<uint32_t>(1, config.beams);
+        so.max_beam_tokens = std::max<uint32_t>(1, *std::max_element(config.n_gen.begin(), config.n_gen.end()));
         so.kv_type = ParseKvType(kv_type).value();
         so.backend = parse_backend(backend);
         std::vector<std::unique_ptr<Session>> sessions;
@@ -512,11 +528,16 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             // An encoder does not generate: its tests are embN (the -p lengths). An
             // encoder-decoder generates after a source of each -p length.
             if (n == 0 || model->config().family == Family::kEncoderOnly) continue;
-            if (!seq2seq) EF_RETURN_IF_ERROR(run(0, n));
-            for (uint32_t p : n_prompt) {
-              combo.source = p;
-              if (seq2seq && p > 0) EF_RETURN_IF_ERROR(run(0, n));
+            for (const uint32_t beams : {0u, config.beams}) {
+              combo.beams = beams;
+              if (!seq2seq) EF_RETURN_IF_ERROR(run(0, n));
+              for (uint32_t p : n_prompt) {
+                combo.source = p;
+                if (seq2seq && p > 0) EF_RETURN_IF_ERROR(run(0, n));
+              }
+              if (config.beams == 0) break;
             }
+            combo.beams = 0;
           }
         }
       }
