@@ -89,13 +89,41 @@ bool BeamSearch::Step(const float* logits, size_t stride, const ModelConfig& c, 
     const float* x = logits + j * stride;
     float max = -INFINITY;
     for (uint32_t v = 0; v < vocab_; ++v) max = x[v] > max ? x[v] : max;
+    // The exponentials elementwise (vectorized), then summed in order.
+    float* e = logprobs_.data();
+    for (uint32_t v = 0; v < vocab_; ++v) e[v] = ops::Exp(x[v] - max);
     float sum = 0.0f;
-    for (uint32_t v = 0; v < vocab_; ++v) sum += ops::Exp(x[v] - max);
+    for (uint32_t v = 0; v < vocab_; ++v) sum += e[v];
     const float log_sum = ops::Log(sum);
-    for (uint32_t v = 0; v < vocab_; ++v) logprobs_[v] = (x[v] - max) - log_sum;
-    for (const int32_t id : c.suppress_ids) logprobs_[id] = -INFINITY;
+    auto suppressed = [&](uint32_t v) {
+      for (const int32_t id : c.suppress_ids) {
+        if (id == static_cast<int32_t>(v)) return true;
+      }
+      return false;
+    };
+    // Only a beam's 2 beams best ids (suppressed ones aside) can be candidates: a logit below the
+    // 2 beams-th best is skipped before its score is formed (log-softmax keeps the logits' order).
+    float floor = -INFINITY;
+    if (vocab_ > want + c.suppress_ids.size()) {
+      // The want-th largest logit, by a partial selection into the exponentials' buffer (summed).
+      float* top = e;
+      uint32_t n_top = 0;
+      for (uint32_t v = 0; v < vocab_; ++v) {
+        const float value = x[v];
+        if (n_top == want && !(value > top[want - 1])) continue;
+        if (suppressed(v)) continue;
+        uint32_t at = n_top < want ? n_top++ : want - 1;
+        while (at > 0 && top[at - 1] < value) {
+          top[at] = top[at - 1];
+          --at;
+        }
+        top[at] = value;
+      }
+      floor = top[want - 1];
+    }
     for (uint32_t v = 0; v < vocab_; ++v) {
-      const float score = beam_scores_[j] + logprobs_[v];
+      if (x[v] < floor) continue;
+      const float score = beam_scores_[j] + (suppressed(v) ? -INFINITY : (x[v] - max) - log_sum);
       if (!(score == score)) continue;  // NaN: never a candidate
       const Candidate cand{score, j, static_cast<int32_t>(v)};
       if (candidates_.size() == want && !better(cand, candidates_.back())) continue;

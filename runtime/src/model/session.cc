@@ -117,33 +117,6 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   return s;
 }
 
-void Session::KvStore::AddLayer(size_t slots, size_t ring, uint32_t window, size_t kv_dim, size_t n_kv_heads,
-                                KvType type) {
-  auto Align64 = [](size_t n) { return (n + 63) / 64 * 64; };
-  CacheLayout layout;
-  layout.slots = slots;
-  layout.ring = ring;
-  layout.window = window;
-  layout.offset = bytes;
-  bytes += Align64(slots * kv_dim * KvTypeBytes(type));
-  if (type == KvType::kI8) {  // a scale per kv head and slot after the values
-    layout.scales = bytes;
-    bytes += Align64(slots * n_kv_heads * sizeof(float));
-  }
-  layouts.push_back(layout);
-}
-
-LayerCache Session::KvStore::View(size_t l, size_t head_dim, KvType type) const {
-  const CacheLayout& layout = layouts[l];
-  LayerCache cache{k.as<char>() + layout.offset, v.as<char>() + layout.offset, layout.slots * head_dim, type,
-                   layout.ring, nullptr, nullptr, {}};
-  if (type == KvType::kI8) {
-    cache.k_scales = reinterpret_cast<float*>(k.as<char>() + layout.scales);
-    cache.v_scales = reinterpret_cast<float*>(v.as<char>() + layout.scales);
-  }
-  return cache;
-}
-
 Error Session::Allocate(uint64_t budget, uint64_t extra) {
   const ModelConfig& c = model_.config();
   const ModelConfig* e = c.encoder.get();
