@@ -67,6 +67,17 @@ bool ParseIds(const std::string& text, std::vector<int32_t>* ids) {
   return true;
 }
 
+// Writes the text of `ids` to stdout, each piece as it follows the one before.
+void WriteText(const edgeformer_model* model, const std::vector<int32_t>& ids) {
+  int32_t prev = -1;
+  for (int32_t id : ids) {
+    const char* piece = nullptr;
+    size_t len = 0;
+    if (edgeformer_token_piece(model, prev, id, &piece, &len) == EDGEFORMER_OK) std::fwrite(piece, 1, len, stdout);
+    prev = id;
+  }
+}
+
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -324,13 +335,7 @@ int main(int argc, char** argv) {
 
   Stream stream{!print_ids, {}};
   if (!print_ids) {
-    int32_t prev = -1;
-    for (int32_t id : prompt_ids) {
-      const char* piece = nullptr;
-      size_t len = 0;
-      if (edgeformer_token_piece(model, prev, id, &piece, &len) == EDGEFORMER_OK) std::fwrite(piece, 1, len, stdout);
-      prev = id;
-    }
+    WriteText(model, prompt_ids);
     std::fflush(stdout);
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -368,13 +373,7 @@ int main(int argc, char** argv) {
       if (print_ids) {
         std::printf("%s%s", i ? "\n" : "", JoinIds(ids).c_str());
       } else {
-        int32_t prev = -1;
-        for (int32_t id : ids) {
-          const char* piece = nullptr;
-          size_t len = 0;
-          if (edgeformer_token_piece(model, prev, id, &piece, &len) == EDGEFORMER_OK) std::fwrite(piece, 1, len, stdout);
-          prev = id;
-        }
+        WriteText(model, ids);
         if (i + 1 < n_results) std::printf("\n");
       }
       std::fprintf(stderr, "hypothesis %u: %u tokens, score %.6f\n", i + 1, lengths[i], scores[i]);

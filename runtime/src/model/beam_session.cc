@@ -74,15 +74,7 @@ Error Session::GenerateBeam(const BeamOptions& options) {
   }
   cancel_.store(false, std::memory_order_relaxed);
   phase_ = Phase::kDecode;
-  if (pending_ >= 0) {  // the pending token joins the prompt, with its logits
-    const int32_t token = pending_;
-    pending_ = -1;
-    const Error err = Forward(&token, 1, true);
-    if (!err.ok()) {
-      pending_ = token;
-      return err;
-    }
-  }
+  if (pending_ >= 0) EF_RETURN_IF_ERROR(StepPending());  // the pending token joins the prompt
   const uint32_t prompt = pos_;
   const uint32_t k = options.beams;
   float* kept = logits_.as<float>() + size_t{max_beams_} * c.vocab_size;  // the prompt's logits, restored after

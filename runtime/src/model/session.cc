@@ -451,6 +451,14 @@ Error Session::FeedPending() {
   return Forward(&pending, 1, false);
 }
 
+Error Session::StepPending() {
+  const int32_t token = pending_;
+  pending_ = -1;
+  const Error err = Forward(&token, 1, true);
+  if (!err.ok()) pending_ = token;
+  return err;
+}
+
 Error Session::RunPrefill(const int32_t* tokens, size_t n, float* all_logits) {
   EF_RETURN_IF_ERROR(CheckPrefill(tokens, n));
   cancel_.store(false, std::memory_order_relaxed);
@@ -544,12 +552,8 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
                        "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
         }
       }
-      const int32_t token = pending_;
-      pending_ = -1;
-      const Error err = Forward(&token, 1, true);
-      if (!err.ok()) {
-        // The token stays pending: the session is as before this step.
-        pending_ = token;
+      const Error err = StepPending();
+      if (!err.ok()) {  // the token stays pending: the session is as before this step
         *reason = StopReason::kError;
         return err;
       }

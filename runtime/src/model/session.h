@@ -247,6 +247,9 @@ class Session {
   // nothing can go.
   Error SlideContext(uint32_t keep, bool* slid);
   Error FeedPending();
+  // Feeds the pending token and computes the logits after it; on failure it stays pending and
+  // the session is as before.
+  Error StepPending();
   // Sets the context to its first n tokens. Where a sliding-window ring no longer holds the keys
   // position n needs (written over by later positions), recomputes the n tokens from history_;
   // if that fails, the context is forgotten.
