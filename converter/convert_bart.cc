@@ -2,7 +2,8 @@
 // original Transformer's encoder-decoder: post-norm LayerNorm layers with biases (self-attention,
 // then in the decoder cross-attention, then fc1 -> activation -> fc2, each followed by its norm),
 // a tied classifier with final_logits_bias. A forced_bos_token_id (BART-large-CNN) is generated
-// first by transformers' generate(): it becomes the second decoder start id.
+// first by transformers' generate(): it becomes the second decoder start id, counted as generated
+// by beam search; forced_eos_token_id ends a beam at the maximum length.
 //   BART: learned positions whose first two rows are an offset (position p reads row p + 2: those
 //         two rows are dropped), an embedding LayerNorm, erf GELU, decoder start = EOS.
 //   Marian: fixed sinusoidal positions with sines in the first half of the dims and cosines in
@@ -82,15 +83,15 @@ Error ConvertBart(const HfConfig& c, const std::string& config_path, const Safet
   BartShape enc{};
   std::string act_name;
   bool scale_embedding = false, shared = true, pre_norm = false;
-  int32_t start = -1, forced_bos = -1;
+  int32_t start = -1, forced_bos = -1, forced_eos = -1;
   uint32_t source_vocab = 0;
   EF_RETURN_IF_ERROR(GuardJson(config_path, [&]() -> Error {
     enc.layers = j.at("encoder_layers").get<uint32_t>();
     enc.ffn = j.at("encoder_ffn_dim").get<uint32_t>();
     enc.heads = j.at("encoder_attention_heads").get<uint32_t>();
     source_vocab = j.at("vocab_size").get<uint32_t>();
-    act_name = j.value("activation_function", std::string(marian ? "swish" : "gelu"));
-    scale_embedding = j.value("scale_embedding", marian);
+    act_name = j.value("activation_function", std::string("gelu"));  // transformers' defaults
+    scale_embedding = j.value("scale_embedding", false);
     shared = j.value("share_encoder_decoder_embeddings", true);
     pre_norm = j.value("normalize_before", false) || j.value("add_final_layer_norm", false);
     if (j.contains("decoder_start_token_id") && !j["decoder_start_token_id"].is_null()) {
@@ -98,6 +99,9 @@ Error ConvertBart(const HfConfig& c, const std::string& config_path, const Safet
     }
     if (j.contains("forced_bos_token_id") && !j["forced_bos_token_id"].is_null()) {
       forced_bos = j["forced_bos_token_id"].get<int32_t>();
+    }
+    if (j.contains("forced_eos_token_id") && !j["forced_eos_token_id"].is_null()) {
+      forced_eos = j["forced_eos_token_id"].get<int32_t>();
     }
     return Error::Ok();
   }));
@@ -135,7 +139,11 @@ Error ConvertBart(const HfConfig& c, const std::string& config_path, const Safet
   // generate()'s forced first token (BART-large-CNN's BOS) follows the start id; BOS does not
   // end a target (only EOS does, as in transformers).
   a.decoder_start_ids = {start};
-  if (forced_bos >= 0) a.decoder_start_ids.push_back(forced_bos);
+  if (forced_bos >= 0) {
+    a.decoder_start_ids.push_back(forced_bos);
+    a.forced_start_ids = 1;
+  }
+  a.forced_eos_id = forced_eos;
   a.bos_id = -1;
   if (marian && c.pad_token_id >= 0) a.suppress_ids = {c.pad_token_id};
   BartStack(&a, true, act, scale, embed_norm, shared);

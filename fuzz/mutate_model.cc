@@ -104,7 +104,14 @@ void MutateArchitecture(Rng& rng, s::ArchitectureT& a) {
   }
   // An encoder-decoder's encoder (a nested Architecture, mutated alike), start and suppressed ids.
   if (rng.OneIn(5)) {
-    switch (rng.Below(4)) {
+    switch (rng.Below(5)) {
+      case 4:
+        if (rng.OneIn(2)) {
+          a.forced_start_ids = MutU32(rng, a.forced_start_ids);
+        } else {
+          a.forced_eos_id = MutI32(rng, a.forced_eos_id);
+        }
+        break;
       case 0:
         if (a.encoder != nullptr && !rng.OneIn(8)) {
           MutateArchitecture(rng, *a.encoder);

@@ -128,6 +128,12 @@ TEST_CASE("an encoder-decoder file: both stacks checked before use") {
                 EDGEFORMER_INVALID_MODEL, "decoder start id 200 is out of range");
   ExpectRefused(Edit(file, [](schema::ModelT& m) { m.architecture->suppress_ids = {5, -1}; }),
                 EDGEFORMER_INVALID_MODEL, "suppressed id -1 is out of range");
+  ExpectRefused(Edit(file, [](schema::ModelT& m) { m.architecture->forced_start_ids = 1; }), EDGEFORMER_INVALID_MODEL,
+                "leaves no start id that is not forced");
+  ExpectRefused(Edit(file, [](schema::ModelT& m) { m.architecture->forced_eos_id = 200; }), EDGEFORMER_INVALID_MODEL,
+                "forced_eos_id 200 is out of range");
+  ExpectRefused(Edit(decoder, [](schema::ModelT& m) { m.architecture->forced_eos_id = 2; }), EDGEFORMER_INVALID_MODEL,
+                "only an encoder-decoder has forced");
   ExpectRefused(Edit(file, [](schema::ModelT& m) { m.architecture->stack->layers[0]->cross_attention = false; }),
                 EDGEFORMER_INVALID_MODEL, "no cross-attention layer");
   ExpectRefused(Edit(file,

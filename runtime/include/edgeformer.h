@@ -546,6 +546,8 @@ EDGEFORMER_API edgeformer_beam_params edgeformer_beam_default_params(void);
  * best n_results (<= n_best) hypotheses, best first, go to tokens [n_best][capacity] (a
  * hypothesis longer than capacity is cut, its length still the full one), lengths [n_best] and
  * scores [n_best] (its length-normalized log-probability); tokens, lengths or scores may be NULL.
+ * Lengths count the start ids transformers' generate() forces (BART-large-CNN's BOS), and a
+ * model with a forced_eos_token_id ends every beam with it at max_tokens, as transformers does.
  * Afterwards the context is what it was before the call, with its logits.
  * edgeformer_session_cancel stops it with EDGEFORMER_CANCELLED. Allocates nothing. */
 EDGEFORMER_API edgeformer_status edgeformer_generate_beam(edgeformer_session* session,

@@ -199,7 +199,7 @@ def greedy(step, start, suppress=()):
     return ids[len(start):]
 
 
-def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
+def beam_search(step, start, k, max_new, lp, early, eos, suppress=(), forced=0, forced_eos=None):
     """transformers' beam search (generate(num_beams=k), BeamSearchScorer of 4.38 and later),
     independently of the runtime: each step adds the running beams' log-softmax (suppressed ids
     after it, at -inf) to their scores and ranks beams x vocabulary (equal scores: lower beam,
@@ -208,7 +208,9 @@ def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
     ending id counted, not kept), the others fill the k next beams. Done once k hypotheses exist
     and: "always"; "heuristic": the best candidate's sum over the current length cannot beat the
     worst hypothesis; "never": the same at max_new when lp > 0. At max_new tokens the running
-    beams become hypotheses. Returns [(score, tokens)], best first."""
+    beams become hypotheses. Lengths count the last `forced` start ids (tokens generate() forces,
+    BART's BOS); with forced_eos, the last step's only choice is it, at log-probability 0
+    (transformers' ForcedEOSTokenLogitsProcessor). Returns [(score, tokens)], best first."""
     hyps, worst = [], 1e9
 
     def add(tokens, total, length):
@@ -230,14 +232,17 @@ def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
         for j, (toks, total) in enumerate(running[:1] if length == 0 else running):
             lps = torch.log_softmax(step(list(start) + toks).to(F64), -1)
             lps[list(suppress)] = float("-inf")
+            if forced_eos is not None and length + 1 == max_new:
+                lps[:] = float("-inf")
+                lps[forced_eos] = 0.0
             cands += [(total + float(lps[v]), j, v) for v in range(lps.shape[0])]
         cands.sort(key=lambda c: (-c[0], c[1], c[2]))
         cands = cands[: 2 * k]
         nxt = []
         for rank, (total, j, v) in enumerate(cands):
-            if v in eos:
+            if v in eos or v == forced_eos:
                 if rank < k:
-                    add(running[j][0], total, length + 1)
+                    add(running[j][0], total, length + 1 + forced)
                 continue
             nxt.append((running[j][0] + [v], total))
             if len(nxt) == k:
@@ -246,7 +251,7 @@ def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
             if early == "always":
                 done = True
             else:
-                n = max_new if early == "never" and lp > 0 else length + 1
+                n = (max_new if early == "never" and lp > 0 else length + 1) + forced
                 done = worst >= cands[0][0] / n ** lp
         if done:
             break
@@ -255,18 +260,18 @@ def beam_search(step, start, k, max_new, lp, early, eos, suppress=()):
             break
     if not done:
         for toks, total in running:
-            add(toks, total, length)
+            add(toks, total, length + forced)
     return sorted(hyps, key=lambda h: -h[0])
 
 
 BEAM_SETTINGS = [(4, 12, 1.0, "heuristic"), (3, 9, 0.6, "always"), (2, 7, 1.5, "never")]
 
 
-def beams(step, start, eos, suppress=()):
+def beams(step, start, eos, suppress=(), forced=0, forced_eos=None):
     """The beam references of one source or prompt: every BEAM_SETTINGS entry, all hypotheses."""
     out = []
     for k, max_new, lp, early in BEAM_SETTINGS:
-        hyps = beam_search(step, start, k, max_new, lp, early, eos, suppress)
+        hyps = beam_search(step, start, k, max_new, lp, early, eos, suppress, forced, forced_eos)
         out.append({"beams": k, "max_tokens": max_new, "length_penalty": lp, "early_stopping": early,
                     "tokens": [h[1] for h in hyps], "scores": [h[0] for h in hyps]})
     return out
@@ -497,7 +502,9 @@ def make_bart(out, name, c, seed, sources, target_len):
         step = lambda t: bart_forward(c, w, src, t, marian)[1][-1]  # noqa: E731
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
                       "logits": as_f32_list(logits), "greedy": greedy(step, start, suppress),
-                      "beams": beams(step, start, [c["eos_token_id"]], suppress)})
+                      "beams": beams(step, start, [c["eos_token_id"]], suppress,
+                                     1 if c.get("forced_bos_token_id") is not None else 0,
+                                     c.get("forced_eos_token_id"))})
     save(out, name, c, w, c["d_model"], vocab, start, cases)
     print(f"{name}: {c['model_type']}, {len(cases)} sources")
 
@@ -586,7 +593,7 @@ def main():
               "encoder_ffn_dim": 64, "decoder_ffn_dim": 64, "vocab_size": 130, "decoder_vocab_size": 101,
               "share_encoder_decoder_embeddings": False, "max_position_embeddings": 64,
               "activation_function": "swish", "scale_embedding": True, "pad_token_id": 100, "eos_token_id": 0,
-              "decoder_start_token_id": 100, "tie_word_embeddings": True}
+              "decoder_start_token_id": 100, "forced_eos_token_id": 0, "tie_word_embeddings": True}
     make_bart(out, "marian", marian, 87, [18, 50], 12)
     make_beam_llama(out)
 

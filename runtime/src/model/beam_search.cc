@@ -34,6 +34,7 @@ void BeamSearch::Start(const BeamOptions& options) {
   first_ = true;
   done_ = false;
   n_hyps_ = 0;
+  forced_ = 0;
   worst_ = 1e9f;
   std::fill(beam_scores_.begin(), beam_scores_.end(), 0.0f);
 }
@@ -68,8 +69,8 @@ void BeamSearch::AddHypothesis(uint32_t beam, uint32_t length, float sum) {
 bool BeamSearch::Done(float best_sum) const {
   if (n_hyps_ < o_.beams) return false;
   if (o_.early_stopping == EarlyStopping::kAlways) return true;
-  const uint32_t length = o_.early_stopping == EarlyStopping::kNever && o_.length_penalty > 0.0f ? o_.max_tokens
-                                                                                                 : length_ + 1;
+  const uint32_t length =
+      (o_.early_stopping == EarlyStopping::kNever && o_.length_penalty > 0.0f ? o_.max_tokens : length_ + 1) + forced_;
   const double best = static_cast<double>(best_sum) /
                       std::pow(static_cast<double>(length), static_cast<double>(o_.length_penalty));
   return static_cast<double>(worst_) >= best;
@@ -84,7 +85,14 @@ bool BeamSearch::Step(const float* logits, size_t stride, const ModelConfig& c, 
     return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
   };
   const uint32_t rows = first_ ? 1 : o_.beams;
-  for (uint32_t j = 0; j < rows; ++j) {
+  forced_ = c.forced_start_ids;
+  // transformers' forced EOS: the last token a beam can have is it (log-probability 0).
+  const bool force_eos = c.forced_eos_id >= 0 && length_ + 1 == o_.max_tokens;
+  for (uint32_t j = 0; j < rows && force_eos; ++j) {
+    const Candidate cand{beam_scores_[j], j, c.forced_eos_id};
+    candidates_.insert(std::upper_bound(candidates_.begin(), candidates_.end(), cand, better), cand);
+  }
+  for (uint32_t j = 0; j < rows && !force_eos; ++j) {
     // Log-softmax in a fixed order (ops::Exp, ops::Log), then the suppressed ids out.
     const float* x = logits + j * stride;
     float max = -INFINITY;
@@ -135,8 +143,8 @@ bool BeamSearch::Step(const float* logits, size_t stride, const ModelConfig& c, 
   uint32_t kept = 0;
   for (size_t rank = 0; rank < candidates_.size() && kept < o_.beams; ++rank) {
     const Candidate& cand = candidates_[rank];
-    if (c.IsEnd(cand.token)) {
-      if (rank < o_.beams) AddHypothesis(cand.beam, length_ + 1, cand.score);
+    if (c.IsEnd(cand.token) || cand.token == c.forced_eos_id) {
+      if (rank < o_.beams) AddHypothesis(cand.beam, length_ + 1 + forced_, cand.score);
       continue;
     }
     parents[kept] = cand.beam;
@@ -160,7 +168,7 @@ bool BeamSearch::Step(const float* logits, size_t stride, const ModelConfig& c, 
 
 void BeamSearch::Finish() {
   if (!done_) {
-    for (uint32_t j = 0; j < o_.beams; ++j) AddHypothesis(j, length_, beam_scores_[j]);
+    for (uint32_t j = 0; j < o_.beams; ++j) AddHypothesis(j, length_ + forced_, beam_scores_[j]);
   }
   // Best first, equal scores in the order they were kept (an insertion sort: stable, and no
   // buffer as std::stable_sort's).

@@ -8,7 +8,9 @@
 // early_stopping: at once (kAlways); when the best running beam, scored by the tokens so far,
 // cannot beat the worst hypothesis (kHeuristic, transformers' default); or never before the
 // maximum length (kNever, scored by the maximum length when length_penalty > 0). At the maximum
-// length the running beams become hypotheses (generated_len without an ending token).
+// length the running beams become hypotheses (generated_len without an ending token). Lengths
+// count the start ids generate() forces (ModelConfig::forced_start_ids), and a model with a
+// forced EOS (ModelConfig::forced_eos_id) ends every beam with it at the maximum length.
 // This is the pure algorithm: the session runs the model (model/session.h, GenerateBeam).
 //
 // Memory: Init allocates everything; Start and Step allocate nothing.
@@ -38,6 +40,13 @@ class BeamSearch {
  public:
   // For up to max_beams beams, max_tokens generated tokens and a vocabulary of `vocab`.
   Error Init(uint32_t max_beams, uint32_t max_tokens, uint32_t vocab);
+  // Bytes Init allocates.
+  static size_t Bytes(uint32_t max_beams, uint32_t max_tokens, uint32_t vocab) {
+    const size_t beams = max_beams, hyps = size_t{max_beams} + 1;
+    return beams * sizeof(float) + 2 * beams * max_tokens * sizeof(int32_t) + size_t{vocab} * sizeof(float) +
+           (2 * beams + 1) * sizeof(Candidate) + hyps * max_tokens * sizeof(int32_t) +
+           hyps * (2 * sizeof(uint32_t) + sizeof(float));
+  }
 
   // A new search. options must fit Init's limits (checked by the caller).
   void Start(const BeamOptions& options);
@@ -69,6 +78,7 @@ class BeamSearch {
   BeamOptions o_;
   uint32_t max_beams_ = 0, max_tokens_ = 0, vocab_ = 0;
   uint32_t length_ = 0;
+  uint32_t forced_ = 0;  // forced start ids, counted in the lengths (ModelConfig::forced_start_ids)
   bool first_ = true, done_ = false;
   std::vector<float> beam_scores_;     // [max_beams]
   std::vector<int32_t> tokens_;        // [max_beams][max_tokens]: the running beams' tokens

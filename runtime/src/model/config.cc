@@ -347,7 +347,8 @@ Error ReadEncoderDecoder(const schema::Architecture* a, uint32_t format_version,
   const schema::Architecture* e = a->encoder();
   if (e == nullptr) return Invalid("an encoder-decoder states its encoder (Architecture.encoder is missing)");
   if (e->family() != schema::ModelFamily::EncoderOnly) return Invalid("the encoder's family must be EncoderOnly");
-  if (e->encoder() != nullptr || e->decoder_start_ids() != nullptr || e->suppress_ids() != nullptr) {
+  if (e->encoder() != nullptr || e->decoder_start_ids() != nullptr || e->suppress_ids() != nullptr ||
+      e->forced_start_ids() != 0 || e->forced_eos_id() != -1) {
     return Invalid("the encoder cannot have an encoder, start ids or suppressed ids of its own");
   }
   auto encoder = std::make_shared<ModelConfig>();
@@ -383,6 +384,14 @@ Error ReadEncoderDecoder(const schema::Architecture* a, uint32_t format_version,
     }
   }
   if (c->decoder_start_ids.size() >= c->max_seq_len) return Invalid("the decoder start ids fill the context");
+  c->forced_start_ids = a->forced_start_ids();
+  if (c->forced_start_ids >= c->decoder_start_ids.size()) {
+    return Invalid("forced_start_ids " + std::to_string(c->forced_start_ids) + " leaves no start id that is not forced");
+  }
+  c->forced_eos_id = a->forced_eos_id();
+  if (c->forced_eos_id < -1 || c->forced_eos_id >= static_cast<int64_t>(c->vocab_size)) {
+    return Invalid("forced_eos_id " + std::to_string(c->forced_eos_id) + " is out of range");
+  }
   return Error::Ok();
 }
 
@@ -414,9 +423,14 @@ Error Resolve(const schema::Architecture* a, uint32_t format_version, bool paire
     if (c->shared_embedding && !paired_encoder) {
       return Invalid("shared_embedding is for the encoder of an encoder-decoder");
     }
+    if (format_version >= 7 && (a->forced_start_ids() != 0 || a->forced_eos_id() != -1)) {
+      return Invalid("only an encoder-decoder has forced start or end ids");
+    }
     c->encoder.reset();
     c->decoder_start_ids.clear();
     c->suppress_ids.clear();
+    c->forced_start_ids = 0;
+    c->forced_eos_id = -1;
     return Error::Ok();
   }
   return ReadEncoderDecoder(a, format_version, c);

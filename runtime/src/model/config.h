@@ -90,6 +90,8 @@ struct ModelConfig {
   // reads the decoder's token embedding when shared_embedding.
   std::shared_ptr<const ModelConfig> encoder;
   std::vector<int32_t> decoder_start_ids;
+  uint32_t forced_start_ids = 0;  // the last start ids that generate() forces (counted as generated)
+  int32_t forced_eos_id = -1;     // the id a beam ends with at the maximum length; -1: none
   std::vector<int32_t> suppress_ids;
   bool shared_embedding = false;
 

@@ -9,7 +9,7 @@ Error KvBlocks::Init(uint32_t max_seqs, uint32_t blocks_per_seq) {
   max_seqs_ = max_seqs;
   blocks_per_seq_ = blocks_per_seq;
   const size_t n = size_t{max_seqs} * blocks_per_seq;
-  const size_t pool = n + (max_seqs > 1 ? 1 : 0);
+  const size_t pool = PoolBlocks(max_seqs, blocks_per_seq);
   try {
     tables_.assign(n, kNone);
     scratch_.assign(n, kNone);

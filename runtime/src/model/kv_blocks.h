@@ -27,6 +27,13 @@ class KvBlocks {
   // Physical blocks: max_seqs * blocks_per_seq, and one more with several sequences (the pinned
   // prompt's last block can be held by none of them).
   size_t blocks() const { return refs_.size(); }
+  static size_t PoolBlocks(uint32_t max_seqs, uint32_t blocks_per_seq) {
+    return size_t{max_seqs} * blocks_per_seq + (max_seqs > 1 ? 1 : 0);
+  }
+  // Bytes Init allocates.
+  static size_t Bytes(uint32_t max_seqs, uint32_t blocks_per_seq) {
+    return (2 * size_t{max_seqs} * blocks_per_seq + 2 * PoolBlocks(max_seqs, blocks_per_seq)) * sizeof(uint32_t);
+  }
   // Sequence 0 maps block i to block i; the other sequences hold nothing.
   void Reset();
 

@@ -56,14 +56,10 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   }
   if (options.max_beams > 1 && encoder) return Error(Status::kInvalidArgument, "an encoder has no beams");
   s->max_beams_ = options.max_beams;
-  if (s->max_beams_ > 1) {
-    EF_RETURN_IF_ERROR(s->blocks_.Init(s->max_beams_, (s->context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock));
-  }
-  EF_RETURN_IF_ERROR(s->beam_.Init(s->max_beams_, std::max<uint32_t>(1, std::min(options.max_beam_tokens, s->context_)),
-                                   c.vocab_size));
-  s->beam_tables_.assign(s->max_beams_, nullptr);
-  s->beam_parents_.assign(s->max_beams_, 0);
-  s->beam_tokens_.assign(s->max_beams_, 0);
+  const uint32_t beam_tokens = std::max<uint32_t>(1, std::min(options.max_beam_tokens, s->context_));
+  const uint32_t blocks_per_seq = (s->context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock;
+  const uint64_t beam_bytes = (s->max_beams_ > 1 ? KvBlocks::Bytes(s->max_beams_, blocks_per_seq) : 0) +
+                              BeamSearch::Bytes(s->max_beams_, beam_tokens, c.vocab_size);
   // A prefix-LM prefix is attended both ways, so it is computed in one step.
   if (!encoder && c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
     s->max_batch_ = std::max(s->max_batch_, std::min(c.prefix_len, s->context_));
@@ -97,8 +93,15 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
     });
   }
   const uint64_t xnn_bytes = use_xnn ? ops::XnnOperators::PlannedBytes(xnn_weights) : 0;
-  Error err = s->Allocate(options.memory_budget, xnn_bytes);
+  Error err = s->Allocate(options.memory_budget, xnn_bytes, beam_bytes);
   if (!err.ok()) return err;
+  // The beam search's state (counted in the budget above).
+  if (s->max_beams_ > 1) EF_RETURN_IF_ERROR(s->blocks_.Init(s->max_beams_, blocks_per_seq));
+  EF_RETURN_IF_ERROR(s->beam_.Init(s->max_beams_, beam_tokens, c.vocab_size));
+  s->beam_tables_.assign(s->max_beams_, nullptr);
+  s->beam_parents_.assign(s->max_beams_, 0);
+  s->beam_tokens_.assign(s->max_beams_, 0);
+  s->allocated_ += beam_bytes;
   if (s->max_beams_ > 1 && s->rings_) {
     return Error(Status::kUnsupported, "beams are not supported with sliding-window rings (max_beams must be 1)");
   }
@@ -117,7 +120,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   return s;
 }
 
-Error Session::Allocate(uint64_t budget, uint64_t extra) {
+Error Session::Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes) {
   const ModelConfig& c = model_.config();
   const ModelConfig* e = c.encoder.get();
   // Rows and widths: the widest of the stacks.
@@ -140,7 +143,10 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
     const bool use_ring = window > 0 && 2 * ring < context_;
     rings_ = rings_ || use_ring;
     // Beams: every block of the pool (blocks_ holds max_beams sequences of the context).
-    const size_t slots = max_beams_ > 1 ? blocks_.blocks() * KvBlocks::kBlock : context_;
+    const size_t slots =
+        max_beams_ > 1
+            ? KvBlocks::PoolBlocks(max_beams_, (context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock) * KvBlocks::kBlock
+            : context_;
     cache_.AddLayer(use_ring ? 2 * ring : slots, use_ring ? ring : 0, window, c.kv_dim(), c.n_kv_heads, kv_type_);
   }
   encoder_cache_ = KvStore{};
@@ -181,11 +187,12 @@ Error Session::Allocate(uint64_t budget, uint64_t extra) {
   tables_.Plan(c, context_, &plan);
   if (e != nullptr) encoder_tables_.Plan(*e, max_source_, &plan);
   const uint64_t kv_bytes = 2 * uint64_t{cache_.bytes} + 2 * uint64_t{encoder_cache_.bytes} + 2 * uint64_t{source_cache_.bytes};
-  uint64_t total = extra;
+  uint64_t total = extra + beam_bytes;
   for (const StackTables::Need& p : plan) total += p.bytes;
   if (budget != 0 && total > budget) {
     return Error(Status::kOutOfMemory, "the session needs " + std::to_string(total) + " bytes (KV caches " +
                                            std::to_string(kv_bytes) + ", XNNPACK's weights " + std::to_string(extra) +
+                                           ", beam search " + std::to_string(beam_bytes) +
                                            ", activations the rest) but its memory budget is " +
                                            std::to_string(budget) + "; lower context_length or use an f16 KV cache");
   }

@@ -184,8 +184,9 @@ class Session {
 
  private:
   explicit Session(const Model& model) : model_(model) {}
-  // Allocates the buffers, after checking their total plus `extra` bytes against the budget.
-  Error Allocate(uint64_t budget, uint64_t extra);
+  // Allocates the buffers, after checking their total plus `extra` (XNNPACK's) and `beam_bytes`
+  // (the beam search's state, allocated after) against the budget.
+  Error Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes);
   // A decoder step: runs n <= max_batch tokens at positions pos_..pos_+n-1 into the cache.
   // Computes the logits of the last into logits_ when want_logits, or of every row into
   // all_logits [n][vocab] (logits_ untouched) when that is not null. Fails only when an XNNPACK
