@@ -30,6 +30,7 @@
 #include "converter/hf_reader.h"
 #include "converter/reshape.h"
 #include "converter/hf_tokenizer.h"
+#include "converter/spm_model.h"
 #include "converter/safetensors.h"
 #include "converter/writer.h"
 
@@ -260,11 +261,12 @@ Error ConvertHf(const ConvertOptions& options) {
   // tokenizer.json, unless the caller asked for a model that takes token ids only.
   const std::string tokenizer_path = JoinPath(dir, "tokenizer.json");
   model.has_tokenizer = options.tokenizer_from_checkpoint;
-  if (model.has_tokenizer && !PathExists(tokenizer_path)) {
-    return Error(Status::kIoError, tokenizer_path + ": cannot open; a model without a tokenizer takes token ids only, "
-                                                    "convert it with --no-tokenizer if that is what you want");
-  }
-  if (model.has_tokenizer) {
+  // Without tokenizer.json: Marian's source.spm + target.spm + vocab.json (read by ConvertBart),
+  // or a SentencePiece model (T5's spiece.model).
+  const bool marian_spm = c.model_type == "marian" && PathExists(JoinPath(dir, "source.spm"));
+  const std::string spiece_path = JoinPath(dir, "spiece.model");
+  const bool spiece = !marian_spm && PathExists(spiece_path);
+  if (model.has_tokenizer && PathExists(tokenizer_path)) {
     EF_RETURN_IF_ERROR(ReadHfTokenizer(tokenizer_path, c.vocab_size, &model.tokenizer));
     EF_RETURN_IF_ERROR(ReadChatTemplate(dir, &model.tokenizer.chat_template, &model.tokenizer.chat_bos_token,
                                         &model.tokenizer.chat_eos_token));
@@ -274,6 +276,13 @@ Error ConvertHf(const ConvertOptions& options) {
       a.bos_id = model.tokenizer.bos_id;
       a.eos_id = model.tokenizer.eos_id;
     }
+  } else if (model.has_tokenizer && spiece) {
+    Result<SpmModel> spm = ReadSpmModel(spiece_path);
+    if (!spm.ok()) return spm.error();
+    EF_RETURN_IF_ERROR(BuildSpmTokenizer(spiece_path, spm.value(), c.vocab_size, nullptr, true, &model.tokenizer));
+  } else if (model.has_tokenizer && !marian_spm) {
+    return Error(Status::kIoError, tokenizer_path + ": cannot open; a model without a tokenizer takes token ids only, "
+                                                    "convert it with --no-tokenizer if that is what you want");
   }
   if (c.model_type == "bert") {
     EF_RETURN_IF_ERROR(ConvertBert(c, dir, st, options, &model));

@@ -4,7 +4,9 @@
 // post-processor or model option the runtime does not implement is refused with its name.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -37,6 +39,26 @@ Error Refuse(const std::string& path, const std::string& what) {
 std::string Type(const json& j) { return j.is_object() ? j.value("type", "") : ""; }
 std::string Short(const json& j) { return j.dump().substr(0, 160); }
 
+// Standard base64 (padding optional); false on any other character.
+bool DecodeBase64(const std::string& in, std::string* out) {
+  out->clear();
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : in) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+' ? 62 : c == '/' ? 63 : c == '=' ? -2 : -1;
+    if (v == -2) break;
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return true;
+}
+
 // A Replace or Split pattern: {"String": s} gives s; {"Regex": r} gives r with *regex set.
 bool ReadPattern(const json& step, std::string* out, bool* regex) {
   if (!step.contains("pattern") || !step["pattern"].is_object()) return false;
@@ -65,13 +87,30 @@ Error ReadNormalizer(const std::string& path, const json& n, std::vector<std::un
     if (!ReadPattern(n, &step->pattern, &regex) || !n.contains("content") || !n["content"].is_string()) {
       return Bad(path, "normalizer Replace needs a pattern and a content");
     }
-    if (regex) return Refuse(path, "normalizer Replace with a regular expression (" + Short(n["pattern"]) + ")");
-    step->kind = s::NormalizerKind::Replace;
     step->content = n["content"].get<std::string>();
+    if (regex && step->pattern == " {2,}" && step->content == " ") {  // T5's: runs of spaces to one
+      step->kind = s::NormalizerKind::CollapseSpaces;
+      step->pattern.clear();
+      step->content.clear();
+    } else if (regex) {
+      return Refuse(path, "normalizer Replace with a regular expression (" + Short(n["pattern"]) + ")");
+    } else {
+      step->kind = s::NormalizerKind::Replace;
+    }
   } else if (type == "Prepend") {
     if (!n.contains("prepend") || !n["prepend"].is_string()) return Bad(path, "normalizer Prepend needs a prepend");
     step->kind = s::NormalizerKind::Prepend;
     step->content = n["prepend"].get<std::string>();
+  } else if (type == "Precompiled") {
+    std::string map;
+    if (!n.contains("precompiled_charsmap")) return Bad(path, "normalizer Precompiled needs a precompiled_charsmap");
+    if (n["precompiled_charsmap"].is_null()) return Error::Ok();  // Hugging Face: an identity
+    if (!n["precompiled_charsmap"].is_string() || !DecodeBase64(n["precompiled_charsmap"].get<std::string>(), &map)) {
+      return Bad(path, "normalizer Precompiled's charsmap is not base64");
+    }
+    if (map.empty()) return Error::Ok();
+    step->kind = s::NormalizerKind::PrecompiledGraphemes;  // as Hugging Face applies it
+    step->data.assign(map.begin(), map.end());
   } else if (type == "Strip") {
     step->kind = s::NormalizerKind::Strip;
     step->left = n.value("strip_left", true);
@@ -133,6 +172,8 @@ Error ReadPreTokenizer(const std::string& path, const json& p, std::vector<std::
     } else {
       return Bad(path, "Metaspace has prepend_scheme '" + scheme + "'");
     }
+  } else if (type == "WhitespaceSplit") {
+    step->kind = s::PreTokenizerKind::WhitespaceSplit;
   } else if (type == "Digits") {
     step->kind = s::PreTokenizerKind::Digits;
     step->individual_digits = p.value("individual_digits", false);
@@ -221,7 +262,8 @@ bool DecoderStripsFirstSpace(const json& d) {
 
 Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size, s::TokenizerT* out) {
   const json& model = j["model"];
-  if (!model.contains("vocab") || !model["vocab"].is_object()) return Bad(path, "model.vocab is missing");
+  const bool unigram = model.value("type", "") == "Unigram";
+  if (!model.contains("vocab") || !model["vocab"].is_object() != unigram) return Bad(path, "model.vocab is missing");
   if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"] != 0) {
     return Refuse(path, "BPE dropout");
   }
@@ -230,9 +272,10 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
       return Refuse(path, std::string("BPE's ") + key);
     }
   }
-  out->kind = s::TokenizerKind::RankedBPE;
+  out->kind = unigram ? s::TokenizerKind::Unigram : s::TokenizerKind::RankedBPE;
+  out->hf_unigram = unigram;
   out->byte_fallback = model.value("byte_fallback", false);
-  out->fuse_unk = model.value("fuse_unk", false);
+  out->fuse_unk = model.value("fuse_unk", unigram);  // Unigram's default fuses
   out->ignore_merges = model.value("ignore_merges", false);
   EF_RETURN_IF_ERROR(ReadNormalizer(path, j.contains("normalizer") ? j["normalizer"] : json(), &out->normalizers));
   EF_RETURN_IF_ERROR(
@@ -259,7 +302,26 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
   std::vector<uint8_t> byte_values(vocab_size, 0);
   std::unordered_map<std::string, int32_t> model_ids;  // vocabulary spelling -> id
   Error bad = Error::Ok();
-  EF_RETURN_IF_ERROR(ReadVocabIds(path, model["vocab"], vocab_size, [&](uint32_t i, const std::string& text) {
+  std::vector<float> scores(vocab_size, 0.0f);
+  auto read_vocab = [&](const std::function<void(uint32_t, const std::string&)>& add) -> Error {
+    if (!unigram) return ReadVocabIds(path, model["vocab"], vocab_size, add);
+    // Unigram: [[piece, score], ...], the id is the position.
+    const json& v = model["vocab"];
+    if (v.size() > vocab_size) {
+      return Bad(path, std::to_string(v.size()) + " pieces for a model of " + std::to_string(vocab_size) + " tokens");
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_array() || v[i].size() != 2 || !v[i][0].is_string() || !v[i][1].is_number()) {
+        return Bad(path, "Unigram vocabulary entry " + std::to_string(i) + " is not [piece, score]");
+      }
+      const double score = v[i][1].get<double>();
+      if (!std::isfinite(score)) return Bad(path, "Unigram piece " + std::to_string(i) + " has a score that is not finite");
+      scores[i] = static_cast<float>(score);
+      add(static_cast<uint32_t>(i), v[i][0].get<std::string>());
+    }
+    return Error::Ok();
+  };
+  EF_RETURN_IF_ERROR(read_vocab([&](uint32_t i, const std::string& text) {
     model_ids.emplace(text, static_cast<int32_t>(i));
     types[i] = s::TokenType::Normal;
     uint8_t byte = 0;
@@ -284,7 +346,15 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
   }));
   EF_RETURN_IF_ERROR(bad);
   out->unk_id = -1;
-  if (model.contains("unk_token") && model["unk_token"].is_string()) {
+  if (unigram && model.contains("unk_id") && !model["unk_id"].is_null()) {
+    if (!model["unk_id"].is_number_unsigned() || model["unk_id"].get<uint64_t>() >= model["vocab"].size()) {
+      return Bad(path, "Unigram's unk_id is not a piece");
+    }
+    out->unk_id = model["unk_id"].get<int32_t>();
+    types[out->unk_id] = s::TokenType::Unknown;
+  }
+  if (unigram && out->unk_id < 0) return Bad(path, "a Unigram vocabulary needs an unk_id");
+  if (!unigram && model.contains("unk_token") && model["unk_token"].is_string()) {
     const auto it = model_ids.find(model["unk_token"].get<std::string>());
     if (it == model_ids.end()) return Bad(path, "unk_token is not in the vocabulary");
     out->unk_id = it->second;
@@ -334,7 +404,7 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
 
   // Merges by rank. A pair listed twice keeps its last rank, as Hugging Face's map does.
   std::vector<std::pair<std::string, std::string>> merges;
-  EF_RETURN_IF_ERROR(ReadMerges(path, model, &merges));
+  if (!unigram) EF_RETURN_IF_ERROR(ReadMerges(path, model, &merges));
   std::unordered_map<uint64_t, size_t> last;
   std::vector<std::pair<int32_t, int32_t>> pairs;
   for (const auto& [left, right] : merges) {
@@ -358,6 +428,7 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
   out->add_dummy_prefix = false;
   out->strip_space_after_bos = j.contains("decoder") && DecoderStripsFirstSpace(j["decoder"]);
   WritePieces(pieces, types, &byte_values, out);
+  out->scores = scores;
   return Error::Ok();
 }
 

@@ -143,10 +143,11 @@ Error ReadHfTokenizerUnchecked(const std::string& path, uint32_t vocab_size, sch
   if (j.contains("model") && j["model"].is_object() && j["model"].value("type", "") == "WordPiece") {
     return ReadWordPiece(path, j, vocab_size, out);
   }
-  if (!j.contains("model") || !j["model"].is_object() || j["model"].value("type", "") != "BPE") {
+  const std::string model_type = j.contains("model") && j["model"].is_object() ? j["model"].value("type", "") : "";
+  if (model_type != "BPE" && model_type != "Unigram") {
     const std::string type = j.contains("model") && j["model"].is_object() ? j["model"].value("type", "") : "";
     return Error(Status::kUnsupported, path + ": tokenizer model '" + type +
-                                           "' is not implemented by edgeformer (BPE and WordPiece are)");
+                                           "' is not implemented by edgeformer (BPE, Unigram and WordPiece are)");
   }
   return ReadRankedBpe(path, j, vocab_size, out);
 }

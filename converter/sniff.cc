@@ -47,8 +47,9 @@ std::string SniffFormat(const uint8_t* data, size_t size) {
     if (header >= 2 && header <= size - 8 && data[8] == '{') return "a safetensors file (convert its directory, --from hf)";
   }
   if (LooksLikeSentencePiece(data, size)) {
-    return "a SentencePiece tokenizer.model (protobuf); edgeformer-convert reads llama2.c's tokenizer.bin (which "
-           "llama2.c's tokenizer.py exports from it) or a Hugging Face tokenizer.json";
+    return "a SentencePiece model (protobuf); edgeformer-convert reads llama2.c's tokenizer.bin (which llama2.c's "
+           "tokenizer.py exports from it), a Hugging Face tokenizer.json, or a unigram model beside a Hugging Face "
+           "checkpoint (T5's spiece.model, Marian's source.spm and target.spm): convert the checkpoint's directory";
   }
   return "";
 }

@@ -50,8 +50,11 @@ void BuildHeader(const ModelData& model, uint64_t data_start, uint64_t file_size
   auto arch = schema::Architecture::Pack(*fbb, &model.architecture);
   const auto tok = model.has_tokenizer ? schema::Tokenizer::Pack(*fbb, &model.tokenizer)
                                        : flatbuffers::Offset<schema::Tokenizer>();
+  const auto source_tok = model.has_tokenizer && model.source_tokenizer != nullptr
+                              ? schema::Tokenizer::Pack(*fbb, model.source_tokenizer.get())
+                              : flatbuffers::Offset<schema::Tokenizer>();
   auto root = schema::CreateModel(*fbb, kFormatVersion, fbb->CreateString(model.producer), file_size, arch, tok,
-                                  fbb->CreateVector(tensors));
+                                  fbb->CreateVector(tensors), source_tok);
   schema::FinishSizePrefixedModelBuffer(*fbb, root);
 }
 

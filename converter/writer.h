@@ -80,6 +80,8 @@ struct ModelData {
   schema::ArchitectureT architecture;
   bool has_tokenizer = true;  // false: the file has no tokenizer table (token ids only)
   schema::TokenizerT tokenizer;
+  // An encoder-decoder's source-side tokenizer when it differs (Marian's source.spm); null: none.
+  std::unique_ptr<schema::TokenizerT> source_tokenizer;
   std::vector<TensorData> tensors;
   std::string producer;
   // Where the Builder puts each tensor's segments as it adds them (created by the first Builder).

@@ -190,10 +190,17 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
       } else {
         auto& n = t.normalizers[rng.Below(t.normalizers.size())];
         if (n == nullptr) n = std::make_unique<s::NormalizerStepT>();
-        switch (rng.Below(4)) {
-          case 0: n->kind = InterestingEnum<s::NormalizerKind>(rng, 8); break;
+        switch (rng.Below(5)) {
+          case 0: n->kind = InterestingEnum<s::NormalizerKind>(rng, 12); break;
           case 1: text(n->pattern); break;
           case 2: text(n->content); break;
+          case 3:  // a Precompiled charsmap's bytes: its trie units, size header and strings
+            if (n->data.empty() || rng.OneIn(4)) {
+              Resize(rng, n->data);
+            } else {
+              MutateElement(rng, n->data, &MutU8);
+            }
+            break;
           default: n->left = !n->left, n->right = rng.OneIn(2); break;
         }
       }
@@ -205,7 +212,7 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
         auto& p = t.pre_tokenizers[rng.Below(t.pre_tokenizers.size())];
         if (p == nullptr) p = std::make_unique<s::PreTokenizerStepT>();
         switch (rng.Below(6)) {
-          case 0: p->kind = InterestingEnum<s::PreTokenizerKind>(rng, 4); break;
+          case 0: p->kind = InterestingEnum<s::PreTokenizerKind>(rng, 5); break;
           case 1: text(p->pattern); break;
           case 2: p->split_regex = InterestingEnum<s::Pretokenizer>(rng, 4); break;
           case 3: p->behavior = InterestingEnum<s::SplitBehavior>(rng, 5); break;
@@ -247,10 +254,11 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
       break;
     }
     default:
-      switch (rng.Below(4)) {
+      switch (rng.Below(5)) {
         case 0: t.byte_fallback = !t.byte_fallback; break;
         case 1: t.ignore_merges = !t.ignore_merges; break;
         case 2: t.fuse_unk = !t.fuse_unk; break;
+        case 3: t.hf_unigram = !t.hf_unigram; break;
         default: t.marker_spaces = !t.marker_spaces; break;
       }
       break;
@@ -258,9 +266,11 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
 }
 
 void MutateTokenizer(Rng& rng, s::TokenizerT& t) {
-  if (t.kind == s::TokenizerKind::RankedBPE && rng.OneIn(2)) return MutateRanked(rng, t);
+  if ((t.kind == s::TokenizerKind::RankedBPE || t.kind == s::TokenizerKind::Unigram) && rng.OneIn(2)) {
+    return MutateRanked(rng, t);
+  }
   switch (rng.Below(14)) {
-    case 0: t.kind = InterestingEnum<s::TokenizerKind>(rng, 4); break;
+    case 0: t.kind = InterestingEnum<s::TokenizerKind>(rng, 5); break;
     case 1: t.pretokenizer = InterestingEnum<s::Pretokenizer>(rng, 4); break;
     case 2: {
       int32_t* ids[] = {&t.bos_id, &t.eos_id, &t.unk_id};
@@ -279,7 +289,7 @@ void MutateTokenizer(Rng& rng, s::TokenizerT& t) {
       break;
     case 6: MutateElement(rng, t.scores, &MutF32); break;
     case 7:
-      if (!t.types.empty()) t.types[rng.Below(t.types.size())] = InterestingEnum<s::TokenType>(rng, 4);
+      if (!t.types.empty()) t.types[rng.Below(t.types.size())] = InterestingEnum<s::TokenType>(rng, 6);
       break;
     case 8: MutateElement(rng, t.byte_values, &MutU8); break;
     case 9:
@@ -413,7 +423,11 @@ bool MutateModelFile(const uint8_t* data, size_t size, Rng& rng, std::vector<uin
       case 2:
       case 3:
       case 4:
-        if (m->tokenizer) MutateTokenizer(rng, *m->tokenizer);
+        if (m->source_tokenizer && rng.OneIn(3)) {
+          MutateTokenizer(rng, *m->source_tokenizer);
+        } else if (m->tokenizer) {
+          MutateTokenizer(rng, *m->tokenizer);
+        }
         break;
       case 5:
       case 6:

@@ -72,7 +72,7 @@ expect "convert with a tokenizer.json as --tokenizer" 1 "${convert[@]}" "$tmp/m.
 contains "tokenizer.json named" "$tmp/err" "a JSON file"
 printf '\x0a\x0c\x0a\x05<unk>\x15\x00\x00\x00\x00' > "$tmp/tokenizer.model"
 expect "convert with a SentencePiece tokenizer.model as --tokenizer" 1 "${convert[@]}" "$tmp/m.bin" --tokenizer "$tmp/tokenizer.model" -o "$tmp/x.edgf"
-contains "tokenizer.model named" "$tmp/err" "SentencePiece tokenizer.model"
+contains "tokenizer.model named" "$tmp/err" "a SentencePiece model (protobuf)"
 
 # Embeddings from an encoder (the committed fortunes checkpoint): one line of dim numbers.
 src=$(cd "$(dirname "$0")/.." && pwd)

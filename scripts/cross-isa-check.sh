@@ -15,6 +15,7 @@ set -euo pipefail
 
 x86=$1
 arm=$2
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 shared=${EDGEFORMER_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared}
 src=$shared/models/aidreams260K
 if [[ ! -f $src/model.bin ]]; then
@@ -106,5 +107,11 @@ for variant in "encdec_t5 f32" "encdec_post int8"; do
   same_everywhere "$m beams (kv $kv)" \
     "$model --source-ids $(seq -s, 3 2 81) -n 20 --beam 4 --n-best 4 --print-ids --kv-type $kv --dump-logits $tmp/logits" ""
 done
+# The trained encoder-decoder (tests/data/numbers-seq2seq, Marian's layout): a source text through
+# its SentencePiece source tokenizer, greedy and 4 beams, int8 weights and an int8 cache.
+model=$tmp/numbers.edgf
+"$x86/converter/edgeformer-convert" --from hf "$repo/tests/data/numbers-seq2seq" --quant int8 -q -o "$model"
+same_everywhere "numbers-seq2seq" "$model --source 907,316 -n 24 --temperature 0 --print-ids --kv-type int8 --dump-logits $tmp/logits" ""
+same_everywhere "numbers-seq2seq beams" "$model --source 58016 -n 24 --beam 4 --n-best 4 --print-ids --kv-type int8" ""
 echo "cross-isa: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

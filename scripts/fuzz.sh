@@ -85,7 +85,17 @@ sentencepiece = {"model": {"type": "BPE", "byte_fallback": True, "vocab": {"<unk
                  "added_tokens": [{"id": 1, "content": "<s>", "special": True}],
                  "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>"}},
                                     {"Sequence": {"id": "A"}}]}}
-for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece)):
+unigram = {"model": {"type": "Unigram", "unk_id": 0, "byte_fallback": True,
+                     "vocab": [["<unk>", 0], ["</s>", 0], ["<0x41>", 0], ["\u2581", -2.5], ["a", -3.0], ["\u2581a", -1.5]]},
+           "normalizer": {"type": "Sequence", "normalizers": [
+               {"type": "Precompiled", "precompiled_charsmap": "CAAAAAAAAAAAAAAAYQA="},
+               {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+           "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"},
+                             {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}]},
+           "added_tokens": [{"id": 1, "content": "</s>", "special": True}],
+           "post_processor": {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A"}},
+                              {"SpecialToken": {"id": "</s>"}}]}}
+for name, doc in (("byte_level", byte_level), ("sentencepiece", sentencepiece), ("unigram", unigram)):
     with open(f"{out}/tokenizer-{name}", "wb") as f:
         f.write(b"\x01" + json.dumps(doc).encode())
 PY
@@ -125,6 +135,10 @@ for m in bpe_gpt2 bpe_llama3 bpe_qwen2 sp_json; do
 done
 [[ -d $ref/stacks/wordpiece_uncased ]] && "$convert" "$ref/stacks/wordpiece_uncased" --quant int8 -q \
   -o "$seeds/wordpiece.edgf" && tok_models+=("$seeds/wordpiece.edgf")
+# SentencePiece unigram tokenizers: the trained encoder-decoder's (Marian's source.spm and
+# target.spm, converted from the repository's tests/data).
+"$convert" "$repo/tests/data/numbers-seq2seq" --quant int8 -q -o "$seeds/numbers.edgf" && tok_models+=("$seeds/numbers.edgf")
+cp "$seeds/numbers.edgf" "$seeds/fuzz_model/numbers.edgf"
 export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
 # Texts for the tokenizers, a few lines of real text and UTF-8 edge cases, each behind the byte that
 # picks the tokenizer (fuzz/fuzz_tokenizer.cc: byte % count picks it, the rest is the text).

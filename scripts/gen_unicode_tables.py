@@ -25,6 +25,11 @@ def word_char(cp):
             any(a <= cp <= b for a, b in OTHER_ALPHABETIC_SO))
 
 
+def grapheme_joins(cp):
+    return (unicodedata.category(chr(cp))[0] == "M" or cp in (0x200C, 0x200D, 0xFF9E, 0xFF9F) or
+            0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F)
+
+
 def ranges(prefix):
     pred = prefix if callable(prefix) else lambda cp: unicodedata.category(chr(cp)).startswith(prefix)
     out, start = [], None
@@ -49,3 +54,6 @@ emit_ranges("kLetters", ranges("L"))
 emit_ranges("kNumbers", ranges("N"))
 print("// Word characters (regular expressions' \\w): Alphabetic, M, Nd, Pc and Join_Control.")
 emit_ranges("kWordChars", ranges(word_char))
+print("// Characters that join the grapheme cluster before them (UAX #29's Extend, SpacingMark and ZWJ,")
+print("// approximated: M, ZWNJ, ZWJ, the halfwidth kana voicing marks, emoji modifiers, tags).")
+emit_ranges("kGraphemeJoins", ranges(grapheme_joins))

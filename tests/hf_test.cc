@@ -194,10 +194,13 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   test::WriteFile(tmp.path("config.json"), config);
   CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: cannot open") != std::string::npos);
   // A tokenizer.json that is not one edgeformer reads.
-  const std::string unigram = R"({"model": {"type": "Unigram", "vocab": []}})";
-  test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(unigram.begin(), unigram.end()));
-  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: tokenizer model 'Unigram' is not implemented") !=
+  const std::string word_level = R"({"model": {"type": "WordLevel", "vocab": {}}})";
+  test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(word_level.begin(), word_level.end()));
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: tokenizer model 'WordLevel' is not implemented") !=
         std::string::npos);
+  const std::string unigram = R"({"model": {"type": "Unigram", "vocab": [["a", -1.0]]}})";
+  test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(unigram.begin(), unigram.end()));
+  CHECK(Refused(tmp.path(""), out, true).find("tokenizer.json: a Unigram vocabulary needs an unk_id") != std::string::npos);
   const std::string wordpiece = R"({"model": {"type": "WordPiece", "vocab": {}}, "pre_tokenizer": {"type": "Whitespace"}})";
   test::WriteFile(tmp.path("tokenizer.json"), std::vector<uint8_t>(wordpiece.begin(), wordpiece.end()));
   CHECK(Refused(tmp.path(""), out, true).find("WordPiece vocabularies need the BertPreTokenizer") != std::string::npos);

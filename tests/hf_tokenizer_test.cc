@@ -47,10 +47,9 @@ TEST_CASE("real tokenizer.json files encode and decode as Hugging Face's tokeniz
     const Error read = convert::ReadHfTokenizer(entry["path"], vocab_size, &table);
     INFO(read.message());
     REQUIRE(read.ok());
-    flatbuffers::FlatBufferBuilder fbb;
-    fbb.Finish(schema::Tokenizer::Pack(fbb, &table));
-    Tokenizer tok;
-    const Error init = tok.Init(flatbuffers::GetRoot<schema::Tokenizer>(fbb.GetBufferPointer()), vocab_size);
+    test::PackedTokenizer packed;
+    const Error init = packed.Init(table, vocab_size);
+    const Tokenizer& tok = packed.tok;
     INFO(init.message());
     REQUIRE(init.ok());
     for (const auto& c : entry["cases"]) {

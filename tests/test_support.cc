@@ -226,5 +226,10 @@ std::string MakeSyntheticModel(const TempDir& dir, convert::Quant quant, const s
   return Convert(dir, bin, tok, quant, name);
 }
 
+Error PackedTokenizer::Init(const schema::TokenizerT& table, uint32_t vocab_size) {
+  fbb.Finish(schema::Tokenizer::Pack(fbb, &table));
+  return tok.Init(flatbuffers::GetRoot<schema::Tokenizer>(fbb.GetBufferPointer()), vocab_size);
+}
+
 }  // namespace test
 }  // namespace edgeformer

@@ -10,6 +10,7 @@
 #include "converter/convert.h"
 #include "edgeformer.h"
 #include "converter/llama2c.h"
+#include "model/tokenizer.h"
 #include "model_generated.h"
 
 namespace edgeformer {
@@ -90,6 +91,13 @@ std::string MakeSyntheticEncoderDecoder(const TempDir& dir, convert::Quant quant
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
                     convert::Quant quant, const std::string& name);
+
+// A tokenizer table packed as a model file holds it, and the runtime's tokenizer over it.
+struct PackedTokenizer {
+  flatbuffers::FlatBufferBuilder fbb;
+  Tokenizer tok;
+  Error Init(const schema::TokenizerT& table, uint32_t vocab_size);
+};
 
 }  // namespace test
 }  // namespace edgeformer

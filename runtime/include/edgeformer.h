@@ -168,6 +168,10 @@ typedef enum edgeformer_tokenize_flags {
      role; it is then all plain text. Added tokens that are not special (Qwen's <think>) are
      matched either way, as Hugging Face does. */
   EDGEFORMER_TOKENIZE_PARSE_SPECIAL = 2,
+  /* An encoder-decoder's source text (for edgeformer_encode_source): its source-side tokenizer
+     (Marian's source.spm) where the model has one, else the same tokenizer; ids of the encoder's
+     vocabulary. */
+  EDGEFORMER_TOKENIZE_SOURCE = 4,
   EDGEFORMER_TOKENIZE_FLAGS_MAX_ = 0x7fffffff /* not a flag: keeps the enum int-sized */
 } edgeformer_tokenize_flags;
 
@@ -505,7 +509,8 @@ EDGEFORMER_API edgeformer_status edgeformer_encode(edgeformer_session* session, 
 
 /* Encoder-decoders: forgets the session's context and source, runs the encoder once over the
  * source ids [n_tokens] (1 to the session's max_source_length, each below
- * model_info.encoder_vocab_size; the tokenizer's EOS and the like are the caller's), keeps every
+ * model_info.encoder_vocab_size: edgeformer_tokenize with EDGEFORMER_TOKENIZE_SOURCE |
+ * EDGEFORMER_TOKENIZE_ADD_SPECIAL gives them, with the EOS Marian and T5 end a source with), keeps every
  * cross-attention layer's keys and values of it, and prefills the decoder's start ids: the logits
  * of the first target token are then ready (edgeformer_session_logits), and prefill (a forced
  * target prefix) and edgeformer_generate continue the target. edgeformer_session_reset forgets

@@ -62,7 +62,7 @@ const char* edgeformer_model_chat_template(const edgeformer_model* model) {
 edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char* text, size_t text_len,
                                       int flags, int32_t* tokens, size_t capacity, size_t* n_tokens) {
   if (model == nullptr) return Null("model");
-  if ((flags & ~(EDGEFORMER_TOKENIZE_ADD_SPECIAL | EDGEFORMER_TOKENIZE_PARSE_SPECIAL)) != 0) {
+  if ((flags & ~(EDGEFORMER_TOKENIZE_ADD_SPECIAL | EDGEFORMER_TOKENIZE_PARSE_SPECIAL | EDGEFORMER_TOKENIZE_SOURCE)) != 0) {
     return Fail(Status::kInvalidArgument, "tokenize: unknown flags " + std::to_string(flags));
   }
   if (text == nullptr && text_len > 0) return Null("text");
@@ -70,7 +70,10 @@ edgeformer_status edgeformer_tokenize(const edgeformer_model* model, const char*
   if (tokens == nullptr && capacity > 0) return Null("tokens");
   return Guard([&] {
     std::vector<int32_t> ids;
-    Error err = model->model->tokenizer().Encode(std::string_view(text ? text : "", text_len),
+    const edgeformer::Tokenizer& tokenizer = (flags & EDGEFORMER_TOKENIZE_SOURCE) != 0
+                                                 ? model->model->source_tokenizer()
+                                                 : model->model->tokenizer();
+    Error err = tokenizer.Encode(std::string_view(text ? text : "", text_len),
                                                    (flags & EDGEFORMER_TOKENIZE_ADD_SPECIAL) != 0,
                                                    (flags & EDGEFORMER_TOKENIZE_PARSE_SPECIAL) != 0, &ids);
     if (!err.ok()) return Report(err);

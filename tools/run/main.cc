@@ -224,13 +224,14 @@ int main(int argc, char** argv) {
   const auto t_loaded = std::chrono::steady_clock::now();
 
   const int tokenize_flags = EDGEFORMER_TOKENIZE_ADD_SPECIAL | (no_parse_special ? 0 : EDGEFORMER_TOKENIZE_PARSE_SPECIAL);
-  auto tokenize = [&](const std::string& text, std::vector<int32_t>* ids) {
+  auto tokenize = [&](const std::string& text, std::vector<int32_t>* ids, int extra_flags = 0) {
     size_t n = 0;
     ids->resize(text.size() + 8);
-    edgeformer_status s = edgeformer_tokenize(model, text.data(), text.size(), tokenize_flags, ids->data(), ids->size(), &n);
+    const int flags = tokenize_flags | extra_flags;
+    edgeformer_status s = edgeformer_tokenize(model, text.data(), text.size(), flags, ids->data(), ids->size(), &n);
     if (s == EDGEFORMER_INVALID_ARGUMENT && n > ids->size()) {  // normalization can lengthen text
       ids->resize(n);
-      s = edgeformer_tokenize(model, text.data(), text.size(), tokenize_flags, ids->data(), ids->size(), &n);
+      s = edgeformer_tokenize(model, text.data(), text.size(), flags, ids->data(), ids->size(), &n);
     }
     ids->resize(n);
     return s;
@@ -304,7 +305,7 @@ int main(int argc, char** argv) {
       return edgeformer::cli::kExitUsage;
     }
   } else if (seq2seq) {
-    st = tokenize(source_text, &source_ids);
+    st = tokenize(source_text, &source_ids, EDGEFORMER_TOKENIZE_SOURCE);
     if (st != EDGEFORMER_OK) return Fail("cannot tokenize the source", st);
   }
   std::vector<int32_t> prompt_ids;

@@ -106,6 +106,11 @@ Error Model::Parse(const LoadOptions& options) {
   EF_RETURN_IF_ERROR(ResolveConfig(m->architecture(), m->format_version(), &config_));
   const ModelConfig& c = config_;
   EF_RETURN_IF_ERROR(tokenizer_.Init(m->tokenizer(), c.vocab_size));
+  if (m->source_tokenizer() != nullptr) {
+    if (c.encoder == nullptr) return Invalid("a source tokenizer in a model that has no encoder");
+    Error source = source_tokenizer_.Init(m->source_tokenizer(), c.encoder->vocab_size);
+    if (!source.ok()) return Error(source.status(), "source " + source.message());
+  }
 
   // Pass 1: every entry of the tensor table is checked (role, layer, shape, type, segments, scale
   // values) before any is used; pass 2 fills the weights.

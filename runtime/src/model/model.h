@@ -37,6 +37,9 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
+  // An encoder-decoder's source-side tokenizer: the file's source_tokenizer (ids of the encoder's
+  // vocabulary) when it has one, else the tokenizer.
+  const Tokenizer& source_tokenizer() const { return source_tokenizer_.present() ? source_tokenizer_ : tokenizer_; }
   const GlobalWeights& globals() const { return globals_; }
   const Weight& token_embedding() const { return globals_.token_embedding; }  // [vocab, dim]
   const Weight& classifier() const { return globals_.classifier; }            // [vocab, dim]
@@ -86,6 +89,7 @@ class Model {
   std::unique_ptr<MappedFile> file_;
   ModelConfig config_;
   Tokenizer tokenizer_;
+  Tokenizer source_tokenizer_;  // absent unless the file has one
   GlobalWeights globals_;
   std::vector<LayerWeights> layers_;
   GlobalWeights encoder_globals_;

@@ -116,6 +116,7 @@ class Matcher {
 bool IsLetter(uint32_t cp) { return InRanges(kLetters, cp); }
 bool IsNumber(uint32_t cp) { return InRanges(kNumbers, cp); }
 bool IsWordChar(uint32_t cp) { return InRanges(kWordChars, cp); }
+bool JoinsGrapheme(uint32_t cp) { return InRanges(kGraphemeJoins, cp); }
 
 bool IsWhiteSpace(uint32_t cp) {
   return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||

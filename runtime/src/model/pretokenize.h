@@ -27,6 +27,8 @@ void Pretokenize(std::string_view text, Pretokenizer kind, std::vector<std::stri
 bool IsLetter(uint32_t cp);
 bool IsNumber(uint32_t cp);
 bool IsWhiteSpace(uint32_t cp);
-bool IsWordChar(uint32_t cp);  // \w: Alphabetic, M, Nd, Pc, Join_Control
+bool IsWordChar(uint32_t cp);
+// Whether cp joins the grapheme cluster before it (Extend, SpacingMark, ZWJ: approximated).
+bool JoinsGrapheme(uint32_t cp);  // \w: Alphabetic, M, Nd, Pc, Join_Control
 
 }  // namespace edgeformer

@@ -61,6 +61,18 @@ void Strip(std::string* text, bool left, bool right) {
   *text = text->substr(begin, end - begin);
 }
 
+// Runs of ' ' become one; left/right drop the ' ' at the start/end.
+void CollapseSpaces(std::string* text, bool left, bool right) {
+  std::string out;
+  out.reserve(text->size());
+  for (const char c : *text) {
+    if (c == ' ' && ((out.empty() && left) || (!out.empty() && out.back() == ' '))) continue;
+    out.push_back(c);
+  }
+  if (right && !out.empty() && out.back() == ' ') out.pop_back();
+  text->swap(out);
+}
+
 // Spans that tile `text`: every match of the step's pattern, and the text between matches.
 std::vector<Span> FindMatches(const std::string& text, const PreTokenizerStep& step) {
   std::vector<Span> spans;
@@ -102,6 +114,9 @@ std::vector<Span> FindMatches(const std::string& text, const PreTokenizerStep& s
       break;
     case PreTokenizerStep::Kind::kDigits:
       by_char([](const std::string&, size_t, size_t, uint32_t cp) { return cp != 0xFFFFFFFF && IsNumber(cp); });
+      break;
+    case PreTokenizerStep::Kind::kWhitespaceSplit:
+      by_char([](const std::string&, size_t, size_t, uint32_t cp) { return cp != 0xFFFFFFFF && IsWhiteSpace(cp); });
       break;
     case PreTokenizerStep::Kind::kMetaspace:
       by_char([&](const std::string& t, size_t i, size_t n, uint32_t) {
@@ -203,6 +218,10 @@ void SplitPiece(const PreTokenizerStep& step, TextPiece piece, std::vector<TextP
     case PreTokenizerStep::Kind::kSplit:
       spans = FindMatches(text, step);
       break;
+    case PreTokenizerStep::Kind::kWhitespaceSplit:
+      spans = FindMatches(text, step);
+      behavior = SplitBehavior::kRemoved;
+      break;
   }
   for (const Span& s : ApplyBehavior(spans, behavior)) {
     if (s.match || s.begin == s.end) continue;  // kRemoved's matches, and empty pieces
@@ -245,6 +264,27 @@ bool ApplyNormalizers(const std::vector<NormalizerStep>& steps, std::string* tex
         break;
       case NormalizerStep::Kind::kStrip:
         Strip(text, step.left, step.right);
+        break;
+      case NormalizerStep::Kind::kPrecompiled:
+      case NormalizerStep::Kind::kPrecompiledGraphemes: {
+        out.clear();
+        const bool graphemes = step.kind == NormalizerStep::Kind::kPrecompiledGraphemes;
+        if (step.charsmap == nullptr ||
+            !(graphemes ? step.charsmap->NormalizeGraphemes(*text, &out, max_bytes)
+                        : step.charsmap->Normalize(*text, &out, max_bytes))) {
+          return false;
+        }
+        text->swap(out);
+        break;
+      }
+      case NormalizerStep::Kind::kTrimEnd:
+        while (!step.pattern.empty() && text->size() >= step.pattern.size() &&
+               text->compare(text->size() - step.pattern.size(), step.pattern.size(), step.pattern) == 0) {
+          text->resize(text->size() - step.pattern.size());
+        }
+        break;
+      case NormalizerStep::Kind::kCollapseSpaces:
+        CollapseSpaces(text, step.left, step.right);
         break;
     }
     if (text->size() > max_bytes) return false;

@@ -8,27 +8,33 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "model/precompiled.h"
 #include "model/pretokenize.h"
 
 namespace edgeformer {
 
 struct NormalizerStep {
-  enum class Kind : uint8_t { kNfc, kNfkc, kNfd, kNfkd, kLowercase, kReplace, kPrepend, kStrip };
+  enum class Kind : uint8_t {
+    kNfc, kNfkc, kNfd, kNfkd, kLowercase, kReplace, kPrepend, kStrip, kPrecompiled, kCollapseSpaces, kTrimEnd,
+    kPrecompiledGraphemes
+  };
   Kind kind = Kind::kNfc;
-  std::string pattern;  // kReplace: the literal replaced (empty: nothing)
+  std::string pattern;  // kReplace: the literal replaced (empty: nothing); kTrimEnd: removed at the end
   std::string content;  // kReplace: its replacement; kPrepend: what goes before non-empty text
-  bool left = false;    // kStrip: strip White_Space at the start
-  bool right = false;   // kStrip: and at the end
+  bool left = false;    // kStrip: strip White_Space at the start; kCollapseSpaces: ' '
+  bool right = false;   // kStrip: and at the end; kCollapseSpaces: ' '
+  std::shared_ptr<const CharsMap> charsmap;  // kPrecompiled, kPrecompiledGraphemes
 };
 
 enum class SplitBehavior : uint8_t { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
 enum class PrependScheme : uint8_t { kAlways, kNever, kFirst };
 
 struct PreTokenizerStep {
-  enum class Kind : uint8_t { kByteLevel, kSplit, kMetaspace, kDigits };
+  enum class Kind : uint8_t { kByteLevel, kSplit, kMetaspace, kDigits, kWhitespaceSplit };
   Kind kind = Kind::kSplit;
   // kSplit: the literal to split at, unless regex is not kNone; kMetaspace: the replacement
   // character for spaces (UTF-8, one character).

@@ -1,6 +1,7 @@
 #include "model/tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <queue>
 
@@ -77,13 +78,15 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   chat_template_ = "";
   if (t == nullptr) return Error::Ok();
   if (t->kind() != schema::TokenizerKind::ScoredBPE && t->kind() != schema::TokenizerKind::ByteLevelBPE &&
-      t->kind() != schema::TokenizerKind::WordPiece && t->kind() != schema::TokenizerKind::RankedBPE) {
+      t->kind() != schema::TokenizerKind::WordPiece && t->kind() != schema::TokenizerKind::RankedBPE &&
+      t->kind() != schema::TokenizerKind::Unigram) {
     return Error(Status::kUnsupported, "tokenizer: kind " + std::to_string(static_cast<int>(t->kind())) +
                                            " is not supported by this build");
   }
   byte_level_ = t->kind() == schema::TokenizerKind::ByteLevelBPE;
   wordpiece_ = t->kind() == schema::TokenizerKind::WordPiece;
-  ranked_ = t->kind() == schema::TokenizerKind::RankedBPE;
+  unigram_ = t->kind() == schema::TokenizerKind::Unigram;
+  ranked_ = t->kind() == schema::TokenizerKind::RankedBPE || unigram_;
   const auto* data = t->piece_data();
   const auto* offsets = t->piece_offsets();
   const auto* scores = t->scores();
@@ -140,11 +143,11 @@ Error Tokenizer::Init(const schema::Tokenizer* t, uint32_t vocab_size) {
   for (uint32_t i = 0; i < vocab_size; ++i) {
     if (offsets->Get(i + 1) < offsets->Get(i)) return bad("piece offsets decrease at token " + std::to_string(i));
     const uint8_t type = static_cast<uint8_t>(types->Get(i));
-    if (type > static_cast<uint8_t>(TokenType::kUnknown)) {
+    if (type > static_cast<uint8_t>(TokenType::kUnused)) {
       return bad("token " + std::to_string(i) + " has unknown type " + std::to_string(type));
     }
     const float score = scores->Get(i);
-    if (!(score == score)) return bad("token " + std::to_string(i) + " has a NaN score");
+    if (!std::isfinite(score)) return bad("token " + std::to_string(i) + " has a score that is not finite");
   }
   const auto* merges = t->merges();
   if (merges != nullptr) {

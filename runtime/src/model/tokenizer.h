@@ -16,6 +16,10 @@
 // normalized and split (model/text_pipeline.h), and each piece becomes symbols that merge by
 // rank, exactly as Hugging Face tokenizers' BPE model does (schema: Tokenizer, RankedBPE).
 //
+// Unigram (SentencePiece's, as T5 and Marian ship it in a .spm file or tokenizer.json): ranked
+// BPE's pipeline, then each piece is segmented by Viterbi over its characters with the pieces'
+// scores (model/tokenizer_unigram.cc; the schema's Tokenizer states the rules).
+//
 // WordPiece (BERT): the text is normalized and split into words (model/wordpiece.h); each word
 // becomes the longest vocabulary pieces from its start, the pieces after the first spelled with
 // the continuing prefix ("##"); a word longer than max_input_chars_per_word characters, or one
@@ -46,7 +50,7 @@ namespace schema {
 struct Tokenizer;
 }
 
-enum class TokenType : uint8_t { kNormal = 0, kByte = 1, kControl = 2, kUnknown = 3 };
+enum class TokenType : uint8_t { kNormal = 0, kByte = 1, kControl = 2, kUnknown = 3, kUserDefined = 4, kUnused = 5 };
 
 class Tokenizer {
  public:
@@ -101,6 +105,9 @@ class Tokenizer {
   template <typename Plain>
   void SplitAtSpecials(std::string_view text, std::vector<int32_t>* out, Plain encode_plain) const;
   void MergeByRank(std::vector<int32_t>* ids) const;
+  // tokenizer_unigram.cc: the Unigram kind's trie and Viterbi segmentation of one spelled piece.
+  Error InitUnigram(const schema::Tokenizer* table);
+  void EncodeUnigramPiece(std::string_view text, std::vector<int32_t>* out) const;
 
   struct Merge {
     uint32_t rank;
@@ -108,7 +115,14 @@ class Tokenizer {
   };
   bool byte_level_ = false;
   bool wordpiece_ = false;
-  bool ranked_ = false;
+  bool ranked_ = false;   // RankedBPE or Unigram: the Hugging Face pipeline
+  bool unigram_ = false;
+  // Unigram: a byte trie of the segmenting pieces (Normal and UserDefined): edge (node << 8 |
+  // byte) -> child node; trie_ids_[node] is the piece ending there or -1.
+  std::unordered_map<uint64_t, int32_t> trie_edges_;
+  std::vector<int32_t> trie_ids_;
+  double min_score_ = 0.0, max_score_ = 0.0;  // over Normal pieces
+  bool hf_unigram_ = false;                    // totals in double, byte pieces by their text
   // RankedBPE: the pipeline, and the BPE model's options.
   std::vector<NormalizerStep> normalizers_;
   std::vector<PreTokenizerStep> pre_tokenizers_;

@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kMaxSteps = 16;        // normalizers or pre-tokenizers
 constexpr size_t kMaxStepText = 256;    // bytes of a step's pattern or content
 constexpr size_t kMaxTemplate = 16;     // ids before or after a text
+constexpr size_t kMaxCharsMap = size_t{16} << 20;  // real ones: about 250 KB
 constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581, SentencePiece's space
 
 // What normalization may make of n bytes: ample for real normalizers (NFKC's longest expansion is
@@ -35,17 +36,23 @@ Error Tokenizer::InitRanked(const schema::Tokenizer* t) {
   }
   if (normalizers != nullptr) {
     for (const auto* n : *normalizers) {
-      if (n == nullptr || static_cast<uint8_t>(n->kind()) > static_cast<uint8_t>(schema::NormalizerKind::Strip)) {
+      if (n == nullptr || static_cast<uint8_t>(n->kind()) > static_cast<uint8_t>(schema::NormalizerKind::PrecompiledGraphemes)) {
         return Error(Status::kUnsupported, "tokenizer: a normalizer of unknown kind");
       }
       if (Text(n->pattern()).size() > kMaxStepText || Text(n->content()).size() > kMaxStepText) {
         return bad("a normalizer's text is longer than " + std::to_string(kMaxStepText) + " bytes");
       }
+      if (n->kind() == schema::NormalizerKind::Precompiled || n->kind() == schema::NormalizerKind::PrecompiledGraphemes) {
+        if (n->data() == nullptr) return bad("a Precompiled normalizer has no charsmap");
+        if (n->data()->size() > kMaxCharsMap) return bad("a Precompiled charsmap is larger than 16 MiB");
+        CharsMap check;
+        EF_RETURN_IF_ERROR(check.Init(n->data()->data(), n->data()->size()));
+      }
     }
   }
   if (pre_tokenizers != nullptr) {
     for (const auto* p : *pre_tokenizers) {
-      if (p == nullptr || static_cast<uint8_t>(p->kind()) > static_cast<uint8_t>(schema::PreTokenizerKind::Digits) ||
+      if (p == nullptr || static_cast<uint8_t>(p->kind()) > static_cast<uint8_t>(schema::PreTokenizerKind::WhitespaceSplit) ||
           static_cast<uint8_t>(p->split_regex()) > static_cast<uint8_t>(schema::Pretokenizer::Qwen2) ||
           static_cast<uint8_t>(p->behavior()) > static_cast<uint8_t>(schema::SplitBehavior::Contiguous) ||
           static_cast<uint8_t>(p->prepend_scheme()) > static_cast<uint8_t>(schema::PrependScheme::First)) {
@@ -78,6 +85,11 @@ Error Tokenizer::InitRanked(const schema::Tokenizer* t) {
       step.content = Text(n->content());
       step.left = n->left();
       step.right = n->right();
+      if (n->kind() == schema::NormalizerKind::Precompiled || n->kind() == schema::NormalizerKind::PrecompiledGraphemes) {
+        auto map = std::make_shared<CharsMap>();
+        EF_RETURN_IF_ERROR(map->Init(n->data()->data(), n->data()->size()));
+        step.charsmap = std::move(map);
+      }
       normalizers_.push_back(std::move(step));
     }
   }
@@ -151,7 +163,7 @@ Error Tokenizer::InitRanked(const schema::Tokenizer* t) {
   }
   added_raw_.Build(raw);
   added_normalized_.Build(normalized);
-  EF_RETURN_IF_ERROR(InitMerges(t));
+  EF_RETURN_IF_ERROR(unigram_ ? InitUnigram(t) : InitMerges(t));
   for (const auto& [id, piece] : decoded_as) pieces_[id] = piece;
   return Error::Ok();
 }
@@ -188,6 +200,10 @@ Error Tokenizer::EncodeRanked(std::string_view text, bool parse_special, std::ve
 }
 
 void Tokenizer::EncodeRankedPiece(std::string_view piece, std::vector<int32_t>* out) const {
+  if (unigram_) {
+    EncodeUnigramPiece(piece, out);  // its trie spells spaces as the pipeline does
+    return;
+  }
   // The piece as the vocabulary spells it: with marker_spaces, U+2581 is ' ' and a literal ' '
   // spells nothing (no vocabulary piece may match it).
   std::string spelled;

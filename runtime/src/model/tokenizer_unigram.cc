@@ -1,0 +1,168 @@
+// The Unigram kind of Tokenizer: Viterbi segmentation of a piece of text (what the pipeline of
+// tokenizer_ranked.cc produced) into the vocabulary's pieces, as SentencePiece's unigram model
+// and Hugging Face's Unigram (which follows it) do: the path of the highest total score over
+// character boundaries; a character no piece starts with costs the lowest Normal score - 10 and
+// becomes unk_id; on equal totals the candidate found first stays (shorter pieces are found
+// first, then later starts). Unknowns next to each other are one (fuse_unk), and with
+// byte_fallback an unknown becomes its bytes' tokens (<0xHH>) when the vocabulary has them all.
+#include <string>
+
+#include "model/tokenizer.h"
+#include "model/utf8.h"
+#include "model_generated.h"
+
+namespace edgeformer {
+namespace {
+
+constexpr double kUnkPenalty = 10.0;
+constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581
+
+}  // namespace
+
+Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
+  if (unk_id_ < 0) return Error(Status::kInvalidModel, "tokenizer: a Unigram vocabulary needs an UNK token");
+  trie_edges_.clear();
+  trie_ids_.assign(1, -1);
+  bool any = false;
+  min_score_ = 0.0;
+  max_score_ = 0.0;
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (types_[i] != TokenType::kNormal) continue;
+    const double score = scores_[i];
+    min_score_ = any ? std::min(min_score_, score) : score;
+    max_score_ = any ? std::max(max_score_, score) : score;
+    any = true;
+  }
+  hf_unigram_ = table->hf_unigram();
+  std::string key;
+  const char* base = reinterpret_cast<const char*>(table->piece_data()->data());  // validated by Init
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    std::string_view text = pieces_[i];
+    if (hf_unigram_ && types_[i] == TokenType::kByte) {
+      // Hugging Face's trie has every piece's text: the byte pieces' "<0x41>" too.
+      const uint32_t begin = table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      text = std::string_view(base + begin, table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i + 1)) - begin);
+    } else if (types_[i] != TokenType::kNormal && types_[i] != TokenType::kUserDefined) {
+      continue;
+    }
+    if (text.empty()) continue;
+    // The pipeline spells spaces U+2581 when marker_spaces; pieces hold ' '.
+    key.clear();
+    for (const char c : text) {
+      if (marker_spaces_ && c == ' ') {
+        key += kMarker;
+      } else {
+        key.push_back(c);
+      }
+    }
+    size_t node = 0;
+    for (const char c : key) {
+      const uint64_t edge = (uint64_t{node} << 8) | static_cast<uint8_t>(c);
+      const auto it = trie_edges_.find(edge);
+      if (it != trie_edges_.end()) {
+        node = static_cast<size_t>(it->second);
+      } else {
+        trie_edges_.emplace(edge, static_cast<int32_t>(trie_ids_.size()));
+        node = trie_ids_.size();
+        trie_ids_.push_back(-1);
+      }
+    }
+    if (trie_ids_[node] < 0) trie_ids_[node] = static_cast<int32_t>(i);  // the first id of a text
+  }
+  return Error::Ok();
+}
+
+void Tokenizer::EncodeUnigramPiece(std::string_view text, std::vector<int32_t>* out) const {
+  const size_t n = text.size();
+  if (n == 0) return;
+  // The arithmetic of each reference, so near ties resolve as there: Hugging Face sums in
+  // double; SentencePiece keeps totals in float but adds a piece's score and compares in double
+  // (its score expression is double), and adds an unknown's in float.
+  const bool spm = !hf_unigram_;
+  auto kept = [&](double v) { return spm ? static_cast<double>(static_cast<float>(v)) : v; };
+  struct Node {
+    double score = 0.0;
+    int64_t start = -1;  // where the best piece ending here starts; -1: not reached
+    int32_t id = -1;
+  };
+  std::vector<Node> best(n + 1);
+  std::vector<uint8_t> boundary(n + 1, 0);  // character starts (and the end)
+  for (size_t i = 0; i < n;) {
+    boundary[i] = 1;
+    uint32_t cp = 0;
+    const size_t len = utf8::Next(text, i, &cp);
+    i += len == 0 ? 1 : len;
+  }
+  boundary[n] = 1;
+  best[0].start = 0;
+  const float unk_score_f = static_cast<float>(min_score_) - static_cast<float>(kUnkPenalty);
+  const double unk_score = min_score_ - kUnkPenalty;
+  auto offer = [&](size_t end, size_t start, double score, int32_t id) {
+    Node& node = best[end];
+    if (node.start < 0 || score > node.score) {
+      node.score = kept(score);
+      node.start = static_cast<int64_t>(start);
+      node.id = id;
+    }
+  };
+  for (size_t start = 0; start < n;) {
+    uint32_t cp = 0;
+    size_t char_len = utf8::Next(text, start, &cp);
+    if (char_len == 0) char_len = 1;
+    const double here = best[start].score;
+    bool single = false;
+    size_t node = 0;
+    for (size_t k = start; k < n; ++k) {
+      const auto it = trie_edges_.find((uint64_t{node} << 8) | static_cast<uint8_t>(text[k]));
+      if (it == trie_edges_.end()) break;
+      node = static_cast<size_t>(it->second);
+      const int32_t id = trie_ids_[node];
+      if (id < 0 || !boundary[k + 1]) continue;
+      const size_t length = k + 1 - start;
+      double score = scores_[id];
+      if (types_[id] == TokenType::kUserDefined) {
+        score = spm ? static_cast<double>(static_cast<float>(length) * static_cast<float>(max_score_)) - 0.1
+                    : static_cast<double>(length) * max_score_ - 0.1;
+      }
+      offer(k + 1, start, here + score, id);
+      single = single || length == char_len;
+    }
+    if (!single) {
+      offer(start + char_len, start,
+            spm ? static_cast<double>(static_cast<float>(here) + unk_score_f) : here + unk_score, unk_id_);
+    }
+    start += char_len;
+  }
+  // Back from the end: pieces, with runs of unknowns as one span when fuse_unk.
+  struct Span {
+    size_t begin, end;
+    int32_t id;
+  };
+  std::vector<Span> spans;
+  for (size_t end = n; end > 0;) {
+    const Node& node = best[end];
+    const size_t begin = static_cast<size_t>(node.start);
+    if (node.id == unk_id_ && fuse_unk_ && !spans.empty() && spans.back().id == unk_id_) {
+      spans.back().begin = begin;
+    } else {
+      spans.push_back(Span{begin, end, node.id});
+    }
+    end = begin;
+  }
+  for (size_t k = spans.size(); k-- > 0;) {
+    const Span& s = spans[k];
+    if (s.id != unk_id_ || !byte_fallback_) {
+      out->push_back(s.id);
+      continue;
+    }
+    bool all = true;
+    for (size_t i = s.begin; i < s.end; ++i) all = all && fallback_ids_[static_cast<uint8_t>(text[i])] >= 0;
+    if (!all) {
+      out->push_back(unk_id_);
+      continue;
+    }
+    for (size_t i = s.begin; i < s.end; ++i) out->push_back(fallback_ids_[static_cast<uint8_t>(text[i])]);
+  }
+}
+
+}  // namespace edgeformer
