@@ -12,6 +12,8 @@
 //         generated (its generation config's bad_words_ids); separate source and target
 //         vocabularies when share_encoder_decoder_embeddings is false.
 // mBART's pre-norm layout (normalize_before, add_final_layer_norm) is refused.
+#include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <unordered_map>
 
@@ -57,39 +59,6 @@ void BartStack(schema::ArchitectureT* a, bool decoder, schema::Activation act, f
   a->stack->final_norm = false;
   a->stack->classifier = decoder;
   a->stack->shared_embedding = !decoder && shared;
-}
-
-// Marian's tokenizers as MarianTokenizer reads them: source.spm segments the source and
-// target.spm the target, each piece mapped to its id by vocab.json (target_vocab.json for the
-// target when the vocabularies are separate); a source ends with </s>.
-Error ReadMarianTokenizers(const std::string& dir, uint32_t source_vocab, uint32_t target_vocab, bool shared,
-                           ModelData* model) {
-  auto read_vocab = [&](const std::string& path, std::unordered_map<std::string, int32_t>* out) -> Error {
-    Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{64} << 20);
-    if (!read.ok()) return read.error();
-    if (!read.value().is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
-    for (const auto& [text, id] : read.value().items()) {
-      if (!id.is_number_integer()) return Error(Status::kInvalidModel, path + ": the id of '" + text + "' is not an integer");
-      (*out)[text] = id.get<int32_t>();
-    }
-    return Error::Ok();
-  };
-  std::unordered_map<std::string, int32_t> source_ids, target_ids;
-  const std::string vocab_path = JoinPath(dir, "vocab.json"), target_path = JoinPath(dir, "target_vocab.json");
-  EF_RETURN_IF_ERROR(GuardJson(vocab_path, [&] { return read_vocab(vocab_path, &source_ids); }));
-  if (!shared && PathExists(target_path)) {
-    EF_RETURN_IF_ERROR(GuardJson(target_path, [&] { return read_vocab(target_path, &target_ids); }));
-  } else {
-    target_ids = source_ids;
-  }
-  const std::string source_spm = JoinPath(dir, "source.spm"), target_spm = JoinPath(dir, "target.spm");
-  Result<SpmModel> source = ReadSpmModel(source_spm);
-  if (!source.ok()) return source.error();
-  Result<SpmModel> target = ReadSpmModel(PathExists(target_spm) ? target_spm : source_spm);
-  if (!target.ok()) return target.error();
-  EF_RETURN_IF_ERROR(BuildSpmTokenizer(target_spm, target.value(), target_vocab, &target_ids, true, &model->tokenizer));
-  model->source_tokenizer = std::make_unique<schema::TokenizerT>();
-  return BuildSpmTokenizer(source_spm, source.value(), source_vocab, &source_ids, true, model->source_tokenizer.get());
 }
 
 // Marian's sinusoidal table [positions][dim]: sin(p / 10000^(2j / dim)) at column j < dim / 2,

@@ -280,6 +280,18 @@ Error ConvertHf(const ConvertOptions& options) {
     Result<SpmModel> spm = ReadSpmModel(spiece_path);
     if (!spm.ok()) return spm.error();
     EF_RETURN_IF_ERROR(BuildSpmTokenizer(spiece_path, spm.value(), c.vocab_size, nullptr, true, &model.tokenizer));
+    if (c.model_type == "t5") {
+      // T5Tokenizer's 100 sentinels after the pieces, <extra_id_0> last: special tokens.
+      const uint32_t pieces = static_cast<uint32_t>(spm.value().pieces.size());
+      const uint32_t extra = std::min<uint32_t>(100, c.vocab_size - pieces);
+      for (uint32_t n = 0; n < extra; ++n) {
+        auto a = std::make_unique<schema::AddedTokenT>();
+        a->id = static_cast<int32_t>(pieces + extra - 1 - n);
+        a->special = true;
+        a->content = "<extra_id_" + std::to_string(n) + ">";
+        model.tokenizer.added_tokens.push_back(std::move(a));
+      }
+    }
   } else if (model.has_tokenizer && !marian_spm) {
     return Error(Status::kIoError, tokenizer_path + ": cannot open; a model without a tokenizer takes token ids only, "
                                                     "convert it with --no-tokenizer if that is what you want");

@@ -315,7 +315,7 @@ Error ReadRankedBpe(const std::string& path, const json& j, uint32_t vocab_size,
         return Bad(path, "Unigram vocabulary entry " + std::to_string(i) + " is not [piece, score]");
       }
       const double score = v[i][1].get<double>();
-      if (!std::isfinite(score)) return Bad(path, "Unigram piece " + std::to_string(i) + " has a score that is not finite");
+      if (!(std::fabs(score) <= 3.0e38)) return Bad(path, "Unigram piece " + std::to_string(i) + " has a score outside float's range");
       scores[i] = static_cast<float>(score);
       add(static_cast<uint32_t>(i), v[i][0].get<std::string>());
     }

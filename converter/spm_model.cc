@@ -1,9 +1,15 @@
 #include "converter/spm_model.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "converter/hf_tokenizer.h"
+#include "converter/json_file.h"
+#include "converter/safetensors.h"
 #include "converter/token_text.h"
 
 namespace edgeformer {
@@ -100,10 +106,15 @@ bool ReadInt(uint32_t wire, Wire* w, int32_t* out) {
 
 Result<SpmModel> ReadSpmModel(const std::string& path) {
   auto bad = [&](const std::string& what) { return Error(Status::kInvalidModel, path + ": " + what); };
+  constexpr size_t kMaxBytes = size_t{64} << 20;  // real ones: under 5 MB
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(Status::kIoError, path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() > (size_t{64} << 20)) return bad("larger than 64 MiB; not a SentencePiece model");
+  std::string bytes;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {  // read in steps: a FIFO has no size
+    bytes.append(buffer, static_cast<size_t>(in.gcount()));
+    if (bytes.size() > kMaxBytes) return bad("larger than 64 MiB; not a SentencePiece model");
+  }
   SpmModel m;
   const auto* base = reinterpret_cast<const uint8_t*>(bytes.data());
   bool piece_ok = true;
@@ -127,7 +138,7 @@ Result<SpmModel> ReadSpmModel(const std::string& path) {
           uint32_t bits = 0;
           if (wt != 5 || !pw->Fixed32(&bits)) return -1;
           std::memcpy(&piece.score, &bits, 4);
-          return 1;
+          return std::isfinite(piece.score) ? 1 : -1;
         }
         if (f == 3) {
           int32_t type = 0;
@@ -264,7 +275,15 @@ Error BuildSpmTokenizer(const std::string& where, const SpmModel& spm, uint32_t 
     out->normalizers.back()->kind = kind;
     return out->normalizers.back().get();
   };
-  if (!spm.charsmap.empty()) step(schema::NormalizerKind::Precompiled)->data.assign(spm.charsmap.begin(), spm.charsmap.end());
+  // Always a charsmap: spm turns bytes that are not UTF-8 into U+FFFD even without one (an
+  // identity model's is a trie without keys).
+  static const uint8_t kNoKeys[] = {4, 0, 0, 0, 0, 0, 0, 0, 0};
+  auto* map = step(schema::NormalizerKind::Precompiled);
+  if (spm.charsmap.empty()) {
+    map->data.assign(std::begin(kNoKeys), std::end(kNoKeys));
+  } else {
+    map->data.assign(spm.charsmap.begin(), spm.charsmap.end());
+  }
   // spm drops leading spaces and repeated ones before escaping, and every U+2581 at the end
   // after it (a literal one in the text too).
   if (spm.remove_extra_whitespaces) step(schema::NormalizerKind::CollapseSpaces)->left = true;
@@ -276,6 +295,62 @@ Error BuildSpmTokenizer(const std::string& where, const SpmModel& spm, uint32_t 
   if (add_eos && out->eos_id >= 0) out->template_suffix.push_back(out->eos_id);
   WritePieces(pieces, types, &byte_values, out);
   out->scores = scores;
+  return Error::Ok();
+}
+
+// Marian's tokenizers as MarianTokenizer reads them: source.spm segments the source and
+// target.spm the target, each piece mapped to its id by vocab.json (target_vocab.json for the
+// target when the vocabularies are separate); a source ends with </s>.
+Error ReadMarianTokenizers(const std::string& dir, uint32_t source_vocab, uint32_t target_vocab, bool shared,
+                           ModelData* model) {
+  auto read_vocab = [&](const std::string& path, std::unordered_map<std::string, int32_t>* out) -> Error {
+    Result<nlohmann::json> read = ReadJsonFile(path, uint64_t{64} << 20);
+    if (!read.ok()) return read.error();
+    if (!read.value().is_object()) return Error(Status::kInvalidModel, path + ": not a JSON object");
+    std::unordered_map<int64_t, std::string> seen;
+    for (const auto& [text, id] : read.value().items()) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX) {
+        return Error(Status::kInvalidModel, path + ": the id of '" + text + "' is not an id");
+      }
+      const auto [it, fresh] = seen.emplace(id.get<int64_t>(), text);
+      if (!fresh) return Error(Status::kInvalidModel, path + ": id " + id.dump() + " is given to '" + it->second + "' and '" + text + "'");
+      (*out)[text] = id.get<int32_t>();
+    }
+    return Error::Ok();
+  };
+  std::unordered_map<std::string, int32_t> source_ids, target_ids;
+  const std::string vocab_path = JoinPath(dir, "vocab.json"), target_path = JoinPath(dir, "target_vocab.json");
+  EF_RETURN_IF_ERROR(GuardJson(vocab_path, [&] { return read_vocab(vocab_path, &source_ids); }));
+  if (!shared && PathExists(target_path)) {
+    EF_RETURN_IF_ERROR(GuardJson(target_path, [&] { return read_vocab(target_path, &target_ids); }));
+  } else {
+    target_ids = source_ids;
+  }
+  const std::string source_spm = JoinPath(dir, "source.spm"), target_spm = JoinPath(dir, "target.spm");
+  Result<SpmModel> source = ReadSpmModel(source_spm);
+  if (!source.ok()) return source.error();
+  Result<SpmModel> target = ReadSpmModel(PathExists(target_spm) ? target_spm : source_spm);
+  if (!target.ok()) return target.error();
+  EF_RETURN_IF_ERROR(BuildSpmTokenizer(target_spm, target.value(), target_vocab, &target_ids, true, &model->tokenizer));
+  model->source_tokenizer = std::make_unique<schema::TokenizerT>();
+  EF_RETURN_IF_ERROR(
+      BuildSpmTokenizer(source_spm, source.value(), source_vocab, &source_ids, true, model->source_tokenizer.get()));
+  // Multilingual models pick the target language with a ">>xx<<" token at the start of the
+  // source, which MarianTokenizer splits off whole: added tokens of the source side (matched
+  // in any text, as they are not special; they decode to their text).
+  std::vector<std::pair<int32_t, std::string>> codes;
+  for (const auto& [text, id] : source_ids) {
+    if (text.size() > 4 && text.compare(0, 2, ">>") == 0 && text.compare(text.size() - 2, 2, "<<") == 0) {
+      codes.emplace_back(id, text);
+    }
+  }
+  std::sort(codes.begin(), codes.end());
+  for (const auto& [id, text] : codes) {
+    auto a = std::make_unique<schema::AddedTokenT>();
+    a->id = id;
+    a->content = text;
+    model->source_tokenizer->added_tokens.push_back(std::move(a));
+  }
   return Error::Ok();
 }
 

@@ -44,5 +44,13 @@ Result<SpmModel> ReadSpmModel(const std::string& path);
 Error BuildSpmTokenizer(const std::string& where, const SpmModel& spm, uint32_t vocab_size,
                         const std::unordered_map<std::string, int32_t>* vocab, bool add_eos, schema::TokenizerT* out);
 
+// Marian's tokenizers as MarianTokenizer reads them from the checkpoint folder `dir`: source.spm
+// segments a source and target.spm a target, each piece mapped to its id by vocab.json
+// (target_vocab.json for the target when the vocabularies are not shared); encoding with special
+// tokens appends </s>; a ">>xx<<" language code in vocab.json is an added token of the source
+// side. Fills model->tokenizer and model->source_tokenizer.
+Error ReadMarianTokenizers(const std::string& dir, uint32_t source_vocab, uint32_t target_vocab, bool shared,
+                           ModelData* model);
+
 }  // namespace convert
 }  // namespace edgeformer

@@ -91,13 +91,15 @@ TEST_CASE("Marian's source.spm through vocab.json gives MarianTokenizer's ids") 
   const nlohmann::json all = Load("spm_cases.json");
   for (const auto& [name, entry] : all.items()) {
     CAPTURE(name);
-    Result<convert::SpmModel> spm = convert::ReadSpmModel(entry["path"]);
-    REQUIRE(spm.ok());
     std::ifstream in(Dir() + "/" + name + "/vocab.json");
     std::unordered_map<std::string, int32_t> vocab = nlohmann::json::parse(in).get<std::unordered_map<std::string, int32_t>>();
     const uint32_t vocab_size = entry["marian_vocab_size"];
-    schema::TokenizerT table;
-    REQUIRE(convert::BuildSpmTokenizer(name, spm.value(), vocab_size, &vocab, true, &table).ok());
+    convert::ModelData model;
+    const Error read = convert::ReadMarianTokenizers(Dir() + "/" + name, vocab_size, vocab_size, true, &model);
+    INFO(read.message());
+    REQUIRE(read.ok());
+    REQUIRE(model.source_tokenizer != nullptr);
+    const schema::TokenizerT& table = *model.source_tokenizer;
     test::PackedTokenizer packed;
     REQUIRE(packed.Init(table, vocab_size).ok());
     size_t differ = 0;

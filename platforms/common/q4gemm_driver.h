@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platforms/common/row_tiles.h"
 #include "platforms/layout.h"
 
 namespace {  // internal linkage: compiled into each ISA's files with that ISA's flags
@@ -57,10 +58,11 @@ void Q4Rows(size_t m, Q4TileArgs t, const int8_t* a, const float* a_scale, const
     t.c = c + i * t.c_stride;
     Micro::template Tile<Micro::kMR, NB>(t);
   }
-  for (; i < m; ++i) {
+  if constexpr (Micro::kMR > 1) {
+    if (i == m) return;
     t.a = a + i * t.a_stride, t.a_scale = a_scale + i, t.a_sums = a_sums + i * (t.a_stride / 32);
     t.c = c + i * t.c_stride;
-    Micro::template Tile<1, NB>(t);
+    TileOfRows<Micro, NB, Micro::kMR - 1>(m - i, t);
   }
 }
 

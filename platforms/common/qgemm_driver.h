@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platforms/common/row_tiles.h"
 #include "platforms/layout.h"
 
 struct QGemmTileArgs {
@@ -46,11 +47,12 @@ static void QGemmColumnTile(size_t m, size_t n, size_t b, const int8_t* a, size_
     t.c = c + i * c_stride + col;
     Micro::template Tile<MR, NBT>(t);
   }
-  for (; i < m; ++i) {
+  if constexpr (MR > 1) {
+    if (i == m) return;
     t.a = a + i * a_stride;
     t.a_scale = a_scale + i;
     t.c = c + i * c_stride + col;
-    Micro::template Tile<1, NBT>(t);
+    TileOfRows<Micro, NBT, MR - 1>(m - i, t);
   }
 }
 

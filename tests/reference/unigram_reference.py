@@ -7,8 +7,9 @@ writes, in OUT_DIR:
                           Precompiled + Replace " {2,}", WhitespaceSplit + Metaspace, "$A </s>");
                           <name>/tokenizer_metaspace.json with Metaspace alone (newer files)
   spm_cases.json          per model and text: spm's ids and pieces (encode), its decoded text,
-                          and a Marian-style mapping of the pieces through a shuffled vocab.json
-                          with some pieces missing (vocab.json written beside the model)
+                          and MarianTokenizer's ids through a shuffled vocab.json with some
+                          pieces missing and two language codes (vocab.json, and the model as
+                          source.spm and target.spm, written beside it)
 The models: "nmt" (nmt_nfkc, dummy prefix, extra whitespace removed, rare characters unknown),
 "bytes" (byte_fallback, user-defined symbols, nfkc_cf), "raw" (identity normalization, no
 dummy prefix, whitespace kept). Deterministic: one thread, fixed input order.
@@ -19,6 +20,8 @@ import base64
 import json
 import os
 import random
+import re
+import shutil
 import sys
 
 import sentencepiece as spm
@@ -27,13 +30,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FORTUNES = "/usr/share/games/fortunes"
 MODELS = {
     "nmt": dict(vocab_size=700, character_coverage=0.995, normalization_rule_name="nmt_nfkc"),
-    "bytes": dict(vocab_size=600, byte_fallback=True, user_defined_symbols=["<sep>", "@@", "ab"],
+    "bytes": dict(vocab_size=600, byte_fallback=True, user_defined_symbols=["<sep>", "@@", "ab", "qwertyuiop"],
                   normalization_rule_name="nfkc_cf", character_coverage=0.99),
     "raw": dict(vocab_size=500, normalization_rule_name="identity", add_dummy_prefix=False,
                 remove_extra_whitespaces=False, character_coverage=1.0, split_by_whitespace=False),
 }
 EXTRA = ["  two  spaces  ", "\ttab\tand\nnewline\r\n", "ＡＢＣ ｶﾀｶﾅ ﬁne ①②③ ™ …", "e\u0301 a\u0308 n\u0303 A\u030a",
-         "<sep>a<sep> @@b@@ ab abab", "\u2581marker \u2581", "丂丄丅 𠀀𠀁 ꙮ", "x" * 40 + " " + "ab" * 30,
+         "<sep>a<sep> @@b@@ ab abab", "xqwertyuiopx qwertyuiop", ">>fr<< Hello world", ">>de<<Hallo", "\u2581marker \u2581", "丂丄丅 𠀀𠀁 ꙮ", "x" * 40 + " " + "ab" * 30,
          "Zürich\u00a0straße ÆØÅ", "mixed\u3000ideographic\u2003spaces", "CAPS lower MiXeD",
          "\u0000nul\u0001ctl\u007fdel", "½ ² ℃ ㎏ Ⅻ ﬀ", "", " ", "a", "▁"]
 
@@ -154,17 +157,21 @@ def main():
         # A Marian-style joint vocabulary: the pieces shuffled to other ids, every 7th left out.
         rng = random.Random(7)
         kept = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if i % 7 != 3 or sp.is_unknown(i)]
-        kept += ["</s>", "<pad>", "only_in_vocab"]
+        kept += ["</s>", "<pad>", "only_in_vocab", ">>fr<<", ">>de<<"]
         kept = list(dict.fromkeys(kept))
         rng.shuffle(kept)
         vocab = {p: i for i, p in enumerate(kept)}
         with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
             json.dump(vocab, f, ensure_ascii=False)
+        for side in ("source.spm", "target.spm"):  # Marian's names: one model for both sides
+            shutil.copyfile(os.path.join(d, "model.spm"), os.path.join(d, side))
         entry = {"path": os.path.join(d, "model.spm"), "vocab_size": sp.get_piece_size(), "marian_vocab_size": len(kept),
                  "cases": []}
         for text in texts:
             ids = sp.encode(text)
-            pieces = sp.encode(text, out_type=str)
+            # MarianTokenizer._tokenize: a leading language code split off whole, then spm.
+            code = re.match(">>.+<<", text)
+            pieces = ([code.group(0)] if code else []) + sp.encode(re.sub(">>.+<<", "", text), out_type=str)
             entry["cases"].append({"text": text, "ids": ids, "decoded": sp.decode(ids),
                                    "marian": [vocab.get(p, vocab["<unk>"]) for p in pieces] + [vocab["</s>"]]})
         cases[name] = entry

@@ -9,6 +9,7 @@ namespace edgeformer {
 namespace {
 
 constexpr size_t kMaxResults = 32;  // spm's kMaxTrieResultsSize: keys considered per position
+constexpr size_t kMaxKeyBytes = 256;  // real keys are a few characters; a hostile chain stops here
 
 // Darts-clone's unit fields.
 bool HasLeaf(uint32_t unit) { return ((unit >> 8) & 1) != 0; }
@@ -27,8 +28,21 @@ Hangul HangulType(uint32_t cp) {
   if (cp >= 0xAC00 && cp <= 0xD7A3) return (cp - 0xAC00) % 28 == 0 ? Hangul::kLV : Hangul::kLVT;
   return Hangul::kNone;
 }
-bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029; }
-bool IsPictographic(uint32_t cp) { return (cp >= 0x2600 && cp <= 0x27BF) || (cp >= 0x1F000 && cp <= 0x1FAFF); }
+// UAX #29's Control: Cc, Zl, Zp and the format characters (Cf) but ZWNJ and ZWJ.
+bool IsControl(uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xAD || cp == 0x61C || cp == 0x180E || cp == 0x200B ||
+         cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) ||
+         cp == 0xFEFF || (cp >= 0xFFF0 && cp <= 0xFFFB) || (cp >= 0x1BCA0 && cp <= 0x1BCA3) ||
+         (cp >= 0x1D173 && cp <= 0x1D17A) || (cp >= 0xE0000 && cp <= 0xE001F) || (cp >= 0xE0080 && cp <= 0xE00FF);
+}
+// Extended_Pictographic, approximated by its main blocks.
+bool IsPictographic(uint32_t cp) {
+  return cp == 0xA9 || cp == 0xAE || cp == 0x203C || cp == 0x2049 || cp == 0x2122 || cp == 0x2139 ||
+         (cp >= 0x2194 && cp <= 0x21AA) || (cp >= 0x231A && cp <= 0x23FF) || (cp >= 0x25AA && cp <= 0x25FE) ||
+         (cp >= 0x2600 && cp <= 0x27BF) || (cp >= 0x2934 && cp <= 0x2935) || (cp >= 0x2B05 && cp <= 0x2B55) ||
+         cp == 0x3030 || cp == 0x303D || cp == 0x3297 || cp == 0x3299 || (cp >= 0x1F000 && cp <= 0x1FAFF) ||
+         (cp >= 0x1FC00 && cp <= 0x1FFFD);
+}
 bool IsRegional(uint32_t cp) { return cp >= 0x1F1E6 && cp <= 0x1F1FF; }
 
 // The end of the grapheme cluster that starts at text[i] (a byte that starts no valid
@@ -42,6 +56,7 @@ size_t ClusterEnd(std::string_view text, size_t i) {
   if (IsControl(first)) return j;
   uint32_t prev = first;
   int regional = IsRegional(first) ? 1 : 0;
+  bool pictographic = IsPictographic(first);  // an emoji ZWJ sequence so far (GB11)
   while (j < text.size()) {
     uint32_t cp = 0;
     const size_t n = utf8::Next(text, j, &cp);
@@ -50,9 +65,10 @@ size_t ClusterEnd(std::string_view text, size_t i) {
     const bool hangul = (a == Hangul::kL && b != Hangul::kNone && b != Hangul::kT) ||
                         ((a == Hangul::kLV || a == Hangul::kV) && (b == Hangul::kV || b == Hangul::kT)) ||
                         ((a == Hangul::kLVT || a == Hangul::kT) && b == Hangul::kT);
-    const bool joins = JoinsGrapheme(cp) || hangul || (prev == 0x200D && IsPictographic(cp)) ||
+    const bool joins = JoinsGrapheme(cp) || hangul || (prev == 0x200D && pictographic && IsPictographic(cp)) ||
                        (regional == 1 && IsRegional(cp));
     if (!joins) break;
+    pictographic = IsPictographic(cp) || (pictographic && JoinsGrapheme(cp));
     regional = IsRegional(cp) ? regional + 1 : 0;
     prev = cp;
     j += n;
@@ -91,7 +107,7 @@ size_t CharsMap::Match(std::string_view text, bool shortest, std::string_view* r
   node ^= Offset(unit);
   size_t best = 0, found = 0;
   uint32_t best_value = 0;
-  for (size_t i = 0; i < text.size() && found < kMaxResults; ++i) {
+  for (size_t i = 0; i < text.size() && i < kMaxKeyBytes && found < kMaxResults; ++i) {
     const uint8_t c = static_cast<uint8_t>(text[i]);
     node ^= c;
     if (node >= n_units) break;

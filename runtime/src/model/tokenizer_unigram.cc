@@ -15,6 +15,10 @@ namespace edgeformer {
 namespace {
 
 constexpr double kUnkPenalty = 10.0;
+// Pieces longer than this are left out of the trie (never produced): real vocabularies stop at
+// 16 characters (spm's max_sentencepiece_length) and a hostile one would make every position of
+// a text walk that deep.
+constexpr size_t kMaxPieceBytes = 256;
 constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581
 
 }  // namespace
@@ -25,13 +29,18 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
   trie_ids_.assign(1, -1);
   bool any = false;
   min_score_ = 0.0;
-  max_score_ = 0.0;
+  max_score_ = 0.0;  // spm starts it at FLT_MIN: a user-defined piece scores at least -0.1
   for (size_t i = 0; i < pieces_.size(); ++i) {
     if (types_[i] != TokenType::kNormal) continue;
     const double score = scores_[i];
     min_score_ = any ? std::min(min_score_, score) : score;
-    max_score_ = any ? std::max(max_score_, score) : score;
+    max_score_ = std::max(max_score_, score);
     any = true;
+  }
+  // Added tokens outside the model's vocabulary are matched before the pipeline, never by it.
+  std::vector<bool> added(pieces_.size(), false);
+  if (table->added_tokens() != nullptr) {
+    for (const auto* a : *table->added_tokens()) added[a->id()] = !a->in_vocabulary();  // ids checked by Init
   }
   hf_unigram_ = table->hf_unigram();
   std::string key;
@@ -45,7 +54,7 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
     } else if (types_[i] != TokenType::kNormal && types_[i] != TokenType::kUserDefined) {
       continue;
     }
-    if (text.empty()) continue;
+    if (text.empty() || text.size() > kMaxPieceBytes || added[i]) continue;
     // The pipeline spells spaces U+2581 when marker_spaces; pieces hold ' '.
     key.clear();
     for (const char c : text) {
