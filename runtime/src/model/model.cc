@@ -313,8 +313,9 @@ std::string Model::SummarizeWeights() const {
     if (!info.matrix || !w.present()) return;
     const R r = info.role;
     const char* cls = r == R::TokenEmbedding                                         ? "embedding"
-                      : r == R::Wq || r == R::Wk || r == R::Wv || r == R::Wo           ? "attention"
-                      : r == R::CrossWq || r == R::CrossWk || r == R::CrossWv || r == R::CrossWo ? "attention"
+                      : r == R::Wq || r == R::Wk || r == R::Wv || r == R::Wo || r == R::CrossWq ||
+                              r == R::CrossWk || r == R::CrossWv || r == R::CrossWo
+                          ? "attention"
                       : r == R::FfnGate || r == R::FfnUp || r == R::FfnDown           ? "ffn"
                       : r == R::Classifier                                            ? "classifier"
                                                                                       : "head";
