@@ -262,6 +262,23 @@ Error BuildSpmTokenizer(const std::string& where, const SpmModel& spm, uint32_t 
     }
     const auto pad = vocab->find("<pad>");
     if (pad != vocab->end()) types[pad->second] = schema::TokenType::Control;
+    // MarianTokenizer segments with the whole spm, then maps a piece vocab.json lacks to <unk>
+    // and an unknown span to its vocab.json id where it has one.
+    // A user-defined piece scores as spm scores it: its byte length x max(0, the best Normal
+    // score) - 0.1 (here in float).
+    float best = 0.0f;
+    for (const SpmModel::Piece& p : spm.pieces) best = p.type == SpmModel::Type::kNormal ? std::max(best, p.score) : best;
+    out->segment_offsets.push_back(0);
+    for (const SpmModel::Piece& p : spm.pieces) {
+      const bool user = p.type == SpmModel::Type::kUserDefined;
+      if ((p.type != SpmModel::Type::kNormal && !user) || vocab->count(p.text) != 0) continue;
+      const std::string text = SpaceMarksToSpaces(p.text);
+      out->segment_data.insert(out->segment_data.end(), text.begin(), text.end());
+      out->segment_offsets.push_back(static_cast<uint32_t>(out->segment_data.size()));
+      out->segment_scores.push_back(user ? static_cast<float>(static_cast<double>(p.text.size() * best) - 0.1) : p.score);
+    }
+    if (out->segment_scores.empty()) out->segment_offsets.clear();
+    out->unknown_as_piece = true;
   }
   if (out->unk_id < 0) return Error(Status::kInvalidModel, where + ": the vocabulary has no unknown piece");
   out->kind = schema::TokenizerKind::Unigram;

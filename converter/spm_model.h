@@ -38,7 +38,8 @@ Result<SpmModel> ReadSpmModel(const std::string& path);
 // The Unigram table of `spm` for a model of `vocab_size` token ids. Without `vocab` the ids are
 // spm's (vocab_size at least its piece count; ids past it are empty control tokens). With `vocab`
 // (Marian's vocab.json: piece text -> model id) the ids are vocab's: a vocab piece gets spm's score
-// and type, a piece spm does not have is Unused (decoded, never produced), and unk/eos are
+// and type, a piece spm does not have is Unused (decoded; produced only for an unknown span of
+// its text), a spm piece vocab.json lacks segments as spm's and gives <unk>, and unk/eos are
 // vocab's "<unk>"/"</s>". `add_eos`: encoding with special tokens appends EOS (Marian, T5).
 // `where` names the file in errors.
 Error BuildSpmTokenizer(const std::string& where, const SpmModel& spm, uint32_t vocab_size,

@@ -254,11 +254,22 @@ void MutateRanked(Rng& rng, s::TokenizerT& t) {
       break;
     }
     default:
-      switch (rng.Below(5)) {
+      switch (rng.Below(9)) {
         case 0: t.byte_fallback = !t.byte_fallback; break;
         case 1: t.ignore_merges = !t.ignore_merges; break;
         case 2: t.fuse_unk = !t.fuse_unk; break;
         case 3: t.hf_unigram = !t.hf_unigram; break;
+        case 4: t.unknown_as_piece = !t.unknown_as_piece; break;
+        // Unigram's segment-only pieces: offsets, scores (NaN, infinities) and bytes.
+        case 5: MutateElement(rng, t.segment_offsets, &MutU32); break;
+        case 6: MutateElement(rng, t.segment_scores, &MutF32); break;
+        case 7:
+          switch (rng.Below(3)) {
+            case 0: Resize(rng, t.segment_data); break;
+            case 1: Resize(rng, t.segment_offsets); break;
+            default: Resize(rng, t.segment_scores); break;
+          }
+          break;
         default: t.marker_spaces = !t.marker_spaces; break;
       }
       break;

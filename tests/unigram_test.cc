@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -102,26 +103,35 @@ TEST_CASE("Marian's source.spm through vocab.json gives MarianTokenizer's ids") 
     const schema::TokenizerT& table = *model.source_tokenizer;
     test::PackedTokenizer packed;
     REQUIRE(packed.Init(table, vocab_size).ok());
-    size_t differ = 0;
+    // Every case, those where spm chose a piece vocab.json lacks (<unk>) and those with an
+    // unknown character vocab.json has included.
+    size_t with_unk = 0;
     for (const auto& c : entry["cases"]) {
       const std::string text = c["text"];
       const std::vector<int32_t> want = c["marian"].get<std::vector<int32_t>>();
       std::vector<int32_t> got;
       REQUIRE(packed.tok.Encode(text, true, false, &got).ok());
-      // A piece missing from vocab.json is <unk> in MarianTokenizer, which segments with the
-      // whole spm; edgeformer segments with the pieces the vocabulary has. Where spm chose a
-      // missing piece the two differ (the reference marks it), and only there.
-      const bool chose_missing = std::find(want.begin(), want.end(), vocab["<unk>"]) != want.end();
       CAPTURE(text);
       CAPTURE(Join(want));
       CAPTURE(Join(got));
-      if (!chose_missing) {
-        CHECK(got == want);
-      } else {
-        differ += got != want;
+      CHECK(got == want);
+      with_unk += std::find(want.begin(), want.end(), vocab["<unk>"]) != want.end();
+    }
+    CHECK(with_unk > 0);  // the vocabulary's gaps were exercised
+    // Hostile segment-only pieces: refused before use.
+    if (table.segment_scores.size() >= 2) {
+      for (int edit = 0; edit < 4; ++edit) {
+        schema::TokenizerT bad = table;
+        if (edit == 0) std::swap(bad.segment_offsets[1], bad.segment_offsets[2]);
+        if (edit == 1) bad.segment_offsets.back() += 1;
+        if (edit == 2) bad.segment_scores[0] = std::nanf("");
+        if (edit == 3) bad.segment_offsets.pop_back();
+        test::PackedTokenizer hostile;
+        const Error err = hostile.Init(bad, vocab_size);
+        CAPTURE(edit);
+        CHECK(err.status() == Status::kInvalidModel);
       }
     }
-    MESSAGE(name << ": " << differ << " texts where spm chose a piece vocab.json lacks");
   }
 }
 

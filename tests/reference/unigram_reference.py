@@ -157,7 +157,7 @@ def main():
         # A Marian-style joint vocabulary: the pieces shuffled to other ids, every 7th left out.
         rng = random.Random(7)
         kept = [sp.id_to_piece(i) for i in range(sp.get_piece_size()) if i % 7 != 3 or sp.is_unknown(i)]
-        kept += ["</s>", "<pad>", "only_in_vocab", ">>fr<<", ">>de<<"]
+        kept += ["</s>", "<pad>", "only_in_vocab", ">>fr<<", ">>de<<", "\ua66e", "\u4e02"]  # two characters spm lacks
         kept = list(dict.fromkeys(kept))
         rng.shuffle(kept)
         vocab = {p: i for i, p in enumerate(kept)}

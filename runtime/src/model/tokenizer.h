@@ -123,6 +123,9 @@ class Tokenizer {
   std::vector<int32_t> trie_ids_;
   double min_score_ = 0.0, max_score_ = 0.0;  // over Normal pieces
   bool hf_unigram_ = false;                    // totals in double, byte pieces by their text
+  std::vector<float> segment_scores_;          // pieces only the segmentation has (trie -2 - k)
+  bool unknown_as_piece_ = false;
+  std::unordered_map<std::string, int32_t> unknown_ids_;  // Unused pieces, spelled as the pipeline
   // RankedBPE: the pipeline, and the BPE model's options.
   std::vector<NormalizerStep> normalizers_;
   std::vector<PreTokenizerStep> pre_tokenizers_;

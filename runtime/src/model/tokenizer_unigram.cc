@@ -5,6 +5,7 @@
 // becomes unk_id; on equal totals the candidate found first stays (shorter pieces are found
 // first, then later starts). Unknowns next to each other are one (fuse_unk), and with
 // byte_fallback an unknown becomes its bytes' tokens (<0xHH>) when the vocabulary has them all.
+#include <cmath>
 #include <string>
 
 #include "model/tokenizer.h"
@@ -19,6 +20,8 @@ constexpr double kUnkPenalty = 10.0;
 // 16 characters (spm's max_sentencepiece_length) and a hostile one would make every position of
 // a text walk that deep.
 constexpr size_t kMaxPieceBytes = 256;
+// A path node's id for a segment-only piece: emitted as unk_id, never fused with unknowns.
+constexpr int32_t kSegmentUnk = -2;
 constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581
 
 }  // namespace
@@ -43,21 +46,11 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
     for (const auto* a : *table->added_tokens()) added[a->id()] = !a->in_vocabulary();  // ids checked by Init
   }
   hf_unigram_ = table->hf_unigram();
+  // Adds `text` (spelled as pieces are) to the trie as `value`; the first value of a text stays.
   std::string key;
-  const char* base = reinterpret_cast<const char*>(table->piece_data()->data());  // validated by Init
-  for (size_t i = 0; i < pieces_.size(); ++i) {
-    std::string_view text = pieces_[i];
-    if (hf_unigram_ && types_[i] == TokenType::kByte) {
-      // Hugging Face's trie has every piece's text: the byte pieces' "<0x41>" too.
-      const uint32_t begin = table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      text = std::string_view(base + begin, table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i + 1)) - begin);
-    } else if (types_[i] != TokenType::kNormal && types_[i] != TokenType::kUserDefined) {
-      continue;
-    }
-    if (text.empty() || text.size() > kMaxPieceBytes || added[i]) continue;
-    // The pipeline spells spaces U+2581 when marker_spaces; pieces hold ' '.
+  auto insert = [&](std::string_view text, int32_t value) {
     key.clear();
-    for (const char c : text) {
+    for (const char c : text) {  // the pipeline spells spaces U+2581 when marker_spaces
       if (marker_spaces_ && c == ' ') {
         key += kMarker;
       } else {
@@ -76,7 +69,58 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
         trie_ids_.push_back(-1);
       }
     }
-    if (trie_ids_[node] < 0) trie_ids_[node] = static_cast<int32_t>(i);  // the first id of a text
+    if (trie_ids_[node] == -1) trie_ids_[node] = value;
+  };
+  const char* base = reinterpret_cast<const char*>(table->piece_data()->data());  // validated by Init
+  unknown_ids_.clear();
+  unknown_as_piece_ = table->unknown_as_piece();
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    std::string_view text = pieces_[i];
+    if (hf_unigram_ && types_[i] == TokenType::kByte) {
+      // Hugging Face's trie has every piece's text: the byte pieces' "<0x41>" too.
+      const uint32_t begin = table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      text = std::string_view(base + begin, table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i + 1)) - begin);
+    } else if (unknown_as_piece_ && types_[i] == TokenType::kUnused && !text.empty() && text.size() <= kMaxPieceBytes) {
+      std::string spelled;
+      for (const char c : text) spelled += marker_spaces_ && c == ' ' ? std::string(kMarker) : std::string(1, c);
+      unknown_ids_.emplace(std::move(spelled), static_cast<int32_t>(i));
+      continue;
+    } else if (types_[i] != TokenType::kNormal && types_[i] != TokenType::kUserDefined) {
+      continue;
+    }
+    if (text.empty() || text.size() > kMaxPieceBytes || added[i]) continue;
+    insert(text, static_cast<int32_t>(i));
+  }
+  // Pieces only the segmentation has: trie values -2 - k, scored segment_scores[k].
+  segment_scores_.clear();
+  const auto* data = table->segment_data();
+  const auto* offsets = table->segment_offsets();
+  const auto* seg_scores = table->segment_scores();
+  const size_t n_segment = seg_scores == nullptr ? 0 : seg_scores->size();
+  if (n_segment > 0) {
+    auto bad = [](const std::string& what) { return Error(Status::kInvalidModel, "tokenizer: segment pieces: " + what); };
+    if (data == nullptr || offsets == nullptr || offsets->size() != n_segment + 1 || offsets->Get(0) != 0 ||
+        offsets->Get(static_cast<flatbuffers::uoffset_t>(n_segment)) != data->size()) {
+      return bad("offsets do not cover the data");
+    }
+    if (n_segment > (size_t{1} << 22)) return bad("more than 4M pieces");
+    for (size_t k = 0; k < n_segment; ++k) {  // the whole table first
+      if (offsets->Get(static_cast<flatbuffers::uoffset_t>(k + 1)) < offsets->Get(static_cast<flatbuffers::uoffset_t>(k))) {
+        return bad("offsets decrease at piece " + std::to_string(k));
+      }
+      if (!std::isfinite(seg_scores->Get(static_cast<flatbuffers::uoffset_t>(k)))) return bad("a score is not finite");
+    }
+    for (size_t k = 0; k < n_segment; ++k) {
+      const float score = seg_scores->Get(static_cast<flatbuffers::uoffset_t>(k));
+      segment_scores_.push_back(score);
+      min_score_ = any ? std::min(min_score_, static_cast<double>(score)) : score;
+      max_score_ = std::max(max_score_, static_cast<double>(score));
+      any = true;
+      const uint32_t begin = offsets->Get(static_cast<flatbuffers::uoffset_t>(k));
+      const uint32_t end = offsets->Get(static_cast<flatbuffers::uoffset_t>(k + 1));
+      const std::string_view text(reinterpret_cast<const char*>(data->data()) + begin, end - begin);
+      if (!text.empty() && text.size() <= kMaxPieceBytes) insert(text, -2 - static_cast<int32_t>(k));
+    }
   }
   return Error::Ok();
 }
@@ -125,11 +169,16 @@ void Tokenizer::EncodeUnigramPiece(std::string_view text, std::vector<int32_t>* 
       const auto it = trie_edges_.find((uint64_t{node} << 8) | static_cast<uint8_t>(text[k]));
       if (it == trie_edges_.end()) break;
       node = static_cast<size_t>(it->second);
-      const int32_t id = trie_ids_[node];
-      if (id < 0 || !boundary[k + 1]) continue;
+      int32_t id = trie_ids_[node];
+      if (id == -1 || !boundary[k + 1]) continue;
       const size_t length = k + 1 - start;
-      double score = scores_[id];
-      if (types_[id] == TokenType::kUserDefined) {
+      double score = 0.0;
+      if (id <= -2) {  // a segment-only piece: unk_id, kept apart from unknowns (kSegmentUnk)
+        score = segment_scores_[static_cast<size_t>(-2 - id)];
+        id = kSegmentUnk;
+      } else if (types_[id] != TokenType::kUserDefined) {
+        score = scores_[id];
+      } else {
         score = spm ? static_cast<double>(static_cast<float>(length) * static_cast<float>(max_score_)) - 0.1
                     : static_cast<double>(length) * max_score_ - 0.1;
       }
@@ -160,17 +209,33 @@ void Tokenizer::EncodeUnigramPiece(std::string_view text, std::vector<int32_t>* 
   }
   for (size_t k = spans.size(); k-- > 0;) {
     const Span& s = spans[k];
+    if (s.id == kSegmentUnk) {
+      out->push_back(unk_id_);
+      continue;
+    }
+    if (s.id == unk_id_ && unknown_as_piece_ && !byte_fallback_) {  // spm gives bytes' pieces then
+      const auto it = unknown_ids_.find(std::string(text.substr(s.begin, s.end - s.begin)));
+      if (it != unknown_ids_.end()) {
+        out->push_back(it->second);
+        continue;
+      }
+    }
     if (s.id != unk_id_ || !byte_fallback_) {
       out->push_back(s.id);
       continue;
     }
+    // Hugging Face needs every byte's piece, else the span is one unknown; spm emits each byte's
+    // piece (MarianTokenizer then maps one vocab.json lacks to unk).
     bool all = true;
     for (size_t i = s.begin; i < s.end; ++i) all = all && fallback_ids_[static_cast<uint8_t>(text[i])] >= 0;
-    if (!all) {
+    if (!all && hf_unigram_) {
       out->push_back(unk_id_);
       continue;
     }
-    for (size_t i = s.begin; i < s.end; ++i) out->push_back(fallback_ids_[static_cast<uint8_t>(text[i])]);
+    for (size_t i = s.begin; i < s.end; ++i) {
+      const int32_t id = fallback_ids_[static_cast<uint8_t>(text[i])];
+      out->push_back(id >= 0 ? id : unk_id_);
+    }
   }
 }
 
