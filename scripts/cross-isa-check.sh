@@ -112,6 +112,6 @@ done
 model=$tmp/numbers.edgf
 "$x86/converter/edgeformer-convert" --from hf "$repo/tests/data/numbers-seq2seq" --quant int8 -q -o "$model"
 same_everywhere "numbers-seq2seq" "$model --source 907,316 -n 24 --temperature 0 --print-ids --kv-type int8 --dump-logits $tmp/logits" ""
-same_everywhere "numbers-seq2seq beams" "$model --source 58016 -n 24 --beam 4 --n-best 4 --print-ids --kv-type int8" ""
+same_everywhere "numbers-seq2seq beams" "$model --source 58016 -n 24 --beam 4 --n-best 4 --print-ids --kv-type int8 --dump-logits $tmp/logits" ""
 echo "cross-isa: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -320,6 +320,10 @@ int main(int argc, char** argv) {
   }
 
   if (beam.beams > 0) {
+    // Without -n, a search is not asked for more tokens than the model's positions hold.
+    if (app.count("--max-tokens") == 0 && model_info.max_seq_len > 0) {
+      gen.max_tokens = std::min(gen.max_tokens, model_info.max_seq_len);
+    }
     sp.max_beams = beam.beams;
     sp.max_beam_tokens = gen.max_tokens;
   }
