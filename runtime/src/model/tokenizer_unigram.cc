@@ -24,6 +24,18 @@ constexpr size_t kMaxPieceBytes = 256;
 constexpr int32_t kSegmentUnk = -2;
 constexpr char kMarker[] = "\xE2\x96\x81";  // U+2581
 
+// A piece's text as the pipeline spells it: with marker_spaces, U+2581 for each ' '.
+void Spell(std::string_view text, bool marker_spaces, std::string* out) {
+  out->clear();
+  for (const char c : text) {
+    if (marker_spaces && c == ' ') {
+      *out += kMarker;
+    } else {
+      out->push_back(c);
+    }
+  }
+}
+
 }  // namespace
 
 Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
@@ -49,14 +61,7 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
   // Adds `text` (spelled as pieces are) to the trie as `value`; the first value of a text stays.
   std::string key;
   auto insert = [&](std::string_view text, int32_t value) {
-    key.clear();
-    for (const char c : text) {  // the pipeline spells spaces U+2581 when marker_spaces
-      if (marker_spaces_ && c == ' ') {
-        key += kMarker;
-      } else {
-        key.push_back(c);
-      }
-    }
+    Spell(text, marker_spaces_, &key);
     size_t node = 0;
     for (const char c : key) {
       const uint64_t edge = (uint64_t{node} << 8) | static_cast<uint8_t>(c);
@@ -81,9 +86,8 @@ Error Tokenizer::InitUnigram(const schema::Tokenizer* table) {
       const uint32_t begin = table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i));
       text = std::string_view(base + begin, table->piece_offsets()->Get(static_cast<flatbuffers::uoffset_t>(i + 1)) - begin);
     } else if (unknown_as_piece_ && types_[i] == TokenType::kUnused && !text.empty() && text.size() <= kMaxPieceBytes) {
-      std::string spelled;
-      for (const char c : text) spelled += marker_spaces_ && c == ' ' ? std::string(kMarker) : std::string(1, c);
-      unknown_ids_.emplace(std::move(spelled), static_cast<int32_t>(i));
+      Spell(text, marker_spaces_, &key);
+      unknown_ids_.emplace(key, static_cast<int32_t>(i));
       continue;
     } else if (types_[i] != TokenType::kNormal && types_[i] != TokenType::kUserDefined) {
       continue;
