@@ -170,6 +170,32 @@ void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t k
   state.counters["GFLOP/s"] = benchmark::Counter(iters * 4.0 * n * d / 1e9, benchmark::Counter::kIsRate);
 }
 
+// One head's attention over n cached positions of an int8 cache, head-major as the runtime lays
+// it out (head_dim 64, rows 64 bytes apart): integer scores then integer weighted values.
+void BenchAttnI8(benchmark::State& state, AttnI8Fns fns, Isa isa, size_t n) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  const size_t d = 64;
+  std::mt19937 rng(2);
+  std::vector<int8_t> k(n * d), v(n * d);
+  std::vector<int16_t> q(d);
+  for (int16_t& x : q) x = static_cast<int16_t>(static_cast<int>(rng() % 65535) - 32767);
+  for (int8_t& x : k) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  for (int8_t& x : v) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  std::vector<int16_t> w(n);
+  for (int16_t& x : w) x = static_cast<int16_t>(rng() % 1024);
+  std::vector<int32_t> scores(n), out(d);
+  for (auto _ : state) {
+    fns.scores(n, d, q.data(), k.data(), d, scores.data());
+    fns.values(n, d, w.data(), v.data(), d, false, out.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["kv_GB/s"] = benchmark::Counter(iters * 2.0 * n * d / 1e9, benchmark::Counter::kIsRate);
+}
+
 // An ISA's peak int8 rate (platforms/peak.h), to compare the GEMMs' GOP/s with.
 void BenchPeak(benchmark::State& state, const PeakProbe* probe) {
   if (!CpuSupports(probe->isa)) {
@@ -226,7 +252,7 @@ void RegisterAll() {
   }
 #define EF_ATTN_KERNEL(isa, scores, values)                                                                  \
   for (KvType type : {KvType::kF32, KvType::kF16}) {                                                         \
-    for (size_t n : {size_t{512}, size_t{2048}}) {                                                           \
+    for (size_t n : {size_t{256}, size_t{512}, size_t{2048}}) {                                              \
       const std::string kv = type == KvType::kF16 ? "f16" : "f32";                                           \
       benchmark::RegisterBenchmark((std::string(#scores "+" #values "/") + kv + "/n" + std::to_string(n)).c_str(), \
                                    BenchAttn, AttnFns{&isa::scores, &isa::values}, Isa::isa, n, 768, type)   \
@@ -234,11 +260,19 @@ void RegisterAll() {
           ->MinTime(0.2);                                                                                    \
     }                                                                                                        \
   }
+#define EF_ATTN_I8_KERNEL(isa, scores, values)                                                          \
+  for (size_t n : {size_t{256}, size_t{512}, size_t{2048}}) {                                             \
+    benchmark::RegisterBenchmark((std::string(#scores "+" #values "/int8/n") + std::to_string(n)).c_str(), \
+                                 BenchAttnI8, AttnI8Fns{&isa::scores, &isa::values}, Isa::isa, n)         \
+        ->Unit(benchmark::kMicrosecond)                                                                   \
+        ->MinTime(0.2);                                                                                   \
+  }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
+#undef EF_ATTN_I8_KERNEL
 }
 
 }  // namespace

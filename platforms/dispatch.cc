@@ -7,6 +7,7 @@ namespace {
 #define EF_Q4GEMM_KERNEL(isa, fn)
 #define EF_SGEMM_KERNEL(isa, fn)
 #define EF_ATTN_KERNEL(isa, scores, values)
+#define EF_ATTN_I8_KERNEL(isa, scores, values)
 const KernelEntry<QGemmFn> kQGemm[] = {
 #include "platforms/kernels.inc"
 };
@@ -38,10 +39,19 @@ const KernelEntry<SGemmFn> kSGemm[] = {
 const KernelEntry<AttnFns> kAttn[] = {
 #include "platforms/kernels.inc"
 };
+#undef EF_ATTN_KERNEL
+#undef EF_ATTN_I8_KERNEL
+
+#define EF_ATTN_KERNEL(isa, scores, values)
+#define EF_ATTN_I8_KERNEL(isa, scores, values) {Isa::isa, #scores "+" #values, {&isa::scores, &isa::values}},
+const KernelEntry<AttnI8Fns> kAttnI8[] = {
+#include "platforms/kernels.inc"
+};
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
+#undef EF_ATTN_I8_KERNEL
 
 // The last entry (best, by kernels.inc order) that the CPU supports at or below `isa`.
 template <typename Fn, size_t N>
@@ -75,13 +85,20 @@ const KernelEntry<AttnFns>* AttnKernels(size_t* count) {
   return kAttn;
 }
 
+const KernelEntry<AttnI8Fns>* AttnI8Kernels(size_t* count) {
+  *count = sizeof(kAttnI8) / sizeof(kAttnI8[0]);
+  return kAttnI8;
+}
+
 KernelTable SelectKernels(Isa cap) {
   const Isa isa = BestIsa(cap);
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
   const KernelEntry<SGemmFn>& s = Pick(kSGemm, isa);
   const KernelEntry<AttnFns>& a = Pick(kAttn, isa);
   const KernelEntry<Q4GemmFn>& q4 = Pick(kQ4Gemm, isa);
-  return KernelTable{isa, q.fn, q.name, q.isa, s.fn, s.name, s.isa, a.fn, a.name, a.isa, q4.fn, q4.name, q4.isa};
+  const KernelEntry<AttnI8Fns>& a8 = Pick(kAttnI8, isa);
+  return KernelTable{isa,    q.fn,  q.name,  q.isa,    s.fn,    s.name,  s.isa,  a.fn,
+                     a.name, a.isa, q4.fn, q4.name, q4.isa, a8.fn, a8.name, a8.isa};
 }
 
 }  // namespace edgeformer

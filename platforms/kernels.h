@@ -28,15 +28,22 @@
 // (platforms/common/fixed_order.h: 16 lanes, fixed tree, no fused multiply-add), where W_j is the
 // k values at w + j * w_stride elements of `w_type` (f32, or f16 widened exactly to f32).
 //
-// AttnScoresFn (attention scores of one query head): for s < n,
+// AttnScoresFn (attention scores of one query head over an f32 or f16 cache): for s < n,
 //   out[s] = Dot16(q, K_s, d)         (platforms/common/fixed_order.h: 16 lanes, fixed tree)
-// where K_s is the d values at k + s * k_stride elements of `type`, widened exactly to f32 (int8
-// values too: a cache of type kI8 holds per-row scales the caller applies, see ops::Attention).
+// where K_s is the d values at k + s * k_stride elements of `type` (kF32 or kF16), widened
+// exactly to f32.
 // AttnValuesFn (the weighted sum of values): for i < d,
 //   out[i] = (((a + w[0] * V_0[i]) + w[1] * V_1[i]) + ...) + w[n-1] * V_{n-1}[i]
 // with V_s like K_s, and a = out[i] when `accumulate` (the sum goes on from a previous call's, so
 // positions split into runs give the bits of one call), else +0.0f. Both read exactly those n rows
 // of d values.
+//
+// An int8 cache (its per-row scales are the caller's, see ops::Attention) is read in integers,
+// exactly, so any order gives the same result:
+// AttnScoresI8Fn: for s < n, out[s] = sum_i q[i] * K_s[i] (int32), K_s the d int8 values at
+// k + s * k_stride; the caller keeps sum_i |q[i]| * 128 below 2^31.
+// AttnValuesI8Fn: for i < d, out[i] = a + sum_s w[s] * V_s[i] (int32), a = out[i] when
+// `accumulate`, else 0; the caller keeps |a| + sum_s |w[s]| * 128 below 2^31.
 //
 // Kernels write only c[i][j] for i < m, j < n, read nothing outside the given rows, allocate
 // nothing and are thread-safe on disjoint outputs.
@@ -71,6 +78,10 @@ using AttnScoresFn = void (*)(size_t n, size_t d, const float* q, const void* k,
                              KvType type, float* out);
 using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v, size_t v_stride,
                               KvType type, bool accumulate, float* out);
+using AttnScoresI8Fn = void (*)(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+                                int32_t* out);
+using AttnValuesI8Fn = void (*)(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
+                                bool accumulate, int32_t* out);
 
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
@@ -96,11 +107,18 @@ using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v,
   void values(size_t n, size_t d, const float* w, const void* v, size_t v_stride, KvType type,     \
               bool accumulate, float* out);                                                        \
   }
+#define EF_ATTN_I8_KERNEL(isa, scores, values)                                                            \
+  namespace isa {                                                                                         \
+  void scores(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out);      \
+  void values(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride, bool accumulate,    \
+              int32_t* out);                                                                              \
+  }
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
+#undef EF_ATTN_I8_KERNEL
 
 // One kernel of the list, with the ISA it needs and its name, for dispatch, tests and benchmarks.
 template <typename Fn>
@@ -115,12 +133,17 @@ struct AttnFns {
   AttnScoresFn scores;
   AttnValuesFn values;
 };
+struct AttnI8Fns {
+  AttnScoresI8Fn scores;
+  AttnValuesI8Fn values;
+};
 
 // Every kernel of this build, in kernels.inc order. Static storage.
 const KernelEntry<QGemmFn>* QGemmKernels(size_t* count);
 const KernelEntry<Q4GemmFn>* Q4GemmKernels(size_t* count);
 const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
 const KernelEntry<AttnFns>* AttnKernels(size_t* count);
+const KernelEntry<AttnI8Fns>* AttnI8Kernels(size_t* count);
 
 // The kernels the runtime uses, chosen once for an ISA cap.
 struct KernelTable {
@@ -137,6 +160,9 @@ struct KernelTable {
   Q4GemmFn q4gemm;
   const char* q4gemm_name;
   Isa q4gemm_isa;
+  AttnI8Fns attn_i8;
+  const char* attn_i8_name;
+  Isa attn_i8_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

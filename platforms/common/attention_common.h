@@ -15,15 +15,12 @@
 namespace edgeformer {
 
 template <KvType T>
-using KvElem = typename std::conditional<T == KvType::kF16, uint16_t,
-                                         typename std::conditional<T == KvType::kI8, int8_t, float>::type>::type;
+using KvElem = typename std::conditional<T == KvType::kF16, uint16_t, float>::type;
 
 template <KvType T>
 static inline float LoadScalar(const KvElem<T>* p) {
   if constexpr (T == KvType::kF16) {
     return F16ToF32(*p);
-  } else if constexpr (T == KvType::kI8) {
-    return static_cast<float>(*p);
   } else {
     return *p;
   }
@@ -43,14 +40,12 @@ static inline void ValuesScalar(size_t n, size_t begin, size_t d, const float* w
 }  // namespace edgeformer
 
 // Defines an ISA's two attention entry points (declared by kernels.inc) from its templates
-// Dot16Rows<KvType> and Values<KvType>, each instantiated for f32, f16 and int8.
+// Dot16Rows<KvType> and Values<KvType>, each instantiated for f32 and f16.
 #define EF_DEFINE_ATTN_ENTRY_POINTS(scores, values)                                                  \
   void scores(size_t n, size_t d, const float* q, const void* k, size_t k_stride, KvType type,       \
               float* out) {                                                                          \
     if (type == KvType::kF16) {                                                                      \
       Dot16Rows<KvType::kF16>(n, d, q, k, k_stride, out);                                            \
-    } else if (type == KvType::kI8) {                                                                \
-      Dot16Rows<KvType::kI8>(n, d, q, k, k_stride, out);                                             \
     } else {                                                                                         \
       Dot16Rows<KvType::kF32>(n, d, q, k, k_stride, out);                                            \
     }                                                                                                \
@@ -59,8 +54,6 @@ static inline void ValuesScalar(size_t n, size_t begin, size_t d, const float* w
               bool accumulate, float* out) {                                                         \
     if (type == KvType::kF16) {                                                                      \
       Values<KvType::kF16>(n, d, w, v, v_stride, accumulate, out);                                   \
-    } else if (type == KvType::kI8) {                                                                \
-      Values<KvType::kI8>(n, d, w, v, v_stride, accumulate, out);                                    \
     } else {                                                                                         \
       Values<KvType::kF32>(n, d, w, v, v_stride, accumulate, out);                                   \
     }                                                                                                \

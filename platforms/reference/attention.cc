@@ -10,7 +10,6 @@ namespace {
 
 float Load(const void* base, size_t index, KvType type) {
   if (type == KvType::kF16) return F16ToF32(static_cast<const uint16_t*>(base)[index]);
-  if (type == KvType::kI8) return static_cast<float>(static_cast<const int8_t*>(base)[index]);
   return static_cast<const float*>(base)[index];
 }
 
@@ -30,6 +29,24 @@ void attn_values_1d__reference(size_t n, size_t d, const float* w, const void* v
   for (size_t i = 0; i < d; ++i) {
     float acc = accumulate ? out[i] : 0.0f;
     for (size_t s = 0; s < n; ++s) acc += w[s] * Load(v, s * v_stride + i, type);
+    out[i] = acc;
+  }
+}
+
+void attn_i8_scores_1p__reference(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+                                  int32_t* out) {
+  for (size_t s = 0; s < n; ++s) {
+    int32_t acc = 0;
+    for (size_t i = 0; i < d; ++i) acc += int32_t{q[i]} * k[s * k_stride + i];
+    out[s] = acc;
+  }
+}
+
+void attn_i8_values_1d__reference(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
+                                  bool accumulate, int32_t* out) {
+  for (size_t i = 0; i < d; ++i) {
+    int32_t acc = accumulate ? out[i] : 0;
+    for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * v_stride + i];
     out[i] = acc;
   }
 }

@@ -399,15 +399,34 @@ def rotate_halves(x, cos, sin):
     return x * cos + rotated * sin
 
 
-def int8_rows(x):
-    """edgeformer's int8 KV cache as published (runtime/src/ops/ops.h, StoreKv): per position and
-    kv head (x [t][heads][hd]), scale = max|x| / 127 in float32, q = x / scale rounded to nearest
-    even; the cache then holds q * scale."""
+def quantize_rows(x, limit):
+    """Per row of the last axis: scale = max|x| / limit in float32, q = x / scale rounded to nearest
+    even; returns (q, scale) as float64 (q = 0 and scale 0 for an all-zero row)."""
     x32 = x.to(torch.float32)
-    scale = x32.abs().amax(-1, keepdim=True) / 127.0
+    scale = x32.abs().amax(-1, keepdim=True) / limit
     safe = torch.where(scale > 0, scale, torch.ones_like(scale))
-    q = torch.clamp(torch.round(x32 / safe), -127, 127)
-    return torch.where(scale > 0, q * scale, torch.zeros_like(x32)).to(torch.float64)
+    q = torch.clamp(torch.round(x32 / safe), -limit, limit)
+    return torch.where(scale > 0, q, torch.zeros_like(q)).to(torch.float64), scale.to(torch.float64)
+
+
+def int8_attention(q, k, v, mask, nh, nkv):
+    """Attention over edgeformer's int8 KV cache as ops::Attention computes it (ops.h,
+    AttentionArgs): keys and values per position and kv head as StoreKv writes them (limit 127);
+    the query head as int16 with limit
+    min(32767, (2^31 - 1) // (128 hd)); each softmax weight times its value's scale, p, as
+    round(p / w_scale) * w_scale with w_scale = max(max p / 32767, sum p / 2^23) per query head."""
+    hd = q.shape[-1]
+    k8, k_scale = quantize_rows(k, 127.0)
+    v8, v_scale = quantize_rows(v, 127.0)
+    q16, q_scale = quantize_rows(q, float(min(32767, (2**31 - 1) // (128 * hd))))
+    k8, k_scale = k8.repeat_interleave(nh // nkv, dim=1), k_scale.repeat_interleave(nh // nkv, dim=1)
+    v8, v_scale = v8.repeat_interleave(nh // nkv, dim=1), v_scale.repeat_interleave(nh // nkv, dim=1)
+    dots = torch.einsum("qhd,khd->hqk", q16, k8)
+    scores = dots * q_scale.permute(1, 0, 2) * k_scale[..., 0].T[:, None, :] / math.sqrt(hd) + mask
+    p = scores.softmax(-1) * v_scale[..., 0].T[:, None, :]
+    w_scale = torch.maximum(p.amax(-1, keepdim=True) / 32767.0, p.sum(-1, keepdim=True) / 2.0**23)
+    w = torch.round(p / w_scale)
+    return torch.einsum("hqk,khd->qhd", w, v8) * w_scale.permute(1, 0, 2)
 
 
 def llama_forward(c, w, tokens, kv_int8=False):
@@ -449,11 +468,12 @@ def llama_forward(c, w, tokens, kv_int8=False):
         q = torch.cat([rotate_halves(q[..., :rd], cos, sin), q[..., rd:]], -1)
         k = torch.cat([rotate_halves(k[..., :rd], cos, sin), k[..., rd:]], -1)
         if kv_int8:
-            k, v = int8_rows(k), int8_rows(v)
-        k = k.repeat_interleave(nh // nkv, dim=1)
-        v = v.repeat_interleave(nh // nkv, dim=1)
-        scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
-        att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, nh * hd)
+            att = int8_attention(q, k, v, mask, nh, nkv).reshape(t, nh * hd)
+        else:
+            k = k.repeat_interleave(nh // nkv, dim=1)
+            v = v.repeat_interleave(nh // nkv, dim=1)
+            scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
+            att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(t, nh * hd)
         x = x + att @ w[p + "self_attn.o_proj.weight"].T
         xb = rms(x, w[p + "post_attention_layernorm.weight"])
         if p + "mlp.gate_up_proj.weight" in w:  # Phi-3: gate | up in one projection
@@ -937,7 +957,7 @@ def main():
         with open(os.path.join(d, "logits.f32"), "wb") as f:
             f.write(logits.to(torch.float32).numpy().astype("<f4").tobytes())
         if name == "qwen3_f32":
-            # The same with edgeformer's int8 KV cache (int8_rows).
+            # The same with edgeformer's int8 KV cache (int8_attention).
             with open(os.path.join(d, "logits_kv_int8.f32"), "wb") as f:
                 f.write(llama_forward(config, weights, tokens, kv_int8=True).to(torch.float32).numpy().astype("<f4").tobytes())
         if family == "phi3":

@@ -21,11 +21,6 @@ template <KvType T>
 inline float32x4_t Load4(const KvElem<T>* p) {
   if constexpr (T == KvType::kF16) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
-  } else if constexpr (T == KvType::kI8) {
-    int32_t four;
-    std::memcpy(&four, p, 4);
-    const int16x8_t wide = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(four)));
-    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(wide)));
   } else {
     return vld1q_f32(p);
   }

@@ -21,8 +21,6 @@ template <KvType T>
 inline __m256 Load8(const KvElem<T>* p) {
   if constexpr (T == KvType::kF16) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  } else if constexpr (T == KvType::kI8) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
   } else {
     return _mm256_loadu_ps(p);
   }

@@ -20,9 +20,6 @@ inline __m512 LoadRow(const void* base, size_t index, __mmask16 mask) {
   if (T == KvType::kF16) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(base) + index));
   }
-  if (T == KvType::kI8) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, static_cast<const int8_t*>(base) + index)));
-  }
   return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(base) + index);
 }
 

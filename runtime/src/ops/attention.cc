@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "ops/math.h"
 #include "ops/ops.h"
@@ -11,6 +12,7 @@ namespace {
 struct Task {
   const AttentionArgs* args;
   const AttnFns* fns;
+  const AttnI8Fns* i8;
 };
 
 // The cache positions [begin, end) query t attends to (AttentionArgs says which).
@@ -38,6 +40,83 @@ void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
   }
 }
 
+// A query head as int16 in [-limit, limit], limit = min(32767, (2^31 - 1) / (128 d)) so that its
+// integer scores stay in int32: scale = max|x| / limit, q = RoundEven(x / scale). Returns the
+// scale: 0 when all are zero (q zeros), NaN when one is not finite (q zeros).
+float QuantizeQuery(const float* in, size_t d, int16_t* out) {
+  const float limit = static_cast<float>(std::min<size_t>(32767, 2147483647u / (128 * d)));
+  const float amax = MaxAbs16(in, d);
+  if (amax == 0.0f || !std::isfinite(amax)) {
+    std::fill(out, out + d, int16_t{0});
+    return amax == 0.0f ? 0.0f : NAN;
+  }
+  const float scale = amax / limit;
+  for (size_t i = 0; i < d; ++i) {
+    const float q = RoundEven(in[i] / scale);
+    out[i] = static_cast<int16_t>(q > limit ? limit : q < -limit ? -limit : q);
+  }
+  return scale;
+}
+
+// Positions per integer kernel call: the int32 scores and int16 weights of a call sit on the
+// stack. Integer sums are exact, so the chunks change no bit.
+constexpr size_t kIntChunk = 256;
+
+// One query head's scores over an int8 cache (ops.h, AttentionArgs): the query as int16 (q16,
+// q_scale), the integer dot products, then scaled into scores[0, n).
+template <typename ForEachRun>
+void IntegerScores(const Task& task, const AttentionArgs& a, size_t scale_head, const ForEachRun& for_each_run,
+                   const int16_t* q16, float q_scale, const int8_t* k, float* scores) {
+  for_each_run([&](size_t at, size_t slot, size_t count) {
+    for (size_t c = 0; c < count; c += kIntChunk) {
+      const size_t m = std::min(kIntChunk, count - c);
+      int32_t dots[kIntChunk];
+      task.i8->scores(m, a.head_dim, q16, k + (slot + c) * a.kv_stride, a.kv_stride, dots);
+      const float* k_scales = a.k_scales + scale_head + slot + c;
+      for (size_t s = 0; s < m; ++s) scores[at + c + s] = (static_cast<float>(dots[s]) * q_scale) * k_scales[s];
+    }
+  });
+}
+
+// One query head's weighted sum of int8 values (ops.h, AttentionArgs): p_s = weight * value
+// scale (in place of the n softmax weights), as int16 with one scale w_scale, summed in int32 in
+// out's bytes, then scaled.
+template <typename ForEachRun>
+void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t scale_head, const ForEachRun& for_each_run,
+                   const int8_t* v, float* weights, float* out) {
+  const size_t hd = a.head_dim;
+  for_each_run([&](size_t at, size_t slot, size_t count) {
+    const float* v_scales = a.v_scales + scale_head + slot;
+    for (size_t s = 0; s < count; ++s) weights[at + s] *= v_scales[s];
+  });
+  const float p_max = std::max(Max16(weights, n), 0.0f);  // a NaN shows in the sum
+  const float p_sum = Sum16(weights, n);
+  const float w_scale = std::max(p_max / 32767.0f, p_sum / 8388608.0f);
+  if (!std::isfinite(p_sum) || w_scale == 0.0f) {  // a NaN or infinite scale, or no weight at all
+    std::fill(out, out + hd, std::isfinite(p_sum) ? 0.0f : NAN);
+    return;
+  }
+  int32_t* acc = reinterpret_cast<int32_t*>(out);
+  bool first = true;
+  for_each_run([&](size_t at, size_t slot, size_t count) {
+    for (size_t c = 0; c < count; c += kIntChunk) {
+      const size_t m = std::min(kIntChunk, count - c);
+      int16_t w16[kIntChunk];
+      for (size_t s = 0; s < m; ++s) {
+        const float r = RoundEven(weights[at + c + s] / w_scale);
+        w16[s] = static_cast<int16_t>(r > 32767.0f ? 32767.0f : r < -32767.0f ? -32767.0f : r);
+      }
+      task.i8->values(m, hd, w16, v + (slot + c) * a.kv_stride, a.kv_stride, !first, acc);
+      first = false;
+    }
+  });
+  for (size_t d = 0; d < hd; ++d) {
+    int32_t x;
+    std::memcpy(&x, out + d, sizeof(x));
+    out[d] = static_cast<float>(x) * w_scale;
+  }
+}
+
 // Heads [begin, begin + count) of every query.
 void RunHeads(void* p, size_t begin, size_t count) {
   const Task& task = *static_cast<const Task*>(p);
@@ -46,6 +125,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
   const size_t group = a.n_heads / a.n_kv_heads;
   const size_t hd = a.head_dim;
   const size_t elem = KvTypeBytes(a.kv_type);
+  const bool int8 = a.kv_type == KvType::kI8;
   const bool divide = a.scale == 0.0f;  // 1 / sqrt(head_dim), as a division: the historical bits
   const float sqrt_dim = std::sqrt(static_cast<float>(hd));
   // Heads outer, queries inner: one head's keys and values stay in cache across the queries.
@@ -76,13 +156,18 @@ void RunHeads(void* p, size_t begin, size_t count) {
         }
       };
       const size_t scale_head = (h / group) * a.scale_head_stride;
-      for_each_run([&](size_t at, size_t slot, size_t count) {
-        task.fns->scores(count, hd, a.q + t * a.q_stride + h * hd, k + slot * a.kv_stride * elem, a.kv_stride,
-                         a.kv_type, scores + at);
-        if (a.kv_type == KvType::kI8) {
-          for (size_t s = 0; s < count; ++s) scores[at + s] *= a.k_scales[scale_head + slot + s];
-        }
-      });
+      const float* query = a.q + t * a.q_stride + h * hd;
+      float* out = a.out + t * a.out_stride + h * hd;
+      if (int8) {
+        // The query as int16 in out's bytes (free until the weighted sum).
+        int16_t* q16 = reinterpret_cast<int16_t*>(out);
+        const float q_scale = QuantizeQuery(query, hd, q16);
+        IntegerScores(task, a, scale_head, for_each_run, q16, q_scale, reinterpret_cast<const int8_t*>(k), scores);
+      } else {
+        for_each_run([&](size_t at, size_t slot, size_t count) {
+          task.fns->scores(count, hd, query, k + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, scores + at);
+        });
+      }
       if (divide) {
         for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       } else {
@@ -106,13 +191,14 @@ void RunHeads(void* p, size_t begin, size_t count) {
         }
       }
       Softmax(scores, n);
-      float* out = a.out + t * a.out_stride + h * hd;
-      for_each_run([&](size_t at, size_t slot, size_t count) {
-        if (a.kv_type == KvType::kI8) {
-          for (size_t s = 0; s < count; ++s) scores[at + s] *= a.v_scales[scale_head + slot + s];
-        }
-        task.fns->values(count, hd, scores + at, v + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, at != 0, out);
-      });
+      if (int8) {
+        IntegerValues(task, a, n, scale_head, for_each_run, reinterpret_cast<const int8_t*>(v), scores, out);
+      } else {
+        for_each_run([&](size_t at, size_t slot, size_t count) {
+          task.fns->values(count, hd, scores + at, v + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, at != 0,
+                           out);
+        });
+      }
     }
   }
 }
@@ -120,7 +206,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
 }  // namespace
 
 void Attention(const Context& ctx, const AttentionArgs& args) {
-  Task task{&args, &ctx.kernels->attn};
+  Task task{&args, &ctx.kernels->attn, &ctx.kernels->attn_i8};
   const size_t threads = ctx.pool->threads();
   const size_t keys = args.n_keys != 0                                                 ? args.n_keys
                       : args.window != 0 && args.window < args.first_pos + args.n_queries ? args.window + args.n_queries

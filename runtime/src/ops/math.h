@@ -14,6 +14,55 @@
 namespace edgeformer {
 namespace ops {
 
+// x rounded to the nearest integer, ties to even, for |x| < 2^22 (adding 1.5 * 2^23 leaves no
+// fraction bits; the default rounding mode rounds the sum to nearest even). As std::nearbyint
+// there, and vectorized.
+inline float RoundEven(float x) {
+  const float kRound = 12582912.0f;
+  return (x + kRound) - kRound;
+}
+
+// The largest of n values (NaN ignored; -infinity for none), in 16 lanes: vectorized. A maximum
+// does not depend on the order, so this is every sequential loop's value.
+inline float Max16(const float* x, size_t n) {
+  float lane[kLanes];
+  for (float& l : lane) l = -INFINITY;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
+  }
+  for (size_t j = 0; i < n; ++i, ++j) lane[j] = x[i] > lane[j] ? x[i] : lane[j];
+  float m = -INFINITY;
+  for (const float l : lane) m = l > m ? l : m;
+  return m;
+}
+
+// The largest |x| of n values, NaN if one is NaN (0 for none), in 16 lanes: vectorized.
+inline float MaxAbs16(const float* x, size_t n) {
+  float lane[kLanes] = {};
+  int32_t nan[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      const float a = std::fabs(x[i + j]);
+      lane[j] = a > lane[j] ? a : lane[j];
+      nan[j] |= a != a;
+    }
+  }
+  for (size_t j = 0; i < n; ++i, ++j) {
+    const float a = std::fabs(x[i]);
+    lane[j] = a > lane[j] ? a : lane[j];
+    nan[j] |= a != a;
+  }
+  float m = 0.0f;
+  int32_t any_nan = 0;
+  for (size_t j = 0; j < kLanes; ++j) {
+    m = lane[j] > m ? lane[j] : m;
+    any_nan |= nan[j];
+  }
+  return any_nan ? NAN : m;
+}
+
 // e^x to about 2 ulp for x in [-87, 88] (clamped outside: 0 below, e^88.7 above; NaN stays
 // NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
 // parts), e^r by a degree-6 polynomial, then the exponent added into the float's bits.

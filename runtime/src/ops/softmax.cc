@@ -6,8 +6,9 @@ namespace ops {
 
 void Softmax(float* x, size_t n) {
   if (n == 0) return;
-  float max = x[0];
-  for (size_t i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
+  // Max16 ignores a NaN where this loop kept a leading one; either way Sum16 is then NaN, and
+  // so is every output.
+  const float max = Max16(x, n);
   for (size_t i = 0; i < n; ++i) x[i] = Exp(x[i] - max);
   const float inv = 1.0f / Sum16(x, n);
   for (size_t i = 0; i < n; ++i) x[i] *= inv;

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/math.h"
 #include "ops/ops.h"
 #include "platforms/common/f16.h"
 
@@ -11,18 +12,14 @@ namespace {
 
 // One head's values as int8 and their scale (ops.h, StoreKv).
 float QuantizeHead(const float* in, size_t n, int8_t* out) {
-  float amax = 0.0f;
-  for (size_t i = 0; i < n; ++i) {
-    const float a = std::fabs(in[i]);
-    if (!(a <= amax)) amax = a;  // NaN sticks
-  }
+  const float amax = MaxAbs16(in, n);
   if (amax == 0.0f || !std::isfinite(amax)) {
     std::memset(out, 0, n);
     return amax == 0.0f ? 0.0f : NAN;
   }
   const float scale = amax / 127.0f;
   for (size_t i = 0; i < n; ++i) {
-    const float q = std::nearbyint(in[i] / scale);
+    const float q = RoundEven(in[i] / scale);
     out[i] = static_cast<int8_t>(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
   }
   return scale;

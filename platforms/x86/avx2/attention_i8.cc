@@ -1,0 +1,106 @@
+// Attention over an int8 KV cache with AVX2, exact in int32 (kernels.h, AttnScoresI8Fn and
+// AttnValuesI8Fn).
+//
+// Scores: 4 positions at a time, 16 values per step: each row widened to int16 (vpmovsxbw) and
+// multiplied by the int16 query in pairs (vpmaddwd: exact, the caller's bound keeps the sums in
+// int32). Values past the last whole 16 run one at a time.
+// Values: 32 outputs per pass over the positions, positions in pairs: the int16 values of two
+// rows interleaved (vpunpck*wd) times the pair of weights (vpmaddwd) add w[s] V_s[i] +
+// w[s+1] V_{s+1}[i] into lane i; outputs past the last whole 16 run one at a time.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace avx2 {
+namespace {
+
+// The weights of positions s and s + 1 as the int16 pair of every int32 lane.
+inline __m256i WeightPair(int16_t w0, int16_t w1) {
+  return _mm256_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(w0)) |
+                                                (static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16)));
+}
+
+// 16 int8 values at p as int16.
+inline __m256i Widen16(const int8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// Outputs [0, 16 kBlocks) of the values over all n positions.
+template <int kBlocks>
+inline void ValuesBlock(size_t n, const int16_t* w, const int8_t* v, size_t stride, bool accumulate, int32_t* out) {
+  // Lane j of lo[b] holds output 16 b + (j < 4 ? j : j + 4), of hi[b] that + 4 (vpunpck*wd order).
+  __m256i lo[kBlocks], hi[kBlocks];
+  for (int b = 0; b < kBlocks; ++b) lo[b] = hi[b] = _mm256_setzero_si256();
+  size_t s = 0;
+  for (; s + 2 <= n; s += 2) {
+    const __m256i wp = WeightPair(w[s], w[s + 1]);
+    for (int b = 0; b < kBlocks; ++b) {
+      const __m256i a = Widen16(v + s * stride + 16 * b), c = Widen16(v + (s + 1) * stride + 16 * b);
+      lo[b] = _mm256_add_epi32(lo[b], _mm256_madd_epi16(_mm256_unpacklo_epi16(a, c), wp));
+      hi[b] = _mm256_add_epi32(hi[b], _mm256_madd_epi16(_mm256_unpackhi_epi16(a, c), wp));
+    }
+  }
+  if (s < n) {  // the last position, paired with zeros
+    const __m256i wp = WeightPair(w[s], 0);
+    for (int b = 0; b < kBlocks; ++b) {
+      const __m256i a = Widen16(v + s * stride + 16 * b), z = _mm256_setzero_si256();
+      lo[b] = _mm256_add_epi32(lo[b], _mm256_madd_epi16(_mm256_unpacklo_epi16(a, z), wp));
+      hi[b] = _mm256_add_epi32(hi[b], _mm256_madd_epi16(_mm256_unpackhi_epi16(a, z), wp));
+    }
+  }
+  for (int b = 0; b < kBlocks; ++b) {
+    __m256i r0 = _mm256_permute2x128_si256(lo[b], hi[b], 0x20);  // outputs 0-7
+    __m256i r1 = _mm256_permute2x128_si256(lo[b], hi[b], 0x31);  // outputs 8-15
+    __m256i* dst = reinterpret_cast<__m256i*>(out + 16 * b);
+    if (accumulate) {
+      r0 = _mm256_add_epi32(r0, _mm256_loadu_si256(dst));
+      r1 = _mm256_add_epi32(r1, _mm256_loadu_si256(dst + 1));
+    }
+    _mm256_storeu_si256(dst, r0);
+    _mm256_storeu_si256(dst + 1, r1);
+  }
+}
+
+}  // namespace
+
+void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
+  const size_t full = d / 16 * 16;
+  for (size_t s0 = 0; s0 < n; s0 += 4) {
+    const size_t count = n - s0 < 4 ? n - s0 : 4;
+    const int8_t* r[4];
+    for (size_t p = 0; p < 4; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
+    __m256i acc[4];
+    for (int p = 0; p < 4; ++p) acc[p] = _mm256_setzero_si256();
+    for (size_t i = 0; i < full; i += 16) {
+      const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
+      for (int p = 0; p < 4; ++p) acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(qv, Widen16(r[p] + i)));
+    }
+    const __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
+    int32_t sums[4];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(sums),
+                     _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
+    for (size_t p = 0; p < count; ++p) {
+      for (size_t i = full; i < d; ++i) sums[p] += int32_t{q[i]} * r[p][i];
+      out[s0 + p] = sums[p];
+    }
+  }
+}
+
+void attn_i8_values_32d__avx2(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
+                              bool accumulate, int32_t* out) {
+  size_t i = 0;
+  for (; i + 32 <= d; i += 32) ValuesBlock<2>(n, w, v + i, v_stride, accumulate, out + i);
+  for (; i + 16 <= d; i += 16) ValuesBlock<1>(n, w, v + i, v_stride, accumulate, out + i);
+  for (; i < d; ++i) {
+    int32_t acc = accumulate ? out[i] : 0;
+    for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * v_stride + i];
+    out[i] = acc;
+  }
+}
+
+}  // namespace avx2
+}  // namespace edgeformer

@@ -1,0 +1,104 @@
+// Attention over an int8 KV cache with AVX-512 VNNI, exact in int32 (kernels.h, AttnScoresI8Fn
+// and AttnValuesI8Fn).
+//
+// Scores: 4 positions at a time, 32 values per step: each row widened to int16 (vpmovsxbw)
+// against the int16 query in pairs (vpdpwssd). Values past d are masked to zero.
+// Values: 64 outputs per pass over the positions, positions in pairs: the int16 values of two
+// rows interleaved (vpunpck*wd) against the pair of weights in every lane (vpdpwssd) add
+// w[s] V_s[i] + w[s+1] V_{s+1}[i]. Outputs past d are masked (never read, never written).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "platforms/kernels.h"
+
+namespace edgeformer {
+namespace avx512vnni {
+namespace {
+
+inline __mmask32 ByteMask32(size_t remaining) {
+  return remaining >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((uint32_t{1} << remaining) - 1);
+}
+
+inline __mmask16 WordMask16(size_t remaining) {
+  return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
+// The four sums of a[p]'s 16 lanes, in order.
+inline __m128i Sum4(const __m512i (&a)[4]) {
+  __m256i h[4];
+  for (int p = 0; p < 4; ++p) {
+    const __m512i upper = _mm512_shuffle_i64x2(a[p], a[p], 0xEE);  // 128-bit blocks 2, 3 first
+    h[p] = _mm256_add_epi32(_mm512_castsi512_si256(a[p]), _mm512_castsi512_si256(upper));
+  }
+  const __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(h[0], h[1]), _mm256_hadd_epi32(h[2], h[3]));
+  return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+}
+
+inline __m512i WeightPair(int16_t w0, int16_t w1) {
+  return _mm512_set1_epi32(static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(w0)) |
+                                                (static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16)));
+}
+
+// Outputs [0, min(64, d)) of the values over all n positions (d counted from this block).
+inline void ValuesBlock(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t stride, bool accumulate,
+                        int32_t* out) {
+  const __mmask32 load[2] = {ByteMask32(d), d > 32 ? ByteMask32(d - 32) : 0};
+  // Lane j of lo[b] holds output 32 b + 8 (j / 4) + j % 4, of hi[b] that + 4 (vpunpck*wd order).
+  __m512i lo[2], hi[2];
+  for (int b = 0; b < 2; ++b) lo[b] = hi[b] = _mm512_setzero_si512();
+  for (size_t s = 0; s < n; s += 2) {
+    const bool pair = s + 1 < n;
+    const __m512i wp = WeightPair(w[s], pair ? w[s + 1] : 0);
+    for (int b = 0; b < 2; ++b) {
+      if (load[b] == 0) continue;
+      const __m512i a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(load[b], v + s * stride + 32 * b));
+      const __m512i c = pair ? _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(load[b], v + (s + 1) * stride + 32 * b))
+                             : _mm512_setzero_si512();
+      lo[b] = _mm512_dpwssd_epi32(lo[b], _mm512_unpacklo_epi16(a, c), wp);
+      hi[b] = _mm512_dpwssd_epi32(hi[b], _mm512_unpackhi_epi16(a, c), wp);
+    }
+  }
+  const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+  for (int b = 0; b < 2; ++b) {
+    for (int half = 0; half < 2; ++half) {
+      const size_t at = 32 * b + 16 * half;
+      if (at >= d) return;
+      const __mmask16 mask = WordMask16(d - at);
+      __m512i r = _mm512_permutex2var_epi64(lo[b], half == 0 ? first : second, hi[b]);
+      if (accumulate) r = _mm512_add_epi32(r, _mm512_maskz_loadu_epi32(mask, out + at));
+      _mm512_mask_storeu_epi32(out + at, mask, r);
+    }
+  }
+}
+
+}  // namespace
+
+void attn_i8_scores_4p__avx512vnni(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+                                   int32_t* out) {
+  for (size_t s0 = 0; s0 < n; s0 += 4) {
+    const size_t count = n - s0 < 4 ? n - s0 : 4;
+    const int8_t* r[4];
+    for (size_t p = 0; p < 4; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
+    __m512i acc[4];
+    for (int p = 0; p < 4; ++p) acc[p] = _mm512_setzero_si512();
+    for (size_t i = 0; i < d; i += 32) {
+      const __mmask32 mask = ByteMask32(d - i);
+      const __m512i qv = _mm512_maskz_loadu_epi16(mask, q + i);
+      for (int p = 0; p < 4; ++p) {
+        acc[p] = _mm512_dpwssd_epi32(acc[p], qv, _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, r[p] + i)));
+      }
+    }
+    int32_t sums[4];
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(sums), Sum4(acc));
+    for (size_t p = 0; p < count; ++p) out[s0 + p] = sums[p];
+  }
+}
+
+void attn_i8_values_64d__avx512vnni(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
+                                    bool accumulate, int32_t* out) {
+  for (size_t i = 0; i < d; i += 64) ValuesBlock(n, d - i, w, v + i, v_stride, accumulate, out + i);
+}
+
+}  // namespace avx512vnni
+}  // namespace edgeformer
