@@ -165,6 +165,45 @@ TEST_CASE("a bench run gives positive, consistent figures in all three formats")
   CHECK(md.find("per-op time") != std::string::npos);
 }
 
+TEST_CASE("an encoder-decoder's tgN@srcS: cross-attention bytes and time reported against the read bandwidth") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticEncoderDecoder(dir, convert::Quant::kInt8);
+  c.n_prompt = {8, 16};
+  c.n_gen = {4};
+  c.threads = {1};
+  c.kv_type = {"int8"};
+  c.repetitions = 1;
+  c.profile = true;
+  c.read_buffer_bytes = 8 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
+  const bench::Report& r = run.value();
+  size_t decode_tests = 0;
+  for (const bench::TestResult& t : r.tests) {
+    INFO(t.test);
+    if (t.n_gen == 0) {
+      CHECK(t.cross_bytes_per_token == 0);
+      continue;
+    }
+    ++decode_tests;
+    // Every decoder layer reads the source's int8 keys and values, with a 4-byte scale per head
+    // and position beside each head's values.
+    const uint64_t kv_dim = r.model.dim / r.model.n_heads * r.model.n_kv_heads;
+    const double per_value = 1.0 + 4.0 / (r.model.dim / r.model.n_heads);
+    const uint32_t source = t.test == "tg4@src8" ? 8 : 16;
+    CHECK(t.cross_bytes_per_token == static_cast<uint64_t>(2.0 * kv_dim * per_value * r.model.n_layers * source));
+    CHECK(t.cross_bytes_per_token < t.kv_bytes_per_token);
+    CHECK(t.profile.calls[static_cast<int>(Phase::kDecode)][static_cast<int>(OpKind::kCrossAttention)] ==
+          t.n_gen * r.model.n_layers);
+  }
+  CHECK(decode_tests == 2);
+  const std::string md = bench::FormatMarkdown(r);
+  CHECK(md.find("tg4@src16: cross-attention ") != std::string::npos);
+  CHECK(md.find("% of the read bandwidth") != std::string::npos);
+}
+
 TEST_CASE("a test that does not fit in the context is refused") {
   test::TempDir dir;
   bench::Config c;

@@ -83,6 +83,7 @@ struct TestResult {
   uint64_t expected_bytes = 0;  // model file + session allocations (KV cache, activations)
   uint64_t weight_bytes_per_token = 0;
   uint64_t kv_bytes_per_token = 0;  // tg tests: KV cache bytes attention reads per token (mean)
+  uint64_t cross_bytes_per_token = 0;  // tgN@srcS tests: the part of it cross-attention reads
   double read_bandwidth_gbps = 0.0;
   double achieved_bandwidth_gbps = 0.0;  // tg tests: (weight + KV bytes per token) x tokens/s
   double bandwidth_pct = -1.0;           // tg tests: achieved / read bandwidth x 100

@@ -60,6 +60,7 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["expected_bytes"] = t.expected_bytes;
   j["weight_bytes_per_token"] = t.weight_bytes_per_token;
   j["kv_bytes_per_token"] = t.kv_bytes_per_token;
+  j["cross_bytes_per_token"] = t.cross_bytes_per_token;
   j["read_bandwidth_gbps"] = t.read_bandwidth_gbps;
   j["achieved_bandwidth_gbps"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.achieved_bandwidth_gbps) : nlohmann::json(nullptr);
   j["bandwidth_pct"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.bandwidth_pct) : nlohmann::json(nullptr);
@@ -82,7 +83,7 @@ const char* const kCsvColumns[] = {
     "isa",           "kernel",          "backend",        "kv_type",        "quant",          "weights",        "tokens_per_s_median", "sentences_per_s_median",
     "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
     "background_load", "active_threads", "load_ms",        "load_warm_ms",
-    "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "read_bandwidth_gbps",
+    "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "cross_bytes_per_token", "read_bandwidth_gbps",
     "achieved_bandwidth_gbps", "bandwidth_pct", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
 
 std::string CsvCell(const nlohmann::json& v) {
@@ -172,6 +173,18 @@ std::string FormatMarkdown(const Report& r) {
         o << "\n";
       }
     }
+    // Encoder-decoders: cross-attention against the bytes of its cache (a decode step reads the
+    // source's keys and values of every layer once per beam).
+    for (const TestResult& t : r.tests) {
+      const double seconds = t.profile.seconds[static_cast<int>(Phase::kDecode)][static_cast<int>(OpKind::kCrossAttention)];
+      if (!t.has_profile || t.cross_bytes_per_token == 0 || seconds == 0.0 || t.n_gen == 0) continue;
+      const double per_token = seconds / t.profiled_runs / t.n_gen;
+      const double gbps = static_cast<double>(t.cross_bytes_per_token) / per_token / 1e9;
+      o << "\n" << t.test << ": cross-attention " << Fixed(per_token * 1e3, 3) << " ms per token for "
+        << Fixed(static_cast<double>(t.cross_bytes_per_token) / 1e6, 2) << " MB of its cache: " << Fixed(gbps, 1)
+        << " GB/s, " << Fixed(100.0 * gbps / t.read_bandwidth_gbps, 0) << "% of the read bandwidth";
+    }
+    o << "\n";
   }
   return o.str();
 }

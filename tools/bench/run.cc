@@ -242,7 +242,11 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     for (const LayerConfig& l : c.layers) rows += l.cross_attention ? combo.source : 0;
     const double bytes = session.kv_type() == KvType::kI8 ? 1.0 + 4.0 / c.head_dim : KvTypeBytes(session.kv_type());
     // Beams: each reads its own keys and values (the cross-attention's are shared but read per beam).
-    r.kv_bytes_per_token = static_cast<uint64_t>(2.0 * c.kv_dim() * bytes * rows * std::max<uint32_t>(1, combo.beams));
+    const double per_row = 2.0 * c.kv_dim() * bytes * std::max<uint32_t>(1, combo.beams);
+    r.kv_bytes_per_token = static_cast<uint64_t>(per_row * rows);
+    double cross_rows = 0.0;
+    for (const LayerConfig& l : c.layers) cross_rows += l.cross_attention ? combo.source : 0;
+    r.cross_bytes_per_token = static_cast<uint64_t>(per_row * cross_rows);
   }
   const uint32_t source_vocab = seq2seq ? model.config().encoder->vocab_size : 0;
   const std::vector<int32_t> source = Tokens(combo.source, std::max<uint32_t>(source_vocab, 1), 4);

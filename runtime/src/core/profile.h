@@ -21,14 +21,15 @@ enum class OpKind : int {
   kResidual,
   kClassifier,
   kSample,
+  kCrossAttention,  // an encoder-decoder's attention over the source (ops::Attention only)
   kCount
 };
 
 enum class Phase : int { kPrefill, kDecode, kCount };
 
 inline const char* OpKindName(OpKind kind) {
-  static const char* const kNames[] = {"embed",  "norm",       "quantize", "matmul",     "rope",
-                                       "attention", "activation", "residual", "classifier", "sample"};
+  static const char* const kNames[] = {"embed",    "norm",       "quantize", "matmul",     "rope",  "attention",
+                                       "activation", "residual", "classifier", "sample", "cross-attention"};
   return kNames[static_cast<int>(kind)];
 }
 

@@ -97,12 +97,10 @@ bool BeamSearch::Step(const float* logits, size_t stride, const ModelConfig& c, 
     const float* x = logits + j * stride;
     float max = -INFINITY;
     for (uint32_t v = 0; v < vocab_; ++v) max = x[v] > max ? x[v] : max;
-    // The exponentials elementwise (vectorized), then summed in order.
+    // The exponentials elementwise, then summed in Sum16's order (both vectorized).
     float* e = logprobs_.data();
     for (uint32_t v = 0; v < vocab_; ++v) e[v] = ops::Exp(x[v] - max);
-    float sum = 0.0f;
-    for (uint32_t v = 0; v < vocab_; ++v) sum += e[v];
-    const float log_sum = ops::Log(sum);
+    const float log_sum = ops::Log(Sum16(e, vocab_));
     auto suppressed = [&](uint32_t v) {
       for (const int32_t id : c.suppress_ids) {
         if (id == static_cast<int32_t>(v)) return true;

@@ -147,7 +147,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     quantize_for({&w.cross_wq}, in, dim);
     EF_RETURN_IF_ERROR(linear(w.cross_wq, w.cross_bq, in, dim, s.q, q_dim));
     {
-      const ScopedOp t = timer(OpKind::kAttention);
+      const ScopedOp t = timer(OpKind::kCrossAttention);
       const LayerCache::Source& src = cache.source;
       ops::AttentionArgs args{s.q,      q_dim,        src.k,     src.v,           cache.type, src.head_stride,
                               hd,       0,            n,         c.n_heads,       c.n_kv_heads,
