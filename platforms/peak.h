@@ -18,7 +18,8 @@ struct PeakProbe {
   int32_t (*run)(size_t rounds);  // returns a sum of the accumulators, so the work is kept
 };
 
-// The probes of this build (x86: AVX512-VNNI vpdpbusd, AMX tdpbssd; none elsewhere yet).
+// The probes of this build (x86: AVX2 vpsignb + vpmaddubsw + vpmaddwd, AVX512-VNNI vpdpbusd, AMX
+// tdpbssd; none elsewhere yet).
 const PeakProbe* PeakProbes(size_t* count);
 
 }  // namespace edgeformer
