@@ -1,6 +1,6 @@
 // What the attention kernels of every ISA share: the element type of a KV type, the scalar path
 // for output values past the last whole vector (the same multiply-then-add order as the vector
-// code), and the two entry points that dispatch on the KV type.
+// code), the int8 kernels' scalar tails, and the two entry points that dispatch on the KV type.
 //
 // Included only by kernel files, so each ISA compiles it with its own flags; every function here
 // is static, so no instantiation leaks between ISAs.
@@ -33,6 +33,23 @@ static inline void ValuesScalar(size_t n, size_t begin, size_t d, const float* w
   for (size_t i = begin; i < d; ++i) {
     float acc = accumulate ? out[i] : 0.0f;
     for (size_t s = 0; s < n; ++s) acc += w[s] * LoadScalar<T>(v + s * stride + i);
+    out[i] = acc;
+  }
+}
+
+// The int8 kernels' tails (kernels.h, AttnScoresI8Fn and AttnValuesI8Fn), one value at a time:
+// sum_i q[i] row[i] for begin <= i < d, and out[i] for begin <= i < d.
+static inline int32_t DotI8Scalar(size_t begin, size_t d, const int16_t* q, const int8_t* row) {
+  int32_t sum = 0;
+  for (size_t i = begin; i < d; ++i) sum += int32_t{q[i]} * row[i];
+  return sum;
+}
+
+static inline void ValuesI8Scalar(size_t n, size_t begin, size_t d, const int16_t* w, const int8_t* v, size_t stride,
+                                  bool accumulate, int32_t* out) {
+  for (size_t i = begin; i < d; ++i) {
+    int32_t acc = accumulate ? out[i] : 0;
+    for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * stride + i];
     out[i] = acc;
   }
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -42,9 +43,7 @@ void attn_i8_scores_1p__neon(size_t n, size_t d, const int16_t* q, const int8_t*
       lo = vmlal_s16(lo, vget_low_s16(qv), vget_low_s16(kv));
       hi = vmlal_high_s16(hi, qv, kv);
     }
-    int32_t sum = vaddvq_s32(vaddq_s32(lo, hi));
-    for (size_t i = full; i < d; ++i) sum += int32_t{q[i]} * row[i];
-    out[s] = sum;
+    out[s] = vaddvq_s32(vaddq_s32(lo, hi)) + DotI8Scalar(full, d, q, row);
   }
 }
 
@@ -53,11 +52,7 @@ void attn_i8_values_16d__neon(size_t n, size_t d, const int16_t* w, const int8_t
   size_t i = 0;
   for (; i + 16 <= d; i += 16) ValuesBlock<2>(n, w, v + i, v_stride, accumulate, out + i);
   for (; i + 8 <= d; i += 8) ValuesBlock<1>(n, w, v + i, v_stride, accumulate, out + i);
-  for (; i < d; ++i) {
-    int32_t acc = accumulate ? out[i] : 0;
-    for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * v_stride + i];
-    out[i] = acc;
-  }
+  ValuesI8Scalar(n, i, d, w, v, v_stride, accumulate, out);
 }
 
 }  // namespace neon

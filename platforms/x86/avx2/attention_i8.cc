@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -83,10 +84,7 @@ void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t*
     int32_t sums[4];
     _mm_storeu_si128(reinterpret_cast<__m128i*>(sums),
                      _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
-    for (size_t p = 0; p < count; ++p) {
-      for (size_t i = full; i < d; ++i) sums[p] += int32_t{q[i]} * r[p][i];
-      out[s0 + p] = sums[p];
-    }
+    for (size_t p = 0; p < count; ++p) out[s0 + p] = sums[p] + DotI8Scalar(full, d, q, r[p]);
   }
 }
 
@@ -95,11 +93,7 @@ void attn_i8_values_32d__avx2(size_t n, size_t d, const int16_t* w, const int8_t
   size_t i = 0;
   for (; i + 32 <= d; i += 32) ValuesBlock<2>(n, w, v + i, v_stride, accumulate, out + i);
   for (; i + 16 <= d; i += 16) ValuesBlock<1>(n, w, v + i, v_stride, accumulate, out + i);
-  for (; i < d; ++i) {
-    int32_t acc = accumulate ? out[i] : 0;
-    for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * v_stride + i];
-    out[i] = acc;
-  }
+  ValuesI8Scalar(n, i, d, w, v, v_stride, accumulate, out);
 }
 
 }  // namespace avx2
