@@ -246,7 +246,8 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     r.kv_bytes_per_token = static_cast<uint64_t>(per_row * rows);
     double cross_rows = 0.0;
     for (const LayerConfig& l : c.layers) cross_rows += l.cross_attention ? combo.source : 0;
-    r.cross_bytes_per_token = static_cast<uint64_t>(per_row * cross_rows);
+    // The beams share the source's keys and values: a step reads them from memory once.
+    r.cross_bytes_per_token = static_cast<uint64_t>(per_row / std::max<uint32_t>(1, combo.beams) * cross_rows);
   }
   const uint32_t source_vocab = seq2seq ? model.config().encoder->vocab_size : 0;
   const std::vector<int32_t> source = Tokens(combo.source, std::max<uint32_t>(source_vocab, 1), 4);

@@ -46,11 +46,11 @@ void KeyRange(const AttentionArgs& a, size_t t, size_t* begin, size_t* end) {
 float QuantizeQuery(const float* in, size_t d, int16_t* out) {
   const float limit = static_cast<float>(std::min<size_t>(32767, 2147483647u / (128 * d)));
   const float amax = MaxAbs16(in, d);
-  if (amax == 0.0f || !std::isfinite(amax)) {
-    std::fill(out, out + d, int16_t{0});
-    return amax == 0.0f ? 0.0f : NAN;
-  }
   const float scale = amax / limit;
+  if (!(scale > 0.0f) || !std::isfinite(amax)) {  // all zero (or so small the scale underflows)
+    std::fill(out, out + d, int16_t{0});
+    return std::isfinite(amax) ? 0.0f : NAN;
+  }
   for (size_t i = 0; i < d; ++i) {
     const float q = RoundEven(in[i] / scale);
     out[i] = static_cast<int16_t>(q > limit ? limit : q < -limit ? -limit : q);
