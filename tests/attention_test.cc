@@ -1,12 +1,15 @@
-// ops::Attention over an int8 KV cache (ops.h, AttentionArgs): against the contract written out
-// here in double precision from the integers (int16 query, int8 keys and values, int16 weights),
-// the same bits under every kernel this CPU has, and close to attention over the dequantized
-// cache in f32. Covers what the models' tests do not reach: runs longer than one integer call
-// (256 positions), sources long enough for the weights' sum bound, grouped kv heads, beams'
-// block tables, and non-finite or all-zero inputs.
+// Attention over an int8 KV cache. First the int8 kernels of the list (kernels.inc,
+// EF_ATTN_I8_KERNEL) against exact int64 sums. Then ops::Attention (ops.h, AttentionArgs):
+// against the contract written out here in double precision from the integers (int16 query,
+// int8 keys and values, int16 weights), the same bits under every kernel this CPU has, and close
+// to attention over the dequantized cache in f32. Covers what the models' tests do not reach:
+// runs longer than one integer call (256 positions), sources long enough for the weights' sum
+// bound, grouped kv heads, beams' block tables, and non-finite or all-zero inputs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -18,6 +21,87 @@
 
 namespace edgeformer {
 namespace {
+
+// An int8 attention problem: n rows of d values in [-128, 127] (row stride d + 5; junk past d,
+// which the kernels must not read), an int16 query and int16 weights. Extremes: every value at
+// -128 or 127, the query and weights at +-32767 (within the callers' bounds for d <= 256 and
+// n <= 500).
+struct AttnI8Problem {
+  size_t n, d, stride;
+  std::vector<int8_t> rows;
+  std::vector<int16_t> q, w;
+
+  AttnI8Problem(size_t n_, size_t d_, bool extremes, uint32_t seed) : n(n_), d(d_), stride(d_ + 5) {
+    std::mt19937 rng(seed);
+    auto value = [&]() {
+      const int v = extremes ? (rng() % 2 ? 127 : -128) : static_cast<int>(rng() % 256) - 128;
+      return static_cast<int8_t>(v);
+    };
+    auto weight = [&]() {
+      const int x = extremes ? (rng() % 2 ? 32767 : -32767) : static_cast<int>(rng() % 65535) - 32767;
+      return static_cast<int16_t>(x);
+    };
+    for (size_t i = 0; i < d; ++i) q.push_back(weight());
+    for (size_t s = 0; s < n; ++s) w.push_back(weight());
+    rows.assign(n * stride, 99);
+    for (size_t s = 0; s < n; ++s) {
+      for (size_t i = 0; i < d; ++i) rows[s * stride + i] = value();
+    }
+  }
+
+  // Exact sums in int64, the contract written out.
+  std::vector<int32_t> WantScores() const {
+    std::vector<int32_t> out(n + 2, -7);
+    for (size_t s = 0; s < n; ++s) {
+      int64_t acc = 0;
+      for (size_t i = 0; i < d; ++i) acc += int64_t{q[i]} * rows[s * stride + i];
+      out[s] = static_cast<int32_t>(acc);
+    }
+    return out;
+  }
+  std::vector<int32_t> WantValues(int32_t start) const {
+    std::vector<int32_t> out(d + 2, -7);
+    for (size_t i = 0; i < d; ++i) {
+      int64_t acc = start;
+      for (size_t s = 0; s < n; ++s) acc += int64_t{w[s]} * rows[s * stride + i];
+      out[i] = static_cast<int32_t>(acc);
+    }
+    return out;
+  }
+  std::vector<int32_t> Scores(AttnScoresI8Fn fn) const {
+    std::vector<int32_t> out(n + 2, -7);
+    fn(n, d, q.data(), rows.data(), stride, out.data());
+    return out;
+  }
+  // Positions [0, split) then [split, n) accumulating, onto `start` when accumulate.
+  std::vector<int32_t> Values(AttnValuesI8Fn fn, size_t split, bool accumulate, int32_t start) const {
+    std::vector<int32_t> out(d + 2, -7);
+    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(d), start);
+    fn(split, d, w.data(), rows.data(), stride, accumulate, out.data());
+    if (split < n) fn(n - split, d, w.data() + split, rows.data() + split * stride, stride, true, out.data());
+    return out;
+  }
+};
+
+void CheckAttnI8(const char* name, AttnI8Fns fns) {
+  uint32_t seed = 1;
+  for (size_t n : {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 100, 257, 500}) {
+    for (size_t d : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 96, 100, 128, 130, 256}) {
+      for (bool extremes : {false, true}) {
+        const AttnI8Problem p(n, d, extremes, ++seed);
+        INFO(name << " n=" << n << " d=" << d << " extremes=" << extremes);
+        REQUIRE(p.Scores(fns.scores) == p.WantScores());
+        REQUIRE(p.Values(fns.values, n, false, 0) == p.WantValues(0));
+        REQUIRE(p.Values(fns.values, n, true, -12345) == p.WantValues(-12345));
+        for (size_t split : {size_t{1}, n / 2, n - 1}) {
+          if (split == 0 || split >= n) continue;
+          CAPTURE(split);
+          REQUIRE(p.Values(fns.values, split, false, 0) == p.WantValues(0));
+        }
+      }
+    }
+  }
+}
 
 struct Problem {
   size_t n_heads, n_kv_heads, hd, n;  // one query attending to keys [0, n) (n_keys)
@@ -227,4 +311,20 @@ TEST_CASE("int8 attention: a query that is not finite gives NaN, all-zero values
 }
 
 }  // namespace
+
+#define EF_QGEMM_KERNEL(isa, fn)
+#define EF_Q4GEMM_KERNEL(isa, fn)
+#define EF_SGEMM_KERNEL(isa, fn)
+#define EF_ATTN_KERNEL(isa, scores, values)
+#define EF_ATTN_I8_KERNEL(isa, scores, values)                                                                     \
+  TEST_CASE(#scores " and " #values " give the exact integer sums" * doctest::skip(!CpuSupports(Isa::isa))) {      \
+    CheckAttnI8(#scores, AttnI8Fns{&isa::scores, &isa::values});                                                 \
+  }
+#include "platforms/kernels.inc"
+#undef EF_QGEMM_KERNEL
+#undef EF_Q4GEMM_KERNEL
+#undef EF_SGEMM_KERNEL
+#undef EF_ATTN_KERNEL
+#undef EF_ATTN_I8_KERNEL
+
 }  // namespace edgeformer

@@ -334,87 +334,6 @@ void CheckAttnAgainstReference(const char* name, AttnFns fns) {
   }
 }
 
-// An int8 attention problem: n rows of d values in [-128, 127] (row stride d + 5; junk past d,
-// which the kernels must not read), an int16 query and int16 weights. Extremes: every value at
-// -128 or 127, the query and weights at +-32767 (within the callers' bounds for d <= 256 and
-// n <= 500).
-struct AttnI8Problem {
-  size_t n, d, stride;
-  std::vector<int8_t> rows;
-  std::vector<int16_t> q, w;
-
-  AttnI8Problem(size_t n_, size_t d_, bool extremes, uint32_t seed) : n(n_), d(d_), stride(d_ + 5) {
-    std::mt19937 rng(seed);
-    auto value = [&]() {
-      const int v = extremes ? (rng() % 2 ? 127 : -128) : static_cast<int>(rng() % 256) - 128;
-      return static_cast<int8_t>(v);
-    };
-    auto weight = [&]() {
-      const int x = extremes ? (rng() % 2 ? 32767 : -32767) : static_cast<int>(rng() % 65535) - 32767;
-      return static_cast<int16_t>(x);
-    };
-    for (size_t i = 0; i < d; ++i) q.push_back(weight());
-    for (size_t s = 0; s < n; ++s) w.push_back(weight());
-    rows.assign(n * stride, 99);
-    for (size_t s = 0; s < n; ++s) {
-      for (size_t i = 0; i < d; ++i) rows[s * stride + i] = value();
-    }
-  }
-
-  // Exact sums in int64, the contract written out.
-  std::vector<int32_t> WantScores() const {
-    std::vector<int32_t> out(n + 2, -7);
-    for (size_t s = 0; s < n; ++s) {
-      int64_t acc = 0;
-      for (size_t i = 0; i < d; ++i) acc += int64_t{q[i]} * rows[s * stride + i];
-      out[s] = static_cast<int32_t>(acc);
-    }
-    return out;
-  }
-  std::vector<int32_t> WantValues(int32_t start) const {
-    std::vector<int32_t> out(d + 2, -7);
-    for (size_t i = 0; i < d; ++i) {
-      int64_t acc = start;
-      for (size_t s = 0; s < n; ++s) acc += int64_t{w[s]} * rows[s * stride + i];
-      out[i] = static_cast<int32_t>(acc);
-    }
-    return out;
-  }
-  std::vector<int32_t> Scores(AttnScoresI8Fn fn) const {
-    std::vector<int32_t> out(n + 2, -7);
-    fn(n, d, q.data(), rows.data(), stride, out.data());
-    return out;
-  }
-  // Positions [0, split) then [split, n) accumulating, onto `start` when accumulate.
-  std::vector<int32_t> Values(AttnValuesI8Fn fn, size_t split, bool accumulate, int32_t start) const {
-    std::vector<int32_t> out(d + 2, -7);
-    std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(d), start);
-    fn(split, d, w.data(), rows.data(), stride, accumulate, out.data());
-    if (split < n) fn(n - split, d, w.data() + split, rows.data() + split * stride, stride, true, out.data());
-    return out;
-  }
-};
-
-void CheckAttnI8(const char* name, AttnI8Fns fns) {
-  uint32_t seed = 1;
-  for (size_t n : {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 100, 257, 500}) {
-    for (size_t d : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 96, 100, 128, 130, 256}) {
-      for (bool extremes : {false, true}) {
-        const AttnI8Problem p(n, d, extremes, ++seed);
-        INFO(name << " n=" << n << " d=" << d << " extremes=" << extremes);
-        REQUIRE(p.Scores(fns.scores) == p.WantScores());
-        REQUIRE(p.Values(fns.values, n, false, 0) == p.WantValues(0));
-        REQUIRE(p.Values(fns.values, n, true, -12345) == p.WantValues(-12345));
-        for (size_t split : {size_t{1}, n / 2, n - 1}) {
-          if (split == 0 || split >= n) continue;
-          CAPTURE(split);
-          REQUIRE(p.Values(fns.values, split, false, 0) == p.WantValues(0));
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 
 TEST_CASE("f16 conversions: exact widening, round to nearest even, as the compiler's half type") {
@@ -559,10 +478,7 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   TEST_CASE(#scores " and " #values " match the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { \
     CheckAttnAgainstReference(#scores, AttnFns{&isa::scores, &isa::values});                                  \
   }
-#define EF_ATTN_I8_KERNEL(isa, scores, values)                                                                     \
-  TEST_CASE(#scores " and " #values " give the exact integer sums" * doctest::skip(!CpuSupports(Isa::isa))) {      \
-    CheckAttnI8(#scores, AttnI8Fns{&isa::scores, &isa::values});                                                 \
-  }
+#define EF_ATTN_I8_KERNEL(isa, scores, values)  // tests/attention_test.cc
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
