@@ -298,11 +298,18 @@ TEST_CASE("encoder-decoder sessions: a source first, its length, a new source, r
   CHECK(edgeformer_encode_source(s, a.data(), a.size(), nullptr, 0) == EDGEFORMER_OK);
   CHECK(edgeformer_encode_source(s, longest.data(), a.size() + 1, nullptr, 0) == EDGEFORMER_CONTEXT_FULL);
   edgeformer_session_destroy(s);
-  // A new source starts a new target: b after a gives b's logits exactly.
-  std::vector<float> fresh = TargetLogits(m, b, target);
-  Loaded other(f32);
-  TargetLogits(other, a, target);
-  CHECK(test::SameBits(fresh, TargetLogits(other, b, target)));
+  // A new source starts a new target: b after a gives b's logits exactly, the longest source
+  // between them (a source's keys and values are packed for its length, so each lays them out
+  // anew), with f32 and int8 caches.
+  REQUIRE(a.size() != b.size());
+  for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_I8}) {
+    CAPTURE(kv);
+    Loaded first(f32, nullptr, kv), other(f32, nullptr, kv);
+    const std::vector<float> fresh = TargetLogits(first, b, target);
+    TargetLogits(other, a, target);
+    REQUIRE(edgeformer_encode_source(other.session, longest.data(), longest.size(), nullptr, 0) == EDGEFORMER_OK);
+    CHECK(test::SameBits(fresh, TargetLogits(other, b, target)));
+  }
   // Reset forgets the source.
   REQUIRE(edgeformer_session_reset(m.session) == EDGEFORMER_OK);
   CHECK(edgeformer_session_prefill(m.session, target.data(), target.size()) == EDGEFORMER_INVALID_ARGUMENT);

@@ -20,9 +20,10 @@ void Session::KvStore::AddLayer(size_t slots, size_t ring, uint32_t window, size
   layouts.push_back(layout);
 }
 
-LayerCache Session::KvStore::View(size_t l, size_t head_dim, KvType type) const {
+LayerCache Session::KvStore::View(size_t l, size_t head_dim, KvType type, size_t slots) const {
   const CacheLayout& layout = layouts[l];
-  LayerCache cache{k.as<char>() + layout.offset, v.as<char>() + layout.offset, layout.slots * head_dim, type,
+  const size_t head_slots = slots != 0 && slots < layout.slots ? slots : layout.slots;
+  LayerCache cache{k.as<char>() + layout.offset, v.as<char>() + layout.offset, head_slots * head_dim, type,
                    layout.ring, nullptr, nullptr, {}};
   if (type == KvType::kI8) {
     cache.k_scales = reinterpret_cast<float*>(k.as<char>() + layout.scales);

@@ -64,7 +64,7 @@ Error Session::EncodeSource(const int32_t* ids, size_t n, float* hidden) {
         EF_RETURN_IF_ERROR(LinearRows(ctx, w.cross_wv, w.cross_bv, n, h, c.dim, xq, v, kv_dim));
       }
       const ScopedOp t(profile_, phase_, OpKind::kAttention);
-      const LayerCache cache = source_cache_.View(l, c.head_dim, kv_type_);
+      const LayerCache cache = source_cache_.View(l, c.head_dim, kv_type_, SourceSlots(n));
       ops::StoreKv(k, n, kv_dim, c.n_kv_heads, c.head_dim, 0, kv_type_, cache.k, cache.head_stride, 0, cache.k_scales);
       ops::StoreKv(v, n, kv_dim, c.n_kv_heads, c.head_dim, 0, kv_type_, cache.v, cache.head_stride, 0, cache.v_scales);
     }

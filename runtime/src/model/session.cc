@@ -326,7 +326,7 @@ Error Session::RunStack(const StackView& stack, const int32_t* tokens, const int
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     LayerCache cache = stack.cache->View(one_cache_layer ? 0 : l, c.head_dim, kv_type_);
     if (stack.source != nullptr && c.layers[l].cross_attention) {
-      const LayerCache src = stack.source->View(l, c.head_dim, kv_type_);
+      const LayerCache src = stack.source->View(l, c.head_dim, kv_type_, SourceSlots(source_len_));
       cache.source = LayerCache::Source{src.k, src.v, src.head_stride, source_len_, src.k_scales, src.v_scales};
     }
     EF_RETURN_IF_ERROR(RunLayer(ctx, c, l, stack.layers[l], g.relative_bias, stack.tables->view, cache, rows, scratch,

@@ -6,6 +6,7 @@
 // Thread safety: one thread at a time per session; different sessions may run concurrently.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -210,8 +211,10 @@ class Session {
     size_t bytes = 0;                  // of k, and of v
     // Lays out one more cache layer of `slots` slots (ring: 0, or its length) of kv_dim values.
     void AddLayer(size_t slots, size_t ring, uint32_t window, size_t kv_dim, size_t n_kv_heads, KvType type);
-    // Layer `l`'s view (head_dim values per head and slot).
-    LayerCache View(size_t l, size_t head_dim, KvType type) const;
+    // Layer `l`'s view (head_dim values per head and slot). `slots`, when not 0 (at most the
+    // layer's), packs the heads that many slots apart instead of the layer's slots: a source's
+    // keys and values sit densely for its length, one contiguous run per layer.
+    LayerCache View(size_t l, size_t head_dim, KvType type, size_t slots = 0) const;
   };
   // One stack as RunStack runs it: its config and weights, tables, and cache (one cache layer
   // for all layers, or one each); `source` set for a decoder that attends to the source.
@@ -288,6 +291,10 @@ class Session {
   KvStore source_cache_;
   uint32_t max_source_ = 0;
   uint32_t source_len_ = 0;
+  // The slots between two heads of a source of n tokens: n rounded up to 16 (each head starts
+  // on a 64-byte line for any head_dim of 4-byte multiples), at most max_source_. Packed so a
+  // decode step reads each layer's source as one run, not a run per head with gaps.
+  size_t SourceSlots(size_t n) const { return std::min<size_t>(max_source_, (n + 15) / 16 * 16); }
   StackTables encoder_tables_;
   // Beam search: sequences of the cache, the search's state, each step's beams.
   uint32_t max_beams_ = 1;
