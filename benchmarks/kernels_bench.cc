@@ -9,6 +9,7 @@
 //   build/benchmarks/edgeformer-kernels-bench --benchmark_filter=qgemm.*avx512vnni
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -171,7 +172,8 @@ void BenchAttn(benchmark::State& state, AttnFns fns, Isa isa, size_t n, size_t k
 }
 
 // One head's attention over n cached positions of an int8 cache, head-major as the runtime lays
-// it out (head_dim 64, rows 64 bytes apart): integer scores then integer weighted values.
+// it out (head_dim 64, rows 64 bytes apart): integer scores scaled to floats, then float weights
+// made int16 and the integer weighted values.
 void BenchAttnI8(benchmark::State& state, AttnI8Fns fns, Isa isa, size_t n) {
   if (!CpuSupports(isa)) {
     state.SkipWithError("this CPU lacks the kernel's ISA");
@@ -184,16 +186,35 @@ void BenchAttnI8(benchmark::State& state, AttnI8Fns fns, Isa isa, size_t n) {
   for (int16_t& x : q) x = static_cast<int16_t>(static_cast<int>(rng() % 65535) - 32767);
   for (int8_t& x : k) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   for (int8_t& x : v) x = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-  std::vector<int16_t> w(n);
-  for (int16_t& x : w) x = static_cast<int16_t>(rng() % 1024);
-  std::vector<int32_t> scores(n), out(d);
+  std::vector<float> p(n), k_scales(n, 0.01f);
+  for (float& x : p) x = static_cast<float>(rng() % 1024) / 1024.0f / static_cast<float>(n);
+  std::vector<float> scores(n);
+  std::vector<int32_t> out(d);
   for (auto _ : state) {
-    fns.scores(n, d, q.data(), k.data(), d, scores.data());
-    fns.values(n, d, w.data(), v.data(), d, false, out.data());
+    fns.scores(n, d, q.data(), k.data(), d, 1e-5f, k_scales.data(), scores.data());
+    fns.values(n, d, p.data(), 32767.0f, v.data(), d, false, out.data());
     benchmark::ClobberMemory();
   }
   const double iters = static_cast<double>(state.iterations());
   state.counters["kv_GB/s"] = benchmark::Counter(iters * 2.0 * n * d / 1e9, benchmark::Counter::kIsRate);
+}
+
+// A softmax over one head's n scores (moderate values, as attention's).
+void BenchSoftmax(benchmark::State& state, SoftmaxFn fn, Isa isa, size_t n) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-8.0f, 8.0f);
+  std::vector<float> scores(n), x(n);
+  for (float& s : scores) s = u(rng);
+  for (auto _ : state) {
+    std::copy(scores.begin(), scores.end(), x.begin());
+    fn(x.data(), n);
+    benchmark::ClobberMemory();
+  }
+  state.counters["values/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
 }
 
 // An ISA's peak int8 rate (platforms/peak.h), to compare the GEMMs' GOP/s with.
@@ -267,7 +288,15 @@ void RegisterAll() {
         ->Unit(benchmark::kMicrosecond)                                                                   \
         ->MinTime(0.2);                                                                                   \
   }
+#define EF_SOFTMAX_KERNEL(isa, fn)                                                                       \
+  for (size_t n : {size_t{256}, size_t{2048}}) {                                                           \
+    benchmark::RegisterBenchmark((std::string(#fn "/n") + std::to_string(n)).c_str(), BenchSoftmax, &isa::fn, \
+                                 Isa::isa, n)                                                              \
+        ->Unit(benchmark::kNanosecond)                                                                     \
+        ->MinTime(0.2);                                                                                    \
+  }
 #include "platforms/kernels.inc"
+#undef EF_SOFTMAX_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL

@@ -8,6 +8,7 @@ namespace {
 #define EF_SGEMM_KERNEL(isa, fn)
 #define EF_ATTN_KERNEL(isa, scores, values)
 #define EF_ATTN_I8_KERNEL(isa, scores, values)
+#define EF_SOFTMAX_KERNEL(isa, fn)
 const KernelEntry<QGemmFn> kQGemm[] = {
 #include "platforms/kernels.inc"
 };
@@ -47,6 +48,15 @@ const KernelEntry<AttnFns> kAttn[] = {
 const KernelEntry<AttnI8Fns> kAttnI8[] = {
 #include "platforms/kernels.inc"
 };
+#undef EF_ATTN_I8_KERNEL
+#undef EF_SOFTMAX_KERNEL
+
+#define EF_ATTN_I8_KERNEL(isa, scores, values)
+#define EF_SOFTMAX_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+const KernelEntry<SoftmaxFn> kSoftmax[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_SOFTMAX_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
@@ -90,6 +100,11 @@ const KernelEntry<AttnI8Fns>* AttnI8Kernels(size_t* count) {
   return kAttnI8;
 }
 
+const KernelEntry<SoftmaxFn>* SoftmaxKernels(size_t* count) {
+  *count = sizeof(kSoftmax) / sizeof(kSoftmax[0]);
+  return kSoftmax;
+}
+
 KernelTable SelectKernels(Isa cap) {
   const Isa isa = BestIsa(cap);
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
@@ -97,8 +112,9 @@ KernelTable SelectKernels(Isa cap) {
   const KernelEntry<AttnFns>& a = Pick(kAttn, isa);
   const KernelEntry<Q4GemmFn>& q4 = Pick(kQ4Gemm, isa);
   const KernelEntry<AttnI8Fns>& a8 = Pick(kAttnI8, isa);
-  return KernelTable{isa,    q.fn,  q.name,  q.isa,    s.fn,    s.name,  s.isa,  a.fn,
-                     a.name, a.isa, q4.fn, q4.name, q4.isa, a8.fn, a8.name, a8.isa};
+  const KernelEntry<SoftmaxFn>& sm = Pick(kSoftmax, isa);
+  return KernelTable{isa,    q.fn,  q.name,  q.isa,    s.fn,    s.name,  s.isa,  a.fn,   a.name, a.isa,
+                     q4.fn, q4.name, q4.isa, a8.fn, a8.name, a8.isa, sm.fn, sm.name, sm.isa};
 }
 
 }  // namespace edgeformer

@@ -39,11 +39,18 @@
 // of d values.
 //
 // An int8 cache (its per-row scales are the caller's, see ops::Attention) is read in integers,
-// exactly, so any order gives the same result:
-// AttnScoresI8Fn: for s < n, out[s] = sum_i q[i] * K_s[i] (int32), K_s the d int8 values at
-// k + s * k_stride; the caller keeps sum_i |q[i]| * 128 below 2^31.
-// AttnValuesI8Fn: for i < d, out[i] = a + sum_s w[s] * V_s[i] (int32), a = out[i] when
-// `accumulate`, else 0; the caller keeps |a| + sum_s |w[s]| * 128 below 2^31.
+// exactly, so any order gives the same result; the float steps around the integers are fixed
+// per value (platforms/common/float_math.h), so any vector width gives the same bits:
+// AttnScoresI8Fn: for s < n, dot_s = sum_i q[i] * K_s[i] (exact int32), K_s the d int8 values at
+// k + s * k_stride, and out[s] = ((float)dot_s * q_scale) * k_scales[s]; the caller keeps
+// sum_i |q[i]| * 128 below 2^31.
+// AttnValuesI8Fn: w_s = RoundEven(min(max(p[s] * p_mult, -32767), 32767)) (int16), then for
+// i < d, out[i] = a + sum_s w_s * V_s[i] (exact int32), a = out[i] when `accumulate`, else 0;
+// every p[s] * p_mult is finite, and the caller keeps |a| + sum_s |w_s| * 128 below 2^31.
+//
+// SoftmaxFn: n values in place (n = 0: nothing), as platforms/common: m = Max16(x, n) (NaN
+// ignored), e_i = Exp(x_i - m), x_i = e_i * (1.0f / Sum16(e, n)). Every operation is the scalar
+// code's, lane by lane, so any vector width gives its bits.
 //
 // Kernels write only c[i][j] for i < m, j < n, read nothing outside the given rows, allocate
 // nothing and are thread-safe on disjoint outputs.
@@ -79,9 +86,10 @@ using AttnScoresFn = void (*)(size_t n, size_t d, const float* q, const void* k,
 using AttnValuesFn = void (*)(size_t n, size_t d, const float* w, const void* v, size_t v_stride,
                               KvType type, bool accumulate, float* out);
 using AttnScoresI8Fn = void (*)(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
-                                int32_t* out);
-using AttnValuesI8Fn = void (*)(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
+                                float q_scale, const float* k_scales, float* out);
+using AttnValuesI8Fn = void (*)(size_t n, size_t d, const float* p, float p_mult, const int8_t* v, size_t v_stride,
                                 bool accumulate, int32_t* out);
+using SoftmaxFn = void (*)(float* x, size_t n);
 
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
@@ -109,11 +117,17 @@ using AttnValuesI8Fn = void (*)(size_t n, size_t d, const int16_t* w, const int8
   }
 #define EF_ATTN_I8_KERNEL(isa, scores, values)                                                            \
   namespace isa {                                                                                         \
-  void scores(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out);      \
-  void values(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride, bool accumulate,    \
-              int32_t* out);                                                                              \
+  void scores(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,       \
+              const float* k_scales, float* out);                                                         \
+  void values(size_t n, size_t d, const float* p, float p_mult, const int8_t* v, size_t v_stride,         \
+              bool accumulate, int32_t* out);                                                             \
+  }
+#define EF_SOFTMAX_KERNEL(isa, fn) \
+  namespace isa {                  \
+  void fn(float* x, size_t n);     \
   }
 #include "platforms/kernels.inc"
+#undef EF_SOFTMAX_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
@@ -144,6 +158,7 @@ const KernelEntry<Q4GemmFn>* Q4GemmKernels(size_t* count);
 const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
 const KernelEntry<AttnFns>* AttnKernels(size_t* count);
 const KernelEntry<AttnI8Fns>* AttnI8Kernels(size_t* count);
+const KernelEntry<SoftmaxFn>* SoftmaxKernels(size_t* count);
 
 // The kernels the runtime uses, chosen once for an ISA cap.
 struct KernelTable {
@@ -163,6 +178,9 @@ struct KernelTable {
   AttnI8Fns attn_i8;
   const char* attn_i8_name;
   Isa attn_i8_isa;
+  SoftmaxFn softmax;
+  const char* softmax_name;
+  Isa softmax_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

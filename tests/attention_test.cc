@@ -1,3 +1,5 @@
+// The softmax kernels (kernels.inc, EF_SOFTMAX_KERNEL): the reference against a softmax in
+// double, every other one against the reference bit for bit.
 // Attention over an int8 KV cache. First the int8 kernels of the list (kernels.inc,
 // EF_ATTN_I8_KERNEL) against exact int64 sums. Then ops::Attention (ops.h, AttentionArgs):
 // against the contract written out here in double precision from the integers (int16 query,
@@ -23,13 +25,16 @@ namespace edgeformer {
 namespace {
 
 // An int8 attention problem: n rows of d values in [-128, 127] (row stride d + 5; junk past d,
-// which the kernels must not read), an int16 query and int16 weights. Extremes: every value at
-// -128 or 127, the query and weights at +-32767 (within the callers' bounds for d <= 256 and
-// n <= 500).
+// which the kernels must not read), an int16 query, key scales, and float weights p with a
+// multiplier (a power of two, so p * mult is exact: halves test the ties to even, values past
+// +-32767 the clamp). Extremes: every value at -128 or 127, the query and weights at +-32767
+// (within the callers' bounds for d <= 256 and n <= 500).
 struct AttnI8Problem {
   size_t n, d, stride;
   std::vector<int8_t> rows;
-  std::vector<int16_t> q, w;
+  std::vector<int16_t> q, w;  // w: the int16 weights the contract makes of p
+  std::vector<float> p, k_scales;
+  float q_scale = 0.0f, mult = 0.0f;
 
   AttnI8Problem(size_t n_, size_t d_, bool extremes, uint32_t seed) : n(n_), d(d_), stride(d_ + 5) {
     std::mt19937 rng(seed);
@@ -42,20 +47,38 @@ struct AttnI8Problem {
       return static_cast<int16_t>(x);
     };
     for (size_t i = 0; i < d; ++i) q.push_back(weight());
-    for (size_t s = 0; s < n; ++s) w.push_back(weight());
+    q_scale = std::ldexp(static_cast<float>(rng() % 1000 + 1), -20);
+    mult = std::ldexp(1.0f, static_cast<int>(rng() % 20) - 5);
+    for (size_t s = 0; s < n; ++s) {
+      const int kind = static_cast<int>(rng() % 4);
+      float x = 0.0f;  // p * mult
+      if (extremes || kind == 0) {
+        x = (rng() % 2 ? 1.0f : -1.0f) * static_cast<float>(32767 + rng() % 3 * 5000);  // at or past the clamp
+      } else if (kind == 1) {
+        x = static_cast<float>(static_cast<int>(rng() % 65534) - 32767) + 0.5f;  // a tie
+      } else {
+        x = std::ldexp(static_cast<float>(rng() % (1 << 24)), -9) - 16384.0f;
+      }
+      p.push_back(x / mult);
+      const double clamped = std::min(32767.0, std::max(-32767.0, static_cast<double>(x)));
+      w.push_back(static_cast<int16_t>(std::nearbyint(clamped)));
+      k_scales.push_back(static_cast<float>(rng() % 4096 + 1) / 65536.0f);
+    }
     rows.assign(n * stride, 99);
     for (size_t s = 0; s < n; ++s) {
       for (size_t i = 0; i < d; ++i) rows[s * stride + i] = value();
     }
   }
 
-  // Exact sums in int64, the contract written out.
-  std::vector<int32_t> WantScores() const {
-    std::vector<int32_t> out(n + 2, -7);
+  // Exact sums in int64, the contract written out; the scores' two float products as stated.
+  std::vector<float> WantScores() const {
+    std::vector<float> out(n + 2, -7.0f);
     for (size_t s = 0; s < n; ++s) {
       int64_t acc = 0;
       for (size_t i = 0; i < d; ++i) acc += int64_t{q[i]} * rows[s * stride + i];
-      out[s] = static_cast<int32_t>(acc);
+      const float dot = static_cast<float>(static_cast<int32_t>(acc));
+      volatile float scaled = dot * q_scale;  // rounded to float before the next product
+      out[s] = scaled * k_scales[s];
     }
     return out;
   }
@@ -68,17 +91,17 @@ struct AttnI8Problem {
     }
     return out;
   }
-  std::vector<int32_t> Scores(AttnScoresI8Fn fn) const {
-    std::vector<int32_t> out(n + 2, -7);
-    fn(n, d, q.data(), rows.data(), stride, out.data());
+  std::vector<float> Scores(AttnScoresI8Fn fn) const {
+    std::vector<float> out(n + 2, -7.0f);
+    fn(n, d, q.data(), rows.data(), stride, q_scale, k_scales.data(), out.data());
     return out;
   }
   // Positions [0, split) then [split, n) accumulating, onto `start` when accumulate.
   std::vector<int32_t> Values(AttnValuesI8Fn fn, size_t split, bool accumulate, int32_t start) const {
     std::vector<int32_t> out(d + 2, -7);
     std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(d), start);
-    fn(split, d, w.data(), rows.data(), stride, accumulate, out.data());
-    if (split < n) fn(n - split, d, w.data() + split, rows.data() + split * stride, stride, true, out.data());
+    fn(split, d, p.data(), mult, rows.data(), stride, accumulate, out.data());
+    if (split < n) fn(n - split, d, p.data() + split, mult, rows.data() + split * stride, stride, true, out.data());
     return out;
   }
 };
@@ -310,12 +333,91 @@ TEST_CASE("int8 attention: a query that is not finite gives NaN, all-zero values
   }
 }
 
+// Rows of scores a softmax meets, n values each: moderate and huge spreads (past Exp's clamps
+// at -87 and 88.5), all equal, -infinity among them (masked positions), denormals, a NaN (every
+// output NaN) and all -infinity (NaN: -inf - -inf).
+std::vector<std::vector<float>> SoftmaxRows(size_t n, std::mt19937& rng) {
+  std::vector<std::vector<float>> rows;
+  for (float spread : {1.0f, 12.0f, 300.0f}) {
+    std::uniform_real_distribution<float> u(-spread, spread);
+    std::vector<float> x(n);
+    for (float& v : x) v = u(rng) + 5.0f;
+    rows.push_back(x);
+    for (size_t i = 0; i < n; i += 3) x[i] = -INFINITY;
+    rows.push_back(x);
+  }
+  rows.push_back(std::vector<float>(n, 2.5f));
+  std::vector<float> tiny(n);
+  for (size_t i = 0; i < n; ++i) tiny[i] = static_cast<float>(i % 7) * 1e-40f;
+  rows.push_back(tiny);
+  std::vector<float> nan = rows[0];
+  nan[rng() % n] = NAN;
+  rows.push_back(nan);
+  rows.push_back(std::vector<float>(n, -INFINITY));
+  return rows;
+}
+
+void CheckSoftmax(SoftmaxFn fn) {
+  std::mt19937 rng(17);
+  for (size_t n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 100, 255, 256, 257, 1000}) {
+    for (const std::vector<float>& row : SoftmaxRows(n, rng)) {
+      CAPTURE(n);
+      // One float past the row on each side must stay as it is.
+      std::vector<float> want(row), got(n + 2, 7.0f);
+      std::copy(row.begin(), row.end(), got.begin() + 1);
+      reference::softmax_1x__reference(want.data(), n);
+      fn(got.data() + 1, n);
+      CHECK(got[0] == 7.0f);
+      CHECK(got[n + 1] == 7.0f);
+      bool same = true;
+      for (size_t i = 0; i < n; ++i) {
+        const bool both_nan = std::isnan(want[i]) && std::isnan(got[i + 1]);
+        same = same && (both_nan || std::memcmp(&want[i], &got[i + 1], sizeof(float)) == 0);
+      }
+      CHECK(same);
+    }
+  }
+}
+
+TEST_CASE("the reference softmax is softmax: within 4e-7 of double precision, NaN rows all NaN") {
+  std::mt19937 rng(5);
+  for (size_t n : {1, 5, 16, 17, 300}) {
+    const std::vector<std::vector<float>> rows = SoftmaxRows(n, rng);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      CAPTURE(n);
+      CAPTURE(r);
+      std::vector<float> x = rows[r];
+      reference::softmax_1x__reference(x.data(), n);
+      const bool any_nan = std::any_of(rows[r].begin(), rows[r].end(), [](float v) { return std::isnan(v); });
+      const bool all_inf = std::all_of(rows[r].begin(), rows[r].end(), [](float v) { return std::isinf(v); });
+      if (any_nan || all_inf) {
+        for (float v : x) CHECK(std::isnan(v));
+        continue;
+      }
+      double max = -INFINITY, sum = 0.0;
+      for (float v : rows[r]) max = std::max(max, static_cast<double>(v));
+      for (float v : rows[r]) sum += std::exp(static_cast<double>(v) - max);
+      double worst = 0.0, total = 0.0;
+      for (size_t i = 0; i < n; ++i) {
+        const double want = std::exp(static_cast<double>(rows[r][i]) - max) / sum;
+        // Exp flushes what is below e^-87 (about 1.6e-38) relative to the maximum to 0.
+        worst = std::max(worst, std::fabs(x[i] - want) - (want < 1e-37 ? want : 0.0));
+        total += x[i];
+      }
+      CHECK(worst <= 4e-7);
+      CHECK(std::fabs(total - 1.0) <= 1e-5);
+    }
+  }
+}
+
 }  // namespace
 
 #define EF_QGEMM_KERNEL(isa, fn)
 #define EF_Q4GEMM_KERNEL(isa, fn)
 #define EF_SGEMM_KERNEL(isa, fn)
 #define EF_ATTN_KERNEL(isa, scores, values)
+#define EF_SOFTMAX_KERNEL(isa, fn)                                                                          \
+  TEST_CASE(#fn " matches the reference bit for bit" * doctest::skip(!CpuSupports(Isa::isa))) { CheckSoftmax(&isa::fn); }
 #define EF_ATTN_I8_KERNEL(isa, scores, values)                                                                     \
   TEST_CASE(#scores " and " #values " give the exact integer sums" * doctest::skip(!CpuSupports(Isa::isa))) {      \
     CheckAttnI8(#scores, AttnI8Fns{&isa::scores, &isa::values});                                                 \
@@ -326,5 +428,6 @@ TEST_CASE("int8 attention: a query that is not finite gives NaN, all-zero values
 #undef EF_SGEMM_KERNEL
 #undef EF_ATTN_KERNEL
 #undef EF_ATTN_I8_KERNEL
+#undef EF_SOFTMAX_KERNEL
 
 }  // namespace edgeformer

@@ -479,7 +479,9 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
     CheckAttnAgainstReference(#scores, AttnFns{&isa::scores, &isa::values});                                  \
   }
 #define EF_ATTN_I8_KERNEL(isa, scores, values)  // tests/attention_test.cc
+#define EF_SOFTMAX_KERNEL(isa, fn)              // tests/attention_test.cc
 #include "platforms/kernels.inc"
+#undef EF_SOFTMAX_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL

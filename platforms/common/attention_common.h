@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "platforms/common/f16.h"
+#include "platforms/common/float_math.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -52,6 +53,51 @@ static inline void ValuesI8Scalar(size_t n, size_t begin, size_t d, const int16_
     for (size_t s = 0; s < n; ++s) acc += int32_t{w[s]} * v[s * stride + i];
     out[i] = acc;
   }
+}
+
+// The int8 kernels' float steps (kernels.h), one value at a time: out[s] = ((float)dots[s] *
+// q_scale) * k_scales[s], and w[s] = RoundEven of p[s] * mult clamped to [-32767, 32767].
+static inline void ScaleDotsScalar(size_t n, const int32_t* dots, float q_scale, const float* k_scales, float* out) {
+  for (size_t s = 0; s < n; ++s) out[s] = (static_cast<float>(dots[s]) * q_scale) * k_scales[s];
+}
+
+static inline void QuantizeWeightsScalar(size_t n, const float* p, float mult, int16_t* w) {
+  for (size_t s = 0; s < n; ++s) {
+    float x = p[s] * mult;
+    x = x < 32767.0f ? x : 32767.0f;
+    x = x > -32767.0f ? x : -32767.0f;
+    w[s] = static_cast<int16_t>(RoundEven(x));
+  }
+}
+
+// The int8 kernels' entry points from an ISA's parts, positions in chunks of kI8Chunk on the
+// stack: dots(n, d, q, k, k_stride, int32_t* sums) then scale(n, sums, q_scale, k_scales, out)
+// (ScaleDotsScalar's values); quantize(n, p, mult, int16_t* w) (QuantizeWeightsScalar's) then
+// sums(n, d, w, v, v_stride, accumulate, out). Integer sums are exact, so chunks change no bit.
+constexpr size_t kI8Chunk = 128;
+
+template <typename Dots, typename Scale>
+static inline void ScoresI8Chunked(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+                                   float q_scale, const float* k_scales, float* out, Dots dots, Scale scale) {
+  for (size_t s0 = 0; s0 < n; s0 += kI8Chunk) {
+    const size_t m = n - s0 < kI8Chunk ? n - s0 : kI8Chunk;
+    int32_t sums[kI8Chunk];
+    dots(m, d, q, k + s0 * k_stride, k_stride, sums);
+    scale(m, sums, q_scale, k_scales + s0, out + s0);
+  }
+}
+
+template <typename Quantize, typename Sums>
+static inline void ValuesI8Chunked(size_t n, size_t d, const float* p, float mult, const int8_t* v, size_t v_stride,
+                                   bool accumulate, int32_t* out, Quantize quantize, Sums sums) {
+  size_t s0 = 0;
+  do {  // once at least: n = 0 without accumulate writes zeros
+    const size_t m = n - s0 < kI8Chunk ? n - s0 : kI8Chunk;
+    int16_t w[kI8Chunk];
+    quantize(m, p + s0, mult, w);
+    sums(m, d, w, v + s0 * v_stride, v_stride, accumulate || s0 != 0, out);
+    s0 += kI8Chunk;
+  } while (s0 < n);
 }
 
 }  // namespace edgeformer

@@ -4,6 +4,7 @@
 // every CPU, x86 or ARM, at any vector width.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 namespace edgeformer {
@@ -40,6 +41,21 @@ static inline float Sum16(const float* a, size_t n) {
   }
   for (size_t j = 0; i < n; ++i, ++j) lane[j] += a[i];
   return ReduceLanes(lane);
+}
+
+// The largest of n values (NaN ignored; -infinity for none), in 16 lanes: vectorized. A maximum
+// does not depend on the order, so this is every sequential loop's value.
+static inline float Max16(const float* x, size_t n) {
+  float lane[kLanes];
+  for (float& l : lane) l = -INFINITY;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
+  }
+  for (size_t j = 0; i < n; ++i, ++j) lane[j] = x[i] > lane[j] ? x[i] : lane[j];
+  float m = -INFINITY;
+  for (const float l : lane) m = l > m ? l : m;
+  return m;
 }
 
 }  // namespace edgeformer

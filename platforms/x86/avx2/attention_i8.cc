@@ -1,5 +1,5 @@
 // Attention over an int8 KV cache with AVX2, exact in int32 (kernels.h, AttnScoresI8Fn and
-// AttnValuesI8Fn).
+// AttnValuesI8Fn); the float steps 8 values at a time (attention_common.h, by chunks).
 //
 // Scores: 4 positions at a time, 16 values per step: each row widened to int16 (vpmovsxbw) and
 // multiplied by the int16 query in pairs (vpmaddwd: exact, the caller's bound keeps the sums in
@@ -7,7 +7,7 @@
 // Values: 32 outputs per pass over the positions, positions in pairs: the int16 values of two
 // rows interleaved (vpunpck*wd) times the pair of weights (vpmaddwd) add w[s] V_s[i] +
 // w[s+1] V_{s+1}[i] into lane i; outputs past the last whole 16 run one at a time.
-#include <immintrin.h>
+#include "platforms/x86/intrinsics.h"
 
 #include <cstdint>
 #include <cstring>
@@ -66,9 +66,35 @@ inline void ValuesBlock(size_t n, const int16_t* w, const int8_t* v, size_t stri
   }
 }
 
-}  // namespace
+// ScaleDotsScalar's values, 8 at a time.
+inline void ScaleDots(size_t n, const int32_t* dots, float q_scale, const float* k_scales, float* out) {
+  const __m256 qs = _mm256_set1_ps(q_scale);
+  size_t s = 0;
+  for (; s + 8 <= n; s += 8) {
+    const __m256 x = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dots + s)));
+    _mm256_storeu_ps(out + s, _mm256_mul_ps(_mm256_mul_ps(x, qs), _mm256_loadu_ps(k_scales + s)));
+  }
+  ScaleDotsScalar(n - s, dots + s, q_scale, k_scales + s, out + s);
+}
 
-void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
+// QuantizeWeightsScalar's values, 16 at a time (clamped first, then rounded by cvtps2dq:
+// the same integers, the bounds being integers).
+inline void QuantizeWeights(size_t n, const float* p, float mult, int16_t* w) {
+  const __m256 m = _mm256_set1_ps(mult), hi = _mm256_set1_ps(32767.0f), lo = _mm256_set1_ps(-32767.0f);
+  size_t s = 0;
+  for (; s + 16 <= n; s += 16) {
+    __m256i r[2];
+    for (int h = 0; h < 2; ++h) {
+      const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p + s + 8 * h), m);
+      r[h] = _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(x, hi), lo));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + s),
+                        _mm256_permute4x64_epi64(_mm256_packs_epi32(r[0], r[1]), 0xD8));
+  }
+  QuantizeWeightsScalar(n - s, p + s, mult, w + s);
+}
+
+void Dots(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
   const size_t full = d / 16 * 16;
   for (size_t s0 = 0; s0 < n; s0 += 4) {
     const size_t count = n - s0 < 4 ? n - s0 : 4;
@@ -88,12 +114,23 @@ void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t*
   }
 }
 
-void attn_i8_values_32d__avx2(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
-                              bool accumulate, int32_t* out) {
+void Sums(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride, bool accumulate, int32_t* out) {
   size_t i = 0;
   for (; i + 32 <= d; i += 32) ValuesBlock<2>(n, w, v + i, v_stride, accumulate, out + i);
   for (; i + 16 <= d; i += 16) ValuesBlock<1>(n, w, v + i, v_stride, accumulate, out + i);
   ValuesI8Scalar(n, i, d, w, v, v_stride, accumulate, out);
+}
+
+}  // namespace
+
+void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,
+                             const float* k_scales, float* out) {
+  ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);
+}
+
+void attn_i8_values_32d__avx2(size_t n, size_t d, const float* p, float p_mult, const int8_t* v, size_t v_stride,
+                              bool accumulate, int32_t* out) {
+  ValuesI8Chunked(n, d, p, p_mult, v, v_stride, accumulate, out, QuantizeWeights, Sums);
 }
 
 }  // namespace avx2

@@ -1,15 +1,16 @@
 // Attention over an int8 KV cache with AVX-512 VNNI, exact in int32 (kernels.h, AttnScoresI8Fn
-// and AttnValuesI8Fn).
+// and AttnValuesI8Fn); the float steps 16 values at a time (attention_common.h, by chunks).
 //
 // Scores: 4 positions at a time, 32 values per step: each row widened to int16 (vpmovsxbw)
 // against the int16 query in pairs (vpdpwssd). Values past d are masked to zero.
 // Values: 64 outputs per pass over the positions, positions in pairs: the int16 values of two
 // rows interleaved (vpunpck*wd) against the pair of weights in every lane (vpdpwssd) add
 // w[s] V_s[i] + w[s+1] V_{s+1}[i]. Outputs past d are masked (never read, never written).
-#include <immintrin.h>
+#include "platforms/x86/intrinsics.h"
 
 #include <cstdint>
 
+#include "platforms/common/attention_common.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -72,10 +73,29 @@ inline void ValuesBlock(size_t n, size_t d, const int16_t* w, const int8_t* v, s
   }
 }
 
-}  // namespace
+// ScaleDotsScalar's values, 16 at a time (masked tail).
+inline void ScaleDots(size_t n, const int32_t* dots, float q_scale, const float* k_scales, float* out) {
+  const __m512 qs = _mm512_set1_ps(q_scale);
+  for (size_t s = 0; s < n; s += 16) {
+    const __mmask16 mask = WordMask16(n - s);
+    const __m512 x = _mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(mask, dots + s));
+    _mm512_mask_storeu_ps(out + s, mask, _mm512_mul_ps(_mm512_mul_ps(x, qs), _mm512_maskz_loadu_ps(mask, k_scales + s)));
+  }
+}
 
-void attn_i8_scores_4p__avx512vnni(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
-                                   int32_t* out) {
+// QuantizeWeightsScalar's values, 16 at a time (clamped first, then rounded by vcvtps2dq: the
+// same integers, the bounds being integers; masked tail).
+inline void QuantizeWeights(size_t n, const float* p, float mult, int16_t* w) {
+  const __m512 m = _mm512_set1_ps(mult), hi = _mm512_set1_ps(32767.0f), lo = _mm512_set1_ps(-32767.0f);
+  for (size_t s = 0; s < n; s += 16) {
+    const __mmask16 mask = WordMask16(n - s);
+    const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, p + s), m);
+    const __m512i r = _mm512_cvtps_epi32(_mm512_max_ps(_mm512_min_ps(x, hi), lo));
+    _mm256_mask_storeu_epi16(w + s, mask, _mm512_cvtepi32_epi16(r));
+  }
+}
+
+void Dots(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
   for (size_t s0 = 0; s0 < n; s0 += 4) {
     const size_t count = n - s0 < 4 ? n - s0 : 4;
     const int8_t* r[4];
@@ -95,9 +115,20 @@ void attn_i8_scores_4p__avx512vnni(size_t n, size_t d, const int16_t* q, const i
   }
 }
 
-void attn_i8_values_64d__avx512vnni(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride,
-                                    bool accumulate, int32_t* out) {
+void Sums(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride, bool accumulate, int32_t* out) {
   for (size_t i = 0; i < d; i += 64) ValuesBlock(n, d - i, w, v + i, v_stride, accumulate, out + i);
+}
+
+}  // namespace
+
+void attn_i8_scores_4p__avx512vnni(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+                                   float q_scale, const float* k_scales, float* out) {
+  ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);
+}
+
+void attn_i8_values_64d__avx512vnni(size_t n, size_t d, const float* p, float p_mult, const int8_t* v,
+                                    size_t v_stride, bool accumulate, int32_t* out) {
+  ValuesI8Chunked(n, d, p, p_mult, v, v_stride, accumulate, out, QuantizeWeights, Sums);
 }
 
 }  // namespace avx512vnni

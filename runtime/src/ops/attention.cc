@@ -13,6 +13,7 @@ struct Task {
   const AttentionArgs* args;
   const AttnFns* fns;
   const AttnI8Fns* i8;
+  SoftmaxFn softmax;
 };
 
 // The cache positions [begin, end) query t attends to (AttentionArgs says which).
@@ -58,29 +59,21 @@ float QuantizeQuery(const float* in, size_t d, int16_t* out) {
   return scale;
 }
 
-// Positions per integer kernel call: the int32 scores and int16 weights of a call sit on the
-// stack. Integer sums are exact, so the chunks change no bit.
-constexpr size_t kIntChunk = 256;
-
-// One query head's scores over an int8 cache (ops.h, AttentionArgs): the query as int16 (q16,
-// q_scale), the integer dot products, then scaled into scores[0, n).
+// One query head's scores over an int8 cache (ops.h, AttentionArgs) into scores[0, n): the
+// query as int16 (q16) with `multiplier` = its scale times the score scale, the integer dot
+// products, times each key's scale (AttnScoresI8Fn).
 template <typename ForEachRun>
 void IntegerScores(const Task& task, const AttentionArgs& a, size_t scale_head, const ForEachRun& for_each_run,
-                   const int16_t* q16, float q_scale, const int8_t* k, float* scores) {
+                   const int16_t* q16, float multiplier, const int8_t* k, float* scores) {
   for_each_run([&](size_t at, size_t slot, size_t count) {
-    for (size_t c = 0; c < count; c += kIntChunk) {
-      const size_t m = std::min(kIntChunk, count - c);
-      int32_t dots[kIntChunk];
-      task.i8->scores(m, a.head_dim, q16, k + (slot + c) * a.kv_stride, a.kv_stride, dots);
-      const float* k_scales = a.k_scales + scale_head + slot + c;
-      for (size_t s = 0; s < m; ++s) scores[at + c + s] = (static_cast<float>(dots[s]) * q_scale) * k_scales[s];
-    }
+    task.i8->scores(count, a.head_dim, q16, k + slot * a.kv_stride, a.kv_stride, multiplier,
+                    a.k_scales + scale_head + slot, scores + at);
   });
 }
 
 // One query head's weighted sum of int8 values (ops.h, AttentionArgs): p_s = weight * value
-// scale (in place of the n softmax weights), as int16 with one scale w_scale, summed in int32 in
-// out's bytes, then scaled.
+// scale (in place of the n softmax weights), made int16 with one scale w_scale by the kernel
+// (AttnValuesI8Fn, p_mult = 1 / w_scale), summed in int32 in out's bytes, then scaled.
 template <typename ForEachRun>
 void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t scale_head, const ForEachRun& for_each_run,
                    const int8_t* v, float* weights, float* out) {
@@ -97,18 +90,11 @@ void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t sc
     return;
   }
   int32_t* acc = reinterpret_cast<int32_t*>(out);
+  const float p_mult = 1.0f / w_scale;
   bool first = true;
   for_each_run([&](size_t at, size_t slot, size_t count) {
-    for (size_t c = 0; c < count; c += kIntChunk) {
-      const size_t m = std::min(kIntChunk, count - c);
-      int16_t w16[kIntChunk];
-      for (size_t s = 0; s < m; ++s) {
-        const float r = RoundEven(weights[at + c + s] / w_scale);
-        w16[s] = static_cast<int16_t>(r > 32767.0f ? 32767.0f : r < -32767.0f ? -32767.0f : r);
-      }
-      task.i8->values(m, hd, w16, v + (slot + c) * a.kv_stride, a.kv_stride, !first, acc);
-      first = false;
-    }
+    task.i8->values(count, hd, weights + at, p_mult, v + slot * a.kv_stride, a.kv_stride, !first, acc);
+    first = false;
   });
   for (size_t d = 0; d < hd; ++d) {
     int32_t x;
@@ -162,16 +148,17 @@ void RunHeads(void* p, size_t begin, size_t count) {
         // The query as int16 in out's bytes (free until the weighted sum).
         int16_t* q16 = reinterpret_cast<int16_t*>(out);
         const float q_scale = QuantizeQuery(query, hd, q16);
-        IntegerScores(task, a, scale_head, for_each_run, q16, q_scale, reinterpret_cast<const int8_t*>(k), scores);
+        const float multiplier = divide ? q_scale / sqrt_dim : q_scale * a.scale;
+        IntegerScores(task, a, scale_head, for_each_run, q16, multiplier, reinterpret_cast<const int8_t*>(k), scores);
       } else {
         for_each_run([&](size_t at, size_t slot, size_t count) {
           task.fns->scores(count, hd, query, k + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, scores + at);
         });
-      }
-      if (divide) {
-        for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
-      } else {
-        for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
+        if (divide) {
+          for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
+        } else {
+          for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
+        }
       }
       if (a.softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
         for (size_t s = 0; s < n; ++s) scores[s] /= a.softcap;
@@ -190,7 +177,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
           scores[s] += a.relative_bias[static_cast<size_t>(a.bucket[relative + a.bucket_offset]) * a.n_heads + h];
         }
       }
-      Softmax(scores, n);
+      task.softmax(scores, n);
       if (int8) {
         IntegerValues(task, a, n, scale_head, for_each_run, reinterpret_cast<const int8_t*>(v), scores, out);
       } else {
@@ -206,7 +193,7 @@ void RunHeads(void* p, size_t begin, size_t count) {
 }  // namespace
 
 void Attention(const Context& ctx, const AttentionArgs& args) {
-  Task task{&args, &ctx.kernels->attn, &ctx.kernels->attn_i8};
+  Task task{&args, &ctx.kernels->attn, &ctx.kernels->attn_i8, ctx.kernels->softmax};
   const size_t threads = ctx.pool->threads();
   const size_t keys = args.n_keys != 0                                                 ? args.n_keys
                       : args.window != 0 && args.window < args.first_pos + args.n_queries ? args.window + args.n_queries

@@ -9,33 +9,15 @@
 #include <cstdint>
 #include <cstring>
 
+#include "platforms/common/float_math.h"
 #include "platforms/common/fixed_order.h"
 
 namespace edgeformer {
 namespace ops {
 
-// x rounded to the nearest integer, ties to even, for |x| < 2^22 (adding 1.5 * 2^23 leaves no
-// fraction bits; the default rounding mode rounds the sum to nearest even). As std::nearbyint
-// there, and vectorized.
-inline float RoundEven(float x) {
-  const float kRound = 12582912.0f;
-  return (x + kRound) - kRound;
-}
-
-// The largest of n values (NaN ignored; -infinity for none), in 16 lanes: vectorized. A maximum
-// does not depend on the order, so this is every sequential loop's value.
-inline float Max16(const float* x, size_t n) {
-  float lane[kLanes];
-  for (float& l : lane) l = -INFINITY;
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t j = 0; j < kLanes; ++j) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
-  }
-  for (size_t j = 0; i < n; ++i, ++j) lane[j] = x[i] > lane[j] ? x[i] : lane[j];
-  float m = -INFINITY;
-  for (const float l : lane) m = l > m ? l : m;
-  return m;
-}
+using edgeformer::Exp;        // platforms/common/float_math.h
+using edgeformer::Max16;      // platforms/common/fixed_order.h
+using edgeformer::RoundEven;  // platforms/common/float_math.h
 
 // The largest |x| of n values, NaN if one is NaN (0 for none), in 16 lanes: vectorized.
 inline float MaxAbs16(const float* x, size_t n) {
@@ -61,30 +43,6 @@ inline float MaxAbs16(const float* x, size_t n) {
     any_nan |= nan[j];
   }
   return any_nan ? NAN : m;
-}
-
-// e^x to about 2 ulp for x in [-87, 88] (clamped outside: 0 below, e^88.7 above; NaN stays
-// NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
-// parts), e^r by a degree-6 polynomial, then the exponent added into the float's bits.
-inline float Exp(float x) {
-  const float kLog2e = 1.44269504088896341f;
-  const float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float input = x;
-  x = x > -87.0f ? x : -87.0f;  // NaN becomes -87 here (the conversion below needs a number)...
-  x = x < 88.5f ? x : 88.5f;
-  const float n = (x * kLog2e + kRound) - kRound;
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-6f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return input == input ? p * scale : input;  // ...and comes back out as NaN
 }
 
 // ln(x) for finite x > 0 to about 2 ulp: x = m 2^e with m in [sqrt(1/2), sqrt(2)) (frexp,

@@ -117,14 +117,16 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
 // per head, so heads can run on different threads). Score of key s = the kernel's dot product
 // times `scale` (soft-capped when softcap > 0), plus alibi_slopes[h] * (s - seg_begin) (ALiBi, when not null), plus
 // relative_bias[bucket[s - p + bucket_offset] * n_heads + h] (T5, when not null); then
-// ops::Softmax; outputs are the kernel's weighted sums. An int8 cache (kv_type kI8) has a scale per
-// kv head and slot, k_scales / v_scales[scale_head_stride * h + slot], and is read in integers
-// (the AttnI8 kernels): the query head becomes int16 (q16 = RoundEven(q / q_scale), q_scale =
-// max|q| / min(32767, (2^31 - 1) / (128 head_dim))), a key's score is
-// (float(q16 . K8) * q_scale) * k_scale before everything above;
-// each softmax weight times its value's scale, p_s, becomes w_s = RoundEven(p_s / w_scale) with
-// w_scale = max(max p / 32767, sum p / 2^23) (so the int32 sums cannot overflow), and the output
-// is float(sum_s w_s V8_s) * w_scale. f32 and f16 caches use the float kernels.
+// softmax (the SoftmaxFn kernel: ops::Softmax's bits); outputs are the kernel's weighted sums.
+// An int8 cache (kv_type kI8) has a scale per kv head and slot, k_scales /
+// v_scales[scale_head_stride * h + slot], and is read in integers (the AttnI8 kernels): the
+// query head becomes int16 (q16 = RoundEven(q / q_scale), q_scale = max|q| / min(32767,
+// (2^31 - 1) / (128 head_dim))), a key's score before soft-capping is
+// (float(q16 . K8) * m) * k_scale with m = q_scale * scale (q_scale / sqrt(head_dim) when scale
+// is 0); each softmax weight times its value's scale, p_s, becomes
+// w_s = RoundEven(p_s * (1 / w_scale)) with w_scale = max(max p / 32767, sum p / 2^23) (so the
+// int32 sums cannot overflow), and the output is float(sum_s w_s V8_s) * w_scale. f32 and f16
+// caches use the float kernels.
 struct AttentionArgs {
   const float* q;
   size_t q_stride;
