@@ -1,7 +1,7 @@
 // Attention over an int8 KV cache with AVX2, exact in int32 (kernels.h, AttnScoresI8Fn and
 // AttnValuesI8Fn); the float steps 8 values at a time (attention_common.h, by chunks).
 //
-// Scores: 4 positions at a time, 16 values per step: each row widened to int16 (vpmovsxbw) and
+// Scores: 8 positions at a time (their sums folded together, Sum8x8), 16 values per step: each row widened to int16 (vpmovsxbw) and
 // multiplied by the int16 query in pairs (vpmaddwd: exact, the caller's bound keeps the sums in
 // int32). Values past the last whole 16 run one at a time.
 // Values: 32 outputs per pass over the positions, positions in pairs: the int16 values of two
@@ -94,22 +94,33 @@ inline void QuantizeWeights(size_t n, const float* p, float mult, int16_t* w) {
   QuantizeWeightsScalar(n - s, p + s, mult, w + s);
 }
 
+// The sums of the 8 lanes of each a[p], p < 8, as lane p: pairs folded together (32-bit,
+// 64-bit, then 128-bit halves).
+inline __m256i Sum8x8(const __m256i (&a)[8]) {
+  __m256i t[4], u[2];
+  for (int j = 0; j < 4; ++j) {  // per 128-bit lane: positions (2j, 2j+1, 2j, 2j+1)
+    t[j] = _mm256_add_epi32(_mm256_unpacklo_epi32(a[2 * j], a[2 * j + 1]), _mm256_unpackhi_epi32(a[2 * j], a[2 * j + 1]));
+  }
+  for (int j = 0; j < 2; ++j) {  // per lane: positions 4j .. 4j + 3
+    u[j] = _mm256_add_epi32(_mm256_unpacklo_epi64(t[2 * j], t[2 * j + 1]), _mm256_unpackhi_epi64(t[2 * j], t[2 * j + 1]));
+  }
+  return _mm256_add_epi32(_mm256_permute2x128_si256(u[0], u[1], 0x20), _mm256_permute2x128_si256(u[0], u[1], 0x31));
+}
+
 void Dots(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
   const size_t full = d / 16 * 16;
-  for (size_t s0 = 0; s0 < n; s0 += 4) {
-    const size_t count = n - s0 < 4 ? n - s0 : 4;
-    const int8_t* r[4];
-    for (size_t p = 0; p < 4; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
-    __m256i acc[4];
-    for (int p = 0; p < 4; ++p) acc[p] = _mm256_setzero_si256();
+  for (size_t s0 = 0; s0 < n; s0 += 8) {
+    const size_t count = n - s0 < 8 ? n - s0 : 8;
+    const int8_t* r[8];
+    for (size_t p = 0; p < 8; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
+    __m256i acc[8];
+    for (int p = 0; p < 8; ++p) acc[p] = _mm256_setzero_si256();
     for (size_t i = 0; i < full; i += 16) {
       const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
-      for (int p = 0; p < 4; ++p) acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(qv, Widen16(r[p] + i)));
+      for (int p = 0; p < 8; ++p) acc[p] = _mm256_add_epi32(acc[p], _mm256_madd_epi16(qv, Widen16(r[p] + i)));
     }
-    const __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(acc[0], acc[1]), _mm256_hadd_epi32(acc[2], acc[3]));
-    int32_t sums[4];
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(sums),
-                     _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1)));
+    int32_t sums[8];
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums), Sum8x8(acc));
     for (size_t p = 0; p < count; ++p) out[s0 + p] = sums[p] + DotI8Scalar(full, d, q, r[p]);
   }
 }
@@ -123,7 +134,7 @@ void Sums(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride
 
 }  // namespace
 
-void attn_i8_scores_4p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,
+void attn_i8_scores_8p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,
                              const float* k_scales, float* out) {
   ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);
 }

@@ -1,7 +1,7 @@
 // Attention over an int8 KV cache with AVX-512 VNNI, exact in int32 (kernels.h, AttnScoresI8Fn
 // and AttnValuesI8Fn); the float steps 16 values at a time (attention_common.h, by chunks).
 //
-// Scores: 4 positions at a time, 32 values per step: each row widened to int16 (vpmovsxbw)
+// Scores: 16 positions at a time (their sums folded together, Sum16x16), 32 values per step: each row widened to int16 (vpmovsxbw)
 // against the int16 query in pairs (vpdpwssd). Values past d are masked to zero.
 // Values: 64 outputs per pass over the positions, positions in pairs: the int16 values of two
 // rows interleaved (vpunpck*wd) against the pair of weights in every lane (vpdpwssd) add
@@ -25,15 +25,22 @@ inline __mmask16 WordMask16(size_t remaining) {
   return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
 }
 
-// The four sums of a[p]'s 16 lanes, in order.
-inline __m128i Sum4(const __m512i (&a)[4]) {
-  __m256i h[4];
-  for (int p = 0; p < 4; ++p) {
-    const __m512i upper = _mm512_shuffle_i64x2(a[p], a[p], 0xEE);  // 128-bit blocks 2, 3 first
-    h[p] = _mm256_add_epi32(_mm512_castsi512_si256(a[p]), _mm512_castsi512_si256(upper));
+// The sums of the 16 lanes of each a[p], p < 16, as lane p: pairs of vectors folded together
+// (32-bit, 64-bit, then 128-bit halves) so each step halves the vectors; 45 operations.
+inline __m512i Sum16x16(const __m512i (&a)[16]) {
+  __m512i t[8], u[4], v[2];
+  for (int j = 0; j < 8; ++j) {  // per 128-bit block: positions (2j, 2j+1, 2j, 2j+1)
+    t[j] = _mm512_add_epi32(_mm512_unpacklo_epi32(a[2 * j], a[2 * j + 1]), _mm512_unpackhi_epi32(a[2 * j], a[2 * j + 1]));
   }
-  const __m256i t = _mm256_hadd_epi32(_mm256_hadd_epi32(h[0], h[1]), _mm256_hadd_epi32(h[2], h[3]));
-  return _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+  for (int j = 0; j < 4; ++j) {  // per block: positions 4j .. 4j + 3
+    u[j] = _mm512_add_epi32(_mm512_unpacklo_epi64(t[2 * j], t[2 * j + 1]), _mm512_unpackhi_epi64(t[2 * j], t[2 * j + 1]));
+  }
+  for (int j = 0; j < 2; ++j) {  // blocks: 8j .. 8j + 3 twice, then 8j + 4 .. 8j + 7 twice
+    v[j] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * j], u[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i32x4(u[2 * j], u[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(v[0], v[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i32x4(v[0], v[1], _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 inline __m512i WeightPair(int16_t w0, int16_t w1) {
@@ -42,9 +49,13 @@ inline __m512i WeightPair(int16_t w0, int16_t w1) {
 }
 
 // Outputs [0, min(64, d)) of the values over all n positions (d counted from this block).
+template <bool kWhole>  // d >= 64: unmasked loads, which fold into vpmovsxbw
 inline void ValuesBlock(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t stride, bool accumulate,
                         int32_t* out) {
   const __mmask32 load[2] = {ByteMask32(d), d > 32 ? ByteMask32(d - 32) : 0};
+  auto Load32 = [](__mmask32 mask, const int8_t* p) {
+    return kWhole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)) : _mm256_maskz_loadu_epi8(mask, p);
+  };
   // Lane j of lo[b] holds output 32 b + 8 (j / 4) + j % 4, of hi[b] that + 4 (vpunpck*wd order).
   __m512i lo[2], hi[2];
   for (int b = 0; b < 2; ++b) lo[b] = hi[b] = _mm512_setzero_si512();
@@ -53,8 +64,8 @@ inline void ValuesBlock(size_t n, size_t d, const int16_t* w, const int8_t* v, s
     const __m512i wp = WeightPair(w[s], pair ? w[s + 1] : 0);
     for (int b = 0; b < 2; ++b) {
       if (load[b] == 0) continue;
-      const __m512i a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(load[b], v + s * stride + 32 * b));
-      const __m512i c = pair ? _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(load[b], v + (s + 1) * stride + 32 * b))
+      const __m512i a = _mm512_cvtepi8_epi16(Load32(load[b], v + s * stride + 32 * b));
+      const __m512i c = pair ? _mm512_cvtepi8_epi16(Load32(load[b], v + (s + 1) * stride + 32 * b))
                              : _mm512_setzero_si512();
       lo[b] = _mm512_dpwssd_epi32(lo[b], _mm512_unpacklo_epi16(a, c), wp);
       hi[b] = _mm512_dpwssd_epi32(hi[b], _mm512_unpackhi_epi16(a, c), wp);
@@ -96,32 +107,40 @@ inline void QuantizeWeights(size_t n, const float* p, float mult, int16_t* w) {
 }
 
 void Dots(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, int32_t* out) {
-  for (size_t s0 = 0; s0 < n; s0 += 4) {
-    const size_t count = n - s0 < 4 ? n - s0 : 4;
-    const int8_t* r[4];
-    for (size_t p = 0; p < 4; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
-    __m512i acc[4];
-    for (int p = 0; p < 4; ++p) acc[p] = _mm512_setzero_si512();
-    for (size_t i = 0; i < d; i += 32) {
+  for (size_t s0 = 0; s0 < n; s0 += 16) {
+    const size_t count = n - s0 < 16 ? n - s0 : 16;
+    const int8_t* r[16];
+    for (size_t p = 0; p < 16; ++p) r[p] = k + (s0 + (p < count ? p : count - 1)) * k_stride;
+    __m512i acc[16];
+    for (int p = 0; p < 16; ++p) acc[p] = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= d; i += 32) {  // whole steps: the loads fold into vpmovsxbw
+      const __m512i qv = _mm512_loadu_si512(q + i);
+      for (int p = 0; p < 16; ++p) {
+        const __m256i row = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(r[p] + i));
+        acc[p] = _mm512_dpwssd_epi32(acc[p], qv, _mm512_cvtepi8_epi16(row));
+      }
+    }
+    if (i < d) {
       const __mmask32 mask = ByteMask32(d - i);
       const __m512i qv = _mm512_maskz_loadu_epi16(mask, q + i);
-      for (int p = 0; p < 4; ++p) {
+      for (int p = 0; p < 16; ++p) {
         acc[p] = _mm512_dpwssd_epi32(acc[p], qv, _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, r[p] + i)));
       }
     }
-    int32_t sums[4];
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(sums), Sum4(acc));
-    for (size_t p = 0; p < count; ++p) out[s0 + p] = sums[p];
+    _mm512_mask_storeu_epi32(out + s0, WordMask16(count), Sum16x16(acc));
   }
 }
 
 void Sums(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride, bool accumulate, int32_t* out) {
-  for (size_t i = 0; i < d; i += 64) ValuesBlock(n, d - i, w, v + i, v_stride, accumulate, out + i);
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) ValuesBlock<true>(n, d - i, w, v + i, v_stride, accumulate, out + i);
+  if (i < d) ValuesBlock<false>(n, d - i, w, v + i, v_stride, accumulate, out + i);
 }
 
 }  // namespace
 
-void attn_i8_scores_4p__avx512vnni(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
+void attn_i8_scores_16p__avx512vnni(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride,
                                    float q_scale, const float* k_scales, float* out) {
   ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);
 }
