@@ -426,7 +426,9 @@ typedef enum edgeformer_stop_reason {
 } edgeformer_stop_reason;
 
 typedef struct edgeformer_generate_params {
-  uint32_t max_tokens;      /* Default 128. */
+  uint32_t max_tokens;      /* Default 128. The last token a call may make is the model's forced
+                               EOS when it has one (an encoder-decoder converted with
+                               forced_eos_token_id: BART, Marian), as transformers does. */
   int stop_at_end_of_text;  /* nonzero: stop at EOS or BOS. Default 1. */
   edgeformer_sampler_params sampler;
   int slide_context;        /* 0 (default): when the context is full, stop with

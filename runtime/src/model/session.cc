@@ -573,7 +573,10 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       const ScopedOp t(profile_, phase_, OpKind::kSample);
       // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
       for (const int32_t id : c.suppress_ids) logits_.as<float>()[id] = -INFINITY;
-      token = sampler.Sample(logits(), history(), pos_);
+      // A forced EOS (BART, Marian: transformers' forced_eos_token_id) is the last token a call
+      // may make.
+      const bool force_eos = c.forced_eos_id >= 0 && *n_generated + 1 == options.max_tokens;
+      token = force_eos ? c.forced_eos_id : sampler.Sample(logits(), history(), pos_);
     }
     pending_ = token;
     if (options.stop_at_end_of_text && c.EndsText(token)) {
