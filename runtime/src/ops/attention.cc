@@ -103,90 +103,105 @@ void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t sc
   }
 }
 
-// Heads [begin, begin + count) of every query.
-void RunHeads(void* p, size_t begin, size_t count) {
-  const Task& task = *static_cast<const Task*>(p);
+// Query t of head h: its scores and softmax (into the head's scores row) when `scores`, its
+// weighted values (into out) when `values`.
+void HeadQuery(const Task& task, size_t h, size_t t, bool do_scores, bool do_values) {
   const AttentionArgs& a = *task.args;
-  const size_t end = begin + count;
   const size_t group = a.n_heads / a.n_kv_heads;
   const size_t hd = a.head_dim;
   const size_t elem = KvTypeBytes(a.kv_type);
   const bool int8 = a.kv_type == KvType::kI8;
   const bool divide = a.scale == 0.0f;  // 1 / sqrt(head_dim), as a division: the historical bits
   const float sqrt_dim = std::sqrt(static_cast<float>(hd));
-  // Heads outer, queries inner: one head's keys and values stay in cache across the queries.
-  for (size_t h = begin; h < end; ++h) {
-    const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
-    const char* k = static_cast<const char*>(a.k_cache) + kv_offset;
-    const char* v = static_cast<const char*>(a.v_cache) + kv_offset;
-    float* scores = a.scores + h * a.scores_stride;
-    for (size_t t = 0; t < a.n_queries; ++t) {
-      size_t first = 0, last = 0;
-      KeyRange(a, t, &first, &last);
-      const size_t n = last - first;
-      // The keys [first, last) as runs of consecutive slots: fn(offset among the n, slot, count).
-      auto for_each_run = [&](auto fn) {
-        if (a.tables == nullptr) {
-          fn(size_t{0}, a.ring != 0 ? first % a.ring : first, n);
-          return;
-        }
-        const uint32_t* table = a.tables[t];
-        for (size_t s = first; s < last;) {
-          const size_t slot = size_t{table[s / a.block]} * a.block + s % a.block;
-          size_t count = std::min(a.block - s % a.block, last - s);
-          while (s + count < last && size_t{table[(s + count) / a.block]} * a.block == slot + count) {
-            count += std::min(a.block, last - s - count);
-          }
-          fn(s - first, slot, count);
-          s += count;
-        }
-      };
-      const size_t scale_head = (h / group) * a.scale_head_stride;
-      const float* query = a.q + t * a.q_stride + h * hd;
-      float* out = a.out + t * a.out_stride + h * hd;
-      if (int8) {
-        // The query as int16 in out's bytes (free until the weighted sum).
-        int16_t* q16 = reinterpret_cast<int16_t*>(out);
-        const float q_scale = QuantizeQuery(query, hd, q16);
-        const float multiplier = divide ? q_scale / sqrt_dim : q_scale * a.scale;
-        IntegerScores(task, a, scale_head, for_each_run, q16, multiplier, reinterpret_cast<const int8_t*>(k), scores);
+  const size_t kv_offset = (h / group) * a.kv_head_stride * elem;
+  const char* k = static_cast<const char*>(a.k_cache) + kv_offset;
+  const char* v = static_cast<const char*>(a.v_cache) + kv_offset;
+  float* scores = a.scores + h * a.scores_stride;
+  size_t first = 0, last = 0;
+  KeyRange(a, t, &first, &last);
+  const size_t n = last - first;
+  // The keys [first, last) as runs of consecutive slots: fn(offset among the n, slot, count).
+  auto for_each_run = [&](auto fn) {
+    if (a.tables == nullptr) {
+      fn(size_t{0}, a.ring != 0 ? first % a.ring : first, n);
+      return;
+    }
+    const uint32_t* table = a.tables[t];
+    for (size_t s = first; s < last;) {
+      const size_t slot = size_t{table[s / a.block]} * a.block + s % a.block;
+      size_t count = std::min(a.block - s % a.block, last - s);
+      while (s + count < last && size_t{table[(s + count) / a.block]} * a.block == slot + count) {
+        count += std::min(a.block, last - s - count);
+      }
+      fn(s - first, slot, count);
+      s += count;
+    }
+  };
+  const size_t scale_head = (h / group) * a.scale_head_stride;
+  const float* query = a.q + t * a.q_stride + h * hd;
+  float* out = a.out + t * a.out_stride + h * hd;
+  if (do_scores) {
+    if (int8) {
+      // The query as int16 in out's bytes (free until the weighted sum).
+      int16_t* q16 = reinterpret_cast<int16_t*>(out);
+      const float q_scale = QuantizeQuery(query, hd, q16);
+      const float multiplier = divide ? q_scale / sqrt_dim : q_scale * a.scale;
+      IntegerScores(task, a, scale_head, for_each_run, q16, multiplier, reinterpret_cast<const int8_t*>(k), scores);
+    } else {
+      for_each_run([&](size_t at, size_t slot, size_t count) {
+        task.fns->scores(count, hd, query, k + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, scores + at);
+      });
+      if (divide) {
+        for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
       } else {
-        for_each_run([&](size_t at, size_t slot, size_t count) {
-          task.fns->scores(count, hd, query, k + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, scores + at);
-        });
-        if (divide) {
-          for (size_t s = 0; s < n; ++s) scores[s] /= sqrt_dim;
-        } else {
-          for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
-        }
-      }
-      if (a.softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
-        for (size_t s = 0; s < n; ++s) scores[s] /= a.softcap;
-        Tanh(scores, n);
-        for (size_t s = 0; s < n; ++s) scores[s] *= a.softcap;
-      }
-      if (a.alibi_slopes != nullptr) {
-        const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
-        const float slope = a.alibi_slopes[h];
-        for (size_t s = 0; s < n; ++s) scores[s] += slope * static_cast<float>(first + s - seg_begin);
-      }
-      if (a.relative_bias != nullptr) {
-        const int64_t query = static_cast<int64_t>(a.tables != nullptr ? a.first_pos : a.first_pos + t);
-        for (size_t s = 0; s < n; ++s) {
-          const int64_t relative = static_cast<int64_t>(first + s) - query;
-          scores[s] += a.relative_bias[static_cast<size_t>(a.bucket[relative + a.bucket_offset]) * a.n_heads + h];
-        }
-      }
-      task.softmax(scores, n);
-      if (int8) {
-        IntegerValues(task, a, n, scale_head, for_each_run, reinterpret_cast<const int8_t*>(v), scores, out);
-      } else {
-        for_each_run([&](size_t at, size_t slot, size_t count) {
-          task.fns->values(count, hd, scores + at, v + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, at != 0,
-                           out);
-        });
+        for (size_t s = 0; s < n; ++s) scores[s] *= a.scale;
       }
     }
+    if (a.softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
+      for (size_t s = 0; s < n; ++s) scores[s] /= a.softcap;
+      Tanh(scores, n);
+      for (size_t s = 0; s < n; ++s) scores[s] *= a.softcap;
+    }
+    if (a.alibi_slopes != nullptr) {
+      const size_t seg_begin = a.seg_begin != nullptr ? a.seg_begin[t] : 0;
+      const float slope = a.alibi_slopes[h];
+      for (size_t s = 0; s < n; ++s) scores[s] += slope * static_cast<float>(first + s - seg_begin);
+    }
+    if (a.relative_bias != nullptr) {
+      const int64_t at = static_cast<int64_t>(a.tables != nullptr ? a.first_pos : a.first_pos + t);
+      for (size_t s = 0; s < n; ++s) {
+        const int64_t relative = static_cast<int64_t>(first + s) - at;
+        scores[s] += a.relative_bias[static_cast<size_t>(a.bucket[relative + a.bucket_offset]) * a.n_heads + h];
+      }
+    }
+    task.softmax(scores, n);
+  }
+  if (do_values) {
+    if (int8) {
+      IntegerValues(task, a, n, scale_head, for_each_run, reinterpret_cast<const int8_t*>(v), scores, out);
+    } else {
+      for_each_run([&](size_t at, size_t slot, size_t count) {
+        task.fns->values(count, hd, scores + at, v + slot * a.kv_stride * elem, a.kv_stride, a.kv_type, at != 0, out);
+      });
+    }
+  }
+}
+
+// Heads [begin, begin + count) of every query. Heads outer, queries inner: one head's keys and
+// values stay in cache across the queries. One query over a source (n_keys: every head's keys
+// one run in memory, its values another) runs all the heads' scores, then all their values:
+// two sequential streams instead of a pair per head.
+void RunHeads(void* p, size_t begin, size_t count) {
+  const Task& task = *static_cast<const Task*>(p);
+  const AttentionArgs& a = *task.args;
+  const size_t end = begin + count;
+  if (a.n_keys != 0 && a.n_queries == 1) {
+    for (size_t h = begin; h < end; ++h) HeadQuery(task, h, 0, true, false);
+    for (size_t h = begin; h < end; ++h) HeadQuery(task, h, 0, false, true);
+    return;
+  }
+  for (size_t h = begin; h < end; ++h) {
+    for (size_t t = 0; t < a.n_queries; ++t) HeadQuery(task, h, t, true, true);
   }
 }
 
