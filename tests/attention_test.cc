@@ -28,7 +28,11 @@ namespace {
 // which the kernels must not read), an int16 query, key scales, and float weights p with a
 // multiplier (a power of two, so p * mult is exact: halves test the ties to even, values past
 // +-32767 the clamp). Extremes: every value at -128 or 127, the query and weights at +-32767
-// (within the callers' bounds for d <= 256 and n <= 500).
+// (within the callers' bounds for d <= 256 and n <= 500); same-sign extremes: every value -128,
+// the query and weights +32767, so the sums reach -128 * 32767 * n, 98% of int32's bound at
+// n = 500.
+enum class Fill { kRandom, kExtremes, kSameSign };
+
 struct AttnI8Problem {
   size_t n, d, stride;
   std::vector<int8_t> rows;
@@ -36,14 +40,15 @@ struct AttnI8Problem {
   std::vector<float> p, k_scales;
   float q_scale = 0.0f, mult = 0.0f;
 
-  AttnI8Problem(size_t n_, size_t d_, bool extremes, uint32_t seed) : n(n_), d(d_), stride(d_ + 5) {
+  AttnI8Problem(size_t n_, size_t d_, Fill fill, uint32_t seed) : n(n_), d(d_), stride(d_ + 5) {
     std::mt19937 rng(seed);
+    const bool extremes = fill != Fill::kRandom, same = fill == Fill::kSameSign;
     auto value = [&]() {
-      const int v = extremes ? (rng() % 2 ? 127 : -128) : static_cast<int>(rng() % 256) - 128;
+      const int v = same ? -128 : extremes ? (rng() % 2 ? 127 : -128) : static_cast<int>(rng() % 256) - 128;
       return static_cast<int8_t>(v);
     };
     auto weight = [&]() {
-      const int x = extremes ? (rng() % 2 ? 32767 : -32767) : static_cast<int>(rng() % 65535) - 32767;
+      const int x = same ? 32767 : extremes ? (rng() % 2 ? 32767 : -32767) : static_cast<int>(rng() % 65535) - 32767;
       return static_cast<int16_t>(x);
     };
     for (size_t i = 0; i < d; ++i) q.push_back(weight());
@@ -53,7 +58,8 @@ struct AttnI8Problem {
       const int kind = static_cast<int>(rng() % 4);
       float x = 0.0f;  // p * mult
       if (extremes || kind == 0) {
-        x = (rng() % 2 ? 1.0f : -1.0f) * static_cast<float>(32767 + rng() % 3 * 5000);  // at or past the clamp
+        const float sign = same ? 1.0f : rng() % 2 ? 1.0f : -1.0f;
+        x = sign * static_cast<float>(32767 + rng() % 3 * 5000);  // at or past the clamp
       } else if (kind == 1) {
         x = static_cast<float>(static_cast<int>(rng() % 65534) - 32767) + 0.5f;  // a tie
       } else {
@@ -110,9 +116,9 @@ void CheckAttnI8(const char* name, AttnI8Fns fns) {
   uint32_t seed = 1;
   for (size_t n : {1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 100, 257, 500}) {
     for (size_t d : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 96, 100, 128, 130, 256}) {
-      for (bool extremes : {false, true}) {
-        const AttnI8Problem p(n, d, extremes, ++seed);
-        INFO(name << " n=" << n << " d=" << d << " extremes=" << extremes);
+      for (Fill fill : {Fill::kRandom, Fill::kExtremes, Fill::kSameSign}) {
+        const AttnI8Problem p(n, d, fill, ++seed);
+        INFO(name << " n=" << n << " d=" << d << " fill=" << static_cast<int>(fill));
         REQUIRE(p.Scores(fns.scores) == p.WantScores());
         REQUIRE(p.Values(fns.values, n, false, 0) == p.WantValues(0));
         REQUIRE(p.Values(fns.values, n, true, -12345) == p.WantValues(-12345));
@@ -287,8 +293,10 @@ TEST_CASE("int8 attention: the integer contract, the same bits on every ISA, clo
   };
   // 1 and 7 positions; 300 (two integer calls); 5000 with a flat query (sum p / 2^23 sets
   // w_scale); grouped kv heads; head dims off the vector widths.
-  const Case cases[] = {{2, 2, 64, 1, 1.0f},    {4, 2, 64, 7, 1.0f},  {8, 8, 64, 300, 1.0f}, {2, 1, 128, 5000, 0.001f},
-                        {3, 3, 17, 40, 4.0f},  {2, 2, 96, 257, 0.5f}, {2, 2, 33, 513, 2.0f}};
+  // Head dims past 512 lower the query's limit (640: 26214) so its sums stay in int32.
+  const Case cases[] = {{2, 2, 64, 1, 1.0f},   {4, 2, 64, 7, 1.0f},   {8, 8, 64, 300, 1.0f},  {2, 1, 128, 5000, 0.001f},
+                        {3, 3, 17, 40, 4.0f},  {2, 2, 96, 257, 0.5f}, {2, 2, 33, 513, 2.0f}, {2, 1, 640, 60, 0.3f},
+                        {1, 1, 1024, 3, 1.0f}};
   uint32_t seed = 5;
   for (const Case& c : cases) {
     const Problem p(c.heads, c.kv_heads, c.hd, c.n, c.spread, ++seed);
@@ -312,6 +320,31 @@ TEST_CASE("int8 attention: the integer contract, the same bits on every ISA, clo
         const std::vector<float> beams = p.Run(isa, 16);
         REQUIRE(std::memcmp(beams.data(), reference.data(), beams.size() * sizeof(float)) == 0);
       }
+    }
+  }
+}
+
+TEST_CASE("int8 attention: one value over 5000 positions comes back; a NaN key or value poisons only its kv head") {
+  // Every value the same positive number and a flat query: the 5000 weights are equal, their
+  // int16 sum sits at the 2^23 bound, and each output is that number to the weights' rounding.
+  Problem flat(2, 1, 64, 5000, 1e-4f, 8);
+  std::fill(flat.v_rows.begin(), flat.v_rows.end(), 0.75f);
+  flat.Store();
+  for (Isa isa : CpuIsas()) {
+    for (float x : flat.Run(isa)) CHECK(std::fabs(x - 0.75f) <= 0.75f * 5e-4f);
+  }
+  // A NaN in one position's key (its scale is NaN) or value, in kv head 1 of 2: query heads 2
+  // and 3 read it and give NaN; heads 0 and 1 do not and stay as they were.
+  for (bool key : {true, false}) {
+    CAPTURE(key);
+    Problem p(4, 2, 32, 50, 1.0f, 9);
+    const std::vector<float> before = p.Run(Isa::reference);
+    (key ? p.k_rows : p.v_rows)[17 * 64 + 32 + 5] = NAN;  // position 17, kv head 1, value 5
+    p.Store();
+    for (Isa isa : CpuIsas()) {
+      const std::vector<float> out = p.Run(isa);
+      for (size_t i = 0; i < 64; ++i) CHECK(std::memcmp(&out[i], &before[i], sizeof(float)) == 0);
+      for (size_t i = 64; i < 128; ++i) CHECK(std::isnan(out[i]));
     }
   }
 }
