@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 
 #include <pthreadpool.h>
 
+#include "core/aligned_buffer.h"
 #include "edgeformer.h"
 #include "platforms/isa.h"
 #include "tests/session_fixtures.h"
@@ -469,6 +471,67 @@ TEST_CASE("memory budgets: a model or session plan over its budget is refused be
   REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
   edgeformer_session_destroy(s);
   edgeformer_model_destroy(model);
+}
+
+TEST_CASE("huge pages for the KV caches: the same logits and tokens either way; the plan counts whole 2 MiB pages") {
+  Model m(convert::Quant::kInt8);
+  for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_I8}) {
+    CAPTURE(kv);
+    // 64 beams' caches (under 1 MiB here: the whole plan is the same either way; the rounding
+    // is AlignedBuffer's, tested below).
+    edgeformer_session_params on = edgeformer_session_default_params();
+    on.kv_type = kv;
+    on.max_beams = 64;
+    edgeformer_session_params off = on;
+    off.huge_pages = 0;
+    CHECK(on.huge_pages == 1);
+    Session a(m.model, on), b(m.model, off);
+    edgeformer_session_info ia, ib;
+    REQUIRE(edgeformer_session_get_info(a.s, &ia) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_session_get_info(b.s, &ib) == EDGEFORMER_OK);
+    // The keys and the values, each rounded up to whole 2 MiB pages when 1 MiB or more.
+    MESSAGE("allocated: " << ia.allocated_bytes << " on huge pages, " << ib.allocated_bytes << " without");
+    CHECK(ia.allocated_bytes == ib.allocated_bytes);
+    const std::vector<int32_t> prompt = Prompt(20);
+    REQUIRE(edgeformer_session_prefill(a.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_session_prefill(b.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    CHECK(SameBits(a.Logits(), b.Logits()));
+    std::vector<int32_t> ta, tb;
+    edgeformer_generate_params g = Greedy(20);
+    REQUIRE(edgeformer_generate(a.s, &g, Collect, &ta, nullptr, nullptr) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_generate(b.s, &g, Collect, &tb, nullptr, nullptr) == EDGEFORMER_OK);
+    CHECK(ta == tb);
+    CHECK(SameBits(a.Logits(), b.Logits()));
+    // The budget sees the rounded plan: its exact size fits, a byte less does not.
+    edgeformer_session* s = nullptr;
+    on.memory_budget = ia.allocated_bytes - 1;
+    CHECK(edgeformer_session_create(m.model, &on, &s) == EDGEFORMER_OUT_OF_MEMORY);
+    on.memory_budget = ia.allocated_bytes;
+    REQUIRE(edgeformer_session_create(m.model, &on, &s) == EDGEFORMER_OK);
+    edgeformer_session_destroy(s);
+  }
+}
+
+TEST_CASE("AlignedBuffer on huge pages: whole 2 MiB pages from 1 MiB on, aligned to them, zero-filled when asked") {
+  constexpr size_t kMiB = size_t{1} << 20;
+  CHECK(AlignedBuffer::Footprint(kMiB - 1, true) == kMiB);  // under 1 MiB: 64-byte rounding
+  CHECK(AlignedBuffer::Footprint(kMiB, true) == 2 * kMiB);
+  CHECK(AlignedBuffer::Footprint(5 * kMiB + 1, true) == 6 * kMiB);
+  CHECK(AlignedBuffer::Footprint(5 * kMiB + 1, false) == 5 * kMiB + 64);
+  CHECK(AlignedBuffer::Footprint(SIZE_MAX - 10, true) == 0);  // overflow
+  AlignedBuffer b;
+  CHECK(b.Allocate(SIZE_MAX - 10, true, true).status() == Status::kOutOfMemory);
+  for (bool zero : {true, false}) {
+    REQUIRE(b.Allocate(3 * kMiB + 5, zero, true).ok());
+    CHECK(reinterpret_cast<uintptr_t>(b.as<char>()) % (2 * kMiB) == 0);
+    CHECK(b.size() == 3 * kMiB + 5);
+    if (zero) {
+      bool all_zero = true;
+      for (size_t i = 0; i < 4 * kMiB; i += 4093) all_zero = all_zero && b.as<char>()[i] == 0;
+      CHECK(all_zero);
+    }
+    std::memset(b.as<char>(), 7, 4 * kMiB);  // every byte of the rounded block is the caller's
+  }
 }
 
 // Run under ThreadSanitizer in CI: one model, four sessions, four threads at once (each session

@@ -299,6 +299,12 @@ typedef struct edgeformer_session_params {
                               the context. Default 1. */
   uint32_t max_beam_tokens;/* the most tokens edgeformer_generate_beam generates; 0 means 256.
                               Default 256. */
+  int huge_pages;          /* nonzero: the KV caches (each of 1 MiB or more: the self-attention
+                              cache, an encoder-decoder's source cache) on 2 MiB pages where the
+                              OS has them (Linux transparent huge pages in madvise or always
+                              mode), so the streams of a decode step miss the TLB less; they then
+                              become resident 2 MiB at a time, and their sizes round up to 2 MiB
+                              (counted in memory_budget and allocated_bytes). Default 1. */
 } edgeformer_session_params;
 
 /* The defaults, by value. Thread-safe. */

@@ -237,6 +237,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.max_source_length = 0;
   p.max_beams = 1;
   p.max_beam_tokens = 256;
+  p.huge_pages = 1;
   return p;
 }
 
@@ -255,6 +256,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.max_source_length = p.max_source_length;
     o.max_beams = p.max_beams == 0 ? 1 : p.max_beams;
     o.max_beam_tokens = p.max_beam_tokens == 0 ? 256 : p.max_beam_tokens;
+    o.huge_pages = p.huge_pages != 0;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
     if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16 && p.kv_type != EDGEFORMER_KV_I8) {

@@ -39,6 +39,9 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->check(CLI::IsMember({"md", "csv", "json"}))
       ->capture_default_str();
   app.add_flag("--profile", c->profile, "time every operator kind per phase");
+  app.add_flag("--no-huge-pages", c->no_huge_pages,
+               "keep the KV caches on ordinary pages (the session's huge_pages = 0; default: 2 MiB pages where the "
+               "OS has them)");
   app.add_option("--background-load", c->background_load,
                  "busy threads to run beside every test, as other apps load a phone")
       ->check(CLI::Range(0, 256))

@@ -29,6 +29,7 @@ struct Config {
   uint32_t repetitions = 5;
   std::string output = "md";  // md, csv or json
   bool profile = false;
+  bool no_huge_pages = false;    // sessions with huge_pages = 0
   uint64_t read_buffer_bytes = 0;  // bandwidth test buffer; 0: several times the last-level cache
   uint32_t background_load = 0;  // busy threads running beside every test (a loaded phone)
   uint32_t embed_batch = 8;      // encoders: texts of -p tokens embedded per call (the embN tests)

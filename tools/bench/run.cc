@@ -418,6 +418,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
     if (!m.ok()) return m.error();
     SessionOptions so;
     so.backend = backend;
+    so.huge_pages = !config.no_huge_pages;
     Result<std::unique_ptr<Session>> s = Session::Create(*m.value(), so);
     if (!s.ok()) return s.error();
     const double ms = Since(t0) * 1e3;
@@ -493,6 +494,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
         so.n_threads = threads;
         so.max_batch = 512;
         so.max_beams = std::max<uint32_t>(1, config.beams);
+        so.huge_pages = !config.no_huge_pages;
         so.max_beam_tokens = std::max<uint32_t>(1, *std::max_element(config.n_gen.begin(), config.n_gen.end()));
         so.kv_type = ParseKvType(kv_type).value();
         so.backend = parse_backend(backend);

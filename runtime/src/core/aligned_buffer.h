@@ -1,6 +1,9 @@
 // A 64-byte-aligned heap block of fixed size, zero-filled unless asked not to (untouched pages
 // of a large buffer, such as a KV cache, then cost no resident memory until used). Allocation failure is reported, not
-// thrown. Ownership: owns its block; movable, not copyable.
+// thrown. On request a block of at least 1 MiB is laid on 2 MiB pages where the OS has them
+// (Linux transparent huge pages, madvise): a stream over it then misses the TLB once per 2 MiB
+// instead of once per 4 KiB; it becomes resident 2 MiB at a time. Ownership: owns its block;
+// movable, not copyable.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +12,10 @@
 #include <new>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "core/status.h"
 
 namespace edgeformer {
@@ -16,6 +23,15 @@ namespace edgeformer {
 class AlignedBuffer {
  public:
   static constexpr size_t kAlignment = 64;
+  static constexpr size_t kHugePage = size_t{2} << 20;
+
+  // The bytes Allocate(size, _, huge_pages) takes: size rounded up to the alignment, or to whole
+  // 2 MiB pages for a huge-page block (at least 1 MiB). 0 when the rounding overflows.
+  static size_t Footprint(size_t size, bool huge_pages) {
+    const size_t unit = huge_pages && size >= kHugePage / 2 ? kHugePage : kAlignment;
+    const size_t rounded = (size + unit - 1) / unit * unit;
+    return rounded < size ? 0 : rounded;
+  }
 
   AlignedBuffer() = default;
   ~AlignedBuffer() { std::free(data_); }
@@ -28,18 +44,23 @@ class AlignedBuffer {
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
 
-  // Replaces the contents with `size` bytes, zero unless zero_fill is false.
-  Error Allocate(size_t size, bool zero_fill = true) {
+  // Replaces the contents with `size` bytes, zero unless zero_fill is false; on 2 MiB pages when
+  // huge_pages and size >= 1 MiB (if the OS declines, ordinary pages: the same contents).
+  Error Allocate(size_t size, bool zero_fill = true, bool huge_pages = false) {
     std::free(data_);
     data_ = nullptr;
     size_ = 0;
     if (size == 0) return Error::Ok();
-    const size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
-    if (rounded < size) return Error(Status::kOutOfMemory, "allocation size overflows");
-    void* p = std::aligned_alloc(kAlignment, rounded);
+    const size_t rounded = Footprint(size, huge_pages);
+    if (rounded == 0) return Error(Status::kOutOfMemory, "allocation size overflows");
+    const bool huge = rounded % kHugePage == 0 && huge_pages;
+    void* p = std::aligned_alloc(huge ? kHugePage : kAlignment, rounded);
     if (p == nullptr) {
       return Error(Status::kOutOfMemory, "cannot allocate " + std::to_string(size) + " bytes");
     }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge) ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: a refusal changes nothing
+#endif
     if (zero_fill) std::memset(p, 0, rounded);
     data_ = p;
     size_ = size;

@@ -56,6 +56,7 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   }
   if (options.max_beams > 1 && encoder) return Error(Status::kInvalidArgument, "an encoder has no beams");
   s->max_beams_ = options.max_beams;
+  s->huge_pages_ = options.huge_pages;
   const uint32_t beam_tokens = std::max<uint32_t>(1, std::min(options.max_beam_tokens, s->context_));
   const uint32_t blocks_per_seq = (s->context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock;
   const uint64_t beam_bytes = (s->max_beams_ > 1 ? KvBlocks::Bytes(s->max_beams_, blocks_per_seq) : 0) +
@@ -186,9 +187,18 @@ Error Session::Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes) {
   };
   tables_.Plan(c, context_, &plan);
   if (e != nullptr) encoder_tables_.Plan(*e, max_source_, &plan);
-  const uint64_t kv_bytes = 2 * uint64_t{cache_.bytes} + 2 * uint64_t{encoder_cache_.bytes} + 2 * uint64_t{source_cache_.bytes};
+  // The caches' untouched pages cost no resident memory until used: not zero-filled. They are
+  // what a step streams, so they go on 2 MiB pages when asked (core/aligned_buffer.h).
+  const AlignedBuffer* caches[] = {&cache_.k, &cache_.v, &encoder_cache_.k, &encoder_cache_.v, &source_cache_.k,
+                                   &source_cache_.v};
+  auto is_cache = [&](const AlignedBuffer* b) { return std::find(std::begin(caches), std::end(caches), b) != std::end(caches); };
+  auto footprint = [&](const StackTables::Need& p) {
+    return uint64_t{AlignedBuffer::Footprint(p.bytes, huge_pages_ && is_cache(p.buffer))};
+  };
+  uint64_t kv_bytes = 0;
+  for (const StackTables::Need& p : plan) kv_bytes += is_cache(p.buffer) ? footprint(p) : 0;
   uint64_t total = extra + beam_bytes;
-  for (const StackTables::Need& p : plan) total += p.bytes;
+  for (const StackTables::Need& p : plan) total += footprint(p);
   if (budget != 0 && total > budget) {
     return Error(Status::kOutOfMemory, "the session needs " + std::to_string(total) + " bytes (KV caches " +
                                            std::to_string(kv_bytes) + ", XNNPACK's weights " + std::to_string(extra) +
@@ -197,13 +207,10 @@ Error Session::Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes) {
                                            std::to_string(budget) + "; lower context_length or use an f16 KV cache");
   }
   allocated_ = 0;
-  // The caches' untouched pages cost no resident memory until used: not zero-filled.
-  const AlignedBuffer* caches[] = {&cache_.k, &cache_.v, &encoder_cache_.k, &encoder_cache_.v, &source_cache_.k,
-                                   &source_cache_.v};
   for (const StackTables::Need& p : plan) {
-    const bool cache = std::find(std::begin(caches), std::end(caches), p.buffer) != std::end(caches);
-    EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, !cache));
-    allocated_ += p.bytes;
+    const bool cache = is_cache(p.buffer);
+    EF_RETURN_IF_ERROR(p.buffer->Allocate(p.bytes, !cache, huge_pages_ && cache));
+    allocated_ += footprint(p);
   }
   return Error::Ok();
 }

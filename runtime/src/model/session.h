@@ -55,6 +55,8 @@ struct SessionOptions {
   uint32_t max_beams = 1;          // the most beams GenerateBeam runs (1 to 64): the KV cache holds
                                    // that many sequences (model/kv_blocks.h), max_beams x context
   uint32_t max_beam_tokens = 256;  // the most tokens GenerateBeam generates (its state's size)
+  bool huge_pages = true;          // the KV caches (of 1 MiB or more) on 2 MiB pages where the OS
+                                   // has them (core/aligned_buffer.h)
 };
 
 // The values of the C API's edgeformer_stop_reason, in its order.
@@ -298,6 +300,7 @@ class Session {
   StackTables encoder_tables_;
   // Beam search: sequences of the cache, the search's state, each step's beams.
   uint32_t max_beams_ = 1;
+  bool huge_pages_ = true;  // SessionOptions::huge_pages
   KvBlocks blocks_;
   BeamSearch beam_;
   std::vector<const uint32_t*> beam_tables_;
