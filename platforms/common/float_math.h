@@ -20,25 +20,47 @@ static inline float RoundEven(float x) {
 // e^x to about 2 ulp for x in [-87, 88] (clamped outside: 0 below, e^88.7 above; NaN stays
 // NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
 // parts), e^r by a degree-6 polynomial, then the exponent added into the float's bits.
-static inline float Exp(float x) {
-  const float kLog2e = 1.44269504088896341f;
-  const float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float input = x;
-  x = x > -87.0f ? x : -87.0f;  // NaN becomes -87 here (the conversion below needs a number)...
-  x = x < 88.5f ? x : 88.5f;
-  const float n = (x * kLog2e + kRound) - kRound;
-  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-6f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return input == input ? p * scale : input;  // ...and comes back out as NaN
+// Written once for any lane type V through an ISA's operations O (the scalar ones below, the
+// softmax kernels' vectors): O::Set(c) broadcasts, O::Add / Sub / Mul are single IEEE
+// operations, O::Above(x, c) is `x > c ? x : c` (a NaN x gives c), O::Below(x, c) is
+// `x < c ? x : c`, O::Pow2(n) the float 2^n of an integral n in [-126, 128] (its bits
+// (int(n) + 127) << 23), O::NanOr(input, e) is input where input is NaN, else e.
+template <typename O, typename V>
+static inline V ExpLanes(V input) {
+  const V x = O::Below(O::Above(input, O::Set(-87.0f)), O::Set(88.5f));  // NaN becomes -87 here...
+  const V round = O::Set(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+  const V n = O::Sub(O::Add(O::Mul(x, O::Set(1.44269504088896341f)), round), round);
+  const V r = O::Sub(O::Sub(x, O::Mul(n, O::Set(0.693145751953125f))), O::Mul(n, O::Set(1.428606765330187e-6f)));
+  V p = O::Set(1.0f / 720.0f);
+  p = O::Add(O::Mul(p, r), O::Set(1.0f / 120.0f));
+  p = O::Add(O::Mul(p, r), O::Set(1.0f / 24.0f));
+  p = O::Add(O::Mul(p, r), O::Set(1.0f / 6.0f));
+  p = O::Add(O::Mul(p, r), O::Set(0.5f));
+  p = O::Add(O::Mul(p, r), O::Set(1.0f));
+  p = O::Add(O::Mul(p, r), O::Set(1.0f));
+  return O::NanOr(input, O::Mul(p, O::Pow2(n)));  // ...and comes back out as NaN
 }
+
+namespace {  // internal linkage: every ISA's file has its own copy (its own flags)
+
+struct ScalarOps {
+  static float Set(float c) { return c; }
+  static float Add(float a, float b) { return a + b; }
+  static float Sub(float a, float b) { return a - b; }
+  static float Mul(float a, float b) { return a * b; }
+  static float Above(float x, float c) { return x > c ? x : c; }
+  static float Below(float x, float c) { return x < c ? x : c; }
+  static float Pow2(float n) {
+    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    float f;
+    std::memcpy(&f, &bits, sizeof(f));
+    return f;
+  }
+  static float NanOr(float input, float e) { return input == input ? e : input; }
+};
+
+}  // namespace
+
+static inline float Exp(float x) { return ExpLanes<ScalarOps, float>(x); }
 
 }  // namespace edgeformer

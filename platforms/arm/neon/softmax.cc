@@ -1,40 +1,35 @@
 // SoftmaxFn (kernels.h) with NEON: Max16's and Sum16's 16 lanes (platforms/common/fixed_order.h)
-// as four 4-float vectors, so the accumulators follow their order exactly; Exp
-// (platforms/common/float_math.h) operation for operation. NEON's vmax/vmin return NaN for a NaN
-// operand, so the clamps and the maximum are compares and selects, as the scalar code is. A tail
-// of fewer than 16 values goes through a 16-float buffer: -infinity into the maximum, +0.0f into
-// the sum (a lane is never -0.0f, so it stays).
+// as four 4-float vectors, so the accumulators follow their order exactly; ExpLanes
+// (platforms/common/float_math.h) on 4 lanes; the maximum is a compare and select (Ops::Above),
+// NaN ignored as Max16 does. A tail of fewer than 16 values goes through a 16-float buffer:
+// -infinity into the maximum, +0.0f into the sum (a lane is never -0.0f, so it stays).
 #include <arm_neon.h>
 
 #include <cmath>
 
+#include "platforms/common/float_math.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace neon {
 namespace {
 
-// x > c ? x : c and x < c ? x : c, lane by lane (NaN x gives c).
-inline float32x4_t Above(float32x4_t x, float32x4_t c) { return vbslq_f32(vcgtq_f32(x, c), x, c); }
-inline float32x4_t Below(float32x4_t x, float32x4_t c) { return vbslq_f32(vcltq_f32(x, c), x, c); }
+// ExpLanes's operations on 4 lanes. NEON's vmax/vmin give NaN for a NaN operand, so Above and
+// Below are compares and selects, as the scalar code is.
+struct Ops {
+  static float32x4_t Set(float c) { return vdupq_n_f32(c); }
+  static float32x4_t Add(float32x4_t a, float32x4_t b) { return vaddq_f32(a, b); }
+  static float32x4_t Sub(float32x4_t a, float32x4_t b) { return vsubq_f32(a, b); }
+  static float32x4_t Mul(float32x4_t a, float32x4_t b) { return vmulq_f32(a, b); }
+  static float32x4_t Above(float32x4_t x, float32x4_t c) { return vbslq_f32(vcgtq_f32(x, c), x, c); }
+  static float32x4_t Below(float32x4_t x, float32x4_t c) { return vbslq_f32(vcltq_f32(x, c), x, c); }
+  static float32x4_t Pow2(float32x4_t n) {
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23));
+  }
+  static float32x4_t NanOr(float32x4_t input, float32x4_t e) { return vbslq_f32(vceqq_f32(input, input), e, input); }
+};
 
-inline float32x4_t Exp4(float32x4_t input) {
-  const float32x4_t x = Below(Above(input, vdupq_n_f32(-87.0f)), vdupq_n_f32(88.5f));
-  const float32x4_t round = vdupq_n_f32(12582912.0f);
-  const float32x4_t n = vsubq_f32(vaddq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)), round), round);
-  const float32x4_t r = vsubq_f32(vsubq_f32(x, vmulq_f32(n, vdupq_n_f32(0.693145751953125f))),
-                                  vmulq_f32(n, vdupq_n_f32(1.428606765330187e-6f)));
-  float32x4_t p = vdupq_n_f32(1.0f / 720.0f);
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(1.0f / 120.0f));
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(1.0f / 24.0f));
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(1.0f / 6.0f));
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(0.5f));
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(1.0f));
-  p = vaddq_f32(vmulq_f32(p, r), vdupq_n_f32(1.0f));
-  const int32x4_t bits = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-  const float32x4_t e = vmulq_f32(p, vreinterpretq_f32_s32(bits));
-  return vbslq_f32(vceqq_f32(input, input), e, input);
-}
+inline float32x4_t Exp4(float32x4_t x) { return ExpLanes<Ops, float32x4_t>(x); }
 
 // The last n % 16 values into a 16-float buffer, `fill` past them.
 inline size_t Tail(const float* x, size_t n, size_t i, float fill, float (&buf)[16]) {
@@ -57,7 +52,7 @@ void softmax_4x4__neon(float* x, size_t n) {
       Tail(x, n, i, -INFINITY, buf);
       at = buf;
     }
-    for (int v = 0; v < 4; ++v) lane[v] = Above(vld1q_f32(at + 4 * v), lane[v]);
+    for (int v = 0; v < 4; ++v) lane[v] = Ops::Above(vld1q_f32(at + 4 * v), lane[v]);
   }
   // Max16's last step, a maximum of the lanes: any order gives its value.
   float lanes[16];

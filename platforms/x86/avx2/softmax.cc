@@ -1,38 +1,35 @@
 // SoftmaxFn (kernels.h) with AVX2: Max16's and Sum16's 16 lanes (platforms/common/fixed_order.h)
 // as two 8-float vectors, lanes 0-7 and 8-15, so the accumulators follow their order exactly;
-// Exp (platforms/common/float_math.h) operation for operation. A tail of fewer than 16 values goes
+// ExpLanes (platforms/common/float_math.h) on 8 lanes. A tail of fewer than 16 values goes
 // through a 16-float buffer: -infinity into the maximum, +0.0f into the sum (a lane is never
 // -0.0f, so it stays).
 #include "platforms/x86/intrinsics.h"
 
 #include <cmath>
 
+#include "platforms/common/float_math.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
 namespace avx2 {
 namespace {
 
-// Exp of every lane, as platforms/common/float_math.h: max_ps(x, c) is `x > c ? x : c` (NaN -> c) and
-// min_ps(x, c) is `x < c ? x : c`.
-inline __m256 Exp8(__m256 input) {
-  __m256 x = _mm256_max_ps(input, _mm256_set1_ps(-87.0f));
-  x = _mm256_min_ps(x, _mm256_set1_ps(88.5f));
-  const __m256 round = _mm256_set1_ps(12582912.0f);
-  const __m256 n = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), round), round);
-  const __m256 r = _mm256_sub_ps(_mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(0.693145751953125f))),
-                                 _mm256_mul_ps(n, _mm256_set1_ps(1.428606765330187e-6f)));
-  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0.5f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
-  const __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-  return _mm256_blendv_ps(input, e, _mm256_cmp_ps(input, input, _CMP_ORD_Q));
-}
+// ExpLanes's operations on 8 lanes: max_ps(x, c) is `x > c ? x : c` (NaN -> c), min_ps(x, c)
+// is `x < c ? x : c`.
+struct Ops {
+  static __m256 Set(float c) { return _mm256_set1_ps(c); }
+  static __m256 Add(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
+  static __m256 Sub(__m256 a, __m256 b) { return _mm256_sub_ps(a, b); }
+  static __m256 Mul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+  static __m256 Above(__m256 x, __m256 c) { return _mm256_max_ps(x, c); }
+  static __m256 Below(__m256 x, __m256 c) { return _mm256_min_ps(x, c); }
+  static __m256 Pow2(__m256 n) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23));
+  }
+  static __m256 NanOr(__m256 input, __m256 e) { return _mm256_blendv_ps(input, e, _mm256_cmp_ps(input, input, _CMP_ORD_Q)); }
+};
+
+inline __m256 Exp8(__m256 x) { return ExpLanes<Ops, __m256>(x); }
 
 // fixed_order.h's ReduceLanes on lanes 0-7 (lo) and 8-15 (hi): lane j += lane j + w for w = 8,
 // 4, 2, 1.

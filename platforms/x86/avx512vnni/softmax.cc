@@ -1,11 +1,12 @@
 // SoftmaxFn (kernels.h) with AVX-512: 16 values per vector, which are Max16's and Sum16's 16
-// lanes (platforms/common/fixed_order.h), so one accumulator follows their order exactly; Exp
-// (platforms/common/float_math.h) operation for operation, two vectors at a time. The tail is masked:
+// lanes (platforms/common/fixed_order.h), so one accumulator follows their order exactly;
+// ExpLanes (platforms/common/float_math.h) on 16 lanes, two vectors at a time. The tail is masked:
 // -infinity into the maximum, +0.0f into the sum (a lane is never -0.0f, so it stays).
 #include "platforms/x86/intrinsics.h"
 
 #include <cmath>
 
+#include "platforms/common/float_math.h"
 #include "platforms/kernels.h"
 
 namespace edgeformer {
@@ -16,26 +17,24 @@ inline __mmask16 Mask(size_t remaining) {
   return remaining >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << remaining) - 1);
 }
 
-// Exp of every lane, as platforms/common/float_math.h: max_ps(x, c) is `x > c ? x : c` (NaN -> c) and
-// min_ps(x, c) is `x < c ? x : c`.
-inline __m512 Exp16(__m512 input) {
-  __m512 x = _mm512_max_ps(input, _mm512_set1_ps(-87.0f));
-  x = _mm512_min_ps(x, _mm512_set1_ps(88.5f));
-  const __m512 round = _mm512_set1_ps(12582912.0f);
-  const __m512 n = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), round), round);
-  const __m512 r = _mm512_sub_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693145751953125f))),
-                                 _mm512_mul_ps(n, _mm512_set1_ps(1.428606765330187e-6f)));
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(0.5f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.0f));
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
-  const __m512 e = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(input, input, _CMP_ORD_Q), input, e);
-}
+// ExpLanes's operations on 16 lanes: max_ps(x, c) is `x > c ? x : c` (NaN -> c), min_ps(x, c)
+// is `x < c ? x : c`.
+struct Ops {
+  static __m512 Set(float c) { return _mm512_set1_ps(c); }
+  static __m512 Add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+  static __m512 Sub(__m512 a, __m512 b) { return _mm512_sub_ps(a, b); }
+  static __m512 Mul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
+  static __m512 Above(__m512 x, __m512 c) { return _mm512_max_ps(x, c); }
+  static __m512 Below(__m512 x, __m512 c) { return _mm512_min_ps(x, c); }
+  static __m512 Pow2(__m512 n) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23));
+  }
+  static __m512 NanOr(__m512 input, __m512 e) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(input, input, _CMP_ORD_Q), input, e);
+  }
+};
+
+inline __m512 Exp16(__m512 x) { return ExpLanes<Ops, __m512>(x); }
 
 // fixed_order.h's ReduceLanes: lane j += lane j + w for w = 8, 4, 2, 1.
 inline float ReduceLanes16(__m512 v) {
