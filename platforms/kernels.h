@@ -40,7 +40,8 @@
 //
 // An int8 cache (its per-row scales are the caller's, see ops::Attention) is read in integers,
 // exactly, so any order gives the same result; the float steps around the integers are fixed
-// per value (platforms/common/float_math.h), so any vector width gives the same bits:
+// per value (platforms/common/float_math.h; in the default rounding mode, which the library
+// assumes), so any vector width gives the same bits:
 // AttnScoresI8Fn: for s < n, dot_s = sum_i q[i] * K_s[i] (exact int32), K_s the d int8 values at
 // k + s * k_stride, and out[s] = ((float)dot_s * q_scale) * k_scales[s]; the caller keeps
 // sum_i |q[i]| * 128 below 2^31.

@@ -333,6 +333,17 @@ TEST_CASE("int8 attention: one value over 5000 positions comes back; a NaN key o
   for (Isa isa : CpuIsas()) {
     for (float x : flat.Run(isa)) CHECK(std::fabs(x - 0.75f) <= 0.75f * 5e-4f);
   }
+  // Values so small (1e-36) that 1 / w_scale would overflow: finite outputs near them, the same
+  // bits on every ISA.
+  Problem tiny(2, 1, 64, 300, 1.0f, 10);
+  for (float& x : tiny.v_rows) x *= 1e-36f;
+  tiny.Store();
+  const std::vector<float> tiny_ref = tiny.Run(Isa::reference);
+  for (Isa isa : CpuIsas()) {
+    const std::vector<float> out = tiny.Run(isa);
+    CHECK(std::memcmp(out.data(), tiny_ref.data(), out.size() * sizeof(float)) == 0);
+    for (float x : out) CHECK((std::isfinite(x) && std::fabs(x) < 1e-35f));
+  }
   // A NaN in one position's key (its scale is NaN) or value, in kv head 1 of 2: query heads 2
   // and 3 read it and give NaN; heads 0 and 1 do not and stay as they were.
   for (bool key : {true, false}) {
@@ -368,7 +379,7 @@ TEST_CASE("int8 attention: a query that is not finite gives NaN, all-zero values
 
 // Rows of scores a softmax meets, n values each: moderate and huge spreads (past Exp's clamps
 // at -87 and 88.5), all equal, -infinity among them (masked positions), denormals, a NaN (every
-// output NaN) and all -infinity (NaN: -inf - -inf).
+// output NaN), all -infinity (NaN: -inf - -inf), a +infinity (NaN), signed zeros as the maximum.
 std::vector<std::vector<float>> SoftmaxRows(size_t n, std::mt19937& rng) {
   std::vector<std::vector<float>> rows;
   for (float spread : {1.0f, 12.0f, 300.0f}) {
@@ -387,6 +398,12 @@ std::vector<std::vector<float>> SoftmaxRows(size_t n, std::mt19937& rng) {
   nan[rng() % n] = NAN;
   rows.push_back(nan);
   rows.push_back(std::vector<float>(n, -INFINITY));
+  std::vector<float> inf = rows[0];
+  inf[rng() % n] = INFINITY;  // the maximum: inf - inf is NaN there, every output NaN
+  rows.push_back(inf);
+  std::vector<float> zeros(n);
+  for (size_t i = 0; i < n; ++i) zeros[i] = i % 3 == 0 ? -0.0f : i % 3 == 1 ? 0.0f : -1.0f;  // +-0 the maximum
+  rows.push_back(zeros);
   return rows;
 }
 
@@ -423,7 +440,8 @@ TEST_CASE("the reference softmax is softmax: within 4e-7 of double precision, Na
       reference::softmax_1x__reference(x.data(), n);
       const bool any_nan = std::any_of(rows[r].begin(), rows[r].end(), [](float v) { return std::isnan(v); });
       const bool all_inf = std::all_of(rows[r].begin(), rows[r].end(), [](float v) { return std::isinf(v); });
-      if (any_nan || all_inf) {
+      const bool pos_inf = std::any_of(rows[r].begin(), rows[r].end(), [](float v) { return v == INFINITY; });
+      if (any_nan || all_inf || pos_inf) {
         for (float v : x) CHECK(std::isnan(v));
         continue;
       }
@@ -433,7 +451,7 @@ TEST_CASE("the reference softmax is softmax: within 4e-7 of double precision, Na
       double worst = 0.0, total = 0.0;
       for (size_t i = 0; i < n; ++i) {
         const double want = std::exp(static_cast<double>(rows[r][i]) - max) / sum;
-        // Exp flushes what is below e^-87 (about 1.6e-38) relative to the maximum to 0.
+        // Exp clamps what is below e^-87 (about 1.6e-38) relative to the maximum to e^-87.
         worst = std::max(worst, std::fabs(x[i] - want) - (want < 1e-37 ? want : 0.0));
         total += x[i];
       }

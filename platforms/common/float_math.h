@@ -1,7 +1,8 @@
 // e^x and rounding with a fixed sequence of IEEE operations, the answer key for the softmax and
-// int8 attention kernels and for the operators (ops/math.h). Each multiply and add is separate (-ffp-contract=off), so a SIMD
-// kernel doing the same operations lane by lane gives the same bits on every CPU. Internal
-// linkage: ISA files include it under their own flags.
+// int8 attention kernels and for the operators (ops/math.h). Each multiply and add is separate
+// (-ffp-contract=off), so a SIMD kernel doing the same operations lane by lane gives the same
+// bits on every CPU, in the default rounding mode (to nearest, ties to even), which the library
+// assumes. Internal linkage: ISA files include it under their own flags.
 #pragma once
 
 #include <cstdint>
@@ -17,14 +18,14 @@ static inline float RoundEven(float x) {
   return (x + kRound) - kRound;
 }
 
-// e^x to about 2 ulp for x in [-87, 88] (clamped outside: 0 below, e^88.7 above; NaN stays
-// NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
+// e^x to about 2 ulp for x in [-87, 88.3] (clamped outside: e^-87, about 1.6e-38, below, so
+// even -infinity gives it; +infinity from about 88.4 up, where n reaches 128; NaN stays NaN). x = n ln2 + r with |r| <= ln2 / 2 (n rounded with the 1.5 * 2^23 trick, ln2 split in two
 // parts), e^r by a degree-6 polynomial, then the exponent added into the float's bits.
 // Written once for any lane type V through an ISA's operations O (the scalar ones below, the
 // softmax kernels' vectors): O::Set(c) broadcasts, O::Add / Sub / Mul are single IEEE
 // operations, O::Above(x, c) is `x > c ? x : c` (a NaN x gives c), O::Below(x, c) is
 // `x < c ? x : c`, O::Pow2(n) the float 2^n of an integral n in [-126, 128] (its bits
-// (int(n) + 127) << 23), O::NanOr(input, e) is input where input is NaN, else e.
+// (int(n) + 127) << 23: n = 128 gives +infinity), O::NanOr(input, e) is input where input is NaN, else e.
 template <typename O, typename V>
 static inline V ExpLanes(V input) {
   const V x = O::Below(O::Above(input, O::Set(-87.0f)), O::Set(88.5f));  // NaN becomes -87 here...

@@ -1,12 +1,13 @@
 // A 64-byte-aligned heap block of fixed size, zero-filled unless asked not to (untouched pages
 // of a large buffer, such as a KV cache, then cost no resident memory until used). Allocation failure is reported, not
 // thrown. On request a block of at least 1 MiB is laid on 2 MiB pages where the OS has them
-// (Linux transparent huge pages, madvise): a stream over it then misses the TLB once per 2 MiB
-// instead of once per 4 KiB; it becomes resident 2 MiB at a time. Ownership: owns its block;
-// movable, not copyable.
+// (Linux transparent huge pages in madvise or always mode): a stream over it then misses the
+// TLB once per 2 MiB instead of once per 4 KiB; it becomes resident 2 MiB at a time. Elsewhere
+// the request changes nothing. Ownership: owns its block; movable, not copyable.
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -25,10 +26,29 @@ class AlignedBuffer {
   static constexpr size_t kAlignment = 64;
   static constexpr size_t kHugePage = size_t{2} << 20;
 
+  // Whether the OS lays advised blocks on 2 MiB pages: Linux with transparent huge pages not
+  // "never" (read once; thread-safe).
+  static bool HugePagesAvailable() {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    static const bool available = [] {
+      std::FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+      if (f == nullptr) return false;
+      char line[128] = {};
+      const bool read = std::fgets(line, sizeof(line), f) != nullptr;
+      std::fclose(f);
+      return read && std::strstr(line, "[never]") == nullptr;
+    }();
+    return available;
+#else
+    return false;
+#endif
+  }
+
   // The bytes Allocate(size, _, huge_pages) takes: size rounded up to the alignment, or to whole
-  // 2 MiB pages for a huge-page block (at least 1 MiB). 0 when the rounding overflows.
+  // 2 MiB pages for a huge-page block (at least 1 MiB, where HugePagesAvailable). 0 when the
+  // rounding overflows.
   static size_t Footprint(size_t size, bool huge_pages) {
-    const size_t unit = huge_pages && size >= kHugePage / 2 ? kHugePage : kAlignment;
+    const size_t unit = huge_pages && size >= kHugePage / 2 && HugePagesAvailable() ? kHugePage : kAlignment;
     const size_t rounded = (size + unit - 1) / unit * unit;
     return rounded < size ? 0 : rounded;
   }
@@ -45,7 +65,8 @@ class AlignedBuffer {
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
 
   // Replaces the contents with `size` bytes, zero unless zero_fill is false; on 2 MiB pages when
-  // huge_pages and size >= 1 MiB (if the OS declines, ordinary pages: the same contents).
+  // huge_pages, size >= 1 MiB and HugePagesAvailable (advice: the contents are the same either
+  // way).
   Error Allocate(size_t size, bool zero_fill = true, bool huge_pages = false) {
     std::free(data_);
     data_ = nullptr;
@@ -53,7 +74,7 @@ class AlignedBuffer {
     if (size == 0) return Error::Ok();
     const size_t rounded = Footprint(size, huge_pages);
     if (rounded == 0) return Error(Status::kOutOfMemory, "allocation size overflows");
-    const bool huge = rounded % kHugePage == 0 && huge_pages;
+    const bool huge = huge_pages && rounded % kHugePage == 0 && size >= kHugePage / 2 && HugePagesAvailable();
     void* p = std::aligned_alloc(huge ? kHugePage : kAlignment, rounded);
     if (p == nullptr) {
       return Error(Status::kOutOfMemory, "cannot allocate " + std::to_string(size) + " bytes");

@@ -84,9 +84,11 @@ void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t sc
   });
   const float p_max = std::max(Max16(weights, n), 0.0f);  // a NaN shows in the sum
   const float p_sum = Sum16(weights, n);
-  const float w_scale = std::max(p_max / 32767.0f, p_sum / 8388608.0f);
-  if (!std::isfinite(p_sum) || w_scale == 0.0f) {  // a NaN or infinite scale, or no weight at all
-    std::fill(out, out + hd, std::isfinite(p_sum) ? 0.0f : NAN);
+  // At least 2^-126, so 1 / w_scale stays finite when every value scale is tiny (the weights
+  // then round to fewer bits of weights that small).
+  const float w_scale = std::max({p_max / 32767.0f, p_sum / 8388608.0f, 0x1p-126f});
+  if (!std::isfinite(p_sum)) {  // a NaN or infinite scale
+    std::fill(out, out + hd, NAN);
     return;
   }
   int32_t* acc = reinterpret_cast<int32_t*>(out);
@@ -103,8 +105,8 @@ void IntegerValues(const Task& task, const AttentionArgs& a, size_t n, size_t sc
   }
 }
 
-// Query t of head h: its scores and softmax (into the head's scores row) when `scores`, its
-// weighted values (into out) when `values`.
+// Query t of head h: its scores and softmax (into the head's scores row) when do_scores, its
+// weighted values (into out) when do_values.
 void HeadQuery(const Task& task, size_t h, size_t t, bool do_scores, bool do_values) {
   const AttentionArgs& a = *task.args;
   const size_t group = a.n_heads / a.n_kv_heads;
@@ -218,8 +220,10 @@ void Attention(const Context& ctx, const AttentionArgs& args) {
     RunHeads(&task, 0, args.n_heads);
     return;
   }
-  // One head per tile: the threads that run claim them one at a time.
-  ctx.pool->ParallelizeTiles(&RunHeads, &task, args.n_heads, 1);
+  // One head per tile: the threads that run claim them one at a time. One query over a source:
+  // a tile of heads per thread, so each thread's heads are two streams (RunHeads).
+  const size_t tile = args.n_keys != 0 && args.n_queries == 1 ? (args.n_heads + threads - 1) / threads : 1;
+  ctx.pool->ParallelizeTiles(&RunHeads, &task, args.n_heads, tile);
 }
 
 }  // namespace ops

@@ -124,8 +124,8 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
 // (2^31 - 1) / (128 head_dim))), a key's score before soft-capping is
 // (float(q16 . K8) * m) * k_scale with m = q_scale * scale (q_scale / sqrt(head_dim) when scale
 // is 0); each softmax weight times its value's scale, p_s, becomes
-// w_s = RoundEven(p_s * (1 / w_scale)) with w_scale = max(max p / 32767, sum p / 2^23) (so the
-// int32 sums cannot overflow), and the output is float(sum_s w_s V8_s) * w_scale. f32 and f16
+// w_s = RoundEven(p_s * (1 / w_scale)) with w_scale = max(max p / 32767, sum p / 2^23, 2^-126)
+// (so the int32 sums cannot overflow, and 1 / w_scale is finite), and the output is float(sum_s w_s V8_s) * w_scale. f32 and f16
 // caches use the float kernels.
 struct AttentionArgs {
   const float* q;
@@ -185,7 +185,7 @@ void StoreKv(const float* src, size_t n, size_t src_stride, size_t n_kv_heads, s
 void Attention(const Context& ctx, const AttentionArgs& args);
 
 
-// x[i] = Exp(x[i] - max) / sum, over n values.
+// The softmax of n values in place, as the SoftmaxFn reference kernel computes it (kernels.h).
 void Softmax(float* x, size_t n);
 
 // gate[i] = silu(gate[i]) * up[i] for n values.
