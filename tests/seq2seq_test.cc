@@ -160,6 +160,43 @@ void CheckFamily(const std::string& name) {
     CHECK(test::WorstRowDifference(want_logits, logits, vocab) <= 1e-4);
     CHECK(test::SameBits(logits, TargetLogits(one_row, source, target)));
     CHECK(Greedy(m, source, 10) == Ids(c["greedy"]));
+    {
+      // In chunks: the same ids (no forced EOS at a call's end).
+      std::vector<int32_t> chunked = Greedy(m, source, 4);
+      std::vector<int32_t> rest;
+      edgeformer_generate_params g = test::Greedy(6);
+      REQUIRE(edgeformer_generate(m.session, &g,
+                                  [](void* user, int32_t token, const char*, size_t) {
+                                    static_cast<std::vector<int32_t>*>(user)->push_back(token);
+                                    return 1;
+                                  },
+                                  &rest, nullptr, nullptr) == EDGEFORMER_OK);
+      chunked.insert(chunked.end(), rest.begin(), rest.end());
+      CHECK(chunked == Ids(c["greedy"]));
+    }
+    std::ifstream config_file(Dir() + "/" + name + "/config.json");
+    const nlohmann::json config = nlohmann::json::parse(config_file);
+    if (config.contains("forced_eos_token_id") && !config["forced_eos_token_id"].is_null()) {
+      // transformers' forced EOS at max_length: with a context ending 10 tokens after the start
+      // ids, the 10th is it, and the 9 before are greedy's.
+      edgeformer_session_params p = edgeformer_session_default_params();
+      p.context_length = static_cast<uint32_t>(n_start + 10);
+      edgeformer_session* s = nullptr;
+      REQUIRE(edgeformer_session_create(m.model, &p, &s) == EDGEFORMER_OK);
+      REQUIRE(edgeformer_encode_source(s, source.data(), source.size(), nullptr, 0) == EDGEFORMER_OK);
+      std::vector<int32_t> ids;
+      edgeformer_generate_params g = test::Greedy(10);
+      REQUIRE(edgeformer_generate(s, &g,
+                                  [](void* user, int32_t token, const char*, size_t) {
+                                    static_cast<std::vector<int32_t>*>(user)->push_back(token);
+                                    return 1;
+                                  },
+                                  &ids, nullptr, nullptr) == EDGEFORMER_OK);
+      std::vector<int32_t> want = Ids(c["greedy"]);
+      want.back() = config["forced_eos_token_id"].get<int32_t>();
+      CHECK(ids == want);
+      edgeformer_session_destroy(s);
+    }
     if (c.contains("beams")) {
       // Beam search (beams sharing blocks of the KV cache) as the reference; f32 and int8 caches.
       for (edgeformer_kv_type kv : {EDGEFORMER_KV_F32, EDGEFORMER_KV_F16}) {

@@ -62,7 +62,7 @@ typedef enum edgeformer_status {
 /* The version of the library the header belongs to, and the library's own: compare them to
  * catch a header and a shared library that do not match. */
 #define EDGEFORMER_VERSION_MAJOR 0
-#define EDGEFORMER_VERSION_MINOR 4
+#define EDGEFORMER_VERSION_MINOR 5
 #define EDGEFORMER_VERSION_PATCH 0
 
 /* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.2.0"). Static storage. Thread-safe. */
@@ -305,6 +305,11 @@ typedef struct edgeformer_session_params {
                               mode), so the streams of a decode step miss the TLB less; they then
                               become resident 2 MiB at a time, and their sizes round up to 2 MiB
                               (counted in memory_budget and allocated_bytes). Default 1. */
+  uint32_t max_draft_tokens;/* the most proposed tokens edgeformer_generate verifies in one pass
+                              (edgeformer_generate_params.lookup_tokens), 0 to 64: the session
+                              keeps max_draft_tokens + 1 rows of logits for it, and max_batch is
+                              at least max_draft_tokens + 1. Not with max_beams > 1 or encoders.
+                              Default 0. */
 } edgeformer_session_params;
 
 /* The defaults, by value. Thread-safe. */
@@ -432,9 +437,10 @@ typedef enum edgeformer_stop_reason {
 } edgeformer_stop_reason;
 
 typedef struct edgeformer_generate_params {
-  uint32_t max_tokens;      /* Default 128. The last token a call may make is the model's forced
-                               EOS when it has one (an encoder-decoder converted with
-                               forced_eos_token_id: BART, Marian), as transformers does. */
+  uint32_t max_tokens;      /* Default 128. A model with a forced EOS (an encoder-decoder
+                               converted with forced_eos_token_id: BART, Marian) makes it the
+                               token at the context's last position, as transformers does at
+                               max_length (the session's context_length plays that part). */
   int stop_at_end_of_text;  /* nonzero: stop at EOS or BOS. Default 1. */
   edgeformer_sampler_params sampler;
   int slide_context;        /* 0 (default): when the context is full, stop with
@@ -457,6 +463,17 @@ typedef struct edgeformer_generate_params {
                                       (the token it begins in with its piece cut there). The
                                       tokens stay in the context either way. Default NULL. */
   size_t n_stop_strings;
+  uint32_t lookup_tokens;   /* prompt lookup, speculative decoding without a draft model: up to
+                               lookup_tokens tokens (at most the session's max_draft_tokens) are
+                               proposed from the latest earlier place in the text (prompt and
+                               output) where its last 1 to lookup_ngram tokens occur, and checked
+                               with the next token in one pass over the weights. Each token is
+                               still sampled from the model's own logits as a plain step samples
+                               it (greedy or with the sampler's settings and seed), so the
+                               output is the same token for token; accepted proposals only make
+                               it faster (see edgeformer_session_info's draft counts). 0: off.
+                               Default 0. */
+  uint32_t lookup_ngram;    /* the longest n-gram prompt lookup matches, 1 to 16. Default 2. */
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */
@@ -578,6 +595,10 @@ typedef struct edgeformer_session_info {
   uint32_t active_threads; /* threads the session runs with now: n_threads, or fewer while it
                               measures that the cores are busy with other work */
   const char* q4gemm_kernel;/* name of the int4 matmul kernel; static storage */
+  uint64_t draft_passes;   /* speculative decoding since the session was created: verification
+                              passes, */
+  uint64_t draft_proposed; /* tokens proposed, */
+  uint64_t draft_accepted; /* and proposed tokens the model chose too (delivered for free) */
 } edgeformer_session_info;
 
 /* Fills *out_info (the caller's). Its strings are static. */

@@ -238,6 +238,7 @@ edgeformer_session_params edgeformer_session_default_params(void) {
   p.max_beams = 1;
   p.max_beam_tokens = 256;
   p.huge_pages = 1;
+  p.max_draft_tokens = 0;
   return p;
 }
 
@@ -257,6 +258,7 @@ edgeformer_status edgeformer_session_create(edgeformer_model* model, const edgef
     o.max_beams = p.max_beams == 0 ? 1 : p.max_beams;
     o.max_beam_tokens = p.max_beam_tokens == 0 ? 256 : p.max_beam_tokens;
     o.huge_pages = p.huge_pages != 0;
+    o.max_draft_tokens = p.max_draft_tokens;
     o.max_batch = p.max_batch == 0 ? 32 : p.max_batch;
     o.release_workers = p.spin_between_tokens == 0;
     if (p.kv_type != EDGEFORMER_KV_F32 && p.kv_type != EDGEFORMER_KV_F16 && p.kv_type != EDGEFORMER_KV_I8) {
@@ -403,6 +405,8 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
   p.keep_tokens = 0;
   p.stop_strings = NULL;
   p.n_stop_strings = 0;
+  p.lookup_tokens = 0;
+  p.lookup_ngram = 2;
   return p;
 }
 
@@ -422,6 +426,8 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     o.stop_at_end_of_text = p.stop_at_end_of_text != 0;
     o.slide_context = p.slide_context != 0;
     o.keep_tokens = p.keep_tokens;
+    o.lookup_tokens = p.lookup_tokens;
+    o.lookup_ngram = p.lookup_ngram;
     CallbackBridge bridge{&session->model->tokenizer(), callback, user_data, session->session->last_token(),
                           session, false, false};
     size_t n = 0;
@@ -455,6 +461,9 @@ edgeformer_status edgeformer_session_get_info(const edgeformer_session* session,
   out_info->allocated_bytes = s.allocated_bytes();
   out_info->sgemm_kernel = s.kernels().sgemm_name;
   out_info->active_threads = static_cast<uint32_t>(s.active_threads());
+  out_info->draft_passes = s.draft_stats().passes;
+  out_info->draft_proposed = s.draft_stats().proposed;
+  out_info->draft_accepted = s.draft_stats().accepted;
   return EDGEFORMER_OK;
 }
 

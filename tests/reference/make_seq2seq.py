@@ -188,15 +188,14 @@ def stack_forward(c, w, prefix, ids, embedding, memory=None, mem_c=None):
     return x
 
 
-def greedy(step, start, suppress=(), forced_eos=None):
+def greedy(step, start, suppress=()):
     """GREEDY_TOKENS ids after `start`, one full forward pass each: step(ids) gives the last
-    position's logits; suppressed ids are never chosen; with forced_eos (transformers'
-    ForcedEOSTokenLogitsProcessor), the last of them is it."""
+    position's logits; suppressed ids are never chosen."""
     ids = list(start)
-    for i in range(GREEDY_TOKENS):
+    for _ in range(GREEDY_TOKENS):
         last = step(ids)
         last[list(suppress)] = float("-inf")
-        ids.append(forced_eos if forced_eos is not None and i + 1 == GREEDY_TOKENS else int(last.argmax()))
+        ids.append(int(last.argmax()))
     return ids[len(start):]
 
 
@@ -502,7 +501,7 @@ def make_bart(out, name, c, seed, sources, target_len):
         memory, logits = bart_forward(c, w, src, target, marian)
         step = lambda t: bart_forward(c, w, src, t, marian)[1][-1]  # noqa: E731
         cases.append({"source": src, "encoder_hidden": as_f32_list(memory), "target": target,
-                      "logits": as_f32_list(logits), "greedy": greedy(step, start, suppress, c.get("forced_eos_token_id")),
+                      "logits": as_f32_list(logits), "greedy": greedy(step, start, suppress),
                       "beams": beams(step, start, [c["eos_token_id"]], suppress,
                                      1 if c.get("forced_bos_token_id") is not None else 0,
                                      c.get("forced_eos_token_id"))})

@@ -50,7 +50,7 @@ Error Session::EncodeSource(const int32_t* ids, size_t n, float* hidden) {
     }
     // Each cross-attention layer's keys and values of the source, stored once.
     const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
-    const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
+    const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), XnnMinRows()};
     const size_t kv_dim = c.kv_dim();
     float* k = k_new_.as<float>();
     float* v = v_new_.as<float>();

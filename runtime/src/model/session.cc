@@ -61,6 +61,14 @@ Result<std::unique_ptr<Session>> Session::Create(const Model& model, const Sessi
   const uint32_t blocks_per_seq = (s->context_ + KvBlocks::kBlock - 1) / KvBlocks::kBlock;
   const uint64_t beam_bytes = (s->max_beams_ > 1 ? KvBlocks::Bytes(s->max_beams_, blocks_per_seq) : 0) +
                               BeamSearch::Bytes(s->max_beams_, beam_tokens, c.vocab_size);
+  if (options.max_draft_tokens > 64) return Error(Status::kInvalidArgument, "max_draft_tokens must be 0 to 64");
+  if (options.max_draft_tokens > 0 && (encoder || s->max_beams_ > 1)) {
+    return Error(Status::kInvalidArgument, std::string("max_draft_tokens is for generation without beams") +
+                                               (encoder ? " (this model is an encoder)" : " (max_beams is more than 1)"));
+  }
+  s->max_draft_ = std::min(options.max_draft_tokens, s->context_ - 1);
+  // A verification pass holds the pending token and every proposal.
+  s->max_batch_ = std::max(s->max_batch_, std::min(s->max_draft_ + 1, s->context_));
   // A prefix-LM prefix is attended both ways, so it is computed in one step.
   if (!encoder && c.AnyLayer([](const LayerConfig& l) { return l.mask == MaskKind::kPrefixLM; })) {
     s->max_batch_ = std::max(s->max_batch_, std::min(c.prefix_len, s->context_));
@@ -183,6 +191,8 @@ Error Session::Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes) {
       {&xq_sums_, b * (xq_stride_ / 32) * sizeof(int32_t)},
       {&scores_, size_t{heads} * scores_stride_ * sizeof(float)},
       {&logits_, (size_t{max_beams_} + 1) * c.vocab_size * sizeof(float)},
+      {&draft_tokens_, max_draft_ > 0 ? (size_t{max_draft_} + 1) * sizeof(int32_t) : 0},
+      {&draft_logits_, max_draft_ > 0 ? (size_t{max_draft_} + 1) * c.vocab_size * sizeof(float) : 0},
       {&pooled_, size_t{c.dim} * sizeof(float)},
   };
   tables_.Plan(c, context_, &plan);
@@ -290,7 +300,7 @@ Error Session::RunStack(const StackView& stack, const int32_t* tokens, const int
   float* x = x_.as<float>();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
   // kAuto leaves decode (one row) to the native kernels.
-  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
+  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), XnnMinRows()};
   {
     // The embedding: token row (times the scale), + position row, + token type row, then a norm.
     const ScopedOp t(profile_, phase_, OpKind::kEmbed);
@@ -358,7 +368,7 @@ Error Session::Head(size_t first, size_t count, float* hidden, float* logits) {
   }
   if (logits == nullptr) return Error::Ok();
   const ops::QuantizedRows xq{xq_.as<int8_t>(), xq_scales_.as<float>(), xq_stride_, xq_sums_.as<int32_t>()};
-  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), backend_ == Backend::kAuto ? size_t{2} : size_t{1}};
+  const ops::Context ctx{&kernels_, pool_.get(), xnn_.get(), XnnMinRows()};
   const float* in = h;
   if (c.mlm_head) {
     // BERT's masked-LM transform: dense, activation, norm, then the classifier. In tmp_, which
@@ -515,88 +525,6 @@ Error Session::Prefill(const int32_t* tokens, size_t n) { return RunPrefill(toke
 Error Session::PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out) {
   if (logits_out == nullptr) return Error(Status::kInvalidArgument, "logits_out is null");
   return RunPrefill(tokens, n, logits_out);
-}
-
-Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
-                        size_t* n_generated, StopReason* reason) {
-  *n_generated = 0;
-  *reason = StopReason::kError;
-  if (model_.config().family == Family::kEncoderOnly) {
-    return Error(Status::kUnsupported, "an encoder does not generate: encode texts instead (edgeformer_embed, "
-                                       "edgeformer_encode)");
-  }
-  if (model_.config().family == Family::kEncoderDecoder && source_len_ == 0) {
-    return Error(Status::kInvalidArgument, "an encoder-decoder needs a source first (edgeformer_encode_source)");
-  }
-  if (!has_logits_ && pending_ < 0) {
-    return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
-  }
-  if (options.slide_context && options.keep_tokens < model_.config().prefix_len) {
-    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
-                                               " would drop part of the model's prefix-LM prefix (" +
-                                               std::to_string(model_.config().prefix_len) + " tokens)");
-  }
-  if (options.slide_context && (context_ < 2 || options.keep_tokens > context_ - 2)) {
-    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
-                                               " leaves nothing to slide in a context of " + std::to_string(context_) +
-                                               " tokens (at most context - 2 can be kept)");
-  }
-  *reason = StopReason::kMaxTokens;
-  const ModelConfig& c = model_.config();
-  phase_ = Phase::kDecode;
-  cancel_.store(false, std::memory_order_relaxed);
-  for (;;) {
-    if (cancel_.exchange(false, std::memory_order_relaxed)) {
-      *reason = StopReason::kCancelled;
-      return Error::Ok();
-    }
-    if (pending_ >= 0) {
-      if (pos_ >= context_) {
-        bool slid = false;
-        if (options.slide_context) {
-          const Error err = SlideContext(options.keep_tokens, &slid);
-          if (!err.ok()) {
-            *reason = StopReason::kError;
-            return err;
-          }
-        }
-        if (!slid) {
-          *reason = StopReason::kContextFull;
-          return Error(Status::kContextFull,
-                       "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
-        }
-      }
-      const Error err = StepPending();
-      if (!err.ok()) {  // the token stays pending: the session is as before this step
-        *reason = StopReason::kError;
-        return err;
-      }
-      // The caller's callback runs next, for as long as the app needs: no spinning meanwhile.
-      if (release_workers_) pool_->ReleaseWorkers();
-    }
-    if (*n_generated >= options.max_tokens) return Error::Ok();
-    int32_t token;
-    {
-      const ScopedOp t(profile_, phase_, OpKind::kSample);
-      // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
-      for (const int32_t id : c.suppress_ids) logits_.as<float>()[id] = -INFINITY;
-      // A forced EOS (BART, Marian: transformers' forced_eos_token_id) is the last token a call
-      // may make.
-      const bool force_eos = c.forced_eos_id >= 0 && *n_generated + 1 == options.max_tokens;
-      token = force_eos ? c.forced_eos_id : sampler.Sample(logits(), history(), pos_);
-    }
-    pending_ = token;
-    if (options.stop_at_end_of_text && c.EndsText(token)) {
-      *reason = StopReason::kEndOfText;
-      return Error::Ok();
-    }
-    ++*n_generated;
-    if (callback != nullptr && !callback(user_data, token)) {
-      *reason = StopReason::kCallback;
-      return Error::Ok();
-    }
-    if (*n_generated >= options.max_tokens) return Error::Ok();
-  }
 }
 
 }  // namespace edgeformer

@@ -57,6 +57,9 @@ struct SessionOptions {
   uint32_t max_beam_tokens = 256;  // the most tokens GenerateBeam generates (its state's size)
   bool huge_pages = true;          // the KV caches (of 1 MiB or more) on 2 MiB pages where the OS
                                    // has them (core/aligned_buffer.h)
+  uint32_t max_draft_tokens = 0;   // the most proposed tokens Generate verifies in one pass (0 to
+                                   // 64; GenerateOptions::lookup_tokens): (max_draft_tokens + 1)
+                                   // rows of logits, max_batch at least max_draft_tokens + 1
 };
 
 // The values of the C API's edgeformer_stop_reason, in its order.
@@ -73,6 +76,21 @@ struct GenerateOptions {
   // keep_tokens, drop the older half of the rest and recompute the cache of what is kept.
   bool slide_context = false;
   uint32_t keep_tokens = 0;
+  // Prompt lookup (speculative decoding without a draft model), when lookup_tokens > 0: up to
+  // lookup_tokens proposed from the latest earlier match of the text's last 1 to lookup_ngram
+  // tokens (model/lookup.h) are verified with the pending token in one pass of the native
+  // kernels, and each row's token is sampled as a plain step samples it (the same logits, the
+  // history up to that row, one draw per token): the output is plain generation's, token for
+  // token, with more than one token per pass over the weights when proposals are right.
+  uint32_t lookup_tokens = 0;  // at most SessionOptions::max_draft_tokens
+  uint32_t lookup_ngram = 2;   // 1 to 16
+};
+
+// Speculative decoding's counts since the session was created.
+struct DraftStats {
+  uint64_t passes = 0;    // verification passes
+  uint64_t proposed = 0;  // tokens proposed
+  uint64_t accepted = 0;  // proposed tokens the model chose too
 };
 
 // Texts for Encode: n_texts texts of lengths[i] tokens, one after another in `tokens` (and in
@@ -165,6 +183,7 @@ class Session {
 
   // Logits [vocab] after the last Prefill/Generate step, or nullptr if none yet.
   const float* logits() const { return has_logits_ ? logits_.as<float>() : nullptr; }
+  const DraftStats& draft_stats() const { return draft_stats_; }
   // The tokens of the cache, position 0 first (position() of them).
   const int32_t* history() const { return history_.as<int32_t>(); }
   uint32_t position() const { return pos_; }
@@ -301,6 +320,22 @@ class Session {
   // Beam search: sequences of the cache, the search's state, each step's beams.
   uint32_t max_beams_ = 1;
   bool huge_pages_ = true;  // SessionOptions::huge_pages
+  // Speculative decoding: verification rows' tokens and logits, [max_draft_ + 1] and
+  // [max_draft_ + 1][vocab]; native_pass_ while a verification runs (every matmul native, as
+  // one-row steps are, so each row's logits are a step's bits).
+  uint32_t max_draft_ = 0;
+  AlignedBuffer draft_tokens_, draft_logits_;
+  bool native_pass_ = false;
+  DraftStats draft_stats_;
+  size_t XnnMinRows() const {
+    return native_pass_ ? SIZE_MAX : backend_ == Backend::kAuto ? size_t{2} : size_t{1};
+  }
+  // Feeds the pending token and `k` proposed tokens (in draft_tokens_[1, k]) in one pass,
+  // samples each row's token as Generate's step does, delivers them while the model agrees,
+  // and keeps the context up to the last row used (the pending token is then that row's
+  // sample). Sets *stop when delivery must end (reason set).
+  Error VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& options, TokenCallback callback,
+                    void* user_data, size_t* n_generated, StopReason* reason, bool* stop);
   KvBlocks blocks_;
   BeamSearch beam_;
   std::vector<const uint32_t*> beam_tables_;

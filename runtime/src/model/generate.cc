@@ -1,0 +1,182 @@
+// Generation after the context (Session::Generate): one token per step, or several per pass
+// over the weights when proposals are verified (prompt lookup, model/lookup.h).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/lookup.h"
+#include "model/session.h"
+
+namespace edgeformer {
+
+Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenCallback callback, void* user_data,
+                        size_t* n_generated, StopReason* reason) {
+  *n_generated = 0;
+  *reason = StopReason::kError;
+  if (model_.config().family == Family::kEncoderOnly) {
+    return Error(Status::kUnsupported, "an encoder does not generate: encode texts instead (edgeformer_embed, "
+                                       "edgeformer_encode)");
+  }
+  if (model_.config().family == Family::kEncoderDecoder && source_len_ == 0) {
+    return Error(Status::kInvalidArgument, "an encoder-decoder needs a source first (edgeformer_encode_source)");
+  }
+  if (!has_logits_ && pending_ < 0) {
+    return Error(Status::kInvalidArgument, "nothing to continue: prefill a prompt first");
+  }
+  if (options.slide_context && options.keep_tokens < model_.config().prefix_len) {
+    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
+                                               " would drop part of the model's prefix-LM prefix (" +
+                                               std::to_string(model_.config().prefix_len) + " tokens)");
+  }
+  if (options.slide_context && (context_ < 2 || options.keep_tokens > context_ - 2)) {
+    return Error(Status::kInvalidArgument, "keep_tokens " + std::to_string(options.keep_tokens) +
+                                               " leaves nothing to slide in a context of " + std::to_string(context_) +
+                                               " tokens (at most context - 2 can be kept)");
+  }
+  if (options.lookup_tokens > max_draft_) {
+    return Error(Status::kInvalidArgument, "lookup_tokens " + std::to_string(options.lookup_tokens) +
+                                               " is more than the session's max_draft_tokens (" +
+                                               std::to_string(max_draft_) + ")");
+  }
+  if (options.lookup_tokens > 0 && (options.lookup_ngram < 1 || options.lookup_ngram > 16)) {
+    return Error(Status::kInvalidArgument, "lookup_ngram must be 1 to 16");
+  }
+  *reason = StopReason::kMaxTokens;
+  const ModelConfig& c = model_.config();
+  phase_ = Phase::kDecode;
+  cancel_.store(false, std::memory_order_relaxed);
+  for (;;) {
+    if (cancel_.exchange(false, std::memory_order_relaxed)) {
+      *reason = StopReason::kCancelled;
+      return Error::Ok();
+    }
+    if (pending_ >= 0) {
+      if (pos_ >= context_) {
+        bool slid = false;
+        if (options.slide_context) {
+          const Error err = SlideContext(options.keep_tokens, &slid);
+          if (!err.ok()) {
+            *reason = StopReason::kError;
+            return err;
+          }
+        }
+        if (!slid) {
+          *reason = StopReason::kContextFull;
+          return Error(Status::kContextFull,
+                       "the context is full (" + std::to_string(context_) + " tokens); generation stopped");
+        }
+      }
+      // Proposals for a verification pass: as many as the context, the tokens still to make
+      // (the pending token's row makes one more) and the options allow.
+      size_t k = 0;
+      if (options.lookup_tokens > 0) {
+        int32_t* history = history_.as<int32_t>();
+        history[pos_] = pending_;  // the text so far ends with the pending token (pos_ < context_)
+        const size_t room = std::min<size_t>(context_ - pos_ - 1, options.max_tokens - *n_generated - 1);
+        k = ProposeLookup(history, pos_ + 1, options.lookup_ngram, std::min<size_t>(options.lookup_tokens, room),
+                          draft_tokens_.as<int32_t>() + 1);
+      }
+      if (k > 0) {
+        bool stop = false;
+        const Error err = VerifyDraft(k, sampler, options, callback, user_data, n_generated, reason, &stop);
+        if (!err.ok()) {
+          *reason = StopReason::kError;
+          return err;
+        }
+        if (release_workers_) pool_->ReleaseWorkers();
+        if (stop) return Error::Ok();
+        continue;  // the pending token is the last row's sample, delivered
+      }
+      const Error err = StepPending();
+      if (!err.ok()) {  // the token stays pending: the session is as before this step
+        *reason = StopReason::kError;
+        return err;
+      }
+      // The caller's callback runs next, for as long as the app needs: no spinning meanwhile.
+      if (release_workers_) pool_->ReleaseWorkers();
+    }
+    if (*n_generated >= options.max_tokens) return Error::Ok();
+    int32_t token;
+    {
+      const ScopedOp t(profile_, phase_, OpKind::kSample);
+      // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
+      for (const int32_t id : c.suppress_ids) logits_.as<float>()[id] = -INFINITY;
+      // A forced EOS (BART, Marian: transformers' forced_eos_token_id at max_length) is the
+      // token at the context's last position.
+      const bool force_eos = c.forced_eos_id >= 0 && pos_ + 1 == context_;
+      token = force_eos ? c.forced_eos_id : sampler.Sample(logits(), history(), pos_);
+    }
+    pending_ = token;
+    if (options.stop_at_end_of_text && c.EndsText(token)) {
+      *reason = StopReason::kEndOfText;
+      return Error::Ok();
+    }
+    ++*n_generated;
+    if (callback != nullptr && !callback(user_data, token)) {
+      *reason = StopReason::kCallback;
+      return Error::Ok();
+    }
+    if (*n_generated >= options.max_tokens) return Error::Ok();
+  }
+}
+
+Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& options, TokenCallback callback,
+                           void* user_data, size_t* n_generated, StopReason* reason, bool* stop) {
+  const ModelConfig& c = model_.config();
+  const size_t vocab = c.vocab_size;
+  int32_t* rows = draft_tokens_.as<int32_t>();
+  float* logits = draft_logits_.as<float>();
+  rows[0] = pending_;
+  const uint32_t pos_before = pos_;
+  pending_ = -1;
+  native_pass_ = true;
+  Error err = Forward(rows, k + 1, false, logits);
+  native_pass_ = false;
+  if (!err.ok()) {  // the pending token stays pending: the session is as before this pass
+    pending_ = rows[0];
+    has_logits_ = true;
+    (void)RestoreTo(pos_before);
+    return err;
+  }
+  ++draft_stats_.passes;
+  draft_stats_.proposed += k;
+  // Row i holds the logits after rows[0, i]: its token is sampled as a step after them would be.
+  for (size_t i = 0;; ++i) {
+    float* row = logits + i * vocab;
+    for (const int32_t id : c.suppress_ids) row[id] = -INFINITY;
+    const uint32_t fed = pos_before + static_cast<uint32_t>(i) + 1;
+    const bool force_eos = c.forced_eos_id >= 0 && fed + 1 == context_;
+    int32_t token = 0;
+    {
+      const ScopedOp t(profile_, phase_, OpKind::kSample);
+      token = force_eos ? c.forced_eos_id : sampler.Sample(row, history_.as<int32_t>(), fed);
+    }
+    const bool agreed = i < k && token == rows[i + 1];
+    if (agreed) ++draft_stats_.accepted;
+    // What a step would leave: rows[0, i] fed, row i's logits, its token pending.
+    auto keep = [&]() -> Error {
+      std::memcpy(logits_.as<float>(), row, vocab * sizeof(float));
+      has_logits_ = true;
+      pending_ = token;
+      return RestoreTo(fed);
+    };
+    if (options.stop_at_end_of_text && c.EndsText(token)) {
+      *reason = StopReason::kEndOfText;
+      *stop = true;
+      return keep();
+    }
+    ++*n_generated;
+    if (callback != nullptr && !callback(user_data, token)) {
+      *reason = StopReason::kCallback;
+      *stop = true;
+      return keep();
+    }
+    if (*n_generated >= options.max_tokens) {
+      *stop = true;
+      return keep();
+    }
+    if (!agreed) return keep();
+  }
+}
+
+}  // namespace edgeformer
