@@ -152,6 +152,13 @@ int main(int argc, char** argv) {
                "when the context is full, drop the older half (after --keep tokens) and go on, instead of stopping");
   app.add_option("--keep", gen.keep_tokens, "with --slide-context: tokens kept at the start (a system prompt)")
       ->capture_default_str();
+  app.add_option("--lookup", gen.lookup_tokens,
+                 "prompt lookup: verify up to N tokens proposed from earlier text in each pass (the same output, "
+                 "faster where the text repeats; 0 = off)")
+      ->check(CLI::Range(0, 64));
+  app.add_option("--lookup-ngram", gen.lookup_ngram, "with --lookup: the longest n-gram matched")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   app.add_option("--seed", gen.sampler.seed,
                  "sampling seed (default: a random one, printed on stderr, so a run can be repeated)");
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
@@ -327,6 +334,7 @@ int main(int argc, char** argv) {
     sp.max_beams = beam.beams;
     sp.max_beam_tokens = gen.max_tokens;
   }
+  sp.max_draft_tokens = gen.lookup_tokens;
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
@@ -411,5 +419,13 @@ int main(int argc, char** argv) {
                : std::strcmp(model_info.weight_type, "int4") == 0 ? info.q4gemm_kernel
                                                                   : info.sgemm_kernel,
                info.n_threads, edgeformer_model_weights(model), static_cast<unsigned long long>(gen.sampler.seed));
+  if (gen.lookup_tokens > 0 && edgeformer_session_get_info(session, &info) == EDGEFORMER_OK) {
+    std::fprintf(stderr, "lookup: %llu passes, %llu tokens proposed, %llu accepted (%.0f%%), %.2f tokens per pass\n",
+                 static_cast<unsigned long long>(info.draft_passes),
+                 static_cast<unsigned long long>(info.draft_proposed),
+                 static_cast<unsigned long long>(info.draft_accepted),
+                 info.draft_proposed > 0 ? 100.0 * info.draft_accepted / info.draft_proposed : 0.0,
+                 info.draft_passes > 0 ? 1.0 + static_cast<double>(info.draft_accepted) / info.draft_passes : 1.0);
+  }
   return 0;
 }
