@@ -183,11 +183,9 @@ TEST_CASE("prompt lookup: max_tokens exactly, the end of text, a full context, r
 }
 
 TEST_CASE("prompt lookup on a real model (fortunes2M): plain greedy's tokens, with proposals accepted") {
-  const std::string checkpoint = test::SharedFile("models/fortunes2M/model.bin");
-  if (checkpoint.empty()) return;
   test::TempDir dir;
-  const std::string path =
-      test::Convert(dir, checkpoint, test::SharedFile("models/fortunes2M/tokenizer.bin"), convert::Quant::kInt8, "f2m");
+  const std::string path = test::ConvertFortunes(dir, convert::Quant::kInt8);
+  if (path.empty()) return;
   edgeformer_model* model = nullptr;
   REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
   // A fortune quoted, then asked for again: the second telling repeats the first.

@@ -133,6 +133,13 @@ std::string Convert(const TempDir& dir, const std::string& checkpoint, const std
   return o.output;
 }
 
+std::string ConvertFortunes(const TempDir& dir, convert::Quant quant) {
+  const std::string checkpoint = SharedFile("models/fortunes2M/model.bin");
+  const std::string tokenizer = checkpoint.empty() ? "" : SharedFile("models/fortunes2M/tokenizer.bin");
+  if (checkpoint.empty() || tokenizer.empty()) return "";
+  return Convert(dir, checkpoint, tokenizer, quant, "fortunes2M");
+}
+
 std::string MakeSyntheticEncoder(const TempDir& dir, convert::Quant quant, const std::string& name) {
   schema::ArchitectureT a;
   a.family = schema::ModelFamily::EncoderOnly;

@@ -91,6 +91,9 @@ std::string MakeSyntheticEncoderDecoder(const TempDir& dir, convert::Quant quant
 // Converts a llama2.c checkpoint; fails the test on error.
 std::string Convert(const TempDir& dir, const std::string& checkpoint, const std::string& tokenizer,
                     convert::Quant quant, const std::string& name);
+// fortunes2M (the shared llama2.c checkpoint and its tokenizer) converted into `dir`; "" (the
+// test skipped, or failed under EDGEFORMER_REQUIRE_SHARED) when the shared files are missing.
+std::string ConvertFortunes(const TempDir& dir, convert::Quant quant);
 
 // A tokenizer table packed as a model file holds it, and the runtime's tokenizer over it.
 struct PackedTokenizer {

@@ -1,6 +1,7 @@
 /*
  * edgeformer: a small, fast inference runtime for quantized transformer models.
- * The public C API; the only header applications include. C99 and C++ compatible.
+ * The public C API; the only header applications include. C99 and C++ compatible. One file of
+ * over 600 lines on purpose: bindings and apps read the whole contract in one place.
  *
  * Conventions
  * - Every function that can fail returns an edgeformer_status; outputs go through pointers.
