@@ -137,7 +137,7 @@ TEST_CASE("prompt lookup: max_tokens exactly, the end of text, a full context, r
   edgeformer_session_params p = edgeformer_session_default_params();
   p.max_draft_tokens = 8;
   const std::vector<int32_t> prompt = RepeatingPrompt();
-  for (uint32_t max_tokens : {1u, 2u, 5u, 13u}) {
+  for (uint32_t max_tokens : {0u, 1u, 2u, 5u, 13u}) {
     CAPTURE(max_tokens);
     edgeformer_generate_params g = test::Greedy(max_tokens);
     const Run want = Generate(m.model, prompt, g, edgeformer_session_default_params());
@@ -145,6 +145,22 @@ TEST_CASE("prompt lookup: max_tokens exactly, the end of text, a full context, r
     const Run got = Generate(m.model, prompt, g, p);
     CHECK(got.tokens == want.tokens);
     CHECK(got.position == want.position);
+  }
+  // max_tokens 0 with a token pending from a call before: nothing delivered, as plain.
+  {
+    Session a(m.model, p), b(m.model, edgeformer_session_default_params());
+    for (const Session* s : {&a, &b}) {
+      REQUIRE(edgeformer_session_prefill(s->s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+      edgeformer_generate_params g = test::Greedy(3);
+      g.lookup_tokens = s == &a ? 8 : 0;
+      REQUIRE(edgeformer_generate(s->s, &g, nullptr, nullptr, nullptr, nullptr) == EDGEFORMER_OK);
+      g.max_tokens = 0;
+      size_t n = 99;
+      REQUIRE(edgeformer_generate(s->s, &g, nullptr, nullptr, &n, nullptr) == EDGEFORMER_OK);
+      CHECK(n == 0);
+    }
+    CHECK(edgeformer_session_position(a.s) == edgeformer_session_position(b.s));
+    CHECK(SameBits(a.Logits(), b.Logits()));
   }
   // Up to the end of the context: the proposals shrink to the room left; then context full.
   Session a(m.model, p), b(m.model, edgeformer_session_default_params());

@@ -69,7 +69,7 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       // Proposals for a verification pass: as many as the context, the tokens still to make
       // (the pending token's row makes one more) and the options allow.
       size_t k = 0;
-      if (options.lookup_tokens > 0) {
+      if (options.lookup_tokens > 0 && *n_generated < options.max_tokens) {
         int32_t* history = history_.as<int32_t>();
         history[pos_] = pending_;  // the text so far ends with the pending token (pos_ < context_)
         const size_t room = std::min<size_t>(context_ - pos_ - 1, options.max_tokens - *n_generated - 1);
