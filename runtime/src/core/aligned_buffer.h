@@ -44,11 +44,16 @@ class AlignedBuffer {
 #endif
   }
 
+  // Whether Allocate(size, _, huge_pages) lays the block on 2 MiB pages: asked, at least 1 MiB,
+  // and HugePagesAvailable.
+  static bool OnHugePages(size_t size, bool huge_pages) {
+    return huge_pages && size >= kHugePage / 2 && HugePagesAvailable();
+  }
+
   // The bytes Allocate(size, _, huge_pages) takes: size rounded up to the alignment, or to whole
-  // 2 MiB pages for a huge-page block (at least 1 MiB, where HugePagesAvailable). 0 when the
-  // rounding overflows.
+  // 2 MiB pages for a block OnHugePages. 0 when the rounding overflows.
   static size_t Footprint(size_t size, bool huge_pages) {
-    const size_t unit = huge_pages && size >= kHugePage / 2 && HugePagesAvailable() ? kHugePage : kAlignment;
+    const size_t unit = OnHugePages(size, huge_pages) ? kHugePage : kAlignment;
     const size_t rounded = (size + unit - 1) / unit * unit;
     return rounded < size ? 0 : rounded;
   }
@@ -74,7 +79,7 @@ class AlignedBuffer {
     if (size == 0) return Error::Ok();
     const size_t rounded = Footprint(size, huge_pages);
     if (rounded == 0) return Error(Status::kOutOfMemory, "allocation size overflows");
-    const bool huge = huge_pages && rounded % kHugePage == 0 && size >= kHugePage / 2 && HugePagesAvailable();
+    const bool huge = OnHugePages(size, huge_pages);
     void* p = std::aligned_alloc(huge ? kHugePage : kAlignment, rounded);
     if (p == nullptr) {
       return Error(Status::kOutOfMemory, "cannot allocate " + std::to_string(size) + " bytes");

@@ -96,28 +96,34 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       if (release_workers_) pool_->ReleaseWorkers();
     }
     if (*n_generated >= options.max_tokens) return Error::Ok();
-    int32_t token;
-    {
-      const ScopedOp t(profile_, phase_, OpKind::kSample);
-      // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
-      for (const int32_t id : c.suppress_ids) logits_.as<float>()[id] = -INFINITY;
-      // A forced EOS (BART, Marian: transformers' forced_eos_token_id at max_length) is the
-      // token at the context's last position.
-      const bool force_eos = c.forced_eos_id >= 0 && pos_ + 1 == context_;
-      token = force_eos ? c.forced_eos_id : sampler.Sample(logits(), history(), pos_);
-    }
-    pending_ = token;
-    if (options.stop_at_end_of_text && c.EndsText(token)) {
-      *reason = StopReason::kEndOfText;
-      return Error::Ok();
-    }
-    ++*n_generated;
-    if (callback != nullptr && !callback(user_data, token)) {
-      *reason = StopReason::kCallback;
-      return Error::Ok();
-    }
-    if (*n_generated >= options.max_tokens) return Error::Ok();
+    pending_ = SampleAt(logits_.as<float>(), pos_, sampler);
+    if (Deliver(pending_, c, options, callback, user_data, n_generated, reason)) return Error::Ok();
   }
+}
+
+int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler) {
+  const ModelConfig& c = model_.config();
+  const ScopedOp t(profile_, phase_, OpKind::kSample);
+  // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
+  for (const int32_t id : c.suppress_ids) row[id] = -INFINITY;
+  // A forced EOS (BART, Marian: transformers' forced_eos_token_id at max_length) is the token at
+  // the context's last position.
+  if (c.forced_eos_id >= 0 && fed + 1 == context_) return c.forced_eos_id;
+  return sampler.Sample(row, history_.as<int32_t>(), fed);
+}
+
+bool Session::Deliver(int32_t token, const ModelConfig& c, const GenerateOptions& options, TokenCallback callback,
+                      void* user_data, size_t* n_generated, StopReason* reason) {
+  if (options.stop_at_end_of_text && c.EndsText(token)) {
+    *reason = StopReason::kEndOfText;
+    return true;
+  }
+  ++*n_generated;
+  if (callback != nullptr && !callback(user_data, token)) {
+    *reason = StopReason::kCallback;
+    return true;
+  }
+  return *n_generated >= options.max_tokens;
 }
 
 Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& options, TokenCallback callback,
@@ -143,14 +149,8 @@ Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& op
   // Row i holds the logits after rows[0, i]: its token is sampled as a step after them would be.
   for (size_t i = 0;; ++i) {
     float* row = logits + i * vocab;
-    for (const int32_t id : c.suppress_ids) row[id] = -INFINITY;
     const uint32_t fed = pos_before + static_cast<uint32_t>(i) + 1;
-    const bool force_eos = c.forced_eos_id >= 0 && fed + 1 == context_;
-    int32_t token = 0;
-    {
-      const ScopedOp t(profile_, phase_, OpKind::kSample);
-      token = force_eos ? c.forced_eos_id : sampler.Sample(row, history_.as<int32_t>(), fed);
-    }
+    const int32_t token = SampleAt(row, fed, sampler);
     const bool agreed = i < k && token == rows[i + 1];
     if (agreed) ++draft_stats_.accepted;
     // What a step would leave: rows[0, i] fed, row i's logits, its token pending.
@@ -160,18 +160,7 @@ Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& op
       pending_ = token;
       return RestoreTo(fed);
     };
-    if (options.stop_at_end_of_text && c.EndsText(token)) {
-      *reason = StopReason::kEndOfText;
-      *stop = true;
-      return keep();
-    }
-    ++*n_generated;
-    if (callback != nullptr && !callback(user_data, token)) {
-      *reason = StopReason::kCallback;
-      *stop = true;
-      return keep();
-    }
-    if (*n_generated >= options.max_tokens) {
+    if (Deliver(token, c, options, callback, user_data, n_generated, reason)) {
       *stop = true;
       return keep();
     }

@@ -330,6 +330,13 @@ class Session {
   size_t XnnMinRows() const {
     return native_pass_ ? SIZE_MAX : backend_ == Backend::kAuto ? size_t{2} : size_t{1};
   }
+  // Generate's token after `fed` tokens whose logits are `row` (suppressed ids out first, a
+  // forced EOS at the context's last position). May write into row.
+  int32_t SampleAt(float* row, uint32_t fed, Sampler& sampler);
+  // Delivers a sampled token as Generate does: true (and *reason set) when generation stops
+  // there (an end of text, not delivered; a refusing callback; max_tokens reached).
+  static bool Deliver(int32_t token, const ModelConfig& c, const GenerateOptions& options, TokenCallback callback,
+                      void* user_data, size_t* n_generated, StopReason* reason);
   // Feeds the pending token and `k` proposed tokens (in draft_tokens_[1, k]) in one pass,
   // samples each row's token as Generate's step does, delivers them while the model agrees,
   // and keeps the context up to the last row used (the pending token is then that row's
