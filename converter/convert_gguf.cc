@@ -40,6 +40,23 @@ int32_t TokenId(const GgufFile& g, const char* key, uint32_t vocab) {
              : -1;
 }
 
+// tokenizer.ggml.token_type, when the file has it: one of llama.cpp's token types (integers 0 to
+// 6) per token, all checked before any is used.
+Error CheckTokenTypes(const GgufFile& g, const GgufValue* types, size_t n_tokens) {
+  if (types == nullptr) return Error::Ok();
+  if (types->type != GgufValue::kArray || types->numbers.size() != n_tokens) {
+    return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.token_type must have one number per token");
+  }
+  for (size_t i = 0; i < n_tokens; ++i) {
+    const double t = types->numbers[i];
+    if (!(t >= 0 && t <= 6) || t != std::floor(t)) {
+      return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.token_type of token " + std::to_string(i) +
+                                              " is " + std::to_string(t) + ", not a token type (an integer 0 to 6)");
+    }
+  }
+  return Error::Ok();
+}
+
 // GGUF's "gpt2" tokenizer: byte-level BPE with merges, the split named by tokenizer.ggml.pre.
 Error FillByteLevelTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   const GgufValue* tokens = g.Find("tokenizer.ggml.tokens");
@@ -53,9 +70,7 @@ Error FillByteLevelTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model
   if (merges == nullptr || merges->type != GgufValue::kArray || merges->element_type != GgufValue::kString) {
     return Error(Status::kInvalidModel, g.path() + ": a gpt2 tokenizer needs tokenizer.ggml.merges (strings)");
   }
-  if (types != nullptr && (types->type != GgufValue::kArray || types->numbers.size() != tokens->texts.size())) {
-    return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.token_type must have one number per token");
-  }
+  EF_RETURN_IF_ERROR(CheckTokenTypes(g, types, tokens->texts.size()));
   const GgufValue* pre_value = g.Find("tokenizer.ggml.pre");
   const std::string pre_name = pre_value != nullptr && pre_value->type == GgufValue::kString ? pre_value->text : "default";
   schema::Pretokenizer pre;
@@ -115,9 +130,7 @@ Error FillTokenizer(const GgufFile& g, uint32_t vocab, ModelData* model) {
   if (scores != nullptr && (scores->type != GgufValue::kArray || scores->numbers.size() != vocab)) {
     return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.scores must have one number per token");
   }
-  if (types != nullptr && (types->type != GgufValue::kArray || types->numbers.size() != vocab)) {
-    return Error(Status::kInvalidModel, g.path() + ": tokenizer.ggml.token_type must have one number per token");
-  }
+  EF_RETURN_IF_ERROR(CheckTokenTypes(g, types, vocab));
   schema::TokenizerT& t = model->tokenizer;
   t.kind = schema::TokenizerKind::ScoredBPE;
   auto id = [&](const char* key) { return TokenId(g, key, vocab); };

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +67,25 @@ TEST_CASE("hostile GGUF files are refused with the file and the problem") {
   CHECK(refused(std::vector<uint8_t>(good.begin(), good.end() - 1000)).find("run past the end") != std::string::npos);
   // Cut inside the header: a string or array runs past the end.
   CHECK(refused(std::vector<uint8_t>(good.begin(), good.begin() + 2000)).find("truncated") != std::string::npos);
+  // Token types as floats (a value, not a byte, out of place): 1e30, 2.5, -1, 7 and NaN are no
+  // llama.cpp token type (1e30 was undefined behaviour as an int).
+  const std::string key = "tokenizer.ggml.token_type";
+  const size_t at = std::search(good.begin(), good.end(), key.begin(), key.end()) - good.begin() + key.size();
+  REQUIRE(at < good.size());
+  for (float v : {1e30f, 2.5f, -1.0f, 7.0f, std::nanf("")}) {
+    bad = good;
+    const uint32_t f32_type = 6;
+    std::memcpy(&bad[at + 4], &f32_type, 4);  // value type (array), element type, count, values
+    uint64_t count = 0;
+    std::memcpy(&count, &bad[at + 8], 8);
+    for (uint64_t i = 0; i < count; ++i) {  // the int32 types as the same numbers in f32
+      int32_t type = 0;
+      std::memcpy(&type, &bad[at + 16 + 4 * i], 4);
+      const float f = i == 7 ? v : static_cast<float>(type);
+      std::memcpy(&bad[at + 16 + 4 * i], &f, 4);
+    }
+    CHECK(refused(bad).find("token_type of token 7 is") != std::string::npos);
+  }
 }
 
 // The same checkpoints written as llama.cpp writes them (F32 GGUF: q and k in halves but for
