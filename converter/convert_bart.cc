@@ -90,23 +90,19 @@ Error ConvertBart(const HfConfig& c, const std::string& config_path, const Safet
   int32_t start = -1, forced_bos = -1, forced_eos = -1;
   uint32_t source_vocab = 0;
   EF_RETURN_IF_ERROR(GuardJson(config_path, [&]() -> Error {
-    enc.layers = j.at("encoder_layers").get<uint32_t>();
-    enc.ffn = j.at("encoder_ffn_dim").get<uint32_t>();
-    enc.heads = j.at("encoder_attention_heads").get<uint32_t>();
-    source_vocab = j.at("vocab_size").get<uint32_t>();
+    EF_RETURN_IF_ERROR(JsonUint(j, "encoder_layers", kMaxConfigInt, config_path, &enc.layers, /*required=*/true));
+    EF_RETURN_IF_ERROR(JsonUint(j, "encoder_ffn_dim", kMaxConfigInt, config_path, &enc.ffn, /*required=*/true));
+    EF_RETURN_IF_ERROR(
+        JsonUint(j, "encoder_attention_heads", kMaxConfigInt, config_path, &enc.heads, /*required=*/true));
+    EF_RETURN_IF_ERROR(JsonUint(j, "vocab_size", kMaxConfigInt, config_path, &source_vocab, /*required=*/true));
     act_name = j.value("activation_function", std::string("gelu"));  // transformers' defaults
     scale_embedding = j.value("scale_embedding", false);
     shared = j.value("share_encoder_decoder_embeddings", true);
     pre_norm = j.value("normalize_before", false) || j.value("add_final_layer_norm", false);
-    if (j.contains("decoder_start_token_id") && !j["decoder_start_token_id"].is_null()) {
-      start = j["decoder_start_token_id"].get<int32_t>();
-    }
-    if (j.contains("forced_bos_token_id") && !j["forced_bos_token_id"].is_null()) {
-      forced_bos = j["forced_bos_token_id"].get<int32_t>();
-    }
-    if (j.contains("forced_eos_token_id") && !j["forced_eos_token_id"].is_null()) {
-      forced_eos = j["forced_eos_token_id"].get<int32_t>();
-    }
+    // Token ids, or -1 for none.
+    EF_RETURN_IF_ERROR(JsonInt(j, "decoder_start_token_id", -1, kMaxConfigInt, config_path, &start));
+    EF_RETURN_IF_ERROR(JsonInt(j, "forced_bos_token_id", -1, kMaxConfigInt, config_path, &forced_bos));
+    EF_RETURN_IF_ERROR(JsonInt(j, "forced_eos_token_id", -1, kMaxConfigInt, config_path, &forced_eos));
     return Error::Ok();
   }));
   if (pre_norm) {

@@ -105,11 +105,11 @@ Error ReadLayerKeys(const nlohmann::json& j, const std::string& path, schema::La
                                 {"relu", A::ReLU},
                                 {"silu", A::SiLU}},
                                path, &l->activation));
-  if (j.contains("rotary_dim")) l->rotary_dim = j["rotary_dim"].get<uint32_t>();
+  EF_RETURN_IF_ERROR(JsonUint(j, "rotary_dim", kMaxConfigInt, path, &l->rotary_dim));
   if (j.contains("attention_bias")) l->attention_bias = j["attention_bias"].get<bool>();
   if (j.contains("mlp_bias")) l->mlp_bias = j["mlp_bias"].get<bool>();
   if (j.contains("qk_norm")) l->qk_norm = j["qk_norm"].get<bool>();
-  if (j.contains("sliding_window")) l->sliding_window = j["sliding_window"].get<uint32_t>();
+  EF_RETURN_IF_ERROR(JsonUint(j, "sliding_window", kMaxConfigInt, path, &l->sliding_window));
   if (j.contains("local_rope_theta")) l->rope_theta = j["local_rope_theta"].get<float>();
   if (j.contains("cross_attention")) l->cross_attention = j["cross_attention"].get<bool>();
   return Error::Ok();
@@ -139,7 +139,7 @@ Error ReadGenericStack(const nlohmann::json& j, const std::string& path, schema:
   } else {
     s->layers.push_back(std::make_unique<schema::LayerSpecT>(base));
   }
-  s->token_types = j.value("type_vocab_size", 0u);
+  EF_RETURN_IF_ERROR(JsonUint(j, "type_vocab_size", kMaxConfigInt, path, &s->token_types));
   s->embedding_norm = j.value("embedding_norm", false);
   s->embedding_scale = j.value("embedding_scale", 1.0f);
   s->final_norm = j.value("final_norm", true);
@@ -150,9 +150,9 @@ Error ReadGenericStack(const nlohmann::json& j, const std::string& path, schema:
     a->rope_scaling = schema::RopeScaling::Linear;
     a->rope_scaling_factor = j["rope_linear_factor"].get<float>();
   }
-  s->prefix_len = j.value("prefix_len", 0u);
-  s->relative_buckets = j.value("relative_buckets", 0u);
-  s->relative_max_distance = j.value("relative_max_distance", 0u);
+  EF_RETURN_IF_ERROR(JsonUint(j, "prefix_len", kMaxConfigInt, path, &s->prefix_len));
+  EF_RETURN_IF_ERROR(JsonUint(j, "relative_buckets", kMaxConfigInt, path, &s->relative_buckets));
+  EF_RETURN_IF_ERROR(JsonUint(j, "relative_max_distance", kMaxConfigInt, path, &s->relative_max_distance));
   s->relative_bidirectional = j.value("relative_bidirectional", false);
   s->relative_shared = j.value("relative_shared", false);
   EF_RETURN_IF_ERROR(Choose<schema::Pooling>(j, "pooling",
@@ -184,20 +184,24 @@ Error ReadGenericEncoder(const nlohmann::json& j, const std::string& path, schem
   }
   const nlohmann::json& ej = j["encoder"];
   std::unique_ptr<schema::ArchitectureT> e = EncoderArchitecture(*a);
-  e->dim = ej.value("hidden_size", a->dim);
-  e->hidden_dim = ej.value("intermediate_size", a->hidden_dim);
-  e->n_layers = ej.value("num_hidden_layers", a->n_layers);
-  e->n_heads = ej.value("num_attention_heads", a->n_heads);
-  e->n_kv_heads = ej.value("num_key_value_heads", e->n_heads);
-  e->head_dim = ej.value("head_dim", e->n_heads != 0 ? e->dim / e->n_heads : 0);
-  e->vocab_size = ej.value("vocab_size", a->vocab_size);
-  e->max_seq_len = ej.value("max_position_embeddings", a->max_seq_len);
-  EF_RETURN_IF_ERROR(ReadGenericStack(ej, path + " (encoder)", e.get()));
+  // e starts as the decoder's dimensions (EncoderArchitecture); the encoder's keys override them.
+  const std::string what = path + " (encoder)";
+  EF_RETURN_IF_ERROR(JsonUint(ej, "hidden_size", kMaxConfigInt, what, &e->dim));
+  EF_RETURN_IF_ERROR(JsonUint(ej, "intermediate_size", kMaxConfigInt, what, &e->hidden_dim));
+  EF_RETURN_IF_ERROR(JsonUint(ej, "num_hidden_layers", kMaxConfigInt, what, &e->n_layers));
+  EF_RETURN_IF_ERROR(JsonUint(ej, "num_attention_heads", kMaxConfigInt, what, &e->n_heads));
+  e->n_kv_heads = e->n_heads;
+  EF_RETURN_IF_ERROR(JsonUint(ej, "num_key_value_heads", kMaxConfigInt, what, &e->n_kv_heads));
+  e->head_dim = e->n_heads != 0 ? e->dim / e->n_heads : 0;
+  EF_RETURN_IF_ERROR(JsonUint(ej, "head_dim", kMaxConfigInt, what, &e->head_dim));
+  EF_RETURN_IF_ERROR(JsonUint(ej, "vocab_size", kMaxConfigInt, what, &e->vocab_size));
+  EF_RETURN_IF_ERROR(JsonUint(ej, "max_position_embeddings", kMaxConfigInt, what, &e->max_seq_len));
+  EF_RETURN_IF_ERROR(ReadGenericStack(ej, what, e.get()));
   e->stack->classifier = false;
   e->stack->shared_embedding = ej.value("shared_embedding", false);
   a->encoder = std::move(e);
-  a->decoder_start_ids = j.value("decoder_start_ids", std::vector<int32_t>{});
-  a->suppress_ids = j.value("suppress_ids", std::vector<int32_t>{});
+  EF_RETURN_IF_ERROR(JsonInts(j, "decoder_start_ids", 0, kMaxConfigInt, path, &a->decoder_start_ids));
+  EF_RETURN_IF_ERROR(JsonInts(j, "suppress_ids", 0, kMaxConfigInt, path, &a->suppress_ids));
   return Error::Ok();
 }
 

@@ -31,6 +31,13 @@ Result<double> NumberOr(const GgufFile& g, const std::string& key, double fallba
   return g.Find(key) == nullptr ? Result<double>(fallback) : g.Number(key);
 }
 
+// `v` for an error message: %g, so 1e30 and nan print short.
+std::string FormatNumber(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
+
 // The token id stored at `key`, or -1 when absent, not a number, or outside the vocabulary.
 int32_t TokenId(const GgufFile& g, const char* key, uint32_t vocab) {
   const GgufValue* v = g.Find(key);
@@ -266,10 +273,13 @@ Error ConvertGguf(const ConvertOptions& options) {
   }
   Result<double> key_length = NumberOr(g, k + "attention.key_length", static_cast<double>(dim / heads));
   if (!key_length.ok()) return key_length.error();
-  const uint64_t hd = static_cast<uint64_t>(key_length.value());
-  if (key_length.value() != static_cast<double>(hd) || hd < 2 || hd > 65536 || hd % 2 != 0) {
-    return Error(Status::kInvalidModel, g.path() + ": attention.key_length must be an even head size");
+  // Range and integrality are checked on the double (NaN fails them) before it is cast.
+  const double kl = key_length.value();
+  if (!(kl >= 2.0 && kl <= 65536.0) || kl != std::floor(kl) || static_cast<uint64_t>(kl) % 2 != 0) {
+    return Error(Status::kInvalidModel,
+                 g.path() + ": attention.key_length must be an even head size in [2, 65536], not " + FormatNumber(kl));
   }
+  const uint64_t hd = static_cast<uint64_t>(kl);
   Result<double> eps = NumberOr(g, k + "attention.layer_norm_rms_epsilon", 1e-5);
   Result<double> theta = NumberOr(g, k + "rope.freq_base", 10000.0);
   Result<double> rot = NumberOr(g, k + "rope.dimension_count", static_cast<double>(hd));
@@ -283,10 +293,13 @@ Error ConvertGguf(const ConvertOptions& options) {
   for (const Result<double>* r : {&eps, &theta, &rot, &window, &attn_cap, &final_cap, &pattern, &local_theta}) {
     if (!r->ok()) return r->error();
   }
-  const uint64_t rd = static_cast<uint64_t>(rot.value());
-  if (rot.value() != static_cast<double>(rd) || rd == 0 || rd % 2 != 0 || rd > hd) {
-    return Error(Status::kInvalidModel, g.path() + ": rope.dimension_count must be even and at most the head size");
+  const double rot_dims = rot.value();  // checked like key_length before the cast
+  if (!(rot_dims >= 2.0 && rot_dims <= static_cast<double>(hd)) || rot_dims != std::floor(rot_dims) ||
+      static_cast<uint64_t>(rot_dims) % 2 != 0) {
+    return Error(Status::kInvalidModel, g.path() + ": rope.dimension_count must be even and at most the head size (" +
+                                            std::to_string(hd) + "), not " + FormatNumber(rot_dims));
   }
+  const uint64_t rd = static_cast<uint64_t>(rot_dims);
   if (rd != hd && arch == "llama") {
     return Error(Status::kUnsupported, g.path() + ": partial rotary in a llama file (rope.dimension_count != head size)");
   }

@@ -54,14 +54,12 @@ Error ConvertT5(const HfConfig& c, const std::string& config_path, const Safeten
   int32_t start = 0;
   std::string proj = "relu";
   EF_RETURN_IF_ERROR(GuardJson(config_path, [&]() -> Error {
-    encoder_layers = j.at("num_layers").get<uint32_t>();
-    buckets = j.value("relative_attention_num_buckets", buckets);
-    max_distance = j.value("relative_attention_max_distance", max_distance);
+    EF_RETURN_IF_ERROR(JsonUint(j, "num_layers", kMaxConfigInt, config_path, &encoder_layers, /*required=*/true));
+    EF_RETURN_IF_ERROR(JsonUint(j, "relative_attention_num_buckets", kMaxConfigInt, config_path, &buckets));
+    EF_RETURN_IF_ERROR(JsonUint(j, "relative_attention_max_distance", kMaxConfigInt, config_path, &max_distance));
     proj = j.value("feed_forward_proj", proj);
-    start = j.contains("decoder_start_token_id") && !j["decoder_start_token_id"].is_null()
-                ? j["decoder_start_token_id"].get<int32_t>()
-                : c.pad_token_id >= 0 ? c.pad_token_id : 0;
-    return Error::Ok();
+    start = c.pad_token_id >= 0 ? c.pad_token_id : 0;
+    return JsonInt(j, "decoder_start_token_id", 0, kMaxConfigInt, config_path, &start);
   }));
   if (proj != "relu" && proj != "gated-gelu") {
     return Error(Status::kUnsupported, config_path + ": feed_forward_proj '" + proj + "' (supported: relu, gated-gelu)");

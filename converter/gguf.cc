@@ -58,7 +58,9 @@ class GgufParser {
     }
     uint64_t alignment = 32;
     if (const GgufValue* a = f_->Find("general.alignment")) {
-      if (a->type == GgufValue::kArray || a->type == GgufValue::kString || a->number < 1 || a->number > 65536 ||
+      // Range and integrality are checked on the double (NaN fails them) before it is cast.
+      if (a->type == GgufValue::kArray || a->type == GgufValue::kString || !(a->number >= 1 && a->number <= 65536) ||
+          a->number != std::floor(a->number) ||
           (static_cast<uint64_t>(a->number) & (static_cast<uint64_t>(a->number) - 1)) != 0) {
         return Bad("general.alignment must be a power of two up to 65536");
       }

@@ -250,7 +250,7 @@ bool DecoderStripsFirstSpace(const json& d) {
       if (DecoderStripsFirstSpace(inner)) return true;
     }
   }
-  if (type == "Strip") return d.value("start", 0) > 0;
+  if (type == "Strip") return d.value("start", 0.0) > 0.0;  // read as a double: any number converts
   if (type == "Metaspace") {
     const std::string scheme = d.value("prepend_scheme", "");
     return scheme.empty() ? d.value("add_prefix_space", true) : scheme != "never";

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "converter/hf_tokenizer.h"
+#include "converter/json_file.h"
 
 namespace edgeformer {
 namespace convert {
@@ -89,7 +90,8 @@ Error ReadWordPiece(const std::string& path, const nlohmann::json& j, uint32_t v
   types[out->unk_id] = schema::TokenType::Unknown;
   out->kind = schema::TokenizerKind::WordPiece;
   out->continuing_prefix = model.value("continuing_subword_prefix", std::string("##"));
-  out->max_input_chars_per_word = model.value("max_input_chars_per_word", 100u);
+  out->max_input_chars_per_word = 100;
+  EF_RETURN_IF_ERROR(JsonUint(model, "max_input_chars_per_word", UINT32_MAX, path, &out->max_input_chars_per_word));
   out->bos_id = id_of(PostToken(j, 0));
   out->eos_id = id_of(PostToken(j, 1));
   out->pad_id = id_of("[PAD]");

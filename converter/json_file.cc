@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 namespace edgeformer {
@@ -35,7 +36,64 @@ int NestingDepth(std::string_view text) {
   return deepest;
 }
 
+// Whether v is an integer in [min, max]; if so, *out is its value.
+bool IntegerIn(const nlohmann::json& v, int64_t min, int64_t max, int64_t* out) {
+  if (!v.is_number_integer()) return false;  // a float (whatever its value), a string, ...
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max)) return false;
+  const int64_t i = v.get<int64_t>();
+  if (i < min || i > max) return false;
+  *out = i;
+  return true;
+}
+
+Error NotInteger(const std::string& what, const char* key, const char* kind, int64_t min, int64_t max,
+                 const nlohmann::json& v) {
+  return Error(Status::kInvalidModel, what + ": " + key + " must be " + kind + " in [" + std::to_string(min) + ", " +
+                                          std::to_string(max) + "], not " + v.dump());
+}
+
+// j[key] into *out as JsonInt documents it (absent or null: *out unchanged).
+Error ReadInteger(const nlohmann::json& j, const char* key, int64_t min, int64_t max, const std::string& what,
+                  bool required, int64_t* out) {
+  if (!j.contains(key) || j[key].is_null()) {
+    return required ? Error(Status::kInvalidModel, what + ": has no " + key) : Error::Ok();
+  }
+  if (!IntegerIn(j[key], min, max, out)) return NotInteger(what, key, "an integer", min, max, j[key]);
+  return Error::Ok();
+}
+
 }  // namespace
+
+Error JsonInt(const nlohmann::json& j, const char* key, int32_t min, int32_t max, const std::string& what,
+              int32_t* out, bool required) {
+  int64_t v = *out;
+  EF_RETURN_IF_ERROR(ReadInteger(j, key, min, max, what, required, &v));
+  *out = static_cast<int32_t>(v);
+  return Error::Ok();
+}
+
+Error JsonUint(const nlohmann::json& j, const char* key, uint32_t max, const std::string& what, uint32_t* out,
+               bool required) {
+  int64_t v = *out;
+  EF_RETURN_IF_ERROR(ReadInteger(j, key, 0, max, what, required, &v));
+  *out = static_cast<uint32_t>(v);
+  return Error::Ok();
+}
+
+Error JsonInts(const nlohmann::json& j, const char* key, int32_t min, int32_t max, const std::string& what,
+               std::vector<int32_t>* out) {
+  if (!j.contains(key) || j[key].is_null()) return Error::Ok();
+  const nlohmann::json& list = j[key];
+  if (!list.is_array()) return NotInteger(what, key, "a list of integers", min, max, list);
+  std::vector<int32_t> values;
+  for (const nlohmann::json& v : list) {
+    int64_t i = 0;
+    if (!IntegerIn(v, min, max, &i)) return NotInteger(what, key, "a list of integers", min, max, v);
+    values.push_back(static_cast<int32_t>(i));
+  }
+  *out = std::move(values);
+  return Error::Ok();
+}
 
 Result<nlohmann::json> ParseJson(std::string_view text, const std::string& what) {
   if (NestingDepth(text) > kMaxJsonDepth) {

@@ -53,13 +53,18 @@ QuantizedInt4 QuantizeGroupInt4(const float* w, size_t rows, size_t cols, size_t
         if (std::fabs(row[c]) > amax) amax = std::fabs(row[c]), m = row[c];
       }
       const float d = m / -8.0f;
-      const float id = d != 0.0f ? 1.0f / d : 0.0f;
+      // 0 for an all-zero group, and for one so small that 1/d overflows (|d| < 3e-39, whose f16
+      // scale is 0 too): its values are all 0.
+      const float inv = d != 0.0f ? 1.0f / d : 0.0f;
+      const float id = std::isfinite(inv) ? inv : 0.0f;
       const uint16_t stored = F32ToF16(d);
       q.scales[r * groups + g] = stored;
       const double scale = F16ToF32(stored);
       for (size_t c = begin; c < end; ++c) {
-        const float x = row[c] * id + 8.5f;  // in [0.5, 16.5]: truncation rounds half up
-        const int qv = std::min(15, static_cast<int>(x)) - 8;
+        // In [0.5, 16.5] for finite weights: truncation rounds half up. Clamped to [0, 15] first
+        // (fmax takes 0 for NaN) so that the cast is defined for any weight.
+        const float x = std::fmin(15.0f, std::fmax(0.0f, row[c] * id + 8.5f));
+        const int qv = static_cast<int>(x) - 8;
         q.values[r * cols + c] = static_cast<int8_t>(qv);
         const double err = static_cast<double>(row[c]) - qv * scale;
         signal += static_cast<double>(row[c]) * row[c];

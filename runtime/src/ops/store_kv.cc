@@ -13,11 +13,13 @@ namespace {
 // One head's values as int8 and their scale (ops.h, StoreKv).
 float QuantizeHead(const float* in, size_t n, int8_t* out) {
   const float amax = MaxAbs16(in, n);
-  if (amax == 0.0f || !std::isfinite(amax)) {
-    std::memset(out, 0, n);
-    return amax == 0.0f ? 0.0f : NAN;
-  }
   const float scale = amax / 127.0f;
+  // All zero, or so small that the scale underflows to 0 (amax below about 9e-44): stored as
+  // zeros with scale 0. A value that is not finite: zeros with scale NaN.
+  if (!(scale > 0.0f) || !std::isfinite(amax)) {
+    std::memset(out, 0, n);
+    return std::isfinite(amax) ? 0.0f : NAN;
+  }
   for (size_t i = 0; i < n; ++i) {
     const float q = RoundEven(in[i] / scale);
     out[i] = static_cast<int8_t>(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);

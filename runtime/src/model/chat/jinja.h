@@ -11,6 +11,7 @@
 // past its step or output budget) gives an error, never a crash.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -53,7 +54,9 @@ class Value {
   bool numeric() const { return kind_ == Kind::kInt || kind_ == Kind::kFloat || kind_ == Kind::kBool; }
   bool mapping() const { return kind_ == Kind::kDict || kind_ == Kind::kNamespace; }
 
-  int64_t as_int() const { return kind_ == Kind::kFloat ? static_cast<int64_t>(float_) : int_; }
+  // A float truncates toward zero (Python's int()), saturated to [-INT64_MAX, INT64_MAX] (symmetric,
+  // so negating the result cannot overflow); NaN gives 0. Defined for every value.
+  int64_t as_int() const { return kind_ == Kind::kFloat ? FloatToInt(float_) : int_; }
   double as_float() const { return kind_ == Kind::kFloat ? float_ : static_cast<double>(int_); }
   const std::string& str() const { return *string_; }
   List& list() const { return *list_; }
@@ -83,6 +86,13 @@ class Value {
   void AppendRepr(std::string* out, int depth) const;
   void AppendJson(std::string* out, int indent, int depth) const;
   bool EqualsWithin(const Value& other, int depth, uint64_t* budget) const;
+
+  static int64_t FloatToInt(double f) {
+    if (std::isnan(f)) return 0;
+    if (f >= 9223372036854775807.0) return INT64_MAX;  // the literal is 2^63 as a double
+    if (f <= -9223372036854775807.0) return -INT64_MAX;
+    return static_cast<int64_t>(f);
+  }
 
   Kind kind_ = Kind::kUndefined;
   int64_t int_ = 0;
