@@ -140,6 +140,29 @@ done
 "$convert" "$repo/tests/data/numbers-seq2seq" --quant int8 -q -o "$seeds/numbers.edgf" && tok_models+=("$seeds/numbers.edgf")
 cp "$seeds/numbers.edgf" "$seeds/fuzz_model/numbers.edgf"
 export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
+# Session state files: the sessions of fuzz/fuzz_state.cc are each model's with f32, f16 and int8
+# KV caches, in that order (the selector byte); its seeds are states edgeformer-run
+# --prompt-cache saves: the tiny model, and a sliding-window one whose rings wrap.
+state_models=("$seeds/fuzz_model/tiny-int8.edgf")
+[[ -d $ref/mistral_sw_f32 ]] && "$convert" "$ref/mistral_sw_f32" --quant int8 -q -o "$seeds/mistral_sw.edgf" &&
+  state_models+=("$seeds/mistral_sw.edgf")
+export EDGEFORMER_FUZZ_STATE_MODELS=$(IFS=:; echo "${state_models[*]}")
+mkdir -p "$seeds/fuzz_state"
+selector=0
+for m in "${state_models[@]}"; do
+  lengths="1 12"
+  [[ $m == *mistral_sw* ]] && lengths="1 40"
+  for kv in f32 f16 int8; do
+    for n in $lengths; do
+      rm -f "$seeds/prompt.state"
+      "$tools/tools/edgeformer-run" "$m" --prompt-ids "$(seq -s, 3 $((n + 2)))" -n 2 --temperature 0 --kv-type "$kv" \
+        --prompt-cache "$seeds/prompt.state" >/dev/null 2>&1 &&
+        { printf "\\$(printf '%03o' "$selector")"; cat "$seeds/prompt.state"; } > "$seeds/fuzz_state/$selector-$n"
+    done
+    selector=$((selector + 1))
+  done
+done
+
 # Texts for the tokenizers, a few lines of real text and UTF-8 edge cases, each behind the byte that
 # picks the tokenizer (fuzz/fuzz_tokenizer.cc: byte % count picks it, the rest is the text).
 texts=$seeds/texts && mkdir -p "$texts"
@@ -157,10 +180,10 @@ passed=0
 failed=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for kind in model safetensors gguf hf_json; do
+for kind in model state safetensors gguf hf_json; do
   rm -rf "$seeds/fuzz_${kind}_structured" && cp -r "$seeds/fuzz_$kind" "$seeds/fuzz_${kind}_structured"
 done
-all_targets="fuzz_model fuzz_model_structured fuzz_tokenizer fuzz_chat_template fuzz_llama2c fuzz_safetensors
+all_targets="fuzz_model fuzz_model_structured fuzz_state fuzz_state_structured fuzz_tokenizer fuzz_chat_template fuzz_llama2c fuzz_safetensors
              fuzz_safetensors_structured fuzz_gguf fuzz_gguf_structured fuzz_hf_json fuzz_hf_json_structured"
 for target in ${FUZZ_TARGETS:-$all_targets}; do
   corpus=$out/corpus/$target

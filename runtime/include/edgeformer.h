@@ -376,6 +376,25 @@ EDGEFORMER_API edgeformer_status edgeformer_session_reset(edgeformer_session* se
  * EDGEFORMER_INVALID_ARGUMENT when n_keep exceeds edgeformer_session_position(). */
 EDGEFORMER_API edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint32_t n_keep);
 
+/* Session state files: edgeformer_session_save writes the session's context (its tokens, the last
+ * generated token, the logits, every layer's keys and values, an encoder-decoder's source) to
+ * `path` (a temporary file beside it, renamed over it when complete). edgeformer_session_load
+ * restores such a file into a session of the same model file, KV cache type and context length,
+ * replacing its context: the session then continues exactly as the saved one would (the same
+ * logits, bit for bit), without the prefill. Load the longest saved prefix of a prompt, then
+ * compare edgeformer_session_tokens with the prompt and truncate to their common prefix.
+ * A state file is untrusted input: a file from another model, another KV type or context length,
+ * truncated or corrupt gets EDGEFORMER_INVALID_ARGUMENT (another format version
+ * EDGEFORMER_UNSUPPORTED) with a message, and the session unchanged. The sampler's state is not
+ * saved. Encoder-only models keep no context: EDGEFORMER_UNSUPPORTED. EDGEFORMER_IO_ERROR when the
+ * file cannot be read or written; EDGEFORMER_BUSY during another call on the session.
+ * edgeformer_session_load_memory reads `size` bytes at `data` (caller-owned, read during the
+ * call only). */
+EDGEFORMER_API edgeformer_status edgeformer_session_save(edgeformer_session* session, const char* path);
+EDGEFORMER_API edgeformer_status edgeformer_session_load(edgeformer_session* session, const char* path);
+EDGEFORMER_API edgeformer_status edgeformer_session_load_memory(edgeformer_session* session, const void* data,
+                                                                size_t size);
+
 /* Asks the edgeformer_session_prefill or edgeformer_generate running on `session` to stop at its
  * next step (a batch of prompt tokens, or one token). A cancelled prefill returns
  * EDGEFORMER_CANCELLED with the context as it was before it; a cancelled generate returns

@@ -376,6 +376,24 @@ edgeformer_status edgeformer_session_truncate(edgeformer_session* session, uint3
   return InCall(session, [&] { return Report(session->session->Truncate(n_keep)); });
 }
 
+edgeformer_status edgeformer_session_save(edgeformer_session* session, const char* path) {
+  if (session == nullptr) return Null("session");
+  if (path == nullptr) return Null("path");
+  return InCall(session, [&] { return Report(session->session->SaveState(path)); });
+}
+
+edgeformer_status edgeformer_session_load(edgeformer_session* session, const char* path) {
+  if (session == nullptr) return Null("session");
+  if (path == nullptr) return Null("path");
+  return InCall(session, [&] { return Report(session->session->LoadState(path)); });
+}
+
+edgeformer_status edgeformer_session_load_memory(edgeformer_session* session, const void* data, size_t size) {
+  if (session == nullptr) return Null("session");
+  if (data == nullptr && size > 0) return Null("data");
+  return InCall(session, [&] { return Report(session->session->LoadStateFromMemory(data, size)); });
+}
+
 void edgeformer_session_cancel(edgeformer_session* session) {
   if (session != nullptr) session->session->Cancel();
 }

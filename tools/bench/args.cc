@@ -50,6 +50,9 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
                  "encoders: texts embedded per call in the embN tests (N = each -p length)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
+  app.add_flag("--restore", c->restore,
+               "also run each prompt test of a decoder as rsN: the prompt's session state restored from a file "
+               "(edgeformer_session_load, from the page cache) instead of prefilled");
   app.add_option("--beam", c->beams,
                  "also run each decode test as a beam search of this many beams (tgN-beamK: tokens/s per output "
                  "token, every beam's step together); 0: none")

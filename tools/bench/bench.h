@@ -35,6 +35,8 @@ struct Config {
   uint32_t embed_batch = 8;      // encoders: texts of -p tokens embedded per call (the embN tests)
   uint32_t sessions = 1;         // sessions running each test at once, each on its own thread
   uint32_t beams = 0;            // > 0: each decode test also as a beam search of this many beams
+  bool restore = false;          // each ppN test of a decoder also as rsN: its state restored from a
+                                 // session state file (Session::LoadState) instead of prefilled
   // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
   // are shortened to fit (and say so) instead of refused.
   bool fit_to_context = false;
@@ -67,7 +69,7 @@ struct Stat {
 };
 
 struct TestResult {
-  std::string test;  // pp512, tg128; emb128 for an encoder (texts of 128 tokens)
+  std::string test;  // pp512, tg128; emb128 for an encoder (texts of 128 tokens); rs512 (restored)
   uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
   uint32_t background_load = 0;  // busy threads beside the test
   uint32_t sessions = 1;         // sessions running the test at once; figures are per session

@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -113,6 +115,7 @@ struct Combo {
   std::string isa, backend, kv_type;
   uint32_t source = 0;  // encoder-decoders: the source's tokens (the srcN test's, or the tg test's)
   uint32_t beams = 0;   // > 0: the decode test is a beam search of this many beams
+  bool restore = false; // the prompt test restores the prompt's saved state (rsN)
 };
 
 // Lets `parties` threads start each repetition together.
@@ -192,6 +195,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
            : seq2seq                 ? "tg" + std::to_string(n_gen) + "@src" + std::to_string(combo.source)
                                      : "tg" + std::to_string(n_gen);
   if (combo.beams > 0) r.test += "-beam" + std::to_string(combo.beams);
+  if (combo.restore) r.test = "rs" + std::to_string(n_prompt);
   r.n_prompt = n_prompt;
   r.n_gen = n_gen;
   r.depth = combo.depth;
@@ -270,6 +274,21 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   gen.max_tokens = n_gen + 1;  // n_gen forward passes: the last sampled token is not fed
   gen.stop_at_end_of_text = false;
   std::vector<double> seconds, ttft;
+  // rsN: the state after the prompt (and its depth), saved once; each repetition restores it.
+  const std::string state_path = "/tmp/edgeformer-bench-" + std::to_string(getpid()) + ".state";
+  struct Remove {
+    const std::string& path;
+    bool active;
+    ~Remove() {
+      if (active) std::remove(path.c_str());
+    }
+  } remove_state{state_path, combo.restore};
+  if (combo.restore) {
+    session.Reset();
+    if (start > 0) EF_RETURN_IF_ERROR(session.Prefill(context.data(), context.size()));
+    EF_RETURN_IF_ERROR(session.Prefill(prompt.data(), prompt.size()));
+    EF_RETURN_IF_ERROR(session.SaveState(state_path));
+  }
   Profile profile;
   ResetPeakRss();
   for (uint32_t rep = 0; rep <= config.repetitions; ++rep) {
@@ -293,6 +312,14 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
       (void)sampler.Sample(session.logits());
       if (timed) {
         seconds.push_back(encoded);
+        ttft.push_back(Since(t0));
+      }
+    } else if (combo.restore) {
+      EF_RETURN_IF_ERROR(session.LoadState(state_path));
+      const double restored = Since(t0);
+      (void)sampler.Sample(session.logits());
+      if (timed) {
+        seconds.push_back(restored);
         ttft.push_back(Since(t0));
       }
     } else if (n_prompt > 0) {
@@ -530,6 +557,12 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
           for (uint32_t p : n_prompt) {
             combo.source = seq2seq ? p : 0;
             if (p > 0) EF_RETURN_IF_ERROR(run(p, 0));
+            if (p > 0 && config.restore && model->config().family == Family::kDecoderOnly) {
+              combo.restore = true;
+              const Error err = run(p, 0);
+              combo.restore = false;
+              EF_RETURN_IF_ERROR(err);
+            }
           }
           for (uint32_t n : n_gen) {
             // An encoder does not generate: its tests are embN (the -p lengths). An

@@ -4,6 +4,9 @@
 // --tokenize, the ids of a text). stderr: timing, the sampling seed and status. Exit codes as
 // every tool's (tools/common/cli.h): 0 on success, including a generation stopped by a full
 // context (reported on stderr); 1 when the model, prompt or run fails; 2 for a bad command line.
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -80,6 +83,27 @@ void WriteText(const edgeformer_model* model, const std::vector<int32_t>& ids) {
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// --prompt-cache: restores the state at `path` (when there is one) and keeps the longest prefix of
+// `prompt` it holds, at most all but the prompt's last token (whose logits start the reply);
+// *reused counts it. A state that does not load (another model or KV type, a corrupt file) is
+// reported and ignored: the prompt is then prefilled whole and the file replaced.
+edgeformer_status LoadPromptCache(edgeformer_session* session, const std::string& path,
+                                  const std::vector<int32_t>& prompt, size_t* reused) {
+  *reused = 0;
+  if (access(path.c_str(), F_OK) != 0) return EDGEFORMER_OK;
+  if (edgeformer_session_load(session, path.c_str()) != EDGEFORMER_OK) {
+    std::fprintf(stderr, "edgeformer-run: warning: the prompt cache is not used: %s\n", edgeformer_last_error());
+    return edgeformer_session_reset(session);
+  }
+  std::vector<int32_t> cached(edgeformer_session_position(session));
+  size_t n_cached = 0;
+  const edgeformer_status st = edgeformer_session_tokens(session, cached.data(), cached.size(), &n_cached);
+  if (st != EDGEFORMER_OK) return st;
+  const size_t limit = std::min(n_cached, prompt.empty() ? size_t{0} : prompt.size() - 1);
+  while (*reused < limit && cached[*reused] == prompt[*reused]) ++*reused;
+  return edgeformer_session_truncate(session, static_cast<uint32_t>(*reused));
 }
 
 }  // namespace
@@ -159,6 +183,10 @@ int main(int argc, char** argv) {
   app.add_option("--lookup-ngram", gen.lookup_ngram, "with --lookup: the longest n-gram matched")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
+  std::string prompt_cache;
+  app.add_option("--prompt-cache", prompt_cache,
+                 "a session state file: the longest prefix of the prompt it holds is restored instead of "
+                 "prefilled, and the prompt's state is saved to it (created when missing)");
   app.add_option("--seed", gen.sampler.seed,
                  "sampling seed (default: a random one, printed on stderr, so a run can be repeated)");
   app.add_option("-t,--threads", sp.n_threads, "threads")->capture_default_str()->check(CLI::Range(1, 256));
@@ -356,9 +384,21 @@ int main(int argc, char** argv) {
     st = edgeformer_encode_source(session, source_ids.data(), source_ids.size(), nullptr, 0);
     if (st != EDGEFORMER_OK) return Fail("cannot encode the source", st);
   }
-  if (!prompt_ids.empty()) {
-    st = edgeformer_session_prefill(session, prompt_ids.data(), prompt_ids.size());
+  size_t reused = 0;  // prompt tokens restored from --prompt-cache
+  if (!prompt_cache.empty()) {
+    if (seq2seq || chat) {
+      std::fprintf(stderr, "edgeformer-run: --prompt-cache is for a decoder's prompt\n");
+      return edgeformer::cli::kExitUsage;
+    }
+    st = LoadPromptCache(session, prompt_cache, prompt_ids, &reused);
+    if (st != EDGEFORMER_OK) return Fail("cannot use the prompt cache", st);
+  }
+  if (prompt_ids.size() > reused) {
+    st = edgeformer_session_prefill(session, prompt_ids.data() + reused, prompt_ids.size() - reused);
     if (st != EDGEFORMER_OK) return Fail("cannot process the prompt", st);
+  }
+  if (!prompt_cache.empty() && edgeformer_session_save(session, prompt_cache.c_str()) != EDGEFORMER_OK) {
+    std::fprintf(stderr, "edgeformer-run: warning: the prompt cache is not saved: %s\n", edgeformer_last_error());
   }
   const auto t1 = std::chrono::steady_clock::now();
   if (!dump_logits.empty()) {
@@ -408,7 +448,8 @@ int main(int argc, char** argv) {
     return Fail("generation failed", st);
   }
   const double prefill_s = Seconds(t0, t1), decode_s = Seconds(t1, t2);
-  const size_t prefilled = seq2seq ? source_ids.size() : prompt_ids.size();
+  const size_t prefilled = seq2seq ? source_ids.size() : prompt_ids.size() - reused;
+  if (!prompt_cache.empty()) std::fprintf(stderr, "prompt cache: %zu of %zu prompt tokens restored\n", reused, prompt_ids.size());
   std::fprintf(stderr,
                "load %.1f ms | %s %zu tokens in %.1f ms (%.1f tok/s) | generated %zu tokens in %.1f ms "
                "(%.1f tok/s) | %s kernels (%s), %u thread(s) | weights %s | seed %llu\n",

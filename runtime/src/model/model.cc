@@ -94,6 +94,7 @@ Error Model::Parse(const LoadOptions& options) {
     return Invalid("the model header is corrupt (FlatBuffer verification failed)");
   }
   const schema::Model* m = schema::GetSizePrefixedModel(base);
+  identity_ = Fnv1a64(base, header_size + sizeof(uint32_t), kFnv1aInit);
   if (m->format_version() < kMinFormatVersion || m->format_version() > kFormatVersion) {
     return Unsupported("format version " + std::to_string(m->format_version()) + " is not supported (this build reads " +
                        std::to_string(kMinFormatVersion) + " to " + std::to_string(kFormatVersion) +

@@ -76,6 +76,9 @@ class Model {
   // values' of every decoder layer); 0 unless an encoder-decoder.
   uint64_t encoder_weight_bytes() const { return encoder_weight_bytes_; }
   size_t file_size() const { return file_->size(); }
+  // FNV-1a 64 of the file's header (the architecture, the tokenizer, every tensor's place, type
+  // and checksum): what a saved session state names as its model.
+  uint64_t identity() const { return identity_; }
   // The matrices' types by class, as the tools print it: "embedding int8; attention int4/g32;
   // ffn int4/g32 x10+int8 x2; classifier tied" (a count per type where a class mixes them).
   const std::string& weights_summary() const { return weights_summary_; }
@@ -94,6 +97,7 @@ class Model {
   std::vector<LayerWeights> layers_;
   GlobalWeights encoder_globals_;
   std::vector<LayerWeights> encoder_layers_;
+  uint64_t identity_ = 0;
   uint64_t weight_bytes_ = 0;
   uint64_t encoder_weight_bytes_ = 0;
   std::string weights_summary_;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/aligned_buffer.h"
@@ -164,6 +165,20 @@ class Session {
   // Forgets the context (and an encoder-decoder's source).
   void Reset();
 
+  // Session state files (model/session_state.cc): SaveState writes the context (its tokens, a
+  // pending token, the logits, every layer's keys and values, an encoder-decoder's source keys
+  // and values) to `path` (through a temporary file renamed over it). LoadState restores such a
+  // file into a session of the same model (Model::identity), KV type and context length, which
+  // then continues exactly as the saving session would have: the same logits, bit for bit. The
+  // file is untrusted: every field is checked before anything is copied, and a refused file
+  // (kInvalidArgument; kUnsupported for another format version) leaves the session unchanged.
+  // The sampler's state is not part of it. Encoders keep no context: kUnsupported.
+  // LoadStateFromMemory reads `size` caller-owned bytes (LoadState maps the file: the cache is
+  // copied once, from the page cache). Allocate nothing but the file's small tables.
+  Error SaveState(const std::string& path) const;
+  Error LoadState(const std::string& path);
+  Error LoadStateFromMemory(const void* data, size_t size);
+
   // Keeps the first n tokens of the KV cache (n <= position()) and forgets the rest: later
   // tokens, a pending one and the logits. The next call is a Prefill. For editing or
   // regenerating the end of a conversation. Sliding-window layers keep only their window (plus
@@ -279,6 +294,11 @@ class Session {
   // position n needs (written over by later positions), recomputes the n tokens from history_;
   // if that fails, the context is forgotten.
   Error RestoreTo(uint32_t n);
+  // State files: the oldest position cache layer l keeps for the next query (0, or a ring's
+  // window), and every cache region a state file holds, in its order: f(cache, first, count).
+  uint32_t StateFirst(size_t l) const;
+  template <typename F>
+  void ForEachStateLayer(const uint32_t* first, F&& f) const;
   // Recomputes the cache of history_'s first n tokens from position 0 (Reset when that fails).
   Error Replay(uint32_t n);
   // Whether every ring still holds the keys the query at position n attends to.
