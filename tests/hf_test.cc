@@ -206,6 +206,44 @@ TEST_CASE("bad checkpoints are refused with the file and the problem, leaving no
   CHECK(Refused(tmp.path(""), out, true).find("WordPiece vocabularies need the BertPreTokenizer") != std::string::npos);
 }
 
+// Integers of a config are integers in range: a float (1e30 was undefined behaviour as an int),
+// a negative or a huge value is refused by name, for every converter that reads its own keys.
+TEST_CASE("config integers that are floats, negative or huge are refused by key") {
+  struct Case {
+    const char* model;
+    const char* key;  // "key": its value in the reference config, replaced
+  };
+  const Case cases[] = {{"seq2seq/bart", "\"encoder_layers\": 2"},
+                        {"seq2seq/bart", "\"decoder_start_token_id\": 2"},
+                        {"seq2seq/t5_v1_1", "\"relative_attention_num_buckets\": 16"},
+                        {"seq2seq/t5_v1_1", "\"decoder_start_token_id\": 0"},
+                        {"seq2seq/encdec_post", "\"decoder_start_ids\": [\n  2\n ]"},
+                        {"seq2seq/encdec_post", "\"num_hidden_layers\": 2,\n  \"norm\""}};
+  for (const Case& c : cases) {
+    const std::string src = ReferenceDir() + "/" + c.model;
+    const std::vector<uint8_t> bytes = test::ReadFile(src + "/config.json");
+    const std::string config(bytes.begin(), bytes.end());
+    const std::string key = std::string(c.key).substr(0, std::string(c.key).find(':'));
+    const size_t at = config.find(c.key);
+    REQUIRE_MESSAGE(at != std::string::npos, c.key);
+    const bool list = std::string(c.key).find('[') != std::string::npos;
+    const bool before_norm = std::string(c.key).find("norm") != std::string::npos;
+    for (const char* value : {"1e30", "2.0", "-3", "4294967296"}) {
+      CAPTURE(c.model);
+      CAPTURE(key);
+      CAPTURE(value);
+      test::TempDir tmp;
+      CopyDir(src, tmp, {"model.safetensors"});
+      std::string bad = config;
+      const std::string v = list ? "[" + std::string(value) + "]" : value;
+      bad.replace(at, std::strlen(c.key), key + ": " + v + (before_norm ? ",\n  \"norm\"" : ""));
+      test::WriteFile(tmp.path("config.json"), std::vector<uint8_t>(bad.begin(), bad.end()));
+      const std::string message = Refused(tmp.path(""), tmp.path("out.edgf"));
+      CHECK_MESSAGE(message.find(key.substr(1, key.size() - 2) + " must be") != std::string::npos, message);
+    }
+  }
+}
+
 TEST_CASE("a sharded index must name existing shards holding its tensors") {
   const std::string src = ReferenceDir() + "/llama3_bf16_tied_sharded";
   test::TempDir tmp;
