@@ -23,7 +23,7 @@ std::vector<edgeformer_session*> MakeSessions() {
     const std::string path = paths.substr(start, end - start);
     start = end + 1;
     if (path.empty()) continue;
-    edgeformer_model* m = nullptr;  // kept for the process's lifetime, as its sessions
+    edgeformer_model* m = nullptr;  // its sessions keep it alive (the handle is released below)
     if (edgeformer_model_load(path.c_str(), nullptr, &m) != EDGEFORMER_OK) {
       std::fprintf(stderr, "fuzz_state: cannot load %s: %s\n", path.c_str(), edgeformer_last_error());
       std::abort();
@@ -35,6 +35,7 @@ std::vector<edgeformer_session*> MakeSessions() {
       if (edgeformer_session_create(m, &p, &s) != EDGEFORMER_OK) std::abort();
       sessions.push_back(s);
     }
+    edgeformer_model_destroy(m);
   }
   if (sessions.empty()) {
     std::fprintf(stderr, "fuzz_state: set EDGEFORMER_FUZZ_STATE_MODELS to model files\n");

@@ -57,10 +57,13 @@ void Mutate(Rng& rng, uint8_t* data, size_t size) {
     case 2:  // a token of the history
       at = kHeader + table + 4 * rng.Below((U32(data, kTokens) & 0xfffff) + 1);
       break;
-    case 3:  // a logit
-      at = kHeader + small - 4 * (1 + rng.Below(64));
+    case 3: {  // a logit (the last 64 of the hashed tables)
+      const uint64_t back = 4 * (1 + rng.Below(64));
+      if (U32(data, kHasLogits) != 1 || back > small) return;
+      at = kHeader + small - back;
       as_float = true;
       break;
+    }
     default:  // a cache value or scale
       if (size <= kHeader + small + 4) return;
       at = kHeader + small + (rng.Below(size - kHeader - small - 4) & ~size_t{3});

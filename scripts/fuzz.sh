@@ -144,7 +144,7 @@ export EDGEFORMER_FUZZ_TOKENIZERS=$(IFS=:; echo "${tok_models[*]}")
 # KV caches, in that order (the selector byte); its seeds are states edgeformer-run
 # --prompt-cache saves: the tiny model, and a sliding-window one whose rings wrap.
 state_models=("$seeds/fuzz_model/tiny-int8.edgf")
-[[ -d $ref/mistral_sw_f32 ]] && "$convert" "$ref/mistral_sw_f32" --quant int8 -q -o "$seeds/mistral_sw.edgf" &&
+[[ -d $ref/mistral_sw_f32 ]] && "$convert" "$ref/mistral_sw_f32" --no-tokenizer --quant int8 -q -o "$seeds/mistral_sw.edgf" &&
   state_models+=("$seeds/mistral_sw.edgf")
 export EDGEFORMER_FUZZ_STATE_MODELS=$(IFS=:; echo "${state_models[*]}")
 mkdir -p "$seeds/fuzz_state"

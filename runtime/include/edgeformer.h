@@ -494,6 +494,21 @@ typedef struct edgeformer_generate_params {
                                it faster (see edgeformer_session_info's draft counts). 0: off.
                                Default 0. */
   uint32_t lookup_ngram;    /* the longest n-gram prompt lookup matches, 1 to 16. Default 2. */
+  edgeformer_session* draft; /* speculative decoding with a draft model: another session, of a
+                               smaller decoder with the same vocabulary (the same tokenizer
+                               pieces), is brought to this session's text (what its cache shares
+                               with it is kept, the rest prefilled) and proposes up to
+                               draft_tokens tokens by its own greedy steps; they are checked as
+                               prompt lookup's are, so the output is still this model's own, token
+                               for token (greedy or sampled with a seed). The draft session is
+                               the caller's, busy during the call (EDGEFORMER_BUSY if it is in
+                               use); afterwards it holds the text, plus any rejected proposals.
+                               Needs the session's max_draft_tokens; not with lookup_tokens.
+                               Default NULL. */
+  uint32_t draft_tokens;    /* with draft: the proposals per pass, at most the session's
+                               max_draft_tokens; 0 adapts them to what passes accept (from 4, +2
+                               after a pass that accepts all, -1 after one that does not).
+                               Default 0. */
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */

@@ -425,6 +425,8 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
   p.n_stop_strings = 0;
   p.lookup_tokens = 0;
   p.lookup_ngram = 2;
+  p.draft = NULL;
+  p.draft_tokens = 0;
   return p;
 }
 
@@ -435,6 +437,15 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
   if (stop_reason != nullptr) *stop_reason = EDGEFORMER_STOP_ERROR;
   if (session == nullptr) return Null("session");
   const edgeformer_generate_params p = params ? *params : edgeformer_generate_default_params();
+  if (p.draft == session) return Fail(Status::kInvalidArgument, "a session cannot be its own draft");
+  // The draft session is busy for the call, as the session is.
+  if (p.draft != nullptr && !edgeformer::capi::Enter(p.draft)) return edgeformer::capi::Busy();
+  struct LeaveDraft {
+    edgeformer_session* draft;
+    ~LeaveDraft() {
+      if (draft != nullptr) edgeformer::capi::Leave(draft);
+    }
+  } leave_draft{p.draft};
   return InCall(session, [&] {
     Error err = session->sampler.Configure(ToSamplerParams(p.sampler));
     if (err.ok()) err = session->stops.Start(p.stop_strings, p.n_stop_strings);
@@ -446,6 +457,8 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     o.keep_tokens = p.keep_tokens;
     o.lookup_tokens = p.lookup_tokens;
     o.lookup_ngram = p.lookup_ngram;
+    o.draft = p.draft != nullptr ? p.draft->session.get() : nullptr;
+    o.draft_tokens = p.draft_tokens;
     CallbackBridge bridge{&session->model->tokenizer(), callback, user_data, session->session->last_token(),
                           session, false, false};
     size_t n = 0;

@@ -180,6 +180,13 @@ int main(int argc, char** argv) {
                  "prompt lookup: verify up to N tokens proposed from earlier text in each pass (the same output, "
                  "faster where the text repeats; 0 = off)")
       ->check(CLI::Range(0, 64));
+  std::string draft_path;
+  app.add_option("--draft", draft_path,
+                 "speculative decoding: a smaller model with the same tokenizer proposes tokens by its greedy steps, "
+                 "checked in one pass over this model's weights (the same output, faster when it guesses right)");
+  app.add_option("--draft-tokens", gen.draft_tokens, "with --draft: proposals per pass (0 = adapt to acceptance)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   app.add_option("--lookup-ngram", gen.lookup_ngram, "with --lookup: the longest n-gram matched")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
@@ -362,7 +369,7 @@ int main(int argc, char** argv) {
     sp.max_beams = beam.beams;
     sp.max_beam_tokens = gen.max_tokens;
   }
-  sp.max_draft_tokens = gen.lookup_tokens;
+  sp.max_draft_tokens = draft_path.empty() ? gen.lookup_tokens : gen.draft_tokens > 0 ? gen.draft_tokens : 16;
   edgeformer_session* session = nullptr;
   st = edgeformer_session_create(model, &sp, &session);
   if (st != EDGEFORMER_OK) return Fail("cannot create a session", st);
@@ -370,6 +377,26 @@ int main(int argc, char** argv) {
                                                                                        &edgeformer_session_destroy);
   edgeformer_session_info info;
   (void)edgeformer_session_get_info(session, &info);
+  // --draft: the draft's session, as many threads, the same KV type, the target's context (or
+  // less, when the draft's positions end sooner: proposals then stop there).
+  std::unique_ptr<edgeformer_session, void (*)(edgeformer_session*)> draft_owner(nullptr, &edgeformer_session_destroy);
+  if (!draft_path.empty()) {
+    edgeformer_model* draft_model = nullptr;
+    st = edgeformer_model_load(draft_path.c_str(), &mp, &draft_model);
+    if (st != EDGEFORMER_OK) return Fail("cannot load the draft model", st);
+    edgeformer_model_info draft_info;
+    (void)edgeformer_model_get_info(draft_model, &draft_info);
+    edgeformer_session_params dp = edgeformer_session_default_params();
+    dp.n_threads = sp.n_threads;
+    dp.kv_type = sp.kv_type;
+    dp.context_length = std::min(info.context_length, draft_info.max_seq_len);
+    edgeformer_session* draft = nullptr;
+    st = edgeformer_session_create(draft_model, &dp, &draft);
+    edgeformer_model_destroy(draft_model);  // the session keeps it
+    if (st != EDGEFORMER_OK) return Fail("cannot create the draft's session", st);
+    draft_owner.reset(draft);
+    gen.draft = draft;
+  }
 
   gen.stop_at_end_of_text = !ignore_eos;
   if (chat) return edgeformer::run::RunChat(model, session, gen, chat_options, stdin, stdout);
@@ -460,9 +487,9 @@ int main(int argc, char** argv) {
                : std::strcmp(model_info.weight_type, "int4") == 0 ? info.q4gemm_kernel
                                                                   : info.sgemm_kernel,
                info.n_threads, edgeformer_model_weights(model), static_cast<unsigned long long>(gen.sampler.seed));
-  if (gen.lookup_tokens > 0 && edgeformer_session_get_info(session, &info) == EDGEFORMER_OK) {
-    std::fprintf(stderr, "lookup: %llu passes, %llu tokens proposed, %llu accepted (%.0f%%), %.2f tokens per pass\n",
-                 static_cast<unsigned long long>(info.draft_passes),
+  if ((gen.lookup_tokens > 0 || gen.draft != nullptr) && edgeformer_session_get_info(session, &info) == EDGEFORMER_OK) {
+    std::fprintf(stderr, "%s: %llu passes, %llu tokens proposed, %llu accepted (%.0f%%), %.2f tokens per pass\n",
+                 gen.draft != nullptr ? "draft" : "lookup", static_cast<unsigned long long>(info.draft_passes),
                  static_cast<unsigned long long>(info.draft_proposed),
                  static_cast<unsigned long long>(info.draft_accepted),
                  info.draft_proposed > 0 ? 100.0 * info.draft_accepted / info.draft_proposed : 0.0,

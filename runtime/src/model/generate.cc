@@ -1,10 +1,12 @@
 // Generation after the context (Session::Generate): one token per step, or several per pass
-// over the weights when proposals are verified (prompt lookup, model/lookup.h).
+// over the weights when proposals are verified (prompt lookup, model/lookup.h, or a draft
+// model's greedy continuation).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "model/lookup.h"
+#include "model/speculative.h"
 #include "model/session.h"
 
 namespace edgeformer {
@@ -41,6 +43,17 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
   if (options.lookup_tokens > 0 && (options.lookup_ngram < 1 || options.lookup_ngram > 16)) {
     return Error(Status::kInvalidArgument, "lookup_ngram must be 1 to 16");
   }
+  if (options.draft != nullptr) EF_RETURN_IF_ERROR(CheckDraft(*options.draft));
+  if (options.draft != nullptr && options.lookup_tokens > 0) {
+    return Error(Status::kInvalidArgument, "a draft model and prompt lookup do not go together: choose one");
+  }
+  if (options.draft != nullptr && (max_draft_ == 0 || options.draft_tokens > max_draft_)) {
+    return Error(Status::kInvalidArgument, "draft_tokens " + std::to_string(options.draft_tokens) +
+                                               " needs a session whose max_draft_tokens (" +
+                                               std::to_string(max_draft_) + ") is at least it and not 0");
+  }
+  // Draft proposals per pass: fixed, or adapted to what passes accept.
+  size_t draft_k = options.draft_tokens > 0 ? options.draft_tokens : std::min<size_t>(4, max_draft_);
   *reason = StopReason::kMaxTokens;
   const ModelConfig& c = model_.config();
   phase_ = Phase::kDecode;
@@ -69,19 +82,33 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
       // Proposals for a verification pass: as many as the context, the tokens still to make
       // (the pending token's row makes one more) and the options allow.
       size_t k = 0;
-      if (options.lookup_tokens > 0 && *n_generated < options.max_tokens) {
+      if ((options.lookup_tokens > 0 || options.draft != nullptr) && *n_generated < options.max_tokens) {
         int32_t* history = history_.as<int32_t>();
         history[pos_] = pending_;  // the text so far ends with the pending token (pos_ < context_)
         const size_t room = std::min<size_t>(context_ - pos_ - 1, options.max_tokens - *n_generated - 1);
-        k = ProposeLookup(history, pos_ + 1, options.lookup_ngram, std::min<size_t>(options.lookup_tokens, room),
-                          draft_tokens_.as<int32_t>() + 1);
+        if (options.draft != nullptr) {
+          const Error err = ProposeDraft(*options.draft, std::min(draft_k, room), sampler, &k);
+          if (!err.ok()) {
+            *reason = StopReason::kError;
+            return err;
+          }
+        } else {
+          k = ProposeLookup(history, pos_ + 1, options.lookup_ngram, std::min<size_t>(options.lookup_tokens, room),
+                            draft_tokens_.as<int32_t>() + 1);
+        }
       }
       if (k > 0) {
         bool stop = false;
-        const Error err = VerifyDraft(k, sampler, options, callback, user_data, n_generated, reason, &stop);
+        const uint64_t accepted_before = draft_stats_.accepted;
+        const float* q = options.draft != nullptr && !sampler.greedy() ? draft_q_.as<float>() : nullptr;
+        const Error err = VerifyDraft(k, q, sampler, options, callback, user_data, n_generated, reason, &stop);
         if (!err.ok()) {
           *reason = StopReason::kError;
           return err;
+        }
+        if (options.draft_tokens == 0) {
+          draft_k = draft_stats_.accepted - accepted_before == k ? std::min<size_t>(draft_k + 2, max_draft_)
+                                                                 : std::max<size_t>(draft_k, 2) - 1;
         }
         if (release_workers_) pool_->ReleaseWorkers();
         if (stop) return Error::Ok();
@@ -101,6 +128,61 @@ Error Session::Generate(Sampler& sampler, const GenerateOptions& options, TokenC
   }
 }
 
+Error Session::CheckDraft(const Session& draft) const {
+  const ModelConfig& c = model_.config();
+  const ModelConfig& d = draft.model_.config();
+  if (&draft == this) return Error(Status::kInvalidArgument, "a session cannot be its own draft");
+  if (c.family != Family::kDecoderOnly || d.family != Family::kDecoderOnly) {
+    return Error(Status::kUnsupported, "draft models are for decoders: the model and its draft must both be decoders");
+  }
+  const Tokenizer& a = model_.tokenizer();
+  const Tokenizer& b = draft.model_.tokenizer();
+  bool same = c.vocab_size == d.vocab_size && a.present() == b.present() && a.vocab_size() == b.vocab_size();
+  for (uint32_t id = 0; same && id < a.vocab_size(); ++id) same = a.Piece(-1, id) == b.Piece(-1, id);
+  if (!same) {
+    return Error(Status::kInvalidArgument, "the draft model's vocabulary (" + std::to_string(d.vocab_size) +
+                                               " tokens) is not the model's (" + std::to_string(c.vocab_size) +
+                                               "): a draft needs the same tokenizer");
+  }
+  return Error::Ok();
+}
+
+Error Session::ProposeDraft(Session& draft, size_t max_k, Sampler& sampler, size_t* k) {
+  *k = 0;
+  // The text: the cache's tokens and the pending one (history_[pos_], set by the caller).
+  const int32_t* text = history_.as<int32_t>();
+  const size_t n = size_t{pos_} + 1;
+  // The draft's context must hold the text and all proposals but the last (never fed).
+  if (n > draft.context_) return Error::Ok();
+  max_k = std::min<size_t>(max_k, draft.context_ - n + 1);
+  if (max_k == 0) return Error::Ok();
+  // Keep what the draft shares with the text (all but the last text token at most: its logits
+  // are the first proposal's), prefill the rest.
+  const int32_t* seen = draft.history();
+  const size_t limit = std::min<size_t>(draft.pos_, n - 1);
+  size_t keep = 0;
+  while (keep < limit && seen[keep] == text[keep]) ++keep;
+  EF_RETURN_IF_ERROR(draft.Truncate(static_cast<uint32_t>(keep)));
+  EF_RETURN_IF_ERROR(draft.Prefill(text + keep, n - keep));
+  int32_t* rows = draft_tokens_.as<int32_t>();
+  const size_t vocab = model_.config().vocab_size;
+  for (size_t j = 0; j < max_k; ++j) {
+    if (j > 0) EF_RETURN_IF_ERROR(draft.Prefill(rows + j, 1));
+    const float* logits = draft.logits();
+    if (sampler.greedy()) {
+      rows[j + 1] = static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
+      continue;
+    }
+    // The distribution the model's row j will be judged against: the same settings, the same
+    // history (the text and the proposals before this one).
+    float* q = draft_q_.as<float>() + j * vocab;
+    sampler.Distribution(logits, draft.history(), draft.position(), q);
+    rows[j + 1] = sampler.Draw(q);
+  }
+  *k = max_k;
+  return Error::Ok();
+}
+
 int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler) {
   const ModelConfig& c = model_.config();
   const ScopedOp t(profile_, phase_, OpKind::kSample);
@@ -110,6 +192,21 @@ int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler) {
   // the context's last position.
   if (c.forced_eos_id >= 0 && fed + 1 == context_) return c.forced_eos_id;
   return sampler.Sample(row, history_.as<int32_t>(), fed);
+}
+
+int32_t Session::SpeculativeAt(float* row, uint32_t fed, Sampler& sampler, int32_t proposed, const float* q) {
+  const ModelConfig& c = model_.config();
+  const ScopedOp t(profile_, phase_, OpKind::kSample);
+  for (const int32_t id : c.suppress_ids) row[id] = -INFINITY;
+  if (c.forced_eos_id >= 0 && fed + 1 == context_) return c.forced_eos_id;
+  float* p = draft_p_.as<float>();
+  sampler.Distribution(row, history_.as<int32_t>(), fed, p);
+  if (proposed < 0) return sampler.Draw(p);
+  if (AcceptDraft(p, q, proposed, sampler.Uniform())) return proposed;
+  // Rejected: p[proposed] < q[proposed], so the residual has mass (if rounding left none: p).
+  if (Residual(p, q, c.vocab_size, p) > 0.0f) return sampler.Draw(p);
+  sampler.Distribution(row, history_.as<int32_t>(), fed, p);
+  return sampler.Draw(p);
 }
 
 bool Session::Deliver(int32_t token, const ModelConfig& c, const GenerateOptions& options, TokenCallback callback,
@@ -126,8 +223,9 @@ bool Session::Deliver(int32_t token, const ModelConfig& c, const GenerateOptions
   return *n_generated >= options.max_tokens;
 }
 
-Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& options, TokenCallback callback,
-                           void* user_data, size_t* n_generated, StopReason* reason, bool* stop) {
+Error Session::VerifyDraft(size_t k, const float* q, Sampler& sampler, const GenerateOptions& options,
+                           TokenCallback callback, void* user_data, size_t* n_generated, StopReason* reason,
+                           bool* stop) {
   const ModelConfig& c = model_.config();
   const size_t vocab = c.vocab_size;
   int32_t* rows = draft_tokens_.as<int32_t>();
@@ -150,7 +248,8 @@ Error Session::VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& op
   for (size_t i = 0;; ++i) {
     float* row = logits + i * vocab;
     const uint32_t fed = pos_before + static_cast<uint32_t>(i) + 1;
-    const int32_t token = SampleAt(row, fed, sampler);
+    const int32_t token = q == nullptr ? SampleAt(row, fed, sampler)
+                                       : SpeculativeAt(row, fed, sampler, i < k ? rows[i + 1] : -1, q + i * vocab);
     const bool agreed = i < k && token == rows[i + 1];
     if (agreed) ++draft_stats_.accepted;
     // What a step would leave: rows[0, i] fed, row i's logits, its token pending.

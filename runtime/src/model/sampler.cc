@@ -81,13 +81,15 @@ const float* Sampler::Adjust(const float* logits, const int32_t* history, size_t
   return adjusted_.data();
 }
 
-int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t n_history) {
+size_t Sampler::Candidates(const float* raw_logits, const int32_t* history, size_t n_history, int32_t* single) {
   const size_t n = probs_.size();
   const float* logits = Adjust(raw_logits, history, n_history);
+  *single = -1;
   if (params_.temperature <= 0.0f) {
     size_t best = 0;
     for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
-    return static_cast<int32_t>(best);
+    *single = static_cast<int32_t>(best);
+    return 1;
   }
   // A NaN logit (a broken model) counts as -infinity: probability 0. Without a finite largest
   // logit (all NaN or -infinity, or one infinite) the softmax would be NaN, which would make the
@@ -98,7 +100,10 @@ int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t 
     probs_[i] = logits[i] == logits[i] ? logits[i] / params_.temperature : minus_inf;
     best = probs_[i] > probs_[best] ? i : best;
   }
-  if (!std::isfinite(probs_[best])) return static_cast<int32_t>(best);
+  if (!std::isfinite(probs_[best])) {
+    *single = static_cast<int32_t>(best);
+    return 1;
+  }
   ops::Softmax(probs_.data(), n);
 
   // Candidates: every token, or the top_k most probable; then the smallest prefix (by
@@ -149,6 +154,13 @@ int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t 
     }
     count = last;
   }
+  return count;
+}
+
+int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t n_history) {
+  int32_t single = -1;
+  const size_t count = Candidates(raw_logits, history, n_history, &single);
+  if (single >= 0) return single;
   float total = 0.0f;
   for (size_t i = 0; i < count; ++i) total += probs_[order_[i]];
   const float r = NextUniform() * total;
@@ -158,6 +170,36 @@ int32_t Sampler::Sample(const float* raw_logits, const int32_t* history, size_t 
     if (r < acc) return order_[i];
   }
   return order_[count - 1];  // rounding: r landed on the total
+}
+
+void Sampler::Distribution(const float* raw_logits, const int32_t* history, size_t n_history, float* out) {
+  int32_t single = -1;
+  const size_t count = Candidates(raw_logits, history, n_history, &single);
+  std::fill(out, out + probs_.size(), 0.0f);
+  if (single >= 0) {
+    out[single] = 1.0f;
+    return;
+  }
+  float total = 0.0f;
+  for (size_t i = 0; i < count; ++i) total += probs_[order_[i]];
+  for (size_t i = 0; i < count; ++i) out[order_[i]] = probs_[order_[i]] / total;
+}
+
+int32_t Sampler::Draw(const float* weights) {
+  const size_t n = probs_.size();
+  float total = 0.0f;
+  size_t last = 0;
+  for (size_t i = 0; i < n; ++i) {
+    total += weights[i];
+    if (weights[i] > 0.0f) last = i;
+  }
+  const float r = NextUniform() * total;
+  float acc = 0.0f;
+  for (size_t i = 0; i < n; ++i) {
+    acc += weights[i];
+    if (r < acc) return static_cast<int32_t>(i);
+  }
+  return static_cast<int32_t>(last);  // rounding: r landed on the total
 }
 
 }  // namespace edgeformer

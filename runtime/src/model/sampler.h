@@ -40,8 +40,22 @@ class Sampler {
   // history: the context's tokens so far, oldest first (the penalties' window is its tail).
   int32_t Sample(const float* logits, const int32_t* history = nullptr, size_t n_history = 0);
 
+  // For speculative sampling (model/speculative.h), which needs the distributions themselves:
+  // the distribution Sample draws from, out [vocab] (probabilities over its candidates after
+  // biases, penalties, temperature, top-k, min-p and top-p; one-hot at Sample's choice when it
+  // draws nothing: greedy, or no finite largest logit).
+  void Distribution(const float* logits, const int32_t* history, size_t n_history, float* out);
+  // A token drawn with probability weights[i] / their sum (weights [vocab], >= 0, some > 0), from
+  // the sampler's generator (one uniform draw).
+  int32_t Draw(const float* weights);
+  float Uniform() { return NextUniform(); }
+  bool greedy() const { return params_.temperature <= 0.0f; }
+
  private:
   float NextUniform();  // [0, 1)
+  // Sample's candidates: order_[0, count) weighted by probs_ (not normalized); or, when it draws
+  // nothing (greedy, no finite largest logit), *single is the token (else -1).
+  size_t Candidates(const float* logits, const int32_t* history, size_t n_history, int32_t* single);
 
   SamplerParams params_;
   uint64_t state_ = 1;

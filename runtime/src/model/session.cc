@@ -193,6 +193,8 @@ Error Session::Allocate(uint64_t budget, uint64_t extra, uint64_t beam_bytes) {
       {&logits_, (size_t{max_beams_} + 1) * c.vocab_size * sizeof(float)},
       {&draft_tokens_, max_draft_ > 0 ? (size_t{max_draft_} + 1) * sizeof(int32_t) : 0},
       {&draft_logits_, max_draft_ > 0 ? (size_t{max_draft_} + 1) * c.vocab_size * sizeof(float) : 0},
+      {&draft_q_, max_draft_ > 0 ? size_t{max_draft_} * c.vocab_size * sizeof(float) : 0},
+      {&draft_p_, max_draft_ > 0 ? size_t{c.vocab_size} * sizeof(float) : 0},
       {&pooled_, size_t{c.dim} * sizeof(float)},
   };
   tables_.Plan(c, context_, &plan);

@@ -63,6 +63,8 @@ struct SessionOptions {
                                    // rows of logits, max_batch at least max_draft_tokens + 1
 };
 
+class Session;
+
 // The values of the C API's edgeformer_stop_reason, in its order.
 enum class StopReason { kMaxTokens, kEndOfText, kCallback, kCancelled, kContextFull, kError };
 
@@ -85,6 +87,19 @@ struct GenerateOptions {
   // token, with more than one token per pass over the weights when proposals are right.
   uint32_t lookup_tokens = 0;  // at most SessionOptions::max_draft_tokens
   uint32_t lookup_ngram = 2;   // 1 to 16
+  // Speculative decoding with a draft model (Leviathan et al. 2023), when `draft` is not null: a
+  // session of a smaller decoder with the same vocabulary (the same tokenizer pieces) is brought
+  // to this session's text (what it shares is kept, the rest prefilled), proposes up to
+  // draft_tokens tokens, verified in one pass. Greedy: the draft's argmax proposals, each row's
+  // token this model's own argmax, so the output is plain greedy's, token for token. Sampling:
+  // proposals drawn from the draft's distribution q (the sampler's settings) and kept by the
+  // rule of speculative sampling (model/speculative.h), so each token is distributed exactly as
+  // plain sampling's (not the same draws: fewer passes). draft_tokens 0: adaptive (from 4, +2 after a pass that accepts all, -1
+  // after one that does not), at most SessionOptions::max_draft_tokens either way. The draft
+  // session is the caller's (another session; used only during the call) and its context is
+  // this text's afterwards, plus rejected proposals. Not with lookup_tokens.
+  Session* draft = nullptr;
+  uint32_t draft_tokens = 0;
 };
 
 // Speculative decoding's counts since the session was created.
@@ -345,6 +360,9 @@ class Session {
   // one-row steps are, so each row's logits are a step's bits).
   uint32_t max_draft_ = 0;
   AlignedBuffer draft_tokens_, draft_logits_;
+  // A sampled draft's distributions [max_draft_][vocab] (row j: the one proposal j+1 was drawn
+  // from), and the model's distribution of one row [vocab] (speculative sampling).
+  AlignedBuffer draft_q_, draft_p_;
   bool native_pass_ = false;
   DraftStats draft_stats_;
   size_t XnnMinRows() const {
@@ -357,12 +375,25 @@ class Session {
   // there (an end of text, not delivered; a refusing callback; max_tokens reached).
   static bool Deliver(int32_t token, const ModelConfig& c, const GenerateOptions& options, TokenCallback callback,
                       void* user_data, size_t* n_generated, StopReason* reason);
+  // Draft-model proposals: brings `draft` to the text (the cache's tokens and the pending one)
+  // and writes up to max_k tokens of its continuation to draft_tokens_[1, *k]: greedy (its
+  // argmax) when the sampler is, else each drawn from the draft's distribution under the
+  // sampler's settings, kept in draft_q_.
+  Error ProposeDraft(Session& draft, size_t max_k, Sampler& sampler, size_t* k);
+  // Speculative sampling's token after `fed` tokens whose logits are `row` (suppressed ids and
+  // a forced EOS as SampleAt): `proposed` (drawn from q [vocab]) when the rule of
+  // model/speculative.h accepts it, else a draw from the rejection's distribution; with no
+  // proposal (-1), a draw from the model's distribution.
+  int32_t SpeculativeAt(float* row, uint32_t fed, Sampler& sampler, int32_t proposed, const float* q);
+  // Refuses a draft session this session cannot use (see GenerateOptions::draft).
+  Error CheckDraft(const Session& draft) const;
   // Feeds the pending token and `k` proposed tokens (in draft_tokens_[1, k]) in one pass,
-  // samples each row's token as Generate's step does, delivers them while the model agrees,
+  // samples each row's token as Generate's step does (or, with `q`, the distributions sampled
+  // proposals were drawn from, by SpeculativeAt), delivers them while the model agrees,
   // and keeps the context up to the last row used (the pending token is then that row's
   // sample). Sets *stop when delivery must end (reason set).
-  Error VerifyDraft(size_t k, Sampler& sampler, const GenerateOptions& options, TokenCallback callback,
-                    void* user_data, size_t* n_generated, StopReason* reason, bool* stop);
+  Error VerifyDraft(size_t k, const float* q, Sampler& sampler, const GenerateOptions& options,
+                    TokenCallback callback, void* user_data, size_t* n_generated, StopReason* reason, bool* stop);
   KvBlocks blocks_;
   BeamSearch beam_;
   std::vector<const uint32_t*> beam_tables_;
