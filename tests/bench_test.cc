@@ -366,4 +366,48 @@ TEST_CASE("bench: two sessions at once and a background load give per-session fi
   CHECK(md.find("busy threads") != std::string::npos);
 }
 
+// --draft / --lookup with --prompt-file: each tgN plain and speculative after the text; a draft
+// that is the model's own weights in another file agrees on every proposal (greedy), prompt lookup
+// on a repetitive text proposes what the model also picks at times. --restore: rsN beside ppN.
+TEST_CASE("bench: speculative decode tests report acceptance and tokens per pass; --restore times a restore") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);
+  c.draft_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8, "same");
+  c.draft_tokens = 3;
+  c.prompt_file = dir.path("prompt.txt");
+  const std::string text = "one two three one two three one two three";
+  test::WriteFile(c.prompt_file, std::vector<uint8_t>(text.begin(), text.end()));
+  c.n_prompt = {9};
+  c.n_gen = {12};
+  c.repetitions = 2;
+  c.restore = true;
+  c.read_buffer_bytes = 1 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
+  std::vector<std::string> names;
+  for (const bench::TestResult& t : run.value().tests) names.push_back(t.test);
+  CHECK(names == std::vector<std::string>{"pp9", "rs9", "tg12", "tg12@prompt", "tg12@prompt-draft3"});
+  const bench::TestResult& draft = run.value().tests[4];
+  CHECK(draft.acceptance == 1.0);
+  CHECK(draft.tokens_per_pass == 4.0);  // 3 proposals, all accepted, and the pass's own token
+  CHECK(draft.depth == run.value().tests[3].depth);
+  CHECK(draft.tokens_per_s.median > 0.0);
+  CHECK(run.value().tests[1].tokens_per_s.median > 0.0);
+  CHECK(bench::FormatMarkdown(run.value()).find("tg12@prompt-draft3: 100.0% of the proposed tokens accepted") !=
+        std::string::npos);
+  c.draft_path.clear();
+  c.lookup_tokens = 4;
+  c.restore = false;
+  run = bench::Run(c, nullptr);
+  REQUIRE(run.ok());
+  REQUIRE(run.value().tests.size() == 4);
+  CHECK(run.value().tests[3].test == "tg12@prompt-lookup4");
+  CHECK(run.value().tests[3].acceptance >= 0.0);
+  CHECK(run.value().tests[3].tokens_per_pass >= 1.0);
+  c.prompt_file.clear();
+  CHECK_FALSE(bench::Run(c, nullptr).ok());  // speculation needs a real text
+}
+
 }  // namespace edgeformer

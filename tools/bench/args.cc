@@ -50,6 +50,15 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
                  "encoders: texts embedded per call in the embN tests (N = each -p length)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
+  app.add_option("--draft", c->draft_path,
+                 "speculative decoding with this draft model (the same tokenizer): each tgN also runs after "
+                 "--prompt-file's text, plain and speculative, with the acceptance");
+  app.add_option("--draft-tokens", c->draft_tokens, "with --draft: proposals per pass (0 = adaptive)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  app.add_option("--lookup", c->lookup_tokens, "prompt lookup of up to N tokens, measured as --draft is")
+      ->check(CLI::Range(0, 64));
+  app.add_option("--prompt-file", c->prompt_file, "with --draft or --lookup: the text the decode tests continue");
   app.add_flag("--restore", c->restore,
                "also run each prompt test of a decoder as rsN: the prompt's session state restored from a file "
                "(edgeformer_session_load, from the page cache) instead of prefilled");

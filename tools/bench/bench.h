@@ -35,6 +35,14 @@ struct Config {
   uint32_t embed_batch = 8;      // encoders: texts of -p tokens embedded per call (the embN tests)
   uint32_t sessions = 1;         // sessions running each test at once, each on its own thread
   uint32_t beams = 0;            // > 0: each decode test also as a beam search of this many beams
+  // Speculative decoding (decoders, greedy): with a draft model (draft_path) or prompt lookup
+  // (lookup_tokens > 0), each tgN test runs after the tokens of prompt_file (a real text: random
+  // tokens accept nothing) twice, plain (tgN@prompt) and speculative (tgN@prompt-draftK or
+  // -lookupN), with the acceptance and tokens per verification pass.
+  std::string draft_path;
+  uint32_t draft_tokens = 0;  // 0: adaptive
+  uint32_t lookup_tokens = 0;
+  std::string prompt_file;
   bool restore = false;          // each ppN test of a decoder also as rsN: its state restored from a
                                  // session state file (Session::LoadState) instead of prefilled
   // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
@@ -90,6 +98,8 @@ struct TestResult {
   double read_bandwidth_gbps = 0.0;
   double achieved_bandwidth_gbps = 0.0;  // tg tests: (weight + KV bytes per token) x tokens/s
   double bandwidth_pct = -1.0;           // tg tests: achieved / read bandwidth x 100
+  double acceptance = -1.0;       // speculative tests: accepted / proposed tokens; else -1
+  double tokens_per_pass = -1.0;  // speculative tests: tokens per verification pass (1 + accepted)
   bool has_profile = false;
   Profile profile;  // summed over the timed repetitions
   uint32_t profiled_runs = 0;

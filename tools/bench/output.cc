@@ -64,6 +64,8 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["read_bandwidth_gbps"] = t.read_bandwidth_gbps;
   j["achieved_bandwidth_gbps"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.achieved_bandwidth_gbps) : nlohmann::json(nullptr);
   j["bandwidth_pct"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.bandwidth_pct) : nlohmann::json(nullptr);
+  j["acceptance"] = t.acceptance >= 0 ? nlohmann::json(t.acceptance) : nlohmann::json(nullptr);
+  j["tokens_per_pass"] = t.tokens_per_pass >= 0 ? nlohmann::json(t.tokens_per_pass) : nlohmann::json(nullptr);
   j["repetitions"] = t.repetitions;
   j["cpu"] = r.machine.cpu;
   j["build_type"] = r.machine.build_type;
@@ -84,7 +86,7 @@ const char* const kCsvColumns[] = {
     "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
     "background_load", "active_threads", "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "cross_bytes_per_token", "read_bandwidth_gbps",
-    "achieved_bandwidth_gbps", "bandwidth_pct", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
+    "achieved_bandwidth_gbps", "bandwidth_pct", "acceptance", "tokens_per_pass", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
 
 std::string CsvCell(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -151,6 +153,11 @@ std::string FormatMarkdown(const Report& r) {
         << t.active_threads << " |";
     }
     o << "\n";
+  }
+  for (const TestResult& t : r.tests) {
+    if (t.acceptance < 0) continue;
+    o << "\n" << t.test << ": " << Fixed(100.0 * t.acceptance, 1) << "% of the proposed tokens accepted, "
+      << Fixed(t.tokens_per_pass, 2) << " tokens per verification pass\n";
   }
   bool any_profile = false;
   for (const TestResult& t : r.tests) any_profile = any_profile || t.has_profile;

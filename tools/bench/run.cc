@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -116,6 +117,11 @@ struct Combo {
   uint32_t source = 0;  // encoder-decoders: the source's tokens (the srcN test's, or the tg test's)
   uint32_t beams = 0;   // > 0: the decode test is a beam search of this many beams
   bool restore = false; // the prompt test restores the prompt's saved state (rsN)
+  // Speculative decoding's tests: the decode test continues `prompt` (a real text), plain (1) or
+  // speculative (2) with `draft` (or prompt lookup when it is null); 0: not one of them.
+  int speculative = 0;
+  const std::vector<int32_t>* prompt = nullptr;
+  Session* draft = nullptr;
 };
 
 // Lets `parties` threads start each repetition together.
@@ -196,6 +202,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
                                      : "tg" + std::to_string(n_gen);
   if (combo.beams > 0) r.test += "-beam" + std::to_string(combo.beams);
   if (combo.restore) r.test = "rs" + std::to_string(n_prompt);
+  if (combo.speculative > 0) {
+    r.test += "@prompt";
+    if (combo.speculative == 2) {
+      r.test += combo.draft != nullptr ? "-draft" + std::to_string(config.draft_tokens)
+                                       : "-lookup" + std::to_string(config.lookup_tokens);
+    }
+  }
   r.n_prompt = n_prompt;
   r.n_gen = n_gen;
   r.depth = combo.depth;
@@ -216,7 +229,10 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   const uint32_t vocab = model.config().vocab_size;
   // Decode starts from the depth's context, or from one token when the depth is 0 (an
   // encoder-decoder's target: from its start ids, then the depth's tokens).
-  const uint32_t start = n_gen > 0 && !seq2seq ? std::max<uint32_t>(combo.depth, 1) : combo.depth;
+  const uint32_t start = combo.prompt != nullptr          ? static_cast<uint32_t>(combo.prompt->size())
+                         : n_gen > 0 && !seq2seq ? std::max<uint32_t>(combo.depth, 1)
+                                                 : combo.depth;
+  if (combo.prompt != nullptr) r.depth = start;
   const uint64_t needed = seq2seq ? uint64_t{start} + n_gen + model.config().decoder_start_ids.size()
                                   : uint64_t{start} + n_prompt + n_gen;
   if (seq2seq && combo.source > session.max_source_length()) {
@@ -255,7 +271,8 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   }
   const uint32_t source_vocab = seq2seq ? model.config().encoder->vocab_size : 0;
   const std::vector<int32_t> source = Tokens(combo.source, std::max<uint32_t>(source_vocab, 1), 4);
-  const std::vector<int32_t> context = Tokens(start, vocab, 1), prompt = Tokens(n_prompt, vocab, 2);
+  const std::vector<int32_t> context = combo.prompt != nullptr ? *combo.prompt : Tokens(start, vocab, 1);
+  const std::vector<int32_t> prompt = Tokens(n_prompt, vocab, 2);
   // Encoders: embed_batch texts of n_prompt tokens per call, pooled as the model says (or CLS).
   const size_t batch = config.embed_batch;
   const std::vector<int32_t> texts = encoder ? Tokens(batch * n_prompt, vocab, 3) : std::vector<int32_t>();
@@ -273,6 +290,12 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
   GenerateOptions gen;
   gen.max_tokens = n_gen + 1;  // n_gen forward passes: the last sampled token is not fed
   gen.stop_at_end_of_text = false;
+  if (combo.speculative == 2) {
+    gen.draft = combo.draft;
+    gen.draft_tokens = config.draft_tokens;
+    gen.lookup_tokens = combo.draft != nullptr ? 0 : config.lookup_tokens;
+  }
+  const DraftStats stats_before = session.draft_stats();
   std::vector<double> seconds, ttft;
   // rsN: the state after the prompt (and its depth), saved once; each repetition restores it.
   const std::string state_path = "/tmp/edgeformer-bench-" + std::to_string(getpid()) + ".state";
@@ -350,6 +373,14 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     if (timed && spans != nullptr) spans->emplace_back(t0, Clock::now());
   }
   session.SetProfile(nullptr);
+  if (combo.speculative == 2) {  // over every repetition, the warm-up's too
+    const DraftStats& after = session.draft_stats();
+    const double proposed = static_cast<double>(after.proposed - stats_before.proposed);
+    const double accepted = static_cast<double>(after.accepted - stats_before.accepted);
+    const double passes = static_cast<double>(after.passes - stats_before.passes);
+    r.acceptance = proposed > 0 ? accepted / proposed : 0.0;
+    r.tokens_per_pass = passes > 0 ? 1.0 + accepted / passes : 1.0;
+  }
   r.peak_rss_bytes = PeakRss();
   r.seconds = Summarize(seconds);
   std::vector<double> rates;
@@ -498,6 +529,33 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
                                                  " tokens) has no room for a test at depth " + std::to_string(depth));
     }
   }
+  // Speculative decoding's tests: the prompt file's tokens (fitting the context with the longest
+  // decode test), and the draft model.
+  const bool speculate = !config.draft_path.empty() || config.lookup_tokens > 0;
+  std::vector<int32_t> spec_prompt;
+  std::unique_ptr<Model> draft_model;
+  if (speculate) {
+    if (model->config().family != Family::kDecoderOnly) {
+      return Error(Status::kInvalidArgument, "--draft and --lookup are for decoders");
+    }
+    if (config.prompt_file.empty()) {
+      return Error(Status::kInvalidArgument, "--draft and --lookup need --prompt-file: a real text to continue");
+    }
+    std::ifstream in(config.prompt_file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return Error(Status::kIoError, "cannot read " + config.prompt_file);
+    EF_RETURN_IF_ERROR(model->tokenizer().Encode(text, true, false, &spec_prompt));
+    const uint32_t longest = *std::max_element(n_gen.begin(), n_gen.end());
+    if (spec_prompt.empty() || context < longest + 2) {
+      return Error(Status::kInvalidArgument, "--prompt-file: no tokens, or no room for them in the context");
+    }
+    if (spec_prompt.size() > context - longest - 1) spec_prompt.resize(context - longest - 1);
+    if (!config.draft_path.empty()) {
+      Result<std::unique_ptr<Model>> d = Model::Load(config.draft_path, LoadOptions{});
+      if (!d.ok()) return d.error();
+      draft_model = d.take();
+    }
+  }
   std::unique_ptr<BackgroundLoad> background;
   if (config.background_load > 0) {
     Say(progress, "running " + std::to_string(config.background_load) + " busy background thread(s) beside the tests");
@@ -525,6 +583,22 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
         so.max_beam_tokens = std::max<uint32_t>(1, *std::max_element(config.n_gen.begin(), config.n_gen.end()));
         so.kv_type = ParseKvType(kv_type).value();
         so.backend = parse_backend(backend);
+        so.max_draft_tokens = !speculate ? 0 : config.draft_path.empty() ? config.lookup_tokens
+                                              : config.draft_tokens > 0   ? config.draft_tokens
+                                                                          : 16;
+        std::unique_ptr<Session> draft;
+        if (draft_model != nullptr) {
+          SessionOptions dso;
+          dso.n_threads = threads;
+          dso.kv_type = so.kv_type;
+          dso.huge_pages = so.huge_pages;
+          dso.max_isa = so.max_isa;
+          dso.use_max_isa = so.use_max_isa;
+          dso.context_length = std::min(context, draft_model->config().max_seq_len);
+          Result<std::unique_ptr<Session>> d = Session::Create(*draft_model, dso);
+          if (!d.ok()) return d.error();
+          draft = d.take();
+        }
         std::vector<std::unique_ptr<Session>> sessions;
         for (uint32_t i = 0; i < config.sessions; ++i) {
           Result<std::unique_ptr<Session>> session = Session::Create(*model, so);
@@ -550,6 +624,7 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
                   static_cast<double>(t.weight_bytes_per_token + t.kv_bytes_per_token) * t.tokens_per_s.mean / 1e9;
               t.bandwidth_pct = 100.0 * t.achieved_bandwidth_gbps / t.read_bandwidth_gbps;
             }
+            if (t.acceptance >= 0) t.bandwidth_pct = -1.0;  // a pass reads the weights once for several tokens
             report.tests.push_back(r.take());
             return Error::Ok();
           };
@@ -571,6 +646,18 @@ Result<Report> Run(const Config& config, std::FILE* progress) {
             for (const uint32_t beams : {0u, config.beams}) {
               combo.beams = beams;
               if (!seq2seq) EF_RETURN_IF_ERROR(run(0, n));
+              if (speculate && beams == 0) {  // after the prompt file: plain, then speculative
+                combo.prompt = &spec_prompt;
+                combo.draft = draft.get();
+                Error err = Error::Ok();
+                for (int mode : {1, 2}) {
+                  combo.speculative = mode;
+                  if (err.ok()) err = run(0, n);
+                }
+                combo.speculative = 0;
+                combo.prompt = nullptr;
+                EF_RETURN_IF_ERROR(err);
+              }
               for (uint32_t p : n_prompt) {
                 combo.source = p;
                 if (seq2seq && p > 0) EF_RETURN_IF_ERROR(run(0, n));
