@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -257,6 +258,53 @@ TEST_CASE("sampled speculation gives plain sampling's distribution of the next t
   REQUIRE(df >= 5);
   INFO("chi-square " << chi << " with " << df << " degrees of freedom");
   CHECK(chi < ChiSquareCritical(df, kZ1e4));
+}
+
+// fortunes2M with the trained draft of tests/data/fortunes-draft (scripts/train_draft_fortunes.py:
+// dim 64, 2 layers, fortunes2M's tokenizer), with prompt lookup, and with a random draft of the
+// same vocabulary: plain greedy's tokens every time; the trained draft guesses well, the random
+// one almost never.
+TEST_CASE("fortunes2M's greedy tokens with its trained draft, prompt lookup and a random draft") {
+  const char* checkpoint = std::getenv("EDGEFORMER_DRAFT_CHECKPOINT");
+  REQUIRE(checkpoint != nullptr);
+  const std::string tokenizer = test::SharedFile("models/fortunes2M/tokenizer.bin");
+  test::TempDir tmp;
+  const std::string target_path = test::ConvertFortunes(tmp, convert::Quant::kInt8);
+  if (target_path.empty() || tokenizer.empty()) return;
+  const std::string trained_path = test::Convert(tmp, checkpoint, tokenizer, convert::Quant::kInt8, "draft");
+  const convert::Llama2cConfig shape = convert::Llama2cShape(64, 176, 2, 4, 2, 1024, 256);
+  REQUIRE(convert::WriteSyntheticLlama2c(shape, 5, tmp.path("random.bin"), "").ok());
+  const std::string random_path = test::Convert(tmp, tmp.path("random.bin"), tokenizer, convert::Quant::kInt8, "random");
+  Loaded target(target_path, 8);
+  Loaded trained(trained_path, 0);
+  Loaded random(random_path, 0);
+  edgeformer_generate_params g = test::Greedy(100);
+  auto accepted = [&](auto&& run) {
+    edgeformer_session_info a, b;
+    REQUIRE(edgeformer_session_get_info(target.session, &a) == EDGEFORMER_OK);
+    const std::vector<int32_t> ids = run();
+    REQUIRE(edgeformer_session_get_info(target.session, &b) == EDGEFORMER_OK);
+    return std::make_pair(ids, static_cast<double>(b.draft_accepted - a.draft_accepted) /
+                                   static_cast<double>(std::max<uint64_t>(1, b.draft_proposed - a.draft_proposed)));
+  };
+  for (const char* text : {"The best way to predict the future is", "A fool and his money", "Q: What do you call"}) {
+    CAPTURE(text);
+    std::vector<int32_t> prompt(64);
+    size_t n = 0;
+    REQUIRE(edgeformer_tokenize(target.model, text, std::strlen(text), EDGEFORMER_TOKENIZE_ADD_SPECIAL, prompt.data(),
+                                prompt.size(), &n) == EDGEFORMER_OK);
+    prompt.resize(n);
+    const std::vector<int32_t> plain = Run(target.session, prompt, g, nullptr, 0);
+    const auto with_trained = accepted([&] { return Run(target.session, prompt, g, trained.session, 0); });
+    const auto with_random = accepted([&] { return Run(target.session, prompt, g, random.session, 4); });
+    edgeformer_generate_params lookup = g;
+    lookup.lookup_tokens = 4;
+    CHECK(with_trained.first == plain);
+    CHECK(with_random.first == plain);
+    CHECK(Run(target.session, prompt, lookup, nullptr, 0) == plain);
+    CHECK(with_trained.second > 0.2);
+    CHECK(with_random.second < 0.1);
+  }
 }
 
 TEST_CASE("greedy speculation on fortunes2M with its f32 conversion as the int8 model's draft") {

@@ -201,6 +201,7 @@ Error Session::SaveState(const std::string& path) const {
     ForEachStateLayer(first.data(), [&](const LayerCache& cache, uint64_t from, uint64_t count) {
       if (!ok) return;
       const size_t b = LayerBytes(count, c.n_kv_heads, c.head_dim, kv_type_);
+      if (b == 0) return;  // no positions (an empty context)
       std::memset(region.data(), 0, b);
       SaveLayer(LayerRegion(cache, from, count, c.n_kv_heads, c.head_dim), region.data());
       ok = std::fwrite(region.data(), 1, b, f) == b;
