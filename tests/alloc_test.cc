@@ -175,6 +175,58 @@ TEST_CASE("decoding allocates nothing after the first token (sliding the context
   }
 }
 
+// Speculation: the draft's steps and prefill, the verification passes, speculative sampling's
+// distributions and prompt lookup allocate nothing either.
+TEST_CASE("speculative decoding allocates nothing: a draft model (greedy and sampled) and prompt lookup") {
+  if (!EDGEFORMER_ALLOC_HOOK) {
+    MESSAGE("skipped: the sanitizers own malloc in this build");
+    return;
+  }
+  test::TempDir dir;
+  const std::string path = test::MakeSyntheticModel(dir, convert::Quant::kInt8, "target");
+  const std::string draft_path = test::MakeSyntheticModel(dir, convert::Quant::kNone, "draft");
+  edgeformer_model* model = nullptr;
+  edgeformer_model* draft_model = nullptr;
+  REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_model_load(draft_path.c_str(), nullptr, &draft_model) == EDGEFORMER_OK);
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.max_draft_tokens = 6;
+  edgeformer_session* s = nullptr;
+  edgeformer_session* d = nullptr;
+  REQUIRE(edgeformer_session_create(model, &p, &s) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_create(draft_model, nullptr, &d) == EDGEFORMER_OK);
+  for (int mode = 0; mode < 3; ++mode) {
+    CAPTURE(mode);
+    const int32_t prompt[6] = {1, 17, 42, 99, 17, 42};
+    REQUIRE(edgeformer_session_reset(s) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_session_prefill(s, prompt, 6) == EDGEFORMER_OK);
+    edgeformer_generate_params g = edgeformer_generate_default_params();
+    g.max_tokens = 30;
+    g.stop_at_end_of_text = 0;
+    g.sampler.temperature = mode == 1 ? 0.9f : 0.0f;
+    if (mode < 2) {
+      g.draft = d;
+      g.draft_tokens = mode == 0 ? 4 : 0;
+    } else {
+      g.lookup_tokens = 6;
+    }
+    size_t n = 0;
+    Arm(0);
+    const edgeformer_status st = edgeformer_generate(s, &g, &Ignore, nullptr, &n, nullptr);
+    Disarm();
+    CHECK(st == EDGEFORMER_OK);
+    CHECK(n == 30);
+    CHECK(allocations.load() == 0);
+  }
+  edgeformer_session_info info;
+  REQUIRE(edgeformer_session_get_info(s, &info) == EDGEFORMER_OK);
+  CHECK(info.draft_passes > 0);
+  edgeformer_session_destroy(d);
+  edgeformer_session_destroy(s);
+  edgeformer_model_destroy(draft_model);
+  edgeformer_model_destroy(model);
+}
+
 TEST_CASE("a failed allocation anywhere in load and session creation: a status, and nothing leaked") {
   if (!EDGEFORMER_ALLOC_HOOK) {
     MESSAGE("skipped: the sanitizers own malloc in this build");
