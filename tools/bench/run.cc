@@ -1,15 +1,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cmath>
-#include <condition_variable>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -20,6 +16,7 @@
 #include "model/tensor_roles.h"
 #include "platforms/isa.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/measure.h"
 
 #ifndef EDGEFORMER_BUILD_TYPE
 #define EDGEFORMER_BUILD_TYPE "unknown"
@@ -32,38 +29,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-Stat Summarize(const std::vector<double>& v) {
-  Stat s;
-  if (v.empty()) return s;
-  std::vector<double> sorted = v;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t mid = sorted.size() / 2;
-  s.median = sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2.0;
-  for (double x : v) s.mean += x;
-  s.mean /= static_cast<double>(v.size());
-  if (v.size() > 1) {
-    double ss = 0.0;
-    for (double x : v) ss += (x - s.mean) * (x - s.mean);
-    s.std = std::sqrt(ss / static_cast<double>(v.size() - 1));
-  }
-  return s;
-}
-
-// Peak resident memory of this process (VmHWM), and a reset of it (Linux clear_refs 5).
-uint64_t PeakRss() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-void ResetPeakRss() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-}
 
 // Deterministic token ids spread over the vocabulary.
 std::vector<int32_t> Tokens(size_t n, uint32_t vocab, uint32_t salt) {
@@ -122,51 +87,6 @@ struct Combo {
   int speculative = 0;
   const std::vector<int32_t>* prompt = nullptr;
   Session* draft = nullptr;
-};
-
-// Lets `parties` threads start each repetition together.
-class Barrier {
- public:
-  explicit Barrier(size_t parties) : parties_(parties) {}
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    const size_t generation = generation_;
-    if (++waiting_ == parties_) {
-      waiting_ = 0;
-      ++generation_;
-      cv_.notify_all();
-      return;
-    }
-    cv_.wait(lock, [&] { return generation != generation_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  size_t parties_, waiting_ = 0, generation_ = 0;
-};
-
-// Threads that keep a core busy until destroyed: the other work of a loaded phone.
-class BackgroundLoad {
- public:
-  explicit BackgroundLoad(uint32_t n) {
-    for (uint32_t i = 0; i < n; ++i) {
-      threads_.emplace_back([this, i] {
-        volatile uint64_t x = i + 1;
-        while (!stop_.load(std::memory_order_relaxed)) {
-          for (int k = 0; k < 4096; ++k) x = x * 6364136223846793005ull + 1442695040888963407ull;
-        }
-      });
-    }
-  }
-  ~BackgroundLoad() {
-    stop_.store(true);
-    for (std::thread& t : threads_) t.join();
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
 };
 
 Result<Backend> ParseBackend(const std::string& b) {
