@@ -144,6 +144,29 @@ TEST_CASE("a restored sliding-window session (rings) continues as the saved one,
     REQUIRE(edgeformer_session_prefill_logits(a.session, &ref.tokens[saved], 6, want.data(), want.size()) == EDGEFORMER_OK);
     REQUIRE(edgeformer_session_prefill_logits(b.session, &ref.tokens[saved], 6, got.data(), got.size()) == EDGEFORMER_OK);
     CHECK(test::SameBits(got, want));
+    // Back by one token (within what a ring of the saving session still holds, but before the
+    // window the restored ring got): the same logits as the saved session's.
+    for (edgeformer_session* s : {a.session, b.session}) {
+      REQUIRE(edgeformer_session_truncate(s, static_cast<uint32_t>(n - 1)) == EDGEFORMER_OK);
+    }
+    std::vector<float> last_want(vocab), last_got(vocab);
+    REQUIRE(edgeformer_session_prefill_logits(a.session, &ref.tokens[n - 1], 1, last_want.data(), vocab) == EDGEFORMER_OK);
+    REQUIRE(edgeformer_session_prefill_logits(b.session, &ref.tokens[n - 1], 1, last_got.data(), vocab) == EDGEFORMER_OK);
+    CHECK(test::SameBits(last_got, last_want));
+    // Right after a restore, back by one (edgeformer-run --prompt-cache's truncation).
+    {
+      Handles c(model, p);
+      REQUIRE(edgeformer_session_load(c.session, state.c_str()) == EDGEFORMER_OK);
+      Handles d(model, p);
+      for (size_t i = 0; i < saved; ++i) REQUIRE(edgeformer_session_prefill(d.session, &ref.tokens[i], 1) == EDGEFORMER_OK);
+      for (edgeformer_session* s : {c.session, d.session}) {
+        REQUIRE(edgeformer_session_truncate(s, static_cast<uint32_t>(saved - 1)) == EDGEFORMER_OK);
+        REQUIRE(edgeformer_session_prefill_logits(s, &ref.tokens[saved - 1], 1, s == c.session ? last_got.data()
+                                                                                                : last_want.data(),
+                                                  vocab) == EDGEFORMER_OK);
+      }
+      CHECK(test::SameBits(last_got, last_want));
+    }
     // Back to 10 tokens: the restored rings hold only the window, so the session recomputes from
     // the restored history, as the saved one does.
     for (edgeformer_session* s : {a.session, b.session}) REQUIRE(edgeformer_session_truncate(s, 10) == EDGEFORMER_OK);
@@ -268,7 +291,7 @@ TEST_CASE("hostile state files are refused with a message, the session unchanged
       {kHeadDim, 0, "layers, heads"},
       {kVocab, 301, "layers, heads"},
       {kSourceLayers, 1, "layers, heads"},
-      {kTokens, 64, "do not fit the context"},
+      {kTokens, 41, "do not fit the context"},
       {kTokens, 0xffffffff, "do not fit the context"},
       {kTokens, tokens_saved + 16, "the header implies|outside the vocabulary|truncated inside"},
       {kTokens, tokens_saved - 8, "the header implies"},
@@ -331,6 +354,31 @@ TEST_CASE("hostile state files are refused with a message, the session unchanged
   CHECK(edgeformer_session_load(b.session, nullptr) == EDGEFORMER_INVALID_ARGUMENT);
   CHECK(edgeformer_session_load_memory(b.session, nullptr, 4) == EDGEFORMER_INVALID_ARGUMENT);
   CHECK(edgeformer_session_position(b.session) == 5);
+  edgeformer_model_destroy(model);
+}
+
+TEST_CASE("a full context with the last generated token pending round-trips") {
+  test::TempDir tmp;
+  edgeformer_model* model = Load(test::MakeSyntheticModel(tmp, convert::Quant::kInt8, "int8"));
+  edgeformer_session_params p = edgeformer_session_default_params();
+  p.context_length = 40;
+  Handles a(model, p);
+  const std::vector<int32_t> prompt = Prompt(30, 300);
+  REQUIRE(edgeformer_session_prefill(a.session, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  edgeformer_generate_params g = test::Greedy(11);  // the 11th token sampled at position 40
+  REQUIRE(edgeformer_generate(a.session, &g, nullptr, nullptr, nullptr, nullptr) == EDGEFORMER_OK);
+  REQUIRE(edgeformer_session_position(a.session) == 40);
+  const std::string state = tmp.path("full.state");
+  REQUIRE(edgeformer_session_save(a.session, state.c_str()) == EDGEFORMER_OK);
+  Handles b(model, p);
+  REQUIRE(edgeformer_session_load(b.session, state.c_str()) == EDGEFORMER_OK);
+  CHECK(Tokens(b.session) == Tokens(a.session));
+  CHECK(test::SameBits(Logits(b.session), Logits(a.session)));
+  for (edgeformer_session* s : {a.session, b.session}) {
+    edgeformer_stop_reason reason;
+    CHECK(edgeformer_generate(s, &g, nullptr, nullptr, nullptr, &reason) == EDGEFORMER_CONTEXT_FULL);
+    CHECK(reason == EDGEFORMER_STOP_CONTEXT_FULL);
+  }
   edgeformer_model_destroy(model);
 }
 

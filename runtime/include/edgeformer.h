@@ -498,9 +498,13 @@ typedef struct edgeformer_generate_params {
                                smaller decoder with the same vocabulary (the same tokenizer
                                pieces), is brought to this session's text (what its cache shares
                                with it is kept, the rest prefilled) and proposes up to
-                               draft_tokens tokens by its own greedy steps; they are checked as
-                               prompt lookup's are, so the output is still this model's own, token
-                               for token (greedy or sampled with a seed). The draft session is
+                               draft_tokens tokens, checked in one pass. Greedy: its argmax
+                               proposals, each token still this model's own argmax, so the output
+                               is plain greedy's token for token. Sampling: proposals drawn from
+                               the draft's distribution (the same sampler settings), kept by
+                               speculative sampling's rule (accept with min(1, p/q), else draw from
+                               max(0, p - q)): each token has plain sampling's distribution
+                               exactly (not a seed's same tokens). The draft session is
                                the caller's, busy during the call (EDGEFORMER_BUSY if it is in
                                use); afterwards it holds the text, plus any rejected proposals.
                                Needs the session's max_draft_tokens; not with lookup_tokens.

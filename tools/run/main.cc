@@ -182,8 +182,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 64));
   std::string draft_path;
   app.add_option("--draft", draft_path,
-                 "speculative decoding: a smaller model with the same tokenizer proposes tokens by its greedy steps, "
-                 "checked in one pass over this model's weights (the same output, faster when it guesses right)");
+                 "speculative decoding: a smaller model with the same tokenizer proposes tokens, checked in one pass "
+                 "over this model's weights (greedy: the same output; sampling: the same distribution)");
   app.add_option("--draft-tokens", gen.draft_tokens, "with --draft: proposals per pass (0 = adapt to acceptance)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));

@@ -17,9 +17,11 @@
 // hashed, which keeps restoring at the speed of a copy. The state file is untrusted input: every
 // field is checked against the session before anything is copied, and a refused file leaves the
 // session unchanged.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/checksum.h"
 #include "core/mapped_file.h"
@@ -259,10 +261,9 @@ Error Session::LoadStateFromMemory(const void* data, size_t size) {
     return Refuse("its layers, heads, head size, vocabulary or cross-attention layers differ from the model's");
   }
   const uint64_t n = h.n_tokens;
-  if (n + (h.pending >= 0 ? 1 : 0) > context_) {
-    return Refuse(std::to_string(n) + " tokens" + (h.pending >= 0 ? " and a pending one" : "") +
-                  " do not fit the context of " + std::to_string(context_));
-  }
+  // A full context may have a pending token (Generate's last one): it is fed, or refused as a
+  // full context, by the next call, as in the saving session.
+  if (n > context_) return Refuse(std::to_string(n) + " tokens do not fit the context of " + std::to_string(context_));
   if (h.pending < -1 || h.pending >= static_cast<int64_t>(c.vocab_size)) {
     return Refuse("the pending token " + std::to_string(h.pending) + " is outside the vocabulary");
   }
@@ -302,10 +303,12 @@ Error Session::LoadStateFromMemory(const void* data, size_t size) {
                     "saving session's max_batch)");
     }
   }
-  const auto* ids = reinterpret_cast<const int32_t*>(table + table_bytes);
+  // The history is checked in a copy, which is what the session takes: the file (or the
+  // caller's memory) could change between a check and a second read.
+  std::vector<int32_t> ids(n);
+  std::memcpy(ids.data(), table + table_bytes, n * sizeof(int32_t));
   for (uint64_t i = 0; i < n; ++i) {
-    int32_t id;
-    std::memcpy(&id, ids + i, sizeof(id));
+    const int32_t id = ids[i];
     if (id < 0 || static_cast<uint32_t>(id) >= c.vocab_size) {
       return Refuse("token " + std::to_string(i) + " of its history has id " + std::to_string(id) +
                     ", outside the vocabulary");
@@ -331,11 +334,18 @@ Error Session::LoadStateFromMemory(const void* data, size_t size) {
     LoadLayer(LayerRegion(cache, from, count, c.n_kv_heads, c.head_dim), at);
     at += LayerBytes(count, c.n_kv_heads, c.head_dim, kv_type_);
   });
-  std::memcpy(history_.as<int32_t>(), ids, n * sizeof(int32_t));
+  std::memcpy(history_.as<int32_t>(), ids.data(), n * sizeof(int32_t));
   if (h.has_logits) std::memcpy(logits_.as<float>(), table + table_bytes + history_bytes, c.vocab_size * sizeof(float));
   has_logits_ = h.has_logits != 0;
   pending_ = h.pending;
+  // A ring holds positions [first, pos_) only: written_ as if positions up to first + ring had
+  // been written, so that RingsHold sends a Truncate to before `first` through Replay (from the
+  // restored history) instead of to slots never restored.
   written_ = pos_;
+  for (size_t l = 0; l < first.size(); ++l) {
+    const CacheLayout& layout = cache_.layouts[l];
+    if (layout.ring > 0) written_ = std::max<uint32_t>(written_, static_cast<uint32_t>(first[l] + layout.ring));
+  }
   return Error::Ok();
 }
 
