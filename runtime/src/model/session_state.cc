@@ -306,7 +306,7 @@ Error Session::LoadStateFromMemory(const void* data, size_t size) {
   // The history is checked in a copy, which is what the session takes: the file (or the
   // caller's memory) could change between a check and a second read.
   std::vector<int32_t> ids(n);
-  std::memcpy(ids.data(), table + table_bytes, n * sizeof(int32_t));
+  if (n > 0) std::memcpy(ids.data(), table + table_bytes, n * sizeof(int32_t));
   for (uint64_t i = 0; i < n; ++i) {
     const int32_t id = ids[i];
     if (id < 0 || static_cast<uint32_t>(id) >= c.vocab_size) {
@@ -334,7 +334,7 @@ Error Session::LoadStateFromMemory(const void* data, size_t size) {
     LoadLayer(LayerRegion(cache, from, count, c.n_kv_heads, c.head_dim), at);
     at += LayerBytes(count, c.n_kv_heads, c.head_dim, kv_type_);
   });
-  std::memcpy(history_.as<int32_t>(), ids.data(), n * sizeof(int32_t));
+  std::copy(ids.begin(), ids.end(), history_.as<int32_t>());
   if (h.has_logits) std::memcpy(logits_.as<float>(), table + table_bytes + history_bytes, c.vocab_size * sizeof(float));
   has_logits_ = h.has_logits != 0;
   pending_ = h.pending;
