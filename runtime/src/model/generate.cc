@@ -183,7 +183,7 @@ Error Session::ProposeDraft(Session& draft, size_t max_k, Sampler& sampler, size
   return Error::Ok();
 }
 
-int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler) {
+int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler, const float* q, int32_t proposed) {
   const ModelConfig& c = model_.config();
   const ScopedOp t(profile_, phase_, OpKind::kSample);
   // Ids the model never generates (an encoder-decoder's pad) are out before sampling.
@@ -191,14 +191,8 @@ int32_t Session::SampleAt(float* row, uint32_t fed, Sampler& sampler) {
   // A forced EOS (BART, Marian: transformers' forced_eos_token_id at max_length) is the token at
   // the context's last position.
   if (c.forced_eos_id >= 0 && fed + 1 == context_) return c.forced_eos_id;
-  return sampler.Sample(row, history_.as<int32_t>(), fed);
-}
-
-int32_t Session::SpeculativeAt(float* row, uint32_t fed, Sampler& sampler, int32_t proposed, const float* q) {
-  const ModelConfig& c = model_.config();
-  const ScopedOp t(profile_, phase_, OpKind::kSample);
-  for (const int32_t id : c.suppress_ids) row[id] = -INFINITY;
-  if (c.forced_eos_id >= 0 && fed + 1 == context_) return c.forced_eos_id;
+  if (q == nullptr) return sampler.Sample(row, history_.as<int32_t>(), fed);
+  // Speculative sampling (model/speculative.h) on the model's distribution p.
   float* p = draft_p_.as<float>();
   sampler.Distribution(row, history_.as<int32_t>(), fed, p);
   if (proposed < 0) return sampler.Draw(p);
@@ -249,7 +243,7 @@ Error Session::VerifyDraft(size_t k, const float* q, Sampler& sampler, const Gen
     float* row = logits + i * vocab;
     const uint32_t fed = pos_before + static_cast<uint32_t>(i) + 1;
     const int32_t token = q == nullptr ? SampleAt(row, fed, sampler)
-                                       : SpeculativeAt(row, fed, sampler, i < k ? rows[i + 1] : -1, q + i * vocab);
+                                       : SampleAt(row, fed, sampler, q + i * vocab, i < k ? rows[i + 1] : -1);
     const bool agreed = i < k && token == rows[i + 1];
     if (agreed) ++draft_stats_.accepted;
     // What a step would leave: rows[0, i] fed, row i's logits, its token pending.

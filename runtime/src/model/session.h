@@ -369,8 +369,11 @@ class Session {
     return native_pass_ ? SIZE_MAX : backend_ == Backend::kAuto ? size_t{2} : size_t{1};
   }
   // Generate's token after `fed` tokens whose logits are `row` (suppressed ids out first, a
-  // forced EOS at the context's last position). May write into row.
-  int32_t SampleAt(float* row, uint32_t fed, Sampler& sampler);
+  // forced EOS at the context's last position). May write into row. With q (speculative
+  // sampling): `proposed` (drawn from q [vocab], or -1 for none) when the rule of
+  // model/speculative.h accepts it, else a draw from the rejection's distribution (from the
+  // model's own with no proposal).
+  int32_t SampleAt(float* row, uint32_t fed, Sampler& sampler, const float* q = nullptr, int32_t proposed = -1);
   // Delivers a sampled token as Generate does: true (and *reason set) when generation stops
   // there (an end of text, not delivered; a refusing callback; max_tokens reached).
   static bool Deliver(int32_t token, const ModelConfig& c, const GenerateOptions& options, TokenCallback callback,
@@ -380,16 +383,11 @@ class Session {
   // argmax) when the sampler is, else each drawn from the draft's distribution under the
   // sampler's settings, kept in draft_q_.
   Error ProposeDraft(Session& draft, size_t max_k, Sampler& sampler, size_t* k);
-  // Speculative sampling's token after `fed` tokens whose logits are `row` (suppressed ids and
-  // a forced EOS as SampleAt): `proposed` (drawn from q [vocab]) when the rule of
-  // model/speculative.h accepts it, else a draw from the rejection's distribution; with no
-  // proposal (-1), a draw from the model's distribution.
-  int32_t SpeculativeAt(float* row, uint32_t fed, Sampler& sampler, int32_t proposed, const float* q);
   // Refuses a draft session this session cannot use (see GenerateOptions::draft).
   Error CheckDraft(const Session& draft) const;
   // Feeds the pending token and `k` proposed tokens (in draft_tokens_[1, k]) in one pass,
   // samples each row's token as Generate's step does (or, with `q`, the distributions sampled
-  // proposals were drawn from, by SpeculativeAt), delivers them while the model agrees,
+  // proposals were drawn from, by speculative sampling), delivers them while the model agrees,
   // and keeps the context up to the last row used (the pending token is then that row's
   // sample). Sets *stop when delivery must end (reason set).
   Error VerifyDraft(size_t k, const float* q, Sampler& sampler, const GenerateOptions& options,
