@@ -1,5 +1,6 @@
 // Microbenchmarks of every kernel in platforms/kernels.inc: the int8 matmuls at the matmul shapes
-// of the bench models S and M, at batch 1 (decode), 4 (four beams) and 128 and 512 (prefill), reporting weight bytes/s
+// of the bench models S and M, at batch 1 (decode), 4 (four beams), 5 and 8 (verifying 4 or 7 proposals) and 128 and 512
+// (prefill), reporting weight bytes/s
 // (the decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one); the
 // f32 matmuls at the same shapes, batch 1 and 16; attention at 512 and 2048 cached positions.
 //
@@ -241,7 +242,7 @@ void RegisterAll() {
   }
 #define EF_QGEMM_KERNEL(isa, fn)                                                                      \
   for (const Shape& s : kShapes) {                                                                    \
-    for (size_t m : {size_t{1}, size_t{4}, size_t{128}, size_t{512}}) {                               \
+    for (size_t m : {size_t{1}, size_t{4}, size_t{5}, size_t{8}, size_t{128}, size_t{512}}) {             \
       if (m == 512 && Isa::isa == Isa::reference) continue; /* seconds per call */                   \
       benchmark::RegisterBenchmark((std::string(#fn "/") + s.name + "/m" + std::to_string(m)).c_str(), \
                                    BenchQGemm, &isa::fn, Isa::isa, s, m)                              \

@@ -87,6 +87,11 @@ TEST_CASE("bench arguments: lists, defaults and refusals") {
   CHECK(xnn.config.backend == std::vector<std::string>{"native", "xnnpack"});
   const Parsed other = Parse({"m.edgf", "--backend", "cuda"});
   CHECK(other.code == 2);
+  const Parsed verify = Parse({"m.edgf", "-p", "0", "-n", "0", "--verify", "1,4"});  // pvK alone is a run
+  CHECK(verify.code == 0);
+  CHECK(verify.config.verify == std::vector<uint32_t>{1, 4});
+  CHECK(Parse({"m.edgf", "--verify", "0"}).code != 0);
+  CHECK(Parse({"m.edgf", "--verify", "64"}).code != 0);
 }
 
 TEST_CASE("a bench run gives positive, consistent figures in all three formats") {
@@ -408,6 +413,55 @@ TEST_CASE("bench: speculative decode tests report acceptance and tokens per pass
   CHECK(run.value().tests[3].tokens_per_pass >= 1.0);
   c.prompt_file.clear();
   CHECK_FALSE(bench::Run(c, nullptr).ok());  // speculation needs a real text
+}
+
+// --verify K: pvK times a pass of K + 1 rows with every row's logits against a one-row step from
+// the same context, paired per repetition; an encoder has no such pass, and a pass that does not
+// fit after the depth is refused.
+TEST_CASE("bench: pvK reports a verification pass against a step") {
+  test::TempDir dir;
+  bench::Config c;
+  c.model_path = test::MakeSyntheticModel(dir, convert::Quant::kInt8);
+  c.n_prompt = {0};
+  c.n_gen = {0};
+  c.verify = {1, 4};
+  c.depth = {3};
+  c.repetitions = 3;
+  c.read_buffer_bytes = 1 << 20;
+  Result<bench::Report> run = bench::Run(c, nullptr);
+  INFO((run.ok() ? "" : run.error().message()));
+  REQUIRE(run.ok());
+  REQUIRE(run.value().tests.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const bench::TestResult& t = run.value().tests[i];
+    const uint32_t k = c.verify[i];
+    CHECK(t.test == "pv" + std::to_string(k));
+    CHECK(t.n_prompt == k + 1);
+    CHECK(t.depth == 3);
+    CHECK(t.pass_vs_step > 0.0);
+    CHECK(t.step_seconds.median > 0.0);
+    CHECK(t.seconds.median > 0.0);
+    CHECK(t.tokens_per_s.median == doctest::Approx((k + 1) / t.seconds.median).epsilon(0.5));
+  }
+  const std::string md = bench::FormatMarkdown(run.value());
+  CHECK(md.find("pv4: a pass of 5 rows (every row's logits)") != std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(Split(bench::FormatJsonLines(run.value()), '\n')[1]);
+  CHECK(j["test"] == "pv4");
+  CHECK(j["pass_vs_step"].get<double>() == run.value().tests[1].pass_vs_step);
+  CHECK(j["step_seconds_median"].get<double>() == run.value().tests[1].step_seconds.median);
+  const std::vector<std::string> csv = Split(bench::FormatCsv(run.value()), '\n');
+  CHECK(csv[0].find("pass_vs_step,step_seconds_median") != std::string::npos);
+
+  c.depth = {45};  // the session's context is 48: 45 + 2 rows fit, 45 + 5 do not
+  Result<bench::Report> full = bench::Run(c, nullptr);
+  REQUIRE_FALSE(full.ok());
+  CHECK(full.error().message().find("pv4 at depth 45 needs 50 positions") != std::string::npos);
+  CHECK(full.error().message().find("a pass (--verify K: K + 1 rows) of at most 3 tokens fits") != std::string::npos);
+  c.depth = {0};
+  c.model_path = test::MakeSyntheticEncoder(dir, convert::Quant::kInt8);
+  Result<bench::Report> encoder = bench::Run(c, nullptr);
+  REQUIRE_FALSE(encoder.ok());
+  CHECK(encoder.error().message().find("--verify is for decoders") != std::string::npos);
 }
 
 }  // namespace edgeformer

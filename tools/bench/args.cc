@@ -59,6 +59,11 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
   app.add_option("--lookup", c->lookup_tokens, "prompt lookup of up to N tokens, measured as --draft is")
       ->check(CLI::Range(0, 64));
   app.add_option("--prompt-file", c->prompt_file, "with --draft or --lookup: the text the decode tests continue");
+  app.add_option("--verify", c->verify,
+                 "also run pvK for each K: a pass verifying K proposals (K + 1 rows, every row's logits) "
+                 "against a one-row step from the same context, paired in each repetition")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 63));
   app.add_flag("--restore", c->restore,
                "also run each prompt test of a decoder as rsN: the prompt's session state restored from a file "
                "(edgeformer_session_load, from the page cache) instead of prefilled");
@@ -82,7 +87,7 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
   c->read_buffer_bytes = read_buffer_mib << 20;
   c->fit_to_context = app.count("--n-prompt") == 0 && app.count("--n-gen") == 0;
   if (std::all_of(c->n_prompt.begin(), c->n_prompt.end(), [](uint32_t v) { return v == 0; }) &&
-      std::all_of(c->n_gen.begin(), c->n_gen.end(), [](uint32_t v) { return v == 0; })) {
+      std::all_of(c->n_gen.begin(), c->n_gen.end(), [](uint32_t v) { return v == 0; }) && c->verify.empty()) {
     std::fprintf(err, "edgeformer-bench: nothing to run: every -p and -n value is 0\n");
     return cli::kExitUsage;
   }

@@ -43,6 +43,10 @@ struct Config {
   uint32_t draft_tokens = 0;  // 0: adaptive
   uint32_t lookup_tokens = 0;
   std::string prompt_file;
+  // Verification passes (decoders): each K > 0 runs as pvK: a pass of K + 1 rows with every row's
+  // logits (what verifying K proposals costs), each repetition paired with a one-row step from
+  // the same context; reported as the pass's time and its ratio to the step's.
+  std::vector<uint32_t> verify;
   bool restore = false;          // each ppN test of a decoder also as rsN: its state restored from a
                                  // session state file (Session::LoadState) instead of prefilled
   // The -p/-n/-d values are the defaults, not the user's: tests that do not fit a small context
@@ -77,7 +81,7 @@ struct Stat {
 };
 
 struct TestResult {
-  std::string test;  // pp512, tg128; emb128 for an encoder (texts of 128 tokens); rs512 (restored)
+  std::string test;  // pp512, tg128; emb128 for an encoder (texts of 128 tokens); rs512 (restored); pv4
   uint32_t n_prompt = 0, n_gen = 0, depth = 0, threads = 0, repetitions = 0;
   uint32_t background_load = 0;  // busy threads beside the test
   uint32_t sessions = 1;         // sessions running the test at once; figures are per session
@@ -100,6 +104,8 @@ struct TestResult {
   double bandwidth_pct = -1.0;           // tg tests: achieved / read bandwidth x 100
   double acceptance = -1.0;       // speculative tests: accepted / proposed tokens; else -1
   double tokens_per_pass = -1.0;  // speculative tests: tokens per verification pass (1 + accepted)
+  double pass_vs_step = -1.0;     // pvK tests: median over repetitions of pass time / step time; else -1
+  Stat step_seconds;              // pvK tests: the one-row steps paired with the passes
   bool has_profile = false;
   Profile profile;  // summed over the timed repetitions
   uint32_t profiled_runs = 0;

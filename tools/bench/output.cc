@@ -66,6 +66,8 @@ nlohmann::json TestJson(const Report& r, const TestResult& t) {
   j["bandwidth_pct"] = t.bandwidth_pct >= 0 ? nlohmann::json(t.bandwidth_pct) : nlohmann::json(nullptr);
   j["acceptance"] = t.acceptance >= 0 ? nlohmann::json(t.acceptance) : nlohmann::json(nullptr);
   j["tokens_per_pass"] = t.tokens_per_pass >= 0 ? nlohmann::json(t.tokens_per_pass) : nlohmann::json(nullptr);
+  j["pass_vs_step"] = t.pass_vs_step >= 0 ? nlohmann::json(t.pass_vs_step) : nlohmann::json(nullptr);
+  j["step_seconds_median"] = t.pass_vs_step >= 0 ? nlohmann::json(t.step_seconds.median) : nlohmann::json(nullptr);
   j["repetitions"] = t.repetitions;
   j["cpu"] = r.machine.cpu;
   j["build_type"] = r.machine.build_type;
@@ -86,7 +88,7 @@ const char* const kCsvColumns[] = {
     "tokens_per_s_mean", "tokens_per_s_std", "seconds_mean", "seconds_std", "wall_seconds_median", "sessions",
     "background_load", "active_threads", "load_ms",        "load_warm_ms",
     "ttft_ms",       "peak_rss_bytes",  "expected_bytes", "weight_bytes_per_token", "kv_bytes_per_token", "cross_bytes_per_token", "read_bandwidth_gbps",
-    "achieved_bandwidth_gbps", "bandwidth_pct", "acceptance", "tokens_per_pass", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
+    "achieved_bandwidth_gbps", "bandwidth_pct", "acceptance", "tokens_per_pass", "pass_vs_step", "step_seconds_median", "repetitions", "cpu", "build_type", "model", "model_params", "model_file_bytes"};
 
 std::string CsvCell(const nlohmann::json& v) {
   if (v.is_null()) return "";
@@ -158,6 +160,12 @@ std::string FormatMarkdown(const Report& r) {
     if (t.acceptance < 0) continue;
     o << "\n" << t.test << ": " << Fixed(100.0 * t.acceptance, 1) << "% of the proposed tokens accepted, "
       << Fixed(t.tokens_per_pass, 2) << " tokens per verification pass\n";
+  }
+  for (const TestResult& t : r.tests) {
+    if (t.pass_vs_step < 0) continue;
+    o << "\n" << t.test << ": a pass of " << t.n_prompt << " rows (every row's logits) " << Fixed(t.seconds.median * 1e3, 2)
+      << " ms, a one-row step " << Fixed(t.step_seconds.median * 1e3, 2) << " ms (medians): the pass costs "
+      << Fixed(t.pass_vs_step, 2) << "x a step (median of the repetitions' ratios)\n";
   }
   bool any_profile = false;
   for (const TestResult& t : r.tests) any_profile = any_profile || t.has_profile;
