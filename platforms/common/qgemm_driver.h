@@ -28,6 +28,9 @@ struct QGemmTileArgs {
   float* c;               // the tile's first output
   size_t c_stride;
   size_t n_valid;         // columns of the tile to write, <= 16 NB
+  // The tile is the first to read its weights (its column tile's first rows): they come from
+  // memory, and a kernel may prefetch ahead of them. Later row tiles find them in cache.
+  bool first_rows;
 };
 
 // All rows of A against blocks [b, b + NBT) (NBT = NB, or 1 for the leftover blocks).
@@ -39,12 +42,13 @@ static void QGemmColumnTile(size_t m, size_t n, size_t b, const int8_t* a, size_
   const size_t col = b * edgeformer::kBlockRows;
   const size_t width = NBT * edgeformer::kBlockRows;
   QGemmTileArgs t{k, a, a_stride, a_scale, w + b * edgeformer::BlockBytes(k), w_scale + col, w_row_sum + col,
-                  c + col, c_stride, n - col < width ? n - col : width};
+                  c + col, c_stride, n - col < width ? n - col : width, true};
   size_t i = 0;
   for (; i + MR <= m; i += MR) {
     t.a = a + i * a_stride;
     t.a_scale = a_scale + i;
     t.c = c + i * c_stride + col;
+    t.first_rows = i == 0;
     Micro::template Tile<MR, NBT>(t);
   }
   if constexpr (MR > 1) {
@@ -52,6 +56,7 @@ static void QGemmColumnTile(size_t m, size_t n, size_t b, const int8_t* a, size_
     t.a = a + i * a_stride;
     t.a_scale = a_scale + i;
     t.c = c + i * c_stride + col;
+    t.first_rows = i == 0;
     TileOfRows<Micro, NBT, MR - 1>(m - i, t);
   }
 }

@@ -6,6 +6,14 @@
 // vpdpbusd multiplies unsigned by signed bytes, without saturation. Activations are biased by 128
 // (a ^ 0x80) to be unsigned, so a tile computes sum((a + 128) * w), and the epilogue subtracts
 // 128 * sum(w) (the row sums stored with the weights): exact.
+//
+// A tile of 5 or more rows that streams its weights from memory (a verification pass's, a short
+// prompt's) prefetches them kPrefetchBytes ahead into L2: with 5+ vpdpbusd per 64-byte line
+// waiting on each load, the out-of-order window holds too few loads in flight to keep up with
+// the memory, and the hardware prefetchers stop at each 4 KiB page. On Zen 4, M's FFN matrices
+// from the page cache (benchmarks/kernels_bench.cc shapes, medians of interleaved runs): 5 rows
+// 1.39x a one-row call's time without, 1.16x with; 6 and 7 rows 1.6-1.8x without, 1.05-1.1x with.
+// Fewer rows are memory-bound already, and prefetching slowed them (2-4 rows by 5-15%).
 #include "platforms/x86/intrinsics.h"
 
 #include <cstring>
@@ -23,6 +31,9 @@ struct Micro {
 
   // Inputs per chunk whose biased activations are staged on the stack.
   static constexpr size_t kChunk = 256;
+  // A streaming tile of at least kPrefetchRows rows prefetches its weights kPrefetchBytes ahead.
+  static constexpr size_t kPrefetchRows = 5;
+  static constexpr size_t kPrefetchBytes = 8192;
 
   template <size_t MR, size_t NB>
   static void Tile(const QGemmTileArgs& t) {
@@ -38,6 +49,7 @@ struct Micro {
     // broadcast straight from memory (a load, no ALU). Reading whole 64-byte steps stays within
     // ActivationRowBytes(k); W is zero past k, so the junk there adds nothing.
     alignas(64) uint8_t biased[MR][kChunk];
+    const bool prefetch = MR >= kPrefetchRows && t.first_rows;
     for (size_t c0 = 0; c0 < cols; c0 += kChunk) {
       const size_t chunk = cols - c0 < kChunk ? cols - c0 : kChunk;
       for (size_t i = 0; i < MR; ++i) {
@@ -49,6 +61,11 @@ struct Micro {
       for (size_t g = 0; g < chunk; g += kGroupCols, w += kBlockGroupBytes) {
         __m512i wv[NB];
         for (size_t j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_bytes);
+        if (prefetch) {
+          for (size_t j = 0; j < NB; ++j) {
+            _mm_prefetch(reinterpret_cast<const char*>(w + j * block_bytes + kPrefetchBytes), _MM_HINT_T1);
+          }
+        }
         for (size_t i = 0; i < MR; ++i) {
           int32_t a4;
           std::memcpy(&a4, &biased[i][g], sizeof(a4));
