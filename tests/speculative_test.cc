@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <pthreadpool.h>
+
 #include "converter/convert.h"
 #include "converter/llama2c.h"
 #include "edgeformer.h"
@@ -102,10 +104,12 @@ TEST_CASE("the acceptance rule of speculative sampling gives the model's distrib
 struct Loaded {
   edgeformer_model* model = nullptr;
   edgeformer_session* session = nullptr;
-  Loaded(const std::string& path, uint32_t max_draft) {
+  // pool: an app's pthreadpool_t the session borrows (null: its own threads).
+  Loaded(const std::string& path, uint32_t max_draft, void* pool = nullptr) {
     REQUIRE(edgeformer_model_load(path.c_str(), nullptr, &model) == EDGEFORMER_OK);
     edgeformer_session_params p = edgeformer_session_default_params();
     p.max_draft_tokens = max_draft;
+    p.threadpool = pool;
     const edgeformer_status st = edgeformer_session_create(model, &p, &session);
     INFO(std::string(edgeformer_last_error()));
     REQUIRE(st == EDGEFORMER_OK);
@@ -164,6 +168,35 @@ TEST_CASE("greedy speculation with a draft model gives plain greedy's tokens: a 
   }
   // The draft session is left holding the text (and its rejected proposals at most).
   CHECK(edgeformer_session_position(random.session) >= prompt.size() + 20);
+}
+
+// Both models on one thread pool: the app passes its pthreadpool to both sessions; the draft and
+// the model take turns on it within a call (each pass's parallel sections run on its threads).
+TEST_CASE("a draft and its model on one shared thread pool give plain greedy's tokens") {
+  test::TempDir tmp;
+  pthreadpool_t pool = pthreadpool_create(2);
+  REQUIRE(pool != nullptr);
+  {
+    Loaded target(test::MakeSyntheticModel(tmp, convert::Quant::kInt8, "target"), 8, pool);
+    Loaded close(test::MakeSyntheticModel(tmp, convert::Quant::kNone, "close"), 0, pool);
+    Loaded own(test::MakeSyntheticModel(tmp, convert::Quant::kInt8, "own"), 0);  // its own threads
+    edgeformer_session_info info;
+    REQUIRE(edgeformer_session_get_info(target.session, &info) == EDGEFORMER_OK);
+    CHECK(info.n_threads == 2);  // the pool's
+    const std::vector<int32_t> prompt = {1, 72, 101, 108, 108, 111, 44, 32, 119};
+    const edgeformer_generate_params g = test::Greedy(40);
+    const std::vector<int32_t> plain = Run(own.session, prompt, g, nullptr, 0);
+    REQUIRE(plain.size() == 40);
+    for (uint32_t k : {0u, 4u}) {
+      CAPTURE(k);
+      edgeformer_session_info before, after;
+      REQUIRE(edgeformer_session_get_info(target.session, &before) == EDGEFORMER_OK);
+      CHECK(Run(target.session, prompt, g, close.session, k) == plain);
+      REQUIRE(edgeformer_session_get_info(target.session, &after) == EDGEFORMER_OK);
+      CHECK(after.draft_accepted - before.draft_accepted > 10);
+    }
+  }
+  pthreadpool_destroy(pool);  // after the sessions, which borrowed it
 }
 
 TEST_CASE("drafts a model cannot use are refused before anything runs") {

@@ -508,7 +508,8 @@ typedef struct edgeformer_generate_params {
                                the caller's, busy during the call (EDGEFORMER_BUSY if it is in
                                use); afterwards it holds the text, plus any rejected proposals.
                                Needs the session's max_draft_tokens; not with lookup_tokens.
-                               Default NULL. */
+                               The two sessions may share one thread pool (the same threadpool
+                               in both params): they take turns on it. Default NULL. */
   uint32_t draft_tokens;    /* with draft: the proposals per pass, at most the session's
                                max_draft_tokens; 0 adapts them to what passes accept (from 4, +2
                                after a pass that accepts all, -1 after one that does not).
