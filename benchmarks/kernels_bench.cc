@@ -1,8 +1,9 @@
 // Microbenchmarks of every kernel in platforms/kernels.inc: the int8 matmuls at the matmul shapes
-// of the bench models S and M, at batch 1 (decode), 4 (four beams), 5 and 8 (verifying 4 or 7 proposals) and 128 and 512
-// (prefill), reporting weight bytes/s
-// (the decode figure of merit) and int8 operations/s (2 per multiply-add, the prefill one); the
-// f32 matmuls at the same shapes, batch 1 and 16; attention at 512 and 2048 cached positions.
+// of the bench models S and M, at batch 1 (decode), 4 (four beams), 5 and 8 (verifying 4 or 7
+// proposals) and 128 and 512 (prefill), reporting weight bytes/s (the decode figure of merit)
+// and int8 operations/s (2 per multiply-add, the prefill one); the
+// f32 matmuls at the same shapes, batch 1 and 16; attention at 512 and 2048 cached positions;
+// activation quantization and SwiGLU at M's widths.
 //
 // Weights cycle through enough copies to exceed the last-level cache, so decode-shaped runs
 // stream them from memory as a real model does.
@@ -218,6 +219,48 @@ void BenchSoftmax(benchmark::State& state, SoftmaxFn fn, Isa isa, size_t n) {
   state.counters["values/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
 }
 
+// Quantizing m activation rows of k values (M's matmul inputs in a 5-row verification pass).
+void BenchQuantize(benchmark::State& state, QuantizeRowsFn fn, Isa isa, size_t m, size_t k) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(m * k);
+  for (float& v : x) v = normal(rng);
+  const size_t stride = ActivationRowBytes(k);
+  std::vector<int8_t> q(m * stride);
+  std::vector<float> scales(m);
+  std::vector<int32_t> sums(m * (stride / 32));
+  for (auto _ : state) {
+    fn(x.data(), m, k, k, q.data(), stride, scales.data(), sums.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["values/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * m * k, benchmark::Counter::kIsRate);
+}
+
+// SwiGLU over n values (M's 5 rows of 5632 hidden values), gate restored each time.
+void BenchSwiGlu(benchmark::State& state, SwiGluFn fn, Isa isa, size_t n) {
+  if (!CpuSupports(isa)) {
+    state.SkipWithError("this CPU lacks the kernel's ISA");
+    return;
+  }
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<float> gate0(n), gate(n), up(n);
+  for (size_t i = 0; i < n; ++i) {
+    gate0[i] = normal(rng);
+    up[i] = normal(rng);
+  }
+  for (auto _ : state) {
+    std::copy(gate0.begin(), gate0.end(), gate.begin());
+    fn(gate.data(), up.data(), n);
+    benchmark::ClobberMemory();
+  }
+  state.counters["values/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
+}
+
 // An ISA's peak int8 rate (platforms/peak.h), to compare the GEMMs' GOP/s with.
 void BenchPeak(benchmark::State& state, const PeakProbe* probe) {
   if (!CpuSupports(probe->isa)) {
@@ -296,8 +339,21 @@ void RegisterAll() {
         ->Unit(benchmark::kNanosecond)                                                                     \
         ->MinTime(0.2);                                                                                    \
   }
+#define EF_QUANTIZE_KERNEL(isa, fn)                                                                  \
+  for (const size_t k : {size_t{2048}, size_t{5632}}) {                                                \
+    benchmark::RegisterBenchmark((std::string(#fn "/m5/k") + std::to_string(k)).c_str(), BenchQuantize, \
+                                 &isa::fn, Isa::isa, size_t{5}, k)                                      \
+        ->Unit(benchmark::kNanosecond)                                                                 \
+        ->MinTime(0.2);                                                                                \
+  }
+#define EF_SWIGLU_KERNEL(isa, fn)                                                                       \
+  benchmark::RegisterBenchmark(#fn "/n28160", BenchSwiGlu, &isa::fn, Isa::isa, size_t{5 * 5632})       \
+      ->Unit(benchmark::kNanosecond)                                                                    \
+      ->MinTime(0.2);
 #include "platforms/kernels.inc"
 #undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL

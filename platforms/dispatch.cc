@@ -9,6 +9,8 @@ namespace {
 #define EF_ATTN_KERNEL(isa, scores, values)
 #define EF_ATTN_I8_KERNEL(isa, scores, values)
 #define EF_SOFTMAX_KERNEL(isa, fn)
+#define EF_QUANTIZE_KERNEL(isa, fn)
+#define EF_SWIGLU_KERNEL(isa, fn)
 const KernelEntry<QGemmFn> kQGemm[] = {
 #include "platforms/kernels.inc"
 };
@@ -57,6 +59,24 @@ const KernelEntry<SoftmaxFn> kSoftmax[] = {
 #include "platforms/kernels.inc"
 };
 #undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+
+#define EF_SOFTMAX_KERNEL(isa, fn)
+#define EF_QUANTIZE_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+const KernelEntry<QuantizeRowsFn> kQuantize[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
+
+#define EF_QUANTIZE_KERNEL(isa, fn)
+#define EF_SWIGLU_KERNEL(isa, fn) {Isa::isa, #fn, &isa::fn},
+const KernelEntry<SwiGluFn> kSwiGlu[] = {
+#include "platforms/kernels.inc"
+};
+#undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
@@ -105,6 +125,16 @@ const KernelEntry<SoftmaxFn>* SoftmaxKernels(size_t* count) {
   return kSoftmax;
 }
 
+const KernelEntry<QuantizeRowsFn>* QuantizeKernels(size_t* count) {
+  *count = sizeof(kQuantize) / sizeof(kQuantize[0]);
+  return kQuantize;
+}
+
+const KernelEntry<SwiGluFn>* SwiGluKernels(size_t* count) {
+  *count = sizeof(kSwiGlu) / sizeof(kSwiGlu[0]);
+  return kSwiGlu;
+}
+
 KernelTable SelectKernels(Isa cap) {
   const Isa isa = BestIsa(cap);
   const KernelEntry<QGemmFn>& q = Pick(kQGemm, isa);
@@ -113,8 +143,11 @@ KernelTable SelectKernels(Isa cap) {
   const KernelEntry<Q4GemmFn>& q4 = Pick(kQ4Gemm, isa);
   const KernelEntry<AttnI8Fns>& a8 = Pick(kAttnI8, isa);
   const KernelEntry<SoftmaxFn>& sm = Pick(kSoftmax, isa);
+  const KernelEntry<QuantizeRowsFn>& qr = Pick(kQuantize, isa);
+  const KernelEntry<SwiGluFn>& sg = Pick(kSwiGlu, isa);
   return KernelTable{isa,    q.fn,  q.name,  q.isa,    s.fn,    s.name,  s.isa,  a.fn,   a.name, a.isa,
-                     q4.fn, q4.name, q4.isa, a8.fn, a8.name, a8.isa, sm.fn, sm.name, sm.isa};
+                     q4.fn, q4.name, q4.isa, a8.fn, a8.name, a8.isa, sm.fn, sm.name, sm.isa,
+                     qr.fn, qr.name, qr.isa, sg.fn, sg.name, sg.isa};
 }
 
 }  // namespace edgeformer

@@ -92,6 +92,19 @@ using AttnValuesI8Fn = void (*)(size_t n, size_t d, const float* p, float p_mult
                                 bool accumulate, int32_t* out);
 using SoftmaxFn = void (*)(float* x, size_t n);
 
+// QuantizeRowsFn: symmetric dynamic quantization of each row i < m of x (rows x_stride floats
+// apart): scales[i] = max|x| / 127 (NaN ignored; 0 for an all-zero row), q[i * q_stride + j] =
+// round-half-even(x * (127 / max|x|)) clamped to [-127, 127] (NaN to 0) for j < k, and 0 for k <= j <
+// ActivationRowBytes(k); sums[i * (q_stride / 32) + g] = the sum of q's values [32 g, 32 g + 32)
+// of row i, for g < ActivationRowBytes(k) / 32 (the int4 kernels' correction). q_stride >=
+// ActivationRowBytes(k), a multiple of 32. Every kernel gives the reference's bits.
+using QuantizeRowsFn = void (*)(const float* x, size_t m, size_t k, size_t x_stride, int8_t* q, size_t q_stride,
+                                float* scales, int32_t* sums);
+// SwiGluFn: gate[i] = gate[i] / (1 + Exp(-gate[i])) * up[i] for i < n (Exp of
+// platforms/common/float_math.h, each operation rounded as written): the reference's bits (any NaN
+// for a NaN). gate and up do not overlap.
+using SwiGluFn = void (*)(float* gate, const float* up, size_t n);
+
 #define EF_QGEMM_KERNEL(isa, fn)                                                                 \
   namespace isa {                                                                                \
   void fn(size_t m, size_t n, size_t k, const int8_t* a, size_t a_stride, const float* a_scale, \
@@ -127,8 +140,19 @@ using SoftmaxFn = void (*)(float* x, size_t n);
   namespace isa {                  \
   void fn(float* x, size_t n);     \
   }
+#define EF_QUANTIZE_KERNEL(isa, fn)                                                                      \
+  namespace isa {                                                                                        \
+  void fn(const float* x, size_t m, size_t k, size_t x_stride, int8_t* q, size_t q_stride, float* scales, \
+          int32_t* sums);                                                                                \
+  }
+#define EF_SWIGLU_KERNEL(isa, fn)                     \
+  namespace isa {                                     \
+  void fn(float* gate, const float* up, size_t n);    \
+  }
 #include "platforms/kernels.inc"
 #undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL
@@ -160,6 +184,8 @@ const KernelEntry<SGemmFn>* SGemmKernels(size_t* count);
 const KernelEntry<AttnFns>* AttnKernels(size_t* count);
 const KernelEntry<AttnI8Fns>* AttnI8Kernels(size_t* count);
 const KernelEntry<SoftmaxFn>* SoftmaxKernels(size_t* count);
+const KernelEntry<QuantizeRowsFn>* QuantizeKernels(size_t* count);
+const KernelEntry<SwiGluFn>* SwiGluKernels(size_t* count);
 
 // The kernels the runtime uses, chosen once for an ISA cap.
 struct KernelTable {
@@ -182,6 +208,12 @@ struct KernelTable {
   SoftmaxFn softmax;
   const char* softmax_name;
   Isa softmax_isa;
+  QuantizeRowsFn quantize;
+  const char* quantize_name;
+  Isa quantize_isa;
+  SwiGluFn swiglu;
+  const char* swiglu_name;
+  Isa swiglu_isa;
 };
 
 // Picks the best kernel of each kind that the CPU supports at or below `cap`.

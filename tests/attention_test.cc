@@ -473,6 +473,8 @@ TEST_CASE("the reference softmax is softmax: within 4e-7 of double precision, Na
   TEST_CASE(#scores " and " #values " give the exact integer sums" * doctest::skip(!CpuSupports(Isa::isa))) {      \
     CheckAttnI8(#scores, AttnI8Fns{&isa::scores, &isa::values});                                                 \
   }
+#define EF_QUANTIZE_KERNEL(isa, fn)
+#define EF_SWIGLU_KERNEL(isa, fn)
 #include "platforms/kernels.inc"
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
@@ -480,5 +482,7 @@ TEST_CASE("the reference softmax is softmax: within 4e-7 of double precision, Na
 #undef EF_ATTN_KERNEL
 #undef EF_ATTN_I8_KERNEL
 #undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
 
 }  // namespace edgeformer

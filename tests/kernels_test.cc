@@ -480,8 +480,12 @@ TEST_CASE("the reference qgemm computes exact dot products times both scales") {
   }
 #define EF_ATTN_I8_KERNEL(isa, scores, values)  // tests/attention_test.cc
 #define EF_SOFTMAX_KERNEL(isa, fn)              // tests/attention_test.cc
+#define EF_QUANTIZE_KERNEL(isa, fn)             // tests/row_kernels_test.cc
+#define EF_SWIGLU_KERNEL(isa, fn)               // tests/row_kernels_test.cc
 #include "platforms/kernels.inc"
 #undef EF_SOFTMAX_KERNEL
+#undef EF_QUANTIZE_KERNEL
+#undef EF_SWIGLU_KERNEL
 #undef EF_QGEMM_KERNEL
 #undef EF_Q4GEMM_KERNEL
 #undef EF_SGEMM_KERNEL

@@ -39,7 +39,7 @@ Error Session::Pool(Pooling pooling, const float* hidden, size_t n, bool normali
       const ops::Context ctx{&kernels_, pool_.get(), nullptr, 1};
       float* first = pooled_.as<float>();
       std::copy(hidden, hidden + dim, first);
-      QuantizeFor({&g.pooler_dense}, first, 1, dim, xq);
+      QuantizeFor(ctx, {&g.pooler_dense}, first, 1, dim, xq);
       EF_RETURN_IF_ERROR(LinearRows(ctx, g.pooler_dense, g.pooler_bias, 1, first, dim, xq, out, dim));
       ops::Tanh(out, dim);
       break;

@@ -2,11 +2,11 @@
 
 namespace edgeformer {
 
-void QuantizeFor(std::initializer_list<const Weight*> group, const float* in, size_t n, size_t k,
-                 const ops::QuantizedRows& xq) {
+void QuantizeFor(const ops::Context& ctx, std::initializer_list<const Weight*> group, const float* in, size_t n,
+                 size_t k, const ops::QuantizedRows& xq) {
   for (const Weight* w : group) {
     if (w->present() && w->quantized()) {
-      ops::QuantizeRows(in, n, k, k, xq);
+      ops::QuantizeRows(ctx, in, n, k, k, xq);
       return;
     }
   }
@@ -54,7 +54,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
   };
   auto quantize_for = [&](std::initializer_list<const Weight*> group, const float* in, size_t k) {
     const ScopedOp t = timer(OpKind::kQuantize);
-    QuantizeFor(group, in, n, k, s.xq);
+    QuantizeFor(ctx, group, in, n, k, s.xq);
   };
   auto norm = [&](const Weight& weight, const Weight& bias, const float* in, float* out) {
     const ScopedOp t = timer(OpKind::kNorm);
@@ -177,7 +177,7 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
     EF_RETURN_IF_ERROR(linear(w.w_up, w.b_up, in, dim, s.up, hidden));
     const ScopedOp t = timer(OpKind::kActivation);
     if (lc.activation == ActivationKind::kSwiGLU) {
-      ops::SwiGLU(s.gate, s.up, n * hidden);
+      ops::SwiGLU(ctx, s.gate, s.up, n * hidden);
     } else {
       ops::GeGLU(s.gate, s.up, n * hidden, lc.activation == ActivationKind::kGeGLUTanh);
     }

@@ -90,9 +90,9 @@ Error RunLayer(const ops::Context& ctx, const ModelConfig& c, uint32_t l, const 
                const RowLayout& rows, const LayerScratch& s, Profile* profile, Phase phase);
 
 // Quantizes n rows of `in` [n][k] into xq once for a group of matmuls that read them, when any of
-// them is int8 or int4. Helpers of the layer and the session's head.
-void QuantizeFor(std::initializer_list<const Weight*> group, const float* in, size_t n, size_t k,
-                 const ops::QuantizedRows& xq);
+// them is int8 or int4 (ctx's quantize kernel). Helpers of the layer and the session's head.
+void QuantizeFor(const ops::Context& ctx, std::initializer_list<const Weight*> group, const float* in, size_t n,
+                 size_t k, const ops::QuantizedRows& xq);
 
 // out = in w^T (+ bias, when present) for n rows; int8 weights read xq (QuantizeFor first).
 Error LinearRows(const ops::Context& ctx, const Weight& w, const Weight& bias, size_t n, const float* in,

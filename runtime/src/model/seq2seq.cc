@@ -59,7 +59,7 @@ Error Session::EncodeSource(const int32_t* ids, size_t n, float* hidden) {
       const LayerWeights& w = model_.layer(l);
       {
         const ScopedOp t(profile_, phase_, OpKind::kMatmul);
-        QuantizeFor({&w.cross_wk, &w.cross_wv}, h, n, c.dim, xq);
+        QuantizeFor(ctx, {&w.cross_wk, &w.cross_wv}, h, n, c.dim, xq);
         EF_RETURN_IF_ERROR(LinearRows(ctx, w.cross_wk, w.cross_bk, n, h, c.dim, xq, k, kv_dim));
         EF_RETURN_IF_ERROR(LinearRows(ctx, w.cross_wv, w.cross_bv, n, h, c.dim, xq, v, kv_dim));
       }

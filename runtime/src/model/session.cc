@@ -376,14 +376,14 @@ Error Session::Head(size_t first, size_t count, float* hidden, float* logits) {
     // BERT's masked-LM transform: dense, activation, norm, then the classifier. In tmp_, which
     // holds max_batch rows: the rows go through in chunks of that many.
     float* t = tmp_.as<float>();
-    QuantizeFor({&g.mlm_dense}, h, count, dim, xq);
+    QuantizeFor(ctx, {&g.mlm_dense}, h, count, dim, xq);
     EF_RETURN_IF_ERROR(LinearRows(ctx, g.mlm_dense, g.mlm_dense_bias, count, h, dim, xq, t, dim));
     Activate(c.mlm_activation, t, count * dim);
     NormRows(c.final_norm_kind, g.mlm_norm, g.mlm_norm_bias, t, count, dim, c.norm_eps, t);
     in = t;
   }
   const ScopedOp t(profile_, phase_, OpKind::kClassifier);
-  QuantizeFor({&g.classifier}, in, count, dim, xq);
+  QuantizeFor(ctx, {&g.classifier}, in, count, dim, xq);
   EF_RETURN_IF_ERROR(LinearRows(ctx, g.classifier, g.classifier_bias, count, in, dim, xq, logits, c.vocab_size));
   if (c.logit_softcap != 0.0f) {  // Gemma 2: as Hugging Face, a division, tanh, a multiplication
     const size_t total = count * c.vocab_size;

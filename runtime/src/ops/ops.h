@@ -40,8 +40,8 @@ struct QuantizedRows {
 // Symmetric dynamic quantization of each row of x [m][k]: scale = max|x| / 127,
 // q = round-half-even(x / scale) in [-127, 127]. All-zero rows get scale 0 and q = 0. The row's
 // values from k to ActivationRowBytes(k) are set to 0, and the sums of its 32-value groups up to
-// there are written.
-void QuantizeRows(const float* x, size_t m, size_t k, size_t x_stride, const QuantizedRows& out);
+// there are written. ctx's QuantizeRowsFn kernel: the reference's bits on every CPU.
+void QuantizeRows(const Context& ctx, const float* x, size_t m, size_t k, size_t x_stride, const QuantizedRows& out);
 
 // y [m][w.rows] = x [m][w.cols] * w^T. Int8 weights read `xq` (x already quantized by
 // QuantizeRows); f32 weights read `x`, through XNNPACK when ctx.xnn has an operator for w (and
@@ -188,8 +188,9 @@ void Attention(const Context& ctx, const AttentionArgs& args);
 // The softmax of n values in place, as the SoftmaxFn reference kernel computes it (kernels.h).
 void Softmax(float* x, size_t n);
 
-// gate[i] = silu(gate[i]) * up[i] for n values.
-void SwiGLU(float* gate, const float* up, size_t n);
+// gate[i] = silu(gate[i]) * up[i] for n values (ctx's SwiGluFn kernel: the reference's bits on
+// every CPU). gate and up do not overlap.
+void SwiGLU(const Context& ctx, float* gate, const float* up, size_t n);
 
 // out [dim] = row `token` of the embedding table (dequantized if int8). token must be in range.
 void Embed(const Weight& table, int32_t token, float* out);
