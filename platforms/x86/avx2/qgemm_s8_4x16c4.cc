@@ -6,6 +6,11 @@
 // weights in [-128, 127] and activations in [-127, 127], it multiplies |w| (<= 128, unsigned) by
 // a * sign(w) (in [-127, 127]): a pair sums to at most 2 * 128 * 127 = 32512, no saturation.
 // vpmaddwd then adds pairs into int32 lanes, one per channel.
+//
+// A tile of 2 or more rows that streams its weights from memory prefetches them kPrefetchBytes
+// ahead into L2, as the AVX512-VNNI kernel does (its comment says why). On Zen 4 running this
+// kernel, M's FFN matrices from the page cache (medians of interleaved runs): 2 rows 618 -> 490
+// us, 4 rows 863 -> 750 us, 5 rows (4 + 1) 1124 -> 932 us; one row (476 us) has none.
 #include <immintrin.h>
 
 #include <cstring>
@@ -21,6 +26,7 @@ namespace {
 struct Micro {
   static constexpr size_t kMR = 4;
   static constexpr size_t kNB = 1;
+  static constexpr size_t kPrefetchBytes = 8192;
 
   template <size_t MR, size_t NB>
   static void Tile(const QGemmTileArgs& t) {
@@ -30,7 +36,9 @@ struct Micro {
     for (size_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
     const size_t groups = BlockedCols(t.k) / kGroupCols;
     const int8_t* w = t.w;
+    const bool prefetch = MR >= 2 && t.first_rows;
     for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
+      if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchBytes), _MM_HINT_T1);
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
       const __m256i abs0 = _mm256_abs_epi8(w0), abs1 = _mm256_abs_epi8(w1);
