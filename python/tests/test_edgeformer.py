@@ -1,0 +1,211 @@
+"""The Python binding against the native tools and its own contract: generation equals
+edgeformer-run's text for the same model and prompt (greedy, and sampled with a seed), stream()
+equals generate() and stops when left, logits agree with the generated ids, bad model files and
+closed handles raise EdgeformerError (never crash the interpreter), the ctypes structs match the
+C header's layout (checked with a C compiler), and `pip install` of the package works offline.
+
+Needs a build tree: EDGEFORMER_BUILD_DIR (default: build/ beside python/), whose tools make the
+test models (edgeformer-synth: random weights with a tokenizer, fine for equality with the native
+tool), and the shared library (EDGEFORMER_LIBRARY, or found in the build tree).
+"""
+
+import ctypes
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import venv
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("EDGEFORMER_BUILD_DIR", REPO / "build"))
+sys.path.insert(0, str(REPO / "python"))
+
+import edgeformer  # noqa: E402
+from edgeformer import _capi  # noqa: E402
+
+
+def tool(*parts):
+    path = BUILD.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not built")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    subprocess.run([tool("tools", "edgeformer-synth"), "--shape", "tiny", "--seed", "3", "-o", str(d / "m.bin"),
+                    "--tokenizer-output", str(d / "tok.bin")], check=True, capture_output=True)
+    out = d / "m.edgf"
+    subprocess.run([tool("converter", "edgeformer-convert"), str(d / "m.bin"), "--tokenizer", str(d / "tok.bin"),
+                    "--quant", "int8", "-o", str(out)], check=True, capture_output=True)
+    return str(out)
+
+
+@pytest.fixture()
+def model(model_path):
+    with edgeformer.Model(model_path) as m:
+        yield m
+
+
+def run_native(model_path, prompt, *args):
+    result = subprocess.run([tool("tools", "edgeformer-run"), model_path, "-p", prompt, *args], check=True,
+                            capture_output=True)
+    return result.stdout.decode("utf-8", "replace")
+
+
+PROMPTS = ["Once upon a time", "The best way to predict the future", "a"]
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_greedy_generation_equals_edgeformer_run(model, model_path, prompt):
+    text = model.generate(prompt, max_tokens=24, temperature=0)
+    assert run_native(model_path, prompt, "-n", "24", "--temperature", "0") == prompt + text + "\n"
+    session = model.session()
+    got = [i for i, _ in session.generate_ids(prompt, max_tokens=24, temperature=0)]
+    native = run_native(model_path, prompt, "-n", "24", "--temperature", "0", "--print-ids").strip()
+    assert ",".join(map(str, got)) == native
+
+
+def test_sampled_generation_equals_edgeformer_run_for_a_seed(model, model_path):
+    text = model.generate("Once upon", max_tokens=30, temperature=0.9, top_p=0.95, seed=7)
+    native = run_native(model_path, "Once upon", "-n", "30", "--temperature", "0.9", "--top-p", "0.95", "--seed", "7")
+    assert native == "Once upon" + text + "\n"
+
+
+def test_stream_equals_generate_and_stops_when_left(model):
+    whole = model.generate("Once upon a time", max_tokens=20, temperature=0)
+    assert "".join(model.stream("Once upon a time", max_tokens=20, temperature=0)) == whole
+    session = model.session()
+    pieces = []
+    for piece in session.stream("Once upon a time", max_tokens=20, temperature=0):
+        pieces.append(piece)
+        if len(pieces) == 3:
+            break
+    assert session.stop_reason == "callback"
+    assert whole.startswith("".join(pieces))
+    # The session is usable afterwards: the stopped generation left its context consistent.
+    assert session.position > 0
+    assert isinstance(session.generate(None, max_tokens=2, temperature=0), str)
+
+
+def test_logits_give_the_greedy_token(model):
+    session = model.session()
+    session.prefill("Once upon a time")
+    logits = session.logits()
+    assert len(logits) == model.info["vocab_size"]
+    best = max(range(len(logits)), key=lambda i: logits[i])
+    first = session.generate_ids(None, max_tokens=1, temperature=0)
+    assert first[0][0] == best
+
+
+def test_tokenize_round_trips_and_matches_the_session(model):
+    ids = model.tokenize("Hello, world")
+    assert ids[0] == model.info["bos_id"]
+    assert model.detokenize(ids[1:]).strip() == "Hello, world"
+    assert model.tokenize("Hello, world", add_special=False) == ids[1:]
+    session = model.session()
+    session.prefill(ids)
+    assert session.tokens() == ids
+
+
+def test_bad_model_files_raise(tmp_path, model_path):
+    with pytest.raises(edgeformer.EdgeformerError) as missing:
+        edgeformer.Model(tmp_path / "nope.edgf")
+    assert missing.value.status == edgeformer.IO_ERROR
+    data = pathlib.Path(model_path).read_bytes()
+    for bad in (b"", b"EDGF" + b"\0" * 60, data[: len(data) // 2], data[:64] + bytes(64) + data[128:]):
+        path = tmp_path / "bad.edgf"
+        path.write_bytes(bad)
+        with pytest.raises(edgeformer.EdgeformerError) as err:
+            edgeformer.Model(path)
+        assert err.value.status in (edgeformer.INVALID_MODEL, edgeformer.IO_ERROR)
+        assert err.value.message
+        with pytest.raises(edgeformer.EdgeformerError):
+            edgeformer.Model.from_bytes(bad)
+    with edgeformer.Model.from_bytes(data) as m:
+        assert m.generate("Once", max_tokens=5, temperature=0) == \
+            edgeformer.Model(model_path).generate("Once", max_tokens=5, temperature=0)
+
+
+def test_closed_handles_raise(model_path):
+    m = edgeformer.Model(model_path)
+    s = m.session()
+    s.close()
+    with pytest.raises(edgeformer.EdgeformerError, match="closed"):
+        s.prefill([1, 2])
+    with pytest.raises(edgeformer.EdgeformerError, match="closed"):
+        s.generate("x")
+    s2 = m.session()
+    m.close()  # the session keeps the model alive
+    assert isinstance(s2.generate("Once", max_tokens=3, temperature=0), str)
+    with pytest.raises(edgeformer.EdgeformerError, match="closed"):
+        m.tokenize("x")
+    s2.close()
+    s2.close()  # twice is fine
+
+
+def test_refused_arguments_raise_with_the_library_message(model):
+    session = model.session(context_length=16)
+    with pytest.raises(edgeformer.EdgeformerError) as err:
+        session.prefill(list(range(1, 40)))
+    assert err.value.status == edgeformer.CONTEXT_FULL
+    assert "positions" in err.value.message
+    with pytest.raises(edgeformer.EdgeformerError):
+        session.prefill([10 ** 6])  # outside the vocabulary
+    with pytest.raises(edgeformer.EdgeformerError):
+        model.session(kv_type="f8")
+    assert session.position == 0
+
+
+def test_structs_match_the_c_header(tmp_path):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler to check the layouts with")
+    lines = ["#include <stddef.h>", "#include <stdio.h>", '#include "edgeformer.h"', "int main(void) {"]
+    for cname, struct in _capi.STRUCTS.items():
+        lines.append(f'  printf("{cname} %zu\\n", sizeof({cname}));')
+        for field, _ in struct._fields_:
+            lines.append(f'  printf("{cname}.{field} %zu\\n", offsetof({cname}, {field}));')
+    lines.append("  return 0;\n}")
+    src = tmp_path / "layout.c"
+    src.write_text("\n".join(lines))
+    exe = tmp_path / "layout"
+    subprocess.run([cc, "-I", str(REPO / "runtime" / "include"), str(src), "-o", str(exe)], check=True)
+    want = dict(line.rsplit(" ", 1) for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                                 text=True).stdout.splitlines())
+    for cname, struct in _capi.STRUCTS.items():
+        assert int(want[cname]) == ctypes.sizeof(struct), cname
+        for field, _ in struct._fields_:
+            assert int(want[f"{cname}.{field}"]) == getattr(struct, field).offset, f"{cname}.{field}"
+
+
+def test_pip_installs_the_package_offline(tmp_path, model_path):
+    env_dir = tmp_path / "venv"
+    try:
+        venv.create(env_dir, with_pip=True)
+    except Exception as e:  # no ensurepip (python3-venv missing)
+        pytest.skip(f"cannot make a venv: {e}")
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--quiet", str(REPO / "python")], check=True,
+                   cwd=tmp_path)
+    env = dict(os.environ, EDGEFORMER_LIBRARY=str(edgeformer._library()._name))
+    code = ("import edgeformer, sys; m = edgeformer.Model(sys.argv[1]); "
+            "print(m.generate('Once upon a time', max_tokens=12, temperature=0), end='')")
+    out = subprocess.run([str(python), "-c", code, model_path], check=True, capture_output=True, text=True, env=env,
+                         cwd=tmp_path)
+    assert "site-packages" in subprocess.run([str(python), "-c", "import edgeformer; print(edgeformer.__file__)"],
+                                             check=True, capture_output=True, text=True, env=env,
+                                             cwd=tmp_path).stdout
+    with edgeformer.Model(model_path) as m:
+        assert out.stdout == m.generate("Once upon a time", max_tokens=12, temperature=0)
+
+
+def test_the_readme_example_prints_what_edgeformer_run_prints(model_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "python"), EDGEFORMER_LIBRARY=str(edgeformer._library()._name))
+    out = subprocess.run([sys.executable, str(REPO / "python" / "examples" / "generate.py"), model_path,
+                          "Once upon a time", "20"], check=True, capture_output=True, env=env)
+    assert out.stdout.decode() == run_native(model_path, "Once upon a time", "-n", "20", "--temperature", "0")
