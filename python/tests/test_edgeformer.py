@@ -209,3 +209,15 @@ def test_the_readme_example_prints_what_edgeformer_run_prints(model_path):
     out = subprocess.run([sys.executable, str(REPO / "python" / "examples" / "generate.py"), model_path,
                           "Once upon a time", "20"], check=True, capture_output=True, env=env)
     assert out.stdout.decode() == run_native(model_path, "Once upon a time", "-n", "20", "--temperature", "0")
+
+
+def test_embeddings_of_a_batch_equal_each_alone(model):
+    session = model.session()
+    texts = ["Once upon a time", "a", "The best way to predict the future"]
+    batch = session.embed(texts, pooling="mean", normalize=True)
+    assert len(batch) == 3 and len(batch[0]) == model.info["dim"]
+    for text, row in zip(texts, batch):
+        alone = session.embed(text, pooling="mean", normalize=True)
+        assert list(alone) == list(row)
+        assert abs(sum(float(v) * float(v) for v in alone) - 1.0) < 1e-4
+    assert list(batch[0]) != list(batch[1])
