@@ -29,7 +29,7 @@ INSN = re.compile(r"^0x([0-9a-f]+):\s")
 # their names, or by the driver templates they are inlined into (QGemmColumnTile, SGemmDot16).
 GROUPS = (("int8 matmul", ("qgemm_s8_", "QGemm")), ("f32 matmul", ("sgemm_f32_", "SGemm")),
           ("attention", ("attn_", "ops::Attention", "ops::Softmax")),
-          ("quantize", ("QuantizeRows",)), ("other edgeformer", ("edgeformer::",)))
+          ("quantize", ("QuantizeRows", "quantize_rows_")), ("other edgeformer", ("edgeformer::",)))
 
 
 def symbols(exe):

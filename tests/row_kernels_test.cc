@@ -67,9 +67,10 @@ void CheckQuantize(const char* name, QuantizeRowsFn fn) {
   const size_t m = 3;
   for (const size_t k : Lengths()) {
     for (int kind = 0; kind < 6; ++kind) {
-      const size_t x_stride = k + 3;  // rows not packed
-      const size_t q_stride = ActivationRowBytes(k) + 32;
-      std::vector<float> x(m * x_stride + 1);
+      const size_t x_stride = k + 3;  // rows not packed; the gaps and the end hold values that
+      const size_t q_stride = ActivationRowBytes(k) + 32;  // would change the results if read
+      std::vector<float> x(m * x_stride + 1, 1e30f);
+      for (size_t i = 0; i < x.size(); i += 2) x[i] = std::numeric_limits<float>::quiet_NaN();
       for (size_t i = 0; i < m; ++i) {
         const std::vector<float> row = Values(k, (kind + static_cast<int>(i)) % 6, rng);
         std::copy(row.begin(), row.end(), x.begin() + i * x_stride);
@@ -181,6 +182,7 @@ TEST_CASE("dispatch picks a quantize and a SwiGLU kernel the CPU runs") {
     CHECK(best.swiglu_isa == Isa::avx512vnni);
   } else if (CpuSupports(Isa::avx2)) {
     CHECK(best.quantize_isa == Isa::avx2);
+    CHECK(best.swiglu_isa == Isa::avx2);
   }
 #endif
 }

@@ -149,6 +149,11 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     EF_RETURN_IF_ERROR(session.SaveState(state_path));
   }
   Profile profile;
+  // The session never keeps a pointer to this function's profile, also when a run fails.
+  struct Unprofile {
+    Session& session;
+    ~Unprofile() { session.SetProfile(nullptr); }
+  } unprofile{session};
   ResetPeakRss();
   for (uint32_t rep = 0; rep <= config.repetitions; ++rep) {
     const bool timed = rep > 0;
@@ -162,6 +167,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     if (timed && config.profile) session.SetProfile(&profile);
     if (barrier != nullptr) barrier->Wait();
     const auto t0 = Clock::now();
+    Clock::time_point end = t0;  // pvK: the pass's end
     if (encoder) {
       EF_RETURN_IF_ERROR(session.Encode(encode_in, encode_out));
       if (timed) seconds.push_back(Since(t0));
@@ -182,11 +188,13 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
         ttft.push_back(Since(t0));
       }
     } else if (combo.verify > 0) {
-      // The pass verifying K proposals (every row's logits, as Generate's verification), then a
-      // one-row step from the same context: each pair close in time, so the host's drift
-      // cancels in their ratio.
-      EF_RETURN_IF_ERROR(session.PrefillWithLogits(prompt.data(), prompt.size(), pass_logits.data()));
+      // The pass verifying K proposals (every row's logits, native matmuls: Generate's
+      // verification), then a one-row step from the same context: each pair close in time, so
+      // the host's drift cancels in their ratio. Both run as prefill phases in a profile.
+      EF_RETURN_IF_ERROR(session.VerificationPass(prompt.data(), prompt.size(), pass_logits.data()));
       const double pass = Since(t0);
+      end = Clock::now();
+      session.SetProfile(nullptr);  // the profile and the span are the pass's
       EF_RETURN_IF_ERROR(session.Truncate(start));
       const auto t1 = Clock::now();
       EF_RETURN_IF_ERROR(session.PrefillWithLogits(prompt.data(), 1, pass_logits.data()));
@@ -221,7 +229,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
       EF_RETURN_IF_ERROR(session.Generate(sampler, gen, nullptr, nullptr, &n, &reason));
       if (timed) seconds.push_back(Since(t0));
     }
-    if (timed && spans != nullptr) spans->emplace_back(t0, Clock::now());
+    if (timed && spans != nullptr) spans->emplace_back(t0, combo.verify > 0 ? end : Clock::now());
   }
   session.SetProfile(nullptr);
   if (combo.speculative == 2) {  // over every repetition, the warm-up's too

@@ -38,7 +38,8 @@ struct Micro {
     const int8_t* w = t.w;
     const bool prefetch = MR >= 2 && t.first_rows;
     for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
-      if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchBytes), _MM_HINT_T1);
+      // Through an integer: the address may lie past the weights (a prefetch never faults).
+      if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(w) + kPrefetchBytes), _MM_HINT_T1);
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
       const __m256i abs0 = _mm256_abs_epi8(w0), abs1 = _mm256_abs_epi8(w1);

@@ -63,7 +63,9 @@ struct Micro {
         for (size_t j = 0; j < NB; ++j) wv[j] = _mm512_loadu_si512(w + j * block_bytes);
         if (prefetch) {
           for (size_t j = 0; j < NB; ++j) {
-            _mm_prefetch(reinterpret_cast<const char*>(w + j * block_bytes + kPrefetchBytes), _MM_HINT_T1);
+            // Through an integer: the address may lie past the weights (a prefetch never faults).
+            _mm_prefetch(reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(w + j * block_bytes) + kPrefetchBytes),
+                         _MM_HINT_T1);
           }
         }
         for (size_t i = 0; i < MR; ++i) {

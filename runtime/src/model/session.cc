@@ -529,4 +529,11 @@ Error Session::PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_
   return RunPrefill(tokens, n, logits_out);
 }
 
+Error Session::VerificationPass(const int32_t* tokens, size_t n, float* logits_out) {
+  native_pass_ = true;
+  const Error err = PrefillWithLogits(tokens, n, logits_out);
+  native_pass_ = false;
+  return err;
+}
+
 }  // namespace edgeformer

@@ -143,6 +143,10 @@ class Session {
   // logits_out [n][vocab] (caller-owned). For scoring text (perplexity). Cancel as for Prefill.
   Error PrefillWithLogits(const int32_t* tokens, size_t n, float* logits_out);
 
+  // PrefillWithLogits as Generate's verification of proposed tokens runs it: every matmul on the
+  // native kernels (XNNPACK's rounding would change the tokens). For benchmarks of that pass.
+  Error VerificationPass(const int32_t* tokens, size_t n, float* logits_out);
+
   // Samples up to options.max_tokens tokens, starting from the current logits, calling `callback`
   // for each. A sampled token enters the KV cache only when another token is needed after it, so
   // the last one is kept pending and fed by the next Prefill or Generate. Returns kContextFull
