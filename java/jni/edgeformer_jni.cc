@@ -16,26 +16,6 @@ namespace {
 edgeformer_model* AsModel(jlong h) { return reinterpret_cast<edgeformer_model*>(static_cast<intptr_t>(h)); }
 edgeformer_session* AsSession(jlong h) { return reinterpret_cast<edgeformer_session*>(static_cast<intptr_t>(h)); }
 
-// Throws EdgeformerException(status, name, message); true if it did (status not OK).
-bool Throw(JNIEnv* env, edgeformer_status status, const char* message = nullptr) {
-  if (status == EDGEFORMER_OK) return false;
-  if (env->ExceptionCheck()) return true;  // the callback's exception goes first
-  jclass cls = env->FindClass("org/edgeformer/EdgeformerException");
-  if (cls == nullptr) return true;
-  jmethodID ctor = env->GetMethodID(cls, "<init>", "(ILjava/lang/String;Ljava/lang/String;)V");
-  if (ctor == nullptr) return true;
-  jstring name = env->NewStringUTF(edgeformer_status_name(status));
-  jstring text = env->NewStringUTF(message != nullptr ? message : edgeformer_last_error());
-  jobject e = env->NewObject(cls, ctor, static_cast<jint>(status), name, text);
-  if (e != nullptr) env->Throw(static_cast<jthrowable>(e));
-  return true;
-}
-
-bool ThrowIfNull(JNIEnv* env, const void* p, const char* what) {
-  if (p != nullptr) return false;
-  return Throw(env, EDGEFORMER_INVALID_ARGUMENT, (std::string(what) + " is null").c_str());
-}
-
 // NewStringUTF takes modified UTF-8; the library's messages are UTF-8 from files, so bytes
 // outside ASCII become '?' rather than risk a malformed string.
 std::string Ascii(const char* s) {
@@ -44,6 +24,31 @@ std::string Ascii(const char* s) {
     if (static_cast<unsigned char>(c) >= 0x80) c = '?';
   }
   return out;
+}
+
+// Throws EdgeformerException(status, name, message), the message `message` or else the calling
+// thread's last error (read here, after the failed call: pass the call's status, never the
+// message, as an argument beside the call); true if it did (status not OK).
+bool Throw(JNIEnv* env, edgeformer_status status, const char* message = nullptr) {
+  if (status == EDGEFORMER_OK) return false;
+  if (env->ExceptionCheck()) return true;  // the callback's exception goes first
+  const std::string text_utf8 = Ascii(message != nullptr ? message : edgeformer_last_error());
+  jclass cls = env->FindClass("org/edgeformer/EdgeformerException");
+  if (cls == nullptr) return true;
+  jmethodID ctor = env->GetMethodID(cls, "<init>", "(ILjava/lang/String;Ljava/lang/String;)V");
+  if (ctor == nullptr) return true;
+  jstring name = env->NewStringUTF(edgeformer_status_name(status));
+  if (name == nullptr) return true;  // OutOfMemoryError pending
+  jstring text = env->NewStringUTF(text_utf8.c_str());
+  if (text == nullptr) return true;
+  jobject e = env->NewObject(cls, ctor, static_cast<jint>(status), name, text);
+  if (e != nullptr) env->Throw(static_cast<jthrowable>(e));
+  return true;
+}
+
+bool ThrowIfNull(JNIEnv* env, const void* p, const char* what) {
+  if (p != nullptr) return false;
+  return Throw(env, EDGEFORMER_INVALID_ARGUMENT, (std::string(what) + " is null").c_str());
 }
 
 struct CallbackState {
@@ -73,17 +78,17 @@ JNIEXPORT jstring JNICALL Java_org_edgeformer_Native_version(JNIEnv* env, jclass
   return env->NewStringUTF(edgeformer_version());
 }
 
-JNIEXPORT jlong JNICALL Java_org_edgeformer_Native_modelLoad(JNIEnv* env, jclass, jstring path) {
+JNIEXPORT jlong JNICALL Java_org_edgeformer_Native_modelLoad(JNIEnv* env, jclass, jbyteArray path) {
   if (ThrowIfNull(env, path, "path")) return 0;
-  const char* p = env->GetStringUTFChars(path, nullptr);
-  if (p == nullptr) return 0;
-  edgeformer_model* model = nullptr;
-  const edgeformer_status st = edgeformer_model_load(p, nullptr, &model);
-  env->ReleaseStringUTFChars(path, p);
-  if (st != EDGEFORMER_OK) {
-    Throw(env, st, Ascii(edgeformer_last_error()).c_str());
+  const jsize n = env->GetArrayLength(path);
+  std::string p(static_cast<size_t>(n), '\0');
+  env->GetByteArrayRegion(path, 0, n, reinterpret_cast<jbyte*>(&p[0]));
+  if (p.find('\0') != std::string::npos) {
+    Throw(env, EDGEFORMER_INVALID_ARGUMENT, "the path holds a NUL character");
     return 0;
   }
+  edgeformer_model* model = nullptr;
+  if (Throw(env, edgeformer_model_load(p.c_str(), nullptr, &model))) return 0;
   return static_cast<jlong>(reinterpret_cast<intptr_t>(model));
 }
 
@@ -119,7 +124,7 @@ JNIEXPORT jintArray JNICALL Java_org_edgeformer_Native_tokenize(JNIEnv* env, jcl
     st = edgeformer_tokenize(AsModel(model), bytes.data(), static_cast<size_t>(n), flags, ids.data(), ids.size(),
                              &count);
   }
-  if (Throw(env, st, Ascii(edgeformer_last_error()).c_str())) return nullptr;
+  if (Throw(env, st)) return nullptr;
   jintArray out = env->NewIntArray(static_cast<jsize>(count));
   if (out != nullptr) env->SetIntArrayRegion(out, 0, static_cast<jsize>(count), reinterpret_cast<const jint*>(ids.data()));
   return out;
@@ -129,7 +134,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_edgeformer_Native_tokenPiece(JNIEnv* env, 
                                                                    jint token) {
   const char* piece = nullptr;
   size_t len = 0;
-  if (Throw(env, edgeformer_token_piece(AsModel(model), prev, token, &piece, &len), Ascii(edgeformer_last_error()).c_str())) {
+  if (Throw(env, edgeformer_token_piece(AsModel(model), prev, token, &piece, &len))) {
     return nullptr;
   }
   jbyteArray out = env->NewByteArray(static_cast<jsize>(len));
@@ -148,7 +153,7 @@ JNIEXPORT jlong JNICALL Java_org_edgeformer_Native_sessionCreate(JNIEnv* env, jc
   p.context_length = static_cast<uint32_t>(context_length);
   p.kv_type = static_cast<edgeformer_kv_type>(kv_type);
   edgeformer_session* session = nullptr;
-  if (Throw(env, edgeformer_session_create(AsModel(model), &p, &session), Ascii(edgeformer_last_error()).c_str())) {
+  if (Throw(env, edgeformer_session_create(AsModel(model), &p, &session))) {
     return 0;
   }
   return static_cast<jlong>(reinterpret_cast<intptr_t>(session));
@@ -163,14 +168,13 @@ JNIEXPORT void JNICALL Java_org_edgeformer_Native_prefill(JNIEnv* env, jclass, j
   const jsize n = env->GetArrayLength(tokens);
   std::vector<int32_t> ids(static_cast<size_t>(n));
   env->GetIntArrayRegion(tokens, 0, n, reinterpret_cast<jint*>(ids.data()));
-  Throw(env, edgeformer_session_prefill(AsSession(session), ids.data(), ids.size()),
-        Ascii(edgeformer_last_error()).c_str());
+  Throw(env, edgeformer_session_prefill(AsSession(session), ids.data(), ids.size()));
 }
 
 JNIEXPORT jfloatArray JNICALL Java_org_edgeformer_Native_logits(JNIEnv* env, jclass, jlong session) {
   const float* logits = nullptr;
   size_t n = 0;
-  if (Throw(env, edgeformer_session_logits(AsSession(session), &logits, &n), Ascii(edgeformer_last_error()).c_str())) {
+  if (Throw(env, edgeformer_session_logits(AsSession(session), &logits, &n))) {
     return nullptr;
   }
   jfloatArray out = env->NewFloatArray(static_cast<jsize>(n));
@@ -183,7 +187,7 @@ JNIEXPORT jint JNICALL Java_org_edgeformer_Native_position(JNIEnv*, jclass, jlon
 }
 
 JNIEXPORT void JNICALL Java_org_edgeformer_Native_reset(JNIEnv* env, jclass, jlong session) {
-  Throw(env, edgeformer_session_reset(AsSession(session)), Ascii(edgeformer_last_error()).c_str());
+  Throw(env, edgeformer_session_reset(AsSession(session)));
 }
 
 JNIEXPORT void JNICALL Java_org_edgeformer_Native_cancel(JNIEnv*, jclass, jlong session) {
@@ -214,7 +218,7 @@ JNIEXPORT jint JNICALL Java_org_edgeformer_Native_generate(JNIEnv* env, jclass, 
   edgeformer_stop_reason reason = EDGEFORMER_STOP_ERROR;
   const edgeformer_status st = edgeformer_generate(AsSession(session), &p, OnToken, &state, &n, &reason);
   if (env->ExceptionCheck()) return -1;  // the callback threw: rethrown as is
-  if (Throw(env, st, Ascii(edgeformer_last_error()).c_str())) return -1;
+  if (Throw(env, st)) return -1;
   return static_cast<jint>(reason);
 }
 

@@ -76,7 +76,10 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     entries.append((f"{info}/RECORD", ("\n".join(record) + "\n").encode()))
     with zipfile.ZipFile(os.path.join(wheel_directory, wheel_name), "w", zipfile.ZIP_DEFLATED) as z:
         for path, data in entries:
-            z.writestr(zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0)), data)
+            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # rw-r--r--
+            z.writestr(info, data)
     return wheel_name
 
 

@@ -172,23 +172,23 @@ _PROTOTYPES = {
 
 def _candidates():
     """Where the shared library may be, in order: EDGEFORMER_LIBRARY; beside this package (an
-    installed copy); a build tree above it (python/ in the repository, beside build/); the
-    system's search path."""
+    installed copy); the repository's build tree (python/ beside build/); the system's search
+    path."""
     env = os.environ.get("EDGEFORMER_LIBRARY")
     if env:
         yield pathlib.Path(env)
         return
     here = pathlib.Path(__file__).resolve().parent
     yield here / "libedgeformer.so"
-    for parent in here.parents:
-        yield parent / "build" / "runtime" / "libedgeformer.so"
+    yield here.parent.parent / "build" / "runtime" / "libedgeformer.so"
     found = ctypes.util.find_library("edgeformer")
     if found:
         yield pathlib.Path(found)
 
 
-def load_library():
-    """The library with every prototype declared. Raises OSError naming the places tried."""
+def load_library(version):
+    """The library with every prototype declared; its major.minor version must be `version`'s.
+    Raises OSError naming the places tried."""
     tried = []
     for path in _candidates():
         tried.append(str(path))
@@ -202,6 +202,10 @@ def load_library():
             fn = getattr(lib, name)
             fn.restype = restype
             fn.argtypes = argtypes
+        found = lib.edgeformer_version().decode()
+        if found.split(".")[:2] != version.split(".")[:2]:
+            raise OSError(f"edgeformer: {path} is version {found}; this package needs {version} (the C API's "
+                          "structs may change between minor versions)")
         return lib
     raise OSError("edgeformer: no libedgeformer.so found (tried " + ", ".join(tried) +
                   "); build it (cmake --build build) or set EDGEFORMER_LIBRARY to its path")

@@ -221,3 +221,78 @@ def test_embeddings_of_a_batch_equal_each_alone(model):
         assert list(alone) == list(row)
         assert abs(sum(float(v) * float(v) for v in alone) - 1.0) < 1e-4
     assert list(batch[0]) != list(batch[1])
+
+
+def test_a_stream_of_a_closed_session_raises_and_streams_are_independent(model_path):
+    with edgeformer.Model(model_path) as m:
+        s = m.session()
+        it = s.stream("Once upon a time", max_tokens=5, temperature=0)
+        s.close()
+        with pytest.raises(edgeformer.EdgeformerError, match="closed"):
+            next(it)
+        a = m.stream("Once upon a time", max_tokens=8, temperature=0)
+        b = m.stream("The best way", max_tokens=8, temperature=0)
+        assert "".join(a) == m.generate("Once upon a time", max_tokens=8, temperature=0)
+        assert "".join(b) == m.generate("The best way", max_tokens=8, temperature=0)
+    it = edgeformer.Model(model_path).stream("Once", max_tokens=3, temperature=0)
+    assert isinstance("".join(it), str)  # its own session keeps the closed model alive
+
+
+def test_a_stream_that_fills_the_context_raises_after_its_text(model):
+    session = model.session(context_length=len(model.tokenize("Once upon a time")) + 6)
+    pieces = []
+    with pytest.raises(edgeformer.EdgeformerError) as err:
+        for piece in session.stream("Once upon a time", max_tokens=100, temperature=0, stop_at_end_of_text=False):
+            pieces.append(piece)
+    assert err.value.status == edgeformer.CONTEXT_FULL
+    assert session.stop_reason == "context_full" and pieces
+
+
+def test_cancel_and_close_during_a_generation_stop_it(model):
+    # A stream's generation runs on a worker thread, waiting in its callback while the consumer
+    # holds a piece: cancel() and close() then come from another thread than the C call's.
+    session = model.session()
+    it = session.stream("Once upon a time", max_tokens=100, temperature=0, stop_at_end_of_text=False)
+    first = next(it)
+    session.cancel()
+    rest = list(it)
+    assert session.stop_reason == "cancelled" and len(rest) <= 1 and first
+    it = session.stream(None, max_tokens=100, temperature=0, stop_at_end_of_text=False)
+    next(it)
+    session.close()  # in use: cancels the generation; the memory goes when it returns
+    list(it)
+    assert session.stop_reason == "cancelled"
+    with pytest.raises(edgeformer.EdgeformerError, match="closed"):
+        session.position
+
+
+def test_parameters_are_checked_not_wrapped(model):
+    session = model.session()
+    for kwargs in ({"max_tokens": -1}, {"top_k": -1}, {"seed": -5}, {"max_tokens": 2 ** 32}, {"lookup_tokens": 1.5}):
+        with pytest.raises(edgeformer.EdgeformerError) as err:
+            session.generate("x", **kwargs)
+        assert err.value.status == edgeformer.INVALID_ARGUMENT
+    with pytest.raises(edgeformer.EdgeformerError):
+        model.session(n_threads=-1)
+    with pytest.raises(edgeformer.EdgeformerError):
+        session.truncate(-1)
+    assert session.position == 0  # nothing was fed
+
+
+def test_truncate_stop_strings_info_and_pickled_errors(model):
+    import pickle
+    session = model.session()
+    whole = session.generate("Once upon a time", max_tokens=30, temperature=0)
+    prompt = model.tokenize("Once upon a time")
+    session.truncate(len(prompt) - 1)  # the logits go with the dropped tokens: feed the last again
+    assert session.tokens() == prompt[:-1]
+    assert session.generate(prompt[-1:], max_tokens=30, temperature=0) == whole  # the same continuation
+    if len(whole) > 6:
+        stop = whole[3:6]
+        session.reset()
+        cut = session.generate("Once upon a time", max_tokens=30, temperature=0, stop=[stop])
+        assert session.stop_reason == "stop_string" and cut == whole[:whole.index(stop)]
+    info = session.info
+    assert info["n_threads"] == 1 and info["isa"] and info["allocated_bytes"] > 0
+    e = pickle.loads(pickle.dumps(edgeformer.EdgeformerError(edgeformer.BUSY, "x")))
+    assert e.status == edgeformer.BUSY and e.message == "x"

@@ -6,21 +6,22 @@ import java.nio.charset.StandardCharsets;
 /**
  * A model file made by edgeformer-convert, mapped (the weights are read in place). Thread-safe:
  * sessions on one model may run on different threads. close() makes its methods throw; the
- * sessions made on it keep working, and the memory goes with the last of them.
+ * sessions made on it keep working, and the memory goes with the last of them (or with the
+ * garbage collector, for handles never closed).
  */
 public final class Model implements AutoCloseable {
-  private long handle;
-  private boolean closed;
-  private int users; // open sessions
-  private Session defaultSession;
+  final Handle handle;
+  private final Object defaultLock = new Object();
+  private Session defaultSession; // generate()'s
 
-  private Model(long handle) {
-    this.handle = handle;
+  private Model(long pointer) {
+    handle = new Handle(pointer, Native::modelDestroy, null, "model");
+    Handle.CLEANER.register(this, handle::close);
   }
 
   /** Loads and validates the model file at path. */
   public static Model load(String path) {
-    return new Model(Native.modelLoad(path));
+    return new Model(Native.modelLoad(path.getBytes(StandardCharsets.UTF_8)));
   }
 
   /** The shared library's version. */
@@ -28,55 +29,34 @@ public final class Model implements AutoCloseable {
     return Native.version();
   }
 
-  synchronized long handle() {
-    if (closed) throw new EdgeformerException(EdgeformerException.INVALID_ARGUMENT, "invalid argument", "the model is closed");
-    return handle;
-  }
-
-  /** The handle for a session made on the model: valid until the last session closes. */
-  synchronized long handleForSession() {
-    return handle;
-  }
-
-  synchronized void addUser() {
-    handle();
-    ++users;
-  }
-
-  synchronized void removeUser() {
-    --users;
-    release();
-  }
-
-  private void release() {
-    if (closed && users == 0 && handle != 0) {
-      Native.modelDestroy(handle);
-      handle = 0;
-    }
-  }
-
   @Override
   public void close() {
     Session s;
-    synchronized (this) {
+    synchronized (defaultLock) {
       s = defaultSession;
       defaultSession = null;
     }
     if (s != null) s.close();
-    synchronized (this) {
-      closed = true;
-      release();
+    handle.close();
+  }
+
+  private int[] info() {
+    long h = handle.acquire();
+    try {
+      return Native.modelInfo(h);
+    } finally {
+      handle.releaseUse();
     }
   }
 
   /** vocab_size of edgeformer_model_info. */
   public int vocabSize() {
-    return Native.modelInfo(handle())[0];
+    return info()[0];
   }
 
   /** dim of edgeformer_model_info. */
   public int dim() {
-    return Native.modelInfo(handle())[1];
+    return info()[1];
   }
 
   /** The token ids of text as the model's tokenizer gives them, with BOS and the like. */
@@ -85,20 +65,29 @@ public final class Model implements AutoCloseable {
   }
 
   public int[] tokenize(String text, boolean addSpecial) {
-    return Native.tokenize(handle(), text.getBytes(StandardCharsets.UTF_8), addSpecial, false);
+    long h = handle.acquire();
+    try {
+      return Native.tokenize(h, text.getBytes(StandardCharsets.UTF_8), addSpecial, false);
+    } finally {
+      handle.releaseUse();
+    }
   }
 
   /** The text of a sequence of ids (invalid UTF-8 replaced). */
   public String detokenize(int[] ids) {
-    long h = handle();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int prev = -1;
-    for (int id : ids) {
-      byte[] piece = Native.tokenPiece(h, prev, id);
-      out.write(piece, 0, piece.length);
-      prev = id;
+    long h = handle.acquire();
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int prev = -1;
+      for (int id : ids) {
+        byte[] piece = Native.tokenPiece(h, prev, id);
+        out.write(piece, 0, piece.length);
+        prev = id;
+      }
+      return new String(out.toByteArray(), StandardCharsets.UTF_8);
+    } finally {
+      handle.releaseUse();
     }
-    return new String(out.toByteArray(), StandardCharsets.UTF_8);
   }
 
   /** A new session (1 thread, the model's context). */
@@ -110,15 +99,17 @@ public final class Model implements AutoCloseable {
     return new Session(this, nThreads, contextLength);
   }
 
-  /** The text generated after prompt (tokenized with BOS), in a fresh context of the model's own session. */
+  /**
+   * The text generated after prompt (tokenized with BOS), in a fresh context of the model's own
+   * session (calls from several threads take turns).
+   */
   public String generate(String prompt, GenerateParams params) {
-    Session s;
-    synchronized (this) {
-      handle();
+    synchronized (defaultLock) {
+      handle.acquire();
+      handle.releaseUse();
       if (defaultSession == null) defaultSession = new Session(this, 1, 0);
-      s = defaultSession;
+      defaultSession.reset();
+      return defaultSession.generate(prompt, params, null);
     }
-    s.reset();
-    return s.generate(prompt, params, null);
   }
 }

@@ -19,7 +19,8 @@ final class Native {
 
   static native String version();
 
-  static native long modelLoad(String path);
+  /** path: UTF-8 bytes (no NUL). */
+  static native long modelLoad(byte[] path);
 
   static native void modelDestroy(long model);
 

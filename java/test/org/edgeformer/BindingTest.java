@@ -118,10 +118,52 @@ public final class BindingTest {
       int[] ids = model.tokenize("Hello, world");
       check(model.detokenize(Arrays.copyOfRange(ids, 1, ids.length)).trim().equals("Hello, world"), "tokenize round trip");
 
-      // Refused arguments throw with the library's status.
+      // Cancel from another thread while the callback waits; close from the callback: both stop
+      // the generation, which returns normally; the closed session then throws.
+      try (Session s = model.newSession()) {
+        java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+        Thread canceller = new Thread(() -> {
+          s.cancel();
+          cancelled.countDown();
+        });
+        int[] n = {0};
+        s.generate("Once upon a time", new GenerateParams().maxTokens(200).temperature(0).stopAtEndOfText(false),
+                   (t, p) -> {
+                     if (++n[0] == 2) {
+                       canceller.start();
+                       try {
+                         cancelled.await();
+                       } catch (InterruptedException e) {
+                         throw new IllegalStateException(e);
+                       }
+                     }
+                     return true;
+                   });
+        check(s.lastStopReason() == 3 && n[0] <= 3, "a cancel from another thread stops generation");
+        int[] m = {0};
+        s.generate(null, new GenerateParams().maxTokens(200).temperature(0).stopAtEndOfText(false), (t, p) -> {
+          if (++m[0] == 2) s.close();
+          return true;
+        });
+        check(s.lastStopReason() == 3 && m[0] <= 3, "closing in the callback stops generation");
+        expect(EdgeformerException.class, s::position, "a session closed in its callback");
+      }
+
+      // A long generation: an upcall per token (run under -Xcheck:jni by ctest).
+      try (Session s = model.newSession()) {
+        int[] n = {0};
+        s.generate("a", new GenerateParams().maxTokens(100000).temperature(0.8f).stopAtEndOfText(false),
+                   (t, p) -> ++n[0] > 0);
+        check(s.lastStopReason() == 4 && n[0] > 100, "a generation to the full context");
+      } catch (EdgeformerException e) {
+        check(e.status() == EdgeformerException.CONTEXT_FULL, "a generation to the full context throws CONTEXT_FULL");
+      }
+
+      // Refused arguments throw with the library's status and their own message.
       try (Session s = model.newSession(1, 16)) {
         EdgeformerException e = expect(EdgeformerException.class, () -> s.prefill(new int[40]), "a prompt longer than the context");
         check(e.status() == EdgeformerException.CONTEXT_FULL, "context full status");
+        check(e.getMessage().contains("positions"), "the prefill's own message: " + e.getMessage());
         expect(EdgeformerException.class, () -> s.prefill(new int[] {1 << 30}), "an id outside the vocabulary");
         check(s.position() == 0, "a refused prefill changes nothing");
       }
