@@ -3,7 +3,7 @@
 import contextlib
 import threading
 
-from ._errors import INVALID_ARGUMENT, EdgeformerError
+from ._errors import INVALID_ARGUMENT, EdgeformerError, loaded
 
 
 class Handle:
@@ -72,3 +72,17 @@ class Handle:
             pointer, self._pointer = self._pointer, None
             return pointer
         return None
+
+
+class Closable:
+    """A model's or session's `with` and garbage collection: both close() it."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        if loaded() and getattr(self, "_handle", None) is not None:
+            self.close()

@@ -5,8 +5,8 @@ import os
 import threading
 
 from . import _capi
-from ._errors import INVALID_ARGUMENT, EdgeformerError, check, library, loaded, unsigned
-from ._handle import Handle
+from ._errors import INVALID_ARGUMENT, check, library, unsigned
+from ._handle import Closable, Handle
 
 
 def model_info(pointer):
@@ -34,7 +34,7 @@ def tokenize(pointer, text, add_special=True, parse_special=False):
         return list(ids[:n.value])
 
 
-class Model:
+class Model(Closable):
     """A model file made by edgeformer-convert, mapped (the weights are read in place). `path` is
     a file name; or use Model.from_bytes(data). Thread-safe: sessions on one model may run on
     different threads. close() (or `with`) makes its methods raise; its sessions keep working,
@@ -75,16 +75,6 @@ class Model:
         if default is not None:
             default.close()
         self._handle.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if loaded() and getattr(self, "_handle", None) is not None:
-            self.close()
 
     @property
     def info(self):

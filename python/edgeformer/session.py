@@ -6,8 +6,8 @@ import queue
 import threading
 
 from . import _capi
-from ._errors import INVALID_ARGUMENT, OK, EdgeformerError, check, library, loaded, unsigned
-from ._handle import Handle
+from ._errors import INVALID_ARGUMENT, OK, EdgeformerError, check, library, unsigned
+from ._handle import Closable, Handle
 from .model import model_info, tokenize
 
 _STOP_REASONS = ("max_tokens", "end_of_text", "callback", "cancelled", "context_full", "error", "stop_string")
@@ -29,7 +29,7 @@ def _stop_reason(value):
     return _STOP_REASONS[value] if 0 <= value < len(_STOP_REASONS) else None
 
 
-class Session:
+class Session(Closable):
     """A context (KV cache) on a model. Parameters as edgeformer_session_params: n_threads,
     context_length (0: the model's), max_batch, kv_type ("f32", "f16", "int8"), backend ("auto",
     "native", "xnnpack"), max_isa, memory_budget, max_draft_tokens. One call at a time (another
@@ -74,16 +74,6 @@ class Session:
 
     def close(self):
         self._handle.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        if loaded() and getattr(self, "_handle", None) is not None:
-            self.close()
 
     @property
     def position(self):
