@@ -18,7 +18,7 @@ from ._errors import (BUSY, CANCELLED, CONTEXT_FULL, INTERNAL, INVALID_ARGUMENT,
 from .model import Model
 from .session import Session
 
-__all__ = ["EdgeformerError", "Model", "Session", "library_version", "OK", "INVALID_ARGUMENT", "IO_ERROR",
+__all__ = ["EdgeformerError", "Model", "Session", "library_version", "__version__", "OK", "INVALID_ARGUMENT", "IO_ERROR",
            "INVALID_MODEL", "UNSUPPORTED", "OUT_OF_MEMORY", "CONTEXT_FULL", "CANCELLED", "INTERNAL", "BUSY"]
 
 
