@@ -27,11 +27,13 @@ final class Handle {
     this.what = what;
   }
 
+  private EdgeformerException closedError() {
+    return new EdgeformerException(EdgeformerException.INVALID_ARGUMENT, "invalid argument", "the " + what + " is closed");
+  }
+
   /** The pointer, valid until releaseUse(); throws when closed, unless evenClosed. */
   synchronized long acquire(boolean evenClosed) {
-    if (pointer == 0 || (closed && !evenClosed)) {
-      throw new EdgeformerException(EdgeformerException.INVALID_ARGUMENT, "invalid argument", "the " + what + " is closed");
-    }
+    if (pointer == 0 || (closed && !evenClosed)) throw closedError();
     ++uses;
     return pointer;
   }
@@ -50,8 +52,7 @@ final class Handle {
   }
 
   synchronized void retain() {
-    acquire(false);
-    --uses;
+    if (pointer == 0 || closed) throw closedError();
     ++refs;
   }
 

@@ -104,9 +104,7 @@ public final class Model implements AutoCloseable {
    * session (calls from several threads take turns).
    */
   public String generate(String prompt, GenerateParams params) {
-    synchronized (defaultLock) {
-      handle.acquire();
-      handle.releaseUse();
+    synchronized (defaultLock) {  // after close(): defaultSession is null, and a new one throws
       if (defaultSession == null) defaultSession = new Session(this, 1, 0);
       defaultSession.reset();
       return defaultSession.generate(prompt, params, null);
