@@ -296,3 +296,32 @@ def test_truncate_stop_strings_info_and_pickled_errors(model):
     assert info["n_threads"] == 1 and info["isa"] and info["allocated_bytes"] > 0
     e = pickle.loads(pickle.dumps(edgeformer.EdgeformerError(edgeformer.BUSY, "x")))
     assert e.status == edgeformer.BUSY and e.message == "x"
+
+
+def shared_checkpoints():
+    """The real llama2.c checkpoints with tokenizers under EDGEFORMER_SHARED (default ../shared)."""
+    root = pathlib.Path(os.environ.get("EDGEFORMER_SHARED", REPO.parent / "shared")) / "models"
+    return sorted(d for d in root.glob("*") if (d / "model.bin").exists() and (d / "tokenizer.bin").exists())
+
+
+@pytest.mark.parametrize("checkpoint", shared_checkpoints(), ids=lambda d: d.name)
+def test_real_checkpoints_generate_what_edgeformer_run_does(checkpoint, tmp_path):
+    # Real trained weights and tokenizers, and prompts beyond the synthetic model's: non-ASCII
+    # text (byte fallback), a line of the checkpoint's own validation text, an empty-ish prompt.
+    out = tmp_path / "real.edgf"
+    subprocess.run([tool("converter", "edgeformer-convert"), str(checkpoint / "model.bin"), "--tokenizer",
+                    str(checkpoint / "tokenizer.bin"), "--quant", "int8", "-o", str(out)], check=True,
+                   capture_output=True)
+    prompts = ["Café — naïve 東京 🙂", " ", "Once upon a time, there was"]
+    validation = checkpoint / "validation.txt"
+    if validation.exists():
+        prompts.append(next(line for line in validation.read_text().splitlines() if len(line) > 20)[:80])
+    with edgeformer.Model(out) as m:
+        for prompt in prompts:
+            text = m.generate(prompt, max_tokens=40, temperature=0)
+            assert run_native(str(out), prompt, "-n", "40", "--temperature", "0") == prompt + text + "\n", prompt
+            sampled = m.generate(prompt, max_tokens=20, temperature=1.0, seed=3)
+            native = run_native(str(out), prompt, "-n", "20", "--temperature", "1", "--seed", "3")
+            assert native == prompt + sampled + "\n", prompt
+            # (SentencePiece's pieces carry the text's leading space: compared without it)
+            assert m.detokenize(m.tokenize(prompt, add_special=False)).strip() == prompt.strip()
