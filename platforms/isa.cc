@@ -1,6 +1,8 @@
 #include "platforms/isa.h"
 
+#if defined(EDGEFORMER_HAS_CPUINFO)
 #include <cpuinfo.h>
+#endif
 
 #include <cstdlib>
 
@@ -26,13 +28,15 @@ struct IsaInfo {
 constexpr IsaInfo kIsas[] = {
     {Isa::reference, "reference"}, {Isa::avx2, "avx2"},       {Isa::avxvnni, "avxvnni"}, {Isa::avx512vnni, "avx512vnni"},
     {Isa::neon, "neon"},           {Isa::neondot, "neondot"},     {Isa::amx, "amx"},
-    {Isa::i8mm, "i8mm"},
+    {Isa::i8mm, "i8mm"},           {Isa::simd128, "simd128"},
 };
 
+#if defined(EDGEFORMER_HAS_CPUINFO)
 bool CpuinfoReady() {
   static const bool ready = cpuinfo_initialize();
   return ready;
 }
+#endif
 
 #if defined(EDGEFORMER_ARCH_X86_64)
 // AVX-VNNI (the VEX-encoded vpdpbusd): CPUID 7.1 EAX bit 4. cpuinfo of 2022 does not know it; the
@@ -123,6 +127,8 @@ std::vector<Isa> BuildIsas() {
   return {Isa::reference, Isa::avx2, Isa::avxvnni, Isa::avx512vnni, Isa::amx};
 #elif defined(EDGEFORMER_ARCH_AARCH64)
   return {Isa::reference, Isa::neon, Isa::neondot, Isa::i8mm};
+#elif defined(EDGEFORMER_ARCH_WASM32) && defined(EDGEFORMER_WASM_SIMD)
+  return {Isa::reference, Isa::simd128};
 #else
   return {Isa::reference};
 #endif
@@ -151,6 +157,10 @@ bool CpuSupports(Isa isa) {
     case Isa::i8mm:
       return ArmHasDotProd() && ArmHasI8mm();
 #endif
+#if defined(EDGEFORMER_ARCH_WASM32) && defined(EDGEFORMER_WASM_SIMD)
+    case Isa::simd128:
+      return true;  // the module validated, so the engine runs SIMD128
+#endif
     default:
       return false;
   }
@@ -176,14 +186,18 @@ bool MaxIsaFromEnvironment(Isa* out, std::string* value) {
 }
 
 std::string CpuDescription() {
+#if defined(EDGEFORMER_HAS_CPUINFO)
   if (CpuinfoReady() && cpuinfo_get_packages_count() > 0) {
     const char* name = cpuinfo_get_package(0)->name;
     if (name != nullptr && *name != '\0') return name;
   }
+#endif
 #if defined(EDGEFORMER_ARCH_X86_64)
   return "x86-64 CPU";
 #elif defined(EDGEFORMER_ARCH_AARCH64)
   return "AArch64 CPU";
+#elif defined(EDGEFORMER_ARCH_WASM32)
+  return "WebAssembly engine";
 #else
   return "CPU";
 #endif

@@ -19,6 +19,7 @@ enum class Isa : int {
   neondot = 5,
   amx = 6,   // x86 AMX-INT8 (with AVX512-VNNI), above avx512vnni
   i8mm = 7,  // AArch64 int8 matrix multiply (with dotprod), above neondot
+  simd128 = 8,  // WebAssembly SIMD128 (a build option: a module has it or not, cmake/wasm.cmake)
 };
 
 const char* IsaName(Isa isa);

@@ -297,8 +297,9 @@ struct AttnProblem {
   }
 };
 
-// The compiler's own half type, an independent check of platforms/common/f16.h.
-#if defined(__aarch64__)
+// The compiler's own half type, an independent check of platforms/common/f16.h (clang has no
+// _Float16 for wasm32; its __fp16 there converts in software).
+#if defined(__aarch64__) || defined(__wasm__)
 using NativeHalf = __fp16;
 #else
 using NativeHalf = _Float16;

@@ -1,4 +1,6 @@
+#if defined(EDGEFORMER_HAS_CPUINFO)
 #include <cpuinfo.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -43,12 +45,17 @@ void ReadSlice(void* p, size_t thread, size_t /*count*/) {
   t->sums[thread] = a[0] ^ a[1] ^ a[2] ^ a[3];
 }
 
+// 0 when unknown (no cpuinfo: WebAssembly).
 size_t LastLevelCacheBytes() {
+#if !defined(EDGEFORMER_HAS_CPUINFO)
+  return 0;
+#else
   if (!cpuinfo_initialize()) return 0;
   size_t best = 0;
   for (uint32_t i = 0; i < cpuinfo_get_l3_caches_count(); ++i) best = std::max<size_t>(best, cpuinfo_get_l3_cache(i)->size);
   for (uint32_t i = 0; i < cpuinfo_get_l2_caches_count(); ++i) best = std::max<size_t>(best, cpuinfo_get_l2_cache(i)->size);
   return best;
+#endif
 }
 
 }  // namespace

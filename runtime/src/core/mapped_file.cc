@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace edgeformer {
 
@@ -47,6 +48,11 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     const int e = errno;
     ::close(fd);
     return Error(Status::kIoError, "cannot stat '" + path + "': " + std::strerror(e));
+  }
+  if (static_cast<uint64_t>(st.st_size) > std::numeric_limits<size_t>::max()) {
+    ::close(fd);
+    return Error(Status::kIoError, "'" + path + "' is " + std::to_string(st.st_size) +
+                                       " bytes, more than this 32-bit build can address");
   }
   const size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {

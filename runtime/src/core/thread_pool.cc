@@ -1,6 +1,8 @@
 #include "core/thread_pool.h"
 
+#if EDGEFORMER_HAS_PTHREADPOOL
 #include <pthreadpool.h>
+#endif
 #include <time.h>
 
 #include <algorithm>
@@ -20,6 +22,12 @@
 #endif
 #ifndef EDGEFORMER_TSAN
 #define EDGEFORMER_TSAN 0
+#endif
+// WebAssembly without the threads proposal (cmake/wasm.cmake): everything runs on the caller.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define EDGEFORMER_HAS_THREADS 0
+#else
+#define EDGEFORMER_HAS_THREADS 1
 #endif
 #if EDGEFORMER_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -63,16 +71,18 @@ uint32_t EpochOf(uint64_t job) { return static_cast<uint32_t>(job >> 32); }
 }  // namespace
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads, const ThreadPoolOptions& options) {
-  if (n_threads < 1) n_threads = 1;
+  if (n_threads < 1 || !EDGEFORMER_HAS_THREADS) n_threads = 1;
   std::unique_ptr<ThreadPool> pool(new (std::nothrow) ThreadPool(n_threads, nullptr));
   if (pool == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
   pool->adaptive_ = options.adaptive && n_threads > 1;
+#if EDGEFORMER_HAS_PTHREADPOOL
   if (options.with_pthreadpool && n_threads > 1) {
     pool->own_pthreadpool_ = pthreadpool_create(n_threads);
     if (pool->own_pthreadpool_ == nullptr) {
       return Error(Status::kOutOfMemory, "cannot create a pthreadpool of " + std::to_string(n_threads) + " threads");
     }
   }
+#endif
   try {
     pool->workers_.reserve(n_threads - 1);
     for (size_t i = 0; i + 1 < n_threads; ++i) pool->workers_.emplace_back(&ThreadPool::WorkerLoop, pool.get(), i);
@@ -85,10 +95,14 @@ Result<std::unique_ptr<ThreadPool>> ThreadPool::Create(size_t n_threads, const T
 
 Result<std::unique_ptr<ThreadPool>> ThreadPool::Borrow(pthreadpool* pool) {
   if (pool == nullptr) return Error(Status::kInvalidArgument, "no thread pool to borrow");
+#if !EDGEFORMER_HAS_PTHREADPOOL
+  return Error(Status::kUnsupported, "this build has no pthreadpool (WebAssembly): threadpool must be null");
+#else
   const size_t threads = std::max<size_t>(1, pthreadpool_get_threads_count(pool));
   std::unique_ptr<ThreadPool> wrapped(new (std::nothrow) ThreadPool(threads, pool));
   if (wrapped == nullptr) return Error(Status::kOutOfMemory, "cannot allocate a thread pool");
   return wrapped;
+#endif
 }
 
 ThreadPool::~ThreadPool() {
@@ -98,7 +112,9 @@ ThreadPool::~ThreadPool() {
     wake_.notify_all();
   }
   for (std::thread& t : workers_) t.join();
+#if EDGEFORMER_HAS_PTHREADPOOL
   if (own_pthreadpool_ != nullptr) pthreadpool_destroy(own_pthreadpool_);
+#endif
 }
 
 pthreadpool* ThreadPool::handle() const {
@@ -233,6 +249,7 @@ void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t
   if (tile == 0) tile = 1;
   if ((range + tile - 1) / tile > kMaxTiles) tile = (range + kMaxTiles - 1) / kMaxTiles;
   const size_t n_tiles = (range + tile - 1) / tile;
+#if EDGEFORMER_HAS_PTHREADPOOL
   if (borrowed_ != nullptr) {
     if (n_tiles == 1 || threads_ == 1) {
       fn(context, 0, range);
@@ -259,6 +276,7 @@ void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t
 #endif
     return;
   }
+#endif
   size_t active = active_threads();
   int64_t t0 = 0;
   if (adaptive_) {
@@ -310,6 +328,7 @@ void ThreadPool::ParallelizeTiles(TileFn fn, void* context, size_t range, size_t
 }
 
 void ThreadPool::ReleaseWorkers() {
+#if EDGEFORMER_HAS_PTHREADPOOL
   if (borrowed_ != nullptr) {
     if (threads_ > 1) {
       pthreadpool_parallelize_1d_tile_1d(
@@ -317,6 +336,7 @@ void ThreadPool::ReleaseWorkers() {
     }
     return;
   }
+#endif
   sleep_epoch_.store(EpochOf(job_.load(std::memory_order_relaxed)), std::memory_order_relaxed);
 }
 

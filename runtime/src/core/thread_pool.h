@@ -17,6 +17,9 @@
 //   run now.
 // Borrowed pools run regions with pthreadpool_parallelize_1d_tile_1d, as the app configured them.
 //
+// A build without threads (WebAssembly, cmake/wasm.cmake) has one thread whatever n_threads says,
+// and no pthreadpool to borrow.
+//
 // Thread safety: ParallelizeTiles and ReleaseWorkers are called from one thread at a time per
 // ThreadPool (the session's caller); threads() and active_threads() from any thread. pthreadpool
 // serializes parallel calls on one pool, so sessions on different threads may share a borrowed
