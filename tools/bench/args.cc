@@ -18,7 +18,12 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
       ->delimiter(',')
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  app.add_option("-r,--repetitions", c->repetitions, "timed repetitions per test, after one warm-up")
+  app.add_option("-r,--repetitions", c->repetitions, "timed repetitions per test, after the warm-ups")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--warmup", c->warmups,
+                 "untimed runs of each test before its repetitions (JIT engines such as WebAssembly under node compile "
+                 "hot code better while it runs: give them more)")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   app.add_option("-d,--depth", c->depth, "KV-cache depths filled before each test")

@@ -27,6 +27,7 @@ struct Config {
   std::vector<std::string> backend = {"auto"};  // float matmuls: auto, native, xnnpack
   std::vector<std::string> kv_type = {"f32"};  // KV cache storage: f32, f16
   uint32_t repetitions = 5;
+  uint32_t warmups = 1;  // untimed runs before them
   std::string output = "md";  // md, csv or json
   bool profile = false;
   bool no_huge_pages = false;    // sessions with huge_pages = 0

@@ -155,8 +155,8 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     ~Unprofile() { session.SetProfile(nullptr); }
   } unprofile{session};
   ResetPeakRss();
-  for (uint32_t rep = 0; rep <= config.repetitions; ++rep) {
-    const bool timed = rep > 0;
+  for (uint32_t rep = 0; rep < config.warmups + config.repetitions; ++rep) {
+    const bool timed = rep >= config.warmups;
     session.Reset();
     session.SetProfile(nullptr);
     if (seq2seq && n_prompt == 0) EF_RETURN_IF_ERROR(session.EncodeSource(source.data(), source.size(), nullptr));
@@ -232,7 +232,7 @@ Result<TestResult> RunTest(const Model& model, Session& session, const Combo& co
     if (timed && spans != nullptr) spans->emplace_back(t0, combo.verify > 0 ? end : Clock::now());
   }
   session.SetProfile(nullptr);
-  if (combo.speculative == 2) {  // over every repetition, the warm-up's too
+  if (combo.speculative == 2) {  // over every run, the warm-ups too
     const DraftStats& after = session.draft_stats();
     const double proposed = static_cast<double>(after.proposed - stats_before.proposed);
     const double accepted = static_cast<double>(after.accepted - stats_before.accepted);

@@ -30,17 +30,20 @@ struct Micro {
     const size_t groups = BlockedCols(t.k) / kGroupCols;
     const int8_t* w = t.w;
     for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
-      v128_t wv[8];
-      for (size_t q = 0; q < 4; ++q) {
-        const v128_t raw = wasm_v128_load(w + 16 * q);
-        wv[2 * q] = wasm_i16x8_extend_low_i8x16(raw);
-        wv[2 * q + 1] = wasm_i16x8_extend_high_i8x16(raw);
-      }
+      v128_t av[MR];
       for (size_t i = 0; i < MR; ++i) {
         int32_t a4;
         std::memcpy(&a4, t.a + i * t.a_stride + g * kGroupCols, 4);
-        const v128_t av = wasm_i16x8_extend_low_i8x16(wasm_i32x4_splat(a4));
-        for (size_t h = 0; h < 8; ++h) acc[i][h] = wasm_i32x4_add(acc[i][h], wasm_i32x4_dot_i16x8(wv[h], av));
+        av[i] = wasm_i16x8_extend_low_i8x16(wasm_i32x4_splat(a4));
+      }
+      // One 16-byte load at a time: few live registers (V8 has 16 on x86-64).
+      for (size_t q = 0; q < 4; ++q) {
+        const v128_t raw = wasm_v128_load(w + 16 * q);
+        const v128_t lo = wasm_i16x8_extend_low_i8x16(raw), hi = wasm_i16x8_extend_high_i8x16(raw);
+        for (size_t i = 0; i < MR; ++i) {
+          acc[i][2 * q] = wasm_i32x4_add(acc[i][2 * q], wasm_i32x4_dot_i16x8(lo, av[i]));
+          acc[i][2 * q + 1] = wasm_i32x4_add(acc[i][2 * q + 1], wasm_i32x4_dot_i16x8(hi, av[i]));
+        }
       }
     }
     for (size_t q = 0; q < 4; ++q) {
