@@ -2,19 +2,21 @@
 # The same tokens on every CPU: converts ../shared/models/aidreams260K (f32, int8, int4), then
 # generates 127 greedy tokens and dumps the logits after a 101-token prompt with the x86-64 build
 # at every ISA cap and with the aarch64 build under qemu at every ISA cap (QEMU_CPU=max, and a
-# Cortex-A53 without dotprod), with an f32 KV cache, (int8) an f16 one and (int4) an int8 one. Every run must give the
+# Cortex-A53 without dotprod), and with the WebAssembly build under node (reference and SIMD128
+# kernels) when its folder is given, with an f32 KV cache, (int8) an f16 one and (int4) an int8 one. Every run must give the
 # same ids and bit-identical logits (native backend: XNNPACK, which AUTO uses for f32 prefill, is
 # not bit-exact).
 #
 # The same for the reference checkpoints of the Hugging Face families and the encoder-decoders
 # (see below).
 #
-# Usage: bash scripts/cross-isa-check.sh <x86-build-dir> <arm64-build-dir>
+# Usage: bash scripts/cross-isa-check.sh <x86-build-dir> <arm64-build-dir or -> [<wasm-build-dir>]
 # Prints "cross-isa: N passed, M failed" and exits non-zero on any difference.
 set -euo pipefail
 
 x86=$1
 arm=$2
+wasm=${3:-}
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 shared=${EDGEFORMER_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared}
 src=$shared/models/aidreams260K
@@ -29,8 +31,9 @@ passed=0
 failed=0
 # Every ISA cap of both builds; an ISA this CPU lacks is capped down by dispatch: the run is still
 # valid, just repeated.
-runs=("x86 reference -" "x86 avx2 -" "x86 avxvnni -" "x86 avx512vnni -" "x86 amx -" "arm reference max" "arm neon max"
-      "arm neondot max" "arm i8mm max" "arm neon cortex-a53")
+runs=("x86 reference -" "x86 avx2 -" "x86 avxvnni -" "x86 avx512vnni -" "x86 amx -")
+[[ $arm != - ]] && runs+=("arm reference max" "arm neon max" "arm neondot max" "arm i8mm max" "arm neon cortex-a53")
+[[ -n $wasm ]] && runs+=("wasm reference -" "wasm simd128 -")
 
 # same_everywhere LABEL IDS_ARGS LOGITS_ARGS: on every run, the ids `edgeformer-run IDS_ARGS` prints
 # and the logits file `edgeformer-run LOGITS_ARGS` writes to $tmp/logits (LOGITS_ARGS empty: IDS_ARGS
@@ -43,6 +46,8 @@ same_everywhere() {
     read -r arch isa cpu <<<"$run"
     if [[ $arch == x86 ]]; then
       exe=("$x86/tools/edgeformer-run")
+    elif [[ $arch == wasm ]]; then
+      exe=(node "$wasm/tools/edgeformer-run.js")
     else
       exe=(env QEMU_CPU="$cpu" qemu-aarch64 "$arm/tools/edgeformer-run")
     fi

@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "ops/ops.h"
+#include "ops/table_math.h"
 
 namespace edgeformer {
 namespace ops {
@@ -8,8 +9,8 @@ namespace ops {
 namespace {
 
 float Frequency(size_t i, size_t rotary_dim, const std::vector<float>* ext, const RopeParams& p) {
-  const float f = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
-  if (ext != nullptr) return 1.0f / ((*ext)[i] * std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim)));
+  const float f = 1.0f / TablePow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
+  if (ext != nullptr) return 1.0f / ((*ext)[i] * TablePow(p.theta, static_cast<float>(2 * i) / static_cast<float>(rotary_dim)));
   if (p.linear) return f / p.factor;
   if (!p.llama3) return f;
   const float kPi = 3.14159265358979323846f;
@@ -34,8 +35,8 @@ void RopeTable(size_t max_pos, size_t rotary_dim, const RopeParams& params, floa
     for (size_t i = 0; i < half; ++i) {
       const float freq = Frequency(i, rotary_dim, ext, params);
       const float angle = static_cast<float>(pos) * freq;
-      table[(pos * half + i) * 2 + 0] = std::cos(angle) * m;
-      table[(pos * half + i) * 2 + 1] = std::sin(angle) * m;
+      table[(pos * half + i) * 2 + 0] = TableCos(angle) * m;
+      table[(pos * half + i) * 2 + 1] = TableSin(angle) * m;
     }
   }
 }
