@@ -18,6 +18,7 @@ packages=(cmake ninja-build g++ git libflatbuffers-dev flatbuffers-compiler doct
           python3-jinja2  # the chat templates' reference (tests/reference/chat_templates.py)
           python3-pytest python3-venv python3-numpy  # the Python binding's tests (python/tests)
           default-jdk-headless  # the JVM binding (java/): javac, jni.h and its tests
+          emscripten chromium  # the WebAssembly build (cmake/wasm.cmake) and its page's test (web/test)
           fortunes)  # Debian's fortune files: the corpus of the trained encoder tests/data/fortunes-mlm
 ((arm64)) && packages+=(g++-aarch64-linux-gnu)
 # node and npm run Hugging Face's tokenizers (npm, at test time) as the tokenizer tests' oracle;

@@ -7,16 +7,19 @@
 #      (scripts/check-isa-symbols.sh, also for aarch64), and its tests pass on the Nehalem;
 #   3. aarch64 cross build, all tests under qemu-aarch64 (QEMU_CPU=max: NEON + dotprod), and the
 #      kernel and session tests again as a Cortex-A53 (NEON only);
-#   4. scripts/cross-isa-check.sh: the real model gives the same ids and bit-identical logits on
-#      every ISA of both architectures;
-#   5. scripts/example-check.sh: install both builds, build examples/ against the installed
+#   4. WebAssembly (emscripten): the module without SIMD, then the SIMD128 build: its kernel and
+#      runtime tests under node, the JavaScript package's tests (web/test) and the example page in
+#      headless Chromium (a screenshot in build-wasm/artifacts/);
+#   5. scripts/cross-isa-check.sh: the real model gives the same ids and bit-identical logits on
+#      every ISA of both architectures and of WebAssembly;
+#   6. scripts/example-check.sh: install both builds, build examples/ against the installed
 #      package (CMake shared and static, pkg-config), run it (aarch64: under qemu; the static one
 #      also on the Nehalem; the pkg-config one as installed, found through the .pc file's rpath);
-#   6. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the tests that go through the
+#   7. a build without XNNPACK (-DEDGEFORMER_XNNPACK=OFF) running the tests that go through the
 #      matmul and attention kernels;
-#   7. scripts/fuzz.sh: the libFuzzer targets, 20000 executions each (clang, ASan + UBSan);
-#   8. a ThreadSanitizer build running the tests labelled "threads" (the rest run one thread);
-#   9. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
+#   8. scripts/fuzz.sh: the libFuzzer targets, 20000 executions each (clang, ASan + UBSan);
+#   9. a ThreadSanitizer build running the tests labelled "threads" (the rest run one thread);
+#   10. an AddressSanitizer + UndefinedBehaviorSanitizer build running the tests.
 # ctest runs $(nproc) tests at a time (tests write only to their own temporary folders). Each
 # step prints the minutes since the start, so a slow step shows in CI's log.
 # Tests read real models from $EDGEFORMER_SHARED (default ../shared); with
@@ -141,8 +144,17 @@ if isa_symbols=$(bash scripts/check-isa-symbols.sh build-arm64-debug aarch64-lin
 echo "$isa_symbols"
 add_counts "$isa_symbols"
 
-step "the same tokens and logits on every ISA, x86-64 and aarch64"
-if cross=$(bash scripts/cross-isa-check.sh build build-arm64); then :; fi
+step "WebAssembly: the module without SIMD, the SIMD128 build, its tests under node, the page in headless Chromium"
+emcmake cmake -S . -B build-wasm-scalar -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEFORMER_WASM_SIMD=OFF \
+  -DEDGEFORMER_BUILD_TESTS=OFF -DEDGEFORMER_BUILD_TOOLS=OFF >/dev/null
+cmake --build build-wasm-scalar -j"$jobs" --target edgeformer_wasm
+emcmake cmake -S . -B build-wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DEDGEFORMER_WEB_SCALAR_DIR="$repo/build-wasm-scalar/web" >/dev/null
+cmake --build build-wasm -j"$jobs"
+run_ctest build-wasm
+
+step "the same tokens and logits on every ISA, x86-64, aarch64 and WebAssembly"
+if cross=$(bash scripts/cross-isa-check.sh build build-arm64 build-wasm); then :; fi
 echo "$cross"
 add_counts "$cross"
 
