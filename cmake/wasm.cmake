@@ -54,8 +54,10 @@ endif()
 find_program(EDGEFORMER_NODE node REQUIRED)
 set(CMAKE_CROSSCOMPILING_EMULATOR "${EDGEFORMER_NODE}")
 
-# Links an executable that node runs with the host's files: synchronous compilation (node's fetch
-# cannot read a file path), the exit code returned.
+# Links an executable that node runs with the host's files and environment (wasm-node-env.js):
+# synchronous compilation (node's fetch cannot read a file path), the exit code returned.
 function(edgeformer_wasm_node_executable target)
-  target_link_options(${target} PRIVATE -sNODERAWFS=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1)
+  target_link_options(${target} PRIVATE -sNODERAWFS=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sEXIT_RUNTIME=1
+                      "--pre-js=${PROJECT_SOURCE_DIR}/cmake/wasm-node-env.js")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${PROJECT_SOURCE_DIR}/cmake/wasm-node-env.js")
 endfunction()
