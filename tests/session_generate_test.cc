@@ -86,6 +86,47 @@ int CollectText(void* user, int32_t token, const char* piece, size_t len) {
 
 }  // namespace
 
+TEST_CASE("continue_sampling: sampled generation in calls of one token draws what one call draws") {
+  Model m(convert::Quant::kInt8);  // context 48
+  const std::vector<int32_t> prompt = Prompt(6);
+  edgeformer_generate_params g = edgeformer_generate_default_params();
+  g.sampler.temperature = 1.5f;  // flat enough that the draws decide the tokens
+  g.sampler.top_p = 1.0f;
+  g.sampler.seed = 77;
+  g.stop_at_end_of_text = 0;
+  g.max_tokens = 30;
+  Session one(m.model);
+  REQUIRE(edgeformer_session_prefill(one.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> whole;
+  REQUIRE(edgeformer_generate(one.s, &g, &Collect, &whole, nullptr, nullptr) == EDGEFORMER_OK);
+  REQUIRE(whole.size() == 30);
+  // One token per call: continuing (after the first call, which seeds) or reseeding each time.
+  for (const int cont : {1, 0}) {
+    Session steps(m.model);
+    REQUIRE(edgeformer_session_prefill(steps.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+    std::vector<int32_t> stepped;
+    edgeformer_generate_params step = g;
+    step.max_tokens = 1;
+    for (int i = 0; i < 30; ++i) {
+      step.continue_sampling = cont && i > 0;
+      REQUIRE(edgeformer_generate(steps.s, &step, &Collect, &stepped, nullptr, nullptr) == EDGEFORMER_OK);
+    }
+    if (cont) {
+      CHECK(stepped == whole);
+    } else {
+      CHECK(stepped != whole);  // each call draws the seed's first number again
+    }
+  }
+  // The first call of a session seeds from its sampler.seed even with continue_sampling.
+  Session first(m.model);
+  REQUIRE(edgeformer_session_prefill(first.s, prompt.data(), prompt.size()) == EDGEFORMER_OK);
+  std::vector<int32_t> continued;
+  edgeformer_generate_params c = g;
+  c.continue_sampling = 1;
+  REQUIRE(edgeformer_generate(first.s, &c, &Collect, &continued, nullptr, nullptr) == EDGEFORMER_OK);
+  CHECK(continued == whole);
+}
+
 TEST_CASE("stop strings end generation where the text reaches one, matched across tokens, not delivered") {
   Model m(convert::Quant::kInt8);
   Session s(m.model);

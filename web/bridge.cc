@@ -83,14 +83,15 @@ EMSCRIPTEN_KEEPALIVE edgeformer_status efw_session_create(edgeformer_model* mode
   return edgeformer_session_create(model, &p, out);
 }
 
-// edgeformer_generate with edgeformer_generate_default_params() changed in these fields; tokens
+// edgeformer_generate with edgeformer_generate_default_params() changed in these fields
+// (continue_sampling: the sampler goes on from the session's previous call); tokens
 // go to Module.efwOnToken(callback_id, ...) (callback_id < 0: no callback). out[0] receives
 // n_generated, out[1] the stop reason (both set also on failure).
 EMSCRIPTEN_KEEPALIVE edgeformer_status efw_generate(edgeformer_session* session, uint32_t max_tokens,
                                                     int stop_at_end_of_text, float temperature, uint32_t top_k,
                                                     float top_p, float min_p, float repetition_penalty,
-                                                    uint32_t seed_lo, uint32_t seed_hi, int callback_id,
-                                                    uint32_t* out) {
+                                                    uint32_t seed_lo, uint32_t seed_hi, int continue_sampling,
+                                                    int callback_id, uint32_t* out) {
   edgeformer_generate_params p = edgeformer_generate_default_params();
   p.max_tokens = max_tokens;
   p.stop_at_end_of_text = stop_at_end_of_text;
@@ -100,6 +101,7 @@ EMSCRIPTEN_KEEPALIVE edgeformer_status efw_generate(edgeformer_session* session,
   p.sampler.min_p = min_p;
   p.sampler.repetition_penalty = repetition_penalty;
   p.sampler.seed = Join(seed_lo, seed_hi);
+  p.continue_sampling = continue_sampling;
   size_t n = 0;
   edgeformer_stop_reason reason = EDGEFORMER_STOP_ERROR;
   const edgeformer_status st =

@@ -15,12 +15,15 @@
  *   a turn between tokens (a page repaints). Run it in a Worker to keep a page's thread free.
  * - Memory: a model's file is copied once into the module's memory and its weights read there
  *   (no second copy); sessions hold their KV cache. Nothing is garbage-collected: dispose()
- *   frees a model with every session made on it, session.dispose() one session. The freed
- *   memory is reused by later loads (WebAssembly memory never shrinks). Calls on a disposed
+ *   frees a model with every session made on it, session.dispose() one session (except a
+ *   model.stream() dropped before its end: its own session goes when the stream is collected).
+ *   The freed memory is reused by later loads (WebAssembly memory never shrinks). Calls on a disposed
  *   model or session throw EdgeformerError (INVALID_ARGUMENT, "... is disposed").
  * - Sessions: one call at a time, as in C: a call on a session while another runs on it (from
  *   an onToken callback, or while a stream() holds it, from its first next() to its end) throws
  *   EdgeformerError BUSY. cancel() and dispose() are the exceptions: any time, from anywhere.
+ *   A stream ends when it is finished or return()ed (leaving a for await loop does that); one
+ *   dropped before that holds its session until the garbage collector takes it.
  * - Errors: EdgeformerError, with the C API's status and edgeformer_last_error() message.
  * - Text: prompts are tokenized with the tokenizer's special tokens (BOS) and special-token text
  *   left as plain text (the Python binding's Model.generate; edgeformer-run --no-parse-special).
@@ -30,8 +33,8 @@
  */
 
 import {
-  EdgeformerError, FAMILIES, KV_TYPES, STOP_REASONS, Status, checkKeys, generateParams, halves, invalid, now, readSource,
-  runtimeFor, simdSupported, streamSeed, uint, yieldToEventLoop,
+  EdgeformerError, FAMILIES, KV_TYPES, STOP_REASONS, Status, StreamHold, checkKeys, generateParams, halves, invalid,
+  modelLength, now, readSource, runtimeFor, simdSupported, uint, yieldToEventLoop,
 } from "./internal.mjs";
 
 export { EdgeformerError, Status, simdSupported };
@@ -56,21 +59,24 @@ export class Model {
    * @param {"auto"|boolean} [options.simd="auto"] the SIMD128 module (true), the scalar one
    *   (false), or SIMD when WebAssembly.validate accepts a SIMD probe ("auto")
    * @param {(loaded: number, total: number) => void} [options.onProgress] called as a URL's
-   *   bytes arrive (total 0 when the server does not say)
+   *   bytes arrive (total 0 when the server does not say); its exceptions stop the download and
+   *   are rethrown as they are
    * @returns {Promise<Model>}
    * @throws {EdgeformerError} IO_ERROR (cannot read or fetch), INVALID_MODEL (malformed,
-   *   truncated), UNSUPPORTED (no module for this engine), OUT_OF_MEMORY
+   *   truncated), UNSUPPORTED (no module for this engine), OUT_OF_MEMORY (also for a file of
+   *   2^32 - 128 bytes or more, which this 32-bit module cannot address)
    */
   static async load(source, options = {}) {
     checkKeys(options, MODEL_OPTIONS, "Model.load");
     const { verifyChecksums = false, memoryBudget = 0, simd = "auto", onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== "function") throw invalid("onProgress: a function");
     const budget = halves("memoryBudget", memoryBudget);
     const runtimePromise = runtimeFor(simd);  // loaded while the source is read
     runtimePromise.catch(() => {});  // (its failure is the caller's from the await below)
     const { chunks, length } = await readSource(source, onProgress);
     const runtime = await runtimePromise;
     // 64-byte alignment lets the kernels read the weights at full speed (the C API's advice).
-    const data = runtime.alloc(length + 64);
+    const data = runtime.alloc(modelLength(length) + 64);
     const aligned = data + ((64 - (data % 64)) % 64);
     for (let i = 0, at = aligned; i < chunks.length; at += chunks[i++].length) runtime.m.HEAPU8.set(chunks[i], at);
     let pointer;
@@ -102,7 +108,7 @@ export class Model {
 
   /** @returns {boolean} whether the SIMD128 module runs this model. */
   get simd() { return this._rt.simd; }
-  /** @returns {string} the library's version ("0.5.0"). */
+  /** @returns {string} the library's version ("0.6.0"). */
   get version() { return this._rt.version; }
 
   /**
@@ -211,7 +217,9 @@ export class Model {
   session(options = {}) {
     checkKeys(options, SESSION_OPTIONS, "session");
     const { contextLength = 0, maxBatch = 0, kvType = "f32", memoryBudget = 0 } = options;
-    if (!(kvType in KV_TYPES)) throw invalid(`kvType "${kvType}": one of ${Object.keys(KV_TYPES).join(", ")}`);
+    if (!Object.hasOwn(KV_TYPES, kvType)) {
+      throw invalid(`kvType "${String(kvType)}": one of ${Object.keys(KV_TYPES).join(", ")}`);
+    }
     const budget = halves("memoryBudget", memoryBudget);
     const rt = this._rt;
     const model = this._use();
@@ -241,15 +249,15 @@ export class Model {
 
   /**
    * Session.stream in a session of its own, made at the first next() and disposed when the
-   * stream ends (or the model is disposed).
+   * stream ends (or the model is disposed; or, for a stream dropped before its end, when the
+   * garbage collector takes it).
    * @param {string|number[]} prompt
    * @param {GenerateOptions} [options]
    * @returns {TextStream}
    */
   stream(prompt, options = {}) {
     this._use();
-    generateParams(this._rt, options);  // checked now
-    return new TextStream(null, this, prompt, options);
+    return new TextStream(null, this, prompt, generateParams(this._rt, options));
   }
 
   /** Stops every generation running on this model's sessions at its next token. */
@@ -284,14 +292,18 @@ export class Model {
 // ---- Sessions ----------------------------------------------------------------------------
 
 /**
- * Generation options; the defaults are the C API's (edgeformer_generate_default_params).
+ * Generation options; the defaults are the C API's (edgeformer_generate_default_params). The C
+ * API's ranges are checked before anything runs (a refused option throws EdgeformerError
+ * INVALID_ARGUMENT and leaves the session as it was), the float options as the 32-bit floats the
+ * module receives.
  * @typedef {object} GenerateOptions
  * @property {number} [maxTokens=128] tokens to generate at most
- * @property {number} [temperature=0.8] <= 0: greedy
+ * @property {number} [temperature=0.8] <= 0: greedy; any number but NaN
  * @property {number} [topK=0] sample from the k most likely tokens (0: all)
- * @property {number} [topP=0.9] nucleus mass (>= 1: off)
- * @property {number} [minP=0] drop tokens below minP times the most likely one's probability
- * @property {number} [repetitionPenalty=1] over the last 64 tokens (1: off)
+ * @property {number} [topP=0.9] nucleus mass (>= 1: off); > 0
+ * @property {number} [minP=0] drop tokens below minP times the most likely one's probability;
+ *   in [0, 1]
+ * @property {number} [repetitionPenalty=1] over the last 64 tokens (1: off); finite, > 0
  * @property {number|bigint} [seed=0x5eed] the sampler's seed
  * @property {boolean} [stopAtEndOfText=true] stop at EOS (or BOS)
  * @property {(piece: string, token: number) => (boolean|void)} [onToken] called with each
@@ -363,14 +375,15 @@ export class Session {
 
   // One edgeformer_generate call: each token to onToken(token, bytes), which returns whether to
   // go on. Returns [n_generated, stop reason]; throws for a failed status other than a full context.
-  _generateCall(pointer, p, maxTokens, seed, onToken) {
+  // continueSampling: the sampler goes on from this session's previous call (a stream's calls).
+  _generateCall(pointer, p, maxTokens, seed, onToken, continueSampling = false) {
     const rt = this._rt;
     const id = rt.register(onToken);
     this._inCall = true;
     try {
       return rt.withOut(2, (out) => {
         const status = rt.m._efw_generate(pointer, maxTokens, p.stopAtEndOfText ? 1 : 0, p.temperature, p.topK, p.topP,
-          p.minP, p.repetitionPenalty, seed[0], seed[1], id, out);
+          p.minP, p.repetitionPenalty, seed[0], seed[1], continueSampling ? 1 : 0, id, out);
         if (status !== Status.CONTEXT_FULL) rt.check(status);
         return [rt.u32(out), STOP_REASONS[rt.u32(out, 1)] ?? "error"];
       });
@@ -417,19 +430,20 @@ export class Session {
    * The generated text as an async iterator of pieces (whole characters), one
    * edgeformer_generate call per token, with turns of the event loop between tokens (see
    * yieldEveryMs): a page repaints and its Stop button works while it runs. The options are
-   * checked now; the prompt is fed at the first next(). Leaving the loop early stops it (stop
-   * reason "callback"); cancel() stops it at the next token ("cancelled").
-   * Greedy (temperature <= 0) streams give generate()'s text exactly. Sampled ones draw each
-   * token from the same distribution, but not generate()'s text for a seed: the C API reseeds
-   * the sampler at each call, so a stream seeds its i-th call from (seed, i).
+   * checked now (and those are what it uses); the prompt is fed at the first next(). Leaving the
+   * loop early, or return(), stops it (stop reason "callback"); cancel() stops it at the next
+   * token ("cancelled"). Finish a stream or return() it: one dropped before its end keeps the
+   * session busy (BUSY) until the garbage collector takes the stream, which then frees it.
+   * A stream gives generate()'s text exactly, greedy or sampled with the same seed: its calls
+   * after the first continue the sampler's random stream (continue_sampling in the C API).
    * @param {string|Uint8Array|number[]|null} prompt as for generate()
    * @param {GenerateOptions} [options]
    * @returns {TextStream}
    */
   stream(prompt, options = {}) {
-    generateParams(this._rt, options);
+    const p = generateParams(this._rt, options);
     if (this._ptr === 0) throw invalid("the session is disposed");
-    return new TextStream(this, null, prompt, options);
+    return new TextStream(this, null, prompt, p);
   }
 
   /**
@@ -461,15 +475,17 @@ export class Session {
 
 /**
  * The pieces of a generation, as an async iterator (for await ... of). stopReason, nGenerated
- * and text (everything so far) follow it as it runs; stopReason is null until it ends.
+ * and text (everything so far) follow it as it runs; stopReason is null until it ends. It holds
+ * its session from its first next() to its end: finish it or call return() (leaving a for
+ * await loop does), else the session stays busy until the garbage collector takes the stream.
  */
 export class TextStream {
   /** @private Use session.stream() or model.stream(). */
-  constructor(session, model, prompt, options) {
+  constructor(session, model, prompt, p) {
     /** @type {string|null} */ this.stopReason = null;
     /** @type {number} */ this.nGenerated = 0;
     /** @type {string} */ this.text = "";
-    this._pieces = this._run(session, model, prompt, options);
+    this._pieces = this._run(session, model, prompt, p);
   }
 
   [Symbol.asyncIterator]() { return this; }
@@ -485,16 +501,17 @@ export class TextStream {
     return this.text;
   }
 
-  async* _run(session, model, prompt, options) {
+  // The generation, for the parameters `p` its stream() checked; session null: one of its own
+  // on `model`, made at the first next() and disposed at the end.
+  async* _run(session, model, prompt, p) {
     const own = session === null;
-    if (own) session = model.session();  // the model's: disposed at the end
-    const p = generateParams(session._rt, options);
-    const pointer = session._use("stream");
-    session._streaming = true;
-    session._cancel = false;
     const decoder = new TextDecoder();
+    let hold = null;
     let reason = "callback";  // unless it ends by itself: the consumer left
     try {
+      if (own) session = model.session();
+      const pointer = session._use("stream");
+      hold = new StreamHold(this, session, own);
       if (prompt !== null && prompt !== undefined) session._prefill(pointer, prompt);
       let lastYield = now();
       for (let i = 0; ; ++i) {
@@ -509,7 +526,7 @@ export class TextStream {
         let piece = "";
         let go = true;
         let failure = null;
-        const [n, why] = session._generateCall(pointer, p, 1, streamSeed(p.seed, i), (token, bytes) => {
+        const [n, why] = session._generateCall(pointer, p, 1, p.seed, (token, bytes) => {
           piece = decoder.decode(bytes, { stream: true });
           try {
             go = p.onToken === undefined || p.onToken(piece, token) !== false;
@@ -517,7 +534,7 @@ export class TextStream {
             failure = e;
           }
           return true;
-        });
+        }, i > 0);
         this.nGenerated += n;
         session.nGenerated = this.nGenerated;
         if (failure !== null) throw failure;
@@ -541,9 +558,9 @@ export class TextStream {
       reason = "error";
       throw e;
     } finally {
-      this.stopReason = session.stopReason = reason;
-      session._streaming = false;
-      if (own) session.dispose();
+      this.stopReason = reason;
+      if (hold !== null) hold.release(reason);
+      else if (own) session?.dispose();  // (made, but not taken)
     }
   }
 }

@@ -92,15 +92,35 @@ async function instantiate(variant) {
         `-DEDGEFORMER_WASM_SIMD=OFF) is not beside edgeformer.mjs: ${e.message}`
       : `cannot load ${name}.mjs and .wasm beside edgeformer.mjs: ${e.message}`);
   }
-  let fail;
-  const failed = new Promise((_, reject) => { fail = reject; });
-  const m = await Promise.race([failed, factory({
-    instantiateWasm(imports, receiveInstance) {
-      WebAssembly.instantiate(compiled, imports).then((instance) => receiveInstance(instance, compiled), fail);
-      return {};
-    },
-  })]);
-  return new Runtime(m, variant === "simd");
+  // An engine that compiles the module but cannot run it (a LinkError, a RuntimeError from the
+  // module's start, a rejected factory) is UNSUPPORTED too, with the engine's message.
+  try {
+    let fail;
+    const failed = new Promise((_, reject) => { fail = reject; });
+    const m = await Promise.race([failed, factory({
+      instantiateWasm(imports, receiveInstance) {
+        WebAssembly.instantiate(compiled, imports).then((instance) => receiveInstance(instance, compiled), fail);
+        return {};
+      },
+    })]);
+    return new Runtime(m, variant === "simd");
+  } catch (e) {
+    if (e instanceof EdgeformerError) throw e;
+    throw new EdgeformerError(Status.UNSUPPORTED, `cannot instantiate ${name}.wasm: ${e?.message ?? String(e)}`);
+  }
+}
+
+// The largest block Runtime.alloc asks malloc for (room left for its header and alignment).
+export const MAX_ALLOC = 0xffffffff - 64;
+// The largest model file: it is copied with 64 bytes for alignment (Model.load).
+export const MAX_MODEL_BYTES = MAX_ALLOC - 64;
+
+/** @returns {number} length, after refusing (OUT_OF_MEMORY) a model larger than MAX_MODEL_BYTES. */
+export function modelLength(length) {
+  if (length > MAX_MODEL_BYTES) {
+    throw new EdgeformerError(Status.OUT_OF_MEMORY, `the model is ${length} bytes, more than this 32-bit build can address`);
+  }
+  return length;
 }
 
 class Runtime {
@@ -128,8 +148,15 @@ class Runtime {
       repetitionPenalty: d[5], seed: BigInt(d[6]) };
   }
 
-  // Pointers come back from wasm as signed i32: >>> 0 makes them unsigned (memory above 2 GiB).
+  // n bytes (an integer, at most MAX_ALLOC: malloc's size_t has 32 bits, and a larger n would
+  // wrap to a small block the caller then overruns). Throws OUT_OF_MEMORY for a larger n or a
+  // full memory, INTERNAL for a non-size (a bug here). Pointers come back from wasm as signed
+  // i32: >>> 0 makes them unsigned (memory above 2 GiB).
   alloc(n) {
+    if (!Number.isInteger(n) || n < 0) throw new EdgeformerError(Status.INTERNAL, `cannot allocate ${n} bytes: not a size`);
+    if (n > MAX_ALLOC) {
+      throw new EdgeformerError(Status.OUT_OF_MEMORY, `cannot allocate ${n} bytes: more than this 32-bit build can address`);
+    }
     const p = this.m._malloc(Math.max(1, n)) >>> 0;
     if (p === 0) throw new EdgeformerError(Status.OUT_OF_MEMORY, `cannot allocate ${n} bytes in the module's memory`);
     return p;
@@ -170,11 +197,15 @@ class Runtime {
 // ---- Sources: ArrayBuffer, typed array, URL, or (node) a file path ---------------------------
 
 // The bytes of a model source as chunks (copied into the module's memory by the caller, so a
-// fetched file is never joined in JavaScript first): { chunks: Uint8Array[], length }.
+// fetched file is never joined in JavaScript first): { chunks: Uint8Array[], length }. A source
+// larger than MAX_MODEL_BYTES is refused (OUT_OF_MEMORY) before it is viewed, and a download as
+// soon as it grows past it. An exception from onProgress cancels the download and is rethrown
+// as it is.
 export async function readSource(source, onProgress) {
-  const one = (bytes) => ({ chunks: [bytes], length: bytes.length });
-  if (source instanceof ArrayBuffer) return one(new Uint8Array(source));
-  if (ArrayBuffer.isView(source)) return one(new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
+  const one = (buffer, offset = 0, length = buffer.byteLength) =>
+    ({ chunks: [new Uint8Array(buffer, offset, modelLength(length))], length });
+  if (source instanceof ArrayBuffer) return one(source);
+  if (ArrayBuffer.isView(source)) return one(source.buffer, source.byteOffset, source.byteLength);
   if (typeof source !== "string" && !(source instanceof URL)) {
     throw invalid("a model source is an ArrayBuffer, a typed array, or a URL (a string or URL)");
   }
@@ -183,8 +214,10 @@ export async function readSource(source, onProgress) {
   if (isNode && (href.startsWith("file:") || !/^(https?|data|blob):/i.test(href))) {
     const { readFile } = await import("node:fs/promises");
     try {
-      return one(new Uint8Array(await readFile(href.startsWith("file:") ? new URL(href) : href)));
+      const file = await readFile(href.startsWith("file:") ? new URL(href) : href);
+      return one(file.buffer, file.byteOffset, file.byteLength);
     } catch (e) {
+      if (e instanceof EdgeformerError) throw e;
       throw new EdgeformerError(Status.IO_ERROR, `cannot read ${href}: ${e.message}`);
     }
   }
@@ -195,20 +228,28 @@ export async function readSource(source, onProgress) {
     throw new EdgeformerError(Status.IO_ERROR, `cannot fetch ${href}: ${e.message}`);
   }
   if (!response.ok) throw new EdgeformerError(Status.IO_ERROR, `cannot fetch ${href}: HTTP ${response.status}`);
-  if (!response.body) return one(new Uint8Array(await response.arrayBuffer()));
+  if (!response.body) return one(await response.arrayBuffer());
   const total = Number(response.headers.get("content-length")) || 0;
   const chunks = [];
   let length = 0;
-  try {
-    for (const reader = response.body.getReader(); ;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      length += value.length;
-      onProgress?.(length, total);
+  const reader = response.body.getReader();
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      throw new EdgeformerError(Status.IO_ERROR, `cannot fetch ${href}: ${e.message}`);
     }
-  } catch (e) {
-    throw new EdgeformerError(Status.IO_ERROR, `cannot fetch ${href}: ${e.message}`);
+    if (chunk.done) break;
+    chunks.push(chunk.value);
+    length += chunk.value.length;
+    try {
+      modelLength(length);
+      onProgress?.(length, total);
+    } catch (e) {
+      reader.cancel(e).catch(() => {});  // (the caller has its error; the download's end does not matter)
+      throw e;
+    }
   }
   return { chunks, length };
 }
@@ -243,7 +284,18 @@ export function halves(name, value) {
 const GENERATE_OPTIONS = ["maxTokens", "temperature", "topK", "topP", "minP", "repetitionPenalty", "seed",
   "stopAtEndOfText", "onToken", "yieldEveryMs"];
 
-// Generation options with the C API's defaults (edgeformer_generate_default_params), checked.
+// A float field of edgeformer_sampler_params: a number whose 32-bit float (what the module
+// receives) satisfies `ok`, the test edgeformer_generate makes (Sampler::Configure).
+function float32(name, value, ok, range) {
+  const f = Math.fround(number(name, value));
+  if (!ok(f)) throw invalid(`${name} = ${value}: ${range}${f === value ? "" : ` (it is ${f} as a 32-bit float)`}`);
+  return value;
+}
+
+// Generation options with the C API's defaults (edgeformer_generate_default_params), checked
+// as edgeformer_generate checks them (Sampler::Configure: temperature any number, top_p > 0,
+// min_p in [0, 1], repetition_penalty finite and > 0; the integers by their C types), so that a
+// refused option throws before a caller feeds the prompt.
 export function generateParams(runtime, options) {
   checkKeys(options, GENERATE_OPTIONS, "generate");
   const o = { ...runtime.defaults, stopAtEndOfText: true, onToken: undefined, yieldEveryMs: 10 };
@@ -251,23 +303,44 @@ export function generateParams(runtime, options) {
   if (o.onToken !== undefined && typeof o.onToken !== "function") throw invalid("onToken: a function");
   return {
     maxTokens: uint("maxTokens", o.maxTokens), temperature: number("temperature", o.temperature),
-    topK: uint("topK", o.topK), topP: number("topP", o.topP), minP: number("minP", o.minP),
-    repetitionPenalty: number("repetitionPenalty", o.repetitionPenalty), seed: halves("seed", o.seed),
+    topK: uint("topK", o.topK), topP: float32("topP", o.topP, (f) => f > 0, "a number > 0"),
+    minP: float32("minP", o.minP, (f) => f >= 0 && f <= 1, "a number in [0, 1]"),
+    repetitionPenalty: float32("repetitionPenalty", o.repetitionPenalty, (f) => f > 0 && Number.isFinite(f),
+      "a finite number > 0"),
+    seed: halves("seed", o.seed),
     stopAtEndOfText: Boolean(o.stopAtEndOfText), onToken: o.onToken, yieldEveryMs: number("yieldEveryMs", o.yieldEveryMs),
   };
 }
 
-// stream()'s seed for its i-th call (one token per call; the C API reseeds each call):
-// SplitMix64 of the seed and i, so the tokens' draws are independent. The first call uses the
-// seed itself.
-export function streamSeed([lo, hi], i) {
-  if (i === 0) return [lo, hi];
-  const mask = (1n << 64n) - 1n;
-  let z = ((BigInt(hi) << 32n | BigInt(lo)) + BigInt(i) * 0x9e3779b97f4a7c15n) & mask;
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & mask;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
-  z ^= z >> 31n;
-  return [Number(z & 0xffffffffn), Number(z >> 32n)];
+// ---- Streams -------------------------------------------------------------------------------
+
+// Streams dropped before their end (neither finished nor return()ed, so their generator's
+// finally never runs): once the garbage collector takes one, its hold is released as if the
+// consumer had left ("callback").
+const droppedStreams = new FinalizationRegistry((hold) => hold.release("callback"));
+
+// A stream's hold on its session, from its first next() to its end: the session is busy
+// (session._streaming) until release(reason), which frees it for other calls with that stop
+// reason and disposes it when the stream made it (model.stream()). It never refers to its
+// stream: it is droppedStreams' held value for it.
+export class StreamHold {
+  constructor(stream, session, own) {
+    this.session = session;
+    this.own = own;
+    session._streaming = true;
+    session._cancel = false;
+    droppedStreams.register(stream, this, this);
+  }
+  // The first call releases; later ones do nothing.
+  release(reason) {
+    const session = this.session;
+    if (session === null) return;
+    this.session = null;
+    droppedStreams.unregister(this);
+    session.stopReason = reason;
+    session._streaming = false;
+    if (this.own) session.dispose();
+  }
 }
 
 // A turn of the event loop (a task, so a page may repaint), without setTimeout's 4 ms clamp.

@@ -92,6 +92,7 @@ class GenerateParams(ctypes.Structure):
         ("lookup_ngram", ctypes.c_uint32),
         ("draft", ctypes.c_void_p),
         ("draft_tokens", ctypes.c_uint32),
+        ("continue_sampling", ctypes.c_int),
     ]
 
 

@@ -4,7 +4,7 @@ import threading
 
 from . import _capi
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
 
 # edgeformer_status values (the header's enum).
 OK, INVALID_ARGUMENT, IO_ERROR, INVALID_MODEL, UNSUPPORTED, OUT_OF_MEMORY, CONTEXT_FULL, CANCELLED, INTERNAL, BUSY = \

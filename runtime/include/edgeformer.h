@@ -63,7 +63,7 @@ typedef enum edgeformer_status {
 /* The version of the library the header belongs to, and the library's own: compare them to
  * catch a header and a shared library that do not match. */
 #define EDGEFORMER_VERSION_MAJOR 0
-#define EDGEFORMER_VERSION_MINOR 5
+#define EDGEFORMER_VERSION_MINOR 6
 #define EDGEFORMER_VERSION_PATCH 0
 
 /* The library's version, "MAJOR.MINOR.PATCH" (e.g. "0.2.0"). Static storage. Thread-safe. */
@@ -514,6 +514,13 @@ typedef struct edgeformer_generate_params {
                                max_draft_tokens; 0 adapts them to what passes accept (from 4, +2
                                after a pass that accepts all, -1 after one that does not).
                                Default 0. */
+  int continue_sampling;    /* nonzero: the sampler's random generator goes on from this
+                               session's previous edgeformer_generate call instead of starting
+                               from sampler.seed (unused then), so a generation made of several
+                               calls (a few tokens each, returning to an event loop between them)
+                               draws the tokens one call would, given the same settings. The
+                               generator outlives reset and truncate: pass 0 to start a text anew.
+                               A session's first call seeds it either way. Default 0. */
 } edgeformer_generate_params;
 
 /* The defaults, by value. Thread-safe. */

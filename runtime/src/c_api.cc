@@ -427,6 +427,7 @@ edgeformer_generate_params edgeformer_generate_default_params(void) {
   p.lookup_ngram = 2;
   p.draft = NULL;
   p.draft_tokens = 0;
+  p.continue_sampling = 0;
   return p;
 }
 
@@ -447,7 +448,7 @@ edgeformer_status edgeformer_generate(edgeformer_session* session, const edgefor
     }
   } leave_draft{p.draft};
   return InCall(session, [&] {
-    Error err = session->sampler.Configure(ToSamplerParams(p.sampler));
+    Error err = session->sampler.Configure(ToSamplerParams(p.sampler), p.continue_sampling != 0);
     if (err.ok()) err = session->stops.Start(p.stop_strings, p.n_stop_strings);
     if (!err.ok()) return Report(err);
     edgeformer::GenerateOptions o;

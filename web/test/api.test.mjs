@@ -2,9 +2,11 @@
 // own contract: generate() gives edgeformer-run's text (greedy and seeded) and ids; stream()
 // gives generate()'s text (greedy) and stops when left, cancelled or told by onToken; tokenize
 // gives edgeformer-run --tokenize's ids; bad model files throw EdgeformerError (the module keeps
-// working); disposed handles throw; dispose frees the module's memory; the scalar module loads
-// when asked for (or its absence is a clear error). Run: node --test web/test/api.test.mjs
-// (configuration: web/test/common.mjs).
+// working); refused generation options throw before the prompt is fed; sizes past 32 bits are
+// refused before anything is copied; a dropped stream frees its session when collected; disposed
+// handles throw; dispose frees the module's memory; the scalar module loads when asked for (or
+// its absence, or a failed instantiation, is a clear error). Run: node --test
+// web/test/api.test.mjs (configuration: web/test/common.mjs).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
@@ -93,9 +95,13 @@ test("stream() gives generate()'s text, yields pieces, and reports why it stoppe
     assert.equal(stream.stopReason, session.stopReason);
     session.dispose();
   }
-  // Sampled streams repeat for a seed, and differ between seeds.
+  // Sampled streams are generate()'s text for the same seed (each call after the first continues
+  // the sampler), and differ between seeds.
+  for (const seed of [5, 6, 123456789012n]) {
+    const options = { maxTokens: 40, temperature: 1, topP: 0.95, seed };
+    assert.equal(await model.stream("Once upon a time", options).all(), model.generate("Once upon a time", options));
+  }
   const sampled = (seed) => model.stream("Once upon a time", { maxTokens: 40, temperature: 1, seed }).all();
-  assert.equal(await sampled(5), await sampled(5));
   assert.notEqual(await sampled(5), await sampled(6));
   // A session's stream continues its context, as generate(null) does.
   const a = model.session();
@@ -189,14 +195,113 @@ test("bad model files and bad arguments throw EdgeformerError; the module keeps 
   throwsStatus(() => model.generate("x", { max_tokens: 3 }), Status.INVALID_ARGUMENT, /unknown option "max_tokens"/);
   throwsStatus(() => model.generate("x", { seed: -1 }), Status.INVALID_ARGUMENT, /seed/);
   throwsStatus(() => model.generate("x", { temperature: NaN }), Status.INVALID_ARGUMENT, /temperature/);
-  throwsStatus(() => model.generate("x", { topP: 0 }), Status.INVALID_ARGUMENT, /top_p/);
-  throwsStatus(() => model.session({ kvType: "f8" }), Status.INVALID_ARGUMENT, /kvType/);
+  throwsStatus(() => model.generate("x", { topP: 0 }), Status.INVALID_ARGUMENT, /topP/);
+  for (const kvType of ["f8", "toString", "constructor", "__proto__"]) {
+    throwsStatus(() => model.session({ kvType }), Status.INVALID_ARGUMENT, /kvType/);
+  }
   throwsStatus(() => model.session().prefill([1e6]), Status.INVALID_ARGUMENT, /./);
   assert.equal(typeof model.generate("Once", { maxTokens: 4 }), "string");
   for (let s = 0; s < STATUS_NAMES.length; ++s) {
     assert.equal(model._rt.string(model._rt.m._edgeformer_status_name(s)), STATUS_NAMES[s]);
   }
   model.dispose();
+});
+
+test("refused generation options throw before the prompt is fed: the context stays as it was", async () => {
+  const model = await Model.load(synth);
+  const session = model.session();
+  session.generate("Once upon a time", { maxTokens: 3, temperature: 0 });
+  const position = session.position;
+  // Each is what edgeformer_generate refuses (Sampler::Configure), as the module's 32-bit floats.
+  const refused = { topP: [0, -1, 1e-50], minP: [-0.1, 1.01, -Infinity], repetitionPenalty: [0, -2, Infinity, 1e39],
+    temperature: [NaN], topK: [-1, 2 ** 32], maxTokens: [1.5] };
+  for (const [key, values] of Object.entries(refused)) {
+    for (const value of values) {
+      for (const call of [() => session.generate("Hi", { [key]: value }), () => session.stream("Hi", { [key]: value }),
+        () => model.stream("Hi", { [key]: value })]) {
+        throwsStatus(call, Status.INVALID_ARGUMENT, new RegExp(`${key} = `));
+      }
+      assert.equal(session.position, position, `${key} = ${value}`);
+    }
+  }
+  // The edges the C API accepts are accepted (1 + 1e-9 is 1 as a 32-bit float).
+  const sessions = model._sessions.size;
+  for (const options of [{ topP: 1e-30 }, { topP: Infinity }, { minP: 0 }, { minP: 1 + 1e-9 }, { repetitionPenalty: 1e-30 },
+    { temperature: -Infinity }, { temperature: Infinity }]) {
+    session.generate(null, { ...options, maxTokens: 1, stopAtEndOfText: false });
+    assert.equal(session.nGenerated, 1, JSON.stringify(options));
+  }
+  // A stream uses the options stream() checked: changing them afterwards changes nothing.
+  const options = { maxTokens: 3, temperature: 0, stopAtEndOfText: false };
+  const stream = model.stream("Once", options);
+  options.topP = 0;
+  options.maxTokens = 1;
+  await stream.all();
+  assert.equal(stream.nGenerated, 3);
+  assert.equal(model._sessions.size, sessions);  // its own session went with it
+  model.dispose();
+});
+
+test("sizes past the 32-bit module's reach are refused before anything is copied", async () => {
+  const model = await Model.load(synth);
+  const rt = model._rt;
+  for (const n of [2 ** 32, 2 ** 32 - 64, 2 ** 40]) {
+    throwsStatus(() => rt.alloc(n), Status.OUT_OF_MEMORY, /32-bit build can address/);
+  }
+  for (const n of [-1, 1.5, NaN]) throwsStatus(() => rt.alloc(n), Status.INTERNAL, /not a size/);
+  // A 4 GiB buffer is only reserved (its pages are never touched); an engine that cannot
+  // reserve it skips this part.
+  let huge;
+  try {
+    huge = new ArrayBuffer(2 ** 32 + 1);
+  } catch {
+    huge = null;
+  }
+  if (huge !== null) {
+    for (const source of [huge, new Uint8Array(huge, 1, 2 ** 32 - 128)]) {
+      await assert.rejects(Model.load(source), (e) => e instanceof EdgeformerError &&
+        e.status === Status.OUT_OF_MEMORY && /is \d+ bytes, more than this 32-bit build can address/.test(e.message));
+    }
+  }
+  assert.equal(typeof model.generate("Once", { maxTokens: 2 }), "string");
+  model.dispose();
+});
+
+test("a stream dropped before its end frees its session once it is garbage-collected", () => {
+  // In a node of its own with --expose-gc, so that the collection happens when asked.
+  const script = `
+    const { Model } = await import(process.env.EFW_PACKAGE);
+    const model = await Model.load(process.env.EFW_MODEL);
+    const session = model.session();
+    const busy = () => { try { session.reset(); return false; } catch (e) { return e.statusName === "busy"; } };
+    const collect = async (done) => {
+      for (let i = 0; i < 50 && !done(); ++i) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    };
+    const out = {};
+    const kept = session.stream("Once upon a time", { maxTokens: 20, temperature: 0 });
+    await kept.next();
+    await collect(() => false);
+    out.keptBusy = busy();
+    await kept.return();
+    out.returnedBusy = busy();
+    await (async () => { await session.stream("Once upon a time", { maxTokens: 20, temperature: 0 }).next(); })();
+    out.droppedBusy = busy();
+    await collect(() => !busy());
+    out.collectedBusy = busy();
+    out.stopReason = session.stopReason;
+    const before = model._sessions.size;
+    await (async () => { await model.stream("Once upon a time", { maxTokens: 20, temperature: 0 }).next(); })();
+    out.ownHeld = model._sessions.size - before;
+    await collect(() => model._sessions.size === before);
+    out.ownLeft = model._sessions.size - before;
+    model.dispose();
+    console.log(JSON.stringify(out));
+  `;
+  const out = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], {
+    env: { ...process.env, EFW_PACKAGE: pathToFileURL(join(WEB_DIR, "edgeformer.mjs")).href, EFW_MODEL: synth },
+  });
+  assert.deepEqual(JSON.parse(utf8(out)), { keptBusy: true, returnedBusy: false, droppedBusy: true, collectedBusy: false,
+    stopReason: "callback", ownHeld: 1, ownLeft: 0 });
 });
 
 test("disposed models and sessions throw; dispose frees the module's memory", async () => {
@@ -249,6 +354,10 @@ test("models load from a URL, with progress; a missing URL is an I/O error", asy
     assert.equal(model.generate("Once", { maxTokens: 10, temperature: 0 }), (await Model.load(data)).generate("Once", { maxTokens: 10, temperature: 0 }));
     model.dispose();
     await rejectsStatus(Model.load(`${base}/nope.edgf`), Status.IO_ERROR);
+    // onProgress's exceptions stop the download and come back as they are.
+    const mine = new RangeError("mine");
+    await assert.rejects(Model.load(`${base}/m.edgf`, { onProgress: () => { throw mine; } }), (e) => e === mine);
+    await rejectsStatus(Model.load(`${base}/m.edgf`, { onProgress: 42 }), Status.INVALID_ARGUMENT);
   } finally {
     server.close();
   }
@@ -270,6 +379,16 @@ test("the module without SIMD: chosen when the engine refuses the SIMD probe, el
     await withoutSimd(() => assert.rejects(Model.load(synth), (e) => e.status === Status.UNSUPPORTED &&
       /no WebAssembly SIMD.*EDGEFORMER_WASM_SIMD=OFF/.test(e.message)));
     return;
+  }
+  // An engine that cannot instantiate the module (here: the scalar one, not loaded yet) gives
+  // UNSUPPORTED with its message, and a later load retries.
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = () => Promise.reject(new WebAssembly.LinkError("no such import"));
+  try {
+    await assert.rejects(Model.load(synth, { simd: false }), (e) => e instanceof EdgeformerError &&
+      e.status === Status.UNSUPPORTED && /no such import/.test(e.message));
+  } finally {
+    WebAssembly.instantiate = instantiate;
   }
   const scalar = await withoutSimd(() => Model.load(synth));
   const simd = await Model.load(synth);

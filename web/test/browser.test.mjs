@@ -71,7 +71,9 @@ async function waitForState(page, states, log, timeoutMs = 120000) {
 const dir = scratch();
 const aidreams = aidreamsModel(dir);
 const model = aidreams ?? synthModel(dir);
-const cases = [["Once upon a time", 200], ["Café — naïve 東京 🙂", 60]];
+// [prompt, tokens, temperature, seed]: greedy, and sampled with a seed (the page streams; its text
+// must be edgeformer-run --seed's).
+const cases = [["Once upon a time", 200, 0, 1], ["Café — naïve 東京 🙂", 60, 0, 1], ["The best way", 80, 0.9, 4242]];
 const base = await serve(dirname(model));
 const browser = Browser.launch(args.chromium);
 const failures = [];
@@ -87,18 +89,20 @@ try {
   // ?model=URL&autostart=1: load and generate at once; the first token's time counts from the
   // page's navigation start and from the generation's start.
   const results = [];
-  for (const [prompt, n] of cases) {
-    const query = new URLSearchParams({ model: `models/${basename(model)}`, prompt, n: String(n), temperature: "0", autostart: "1" });
+  for (const [prompt, n, temperature, seed] of cases) {
+    const query = new URLSearchParams({ model: `models/${basename(model)}`, prompt, n: String(n), temperature: String(temperature),
+      seed: String(seed), autostart: "1" });
     await navigate(page, `${base}?${query}`);
     await waitForState(page, ["done"], log);
     const run = await evaluate(page, "window.edgeformerRun");
-    const expected = utf8(runOracle(model, ["--prompt", prompt, "-n", String(n), "--temperature", "0", "--no-parse-special"]));
+    const expected = utf8(runOracle(model, ["--prompt", prompt, "-n", String(n), "--temperature", String(temperature),
+      "--seed", String(seed), "--no-parse-special"]));
     try {
       assert.equal(run.text + "\n", expected, prompt);
     } catch (e) {
       failures.push(e);
     }
-    results.push({ prompt, text: run.text, tokens: run.tokens, stopReason: run.stopReason, simd: run.simd,
+    results.push({ prompt, temperature, text: run.text, tokens: run.tokens, stopReason: run.stopReason, simd: run.simd,
       timeToFirstTokenMs: Math.round(run.timeToFirstTokenMs), firstTokenSinceNavigationMs: Math.round(run.firstTokenSinceNavigationMs),
       scriptStartMs: Math.round(run.scriptStartMs), modelReadyMs: Math.round(run.modelReadyMs), tokensPerSecond: Math.round(run.tokensPerSecond) });
     if (results.length === 1) {

@@ -18,10 +18,12 @@ Error Sampler::Init(uint32_t vocab_size, const SamplerParams& params) {
   } catch (const std::bad_alloc&) {
     return Error(Status::kOutOfMemory, "cannot allocate the sampler's buffers");
   }
-  return Configure(params);
+  Error err = Configure(params);
+  seeded_ = false;  // the first Configure seeds, keep_state or not
+  return err;
 }
 
-Error Sampler::Configure(const SamplerParams& params) {
+Error Sampler::Configure(const SamplerParams& params, bool keep_state) {
   if (!(params.temperature == params.temperature) || !(params.top_p == params.top_p)) {
     return Error(Status::kInvalidArgument, "sampler: temperature and top_p must be numbers");
   }
@@ -44,7 +46,8 @@ Error Sampler::Configure(const SamplerParams& params) {
     }
   }
   params_ = params;
-  state_ = params.seed == 0 ? 0x9e3779b97f4a7c15ull : params.seed;
+  if (!keep_state || !seeded_) state_ = params.seed == 0 ? 0x9e3779b97f4a7c15ull : params.seed;
+  seeded_ = true;
   return Error::Ok();
 }
 

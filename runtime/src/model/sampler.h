@@ -35,8 +35,9 @@ struct SamplerParams {
 class Sampler {
  public:
   Error Init(uint32_t vocab_size, const SamplerParams& params);
-  // Changes parameters and reseeds; no allocation.
-  Error Configure(const SamplerParams& params);
+  // Changes parameters and reseeds (keep_state: keeps the generator's state instead, so draws go
+  // on from the last call's; params.seed is then unused); no allocation.
+  Error Configure(const SamplerParams& params, bool keep_state = false);
   // history: the context's tokens so far, oldest first (the penalties' window is its tail).
   int32_t Sample(const float* logits, const int32_t* history = nullptr, size_t n_history = 0);
 
@@ -59,6 +60,7 @@ class Sampler {
 
   SamplerParams params_;
   uint64_t state_ = 1;
+  bool seeded_ = false;  // a Configure since Init has seeded state_
   // Biases and penalties, applied to a copy of the logits.
   const float* Adjust(const float* logits, const int32_t* history, size_t n_history);
 
