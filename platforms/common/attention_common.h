@@ -121,3 +121,15 @@ static inline void ValuesI8Chunked(size_t n, size_t d, const float* p, float mul
       Values<KvType::kF32>(n, d, w, v, v_stride, accumulate, out);                                   \
     }                                                                                                \
   }
+
+// Defines an ISA's two int8 attention entry points (declared by kernels.inc) from its parts Dots,
+// ScaleDots, QuantizeWeights and Sums (see ScoresI8Chunked and ValuesI8Chunked above).
+#define EF_DEFINE_ATTN_I8_ENTRY_POINTS(scores, values)                                                 \
+  void scores(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,   \
+              const float* k_scales, float* out) {                                                     \
+    ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);                    \
+  }                                                                                                    \
+  void values(size_t n, size_t d, const float* p, float p_mult, const int8_t* v, size_t v_stride,      \
+              bool accumulate, int32_t* out) {                                                         \
+    ValuesI8Chunked(n, d, p, p_mult, v, v_stride, accumulate, out, QuantizeWeights, Sums);             \
+  }

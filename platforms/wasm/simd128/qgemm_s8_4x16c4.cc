@@ -1,5 +1,5 @@
 // int8 GEMM for WebAssembly SIMD128 over Blocked16x4 weights: tiles of up to 4 activation rows x
-// 16 output channels. A 16-byte weight load is 4 channels x 4 inputs; its two halves, widened to
+// 16 output channels. 16 weight bytes are 4 channels x 4 inputs; their two halves, loaded widened to
 // int16, meet the row's 4 activations (widened, twice) in i32x4.dot_i16x8_s, which leaves each
 // channel's sum in two lanes (inputs 0-1 and 2-3). Those lane pairs are accumulated as they are
 // (exact int32: |sum| <= k * 127 * 128) and added together once, after the k loop.
@@ -36,10 +36,10 @@ struct Micro {
         std::memcpy(&a4, t.a + i * t.a_stride + g * kGroupCols, 4);
         av[i] = wasm_i16x8_extend_low_i8x16(wasm_i32x4_splat(a4));
       }
-      // One 16-byte load at a time: few live registers (V8 has 16 on x86-64).
+      // One 16-byte step at a time: few live registers (V8 has 16 on x86-64). Each half is loaded
+      // widened (i16x8.load8x8_s: one instruction, where a load and extend_high take three).
       for (size_t q = 0; q < 4; ++q) {
-        const v128_t raw = wasm_v128_load(w + 16 * q);
-        const v128_t lo = wasm_i16x8_extend_low_i8x16(raw), hi = wasm_i16x8_extend_high_i8x16(raw);
+        const v128_t lo = wasm_i16x8_load8x8(w + 16 * q), hi = wasm_i16x8_load8x8(w + 16 * q + 8);
         for (size_t i = 0; i < MR; ++i) {
           acc[i][2 * q] = wasm_i32x4_add(acc[i][2 * q], wasm_i32x4_dot_i16x8(lo, av[i]));
           acc[i][2 * q + 1] = wasm_i32x4_add(acc[i][2 * q + 1], wasm_i32x4_dot_i16x8(hi, av[i]));

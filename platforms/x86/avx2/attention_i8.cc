@@ -134,15 +134,7 @@ void Sums(size_t n, size_t d, const int16_t* w, const int8_t* v, size_t v_stride
 
 }  // namespace
 
-void attn_i8_scores_8p__avx2(size_t n, size_t d, const int16_t* q, const int8_t* k, size_t k_stride, float q_scale,
-                             const float* k_scales, float* out) {
-  ScoresI8Chunked(n, d, q, k, k_stride, q_scale, k_scales, out, Dots, ScaleDots);
-}
-
-void attn_i8_values_32d__avx2(size_t n, size_t d, const float* p, float p_mult, const int8_t* v, size_t v_stride,
-                              bool accumulate, int32_t* out) {
-  ValuesI8Chunked(n, d, p, p_mult, v, v_stride, accumulate, out, QuantizeWeights, Sums);
-}
+EF_DEFINE_ATTN_I8_ENTRY_POINTS(attn_i8_scores_8p__avx2, attn_i8_values_32d__avx2)
 
 }  // namespace avx2
 }  // namespace edgeformer
