@@ -96,6 +96,13 @@ int ParseArgs(int argc, const char* const* argv, Config* c, std::FILE* out, std:
     std::fprintf(err, "edgeformer-bench: nothing to run: every -p and -n value is 0\n");
     return cli::kExitUsage;
   }
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  if (c->sessions > 1 || c->background_load > 0) {
+    std::fprintf(err, "edgeformer-bench: --sessions and --background-load need threads, which this build "
+                      "(WebAssembly) has not\n");
+    return cli::kExitUsage;
+  }
+#endif
   return 0;
 }
 
