@@ -13,17 +13,22 @@ namespace edgeformer {
 namespace simd128 {
 namespace {
 
-// ExpLanes' operations. f32x4.min/max give NaN for a NaN operand, so Above and Below are compares
-// and selects, as the scalar code is.
+// ExpLanes' operations. Above and Below are f32x4.pmax and pmin: `c < x ? x : c` and
+// `x < c ? x : c`, the scalar compares exactly (a NaN x gives c), one maxps/minps where V8 lowers
+// f32x4.max/min (NaN and -0.0f rules) and bitselect to several instructions. Pow2 gets an
+// integer-valued n in [-126, 128]: n + 1.5 * 2^23 is exact and its bits are 0x4B400000 + n, so
+// (bits + 127) << 23 is (n + 127) << 23 (0x4B400000 << 23 wraps to 0): three instructions where
+// i32x4.trunc_sat_f32x4_s is about eight.
 struct Ops {
   static v128_t Set(float c) { return wasm_f32x4_splat(c); }
   static v128_t Add(v128_t a, v128_t b) { return wasm_f32x4_add(a, b); }
   static v128_t Sub(v128_t a, v128_t b) { return wasm_f32x4_sub(a, b); }
   static v128_t Mul(v128_t a, v128_t b) { return wasm_f32x4_mul(a, b); }
-  static v128_t Above(v128_t x, v128_t c) { return wasm_v128_bitselect(x, c, wasm_f32x4_gt(x, c)); }
-  static v128_t Below(v128_t x, v128_t c) { return wasm_v128_bitselect(x, c, wasm_f32x4_lt(x, c)); }
+  static v128_t Above(v128_t x, v128_t c) { return wasm_f32x4_pmax(c, x); }
+  static v128_t Below(v128_t x, v128_t c) { return wasm_f32x4_pmin(c, x); }
   static v128_t Pow2(v128_t n) {
-    return wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+    const v128_t biased = wasm_f32x4_add(n, wasm_f32x4_splat(12582912.0f));
+    return wasm_i32x4_shl(wasm_i32x4_add(biased, wasm_i32x4_splat(127)), 23);
   }
   static v128_t NanOr(v128_t input, v128_t e) { return wasm_v128_bitselect(e, input, wasm_f32x4_eq(input, input)); }
 };

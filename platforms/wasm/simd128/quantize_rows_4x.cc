@@ -26,41 +26,45 @@ struct Lanes {
   static int32_t AbsMaxBits(const float* x, size_t n) {
     const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff), inf = wasm_i32x4_splat(0x7f800000);
     v128_t m = wasm_i32x4_splat(0);
-    for (size_t j = 0; j < n; j += 4) {
-      const v128_t u = wasm_v128_and(Load4(x, n, j), abs_mask);
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const v128_t u = wasm_v128_and(wasm_v128_load(x + j), abs_mask);
       m = wasm_i32x4_max(m, wasm_v128_andnot(u, wasm_i32x4_gt(u, inf)));  // NaN -> 0
+    }
+    if (j < n) {
+      const v128_t u = wasm_v128_and(Load4(x, n, j), abs_mask);
+      m = wasm_i32x4_max(m, wasm_v128_andnot(u, wasm_i32x4_gt(u, inf)));
     }
     m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 2, 3));
     m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 1, 1, 1));
     return wasm_i32x4_extract_lane(m, 0);
   }
+  // v * inv, NaN to 0, clamped by pmin/pmax (the compares, for a value that is not NaN) and rounded
+  // by adding 1.5 * 2^23: the sum's bits are 0x4B400000 plus the integer, so one subtraction
+  // gives it (no float subtraction and i32x4.trunc_sat, which V8 lowers to about eight instructions).
   static v128_t Round4(v128_t x, v128_t inv) {
-    const v128_t round = wasm_f32x4_splat(12582912.0f);  // 1.5 * 2^23
     v128_t v = wasm_f32x4_mul(x, inv);
     v = wasm_v128_and(wasm_f32x4_eq(v, v), v);  // NaN -> 0
-    v = wasm_f32x4_max(wasm_f32x4_min(v, wasm_f32x4_splat(127.0f)), wasm_f32x4_splat(-127.0f));
-    return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_sub(wasm_f32x4_add(v, round), round));
+    v = wasm_f32x4_pmax(wasm_f32x4_splat(-127.0f), wasm_f32x4_pmin(wasm_f32x4_splat(127.0f), v));
+    return wasm_i32x4_sub(wasm_f32x4_add(v, wasm_f32x4_splat(12582912.0f)), wasm_i32x4_splat(0x4B400000));
+  }
+  // The 16 values at x as bytes.
+  static v128_t Quantize16(const float* x, v128_t inv) {
+    const v128_t i16a = wasm_i16x8_narrow_i32x4(Round4(wasm_v128_load(x), inv), Round4(wasm_v128_load(x + 4), inv));
+    const v128_t i16b = wasm_i16x8_narrow_i32x4(Round4(wasm_v128_load(x + 8), inv), Round4(wasm_v128_load(x + 12), inv));
+    return wasm_i8x16_narrow_i16x8(i16a, i16b);
   }
   // 16 values per store; the last n % 16 through a 16-float buffer.
   static void Quantize(const float* x, size_t n, float inv_scalar, int8_t* q) {
     const v128_t inv = wasm_f32x4_splat(inv_scalar);
-    for (size_t j = 0; j < n; j += 16) {
-      const bool tail = n - j < 16;
-      float buf[16] = {};
-      if (tail) std::memcpy(buf, x + j, (n - j) * sizeof(float));
-      const float* at = tail ? buf : x + j;
-      const v128_t i16a = wasm_i16x8_narrow_i32x4(Round4(wasm_v128_load(at), inv), Round4(wasm_v128_load(at + 4), inv));
-      const v128_t i16b =
-          wasm_i16x8_narrow_i32x4(Round4(wasm_v128_load(at + 8), inv), Round4(wasm_v128_load(at + 12), inv));
-      const v128_t i8 = wasm_i8x16_narrow_i16x8(i16a, i16b);
-      if (!tail) {
-        wasm_v128_store(q + j, i8);
-      } else {
-        int8_t out[16];
-        wasm_v128_store(out, i8);
-        std::memcpy(q + j, out, n - j);
-      }
-    }
+    size_t j = 0;
+    for (; j + 16 <= n; j += 16) wasm_v128_store(q + j, Quantize16(x + j, inv));
+    if (j == n) return;
+    float buf[16] = {};
+    std::memcpy(buf, x + j, (n - j) * sizeof(float));
+    int8_t out[16];
+    wasm_v128_store(out, Quantize16(buf, inv));
+    std::memcpy(q + j, out, n - j);
   }
   static int32_t Sum32(const int8_t* q) {
     const v128_t a = wasm_i16x8_extadd_pairwise_i8x16(wasm_v128_load(q));

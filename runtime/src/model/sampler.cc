@@ -89,8 +89,17 @@ size_t Sampler::Candidates(const float* raw_logits, const int32_t* history, size
   const float* logits = Adjust(raw_logits, history, n_history);
   *single = -1;
   if (params_.temperature <= 0.0f) {
+    // The first largest logit, its value kept in a register (not reloaded through `best` each
+    // step: that chain of dependent loads was most of a small model's greedy step). A NaN never
+    // compares larger, so it never wins after index 0, as before.
     size_t best = 0;
-    for (size_t i = 1; i < n; ++i) best = logits[i] > logits[best] ? i : best;
+    float top = logits[0];
+    for (size_t i = 1; i < n; ++i) {
+      if (logits[i] > top) {
+        top = logits[i];
+        best = i;
+      }
+    }
     *single = static_cast<int32_t>(best);
     return 1;
   }
