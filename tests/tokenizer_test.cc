@@ -77,7 +77,8 @@ std::string Decode(const Tokenizer& t, const std::vector<int32_t>& ids) {
   return out;
 }
 
-constexpr int32_t kA = 259, kB = 260, kC = 261, kAB = 262, kBC = 263, kABC = 264, kSpace = 265, kSpaceA = 266;
+// Every id of the vocabulary named, used or not, so the table reads as the vocabulary.
+[[maybe_unused]] constexpr int32_t kA = 259, kB = 260, kC = 261, kAB = 262, kBC = 263, kABC = 264, kSpace = 265, kSpaceA = 266;
 
 Vocab Letters(float ab, float bc) {
   Vocab v;
@@ -194,7 +195,7 @@ namespace {
 // 0 <unk>, 1 <s>, 2 </s>, 3..258 the byte-fallback tokens, then " ", "a", "b", "c", " a", "ab",
 // " ab", "<x>" (added, not special); merges " a" < "a b" < " a b" by rank; normalizers Prepend
 // and Replace write U+2581 for spaces.
-constexpr int32_t kRSpace = 259, kRA = 260, kRB = 261, kRC = 262, kRSpaceA = 263, kRAB = 264, kRSpaceAB = 265, kRX = 266;
+[[maybe_unused]] constexpr int32_t kRSpace = 259, kRA = 260, kRB = 261, kRC = 262, kRSpaceA = 263, kRAB = 264, kRSpaceAB = 265, kRX = 266;
 
 std::vector<uint8_t> RankedTable(schema::TokenizerT* t) {
   t->kind = schema::TokenizerKind::RankedBPE;
