@@ -2,9 +2,9 @@
 // GEMM kernels of this folder (as platforms/arm/neon/dot16.h): 4 rows at a time, four 4-lane
 // accumulators per row (lanes 0-3, 4-7, 8-11, 12-15 of Dot16), reduced by the fixed tree: w = 8
 // and w = 4 add whole vectors, w = 2 adds the halves of two rows' vectors, and w = 1 adds lane
-// pairs, leaving the 4 rows in order. A last partial step of 16 (past d) adds products
-// to lanes below d only (Dot16TailVector): the others would add +0.0f to sums that are never
-// -0.0f, which changes nothing. A short last group of rows repeats its last row
+// pairs, leaving the 4 rows in order. A last partial step of 16 (past d) skips the 4-lane
+// vectors wholly past d (Dot16TailVector; a vector straddling d is zero-padded): their +0.0f
+// products would be added to sums that are never -0.0f, which changes nothing. A short last group of rows repeats its last row
 // (rows past n are never read) and stores only the valid sums. Internal linkage.
 #pragma once
 
@@ -50,11 +50,12 @@ __attribute__((always_inline)) inline void Dot16TailVector(v128_t (&acc)[4][4], 
 }
 
 // Dot16Rows' loop. kShort (d <= 8): lanes 8-15 never get a product, so the w = 8 step, which
-// adds them (+0.0f) to lanes 0-7, changes nothing and is left out, as are their accumulators.
+// adds them (+0.0f) to lanes 0-7, changes nothing and is left out (their accumulators stay zero
+// and unused, which the compiler drops).
 template <KvType T, bool kShort>
 __attribute__((always_inline)) inline void Dot16RowsLoop(size_t n, size_t d, const float* q, const KvElem<T>* base,
                                                          size_t stride, float* out) {
-  const size_t full = kShort ? 0 : d / 16 * 16;
+  const size_t full = d / 16 * 16;  // 0 when kShort
   for (size_t s0 = 0; s0 < n; s0 += 4) {
     const size_t count = n - s0 < 4 ? n - s0 : 4;
     const KvElem<T>* r[4];

@@ -93,7 +93,7 @@ size_t Sampler::Candidates(const float* raw_logits, const int32_t* history, size
     // step: that chain of dependent loads was most of a small model's greedy step). A NaN never
     // compares larger, so it never wins after index 0, as before.
     size_t best = 0;
-    float top = logits[0];
+    float top = n > 0 ? logits[0] : 0.0f;
     for (size_t i = 1; i < n; ++i) {
       if (logits[i] > top) {
         top = logits[i];
