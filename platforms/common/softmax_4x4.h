@@ -6,9 +6,9 @@
 // 4-float buffer (-infinity past them for the maximum; their exps kept, +0.0f past them, for the
 // sum). Lanes supplies, on 4-float vectors V:
 //
-//   Load(const float*), Store(float*, V), Splat(float), Add, Sub, Mul;
+//   ExpLanes' operations (platforms/common/float_math.h): Set(float), Add, Sub, Mul, and
 //   Above(x, c): x > c ? x : c per lane (NaN x gives c, as Max16 ignores NaN);
-//   Exp(V): ExpLanes (platforms/common/float_math.h).
+//   Load(const float*), Store(float*, V), and Exp(V): ExpLanes on V.
 //
 // Included only by kernel files (at file scope), so each ISA instantiates it with its own flags;
 // every function here is static, so no instantiation leaks between ISAs.
@@ -57,7 +57,7 @@ static void Softmax4x4With(float* x, size_t n) {
   using V = typename Lanes::V;
   if (n == 0) return;
   V lane[4];
-  for (V& l : lane) l = Lanes::Splat(-INFINITY);
+  for (V& l : lane) l = Lanes::Set(-INFINITY);
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     for (int v = 0; v < 4; ++v) lane[v] = Lanes::Above(Lanes::Load(x + i + 4 * v), lane[v]);
@@ -70,9 +70,9 @@ static void Softmax4x4With(float* x, size_t n) {
   for (int v = 0; v < 4; ++v) Lanes::Store(lanes + 4 * v, lane[v]);
   float max = -INFINITY;
   for (const float l : lanes) max = l > max ? l : max;
-  const V m = Lanes::Splat(max);
+  const V m = Lanes::Set(max);
   V sum[4];
-  for (V& s : sum) s = Lanes::Splat(0.0f);
+  for (V& s : sum) s = Lanes::Set(0.0f);
   for (i = 0; i + 16 <= n; i += 16) {
     for (int v = 0; v < 4; ++v) {
       const V e = Lanes::Exp(Lanes::Sub(Lanes::Load(x + i + 4 * v), m));
@@ -87,7 +87,7 @@ static void Softmax4x4With(float* x, size_t n) {
   float w4[4];
   Lanes::Store(w4, Lanes::Add(Lanes::Add(sum[0], sum[2]), Lanes::Add(sum[1], sum[3])));
   const float inv = 1.0f / ((w4[0] + w4[2]) + (w4[1] + w4[3]));
-  const V invv = Lanes::Splat(inv);
+  const V invv = Lanes::Set(inv);
   for (i = 0; i + 4 <= n; i += 4) Lanes::Store(x + i, Lanes::Mul(Lanes::Load(x + i), invv));
   for (; i < n; ++i) x[i] *= inv;
 }

@@ -8,8 +8,7 @@
  *   On failure, edgeformer_last_error() describes what went wrong (thread-local: it is the
  *   message of the calling thread's most recent failed call, valid until that thread's next call).
  * - Objects are opaque handles made by the *_create and *_load functions and freed by the
- *   matching *_destroy,
- *   which accepts NULL.
+ *   matching *_destroy, which accepts NULL.
  * - Parameter structs come from *_default_params(), returned by value; change the fields you
  *   need and pass a pointer (NULL means the defaults).
  * - Thread safety: a model is immutable once loaded and may be shared by any number of sessions

@@ -28,15 +28,10 @@ struct Ops {
 
 inline float32x4_t Exp4(float32x4_t x) { return ExpLanes<Ops, float32x4_t>(x); }
 
-struct SoftmaxLanes {
+struct SoftmaxLanes : Ops {
   using V = float32x4_t;
   static V Load(const float* p) { return vld1q_f32(p); }
   static void Store(float* p, V v) { vst1q_f32(p, v); }
-  static V Splat(float c) { return vdupq_n_f32(c); }
-  static V Add(V a, V b) { return vaddq_f32(a, b); }
-  static V Sub(V a, V b) { return vsubq_f32(a, b); }
-  static V Mul(V a, V b) { return vmulq_f32(a, b); }
-  static V Above(V x, V c) { return Ops::Above(x, c); }
   static V Exp(V x) { return Exp4(x); }
 };
 

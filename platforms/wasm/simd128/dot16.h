@@ -4,8 +4,9 @@
 // and w = 4 add whole vectors, w = 2 adds the halves of two rows' vectors, and w = 1 adds lane
 // pairs, leaving the 4 rows in order. A last partial step of 16 (past d) skips the 4-lane
 // vectors wholly past d (Dot16TailVector; a vector straddling d is zero-padded): their +0.0f
-// products would be added to sums that are never -0.0f, which changes nothing. A short last group of rows repeats its last row
-// (rows past n are never read) and stores only the valid sums. Internal linkage.
+// products would be added to sums that are never -0.0f, which changes nothing. A short last
+// group of rows repeats its last row (rows past n are never read) and stores only the valid sums.
+// Internal linkage.
 #pragma once
 
 #include <cstring>

@@ -1,6 +1,6 @@
 // int8 GEMM for WebAssembly SIMD128 over Blocked16x4 weights: tiles of up to 2 activation rows x
 // 16 output channels, 16 weight bytes (4 channels x 4 inputs) at a time, in one of two ways (below:
-// WidenTile for one row, ShiftTile for two). Every sum is exact int32 (|sum| <= k * 127 * 128), so
+// WidenRow for one row, ShiftTile for two). Every sum is exact int32 (|sum| <= k * 127 * 128), so
 // the epilogue c = (float)acc * (a_scale * w_scale) sees the reference's integers.
 #include <wasm_simd128.h>
 
@@ -26,46 +26,49 @@ inline void Store4(v128_t v, float* p, size_t valid) {
   std::memcpy(p, tmp, valid * sizeof(float));
 }
 
-// One row (decode): each 8-byte half of a 16-byte step loaded widened to int16 against the row's 4
-// activations (widened, twice), leaving each channel's sum in two lanes (inputs 0-1 and 2-3),
-// accumulated as they are and added together after the k loop.
+// The tile's outputs c = (float)acc * (a_scale * w_scale) for its valid columns; acc[i][q]: row i,
+// channels 4q..4q + 3 (lane c: channel 4q + c).
 template <size_t MR>
-void WidenTile(const QGemmTileArgs& t) {
-  // acc[i][h]: row i, channel pair h (channels 2h, 2h + 1), lanes (2h: inputs 0-1, 2-3; 2h + 1: ...).
-  v128_t acc[MR][8];
-  for (size_t i = 0; i < MR; ++i)
-    for (size_t h = 0; h < 8; ++h) acc[i][h] = wasm_i32x4_splat(0);
-  const size_t groups = BlockedCols(t.k) / kGroupCols;
-  const int8_t* w = t.w;
-  for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
-    v128_t av[MR];
-    for (size_t i = 0; i < MR; ++i) {
-      int32_t a4;
-      std::memcpy(&a4, t.a + i * t.a_stride + g * kGroupCols, 4);
-      av[i] = wasm_i16x8_extend_low_i8x16(wasm_i32x4_splat(a4));
-    }
-    // One 16-byte step at a time: few live registers (V8 has 16 on x86-64). Each half is loaded
-    // widened (i16x8.load8x8_s: one instruction, where a load and extend_high take three).
-    for (size_t q = 0; q < 4; ++q) {
-      const v128_t lo = wasm_i16x8_load8x8(w + 16 * q), hi = wasm_i16x8_load8x8(w + 16 * q + 8);
-      for (size_t i = 0; i < MR; ++i) {
-        acc[i][2 * q] = wasm_i32x4_add(acc[i][2 * q], wasm_i32x4_dot_i16x8(lo, av[i]));
-        acc[i][2 * q + 1] = wasm_i32x4_add(acc[i][2 * q + 1], wasm_i32x4_dot_i16x8(hi, av[i]));
-      }
-    }
-  }
+void StoreTile(const QGemmTileArgs& t, const v128_t (&acc)[MR][4]) {
   for (size_t q = 0; q < 4; ++q) {
     const size_t col = q * 4;
     if (col >= t.n_valid) break;
     const v128_t w_scale = wasm_v128_load(t.w_scale + col);
     for (size_t i = 0; i < MR; ++i) {
-      // acc[i][2q] = [c0 p, c0 q, c1 p, c1 q], acc[i][2q + 1] = [c2 p, c2 q, c3 p, c3 q].
-      const v128_t lo = acc[i][2 * q], hi = acc[i][2 * q + 1];
-      const v128_t sum = wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
-      Store4(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sum), wasm_f32x4_mul(wasm_f32x4_splat(t.a_scale[i]), w_scale)),
+      Store4(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][q]), wasm_f32x4_mul(wasm_f32x4_splat(t.a_scale[i]), w_scale)),
              t.c + i * t.c_stride + col, t.n_valid - col);
     }
   }
+}
+
+// One row (decode): each 8-byte half of a 16-byte step loaded widened to int16 against the row's 4
+// activations (widened, twice), leaving each channel's sum in two lanes (inputs 0-1 and 2-3),
+// accumulated as they are and added together after the k loop.
+void WidenRow(const QGemmTileArgs& t) {
+  // acc[h]: channel pair h (channels 2h, 2h + 1), lanes (2h: inputs 0-1, 2-3; 2h + 1: ...).
+  v128_t acc[8];
+  for (v128_t& a : acc) a = wasm_i32x4_splat(0);
+  const size_t groups = BlockedCols(t.k) / kGroupCols;
+  const int8_t* w = t.w;
+  for (size_t g = 0; g < groups; ++g, w += kBlockGroupBytes) {
+    int32_t a4;
+    std::memcpy(&a4, t.a + g * kGroupCols, 4);
+    const v128_t av = wasm_i16x8_extend_low_i8x16(wasm_i32x4_splat(a4));
+    // One 16-byte step at a time: few live registers (V8 has 16 on x86-64). Each half is loaded
+    // widened (i16x8.load8x8_s: one instruction, where a load and extend_high take three).
+    for (size_t q = 0; q < 4; ++q) {
+      const v128_t lo = wasm_i16x8_load8x8(w + 16 * q), hi = wasm_i16x8_load8x8(w + 16 * q + 8);
+      acc[2 * q] = wasm_i32x4_add(acc[2 * q], wasm_i32x4_dot_i16x8(lo, av));
+      acc[2 * q + 1] = wasm_i32x4_add(acc[2 * q + 1], wasm_i32x4_dot_i16x8(hi, av));
+    }
+  }
+  // acc[2q] = [c0 p, c0 q, c1 p, c1 q], acc[2q + 1] = [c2 p, c2 q, c3 p, c3 q]: lane pairs added.
+  v128_t sums[1][4];
+  for (size_t q = 0; q < 4; ++q) {
+    const v128_t lo = acc[2 * q], hi = acc[2 * q + 1];
+    sums[0][q] = wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+  }
+  StoreTile<1>(t, sums);
 }
 
 // A group's 4 activations at p, widened to int16 and paired as ShiftTile's weight lanes are:
@@ -85,7 +88,7 @@ inline GroupActivations Activations(const int8_t* p) {
 // Several rows (prefill): a 16-byte load read as 8 16-bit lanes (a channel's 4 bytes are two
 // lanes); shifts alone sign-extend its even bytes (inputs 0 and 2: << 8 then >> 8) and its odd
 // bytes (inputs 1 and 3: >> 8), and against activations paired to match, i32x4.dot_i16x8_s leaves
-// channel c's sum in lane c: 4 accumulators per row where WidenTile needs 8 (V8 has 16 registers).
+// channel c's sum in lane c: 4 accumulators per row where WidenRow needs 8 (V8 has 16 registers).
 template <size_t MR>
 void ShiftTile(const QGemmTileArgs& t) {
   v128_t acc[MR][4];
@@ -105,29 +108,21 @@ void ShiftTile(const QGemmTileArgs& t) {
       }
     }
   }
-  for (size_t q = 0; q < 4; ++q) {
-    const size_t col = q * 4;
-    if (col >= t.n_valid) break;
-    const v128_t w_scale = wasm_v128_load(t.w_scale + col);
-    for (size_t i = 0; i < MR; ++i) {
-      Store4(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][q]), wasm_f32x4_mul(wasm_f32x4_splat(t.a_scale[i]), w_scale)),
-             t.c + i * t.c_stride + col, t.n_valid - col);
-    }
-  }
+  StoreTile<MR>(t, acc);
 }
 
 struct Micro {
   static constexpr size_t kMR = 2;
   static constexpr size_t kNB = 1;
 
-  // One row: WidenTile, the faster under V8 there (ShiftTile's shuffles cost more: aidreams260K
+  // One row: WidenRow, the faster under V8 there (ShiftTile's shuffles cost more: aidreams260K
   // decode 43k -> 39k tok/s); two rows: ShiftTile, whose half as many accumulators spill less
   // (S int8 pp64 256 -> 301 tok/s; tiles of 4 rows: 288).
   template <size_t MR, size_t NB>
   static void Tile(const QGemmTileArgs& t) {
     static_assert(NB == 1, "one block per tile");
     if constexpr (MR == 1) {
-      WidenTile<MR>(t);
+      WidenRow(t);
     } else {
       ShiftTile<MR>(t);
     }

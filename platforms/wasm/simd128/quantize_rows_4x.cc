@@ -26,15 +26,13 @@ struct Lanes {
   static int32_t AbsMaxBits(const float* x, size_t n) {
     const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff), inf = wasm_i32x4_splat(0x7f800000);
     v128_t m = wasm_i32x4_splat(0);
-    size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-      const v128_t u = wasm_v128_and(wasm_v128_load(x + j), abs_mask);
+    const auto fold = [&](v128_t v) {
+      const v128_t u = wasm_v128_and(v, abs_mask);
       m = wasm_i32x4_max(m, wasm_v128_andnot(u, wasm_i32x4_gt(u, inf)));  // NaN -> 0
-    }
-    if (j < n) {
-      const v128_t u = wasm_v128_and(Load4(x, n, j), abs_mask);
-      m = wasm_i32x4_max(m, wasm_v128_andnot(u, wasm_i32x4_gt(u, inf)));
-    }
+    };
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) fold(wasm_v128_load(x + j));
+    if (j < n) fold(Load4(x, n, j));
     m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 2, 3, 2, 3));
     m = wasm_i32x4_max(m, wasm_i32x4_shuffle(m, m, 1, 1, 1, 1));
     return wasm_i32x4_extract_lane(m, 0);

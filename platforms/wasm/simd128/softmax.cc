@@ -8,15 +8,10 @@ namespace edgeformer {
 namespace simd128 {
 namespace {
 
-struct SoftmaxLanes {
+struct SoftmaxLanes : Ops {
   using V = v128_t;
   static V Load(const float* p) { return wasm_v128_load(p); }
   static void Store(float* p, V v) { wasm_v128_store(p, v); }
-  static V Splat(float c) { return wasm_f32x4_splat(c); }
-  static V Add(V a, V b) { return wasm_f32x4_add(a, b); }
-  static V Sub(V a, V b) { return wasm_f32x4_sub(a, b); }
-  static V Mul(V a, V b) { return wasm_f32x4_mul(a, b); }
-  static V Above(V x, V c) { return Ops::Above(x, c); }
   static V Exp(V x) { return Exp4(x); }
 };
 
